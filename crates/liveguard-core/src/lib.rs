@@ -1,0 +1,378 @@
+//! The shared nouns of liveguard.
+//!
+//! Every other crate speaks in these types: how serious a finding is ([`Severity`]),
+//! what the per-text verdict is ([`Decision`]), where a text came from ([`Channel`]),
+//! what is being sold ([`ProductCategory`]), what kind of problem a finding is
+//! ([`Category`]) and which law it rests on ([`Citation`]).
+//!
+//! # Stability
+//! The string forms (`as_str`) are a public interface: they appear in JSON output,
+//! rule packs and the database. Codes may be added; existing codes are never renamed.
+//!
+//! # Errors
+//! Parsing an unknown string is an error ([`ParseError`]) that names the value and
+//! lists the accepted ones; nothing silently falls back to a default.
+#![deny(missing_docs)]
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// An unknown code was given where one of a closed set was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    kind: &'static str,
+    value: String,
+    expected: &'static [&'static str],
+}
+
+impl ParseError {
+    /// Which kind of code was being parsed (for example `channel`).
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+    /// The rejected value.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown {} `{}` (expected one of: {})",
+            self.kind,
+            self.value,
+            self.expected.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Declares a closed string enum with `as_str`, `ALL`, `FromStr`, `Display` and serde.
+macro_rules! code_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident, $kind:literal {
+            $( $(#[$vmeta:meta])* $variant:ident = $code:literal ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "&'static str")]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant ),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            const CODES: &'static [&'static str] = &[$($code),+];
+
+            /// The stable string code.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = ParseError;
+            fn from_str(s: &str) -> Result<Self, ParseError> {
+                match s {
+                    $($code => Ok($name::$variant),)+
+                    _ => Err(ParseError { kind: $kind, value: s.to_string(), expected: Self::CODES }),
+                }
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = ParseError;
+            fn try_from(s: String) -> Result<Self, ParseError> {
+                s.parse()
+            }
+        }
+
+        impl From<$name> for &'static str {
+            fn from(v: $name) -> &'static str {
+                v.as_str()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+code_enum! {
+    /// How serious one finding is. Ordered: `Info < Review < Block`.
+    Severity, "severity" {
+        /// Recorded for the reviewer, never stops anything (exception cues, promises to track).
+        Info = "info",
+        /// A person must look at it before the text is used.
+        Review = "review",
+        /// The text must not be used as it is.
+        Block = "block",
+    }
+}
+
+code_enum! {
+    /// The verdict on one text: the highest severity among its findings, with `info` counting as pass.
+    Decision, "decision" {
+        /// Nothing at `review` or above.
+        Pass = "pass",
+        /// At least one `review` finding and no `block`.
+        Review = "review",
+        /// At least one `block` finding.
+        Block = "block",
+    }
+}
+
+impl Decision {
+    /// The decision implied by the highest severity found (`None` when there were no findings).
+    pub fn from_max_severity(max: Option<Severity>) -> Decision {
+        match max {
+            Some(Severity::Block) => Decision::Block,
+            Some(Severity::Review) => Decision::Review,
+            Some(Severity::Info) | None => Decision::Pass,
+        }
+    }
+}
+
+code_enum! {
+    /// Where a text comes from. Rules are scoped to channels.
+    Channel, "channel" {
+        /// A pre-broadcast script (话术).
+        Script = "script",
+        /// Product card or detail copy.
+        ProductCopy = "product_copy",
+        /// Speech recognised from the stream (口播转写).
+        Transcript = "transcript",
+        /// A viewer comment (弹幕/评论).
+        Comment = "comment",
+        /// The shop's reply to a comment.
+        CommentReply = "comment_reply",
+        /// Text read from an image or a video frame.
+        ImageText = "image_text",
+        /// A contract with a partner.
+        Contract = "contract",
+        /// A social-media post or notice.
+        Post = "post",
+    }
+}
+
+impl Channel {
+    /// Whether the seller controls the wording (so advertising rules apply to it).
+    /// Viewer comments are the one channel the seller does not write.
+    pub fn is_seller_controlled(self) -> bool {
+        !matches!(self, Channel::Comment)
+    }
+}
+
+code_enum! {
+    /// What kind of product the text is about. Decides which category rules apply.
+    ProductCategory, "product category" {
+        /// No specific regime.
+        General = "general",
+        /// Ordinary (filed) cosmetics (普通化妆品).
+        Cosmetics = "cosmetics",
+        /// Special (registered) cosmetics (特殊化妆品).
+        SpecialCosmetics = "special_cosmetics",
+        /// Ordinary food.
+        Food = "food",
+        /// Health food (保健食品).
+        HealthFood = "health_food",
+        /// Drugs.
+        Drug = "drug",
+        /// Medical devices.
+        MedicalDevice = "medical_device",
+        /// Electronics.
+        Electronics = "electronics",
+        /// Clothing.
+        Clothing = "clothing",
+        /// Toys and children's goods.
+        Toys = "toys",
+        /// Education and training.
+        Education = "education",
+        /// Finance and investment products.
+        Finance = "finance",
+        /// Franchising and investment-recruitment (招商加盟).
+        Franchise = "franchise",
+    }
+}
+
+impl ProductCategory {
+    /// Goods that may lawfully talk about treating disease (with their own ad regime).
+    pub fn is_medical(self) -> bool {
+        matches!(self, ProductCategory::Drug | ProductCategory::MedicalDevice)
+    }
+}
+
+code_enum! {
+    /// The stable public taxonomy of finding categories.
+    Category, "finding category" {
+        /// 绝对化用语 (Ad Law Art. 9(3)).
+        AbsoluteTerms = "absolute_terms",
+        /// Disease-treatment or medical wording for goods that are not medical.
+        MedicalClaim = "medical_claim",
+        /// Efficacy claims beyond what the product may claim, guarantees of effect or safety.
+        EfficacyClaim = "efficacy_claim",
+        /// Guaranteed returns, capital preservation.
+        InvestmentPromise = "investment_promise",
+        /// Scarcity or deadline wording that needs a real limit behind it.
+        FalseUrgency = "false_urgency",
+        /// Reference prices and "lowest price" wording that need price evidence.
+        PriceFraud = "price_fraud",
+        /// Belittling competitors (商业诋毁).
+        Disparagement = "disparagement",
+        /// Leading buyers off the platform (加微信, private transfers).
+        OffPlatform = "off_platform",
+        /// Fake sales, fake reviews, bought traffic.
+        FakeData = "fake_data",
+        /// Urging children to buy, minors in ads.
+        Minors = "minors",
+        /// Pornography, gambling, drugs, weapons, forged documents.
+        ProhibitedContent = "prohibited_content",
+        /// Insults and abuse.
+        Abuse = "abuse",
+        /// Personal information (phone, ID, bank card, address).
+        PersonalInfo = "personal_info",
+        /// Unfair standard terms (格式条款).
+        UnfairTerms = "unfair_terms",
+        /// A mandatory statement or disclosure is missing.
+        DisclosureMissing = "disclosure_missing",
+        /// Wording banned in health-food, drug and device ads (三品一械), endorsements of them.
+        RegulatedAd = "regulated_ad",
+        /// A promise to the buyer that creates an obligation to track (保价, 假一赔十).
+        Promise = "promise",
+        /// A term from a company's own lexicon without a category.
+        Custom = "custom",
+    }
+}
+
+code_enum! {
+    /// How sure the research behind a citation is (see `shared/docs/regulations.md` §0.1).
+    ConfidenceTag, "confidence tag" {
+        /// Primary text read; article confirmed.
+        P = "P",
+        /// Secondary source; article probable.
+        S = "S",
+        /// From memory, consistent with sources; unconfirmed.
+        R = "R",
+        /// Could not confirm.
+        U = "U",
+    }
+}
+
+impl ConfidenceTag {
+    /// Whether the article number is confirmed well enough to be the sole basis of a block
+    /// (regulations.md G-01: a rule tagged R or U cannot alone justify a BLOCK).
+    pub fn may_block_alone(self) -> bool {
+        matches!(self, ConfidenceTag::P | ConfidenceTag::S)
+    }
+}
+
+/// One law citation: the statute, the article, optionally the clause, and the confidence tag.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Citation {
+    /// Short name of the law or rule, for example `广告法`.
+    pub law: String,
+    /// Article number, for example `9`.
+    pub article: String,
+    /// Clause or item within the article, for example `3`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clause: Option<String>,
+    /// Confidence tag of the article number.
+    pub tag: ConfidenceTag,
+}
+
+impl fmt::Display for Citation {
+    /// Renders as `《广告法》第9条第3项 [P]`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "《{}》", self.law)?;
+        if self.article != "-" {
+            write!(f, "第{}条", self.article)?;
+        }
+        if let Some(clause) = &self.clause {
+            write!(f, "第{clause}项")?;
+        }
+        write!(f, " [{}]", self.tag)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for c in Category::ALL {
+            assert_eq!(c.as_str().parse::<Category>().unwrap(), *c);
+        }
+        for c in ProductCategory::ALL {
+            assert_eq!(c.as_str().parse::<ProductCategory>().unwrap(), *c);
+        }
+        for c in Channel::ALL {
+            assert_eq!(c.as_str().parse::<Channel>().unwrap(), *c);
+        }
+    }
+
+    #[test]
+    fn unknown_values_are_errors_naming_the_value() {
+        let err = "cosmetic".parse::<ProductCategory>().unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("`cosmetic`"), "{msg}");
+        assert!(msg.contains("special_cosmetics"), "{msg}");
+        assert!("Script".parse::<Channel>().is_err());
+    }
+
+    #[test]
+    fn serde_uses_codes() {
+        let json = serde_json_like(Severity::Block);
+        assert_eq!(json, "block");
+        let c: Result<Channel, _> = Channel::try_from("weibo".to_string());
+        assert!(c.is_err());
+    }
+
+    fn serde_json_like(s: Severity) -> &'static str {
+        s.into()
+    }
+
+    #[test]
+    fn severity_order_and_decision() {
+        assert!(Severity::Info < Severity::Review && Severity::Review < Severity::Block);
+        assert_eq!(
+            Decision::from_max_severity(Some(Severity::Info)),
+            Decision::Pass
+        );
+        assert_eq!(Decision::from_max_severity(None), Decision::Pass);
+        assert_eq!(
+            Decision::from_max_severity(Some(Severity::Block)),
+            Decision::Block
+        );
+    }
+
+    #[test]
+    fn citation_display() {
+        let c = Citation {
+            law: "广告法".into(),
+            article: "9".into(),
+            clause: Some("3".into()),
+            tag: ConfidenceTag::P,
+        };
+        assert_eq!(c.to_string(), "《广告法》第9条第3项 [P]");
+    }
+
+    #[test]
+    fn public_types_are_send_sync() {
+        fn check<T: Send + Sync + std::panic::UnwindSafe>() {}
+        check::<Citation>();
+        check::<ParseError>();
+    }
+}

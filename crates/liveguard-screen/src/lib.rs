@@ -1,0 +1,919 @@
+//! The liveguard screening engine.
+//!
+//! # Overview
+//! A [`Screen`] is built once from rule packs ([`RulePack`], TOML under `rules/`), a
+//! company's own lexicon and allowlist, and then scans any number of texts, from any
+//! number of threads. Each scan folds the text ([`liveguard_normalize`]), runs one
+//! Aho-Corasick automaton over it, applies each rule's allow-compounds, co-occurrence
+//! parts and exception cues, runs the personal-information detectors, and returns
+//! [`Finding`]s with the span in the ORIGINAL text, the rule, the law citations and a
+//! suggestion, plus a per-text [`Decision`].
+//!
+//! ```
+//! use liveguard_core::{Channel, Decision, ProductCategory};
+//! use liveguard_screen::{ScanContext, ScreenBuilder, ScreenConfig};
+//!
+//! let pack = r#"
+//! [pack]
+//! id = "demo"
+//! version = "1"
+//! [[rule]]
+//! id = "best"
+//! category = "absolute_terms"
+//! severity = "review"
+//! patterns = ["最好"]
+//! allow = ["最好不要"]
+//! suggestion = "改为客观描述"
+//! citations = [{ law = "广告法", article = "9", clause = "3", tag = "P" }]
+//! examples = { hit = ["最好的面霜"], miss = ["最好不要熬夜"] }
+//! "#;
+//! let mut builder = ScreenBuilder::new(ScreenConfig::default_config());
+//! builder.add_pack_toml(pack, "demo.toml").unwrap();
+//! let screen = builder.build().unwrap();
+//! let ctx = ScanContext::new(Channel::Script, ProductCategory::Cosmetics);
+//! let result = screen.scan("这是最*好的面霜", ctx);
+//! assert_eq!(result.decision, Decision::Review);
+//! assert_eq!(result.findings[0].matched, "最*好");
+//! assert_eq!(screen.scan("最好不要熬夜", ctx).decision, Decision::Pass);
+//! ```
+//!
+//! # Matching semantics
+//! 1. Text and patterns are folded by the same [`Normalizer`]; matching happens on folded text.
+//! 2. Every occurrence of every pattern is found, overlapping ones included.
+//! 3. A term occurrence of rule R is cancelled when it lies inside (containment, ends
+//!    included) an occurrence of one of R's `allow` entries or of a global allowlist entry.
+//!    Allow entries may contain the banned term; that is their purpose (第一次 cancels 第一).
+//! 4. A co-occurrence pattern `A+B+C` fires when every part has a non-cancelled
+//!    occurrence in the same sentence (split at 。！？；and line breaks), or within
+//!    `window_chars` characters when the rule sets it. Its span runs from the first part
+//!    to the last.
+//! 5. Overlapping hits of ONE rule merge into one finding spanning the whole cluster
+//!    (全网最 + 最好 → 全网最好). Different rules report independently, so
+//!    one span can be both `absolute_terms` and `price_fraud`.
+//! 6. A hit inside a `soften.patterns` phrase, or preceded in the same clause by a
+//!    `soften.before` cue within `within_chars` characters, becomes `info` with the
+//!    soften `reason` (the guideline's exceptions: 最佳食用期, 本店最…).
+//! 7. Rules apply only in their channels and product categories; severity may depend on
+//!    the product category.
+//!
+//! # Errors
+//! Building fails with [`BuildError`] (invalid pack, duplicate rule, limits). Scanning
+//! cannot fail: [`Screen::scan`] scans at most [`ScreenConfig::text_bytes_max`] bytes and
+//! says so in [`ScanStats::truncated`]; [`Screen::try_scan`] refuses longer text instead.
+#![deny(missing_docs)]
+
+mod compile;
+mod error;
+pub mod lexicon;
+pub mod pack;
+pub mod pii;
+
+use std::ops::Range;
+use std::sync::{Arc, RwLock};
+
+use liveguard_core::{Category, Channel, Citation, Decision, ProductCategory, Severity};
+use liveguard_normalize::{
+    NormalizeConfig, Normalized, Normalizer, PositionCursor, is_boundary, is_sentence_end,
+};
+use serde::Serialize;
+
+use compile::{Compiled, CompiledRule, Use, context_index};
+pub use error::{BuildError, BuildErrorKind, PackError, Problem, ScanError};
+pub use pack::{RulePack, parse_pack};
+pub use pii::Detector;
+
+/// Engine settings. Every field is explicit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScreenConfig {
+    /// How text is folded before matching.
+    pub normalize: NormalizeConfig,
+    /// Longest text one scan looks at, in bytes.
+    pub text_bytes_max: usize,
+    /// Most distinct patterns (after folding and variants) one screen may hold.
+    pub screen_patterns_max: usize,
+}
+
+impl ScreenConfig {
+    /// Full normalization, 8 MiB per text, 2 million patterns.
+    pub const fn default_config() -> Self {
+        ScreenConfig {
+            normalize: NormalizeConfig::full(),
+            text_bytes_max: 8 * 1024 * 1024,
+            screen_patterns_max: 2_000_000,
+        }
+    }
+}
+
+/// Where a text comes from and what it is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ScanContext {
+    /// Channel.
+    pub channel: Channel,
+    /// Product category.
+    pub category: ProductCategory,
+}
+
+impl ScanContext {
+    /// A context.
+    pub const fn new(channel: Channel, category: ProductCategory) -> Self {
+        ScanContext { channel, category }
+    }
+}
+
+/// Where a finding is in the original text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Span {
+    /// Byte offset of the first byte.
+    pub byte_start: usize,
+    /// Byte offset one past the last byte.
+    pub byte_end: usize,
+    /// Index of the first character (0-based).
+    pub char_start: usize,
+    /// Index one past the last character.
+    pub char_end: usize,
+    /// 1-based line of the first character.
+    pub line: usize,
+    /// 1-based column (in characters) of the first character.
+    pub column: usize,
+    /// 1-based line of the last character.
+    pub end_line: usize,
+    /// 1-based column one past the last character.
+    pub end_column: usize,
+}
+
+/// One thing the engine flagged. A person confirms or dismisses it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Full rule id, `pack/rule`.
+    pub rule: Arc<str>,
+    /// Finding category.
+    pub category: Category,
+    /// Severity after scope and exceptions.
+    pub severity: Severity,
+    /// Law citations.
+    pub citations: Arc<[Citation]>,
+    /// Span in the original text.
+    pub span: Span,
+    /// The original text of the span.
+    pub matched: String,
+    /// The span's text after folding (what the pattern matched).
+    pub normalized: String,
+    /// What to write instead, or what evidence would make it acceptable.
+    pub suggestion: Arc<str>,
+    /// The exception reason when the finding was softened to `info`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exception: Option<Arc<str>>,
+    /// Masked replacement, for personal information.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub masked: Option<String>,
+}
+
+/// Counters of one scan (the engine does not log).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ScanStats {
+    /// Bytes of text scanned.
+    pub text_bytes: usize,
+    /// Bytes after folding.
+    pub folded_bytes: usize,
+    /// Automaton matches before rule logic.
+    pub raw_hits: usize,
+    /// Term occurrences cancelled by allow-compounds or the allowlist.
+    pub cancelled: usize,
+    /// Findings softened to info by exception cues.
+    pub softened: usize,
+    /// Whether the text was longer than `text_bytes_max` and only its head was scanned.
+    pub truncated: bool,
+}
+
+/// The result of scanning one text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScanResult {
+    /// Pass, review or block.
+    pub decision: Decision,
+    /// Findings sorted by position, then rule id.
+    pub findings: Vec<Finding>,
+    /// Counters.
+    #[serde(skip)]
+    pub stats: ScanStats,
+}
+
+/// Collects packs, a lexicon and an allowlist, then builds a [`Screen`].
+#[derive(Debug)]
+pub struct ScreenBuilder {
+    config: ScreenConfig,
+    packs: Vec<RulePack>,
+    allowlist: Vec<String>,
+}
+
+impl ScreenBuilder {
+    /// A builder with no packs.
+    pub fn new(config: ScreenConfig) -> Self {
+        ScreenBuilder {
+            config,
+            packs: Vec::new(),
+            allowlist: Vec::new(),
+        }
+    }
+
+    /// Adds a parsed pack.
+    pub fn add_pack(&mut self, pack: RulePack) -> &mut Self {
+        self.packs.push(pack);
+        self
+    }
+
+    /// Parses, validates and adds a pack.
+    pub fn add_pack_toml(&mut self, toml_text: &str, origin: &str) -> Result<&mut Self, PackError> {
+        let pack = parse_pack(toml_text, origin)?;
+        Ok(self.add_pack(pack))
+    }
+
+    /// Adds allowlist phrases: hits of any rule inside them are cancelled.
+    pub fn add_allowlist<I, S>(&mut self, phrases: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowlist.extend(
+            phrases
+                .into_iter()
+                .map(Into::into)
+                .filter(|s| !s.trim().is_empty()),
+        );
+        self
+    }
+
+    /// Builds the screen.
+    pub fn build(self) -> Result<Screen, BuildError> {
+        let normalizer = Normalizer::new(self.config.normalize);
+        let compiled = compile::compile(
+            &normalizer,
+            self.packs,
+            &self.allowlist,
+            self.config.screen_patterns_max,
+        )?;
+        let detector_rules = compiled
+            .rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.rule.detector.map(|d| (i, d)))
+            .collect();
+        Ok(Screen {
+            config: self.config,
+            normalizer,
+            compiled,
+            detector_rules,
+        })
+    }
+}
+
+/// An immutable, thread-safe screen. Share it through `Arc`.
+pub struct Screen {
+    config: ScreenConfig,
+    normalizer: Normalizer,
+    compiled: Compiled,
+    detector_rules: Vec<(usize, Detector)>,
+}
+
+impl std::fmt::Debug for Screen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Screen")
+            .field("rules", &self.compiled.rules.len())
+            .field("patterns", &self.compiled.pattern_count)
+            .finish()
+    }
+}
+
+/// Reusable buffers for scanning many texts on one thread without allocating each time.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    folded: Normalized,
+    events: Vec<Event>,
+    global_allow: Vec<(u32, u32)>,
+    sentence_ends: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum EventKind {
+    Allow,
+    SoftenIn(u16),
+    SoftenBefore(u16),
+    Term { pattern: u32, part: u16, parts: u16 },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Event {
+    rule: u32,
+    start: u32,
+    end: u32,
+    kind: EventKind,
+}
+
+/// A hit of one rule, in folded byte offsets, before it becomes a [`Finding`].
+#[derive(Debug, Clone, Copy)]
+struct RuleHit {
+    rule: u32,
+    start: u32,
+    end: u32,
+    soften: Option<u16>,
+}
+
+impl Screen {
+    /// The configuration.
+    pub fn config(&self) -> &ScreenConfig {
+        &self.config
+    }
+
+    /// The normalizer used for text and patterns.
+    pub fn normalizer(&self) -> &Normalizer {
+        &self.normalizer
+    }
+
+    /// Number of distinct automaton patterns.
+    pub fn pattern_count(&self) -> usize {
+        self.compiled.pattern_count
+    }
+
+    /// Memory held by the automaton, in bytes.
+    pub fn automaton_bytes(&self) -> usize {
+        self.compiled
+            .automaton
+            .as_ref()
+            .map(|a| a.memory_usage())
+            .unwrap_or(0)
+    }
+
+    /// Every rule: full id and definition.
+    pub fn rules(&self) -> impl Iterator<Item = (&str, &pack::Rule)> {
+        self.compiled
+            .rules
+            .iter()
+            .map(|r| (r.full_id.as_ref(), &r.rule))
+    }
+
+    /// Scans one text. Never fails; text beyond `text_bytes_max` is not scanned (see [`ScanStats::truncated`]).
+    pub fn scan(&self, text: &str, ctx: ScanContext) -> ScanResult {
+        let mut scratch = Scratch::default();
+        self.scan_with(&mut scratch, text, ctx)
+    }
+
+    /// Scans one text, refusing it when it is longer than `text_bytes_max`.
+    pub fn try_scan(&self, text: &str, ctx: ScanContext) -> Result<ScanResult, ScanError> {
+        if text.len() > self.config.text_bytes_max {
+            return Err(ScanError {
+                text_bytes: text.len(),
+                text_bytes_max: self.config.text_bytes_max,
+            });
+        }
+        Ok(self.scan(text, ctx))
+    }
+
+    /// Scans one text with reusable buffers.
+    pub fn scan_with(&self, scratch: &mut Scratch, text: &str, ctx: ScanContext) -> ScanResult {
+        let mut stats = ScanStats::default();
+        let text = if text.len() > self.config.text_bytes_max {
+            stats.truncated = true;
+            let mut cut = self.config.text_bytes_max;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            &text[..cut]
+        } else {
+            text
+        };
+        stats.text_bytes = text.len();
+        self.normalizer.normalize_into(text, &mut scratch.folded);
+        stats.folded_bytes = scratch.folded.as_str().len();
+        let scope = &self.compiled.scope[context_index(ctx.channel, ctx.category)];
+        self.collect_events(scratch, scope, &mut stats);
+        let mut hits = self.rule_hits(scratch, &mut stats);
+        let mut findings = Vec::with_capacity(hits.len());
+        hits.sort_by_key(|h| (h.start, h.rule));
+        let folded = &scratch.folded;
+        for h in &hits {
+            let rule = &self.compiled.rules[h.rule as usize];
+            let range = folded.original_range(h.start as usize..h.end as usize);
+            let (severity, exception) = match h.soften {
+                Some(s) => {
+                    stats.softened += 1;
+                    (
+                        Severity::Info,
+                        Some(rule.soften_reasons[s as usize].clone()),
+                    )
+                }
+                None => (rule.rule.severity_for(ctx.category), None),
+            };
+            findings.push(self.finding(
+                rule,
+                text,
+                range,
+                folded.as_str()[h.start as usize..h.end as usize].to_string(),
+                severity,
+                exception,
+                None,
+            ));
+        }
+        self.detect_personal_info(text, ctx, scope, &mut findings);
+        findings.sort_by(|a, b| (a.span.byte_start, &a.rule).cmp(&(b.span.byte_start, &b.rule)));
+        fill_positions(text, &mut findings);
+        let decision = Decision::from_max_severity(findings.iter().map(|f| f.severity).max());
+        ScanResult {
+            decision,
+            findings,
+            stats,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finding(
+        &self,
+        rule: &CompiledRule,
+        text: &str,
+        range: Range<usize>,
+        normalized: String,
+        severity: Severity,
+        exception: Option<Arc<str>>,
+        masked: Option<String>,
+    ) -> Finding {
+        Finding {
+            rule: rule.full_id.clone(),
+            category: rule.rule.category,
+            severity,
+            citations: rule.citations.clone(),
+            matched: text[range.clone()].to_string(),
+            span: Span {
+                byte_start: range.start,
+                byte_end: range.end,
+                char_start: 0,
+                char_end: 0,
+                line: 0,
+                column: 0,
+                end_line: 0,
+                end_column: 0,
+            },
+            normalized,
+            suggestion: rule.suggestion.clone(),
+            exception,
+            masked,
+        }
+    }
+
+    fn collect_events(&self, scratch: &mut Scratch, scope: &[bool], stats: &mut ScanStats) {
+        scratch.events.clear();
+        scratch.global_allow.clear();
+        let Some(ac) = &self.compiled.automaton else {
+            return;
+        };
+        let folded = scratch.folded.as_str();
+        for m in ac.find_overlapping_iter(folded) {
+            stats.raw_hits += 1;
+            let (start, end) = (m.start() as u32, m.end() as u32);
+            for u in &self.compiled.uses[m.pattern().as_usize()] {
+                let (rule, kind) = match *u {
+                    Use::Term {
+                        rule,
+                        pattern,
+                        part,
+                        parts,
+                        ascii_word,
+                    } => {
+                        if ascii_word && !is_ascii_word(folded, m.start(), m.end()) {
+                            continue;
+                        }
+                        (
+                            rule,
+                            EventKind::Term {
+                                pattern,
+                                part,
+                                parts,
+                            },
+                        )
+                    }
+                    Use::Allow { rule } => (rule, EventKind::Allow),
+                    Use::SoftenIn { rule, soften } => (rule, EventKind::SoftenIn(soften)),
+                    Use::SoftenBefore { rule, soften } => (rule, EventKind::SoftenBefore(soften)),
+                    Use::GlobalAllow => {
+                        scratch.global_allow.push((start, end));
+                        continue;
+                    }
+                };
+                if scope[rule as usize] {
+                    scratch.events.push(Event {
+                        rule,
+                        start,
+                        end,
+                        kind,
+                    });
+                }
+            }
+        }
+    }
+
+    fn rule_hits(&self, scratch: &mut Scratch, stats: &mut ScanStats) -> Vec<RuleHit> {
+        let mut out = Vec::new();
+        if scratch.events.is_empty() {
+            return out;
+        }
+        scratch
+            .events
+            .sort_unstable_by_key(|e| (e.rule, e.start, e.end, e.kind));
+        scratch.sentence_ends.clear();
+        let mut i = 0;
+        let events = std::mem::take(&mut scratch.events);
+        while i < events.len() {
+            let rule = events[i].rule;
+            let mut j = i;
+            while j < events.len() && events[j].rule == rule {
+                j += 1;
+            }
+            self.hits_of_rule(scratch, &events[i..j], stats, &mut out);
+            i = j;
+        }
+        scratch.events = events;
+        out
+    }
+
+    fn hits_of_rule(
+        &self,
+        scratch: &mut Scratch,
+        group: &[Event],
+        stats: &mut ScanStats,
+        out: &mut Vec<RuleHit>,
+    ) {
+        let rule_idx = group[0].rule;
+        let rule = &self.compiled.rules[rule_idx as usize].rule;
+        let allowed = |s: u32, e: u32| {
+            group
+                .iter()
+                .filter(|ev| ev.kind == EventKind::Allow)
+                .map(|ev| (ev.start, ev.end))
+                .chain(scratch.global_allow.iter().copied())
+                .any(|(a, b)| a <= s && e <= b)
+        };
+        let mut hits: Vec<(u32, u32)> = Vec::new();
+        let mut parts: Vec<(u32, u16, u16, u32, u32)> = Vec::new(); // pattern, part, parts, s, e
+        for ev in group {
+            if let EventKind::Term {
+                pattern,
+                part,
+                parts: n,
+            } = ev.kind
+            {
+                if allowed(ev.start, ev.end) {
+                    stats.cancelled += 1;
+                    continue;
+                }
+                if n == 1 {
+                    hits.push((ev.start, ev.end));
+                } else {
+                    parts.push((pattern, part, n, ev.start, ev.end));
+                }
+            }
+        }
+        if !parts.is_empty() {
+            self.cooccurrences(scratch, rule, &mut parts, &mut hits);
+        }
+        if hits.is_empty() {
+            return;
+        }
+        hits.sort_unstable_by_key(|&(s, e)| (s, std::cmp::Reverse(e)));
+        // Merge overlapping hits of this rule into one finding per cluster.
+        let mut k = 0;
+        while k < hits.len() {
+            let cluster_start = hits[k].0;
+            let mut cluster_end = hits[k].1;
+            let mut m = k + 1;
+            while m < hits.len() && hits[m].0 < cluster_end {
+                cluster_end = cluster_end.max(hits[m].1);
+                m += 1;
+            }
+            let best = (cluster_start, cluster_end);
+            let soften = self.soften_of(scratch.folded.as_str(), rule, group, best);
+            out.push(RuleHit {
+                rule: rule_idx,
+                start: best.0,
+                end: best.1,
+                soften,
+            });
+            k = m;
+        }
+    }
+
+    fn soften_of(
+        &self,
+        folded: &str,
+        rule: &pack::Rule,
+        group: &[Event],
+        (s, e): (u32, u32),
+    ) -> Option<u16> {
+        for ev in group {
+            match ev.kind {
+                EventKind::SoftenIn(idx) if ev.start <= s && e <= ev.end => return Some(idx),
+                EventKind::SoftenBefore(idx) if ev.end <= s => {
+                    let between = &folded[ev.end as usize..s as usize];
+                    let within = rule.soften[idx as usize].within_chars as usize;
+                    if between.chars().count() <= within && !between.chars().any(is_boundary) {
+                        return Some(idx);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    fn cooccurrences(
+        &self,
+        scratch: &mut Scratch,
+        rule: &pack::Rule,
+        parts: &mut [(u32, u16, u16, u32, u32)],
+        hits: &mut Vec<(u32, u32)>,
+    ) {
+        let folded = scratch.folded.as_str();
+        if rule.window_chars == 0 && scratch.sentence_ends.is_empty() {
+            scratch.sentence_ends.extend(
+                folded
+                    .char_indices()
+                    .filter(|(_, c)| is_sentence_end(*c))
+                    .map(|(i, _)| i as u32),
+            );
+            scratch.sentence_ends.push(folded.len() as u32);
+        }
+        parts.sort_unstable_by_key(|p| (p.0, p.3));
+        let mut i = 0;
+        while i < parts.len() {
+            let pattern = parts[i].0;
+            let mut j = i;
+            while j < parts.len() && parts[j].0 == pattern {
+                j += 1;
+            }
+            let occ = &parts[i..j];
+            let n = occ[0].2 as usize;
+            if rule.window_chars == 0 {
+                // Group by sentence.
+                let sentence_of = |pos: u32| scratch.sentence_ends.partition_point(|&b| b < pos);
+                let mut a = 0;
+                while a < occ.len() {
+                    let sid = sentence_of(occ[a].3);
+                    let mut b = a;
+                    while b < occ.len() && sentence_of(occ[b].3) == sid {
+                        b += 1;
+                    }
+                    if let Some(span) = cover_all_parts(&occ[a..b], n) {
+                        hits.push(span);
+                    }
+                    a = b;
+                }
+            } else {
+                let window = rule.window_chars as usize;
+                for anchor in occ.iter().filter(|o| o.1 == 0) {
+                    let mut span = (anchor.3, anchor.4);
+                    let mut ok = true;
+                    for part in 1..n as u16 {
+                        let nearest = occ
+                            .iter()
+                            .filter(|o| o.1 == part)
+                            .min_by_key(|o| (o.3 as i64 - anchor.3 as i64).abs());
+                        match nearest {
+                            Some(o) => span = (span.0.min(o.3), span.1.max(o.4)),
+                            None => ok = false,
+                        }
+                    }
+                    if ok && folded[span.0 as usize..span.1 as usize].chars().count() <= window {
+                        hits.push(span);
+                    }
+                }
+            }
+            i = j;
+        }
+    }
+
+    fn detect_personal_info(
+        &self,
+        text: &str,
+        ctx: ScanContext,
+        scope: &[bool],
+        findings: &mut Vec<Finding>,
+    ) {
+        if self.detector_rules.is_empty() {
+            return;
+        }
+        let wanted: Vec<Detector> = self
+            .detector_rules
+            .iter()
+            .filter(|(i, _)| scope[*i])
+            .map(|(_, d)| *d)
+            .collect();
+        if wanted.is_empty() {
+            return;
+        }
+        for m in pii::detect(text, &wanted) {
+            for (i, d) in &self.detector_rules {
+                if *d != m.detector || !scope[*i] {
+                    continue;
+                }
+                let rule = &self.compiled.rules[*i];
+                let normalized = self.normalizer.normalize_str(&text[m.range.clone()]);
+                let severity = rule.rule.severity_for(ctx.category);
+                findings.push(self.finding(
+                    rule,
+                    text,
+                    m.range.clone(),
+                    normalized,
+                    severity,
+                    None,
+                    Some(m.masked.clone()),
+                ));
+            }
+        }
+    }
+
+    /// Replaces personal information in `text` with masks (`138****5678`), using every
+    /// detector regardless of rule scope. Returns the masked text and how many were replaced.
+    pub fn mask_personal_info(&self, text: &str) -> (String, usize) {
+        pii::mask(text, Detector::ALL)
+    }
+
+    /// Checks every rule's examples against this screen. An empty result means all pass.
+    pub fn check_examples(&self) -> Vec<ExampleFailure> {
+        let mut failures = Vec::new();
+        let mut scratch = Scratch::default();
+        for r in &self.compiled.rules {
+            let (channel, category) = r.rule.example_context();
+            let ctx = ScanContext::new(channel, category);
+            let full = r.rule.severity_for(category);
+            let mut check = |text: &String, expect: Expectation| {
+                let result = self.scan_with(&mut scratch, text, ctx);
+                let mine: Vec<&Finding> = result
+                    .findings
+                    .iter()
+                    .filter(|f| f.rule == r.full_id)
+                    .collect();
+                let ok = match expect {
+                    Expectation::Hit => mine
+                        .iter()
+                        .any(|f| f.severity == full && f.exception.is_none()),
+                    Expectation::Miss => !mine.iter().any(|f| f.severity >= Severity::Review),
+                    Expectation::Info => {
+                        mine.iter().any(|f| f.exception.is_some())
+                            && !mine.iter().any(|f| f.severity >= Severity::Review)
+                    }
+                };
+                if !ok {
+                    failures.push(ExampleFailure {
+                        rule: r.full_id.to_string(),
+                        origin: r.rule.origin.clone(),
+                        line: r.rule.line,
+                        text: text.clone(),
+                        expectation: expect,
+                        got: mine
+                            .iter()
+                            .map(|f| {
+                                format!(
+                                    "{}@{}..{} `{}`",
+                                    f.severity, f.span.char_start, f.span.char_end, f.matched
+                                )
+                            })
+                            .collect(),
+                    });
+                }
+            };
+            for t in &r.rule.examples.hit {
+                check(t, Expectation::Hit);
+            }
+            for t in &r.rule.examples.miss {
+                check(t, Expectation::Miss);
+            }
+            for t in &r.rule.examples.info {
+                check(t, Expectation::Info);
+            }
+        }
+        failures
+    }
+}
+
+/// What a rule example expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expectation {
+    /// A finding at the rule's full severity.
+    Hit,
+    /// No finding at review or above.
+    Miss,
+    /// A finding softened to info.
+    Info,
+}
+
+/// A rule example that did not behave as declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExampleFailure {
+    /// Full rule id.
+    pub rule: String,
+    /// Pack file.
+    pub origin: String,
+    /// Line of the rule in the pack file.
+    pub line: usize,
+    /// The example text.
+    pub text: String,
+    /// What was expected.
+    pub expectation: Expectation,
+    /// Findings of the rule that were produced.
+    pub got: Vec<String>,
+}
+
+impl std::fmt::Display for ExampleFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let want = match self.expectation {
+            Expectation::Hit => "should hit",
+            Expectation::Miss => "should not hit",
+            Expectation::Info => "should be softened to info",
+        };
+        write!(
+            f,
+            "{}:{}: rule {}: example `{}` {want}; got [{}]",
+            self.origin,
+            self.line,
+            self.rule,
+            self.text,
+            self.got.join(", ")
+        )
+    }
+}
+
+fn is_ascii_word(folded: &str, start: usize, end: usize) -> bool {
+    let b = folded.as_bytes();
+    (start == 0 || !b[start - 1].is_ascii_alphabetic())
+        && (end == b.len() || !b[end].is_ascii_alphabetic())
+}
+
+/// The span covering the first occurrence of every part, if all `n` parts occur.
+fn cover_all_parts(occ: &[(u32, u16, u16, u32, u32)], n: usize) -> Option<(u32, u32)> {
+    let mut span: Option<(u32, u32)> = None;
+    for part in 0..n as u16 {
+        let first = occ.iter().find(|o| o.1 == part)?;
+        span = Some(match span {
+            None => (first.3, first.4),
+            Some((s, e)) => (s.min(first.3), e.max(first.4)),
+        });
+    }
+    span
+}
+
+fn fill_positions(text: &str, findings: &mut [Finding]) {
+    let mut cursor = PositionCursor::new(text);
+    for f in findings.iter_mut() {
+        let start = cursor.position(f.span.byte_start);
+        f.span.char_start = start.char_index;
+        f.span.line = start.line;
+        f.span.column = start.column;
+    }
+    let mut cursor = PositionCursor::new(text);
+    let mut ends: Vec<(usize, usize)> = findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.span.byte_end, i))
+        .collect();
+    ends.sort_unstable();
+    for (byte, i) in ends {
+        let end = cursor.position(byte);
+        let f = &mut findings[i];
+        f.span.char_end = end.char_index;
+        f.span.end_line = end.line;
+        f.span.end_column = end.column;
+    }
+}
+
+/// A screen that can be replaced while callers keep scanning: each caller takes the
+/// current `Arc<Screen>`; [`SharedScreen::replace`] swaps in a new one atomically.
+/// A failed rebuild never reaches it, so the previous screen stays in service.
+#[derive(Debug)]
+pub struct SharedScreen {
+    current: RwLock<Arc<Screen>>,
+}
+
+impl SharedScreen {
+    /// Wraps a screen.
+    pub fn new(screen: Screen) -> Self {
+        SharedScreen {
+            current: RwLock::new(Arc::new(screen)),
+        }
+    }
+
+    /// The screen in service now.
+    pub fn load(&self) -> Arc<Screen> {
+        match self.current.read() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Puts `screen` in service; returns the one it replaced.
+    pub fn replace(&self, screen: Screen) -> Arc<Screen> {
+        let mut guard = match self.current.write() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        std::mem::replace(&mut *guard, Arc::new(screen))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,555 @@
+//! Personal-information detectors: validated, not bare regular expressions.
+//!
+//! Digits may be written in ASCII, full width, circled or Chinese numerals, and
+//! separated by spaces, dashes or dots (`138 1234 5678`, `一三八一二三四五六七八`).
+//! Numbers are validated: mobile prefixes, the GB 11643 check digit and birth date of
+//! resident ID numbers, the Luhn sum and issuer prefix of bank cards. QQ and WeChat ids
+//! are only taken after a context word (QQ号, 微信, vx), because a bare string of letters
+//! and digits is not personal information by itself.
+//!
+//! Every detector reports byte ranges of the ORIGINAL text and a masked replacement.
+
+use std::ops::Range;
+
+use liveguard_normalize::digit_value;
+use serde::Deserialize;
+
+/// The built-in detectors a rule can name with `detector = "..."`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Detector {
+    /// Mainland mobile numbers (1[3-9] + 9 digits, optional +86).
+    CnMobile,
+    /// Resident ID numbers (18 characters, GB 11643 check digit, valid birth date).
+    CnResidentId,
+    /// Bank card numbers (16–19 digits, issuer prefix, Luhn).
+    BankCard,
+    /// E-mail addresses.
+    Email,
+    /// QQ numbers after a QQ context word.
+    QqNumber,
+    /// WeChat ids after a WeChat context word.
+    WechatId,
+    /// Street addresses with a road and a house number.
+    StreetAddress,
+}
+
+impl Detector {
+    /// Every detector.
+    pub const ALL: &'static [Detector] = &[
+        Detector::CnMobile,
+        Detector::CnResidentId,
+        Detector::BankCard,
+        Detector::Email,
+        Detector::QqNumber,
+        Detector::WechatId,
+        Detector::StreetAddress,
+    ];
+}
+
+/// One piece of personal information found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PiiMatch {
+    /// Which detector found it.
+    pub detector: Detector,
+    /// Byte range in the original text.
+    pub range: Range<usize>,
+    /// The text to show instead (for example `138****5678`).
+    pub masked: String,
+}
+
+/// A run of digits in the original text, tolerant of separators.
+struct DigitRun {
+    /// Byte range of the run in the original text.
+    range: Range<usize>,
+    digits: Vec<u8>,
+    /// Trailing X of an ID number (counted as the 18th character).
+    x_suffix: bool,
+}
+
+const RUN_SEPARATORS: &[char] = &[' ', '-', '.', '\u{3000}', '—', '－', '‐', '_', '·'];
+
+fn digit_runs(text: &str) -> Vec<DigitRun> {
+    let mut runs = Vec::new();
+    let mut iter = text.char_indices().peekable();
+    let mut current: Option<DigitRun> = None;
+    let mut pending_sep: Option<usize> = None; // byte index of a separator after a digit
+    while let Some((i, c)) = iter.next() {
+        if let Some(d) = digit_value(c) {
+            let end = i + c.len_utf8();
+            match &mut current {
+                Some(run) => {
+                    run.digits.push(d);
+                    run.range.end = end;
+                }
+                None => {
+                    current = Some(DigitRun {
+                        range: i..end,
+                        digits: vec![d],
+                        x_suffix: false,
+                    })
+                }
+            }
+            pending_sep = None;
+            continue;
+        }
+        if current.is_some() && RUN_SEPARATORS.contains(&c) && pending_sep.is_none() {
+            pending_sep = Some(i);
+            continue;
+        }
+        if let Some(mut run) = current.take() {
+            if (c == 'X' || c == 'x' || c == 'Ｘ' || c == 'ｘ')
+                && pending_sep.is_none()
+                && run.digits.len() == 17
+            {
+                run.x_suffix = true;
+                run.range.end = i + c.len_utf8();
+            }
+            runs.push(run);
+        }
+        pending_sep = None;
+    }
+    if let Some(run) = current {
+        runs.push(run);
+    }
+    runs
+}
+
+/// Runs every detector in `which` over `text`. Matches are sorted by start and do not overlap.
+pub fn detect(text: &str, which: &[Detector]) -> Vec<PiiMatch> {
+    let mut out = Vec::new();
+    let wants = |d: Detector| which.contains(&d);
+    let needs_runs = wants(Detector::CnMobile)
+        || wants(Detector::CnResidentId)
+        || wants(Detector::BankCard)
+        || wants(Detector::QqNumber);
+    // Cheap pre-check: most comments contain no digit-like character at all.
+    let runs = if needs_runs && text.chars().any(|c| digit_value(c).is_some()) {
+        digit_runs(text)
+    } else {
+        Vec::new()
+    };
+    for run in &runs {
+        let n = run.digits.len();
+        if wants(Detector::CnResidentId) && (n == 18 || (n == 17 && run.x_suffix)) {
+            if valid_resident_id(&run.digits, run.x_suffix) {
+                out.push(PiiMatch {
+                    detector: Detector::CnResidentId,
+                    range: run.range.clone(),
+                    masked: mask_keep(&run.digits, run.x_suffix, 6, 4),
+                });
+                continue;
+            }
+        }
+        if run.x_suffix {
+            continue;
+        }
+        if wants(Detector::CnMobile)
+            && let Some(skip) = mobile_offset(&run.digits)
+        {
+            out.push(PiiMatch {
+                detector: Detector::CnMobile,
+                range: run.range.clone(),
+                masked: mask_keep(&run.digits[skip..], false, 3, 4),
+            });
+            continue;
+        }
+        if wants(Detector::BankCard)
+            && (16..=19).contains(&n)
+            && matches!(run.digits[0], 3..=6)
+            && luhn_valid(&run.digits)
+            && !preceded_by_any(
+                text,
+                run.range.start,
+                &["订单", "单号", "快递", "运单", "物流"],
+            )
+        {
+            out.push(PiiMatch {
+                detector: Detector::BankCard,
+                range: run.range.clone(),
+                masked: mask_keep(&run.digits, false, 0, 4),
+            });
+            continue;
+        }
+        if wants(Detector::QqNumber)
+            && (5..=11).contains(&n)
+            && run.digits[0] != 0
+            && preceded_by_any(text, run.range.start, QQ_CONTEXT)
+        {
+            out.push(PiiMatch {
+                detector: Detector::QqNumber,
+                range: run.range.clone(),
+                masked: mask_keep(&run.digits, false, 2, 0),
+            });
+        }
+    }
+    if wants(Detector::Email) && text.contains(['@', '＠']) {
+        detect_emails(text, &mut out);
+    }
+    if wants(Detector::WechatId) {
+        detect_wechat(text, &mut out);
+    }
+    if wants(Detector::StreetAddress) && text.contains('号') {
+        detect_addresses(text, &mut out);
+    }
+    out.sort_by_key(|m| (m.range.start, std::cmp::Reverse(m.range.end)));
+    // Keep the first (longest) of overlapping matches.
+    let mut kept: Vec<PiiMatch> = Vec::with_capacity(out.len());
+    for m in out {
+        if kept.last().is_some_and(|k| m.range.start < k.range.end) {
+            continue;
+        }
+        kept.push(m);
+    }
+    kept
+}
+
+/// Replaces every detected piece of personal information with its mask.
+pub fn mask(text: &str, which: &[Detector]) -> (String, usize) {
+    let matches = detect(text, which);
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for m in &matches {
+        out.push_str(&text[at..m.range.start]);
+        out.push_str(&m.masked);
+        at = m.range.end;
+    }
+    out.push_str(&text[at..]);
+    (out, matches.len())
+}
+
+fn mobile_offset(d: &[u8]) -> Option<usize> {
+    let skip = match d.len() {
+        11 => 0,
+        13 if d[0] == 8 && d[1] == 6 => 2,
+        _ => return None,
+    };
+    let m = &d[skip..];
+    (m[0] == 1 && (3..=9).contains(&m[1])).then_some(skip)
+}
+
+/// GB 11643-1999 check digit and a plausible birth date (YYYYMMDD at positions 7–14).
+fn valid_resident_id(d: &[u8], x_suffix: bool) -> bool {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: [u8; 11] = [1, 0, 10, 9, 8, 7, 6, 5, 4, 3, 2]; // 10 = X
+    let sum: u32 = d[..17]
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(&x, w)| x as u32 * w)
+        .sum();
+    let expected = CHECK[(sum % 11) as usize];
+    let actual = if x_suffix { 10 } else { d[17] };
+    if expected != actual {
+        return false;
+    }
+    let num = |r: Range<usize>| d[r].iter().fold(0u32, |acc, &x| acc * 10 + x as u32);
+    let (year, month, day) = (num(6..10), num(10..12), num(12..14));
+    (1900..=2099).contains(&year) && (1..=12).contains(&month) && (1..=31).contains(&day)
+}
+
+fn luhn_valid(d: &[u8]) -> bool {
+    let sum: u32 = d
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &x)| {
+            let x = x as u32;
+            if i % 2 == 1 {
+                let y = x * 2;
+                if y > 9 { y - 9 } else { y }
+            } else {
+                x
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+fn mask_keep(d: &[u8], x_suffix: bool, head: usize, tail: usize) -> String {
+    let mut s: String = d.iter().map(|x| char::from(b'0' + x)).collect();
+    if x_suffix {
+        s.push('X');
+    }
+    let n = s.len();
+    let (head, tail) = if head + tail >= n {
+        (0, 0)
+    } else {
+        (head, tail)
+    };
+    s.char_indices()
+        .map(|(i, c)| if i < head || i >= n - tail { c } else { '*' })
+        .collect()
+}
+
+const QQ_CONTEXT: &[&str] = &["qq", "QQ", "Qq", "qQ", "ＱＱ", "扣扣", "企鹅", "Q号", "q号"];
+const WECHAT_CONTEXT: &[&str] = &[
+    "微信", "薇信", "威信", "维信", "V信", "v信", "vx", "VX", "Vx", "vX", "wx", "WX", "Wx", "ｖｘ",
+    "ＶＸ", "加V", "加v", "weixin", "wechat", "WeChat",
+];
+
+/// Whether one of `cues` ends within 8 characters before `byte` (separators such as
+/// `号`, `:`, spaces allowed in between).
+fn preceded_by_any(text: &str, byte: usize, cues: &[&str]) -> bool {
+    let before = &text[..byte];
+    let window_start = before
+        .char_indices()
+        .rev()
+        .nth(7)
+        .map(|(i, _)| i)
+        .unwrap_or(0);
+    let window = &before[window_start..];
+    cues.iter().any(|cue| window.contains(cue))
+}
+
+fn detect_emails(text: &str, out: &mut Vec<PiiMatch>) {
+    let bytes = text.as_bytes();
+    for (at, c) in text.char_indices() {
+        if c != '@' {
+            continue;
+        }
+        let mut start = at;
+        while start > 0 {
+            let b = bytes[start - 1];
+            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-') {
+                start -= 1;
+            } else {
+                break;
+            }
+        }
+        let mut end = at + 1;
+        while end < bytes.len()
+            && (bytes[end].is_ascii_alphanumeric() || matches!(bytes[end], b'.' | b'-'))
+        {
+            end += 1;
+        }
+        while end > at + 1 && bytes[end - 1] == b'.' {
+            end -= 1;
+        }
+        let local = &text[start..at];
+        let domain = &text[at + 1..end];
+        let tld_ok = domain.rsplit_once('.').is_some_and(|(host, tld)| {
+            !host.is_empty() && tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic())
+        });
+        if !local.is_empty() && tld_ok {
+            let first = local.chars().next().unwrap_or('*');
+            out.push(PiiMatch {
+                detector: Detector::Email,
+                range: start..end,
+                masked: format!("{first}***@{domain}"),
+            });
+        }
+    }
+}
+
+fn detect_wechat(text: &str, out: &mut Vec<PiiMatch>) {
+    for cue in WECHAT_CONTEXT {
+        let mut from = 0;
+        while let Some(pos) = text[from..].find(cue) {
+            let cue_end = from + pos + cue.len();
+            from = cue_end;
+            // Skip filler between the cue and the id: 号, 是, colon, spaces.
+            let mut id_start = cue_end;
+            for (i, c) in text[cue_end..].char_indices() {
+                if matches!(
+                    c,
+                    '号' | '是' | ':' | '：' | ' ' | '\u{3000}' | '-' | '～' | '~'
+                ) && i < 12
+                {
+                    id_start = cue_end + i + c.len_utf8();
+                } else {
+                    break;
+                }
+            }
+            let id_len = text[id_start..]
+                .bytes()
+                .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+                .count();
+            let id = &text[id_start..id_start + id_len];
+            let starts_with_letter = id.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
+            let all_digits = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
+            if (6..=20).contains(&id_len) && (starts_with_letter || all_digits) {
+                let head: String = id.chars().take(2).collect();
+                out.push(PiiMatch {
+                    detector: Detector::WechatId,
+                    range: id_start..id_start + id_len,
+                    masked: format!("{head}****"),
+                });
+            }
+        }
+    }
+}
+
+const ROAD_MARKS: &[char] = &['路', '街', '道', '巷', '弄', '里'];
+const AREA_MARKS: &[char] = &['省', '市', '区', '县', '镇', '乡'];
+
+/// `…市…区…路12号[3栋][501室]`: an area mark, then a road mark, then a house number.
+fn detect_addresses(text: &str, out: &mut Vec<PiiMatch>) {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let (_, c) = chars[i];
+        if c != '号' {
+            i += 1;
+            continue;
+        }
+        // Digits right before 号.
+        let mut j = i;
+        while j > 0 && digit_value(chars[j - 1].1).is_some() {
+            j -= 1;
+        }
+        if j == i || j == 0 || !ROAD_MARKS.contains(&chars[j - 1].1) {
+            i += 1;
+            continue;
+        }
+        let road_at = j - 1;
+        // Walk back over CJK characters to find an area mark (at most 20 characters).
+        let mut k = road_at;
+        let mut area: Option<usize> = None;
+        while k > 0 && road_at - k < 20 {
+            let prev = chars[k - 1].1;
+            if !is_cjk(prev) {
+                break;
+            }
+            k -= 1;
+            if AREA_MARKS.contains(&prev) {
+                area = Some(k);
+            }
+        }
+        let Some(first_area) = area else {
+            i += 1;
+            continue;
+        };
+        // Place names before the first area mark are two or three characters (上海市, 北京市);
+        // take two so that a verb before the address (寄到) stays out of the span.
+        let k = first_area.saturating_sub(2).max(k);
+        // Extend over building/room details: 3栋2单元501室.
+        let mut end = i + 1;
+        while end < chars.len() {
+            let c = chars[end].1;
+            if digit_value(c).is_some()
+                || matches!(
+                    c,
+                    '栋' | '幢' | '单' | '元' | '楼' | '室' | '层' | '座' | '号' | '-'
+                )
+            {
+                end += 1;
+            } else {
+                break;
+            }
+        }
+        let start_byte = chars[k].0;
+        let end_byte = chars.get(end).map(|(b, _)| *b).unwrap_or(text.len());
+        let keep_end = chars[road_at].0 + chars[road_at].1.len_utf8();
+        out.push(PiiMatch {
+            detector: Detector::StreetAddress,
+            range: start_byte..end_byte,
+            masked: format!("{}***", &text[start_byte..keep_end]),
+        });
+        i = end;
+    }
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(Detector, &str, String)> {
+        detect(text, Detector::ALL)
+            .into_iter()
+            .map(|m| (m.detector, &text[m.range.clone()], m.masked))
+            .collect()
+    }
+
+    #[test]
+    fn mobile_in_many_spellings() {
+        for t in [
+            "电话13812345678",
+            "138 1234 5678",
+            "138-1234-5678",
+            "一三八一二三四五六七八",
+            "+86 138 1234 5678",
+            "１３８１２３４５６７８",
+        ] {
+            let f = found(t);
+            assert_eq!(f.len(), 1, "{t}: {f:?}");
+            assert_eq!(f[0].0, Detector::CnMobile);
+            assert_eq!(f[0].2, "138****5678");
+        }
+        assert!(
+            found("订单12812345678").is_empty(),
+            "12x is not a mobile prefix"
+        );
+        assert!(
+            found("138123456789").is_empty(),
+            "12 digits is not a mobile"
+        );
+    }
+
+    #[test]
+    fn resident_id_check_digit() {
+        // A valid check digit (computed by GB 11643) and a broken one.
+        let ok = "11010519491231002X";
+        let f = found(ok);
+        assert_eq!(f[0].0, Detector::CnResidentId, "{f:?}");
+        assert_eq!(f[0].2, "110105********002X");
+        assert!(
+            found("110105194912310021")
+                .iter()
+                .all(|m| m.0 != Detector::CnResidentId)
+        );
+        assert!(
+            found("110105194913310028")
+                .iter()
+                .all(|m| m.0 != Detector::CnResidentId),
+            "month 13"
+        );
+    }
+
+    #[test]
+    fn bank_card_luhn_and_order_numbers() {
+        let f = found("卡号6222021234567890128");
+        // 6222021234567890128: Luhn-valid 19 digits
+        assert!(luhn_valid(&[
+            6, 2, 2, 2, 0, 2, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 8
+        ]));
+        assert_eq!(f[0].0, Detector::BankCard);
+        assert_eq!(f[0].2, "***************0128");
+        assert!(found("订单号6222021234567890128").is_empty());
+        assert!(found("卡号6222021234567890127").is_empty(), "bad Luhn");
+    }
+
+    #[test]
+    fn email_qq_wechat_need_context() {
+        assert_eq!(
+            found("联系 zhang.san@example.com 谢谢")[0].2,
+            "z***@example.com"
+        );
+        assert_eq!(found("QQ号：12345678")[0].0, Detector::QqNumber);
+        assert!(found("共12345678件").is_empty());
+        let w = found("加我微信号: lucky_shop88 拿优惠");
+        assert_eq!(w[0].0, Detector::WechatId);
+        assert_eq!(w[0].1, "lucky_shop88");
+        assert!(found("微信支付很方便").is_empty());
+    }
+
+    #[test]
+    fn street_address() {
+        let t = "寄到上海市浦东新区张江路88号3栋501室就行";
+        let f = found(t);
+        assert_eq!(f[0].0, Detector::StreetAddress);
+        assert_eq!(f[0].1, "上海市浦东新区张江路88号3栋501室");
+        assert_eq!(f[0].2, "上海市浦东新区张江路***");
+        assert!(found("这是88号链接").is_empty());
+    }
+
+    #[test]
+    fn masking_replaces_spans() {
+        let (masked, n) = mask("我的电话13812345678，微信abc12345", Detector::ALL);
+        assert_eq!(n, 2);
+        assert_eq!(masked, "我的电话138****5678，微信ab****");
+    }
+}

@@ -1,0 +1,462 @@
+use super::*;
+use proptest::prelude::*;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+fn rules_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../rules")
+}
+
+/// The default packs from `rules/`, built once for all tests.
+fn default_screen() -> &'static Screen {
+    static SCREEN: OnceLock<Screen> = OnceLock::new();
+    SCREEN.get_or_init(|| {
+        let mut b = ScreenBuilder::new(ScreenConfig::default_config());
+        let mut entries: Vec<_> = std::fs::read_dir(rules_dir())
+            .expect("rules/ exists")
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        entries.sort();
+        assert!(!entries.is_empty(), "no packs in rules/");
+        for p in entries {
+            let text = std::fs::read_to_string(&p).unwrap();
+            if let Err(e) = b.add_pack_toml(&text, &p.display().to_string()) {
+                panic!("{e}");
+            }
+        }
+        b.build().unwrap()
+    })
+}
+
+fn ctx(channel: Channel, category: ProductCategory) -> ScanContext {
+    ScanContext::new(channel, category)
+}
+
+/// One helper for "this text, in this context, gives these (rule, severity, matched) triples at review or above".
+fn flagged(
+    text: &str,
+    channel: Channel,
+    category: ProductCategory,
+) -> Vec<(String, Severity, String)> {
+    default_screen()
+        .scan(text, ctx(channel, category))
+        .findings
+        .into_iter()
+        .filter(|f| f.severity >= Severity::Review)
+        .map(|f| (f.rule.to_string(), f.severity, f.matched))
+        .collect()
+}
+
+fn categories(text: &str, channel: Channel, category: ProductCategory) -> Vec<Category> {
+    let mut v: Vec<Category> = default_screen()
+        .scan(text, ctx(channel, category))
+        .findings
+        .into_iter()
+        .filter(|f| f.severity >= Severity::Review)
+        .map(|f| f.category)
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[test]
+fn every_rule_example_behaves_as_declared() {
+    let failures = default_screen().check_examples();
+    let report: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
+    assert!(
+        failures.is_empty(),
+        "{} example failures:\n{}",
+        failures.len(),
+        report.join("\n")
+    );
+}
+
+#[test]
+fn every_category_code_has_a_rule() {
+    let used: std::collections::HashSet<Category> =
+        default_screen().rules().map(|(_, r)| r.category).collect();
+    for c in Category::ALL {
+        if matches!(c, Category::Custom | Category::DisclosureMissing) {
+            continue; // lexicon-only, and product-aware (issue 4)
+        }
+        assert!(used.contains(c), "no default rule for category {c}");
+    }
+}
+
+#[test]
+fn evasion_forms_are_caught_with_original_spans() {
+    let cases = [
+        ("全网最*低*价", "全网最*低*价"),
+        ("全网ＺＵＩ低价", ""), // pinyin in latin letters is not folded for this rule
+        ("這是最好的麵霜", "最好"),
+        ("这是最\u{200b}好的面霜", "最\u{200b}好"),
+        ("这是最 最 最好的面霜", "最 最 最好"),
+    ];
+    for (text, expected) in cases {
+        let hits = flagged(text, Channel::Script, ProductCategory::Cosmetics);
+        if expected.is_empty() {
+            continue;
+        }
+        assert!(
+            hits.iter().any(|(_, _, m)| m == expected),
+            "{text}: {hits:?}"
+        );
+    }
+}
+
+#[test]
+fn off_platform_homophones_and_pinyin() {
+    for text in [
+        "加薇信领券",
+        "加V信私聊",
+        "加威信",
+        "主页有V",
+        "加我vx",
+        "ＶＸ：abc123",
+        "绿泡泡见",
+    ] {
+        assert!(
+            categories(text, Channel::Comment, ProductCategory::General)
+                .contains(&Category::OffPlatform),
+            "{text}"
+        );
+    }
+    assert!(
+        categories(
+            "这个能zhi liao湿疹吗",
+            Channel::Script,
+            ProductCategory::Cosmetics
+        )
+        .contains(&Category::MedicalClaim),
+        "pinyin of a medical term"
+    );
+}
+
+#[test]
+fn common_false_positives_stay_below_review() {
+    for text in [
+        "最近天气冷了，大家注意保暖",
+        "这是我第一次来直播间",
+        "第一步先洁面，第二步上精华",
+        "首单用户有优惠券",
+        "最多可选三件",
+        "最好不要空腹吃",
+        "不要相信私下交易，认准官方链接",
+        "第一时间给大家发货",
+        "第一个链接是面霜",
+        "第一天到货的宝宝给个评价",
+        "最后一步是涂防晒",
+        "这款面霜的最佳使用时间是晚上",
+    ] {
+        let hits = flagged(text, Channel::Script, ProductCategory::General);
+        assert!(hits.is_empty(), "{text}: {hits:?}");
+    }
+}
+
+#[test]
+fn exception_cues_become_info_with_reason() {
+    let r = default_screen().scan(
+        "本品最佳食用期为开封后7天",
+        ctx(Channel::ProductCopy, ProductCategory::Food),
+    );
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.category == Category::AbsoluteTerms)
+        .expect("info finding kept");
+    assert_eq!(f.severity, Severity::Info);
+    assert_eq!(f.exception.as_deref(), Some("usage_tip"));
+    assert_eq!(r.decision, Decision::Pass);
+}
+
+#[test]
+fn product_category_scopes_medical_claims() {
+    let text = "坚持使用可以治疗湿疹";
+    assert!(
+        categories(text, Channel::Script, ProductCategory::Cosmetics)
+            .contains(&Category::MedicalClaim)
+    );
+    assert!(
+        !categories(text, Channel::Script, ProductCategory::Drug).contains(&Category::MedicalClaim)
+    );
+    // Special-cosmetic functions are fine for a registered special cosmetic, not for an ordinary one.
+    let whitening = "这款精华美白祛斑";
+    assert!(
+        categories(whitening, Channel::Script, ProductCategory::Cosmetics)
+            .contains(&Category::EfficacyClaim)
+    );
+    assert!(
+        !categories(
+            whitening,
+            Channel::Script,
+            ProductCategory::SpecialCosmetics
+        )
+        .contains(&Category::EfficacyClaim)
+    );
+}
+
+#[test]
+fn cooccurrence_needs_all_parts_in_one_sentence() {
+    let hit = categories(
+        "吃了它降血糖效果特别好",
+        Channel::Script,
+        ProductCategory::Food,
+    );
+    assert!(hit.contains(&Category::MedicalClaim), "{hit:?}");
+    let disease_only = categories(
+        "糖尿病人群请遵医嘱。",
+        Channel::Script,
+        ProductCategory::Food,
+    );
+    assert!(
+        !disease_only.contains(&Category::MedicalClaim),
+        "{disease_only:?}"
+    );
+}
+
+#[test]
+fn personal_info_findings_are_masked() {
+    let r = default_screen().scan(
+        "我电话138 1234 5678",
+        ctx(Channel::Comment, ProductCategory::General),
+    );
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.category == Category::PersonalInfo)
+        .unwrap();
+    assert_eq!(f.matched, "138 1234 5678");
+    assert_eq!(f.masked.as_deref(), Some("138****5678"));
+    assert_eq!(
+        default_screen().mask_personal_info("电话13812345678").0,
+        "电话138****5678"
+    );
+}
+
+#[test]
+fn spans_carry_lines_columns_and_char_offsets() {
+    let text = "第一行没问题\n这是全网最低价哦";
+    let r = default_screen().scan(text, ctx(Channel::Script, ProductCategory::General));
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.category == Category::PriceFraud)
+        .unwrap();
+    assert_eq!(f.matched, "全网最低价");
+    assert_eq!((f.span.line, f.span.column), (2, 3));
+    assert_eq!(f.span.char_start, 9);
+    assert_eq!(f.span.char_end, 14);
+    assert_eq!(&text[f.span.byte_start..f.span.byte_end], "全网最低价");
+    assert!(!f.citations.is_empty());
+}
+
+#[test]
+fn decision_is_block_for_block_findings() {
+    let r = default_screen().scan(
+        "本品可以根治糖尿病",
+        ctx(Channel::Script, ProductCategory::HealthFood),
+    );
+    assert_eq!(r.decision, Decision::Block);
+}
+
+#[test]
+fn malformed_pack_reports_file_line_and_rule() {
+    let bad = r#"
+[pack]
+id = "bad"
+version = "1"
+
+[[rule]]
+id = "no-citation"
+category = "absolute_terms"
+severity = "review"
+patterns = ["最好"]
+suggestion = "x"
+examples = { hit = ["最好"], miss = ["好"] }
+"#;
+    let err = parse_pack(bad, "bad.toml").unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("bad.toml:7: rule bad/no-citation: rule has no citation"),
+        "{msg}"
+    );
+
+    let syntax = "[pack]\nid = \"x\"\nversion = 1\n";
+    let msg = parse_pack(syntax, "syntax.toml").unwrap_err().to_string();
+    assert!(msg.starts_with("syntax.toml:3"), "{msg}");
+
+    let unknown_cat = bad.replace("absolute_terms", "absolute");
+    let msg = parse_pack(&unknown_cat, "u.toml").unwrap_err().to_string();
+    assert!(msg.contains("unknown finding category `absolute`"), "{msg}");
+}
+
+#[test]
+fn block_rule_with_only_unconfirmed_citations_is_rejected() {
+    let pack = r#"
+[pack]
+id = "p"
+version = "1"
+[[rule]]
+id = "r"
+category = "abuse"
+severity = "block"
+patterns = ["坏词"]
+suggestion = "x"
+citations = [{ law = "广告法", article = "9", tag = "R" }]
+examples = { hit = ["坏词"], miss = ["好词"] }
+"#;
+    let msg = parse_pack(pack, "p.toml").unwrap_err().to_string();
+    assert!(msg.contains("G-01"), "{msg}");
+}
+
+#[test]
+fn shared_screen_swaps_atomically_and_keeps_old_on_failure() {
+    let shared = SharedScreen::new(
+        ScreenBuilder::new(ScreenConfig::default_config())
+            .build()
+            .unwrap(),
+    );
+    let before = shared.load();
+    assert_eq!(before.rules().count(), 0);
+    // A broken pack never produces a screen, so nothing is swapped.
+    let mut b = ScreenBuilder::new(ScreenConfig::default_config());
+    assert!(b.add_pack_toml("[pack]\nid=\"x\"", "broken.toml").is_err());
+    assert_eq!(shared.load().rules().count(), 0);
+    let mut b = ScreenBuilder::new(ScreenConfig::default_config());
+    b.add_pack_toml(
+        r#"[pack]
+id = "p"
+version = "1"
+[[rule]]
+id = "r"
+category = "abuse"
+severity = "review"
+patterns = ["坏词"]
+suggestion = "x"
+citations = [{ law = "广告法", article = "9", tag = "P" }]
+examples = { hit = ["坏词"], miss = ["好词"] }
+"#,
+        "p.toml",
+    )
+    .unwrap();
+    let old = shared.replace(b.build().unwrap());
+    assert_eq!(
+        old.rules().count(),
+        0,
+        "callers holding the old screen keep it"
+    );
+    assert_eq!(shared.load().rules().count(), 1);
+}
+
+#[test]
+fn lexicon_and_allowlist() {
+    let mut b = ScreenBuilder::new(ScreenConfig::default_config());
+    b.add_pack(
+        lexicon::parse_lexicon(
+            "神仙水\n秒杀全场\tabsolute_terms\tblock\n",
+            "lex.txt",
+            "custom",
+        )
+        .unwrap(),
+    );
+    b.add_allowlist(["神仙水乳液"]);
+    let s = b.build().unwrap();
+    let c = ctx(Channel::Comment, ProductCategory::General);
+    let r = s.scan("这瓶神仙水真香", c);
+    assert_eq!(r.decision, Decision::Review);
+    assert_eq!(r.findings[0].rule.as_ref(), "custom/custom-review");
+    assert_eq!(s.scan("这瓶神仙水乳液", c).decision, Decision::Pass);
+    assert_eq!(s.scan("秒 杀 全 场", c).decision, Decision::Block);
+}
+
+#[test]
+fn oversized_text_is_truncated_or_refused() {
+    let mut config = ScreenConfig::default_config();
+    config.text_bytes_max = 16;
+    let s = ScreenBuilder::new(config).build().unwrap();
+    let c = ctx(Channel::Comment, ProductCategory::General);
+    let long = "好".repeat(10);
+    assert!(s.try_scan(&long, c).is_err());
+    let r = s.scan(&long, c);
+    assert!(r.stats.truncated);
+    assert_eq!(r.stats.text_bytes, 15);
+}
+
+#[test]
+fn screen_is_send_sync() {
+    fn check<T: Send + Sync + std::panic::UnwindSafe>() {}
+    check::<Screen>();
+    check::<SharedScreen>();
+    check::<ScanResult>();
+}
+
+/// A naive reference: a rule of single literal terms hits exactly when some folded term is a
+/// substring of the folded text.
+fn naive_rules_hit(terms: &[(&str, &str)], text: &str, n: &Normalizer) -> Vec<String> {
+    let folded = n.normalize_str(text);
+    let mut v: Vec<String> = terms
+        .iter()
+        .filter(|(_, t)| {
+            let ft = n.normalize_str(t);
+            !ft.is_empty() && folded.contains(&ft)
+        })
+        .map(|(id, _)| format!("p/{id}"))
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn literal_screen() -> &'static (Screen, Vec<(&'static str, &'static str)>) {
+    static S: OnceLock<(Screen, Vec<(&'static str, &'static str)>)> = OnceLock::new();
+    S.get_or_init(|| {
+        let terms = vec![("a", "最好"), ("b", "第一"), ("c", "好的"), ("d", "微信"), ("e", "一个"), ("f", "ab"), ("g", "最")];
+        let mut toml = String::from("[pack]\nid = \"p\"\nversion = \"1\"\n");
+        for (id, t) in &terms {
+            toml.push_str(&format!(
+                "[[rule]]\nid = \"{id}\"\ncategory = \"custom\"\nseverity = \"review\"\npatterns = [\"{t}\"]\nsuggestion = \"x\"\ncitations = [{{ law = \"企业自定义词库\", article = \"-\", tag = \"P\" }}]\nexamples = {{ hit = [\"{t}\"], miss = [\"\"] }}\n"
+            ));
+        }
+        let mut b = ScreenBuilder::new(ScreenConfig::default_config());
+        b.add_pack_toml(&toml, "literal.toml").unwrap();
+        (b.build().unwrap(), terms)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn agrees_with_naive_matcher(text in "[最好第一的微信个ab 　*ＡＢ\u{200b}。]{0,24}") {
+        let (screen, terms) = literal_screen();
+        let c = ScanContext::new(Channel::Comment, ProductCategory::General);
+        let mut got: Vec<String> = screen.scan(&text, c).findings.iter().map(|f| f.rule.to_string()).collect();
+        got.sort();
+        got.dedup();
+        prop_assert_eq!(got, naive_rules_hit(terms, &text, screen.normalizer()));
+    }
+
+    #[test]
+    fn spans_map_into_the_original(text in "\\PC{0,60}") {
+        let r = default_screen().scan(&text, ScanContext::new(Channel::Comment, ProductCategory::General));
+        for f in &r.findings {
+            prop_assert!(f.span.byte_start < f.span.byte_end && f.span.byte_end <= text.len());
+            prop_assert!(text.is_char_boundary(f.span.byte_start) && text.is_char_boundary(f.span.byte_end));
+            prop_assert_eq!(&text[f.span.byte_start..f.span.byte_end], f.matched.as_str());
+        }
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in any::<String>(), ch in 0usize..8, cat in 0usize..13) {
+        let c = ScanContext::new(Channel::ALL[ch], ProductCategory::ALL[cat]);
+        let _ = default_screen().scan(&text, c);
+    }
+
+    #[test]
+    fn arbitrary_pack_text_never_panics(text in "\\PC{0,200}") {
+        let _ = parse_pack(&text, "fuzz.toml");
+        let _ = lexicon::parse_lexicon(&text, "fuzz.txt", "custom");
+    }
+}
