@@ -1,1 +1,157 @@
-fn main() {}
+//! `liveguard`: the command line.
+//!
+//! Exit codes (every subcommand): 0 nothing at or above `--fail-on` / valid, 1 something
+//! is / invalid, 2 error. A broken pipe (for example `| head`) exits 0.
+
+mod eval;
+mod input;
+mod output;
+mod rules_cmd;
+mod scan;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use liveguard_core::{Channel, ProductCategory, Severity};
+
+/// liveguard — compliance screening for live-stream commerce (直播带货合规).
+#[derive(Debug, Parser)]
+#[command(name = "liveguard", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Screen texts for regulated and prohibited content (files, stdin, or JSONL records).
+    Scan(scan::ScanArgs),
+    /// Browse, check and test rule packs.
+    Rules {
+        #[command(subcommand)]
+        command: rules_cmd::RulesCommand,
+    },
+    /// Report precision, recall and F1 per category on labelled JSONL.
+    Eval(eval::EvalArgs),
+}
+
+/// Which rules a command loads: the embedded defaults, or the packs in `--rules DIR`,
+/// plus lexicons and allowlists.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct RuleSource {
+    /// Load rule packs (*.toml) from DIR instead of the built-in default packs.
+    #[arg(long, value_name = "DIR")]
+    rules: Option<PathBuf>,
+    /// Add a company lexicon: one term per line, or `term<TAB>category<TAB>severity`.
+    #[arg(long, value_name = "FILE")]
+    lexicon: Vec<PathBuf>,
+    /// Add an allowlist: phrases (one per line) inside which no hit is reported.
+    #[arg(long, value_name = "FILE")]
+    allow: Vec<PathBuf>,
+}
+
+/// The context every text is scanned in unless a JSONL record says otherwise.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct ContextArgs {
+    /// Channel: script, product_copy, transcript, comment, comment_reply, image_text, contract, post.
+    #[arg(long, default_value = "script", value_parser = parse_channel)]
+    channel: Channel,
+    /// Product category: general, cosmetics, special_cosmetics, food, health_food, drug,
+    /// medical_device, electronics, clothing, toys, education, finance, franchise.
+    #[arg(long, default_value = "general", value_parser = parse_category)]
+    category: ProductCategory,
+}
+
+fn parse_channel(s: &str) -> Result<Channel, String> {
+    s.parse()
+        .map_err(|e: liveguard_core::ParseError| e.to_string())
+}
+
+fn parse_category(s: &str) -> Result<ProductCategory, String> {
+    s.parse()
+        .map_err(|e: liveguard_core::ParseError| e.to_string())
+}
+
+/// The severity at which `scan` exits 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FailOn {
+    /// Exit 1 when any finding is `review` or `block`.
+    Review,
+    /// Exit 1 only when a finding is `block`.
+    Block,
+}
+
+impl FailOn {
+    pub(crate) fn severity(self) -> Severity {
+        match self {
+            FailOn::Review => Severity::Review,
+            FailOn::Block => Severity::Block,
+        }
+    }
+}
+
+/// What a command concluded, mapped to the exit code at the very end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Clean / valid.
+    Clean,
+    /// Violations found / invalid.
+    Flagged,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => scan::run(args),
+        Command::Rules { command } => rules_cmd::run(command),
+        Command::Eval(args) => eval::run(args),
+    };
+    match result {
+        Ok(Outcome::Clean) => ExitCode::from(0),
+        Ok(Outcome::Flagged) => ExitCode::from(1),
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::from(0);
+            }
+            let _ = writeln!(std::io::stderr(), "liveguard: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn unknown_category_is_rejected_by_name() {
+        let err = Cli::try_parse_from(["liveguard", "scan", "--category", "cosmetic"]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("unknown product category `cosmetic`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn fail_on_accepts_review_and_block_only() {
+        assert!(Cli::try_parse_from(["liveguard", "scan", "--fail-on", "block"]).is_ok());
+        assert!(Cli::try_parse_from(["liveguard", "scan", "--fail-on", "info"]).is_err());
+    }
+}

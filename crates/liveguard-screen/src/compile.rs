@@ -16,10 +16,10 @@ use crate::error::{BuildError, BuildErrorKind};
 use crate::pack::{Rule, RulePack, Variant};
 
 /// How many variants one pattern may expand to (homophones multiply quickly).
-pub const PATTERN_VARIANTS_MAX: usize = 64;
+pub(crate) const PATTERN_VARIANTS_MAX: usize = 64;
 /// Above this many distinct patterns the automaton is a contiguous NFA instead of a DFA,
 /// to keep memory bounded for very large custom lexicons.
-pub const DFA_PATTERNS_MAX: usize = 20_000;
+pub(crate) const DFA_PATTERNS_MAX: usize = 20_000;
 
 /// Splits `A|B+C` into parts of alternatives, honouring `\+` and `\|`.
 pub(crate) fn split_pattern(p: &str) -> Vec<Vec<String>> {
@@ -91,7 +91,6 @@ pub(crate) struct Compiled {
     /// `scope[context_index(channel, category)][rule]`.
     pub(crate) scope: Vec<Vec<bool>>,
     pub(crate) pattern_count: usize,
-    pub(crate) has_global_allow: bool,
 }
 
 pub(crate) fn context_index(channel: Channel, category: ProductCategory) -> usize {
@@ -210,7 +209,6 @@ pub(crate) fn compile(
     }
     Ok(Compiled {
         automaton,
-        has_global_allow: !allowlist.is_empty(),
         pattern_count: interner.strings.len(),
         uses: interner.uses,
         rules,
@@ -299,7 +297,7 @@ const HOMOPHONES: &[(char, &[&str])] = &[
 
 /// Patterns shorter than this get no homophone variants: a two-character variant such as
 /// 加维 would fire inside ordinary words (增加维生素).
-pub const HOMOPHONE_PATTERN_CHARS_MIN: usize = 3;
+pub(crate) const HOMOPHONE_PATTERN_CHARS_MIN: usize = 3;
 
 /// All spellings of `s` with homophones substituted (at most [`PATTERN_VARIANTS_MAX`]).
 pub(crate) fn homophone_variants(s: &str) -> Vec<String> {

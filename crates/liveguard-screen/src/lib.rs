@@ -63,6 +63,7 @@
 #![deny(missing_docs)]
 
 mod compile;
+pub mod defaults;
 mod error;
 pub mod lexicon;
 pub mod pack;

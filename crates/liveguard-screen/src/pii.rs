@@ -71,10 +71,10 @@ const RUN_SEPARATORS: &[char] = &[' ', '-', '.', '\u{3000}', '—', '－', '‐'
 
 fn digit_runs(text: &str) -> Vec<DigitRun> {
     let mut runs = Vec::new();
-    let mut iter = text.char_indices().peekable();
+    let iter = text.char_indices().peekable();
     let mut current: Option<DigitRun> = None;
     let mut pending_sep: Option<usize> = None; // byte index of a separator after a digit
-    while let Some((i, c)) = iter.next() {
+    for (i, c) in iter {
         if let Some(d) = digit_value(c) {
             let end = i + c.len_utf8();
             match &mut current {
@@ -131,15 +131,16 @@ pub fn detect(text: &str, which: &[Detector]) -> Vec<PiiMatch> {
     };
     for run in &runs {
         let n = run.digits.len();
-        if wants(Detector::CnResidentId) && (n == 18 || (n == 17 && run.x_suffix)) {
-            if valid_resident_id(&run.digits, run.x_suffix) {
-                out.push(PiiMatch {
-                    detector: Detector::CnResidentId,
-                    range: run.range.clone(),
-                    masked: mask_keep(&run.digits, run.x_suffix, 6, 4),
-                });
-                continue;
-            }
+        if wants(Detector::CnResidentId)
+            && (n == 18 || (n == 17 && run.x_suffix))
+            && valid_resident_id(&run.digits, run.x_suffix)
+        {
+            out.push(PiiMatch {
+                detector: Detector::CnResidentId,
+                range: run.range.clone(),
+                masked: mask_keep(&run.digits, run.x_suffix, 6, 4),
+            });
+            continue;
         }
         if run.x_suffix {
             continue;
@@ -262,7 +263,7 @@ fn luhn_valid(d: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn mask_keep(d: &[u8], x_suffix: bool, head: usize, tail: usize) -> String {

@@ -62,6 +62,30 @@ fn categories(text: &str, channel: Channel, category: ProductCategory) -> Vec<Ca
 }
 
 #[test]
+fn embedded_packs_match_rules_dir() {
+    let mut on_disk: Vec<(String, String)> = std::fs::read_dir(rules_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    on_disk.sort();
+    let embedded: Vec<(String, String)> = defaults::DEFAULT_PACKS
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .collect();
+    assert_eq!(
+        embedded, on_disk,
+        "add new packs in rules/ to defaults::DEFAULT_PACKS"
+    );
+}
+
+#[test]
 fn every_rule_example_behaves_as_declared() {
     let failures = default_screen().check_examples();
     let report: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
