@@ -26,8 +26,9 @@
 //!    (`*~-_.·|/\^'"+=#&@:` and their full-width forms, brackets, dashes, bullets,
 //!    arrows, box drawing, emoji) — are dropped. Sentence and clause punctuation
 //!    (`。！？；，、!?;,` and line breaks) is kept, because rules look at sentences.
-//! 6. A character equal to the previous kept character is merged into it (最最最好 →
-//!    最好), except ASCII digits, whose repetition carries meaning (100).
+//! 6. A non-ASCII character equal to the previous kept character is merged into it
+//!    (最最最好 → 最好); ASCII letters and digits in any script are never merged, since
+//!    their repetition carries meaning (QQ, 100, 一三八八八…).
 //!
 //! The fold is idempotent: normalizing normalized text changes nothing.
 //!
@@ -94,6 +95,9 @@ pub enum Fold<'a> {
 
 const SKIP: u32 = u32::MAX;
 const EXPANSION_BIT: u32 = 1 << 31;
+/// Set on table entries whose folded character is a digit in some script ([`digit_value`]).
+const DIGIT_BIT: u32 = 1 << 30;
+const CHAR_MASK: u32 = 0x1F_FFFF;
 
 /// Folds text according to a [`NormalizeConfig`]. Build once, share freely (`Send + Sync`).
 #[derive(Debug, Clone)]
@@ -116,6 +120,7 @@ impl Normalizer {
             };
             table[cp as usize] = match fold_slow(config, c) {
                 SlowFold::Skip => SKIP,
+                SlowFold::Char(f) if digit_value(f).is_some() => f as u32 | DIGIT_BIT,
                 SlowFold::Char(f) => f as u32,
                 SlowFold::Str(s) => {
                     expansions.push(s.into_boxed_str());
@@ -148,7 +153,7 @@ impl Normalizer {
             } else {
                 // The table only holds valid scalar values (or the surrogate placeholder,
                 // which cannot come from a `char`).
-                Fold::Char(char::from_u32(v).unwrap_or(c))
+                Fold::Char(char::from_u32(v & CHAR_MASK).unwrap_or(c))
             }
         } else {
             self.fold_astral(c)
@@ -177,26 +182,44 @@ impl Normalizer {
             text.len()
         );
         out.text.clear();
-        out.starts.clear();
-        out.ends.clear();
+        out.segments.clear();
         out.text.reserve(text.len());
-        out.starts.reserve(text.len());
-        out.ends.reserve(text.len());
+        let mut runs = Runs::default();
         let collapse = self.config.collapse_repeats;
         let mut last: Option<char> = None;
         for (start, c) in text.char_indices() {
             let end = (start + c.len_utf8()) as u32;
             let start = start as u32;
+            let cp = c as u32;
+            if cp < 0x1_0000 {
+                // Hot path: one table lookup per character.
+                let v = self.table[cp as usize];
+                if v == SKIP {
+                    continue;
+                }
+                if v & EXPANSION_BIT == 0 {
+                    let f = char::from_u32(v & CHAR_MASK).unwrap_or(c);
+                    runs.see(f, v & DIGIT_BIT != 0);
+                    out.push(f, f == c, start, end, collapse, &mut last);
+                    continue;
+                }
+            }
             match self.fold_char(c) {
                 Fold::Skip => {}
-                Fold::Char(f) => push_folded(out, f, start, end, collapse, &mut last),
+                Fold::Char(f) => {
+                    runs.see(f, digit_value(f).is_some());
+                    out.push(f, f == c, start, end, collapse, &mut last);
+                }
                 Fold::Str(s) => {
                     for f in s.chars() {
-                        push_folded(out, f, start, end, collapse, &mut last);
+                        runs.see(f, digit_value(f).is_some());
+                        out.push(f, false, start, end, collapse, &mut last);
                     }
                 }
             }
         }
+        out.digit_run_max = runs.digit_max;
+        out.alnum_run_max = runs.alnum_max;
     }
 
     /// Normalizes `text` into a new [`Normalized`].
@@ -212,36 +235,41 @@ impl Normalizer {
     }
 }
 
-#[inline]
-fn push_folded(
-    out: &mut Normalized,
-    f: char,
-    start: u32,
-    end: u32,
-    collapse: bool,
-    last: &mut Option<char>,
-) {
-    if collapse && *last == Some(f) && is_collapsible(f) {
-        // Merge into the previous character: extend its end over this one.
-        let n = f.len_utf8();
-        let len = out.ends.len();
-        for e in &mut out.ends[len - n..] {
-            *e = end;
-        }
-        return;
-    }
-    let n = f.len_utf8();
-    out.text.push(f);
-    for _ in 0..n {
-        out.starts.push(start);
-        out.ends.push(end);
-    }
-    *last = Some(f);
+/// Lengths of the longest runs of digits and of ASCII letters-or-digits in folded text
+/// (separators are already gone, so `138 1234 5678` is one run of 11). Detectors of phone,
+/// ID and account numbers use them to skip texts that cannot contain one.
+#[derive(Default)]
+struct Runs {
+    digit: u32,
+    digit_max: u32,
+    alnum: u32,
+    alnum_max: u32,
 }
 
+impl Runs {
+    #[inline]
+    fn see(&mut self, f: char, digit: bool) {
+        if digit {
+            self.digit += 1;
+            self.digit_max = self.digit_max.max(self.digit);
+        } else {
+            self.digit = 0;
+        }
+        if f.is_ascii_alphanumeric() {
+            self.alnum += 1;
+            self.alnum_max = self.alnum_max.max(self.alnum);
+        } else {
+            self.alnum = 0;
+        }
+    }
+}
+
+/// Only non-ASCII characters merge: doubled CJK characters are the evasion (最最好), while
+/// doubled letters and digits carry meaning (QQ, 100). Digits in any script never merge,
+/// so a phone number written in Chinese numerals keeps its length.
 #[inline]
 fn is_collapsible(c: char) -> bool {
-    !c.is_ascii_digit() && !is_boundary(c)
+    !c.is_ascii() && !is_boundary(c) && digit_value(c).is_none()
 }
 
 /// Whether `c` (after folding) ends a sentence or clause. Rules that look for
@@ -260,14 +288,40 @@ pub fn is_sentence_end(c: char) -> bool {
     matches!(c, '。' | '!' | '?' | ';' | '\n' | '\r' | '；' | '！' | '？')
 }
 
+/// One piece of the map from folded bytes back to original bytes.
+///
+/// Either an identity run (`same`: the folded bytes equal the original bytes, so offsets map
+/// one to one) or one original character — or a merged run of equal characters — that
+/// became `folded_len` bytes, every one of which maps to the whole original range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Segment {
+    folded: u32,
+    folded_len: u32,
+    original: u32,
+    original_len: u32,
+    same: bool,
+}
+
+impl Segment {
+    fn folded_end(&self) -> u32 {
+        self.folded + self.folded_len
+    }
+    fn original_end(&self) -> u32 {
+        self.original + self.original_len
+    }
+}
+
 /// Text after folding, with the map back to the original.
+///
+/// The map is a list of segments rather than an offset per byte: most characters of real
+/// text fold to themselves, so a line costs a handful of segments, and a lookup (done once
+/// per finding) is a binary search.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Normalized {
     text: String,
-    /// For each byte of `text`: the byte offset in the original where its character starts.
-    starts: Vec<u32>,
-    /// For each byte of `text`: the byte offset in the original where its character (or merged run) ends.
-    ends: Vec<u32>,
+    segments: Vec<Segment>,
+    digit_run_max: u32,
+    alnum_run_max: u32,
 }
 
 impl Normalized {
@@ -276,26 +330,126 @@ impl Normalized {
         &self.text
     }
 
+    /// Appends folded character `f` that came from original bytes `start..end`;
+    /// `same` says the original character was `f` itself.
+    #[inline]
+    fn push(
+        &mut self,
+        f: char,
+        same: bool,
+        start: u32,
+        end: u32,
+        collapse: bool,
+        last: &mut Option<char>,
+    ) {
+        if collapse && *last == Some(f) && is_collapsible(f) {
+            self.merge_last(f, end);
+            return;
+        }
+        let folded = self.text.len() as u32;
+        let n = f.len_utf8() as u32;
+        self.text.push(f);
+        *last = Some(f);
+        if same
+            && let Some(seg) = self.segments.last_mut()
+            && seg.same
+            && seg.folded_end() == folded
+            && seg.original_end() == start
+        {
+            seg.folded_len += n;
+            seg.original_len += end - start;
+            return;
+        }
+        self.segments.push(Segment {
+            folded,
+            folded_len: n,
+            original: start,
+            original_len: end - start,
+            same,
+        });
+    }
+
+    /// Extends the last folded character (`f`) over original bytes up to `end`.
+    fn merge_last(&mut self, f: char, end: u32) {
+        let n = f.len_utf8() as u32;
+        let Some(seg) = self.segments.last_mut() else {
+            return;
+        };
+        if !seg.same && seg.folded_len == n {
+            seg.original_len = end - seg.original;
+            return;
+        }
+        // Split the last character off its segment so it can map to the whole run.
+        let char_folded = seg.folded_end() - n;
+        let (char_original, was_same) = if seg.same {
+            (seg.original_end() - n, true)
+        } else {
+            (seg.original, false)
+        };
+        if was_same {
+            seg.folded_len -= n;
+            seg.original_len -= n;
+            if seg.folded_len == 0 {
+                self.segments.pop();
+            }
+        } else {
+            // An expansion's last character: the whole segment already maps to one
+            // original character; extend it.
+            seg.original_len = end - seg.original;
+            return;
+        }
+        self.segments.push(Segment {
+            folded: char_folded,
+            folded_len: n,
+            original: char_original,
+            original_len: end - char_original,
+            same: false,
+        });
+    }
+
+    fn segment_of(&self, folded_byte: u32) -> &Segment {
+        let i = self
+            .segments
+            .partition_point(|s| s.folded_end() <= folded_byte);
+        &self.segments[i]
+    }
+
     /// Maps a non-empty byte range of the folded text (on character boundaries) to the
     /// byte range of the original text it came from.
     ///
     /// # Panics
     /// Panics if the range is empty or out of bounds (an internal invariant of callers
     /// that take ranges from matches over [`Normalized::as_str`]).
-    #[inline]
     pub fn original_range(&self, folded: Range<usize>) -> Range<usize> {
         assert!(
             folded.start < folded.end && folded.end <= self.text.len(),
             "folded range {folded:?} outside 0..{}",
             self.text.len()
         );
-        self.starts[folded.start] as usize..self.ends[folded.end - 1] as usize
+        let (fs, fe) = (folded.start as u32, folded.end as u32);
+        let first = self.segment_of(fs);
+        let start = if first.same {
+            first.original + (fs - first.folded)
+        } else {
+            first.original
+        };
+        let last = self.segment_of(fe - 1);
+        let end = if last.same {
+            last.original + (fe - last.folded)
+        } else {
+            last.original_end()
+        };
+        start as usize..end as usize
     }
 
-    /// Byte offset in the original where the folded character at `folded_byte` starts.
-    #[inline]
-    pub fn original_start(&self, folded_byte: usize) -> usize {
-        self.starts[folded_byte] as usize
+    /// Length of the longest run of digits (any script) in the folded text.
+    pub fn digit_run_max(&self) -> usize {
+        self.digit_run_max as usize
+    }
+
+    /// Length of the longest run of ASCII letters and digits in the folded text.
+    pub fn alnum_run_max(&self) -> usize {
+        self.alnum_run_max as usize
     }
 }
 
@@ -458,7 +612,15 @@ fn is_separator(c: char) -> bool {
 /// The numeric value of a digit written in any common way: ASCII, full-width,
 /// circled (after folding), or Chinese (零〇一二三四五六七八九 and 壹贰叁肆伍陆柒捌玖, 幺 and 两).
 /// Used by the personal-information detectors; ordinary matching leaves Chinese numerals alone.
+#[inline]
 pub fn digit_value(c: char) -> Option<u8> {
+    let cp = c as u32;
+    if cp < 0x80 {
+        return c.is_ascii_digit().then(|| cp as u8 - b'0');
+    }
+    if cp < 0x2460 {
+        return None; // nothing between ASCII and the enclosed digits is a digit we read
+    }
     Some(match c {
         '0'..='9' => c as u8 - b'0',
         '０'..='９' => (c as u32 - '０' as u32) as u8,

@@ -71,6 +71,22 @@ fn expansion_maps_to_the_source_char() {
 }
 
 #[test]
+fn digit_and_alnum_runs_are_measured() {
+    let n = full().normalize("电话 138 1234 5678，微信 ab_c12");
+    assert_eq!(n.digit_run_max(), 11);
+    assert_eq!(n.alnum_run_max(), 11);
+    let n = full().normalize("一三八八八八八五六七八");
+    assert_eq!(
+        n.as_str(),
+        "一三八八八八八五六七八",
+        "Chinese digits never merge"
+    );
+    assert_eq!(n.digit_run_max(), 11);
+    assert_eq!(full().normalize("价格99元").digit_run_max(), 2);
+    assert_eq!(full().normalize_str("QQ群"), "qq群");
+}
+
+#[test]
 fn none_config_keeps_text() {
     let n = Normalizer::new(NormalizeConfig::none());
     assert_eq!(n.normalize_str("ＡＢ 療效 最最"), "ＡＢ 療效 最最");
@@ -100,6 +116,58 @@ fn types_are_send_sync() {
     fn check<T: Send + Sync + std::panic::UnwindSafe>() {}
     check::<Normalizer>();
     check::<Normalized>();
+}
+
+/// The reference map: folds character by character and records, for every folded byte, the
+/// original range of its character (merged runs extend the previous character). Written
+/// the slow obvious way, to check the segment map against.
+fn reference_ranges(n: &Normalizer, text: &str) -> (String, Vec<(usize, usize)>) {
+    let mut folded = String::new();
+    let mut map: Vec<(usize, usize)> = Vec::new();
+    let mut last: Option<char> = None;
+    for (start, c) in text.char_indices() {
+        let end = start + c.len_utf8();
+        let chars: Vec<char> = match n.fold_char(c) {
+            Fold::Skip => continue,
+            Fold::Char(f) => vec![f],
+            Fold::Str(s) => s.chars().collect(),
+        };
+        for f in chars {
+            if n.config().collapse_repeats && last == Some(f) && is_collapsible(f) {
+                let k = f.len_utf8();
+                let len = map.len();
+                for m in &mut map[len - k..] {
+                    m.1 = end;
+                }
+                continue;
+            }
+            folded.push(f);
+            for _ in 0..f.len_utf8() {
+                map.push((start, end));
+            }
+            last = Some(f);
+        }
+    }
+    (folded, map)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    #[test]
+    fn segment_map_agrees_with_reference(s in "[最好最好療效ＶＸvx 　*~\u{200b}①⑩。，0-9a-zA-Z好好]{0,40}") {
+        let n = full().normalize(&s);
+        let (folded, map) = reference_ranges(full(), &s);
+        prop_assert_eq!(n.as_str(), folded.as_str());
+        for (i, c) in folded.char_indices() {
+            for (j, d) in folded[i..].char_indices() {
+                let end = i + j + d.len_utf8();
+                let expected = map[i].0..map[end - 1].1;
+                prop_assert_eq!(n.original_range(i..end), expected, "range {}..{} of {:?}", i, end, folded);
+            }
+            let _ = c;
+        }
+    }
 }
 
 proptest! {

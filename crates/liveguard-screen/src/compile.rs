@@ -3,12 +3,16 @@
 //! Every distinct folded string — terms, co-occurrence parts and their alternatives,
 //! allow-compounds, exception cues, allowlist entries — becomes one pattern of a single
 //! Aho-Corasick automaton, so a text is scanned once however many rules there are.
+//! The automaton is daachorse's charwise double-array: it steps once per character
+//! rather than once per byte, which on Chinese text (three bytes a character) measured
+//! 1.6× faster than aho-corasick's DFA with the same matches (docs/benchmarks.md), and it
+//! stays compact at 100,000 patterns.
 //! Each pattern id maps to the list of ways rules use it ([`Use`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
 use liveguard_core::{Channel, Citation, ProductCategory};
 use liveguard_normalize::Normalizer;
 
@@ -17,9 +21,6 @@ use crate::pack::{Rule, RulePack, Variant};
 
 /// How many variants one pattern may expand to (homophones multiply quickly).
 pub(crate) const PATTERN_VARIANTS_MAX: usize = 64;
-/// Above this many distinct patterns the automaton is a contiguous NFA instead of a DFA,
-/// to keep memory bounded for very large custom lexicons.
-pub(crate) const DFA_PATTERNS_MAX: usize = 20_000;
 
 /// Splits `A|B+C` into parts of alternatives, honouring `\+` and `\|`.
 pub(crate) fn split_pattern(p: &str) -> Vec<Vec<String>> {
@@ -85,12 +86,12 @@ pub(crate) struct CompiledRule {
 }
 
 pub(crate) struct Compiled {
-    pub(crate) automaton: Option<AhoCorasick>,
+    pub(crate) automaton: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
     pub(crate) uses: Vec<Vec<Use>>,
     pub(crate) rules: Vec<CompiledRule>,
     /// `scope[context_index(channel, category)][rule]`.
     pub(crate) scope: Vec<Vec<bool>>,
-    pub(crate) pattern_count: usize,
+    pub(crate) patterns: Vec<String>,
 }
 
 pub(crate) fn context_index(channel: Channel, category: ProductCategory) -> usize {
@@ -182,15 +183,9 @@ pub(crate) fn compile(
     let automaton = if interner.strings.is_empty() {
         None
     } else {
-        let kind = if interner.strings.len() <= DFA_PATTERNS_MAX {
-            AhoCorasickKind::DFA
-        } else {
-            AhoCorasickKind::ContiguousNFA
-        };
         Some(
-            AhoCorasick::builder()
+            CharwiseDoubleArrayAhoCorasickBuilder::new()
                 .match_kind(MatchKind::Standard)
-                .kind(Some(kind))
                 .build(&interner.strings)
                 .map_err(|e| BuildError::new(BuildErrorKind::Automaton(e.to_string())))?,
         )
@@ -209,7 +204,7 @@ pub(crate) fn compile(
     }
     Ok(Compiled {
         automaton,
-        pattern_count: interner.strings.len(),
+        patterns: interner.strings,
         uses: interner.uses,
         rules,
         scope,

@@ -252,17 +252,31 @@ impl ScreenBuilder {
             &self.allowlist,
             self.config.screen_patterns_max,
         )?;
-        let detector_rules = compiled
+        let detector_rules: Vec<(usize, Detector)> = compiled
             .rules
             .iter()
             .enumerate()
             .filter_map(|(i, r)| r.rule.detector.map(|d| (i, d)))
+            .collect();
+        let detectors_by_scope = compiled
+            .scope
+            .iter()
+            .map(|scope| {
+                let mut v: Vec<Detector> = detector_rules
+                    .iter()
+                    .filter(|(i, _)| scope[*i])
+                    .map(|(_, d)| *d)
+                    .collect();
+                v.dedup();
+                v
+            })
             .collect();
         Ok(Screen {
             config: self.config,
             normalizer,
             compiled,
             detector_rules,
+            detectors_by_scope,
         })
     }
 }
@@ -273,13 +287,15 @@ pub struct Screen {
     normalizer: Normalizer,
     compiled: Compiled,
     detector_rules: Vec<(usize, Detector)>,
+    /// The detectors wanted in each scan context (same index as `Compiled::scope`).
+    detectors_by_scope: Vec<Vec<Detector>>,
 }
 
 impl std::fmt::Debug for Screen {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Screen")
             .field("rules", &self.compiled.rules.len())
-            .field("patterns", &self.compiled.pattern_count)
+            .field("patterns", &self.compiled.patterns.len())
             .finish()
     }
 }
@@ -331,7 +347,12 @@ impl Screen {
 
     /// Number of distinct automaton patterns.
     pub fn pattern_count(&self) -> usize {
-        self.compiled.pattern_count
+        self.compiled.patterns.len()
+    }
+
+    /// The distinct folded patterns of the automaton (for baselines and debugging).
+    pub fn patterns(&self) -> &[String] {
+        &self.compiled.patterns
     }
 
     /// Memory held by the automaton, in bytes.
@@ -339,7 +360,7 @@ impl Screen {
         self.compiled
             .automaton
             .as_ref()
-            .map(|a| a.memory_usage())
+            .map(|a| a.heap_bytes())
             .unwrap_or(0)
     }
 
@@ -384,7 +405,8 @@ impl Screen {
         stats.text_bytes = text.len();
         self.normalizer.normalize_into(text, &mut scratch.folded);
         stats.folded_bytes = scratch.folded.as_str().len();
-        let scope = &self.compiled.scope[context_index(ctx.channel, ctx.category)];
+        let context = context_index(ctx.channel, ctx.category);
+        let scope = &self.compiled.scope[context];
         self.collect_events(scratch, scope, &mut stats);
         let mut hits = self.rule_hits(scratch, &mut stats);
         let mut findings = Vec::with_capacity(hits.len());
@@ -413,7 +435,18 @@ impl Screen {
                 None,
             ));
         }
-        self.detect_personal_info(text, ctx, scope, &mut findings);
+        let hints = (
+            scratch.folded.digit_run_max(),
+            scratch.folded.alnum_run_max(),
+        );
+        self.detect_personal_info(
+            text,
+            ctx,
+            scope,
+            &self.detectors_by_scope[context],
+            hints,
+            &mut findings,
+        );
         findings.sort_by(|a, b| (a.span.byte_start, &a.rule).cmp(&(b.span.byte_start, &b.rule)));
         fill_positions(text, &mut findings);
         let decision = Decision::from_max_severity(findings.iter().map(|f| f.severity).max());
@@ -468,7 +501,7 @@ impl Screen {
         for m in ac.find_overlapping_iter(folded) {
             stats.raw_hits += 1;
             let (start, end) = (m.start() as u32, m.end() as u32);
-            for u in &self.compiled.uses[m.pattern().as_usize()] {
+            for u in &self.compiled.uses[m.value() as usize] {
                 let (rule, kind) = match *u {
                     Use::Term {
                         rule,
@@ -693,21 +726,18 @@ impl Screen {
         text: &str,
         ctx: ScanContext,
         scope: &[bool],
+        wanted: &[Detector],
+        scratch_hints: (usize, usize),
         findings: &mut Vec<Finding>,
     ) {
-        if self.detector_rules.is_empty() {
-            return;
-        }
-        let wanted: Vec<Detector> = self
-            .detector_rules
-            .iter()
-            .filter(|(i, _)| scope[*i])
-            .map(|(_, d)| *d)
-            .collect();
         if wanted.is_empty() {
             return;
         }
-        for m in pii::detect(text, &wanted) {
+        let hints = pii::Hints {
+            digit_run_max: scratch_hints.0,
+            alnum_run_max: scratch_hints.1,
+        };
+        for m in pii::detect_with_hints(text, wanted, hints) {
             for (i, d) in &self.detector_rules {
                 if *d != m.detector || !scope[*i] {
                     continue;

@@ -58,151 +58,259 @@ pub struct PiiMatch {
     pub masked: String,
 }
 
-/// A run of digits in the original text, tolerant of separators.
+/// Longest digit run any detector looks at (19-digit bank cards, +86 mobiles, 18-char IDs).
+const RUN_DIGITS_MAX: usize = 19;
+/// Shortest digit run any detector looks at (5-digit QQ numbers).
+const RUN_DIGITS_MIN: usize = 5;
+
+/// A run of digits in the original text, tolerant of single separators between digits.
+/// Fixed-size: runs longer than [`RUN_DIGITS_MAX`] are marked and never match.
 struct DigitRun {
-    /// Byte range of the run in the original text.
     range: Range<usize>,
-    digits: Vec<u8>,
+    digits: [u8; RUN_DIGITS_MAX],
+    len: usize,
+    overflow: bool,
     /// Trailing X of an ID number (counted as the 18th character).
     x_suffix: bool,
 }
 
+impl DigitRun {
+    fn digits(&self) -> &[u8] {
+        &self.digits[..self.len]
+    }
+}
+
 const RUN_SEPARATORS: &[char] = &[' ', '-', '.', '\u{3000}', '—', '－', '‐', '_', '·'];
 
-fn digit_runs(text: &str) -> Vec<DigitRun> {
-    let mut runs = Vec::new();
-    let iter = text.char_indices().peekable();
-    let mut current: Option<DigitRun> = None;
-    let mut pending_sep: Option<usize> = None; // byte index of a separator after a digit
-    for (i, c) in iter {
+/// Calls `on_run` for every digit run of at least [`RUN_DIGITS_MIN`] digits, without allocating.
+fn for_each_digit_run(text: &str, mut on_run: impl FnMut(&DigitRun)) {
+    let mut run: Option<DigitRun> = None;
+    let mut pending_sep = false;
+    for (i, c) in text.char_indices() {
         if let Some(d) = digit_value(c) {
             let end = i + c.len_utf8();
-            match &mut current {
-                Some(run) => {
-                    run.digits.push(d);
-                    run.range.end = end;
-                }
-                None => {
-                    current = Some(DigitRun {
-                        range: i..end,
-                        digits: vec![d],
-                        x_suffix: false,
-                    })
-                }
+            let r = run.get_or_insert(DigitRun {
+                range: i..end,
+                digits: [0; RUN_DIGITS_MAX],
+                len: 0,
+                overflow: false,
+                x_suffix: false,
+            });
+            if r.len < RUN_DIGITS_MAX {
+                r.digits[r.len] = d;
+                r.len += 1;
+            } else {
+                r.overflow = true;
             }
-            pending_sep = None;
+            r.range.end = end;
+            pending_sep = false;
             continue;
         }
-        if current.is_some() && RUN_SEPARATORS.contains(&c) && pending_sep.is_none() {
-            pending_sep = Some(i);
+        if run.is_some() && !pending_sep && RUN_SEPARATORS.contains(&c) {
+            pending_sep = true;
             continue;
         }
-        if let Some(mut run) = current.take() {
-            if (c == 'X' || c == 'x' || c == 'Ｘ' || c == 'ｘ')
-                && pending_sep.is_none()
-                && run.digits.len() == 17
+        if let Some(mut r) = run.take() {
+            if matches!(c, 'X' | 'x' | 'Ｘ' | 'ｘ') && !pending_sep && r.len == 17 && !r.overflow
             {
-                run.x_suffix = true;
-                run.range.end = i + c.len_utf8();
+                r.x_suffix = true;
+                r.range.end = i + c.len_utf8();
             }
-            runs.push(run);
+            if r.len >= RUN_DIGITS_MIN && !r.overflow {
+                on_run(&r);
+            }
         }
-        pending_sep = None;
+        pending_sep = false;
     }
-    if let Some(run) = current {
-        runs.push(run);
+    if let Some(r) = run
+        && r.len >= RUN_DIGITS_MIN
+        && !r.overflow
+    {
+        on_run(&r);
     }
-    runs
+}
+
+/// Context words for QQ and WeChat ids, found in one pass by a small automaton.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cue {
+    Qq,
+    Wechat,
+}
+
+const QQ_CONTEXT: &[&str] = &["qq", "ＱＱ", "ｑｑ", "扣扣", "企鹅", "q号"];
+const WECHAT_CONTEXT: &[&str] = &[
+    "微信", "薇信", "威信", "维信", "v信", "vx", "ｖｘ", "ＶＸ", "wx", "ｗｘ", "加v", "加ｖ",
+    "weixin", "wechat",
+];
+
+fn cue_automaton() -> &'static (aho_corasick::AhoCorasick, Vec<Cue>) {
+    static CUES: std::sync::OnceLock<(aho_corasick::AhoCorasick, Vec<Cue>)> =
+        std::sync::OnceLock::new();
+    CUES.get_or_init(|| {
+        let mut patterns: Vec<&str> = Vec::new();
+        let mut kinds = Vec::new();
+        for p in QQ_CONTEXT {
+            patterns.push(p);
+            kinds.push(Cue::Qq);
+        }
+        for p in WECHAT_CONTEXT {
+            patterns.push(p);
+            kinds.push(Cue::Wechat);
+        }
+        let ac = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .expect("the cue patterns are valid literals");
+        (ac, kinds)
+    })
+}
+
+/// What normalization already knows about a text, so detectors that cannot match are skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hints {
+    /// Longest run of digits (any script, separators removed).
+    pub digit_run_max: usize,
+    /// Longest run of ASCII letters and digits (separators removed).
+    pub alnum_run_max: usize,
+}
+
+impl Hints {
+    /// No knowledge: every detector runs.
+    pub const UNKNOWN: Hints = Hints {
+        digit_run_max: usize::MAX,
+        alnum_run_max: usize::MAX,
+    };
 }
 
 /// Runs every detector in `which` over `text`. Matches are sorted by start and do not overlap.
 pub fn detect(text: &str, which: &[Detector]) -> Vec<PiiMatch> {
+    detect_with_hints(text, which, Hints::UNKNOWN)
+}
+
+/// [`detect`], skipping detectors that `hints` rule out.
+pub fn detect_with_hints(text: &str, which: &[Detector], hints: Hints) -> Vec<PiiMatch> {
     let mut out = Vec::new();
+    let digits = hints.digit_run_max >= RUN_DIGITS_MIN;
+    let wechat_possible = hints.alnum_run_max >= 6;
     let wants = |d: Detector| which.contains(&d);
-    let needs_runs = wants(Detector::CnMobile)
-        || wants(Detector::CnResidentId)
-        || wants(Detector::BankCard)
-        || wants(Detector::QqNumber);
-    // Cheap pre-check: most comments contain no digit-like character at all.
-    let runs = if needs_runs && text.chars().any(|c| digit_value(c).is_some()) {
-        digit_runs(text)
-    } else {
-        Vec::new()
-    };
-    for run in &runs {
-        let n = run.digits.len();
-        if wants(Detector::CnResidentId)
-            && (n == 18 || (n == 17 && run.x_suffix))
-            && valid_resident_id(&run.digits, run.x_suffix)
-        {
-            out.push(PiiMatch {
-                detector: Detector::CnResidentId,
-                range: run.range.clone(),
-                masked: mask_keep(&run.digits, run.x_suffix, 6, 4),
-            });
-            continue;
-        }
-        if run.x_suffix {
-            continue;
-        }
-        if wants(Detector::CnMobile)
-            && let Some(skip) = mobile_offset(&run.digits)
-        {
-            out.push(PiiMatch {
-                detector: Detector::CnMobile,
-                range: run.range.clone(),
-                masked: mask_keep(&run.digits[skip..], false, 3, 4),
-            });
-            continue;
-        }
-        if wants(Detector::BankCard)
-            && (16..=19).contains(&n)
-            && matches!(run.digits[0], 3..=6)
-            && luhn_valid(&run.digits)
-            && !preceded_by_any(
-                text,
-                run.range.start,
-                &["订单", "单号", "快递", "运单", "物流"],
-            )
-        {
-            out.push(PiiMatch {
-                detector: Detector::BankCard,
-                range: run.range.clone(),
-                masked: mask_keep(&run.digits, false, 0, 4),
-            });
-            continue;
-        }
-        if wants(Detector::QqNumber)
-            && (5..=11).contains(&n)
-            && run.digits[0] != 0
-            && preceded_by_any(text, run.range.start, QQ_CONTEXT)
-        {
-            out.push(PiiMatch {
-                detector: Detector::QqNumber,
-                range: run.range.clone(),
-                masked: mask_keep(&run.digits, false, 2, 0),
-            });
-        }
+    let wants_qq = wants(Detector::QqNumber) && digits;
+    let wants_wechat = wants(Detector::WechatId) && wechat_possible;
+    // (cue end byte, kind), in text order.
+    let mut cues: Vec<(usize, Cue)> = Vec::new();
+    if wants_qq || wants_wechat {
+        let (ac, kinds) = cue_automaton();
+        cues.extend(
+            ac.find_iter(text)
+                .map(|m| (m.end(), kinds[m.pattern().as_usize()])),
+        );
     }
-    if wants(Detector::Email) && text.contains(['@', '＠']) {
+    if digits
+        && (wants(Detector::CnMobile)
+            || wants(Detector::CnResidentId)
+            || wants(Detector::BankCard)
+            || wants_qq)
+    {
+        for_each_digit_run(text, |run| classify_run(text, run, which, &cues, &mut out));
+    }
+    if wants(Detector::Email) && text.as_bytes().contains(&b'@') {
         detect_emails(text, &mut out);
     }
-    if wants(Detector::WechatId) {
-        detect_wechat(text, &mut out);
+    if wants_wechat {
+        for &(end, kind) in &cues {
+            if kind == Cue::Wechat {
+                wechat_id_after(text, end, &mut out);
+            }
+        }
     }
-    if wants(Detector::StreetAddress) && text.contains('号') {
+    if wants(Detector::StreetAddress) && hints.digit_run_max >= 1 && text.contains('号') {
         detect_addresses(text, &mut out);
     }
-    out.sort_by_key(|m| (m.range.start, std::cmp::Reverse(m.range.end)));
-    // Keep the first (longest) of overlapping matches.
-    let mut kept: Vec<PiiMatch> = Vec::with_capacity(out.len());
-    for m in out {
-        if kept.last().is_some_and(|k| m.range.start < k.range.end) {
-            continue;
+    if out.len() > 1 {
+        out.sort_by_key(|m| (m.range.start, std::cmp::Reverse(m.range.end)));
+        // Keep the first (longest) of overlapping matches.
+        let mut kept: Vec<PiiMatch> = Vec::with_capacity(out.len());
+        for m in out {
+            if kept.last().is_some_and(|k| m.range.start < k.range.end) {
+                continue;
+            }
+            kept.push(m);
         }
-        kept.push(m);
+        return kept;
     }
-    kept
+    out
+}
+
+fn classify_run(
+    text: &str,
+    run: &DigitRun,
+    which: &[Detector],
+    cues: &[(usize, Cue)],
+    out: &mut Vec<PiiMatch>,
+) {
+    let wants = |d: Detector| which.contains(&d);
+    let d = run.digits();
+    let n = d.len();
+    if wants(Detector::CnResidentId)
+        && (n == 18 || (n == 17 && run.x_suffix))
+        && valid_resident_id(d, run.x_suffix)
+    {
+        out.push(PiiMatch {
+            detector: Detector::CnResidentId,
+            range: run.range.clone(),
+            masked: mask_keep(d, run.x_suffix, 6, 4),
+        });
+        return;
+    }
+    if run.x_suffix {
+        return;
+    }
+    if wants(Detector::CnMobile)
+        && let Some(skip) = mobile_offset(d)
+    {
+        out.push(PiiMatch {
+            detector: Detector::CnMobile,
+            range: run.range.clone(),
+            masked: mask_keep(&d[skip..], false, 3, 4),
+        });
+        return;
+    }
+    if wants(Detector::BankCard)
+        && (16..=19).contains(&n)
+        && matches!(d[0], 3..=6)
+        && luhn_valid(d)
+        && !preceded_by_any(
+            text,
+            run.range.start,
+            &["订单", "单号", "快递", "运单", "物流"],
+        )
+    {
+        out.push(PiiMatch {
+            detector: Detector::BankCard,
+            range: run.range.clone(),
+            masked: mask_keep(d, false, 0, 4),
+        });
+        return;
+    }
+    if wants(Detector::QqNumber)
+        && (5..=11).contains(&n)
+        && d[0] != 0
+        && cues.iter().any(|&(end, kind)| {
+            kind == Cue::Qq
+                && end <= run.range.start
+                && chars_between(text, end, run.range.start) <= 6
+        })
+    {
+        out.push(PiiMatch {
+            detector: Detector::QqNumber,
+            range: run.range.clone(),
+            masked: mask_keep(d, false, 2, 0),
+        });
+    }
+}
+
+fn chars_between(text: &str, from: usize, to: usize) -> usize {
+    text[from..to].chars().count()
 }
 
 /// Replaces every detected piece of personal information with its mask.
@@ -282,12 +390,6 @@ fn mask_keep(d: &[u8], x_suffix: bool, head: usize, tail: usize) -> String {
         .collect()
 }
 
-const QQ_CONTEXT: &[&str] = &["qq", "QQ", "Qq", "qQ", "ＱＱ", "扣扣", "企鹅", "Q号", "q号"];
-const WECHAT_CONTEXT: &[&str] = &[
-    "微信", "薇信", "威信", "维信", "V信", "v信", "vx", "VX", "Vx", "vX", "wx", "WX", "Wx", "ｖｘ",
-    "ＶＸ", "加V", "加v", "weixin", "wechat", "WeChat",
-];
-
 /// Whether one of `cues` ends within 8 characters before `byte` (separators such as
 /// `号`, `:`, spaces allowed in between).
 fn preceded_by_any(text: &str, byte: usize, cues: &[&str]) -> bool {
@@ -342,41 +444,35 @@ fn detect_emails(text: &str, out: &mut Vec<PiiMatch>) {
     }
 }
 
-fn detect_wechat(text: &str, out: &mut Vec<PiiMatch>) {
-    for cue in WECHAT_CONTEXT {
-        let mut from = 0;
-        while let Some(pos) = text[from..].find(cue) {
-            let cue_end = from + pos + cue.len();
-            from = cue_end;
-            // Skip filler between the cue and the id: 号, 是, colon, spaces.
-            let mut id_start = cue_end;
-            for (i, c) in text[cue_end..].char_indices() {
-                if matches!(
-                    c,
-                    '号' | '是' | ':' | '：' | ' ' | '\u{3000}' | '-' | '～' | '~'
-                ) && i < 12
-                {
-                    id_start = cue_end + i + c.len_utf8();
-                } else {
-                    break;
-                }
-            }
-            let id_len = text[id_start..]
-                .bytes()
-                .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
-                .count();
-            let id = &text[id_start..id_start + id_len];
-            let starts_with_letter = id.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
-            let all_digits = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
-            if (6..=20).contains(&id_len) && (starts_with_letter || all_digits) {
-                let head: String = id.chars().take(2).collect();
-                out.push(PiiMatch {
-                    detector: Detector::WechatId,
-                    range: id_start..id_start + id_len,
-                    masked: format!("{head}****"),
-                });
-            }
+/// A WeChat id right after a cue ending at `cue_end`: filler (号, 是, colon, spaces) is
+/// skipped, then 6–20 letters, digits, `_` or `-` starting with a letter (or all digits).
+fn wechat_id_after(text: &str, cue_end: usize, out: &mut Vec<PiiMatch>) {
+    let mut id_start = cue_end;
+    for (i, c) in text[cue_end..].char_indices() {
+        if matches!(
+            c,
+            '号' | '是' | ':' | '：' | ' ' | '\u{3000}' | '-' | '～' | '~'
+        ) && i < 12
+        {
+            id_start = cue_end + i + c.len_utf8();
+        } else {
+            break;
         }
+    }
+    let id_len = text[id_start..]
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+        .count();
+    let id = &text[id_start..id_start + id_len];
+    let starts_with_letter = id.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
+    let all_digits = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
+    if (6..=20).contains(&id_len) && (starts_with_letter || all_digits) {
+        let head: String = id.chars().take(2).collect();
+        out.push(PiiMatch {
+            detector: Detector::WechatId,
+            range: id_start..id_start + id_len,
+            masked: format!("{head}****"),
+        });
     }
 }
 

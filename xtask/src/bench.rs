@@ -1,0 +1,340 @@
+//! `cargo xtask bench [--mb N] [--record]`: the engine's speed and size numbers.
+//!
+//! 1. A 100,000-term custom lexicon: build time and resident memory (measured first, on a
+//!    small process, so the corpus does not inflate the resident-set figures).
+//! 2. Throughput, single thread, on at least N MB (default 64) of generated live-commerce
+//!    text (see corpus.rs), with every default pack and full normalization.
+//! 3. The same corpus through a plain Aho-Corasick automaton over the same patterns, on the
+//!    raw text without normalization (the baseline the engine should stay within 2× of).
+//! 4. Latency of single ~30-character comments (p50, p99).
+//!
+//! Each run checks its counts against `bench/expected.json` (same size and seed), so a fast
+//! but wrong engine fails; `--record` rewrites that file after a deliberate change.
+
+use std::time::{Duration, Instant};
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use anyhow::Context;
+use liveguard_core::{Channel, ProductCategory, Severity};
+use liveguard_screen::{
+    ScanContext, Scratch, Screen, ScreenBuilder, ScreenConfig, defaults, lexicon,
+};
+
+use crate::corpus::{self, Rng};
+
+const SEED: u64 = 20_261_126;
+const MIB: usize = 1024 * 1024;
+
+pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
+    let mut mb = 64usize;
+    let mut record = false;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--mb" => mb = it.next().context("--mb needs a number")?.parse()?,
+            "--record" => record = true,
+            other => anyhow::bail!("unknown argument {other}"),
+        }
+    }
+    let root = crate::workspace_root();
+
+    // 1. Lexicon build and memory.
+    let rss_before = rss_kib();
+    let lexicon_text = lexicon_terms(100_000);
+    let t = Instant::now();
+    let mut b = ScreenBuilder::new(ScreenConfig::default_config());
+    defaults::add_default_packs(&mut b)?;
+    b.add_pack(lexicon::parse_lexicon(
+        &lexicon_text,
+        "bench-lexicon",
+        "custom",
+    )?);
+    let big = b.build()?;
+    let lexicon_build = t.elapsed();
+    let rss_after = rss_kib();
+    let hwm = hwm_kib();
+    let big_patterns = big.pattern_count();
+    let big_automaton = big.automaton_bytes();
+    let sample = "这瓶神仙水真的很好用";
+    let _ = big.scan(
+        sample,
+        ScanContext::new(Channel::Comment, ProductCategory::General),
+    );
+    drop(big);
+    drop(lexicon_text);
+
+    // 2. Corpus and engine throughput.
+    let cold_dir = root.join("../shared/data/cold");
+    let cold = corpus::cold_comments(&cold_dir)?;
+    let lines = corpus::generate(mb * MIB, SEED, &cold);
+    let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
+    let t = Instant::now();
+    let mut b = ScreenBuilder::new(ScreenConfig::default_config());
+    defaults::add_default_packs(&mut b)?;
+    let screen = b.build()?;
+    let default_build = t.elapsed();
+    let ctx = ScanContext::new(Channel::Transcript, ProductCategory::General);
+
+    let mut engine_best = Duration::MAX;
+    let mut counts = Counts::default();
+    for _ in 0..3 {
+        let (elapsed, c) = scan_all(&screen, &lines, ctx);
+        engine_best = engine_best.min(elapsed);
+        counts = c;
+    }
+
+    // 3. Raw Aho-Corasick baseline over the same patterns, no normalization.
+    let raw = AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(screen.patterns())?;
+    let mut raw_best = Duration::MAX;
+    let mut raw_matches = 0usize;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let mut n = 0usize;
+        for l in &lines {
+            n += raw.find_overlapping_iter(l.as_str()).count();
+        }
+        raw_best = raw_best.min(t.elapsed());
+        raw_matches = n;
+    }
+
+    // 3b. daachorse charwise, same patterns, overlapping, raw text.
+    let daac: daachorse::CharwiseDoubleArrayAhoCorasick<u32> =
+        daachorse::CharwiseDoubleArrayAhoCorasickBuilder::new()
+            .match_kind(daachorse::MatchKind::Standard)
+            .build(screen.patterns())
+            .map_err(|e| anyhow::anyhow!("daachorse: {e}"))?;
+    let mut daac_best = Duration::MAX;
+    let mut daac_matches = 0usize;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let mut n = 0usize;
+        for l in &lines {
+            n += daac.find_overlapping_iter(l.as_str()).count();
+        }
+        daac_best = daac_best.min(t.elapsed());
+        daac_matches = n;
+    }
+
+    // 3c. Phase costs: normalization alone, and normalization plus the automaton over folded text.
+    let normalizer = screen.normalizer();
+    let mut folded = liveguard_normalize::Normalized::default();
+    let mut norm_best = Duration::MAX;
+    let mut norm_daac_best = Duration::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        for l in &lines {
+            normalizer.normalize_into(l, &mut folded);
+            std::hint::black_box(folded.as_str().len());
+        }
+        norm_best = norm_best.min(t.elapsed());
+        let t = Instant::now();
+        let mut n = 0usize;
+        for l in &lines {
+            normalizer.normalize_into(l, &mut folded);
+            n += daac.find_overlapping_iter(folded.as_str()).count();
+        }
+        norm_daac_best = norm_daac_best.min(t.elapsed());
+        std::hint::black_box(n);
+    }
+
+    // 4. Latency of single comments around 30 characters.
+    let comments = comment_sample(&cold, 100_000);
+    let mut scratch = Scratch::default();
+    let cctx = ScanContext::new(Channel::Comment, ProductCategory::General);
+    for c in comments.iter().take(1000) {
+        let _ = screen.scan_with(&mut scratch, c, cctx);
+    }
+    let mut lat: Vec<u64> = Vec::with_capacity(comments.len());
+    for c in &comments {
+        let t = Instant::now();
+        let r = screen.scan_with(&mut scratch, c, cctx);
+        lat.push(t.elapsed().as_nanos() as u64);
+        std::hint::black_box(r);
+    }
+    lat.sort_unstable();
+    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)] as f64 / 1000.0;
+    let mean_chars =
+        comments.iter().map(|c| c.chars().count()).sum::<usize>() as f64 / comments.len() as f64;
+
+    let mbps = |d: Duration| bytes as f64 / MIB as f64 / d.as_secs_f64();
+    println!(
+        "corpus: {} lines, {:.1} MiB (seed {SEED}; {} COLD comments available)",
+        lines.len(),
+        bytes as f64 / MIB as f64,
+        cold.len()
+    );
+    println!(
+        "default packs: {} rules, {} patterns, automaton {:.1} MiB, build {:.1} ms",
+        screen.rules().count(),
+        screen.pattern_count(),
+        screen.automaton_bytes() as f64 / MIB as f64,
+        default_build.as_secs_f64() * 1e3
+    );
+    println!();
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!(
+        "| liveguard scan, default packs, full normalization, 1 thread | {:.1} MB/s ({:.3} s) |",
+        mbps(engine_best),
+        engine_best.as_secs_f64()
+    );
+    println!(
+        "| raw Aho-Corasick (aho-corasick DFA, same {} patterns, no normalization) | {:.1} MB/s ({:.3} s) |",
+        screen.pattern_count(),
+        mbps(raw_best),
+        raw_best.as_secs_f64()
+    );
+    println!(
+        "| raw daachorse charwise (same patterns, overlapping, no normalization; {daac_matches} matches) | {:.1} MB/s ({:.3} s) |",
+        mbps(daac_best),
+        daac_best.as_secs_f64()
+    );
+    println!(
+        "| phase: normalization alone | {:.1} MB/s ({:.3} s) |",
+        mbps(norm_best),
+        norm_best.as_secs_f64()
+    );
+    println!(
+        "| phase: normalization + automaton on folded text | {:.1} MB/s ({:.3} s) |",
+        mbps(norm_daac_best),
+        norm_daac_best.as_secs_f64()
+    );
+    println!(
+        "| cost of liveguard relative to raw scan | {:.2}× |",
+        engine_best.as_secs_f64() / raw_best.as_secs_f64()
+    );
+    println!(
+        "| findings (all / review or above) | {} / {} |",
+        counts.findings, counts.review_or_above
+    );
+    println!("| raw automaton matches on original text | {raw_matches} |");
+    println!(
+        "| 100k-term lexicon: build (defaults + lexicon, {big_patterns} patterns) | {:.2} s |",
+        lexicon_build.as_secs_f64()
+    );
+    println!(
+        "| 100k-term lexicon: automaton memory | {:.1} MiB |",
+        big_automaton as f64 / MIB as f64
+    );
+    println!(
+        "| 100k-term lexicon: resident memory after build (before: {:.1} MiB) | {:.1} MiB (peak {:.1} MiB) |",
+        rss_before as f64 / 1024.0,
+        rss_after as f64 / 1024.0,
+        hwm as f64 / 1024.0
+    );
+    println!(
+        "| comment latency, {} comments of {mean_chars:.1} chars on average: p50 / p99 / max | {:.2} / {:.2} / {:.2} µs |",
+        lat.len(),
+        pct(0.50),
+        pct(0.99),
+        lat[lat.len() - 1] as f64 / 1000.0
+    );
+
+    let expected_path = root.join("bench/expected.json");
+    let actual = serde_json::json!({
+        "mb": mb, "seed": SEED, "cold_comments": cold.len(), "lines": lines.len(), "bytes": bytes,
+        "findings": counts.findings, "review_or_above": counts.review_or_above, "raw_matches": raw_matches,
+    });
+    if record {
+        std::fs::create_dir_all(root.join("bench"))?;
+        std::fs::write(
+            &expected_path,
+            serde_json::to_string_pretty(&actual)? + "\n",
+        )?;
+        println!("recorded {}", expected_path.display());
+    } else if let Ok(text) = std::fs::read_to_string(&expected_path) {
+        let expected: serde_json::Value = serde_json::from_str(&text)?;
+        if expected["mb"] == actual["mb"] && expected["cold_comments"] == actual["cold_comments"] {
+            anyhow::ensure!(
+                expected == actual,
+                "counts differ from bench/expected.json:\nexpected {expected}\nactual   {actual}"
+            );
+            println!("counts match bench/expected.json");
+        } else {
+            println!("note: bench/expected.json is for another size or corpus; counts not checked");
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    findings: usize,
+    review_or_above: usize,
+}
+
+fn scan_all(screen: &Screen, lines: &[String], ctx: ScanContext) -> (Duration, Counts) {
+    let mut scratch = Scratch::default();
+    let mut c = Counts::default();
+    let t = Instant::now();
+    for l in lines {
+        let r = screen.scan_with(&mut scratch, l, ctx);
+        c.findings += r.findings.len();
+        c.review_or_above += r
+            .findings
+            .iter()
+            .filter(|f| f.severity >= Severity::Review)
+            .count();
+    }
+    (t.elapsed(), c)
+}
+
+/// 100k distinct pseudo-words of 2–6 common CJK characters, one per line.
+fn lexicon_terms(n: usize) -> String {
+    let mut rng = Rng::new(7);
+    let mut seen = std::collections::HashSet::with_capacity(n);
+    let mut out = String::new();
+    while seen.len() < n {
+        let len = 2 + rng.below(5);
+        let term: String = (0..len)
+            .map(|_| char::from_u32(0x4E00 + rng.below(0x9FA5 - 0x4E00) as u32).unwrap_or('一'))
+            .collect();
+        if seen.insert(term.clone()) {
+            out.push_str(&term);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Comments of 20–40 characters: COLD texts cut to length, or the comment bank repeated.
+fn comment_sample(cold: &[String], n: usize) -> Vec<String> {
+    let mut rng = Rng::new(11);
+    (0..n)
+        .map(|_| {
+            let len = 20 + rng.below(21);
+            let src = if cold.is_empty() {
+                corpus::COMMENTS.join("，")
+            } else {
+                cold[rng.below(cold.len())].clone()
+            };
+            let mut s: String = src.chars().cycle().take(len).collect();
+            if rng.below(10) == 0 {
+                s.push_str("加我vx");
+            }
+            s
+        })
+        .collect()
+}
+
+fn status_kib(key: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+fn rss_kib() -> u64 {
+    status_kib("VmRSS:")
+}
+
+fn hwm_kib() -> u64 {
+    status_kib("VmHWM:")
+}
