@@ -4,9 +4,11 @@
 //! - `deps`: the dependency-direction check alone (docs/ARCHITECTURE.md, layer table).
 //! - `bench [--mb N]`: engine throughput, raw Aho-Corasick baseline, 100k lexicon build, latency.
 //! - `accuracy`: precision/recall on the project's dev set, the Taipei violations and COLD.
+//! - `codegen`: regenerate docs/rules-reference.md.
 
 mod accuracy;
 mod bench;
+mod codegen;
 mod corpus;
 mod deps;
 
@@ -19,8 +21,11 @@ fn main() -> ExitCode {
         Some("deps") => deps::check().map(|()| println!("deps: ok")),
         Some("bench") => bench::run(&args[1..]),
         Some("accuracy") => accuracy::run(&args[1..]),
+        Some("codegen") => codegen::run(),
         _ => {
-            eprintln!("usage: cargo xtask <ci|deps|bench [--mb N]|accuracy [--data DIR]>");
+            eprintln!(
+                "usage: cargo xtask <ci|deps|bench [--mb N] [--record]|accuracy [--data DIR]|codegen>"
+            );
             return ExitCode::from(2);
         }
     };

@@ -45,8 +45,8 @@
 //!    Allow entries may contain the banned term; that is their purpose (第一次 cancels 第一).
 //! 4. A co-occurrence pattern `A+B+C` fires when every part has a non-cancelled
 //!    occurrence in the same sentence (split at 。！？；and line breaks), or within
-//!    `window_chars` characters when the rule sets it. Its span runs from the first part
-//!    to the last.
+//!    `window_chars` characters when the rule sets it. Its span is the tightest window
+//!    holding one occurrence of every part.
 //! 5. Overlapping hits of ONE rule merge into one finding spanning the whole cluster
 //!    (全网最 + 最好 → 全网最好). Different rules report independently, so
 //!    one span can be both `absolute_terms` and `price_fraud`.
@@ -307,6 +307,9 @@ pub struct Scratch {
     events: Vec<Event>,
     global_allow: Vec<(u32, u32)>,
     sentence_ends: Vec<u32>,
+    hits: Vec<RuleHit>,
+    rule_hits: Vec<(u32, u32)>,
+    rule_parts: Vec<(u32, u16, u16, u32, u32)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -408,7 +411,8 @@ impl Screen {
         let context = context_index(ctx.channel, ctx.category);
         let scope = &self.compiled.scope[context];
         self.collect_events(scratch, scope, &mut stats);
-        let mut hits = self.rule_hits(scratch, &mut stats);
+        self.rule_hits(scratch, &mut stats);
+        let mut hits = std::mem::take(&mut scratch.hits);
         let mut findings = Vec::with_capacity(hits.len());
         hits.sort_by_key(|h| (h.start, h.rule));
         let folded = &scratch.folded;
@@ -449,6 +453,8 @@ impl Screen {
         );
         findings.sort_by(|a, b| (a.span.byte_start, &a.rule).cmp(&(b.span.byte_start, &b.rule)));
         fill_positions(text, &mut findings);
+        hits.clear();
+        scratch.hits = hits;
         let decision = Decision::from_max_severity(findings.iter().map(|f| f.severity).max());
         ScanResult {
             decision,
@@ -542,10 +548,11 @@ impl Screen {
         }
     }
 
-    fn rule_hits(&self, scratch: &mut Scratch, stats: &mut ScanStats) -> Vec<RuleHit> {
-        let mut out = Vec::new();
+    /// Fills `scratch.hits` with the hits of every rule, one per merged cluster.
+    fn rule_hits(&self, scratch: &mut Scratch, stats: &mut ScanStats) {
+        scratch.hits.clear();
         if scratch.events.is_empty() {
-            return out;
+            return;
         }
         scratch
             .events
@@ -553,6 +560,7 @@ impl Screen {
         scratch.sentence_ends.clear();
         let mut i = 0;
         let events = std::mem::take(&mut scratch.events);
+        let mut out = std::mem::take(&mut scratch.hits);
         while i < events.len() {
             let rule = events[i].rule;
             let mut j = i;
@@ -563,7 +571,7 @@ impl Screen {
             i = j;
         }
         scratch.events = events;
-        out
+        scratch.hits = out;
     }
 
     fn hits_of_rule(
@@ -583,8 +591,10 @@ impl Screen {
                 .chain(scratch.global_allow.iter().copied())
                 .any(|(a, b)| a <= s && e <= b)
         };
-        let mut hits: Vec<(u32, u32)> = Vec::new();
-        let mut parts: Vec<(u32, u16, u16, u32, u32)> = Vec::new(); // pattern, part, parts, s, e
+        let mut hits = std::mem::take(&mut scratch.rule_hits);
+        let mut parts = std::mem::take(&mut scratch.rule_parts); // pattern, part, parts, s, e
+        hits.clear();
+        parts.clear();
         for ev in group {
             if let EventKind::Term {
                 pattern,
@@ -605,9 +615,6 @@ impl Screen {
         }
         if !parts.is_empty() {
             self.cooccurrences(scratch, rule, &mut parts, &mut hits);
-        }
-        if hits.is_empty() {
-            return;
         }
         hits.sort_unstable_by_key(|&(s, e)| (s, std::cmp::Reverse(e)));
         // Merge overlapping hits of this rule into one finding per cluster.
@@ -630,6 +637,8 @@ impl Screen {
             });
             k = m;
         }
+        scratch.rule_hits = hits;
+        scratch.rule_parts = parts;
     }
 
     fn soften_of(
@@ -875,17 +884,37 @@ fn is_ascii_word(folded: &str, start: usize, end: usize) -> bool {
         && (end == b.len() || !b[end].is_ascii_alphabetic())
 }
 
-/// The span covering the first occurrence of every part, if all `n` parts occur.
+/// The tightest span containing one occurrence of every part, if all `n` parts occur.
+/// Occurrences are few per sentence, so a quadratic search is fine.
 fn cover_all_parts(occ: &[(u32, u16, u16, u32, u32)], n: usize) -> Option<(u32, u32)> {
-    let mut span: Option<(u32, u32)> = None;
-    for part in 0..n as u16 {
-        let first = occ.iter().find(|o| o.1 == part)?;
-        span = Some(match span {
-            None => (first.3, first.4),
-            Some((s, e)) => (s.min(first.3), e.max(first.4)),
-        });
+    let mut best: Option<(u32, u32)> = None;
+    for anchor in occ {
+        let start = anchor.3;
+        let mut end = anchor.4;
+        let mut complete = true;
+        for part in 0..n as u16 {
+            if part == anchor.1 {
+                continue;
+            }
+            // The occurrence of this part starting at or after the anchor that ends first.
+            match occ
+                .iter()
+                .filter(|o| o.1 == part && o.3 >= start)
+                .map(|o| o.4)
+                .min()
+            {
+                Some(e) => end = end.max(e),
+                None => {
+                    complete = false;
+                    break;
+                }
+            }
+        }
+        if complete && best.is_none_or(|(s, e)| end - start < e - s) {
+            best = Some((start, end));
+        }
     }
-    span
+    best
 }
 
 fn fill_positions(text: &str, findings: &mut [Finding]) {
