@@ -171,19 +171,26 @@ pub(crate) fn run(args: EvalArgs) -> anyhow::Result<Outcome> {
             .iter()
             .map(|(c, t)| (c.as_str().to_string(), json!({"precision": t.precision(), "recall": t.recall(), "f1": t.f1(), "tp": t.tp, "fp": t.fp, "fn": t.fn_, "support": t.support})))
             .collect();
-        println!(
+        outln!(
             "{}",
             json!({"texts": texts, "benign": benign, "benign_flagged": benign_flagged, "false_positive_rate": fp_rate,
                    "any": {"precision": any.precision(), "recall": any.recall(), "f1": any.f1(), "tp": any.tp, "fp": any.fp, "fn": any.fn_, "support": any.support},
                    "categories": rows})
         );
     } else {
-        println!(
+        outln!(
             "{:<20} {:>9} {:>9} {:>9} {:>6} {:>6} {:>6} {:>8}",
-            "category", "precision", "recall", "f1", "tp", "fp", "fn", "support"
+            "category",
+            "precision",
+            "recall",
+            "f1",
+            "tp",
+            "fp",
+            "fn",
+            "support"
         );
         for (c, t) in &per {
-            println!(
+            outln!(
                 "{:<20} {:>9.3} {:>9.3} {:>9.3} {:>6} {:>6} {:>6} {:>8}",
                 c.as_str(),
                 t.precision(),
@@ -195,7 +202,7 @@ pub(crate) fn run(args: EvalArgs) -> anyhow::Result<Outcome> {
                 t.support
             );
         }
-        println!(
+        outln!(
             "{:<20} {:>9.3} {:>9.3} {:>9.3} {:>6} {:>6} {:>6} {:>8}",
             "(any violation)",
             any.precision(),
@@ -206,12 +213,12 @@ pub(crate) fn run(args: EvalArgs) -> anyhow::Result<Outcome> {
             any.fn_,
             any.support
         );
-        println!(
+        outln!(
             "texts {texts}; benign {benign}, flagged {benign_flagged} (false-positive rate {:.2}%)",
             fp_rate * 100.0
         );
         for e in fps.iter().chain(&fns) {
-            println!("{e}");
+            outln!("{e}");
         }
     }
     Ok(Outcome::Clean)

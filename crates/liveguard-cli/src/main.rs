@@ -3,6 +3,19 @@
 //! Exit codes (every subcommand): 0 nothing at or above `--fail-on` / valid, 1 something
 //! is / invalid, 2 error. A broken pipe (for example `| head`) exits 0.
 
+/// `println!` that returns the I/O error (a closed pipe ends the command with exit 0)
+/// instead of panicking.
+macro_rules! outln {
+    () => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock())?
+    }};
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 mod eval;
 mod input;
 mod output;

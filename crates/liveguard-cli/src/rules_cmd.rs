@@ -41,7 +41,7 @@ pub(crate) fn run(cmd: RulesCommand) -> anyhow::Result<Outcome> {
             let screen = build_screen(&rules)?;
             for (id, r) in screen.rules() {
                 let cites: Vec<String> = r.citations.iter().map(|c| c.to_string()).collect();
-                println!("{id}\t{}\t{}\t{}", r.category, r.severity, cites.join("; "));
+                outln!("{id}\t{}\t{}\t{}", r.category, r.severity, cites.join("; "));
             }
             Ok(Outcome::Clean)
         }
@@ -50,14 +50,14 @@ pub(crate) fn run(cmd: RulesCommand) -> anyhow::Result<Outcome> {
             let Some((_, r)) = screen.rules().find(|(rid, _)| *rid == id) else {
                 anyhow::bail!("no rule `{id}` (see `liveguard rules list`)");
             };
-            println!("rule:       {id}");
-            println!("category:   {} {}", r.category, category_label(r.category));
-            println!("severity:   {}", r.severity);
+            outln!("rule:       {id}");
+            outln!("category:   {} {}", r.category, category_label(r.category));
+            outln!("severity:   {}", r.severity);
             for (cat, sev) in &r.severity_by_category {
-                println!("            {sev} for {cat}");
+                outln!("            {sev} for {cat}");
             }
             for c in &r.citations {
-                println!("citation:   {c}");
+                outln!("citation:   {c}");
             }
             let list = |v: &[String]| {
                 if v.is_empty() {
@@ -66,11 +66,11 @@ pub(crate) fn run(cmd: RulesCommand) -> anyhow::Result<Outcome> {
                     v.join(", ")
                 }
             };
-            println!(
+            outln!(
                 "channels:   {}",
                 list(&r.channels.iter().map(|c| c.to_string()).collect::<Vec<_>>())
             );
-            println!(
+            outln!(
                 "categories: {}",
                 list(
                     &r.categories
@@ -80,7 +80,7 @@ pub(crate) fn run(cmd: RulesCommand) -> anyhow::Result<Outcome> {
                 )
             );
             if !r.exclude_categories.is_empty() {
-                println!(
+                outln!(
                     "excluded:   {}",
                     r.exclude_categories
                         .iter()
@@ -90,16 +90,16 @@ pub(crate) fn run(cmd: RulesCommand) -> anyhow::Result<Outcome> {
                 );
             }
             if let Some(d) = r.detector {
-                println!("detector:   {d:?}");
+                outln!("detector:   {d:?}");
             }
             if !r.patterns.is_empty() {
-                println!("patterns:   {}", r.patterns.join("、"));
+                outln!("patterns:   {}", r.patterns.join("、"));
             }
             if !r.allow.is_empty() {
-                println!("allow:      {}", r.allow.join("、"));
+                outln!("allow:      {}", r.allow.join("、"));
             }
             for s in &r.soften {
-                println!(
+                outln!(
                     "soften:     {} ← {}{}",
                     s.reason,
                     s.patterns.join("、"),
@@ -110,13 +110,13 @@ pub(crate) fn run(cmd: RulesCommand) -> anyhow::Result<Outcome> {
                     }
                 );
             }
-            println!("suggestion: {}", r.suggestion);
-            println!("examples:   hit: {}", r.examples.hit.join(" | "));
-            println!("            miss: {}", r.examples.miss.join(" | "));
+            outln!("suggestion: {}", r.suggestion);
+            outln!("examples:   hit: {}", r.examples.hit.join(" | "));
+            outln!("            miss: {}", r.examples.miss.join(" | "));
             if !r.examples.info.is_empty() {
-                println!("            info: {}", r.examples.info.join(" | "));
+                outln!("            info: {}", r.examples.info.join(" | "));
             }
-            println!("source:     {}:{}", r.origin, r.line);
+            outln!("source:     {}:{}", r.origin, r.line);
             Ok(Outcome::Clean)
         }
         RulesCommand::Check { dir } => check(&dir, false),
@@ -137,25 +137,25 @@ fn check(dir: &Path, run_examples: bool) -> anyhow::Result<Outcome> {
             }
             Err(e) => {
                 for p in e.problems() {
-                    println!("{p}");
+                    outln!("{p}");
                     problems += 1;
                 }
             }
         }
     }
     if problems > 0 {
-        println!("{problems} problems in {}", dir.display());
+        outln!("{problems} problems in {}", dir.display());
         return Ok(Outcome::Flagged);
     }
     let screen = match builder.build() {
         Ok(s) => s,
         Err(e) => {
-            println!("{e}");
+            outln!("{e}");
             return Ok(Outcome::Flagged);
         }
     };
     if !run_examples {
-        println!(
+        outln!(
             "ok: {rules} rules, {} patterns in {}",
             screen.pattern_count(),
             dir.display()
@@ -164,20 +164,20 @@ fn check(dir: &Path, run_examples: bool) -> anyhow::Result<Outcome> {
     }
     let failures = screen.check_examples();
     for f in &failures {
-        println!("{f}");
+        outln!("{f}");
     }
     let examples: usize = screen
         .rules()
         .map(|(_, r)| r.examples.hit.len() + r.examples.miss.len() + r.examples.info.len())
         .sum();
     if failures.is_empty() {
-        println!(
+        outln!(
             "ok: {rules} rules, {examples} examples pass in {}",
             dir.display()
         );
         Ok(Outcome::Clean)
     } else {
-        println!(
+        outln!(
             "{} of {examples} examples failed in {}",
             failures.len(),
             dir.display()

@@ -349,3 +349,23 @@ fn eval_reports_per_category_scores() {
     assert_eq!(v["benign_flagged"], 0);
     assert_eq!(v["texts"], 3);
 }
+
+#[test]
+fn closed_pipe_exits_0() {
+    use std::io::Read;
+    let d = Dir::new("pipe");
+    d.create("many.txt", "这是全网最低价，加微信领券\n".repeat(20_000));
+    let mut child = d
+        .cmd()
+        .args(["scan", "many.txt"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut buf = [0u8; 4096];
+    stdout.read_exact(&mut buf).unwrap();
+    drop(stdout); // like `| head`
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "a closed pipe is not an error");
+}
