@@ -9,7 +9,7 @@ fn entry(seq: u64) -> Entry {
     Entry {
         seq,
         time: format!("2026-11-26T10:{:02}:00Z", seq % 60),
-        actor: if seq % 2 == 0 {
+        actor: if seq.is_multiple_of(2) {
             "lead".into()
         } else {
             "legal".into()
