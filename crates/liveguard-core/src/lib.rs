@@ -306,6 +306,44 @@ impl fmt::Display for Citation {
     }
 }
 
+code_enum! {
+    /// A person's role in the company. Permissions are decided from it on the server.
+    Role, "role" {
+        /// Administrator: accounts, roles, tokens, configuration.
+        Admin = "admin",
+        /// Compliance lead (合规组长): final review, incidents, rules.
+        ComplianceLead = "compliance_lead",
+        /// Legal (法务): final review co-signature, contracts.
+        Legal = "legal",
+        /// Operations reviewer (初审).
+        OpsReviewer = "ops_reviewer",
+        /// Operations manager (复审).
+        OpsManager = "ops_manager",
+        /// Customer service (客服).
+        CustomerService = "customer_service",
+        /// Streamer (主播).
+        Streamer = "streamer",
+        /// Auditor: read-only access for inspections.
+        Auditor = "auditor",
+    }
+}
+
+impl Role {
+    /// The Chinese name shown in the UI.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Role::Admin => "系统管理员",
+            Role::ComplianceLead => "合规组长",
+            Role::Legal => "法务",
+            Role::OpsReviewer => "运营初审",
+            Role::OpsManager => "运营复审",
+            Role::CustomerService => "客服",
+            Role::Streamer => "主播",
+            Role::Auditor => "审计（只读）",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,6 +358,10 @@ mod tests {
         }
         for c in Channel::ALL {
             assert_eq!(c.as_str().parse::<Channel>().unwrap(), *c);
+        }
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>().unwrap(), *r);
+            assert!(!r.label_zh().is_empty());
         }
     }
 
