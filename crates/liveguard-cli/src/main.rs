@@ -21,6 +21,8 @@ mod input;
 mod output;
 mod rules_cmd;
 mod scan;
+mod server_cmd;
+mod telemetry;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -48,6 +50,29 @@ enum Command {
     },
     /// Report precision, recall and F1 per category on labelled JSONL.
     Eval(eval::EvalArgs),
+    /// Run the compliance server (web UI and API).
+    Serve(server_cmd::ServeArgs),
+    /// Administration: create users and API tokens, back up the database.
+    Admin {
+        #[command(subcommand)]
+        command: server_cmd::AdminCommand,
+    },
+    /// The audit log: export an offline-verifiable bundle, verify one.
+    Audit {
+        #[command(subcommand)]
+        command: server_cmd::AuditCommand,
+    },
+    /// Configuration: `liveguard config default` prints every option with its default.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print the example configuration (every option, commented, with its default).
+    Default,
 }
 
 /// Which rules a command loads: the embedded defaults, or the packs in `--rules DIR`,
@@ -120,6 +145,10 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(args),
         Command::Rules { command } => rules_cmd::run(command),
         Command::Eval(args) => eval::run(args),
+        Command::Serve(args) => server_cmd::serve(args),
+        Command::Admin { command } => server_cmd::admin(command),
+        Command::Audit { command } => server_cmd::audit(command),
+        Command::Config { command: ConfigCommand::Default } => server_cmd::config_default(),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::from(0),

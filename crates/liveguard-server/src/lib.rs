@@ -1,0 +1,289 @@
+//! The liveguard compliance server.
+//!
+//! # Overview
+//! [`Application::build`] opens the store (SQLite by default, PostgreSQL by URL), loads or
+//! creates the audit signing key, builds the screening engine, binds the listener, and
+//! [`Application::run_until_stopped`] serves until the shutdown future resolves, then
+//! signs a final audit checkpoint.
+//!
+//! Routes: the UI (`ui`), the JSON API under `/api/v1` (`api`, listed in [`API_ROUTES`]
+//! and described by `/api/v1/openapi.json`), `/healthz`, `/readyz`, `/metrics` and
+//! `/.well-known/liveguard-audit-key`. Every route except health, readiness, metrics, login,
+//! first-run setup, the public key and the API description requires a session or an API
+//! token, and checks the caller's role on the server ([`perms`]).
+#![deny(missing_docs)]
+
+mod api;
+pub mod auth;
+pub mod checkpoint;
+pub mod error;
+pub mod openapi;
+pub mod perms;
+pub mod settings;
+mod ui;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, patch, post};
+use liveguard_audit::LogKey;
+use liveguard_core::Role;
+use liveguard_screen::{ScreenBuilder, ScreenConfig, SharedScreen, defaults};
+use liveguard_store::{AuditDraft, Clock, NewUser, Store, SystemClock};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+pub use settings::{EXAMPLE_CONFIG, Settings};
+
+/// Everything a handler needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+    /// The screening engine (swappable).
+    pub screen: Arc<SharedScreen>,
+    /// Settings.
+    pub settings: Arc<Settings>,
+    /// The audit signing key.
+    pub key: Arc<LogKey>,
+    /// Login attempts per client.
+    pub throttle: Arc<auth::LoginThrottle>,
+    /// One checkpoint signer (and one first-run setup) at a time.
+    pub checkpoint_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// `(method, path, summary, permission or "public")` of every JSON route, for the OpenAPI
+/// document and for the tests that walk them.
+pub const API_ROUTES: &[(&str, &str, &str, &str)] = &[
+    ("get", "/api/v1/me", "The caller: user, role, permissions, CSRF token of a session", "any"),
+    ("post", "/api/v1/session", "Log in with user name and password; sets the session cookie", "public"),
+    ("delete", "/api/v1/session", "Log out", "any"),
+    ("get", "/api/v1/users", "List users", "ViewUsers"),
+    ("post", "/api/v1/users", "Create a user", "ManageUsers"),
+    ("patch", "/api/v1/users/{id}", "Change a user's role or disabled flag", "ManageUsers"),
+    ("post", "/api/v1/account/password", "Change one's own password", "any"),
+    ("get", "/api/v1/tokens", "List one's API tokens (all with ?all=true)", "ManageOwnTokens"),
+    ("post", "/api/v1/tokens", "Create an API token (returned once)", "ManageOwnTokens"),
+    ("delete", "/api/v1/tokens/{id}", "Revoke an API token", "ManageOwnTokens"),
+    ("get", "/api/v1/audit/entries", "Browse the audit log, newest first", "ViewAudit"),
+    ("get", "/api/v1/audit/checkpoint", "The latest signed checkpoint", "ViewAudit"),
+    ("get", "/api/v1/audit/proof/inclusion", "Inclusion proof of an entry", "ViewAudit"),
+    ("get", "/api/v1/audit/proof/consistency", "Consistency proof between two sizes", "ViewAudit"),
+    ("get", "/api/v1/audit/bundle", "Self-contained bundle for offline verification", "ExportAudit"),
+    ("get", "/api/v1/audit/verify", "Verify the stored log against its checkpoints", "ViewAudit"),
+    ("post", "/api/v1/scan", "Screen one text with the engine", "Scan"),
+    ("get", "/api/v1/openapi.json", "This document", "public"),
+];
+
+/// The router with every route and middleware.
+pub fn app(state: AppState) -> Router {
+    // Install the metrics recorder before the first request is counted.
+    let _ = prometheus();
+    let api = Router::new()
+        .route("/api/v1/me", get(api::me))
+        .route("/api/v1/session", post(api::create_session).delete(api::delete_session))
+        .route("/api/v1/users", get(api::list_users).post(api::create_user))
+        .route("/api/v1/users/{id}", patch(api::update_user))
+        .route("/api/v1/account/password", post(api::change_password))
+        .route("/api/v1/tokens", get(api::list_tokens).post(api::create_token))
+        .route("/api/v1/tokens/{id}", delete(api::revoke_token))
+        .route("/api/v1/audit/entries", get(api::audit_entries))
+        .route("/api/v1/audit/checkpoint", get(api::audit_checkpoint))
+        .route("/api/v1/audit/proof/inclusion", get(api::audit_inclusion))
+        .route("/api/v1/audit/proof/consistency", get(api::audit_consistency))
+        .route("/api/v1/audit/bundle", get(api::audit_bundle))
+        .route("/api/v1/audit/verify", get(api::audit_verify))
+        .route("/api/v1/scan", post(api::scan))
+        .route("/api/v1/openapi.json", get(openapi::document));
+    let ui = Router::new()
+        .route("/", get(ui::dashboard))
+        .route("/login", get(ui::login_page).post(ui::login_submit))
+        .route("/logout", post(ui::logout))
+        .route("/lang", get(ui::set_lang))
+        .route("/setup", get(ui::setup_page).post(ui::setup_submit))
+        .route("/scan", get(ui::scan_page).post(ui::scan_submit))
+        .route("/admin/users", get(ui::users_page).post(ui::users_create))
+        .route("/admin/users/{id}", post(ui::users_update))
+        .route("/tokens", get(ui::tokens_page).post(ui::tokens_create))
+        .route("/tokens/{id}/revoke", post(ui::tokens_revoke))
+        .route("/account/password", get(ui::password_page).post(ui::password_submit))
+        .route("/audit", get(ui::audit_page));
+    let ops = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .route("/.well-known/liveguard-audit-key", get(api::audit_key));
+    let body_max = state.settings.request_bytes_max;
+    let timeout = Duration::from_secs(state.settings.request_timeout_seconds);
+    api.merge(ui)
+        .merge(ops)
+        .fallback(|| async { error::ApiError::NotFound })
+        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(track_metrics))
+        .layer(RequestBodyLimitLayer::new(body_max))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "Readiness check failed.");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+fn prometheus() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        // In tests several servers share one process; the first recorder wins.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+async fn metrics_text() -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], prometheus().render()).into_response()
+}
+
+/// Counts requests and their latency, labelled by route template (never the raw URI).
+async fn track_metrics(req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::counter!("liveguard_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status).increment(1);
+    metrics::histogram!("liveguard_http_request_seconds", "route" => route, "method" => method).record(start.elapsed().as_secs_f64());
+    resp
+}
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'"),
+    );
+    resp
+}
+
+/// Builds the engine from the embedded default rule packs.
+pub fn default_screen() -> Result<SharedScreen, String> {
+    let mut b = ScreenBuilder::new(ScreenConfig::default_config());
+    defaults::add_default_packs(&mut b).map_err(|e| e.to_string())?;
+    Ok(SharedScreen::new(b.build().map_err(|e| e.to_string())?))
+}
+
+/// Opens the store and key described by `settings` (no listener).
+pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, String> {
+    settings.validate()?;
+    std::fs::create_dir_all(&settings.data_dir).map_err(|e| format!("cannot create data directory {}: {e}", settings.data_dir.display()))?;
+    let url = settings.effective_database_url();
+    let store = Store::connect(&url, clock).await.map_err(|e| format!("cannot open database {}: {e}", liveguard_store::redact_url(&url)))?;
+    let key = checkpoint::load_or_create_key(&settings.data_dir).map_err(|e| format!("audit signing key: {e}"))?;
+    Ok(AppState {
+        store,
+        screen: Arc::new(default_screen()?),
+        settings: Arc::new(settings),
+        key: Arc::new(key),
+        throttle: Arc::new(auth::LoginThrottle::default()),
+        checkpoint_lock: Arc::new(tokio::sync::Mutex::new(())),
+    })
+}
+
+/// The demo accounts: (user name, display name, role). Their password is [`demo_password`].
+pub const DEMO_USERS: &[(&str, &str, Role)] = &[
+    ("admin", "系统管理员 王工", Role::Admin),
+    ("lead", "合规组长 李敏", Role::ComplianceLead),
+    ("legal", "法务 陈律", Role::Legal),
+    ("reviewer", "运营初审 张一", Role::OpsReviewer),
+    ("manager", "运营复审 刘二", Role::OpsManager),
+    ("service", "客服 赵小", Role::CustomerService),
+    ("streamer", "主播 小美", Role::Streamer),
+    ("auditor", "外部审计 周审", Role::Auditor),
+];
+
+/// The demo password of a demo account (printed at start in demo mode; never used otherwise).
+pub fn demo_password(username: &str) -> String {
+    format!("demo-{username}-2026")
+}
+
+/// Creates the demo company on an empty database; returns whether it did.
+pub async fn seed_demo(state: &AppState) -> Result<bool, String> {
+    if state.store.user_count().await.map_err(|e| e.to_string())? > 0 {
+        return Ok(false);
+    }
+    for (name, display, role) in DEMO_USERS {
+        let hash = auth::hash_password(demo_password(name)).await.map_err(|e| e.to_string())?;
+        let new = NewUser { username: name.to_string(), display_name: display.to_string(), role: *role, password_hash: hash };
+        state.store.create_user(new, AuditDraft::new("demo", "system", "user.create", "user:new").reason("demo data")).await.map_err(|e| e.to_string())?;
+    }
+    state.store.append_audit(AuditDraft::new("demo", "system", "rules.load", "rules:default").reason("default rule packs loaded")).await.map_err(|e| e.to_string())?;
+    checkpoint::ensure(state).await.map_err(|e| e.to_string())?;
+    Ok(true)
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    port: u16,
+}
+
+impl Application {
+    /// Opens storage and binds `settings.listen` (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> Result<Application, String> {
+        let listen = settings.listen.clone();
+        let demo = settings.demo;
+        let state = open_state(settings, Arc::new(SystemClock)).await?;
+        if demo {
+            seed_demo(&state).await?;
+        }
+        let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        Ok(Application { listener, state, port })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The state (for tests and the CLI).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then signs a last checkpoint.
+    pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let signer = tokio::spawn(checkpoint::run_signer(
+            self.state.clone(),
+            Duration::from_secs(self.state.settings.checkpoint_interval_seconds.max(1)),
+            stop_rx,
+        ));
+        let router = app(self.state.clone());
+        axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        let _ = stop_tx.send(true);
+        let _ = signer.await;
+        self.state.store.close().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,54 @@
+//! What each role may do, decided on the server for every route.
+
+use liveguard_core::Role;
+
+/// A protected action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// See the dashboard and one's own account.
+    ViewDashboard,
+    /// Screen text with the engine.
+    Scan,
+    /// List users.
+    ViewUsers,
+    /// Create users, change roles, disable accounts.
+    ManageUsers,
+    /// Create and revoke one's own API tokens.
+    ManageOwnTokens,
+    /// See and revoke everyone's API tokens.
+    ManageAllTokens,
+    /// Browse the audit log and its proofs.
+    ViewAudit,
+    /// Download an audit bundle.
+    ExportAudit,
+}
+
+impl Permission {
+    /// Every permission (for tests that walk the matrix).
+    pub const ALL: &'static [Permission] = &[
+        Permission::ViewDashboard,
+        Permission::Scan,
+        Permission::ViewUsers,
+        Permission::ManageUsers,
+        Permission::ManageOwnTokens,
+        Permission::ManageAllTokens,
+        Permission::ViewAudit,
+        Permission::ExportAudit,
+    ];
+}
+
+/// The permission matrix.
+pub fn allowed(role: Role, permission: Permission) -> bool {
+    use Permission::*;
+    use Role::*;
+    match permission {
+        ViewDashboard => true,
+        Scan => !matches!(role, Auditor),
+        ViewUsers => matches!(role, Admin | ComplianceLead | Auditor),
+        ManageUsers => matches!(role, Admin),
+        ManageOwnTokens => !matches!(role, Auditor | Streamer),
+        ManageAllTokens => matches!(role, Admin),
+        ViewAudit => matches!(role, Admin | ComplianceLead | Legal | Auditor),
+        ExportAudit => matches!(role, Admin | ComplianceLead | Auditor),
+    }
+}

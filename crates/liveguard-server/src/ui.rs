@@ -1,0 +1,679 @@
+//! Server-rendered pages (maud). Chinese first; `/lang?to=en` switches to English.
+//! Every form posts the session's CSRF token; every handler checks the role on the server.
+
+use axum::Form;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use liveguard_core::{Channel, ProductCategory, Role};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::api;
+use crate::auth::{self, LANG_COOKIE, Principal, UiPrincipal, Via};
+use crate::error::ApiError;
+use crate::perms::Permission;
+
+/// The interface language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    /// 中文 (default).
+    Zh,
+    /// English.
+    En,
+}
+
+fn lang_of(headers: &axum::http::HeaderMap) -> Lang {
+    let is_en = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .any(|kv| kv.trim() == format!("{LANG_COOKIE}=en"));
+    if is_en { Lang::En } else { Lang::Zh }
+}
+
+/// Picks the Chinese or English text.
+fn tr(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
+const CSS: &str = r#"
+*{box-sizing:border-box}body{margin:0;font:15px/1.6 -apple-system,"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;color:#1f2328;background:#f6f7f9}
+header{background:#14213d;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center}
+header a,header button{color:#dfe7ff;text-decoration:none;background:none;border:0;font:inherit;cursor:pointer;padding:0}
+header .brand{font-weight:700;color:#fff;margin-right:1rem}header .who{margin-left:auto;font-size:.9em;color:#b8c4e8}
+main{max-width:1100px;margin:1rem auto;padding:0 1rem}h1{font-size:1.4rem}
+.card{background:#fff;border:1px solid #d8dee4;border-radius:6px;padding:1rem;margin:0 0 1rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(230px,1fr));gap:1rem}
+table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1px solid #e5e8eb;padding:.4rem .5rem;text-align:left;vertical-align:top;font-size:.92em}
+input,select,textarea{font:inherit;padding:.35rem;border:1px solid #b6bec7;border-radius:4px;max-width:100%}textarea{width:100%;min-height:10rem}
+button.primary,input[type=submit]{background:#1f6feb;color:#fff;border:0;border-radius:4px;padding:.4rem .9rem;cursor:pointer}
+.error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem;border-radius:4px}.ok{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem;border-radius:4px}
+.muted{color:#656d76}.soon{opacity:.55}
+mark.sev-block{background:#ffc1c0;border-bottom:2px solid #cf222e}mark.sev-review{background:#fff1b8;border-bottom:2px solid #bf8700}mark.sev-info{background:#ddf4ff;border-bottom:2px dotted #0969da}
+.badge{display:inline-block;border-radius:10px;padding:0 .5rem;font-size:.8em}.b-block{background:#cf222e;color:#fff}.b-review{background:#bf8700;color:#fff}.b-info{background:#0969da;color:#fff}.b-pass{background:#1a7f37;color:#fff}
+.text{white-space:pre-wrap;background:#fff;border:1px solid #d8dee4;padding:.8rem;border-radius:6px;line-height:2}
+form.inline{display:inline}label{display:block;margin:.4rem 0}
+@media (max-width:640px){th:nth-child(n+5),td:nth-child(n+5){display:none}}
+"#;
+
+fn page(lang: Lang, title: &str, p: Option<&Principal>, body: Markup) -> Html<String> {
+    let nav = p.map(|p| {
+        html! {
+            a.brand href="/" { "liveguard " (tr(lang, "直播合规", "Live-commerce compliance")) }
+            a href="/" { (tr(lang, "工作台", "Dashboard")) }
+            @if p.can(Permission::Scan) { a href="/scan" { (tr(lang, "合规扫描", "Screen text")) } }
+            span.soon title=(tr(lang, "即将推出", "coming soon")) { (tr(lang, "开播前审核", "Pre-broadcast review")) }
+            span.soon title=(tr(lang, "即将推出", "coming soon")) { (tr(lang, "直播监控", "Live monitoring")) }
+            span.soon title=(tr(lang, "即将推出", "coming soon")) { (tr(lang, "抽奖", "Lotteries")) }
+            @if p.can(Permission::ViewUsers) { a href="/admin/users" { (tr(lang, "用户", "Users")) } }
+            @if p.can(Permission::ManageOwnTokens) { a href="/tokens" { (tr(lang, "API 令牌", "API tokens")) } }
+            @if p.can(Permission::ViewAudit) { a href="/audit" { (tr(lang, "审计日志", "Audit log")) } }
+            a href="/account/password" { (tr(lang, "修改密码", "Password")) }
+            span.who { (p.user.display_name) " · " (role_label(lang, p.user.role)) }
+            a href=(if lang == Lang::Zh { "/lang?to=en" } else { "/lang?to=zh" }) { (if lang == Lang::Zh { "English" } else { "中文" }) }
+            form.inline method="post" action="/logout" {
+                input type="hidden" name="csrf" value=(p.csrf());
+                button type="submit" { (tr(lang, "退出", "Log out")) }
+            }
+        }
+    });
+    Html(
+        html! {
+            (DOCTYPE)
+            html lang=(if lang == Lang::Zh { "zh-CN" } else { "en" }) {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (title) " · liveguard" }
+                    style { (PreEscaped(CSS)) }
+                }
+                body {
+                    header {
+                        @if let Some(n) = nav { (n) } @else { span.brand { "liveguard " (tr(lang, "直播合规", "Live-commerce compliance")) } a href=(if lang == Lang::Zh { "/lang?to=en" } else { "/lang?to=zh" }) { (if lang == Lang::Zh { "English" } else { "中文" }) } }
+                    }
+                    main { h1 { (title) } (body) }
+                }
+            }
+        }
+        .into_string(),
+    )
+}
+
+fn role_label(lang: Lang, role: Role) -> String {
+    match lang {
+        Lang::Zh => role.label_zh().to_string(),
+        Lang::En => role.as_str().replace('_', " "),
+    }
+}
+
+fn error_box(message: &str) -> Markup {
+    html! { p.error role="alert" { (message) } }
+}
+
+/// Turns an API error into a page with the same status.
+fn error_page(lang: Lang, p: Option<&Principal>, e: ApiError) -> Response {
+    let (status, _, _) = e.parts();
+    (status, page(lang, tr(lang, "出错了", "Something went wrong"), p, error_box(&e.to_string()))).into_response()
+}
+
+// ---- login, setup, language ----
+
+/// `GET /login`
+pub(crate) async fn login_page(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let lang = lang_of(&headers);
+    if state.store.user_count().await.unwrap_or(1) == 0 {
+        return Redirect::to("/setup").into_response();
+    }
+    login_form(lang, None, StatusCode::OK)
+}
+
+fn login_form(lang: Lang, error: Option<&str>, status: StatusCode) -> Response {
+    let body = html! {
+        div.card style="max-width:420px" {
+            @if let Some(e) = error { (error_box(e)) }
+            form method="post" action="/login" {
+                label { (tr(lang, "用户名", "User name")) br; input name="username" autocomplete="username" required autofocus; }
+                label { (tr(lang, "密码", "Password")) br; input name="password" type="password" autocomplete="current-password" required; }
+                input type="submit" value=(tr(lang, "登录", "Log in"));
+            }
+        }
+    };
+    (status, page(lang, tr(lang, "登录", "Log in"), None, body)).into_response()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LoginForm {
+    username: String,
+    password: String,
+}
+
+/// `POST /login`
+pub(crate) async fn login_submit(State(state): State<AppState>, req: Request) -> Response {
+    let lang = lang_of(req.headers());
+    let ip = auth::client_ip(req.extensions());
+    let Ok(Form(form)) = <Form<LoginForm> as axum::extract::FromRequest<AppState>>::from_request(req, &state).await else {
+        return login_form(lang, Some(tr(lang, "请填写用户名和密码", "Enter a user name and a password")), StatusCode::BAD_REQUEST);
+    };
+    match auth::login(&state, &form.username, &form.password, ip).await {
+        Ok((token, _, _)) => {
+            let mut resp = Redirect::to("/").into_response();
+            if let Ok(v) = HeaderValue::from_str(&auth::session_cookie(&token, state.settings.session_minutes * 60, state.settings.secure_cookies)) {
+                resp.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            resp
+        }
+        Err(e) => {
+            let message = match &e {
+                ApiError::BadCredentials => tr(lang, "用户名或密码错误", "Wrong user name or password").to_string(),
+                ApiError::Locked(until) => format!("{} {until}", tr(lang, "连续登录失败，账户已锁定至", "Too many failed logins; the account is locked until")),
+                ApiError::Disabled => tr(lang, "账户已停用", "This account is disabled").to_string(),
+                ApiError::RateLimited => tr(lang, "尝试次数过多，请稍后再试", "Too many attempts; try again later").to_string(),
+                other => other.to_string(),
+            };
+            let status = e.parts().0;
+            login_form(lang, Some(&message), status)
+        }
+    }
+}
+
+/// `POST /logout`
+pub(crate) async fn logout(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap, Form(f): Form<CsrfOnly>) -> Response {
+    if let Err(e) = p.check_csrf(&f.csrf) {
+        return error_page(lang_of(&headers), Some(&p), e);
+    }
+    if let Via::Session { token_hash, .. } = &p.via {
+        let _ = state.store.delete_session(token_hash, p.audit("session.logout", &format!("user:{}", p.user.id))).await;
+    }
+    let mut resp = Redirect::to("/login").into_response();
+    resp.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("lg_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
+    resp
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfOnly {
+    csrf: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LangQuery {
+    to: String,
+}
+
+/// `GET /lang?to=en|zh`
+pub(crate) async fn set_lang(Query(q): Query<LangQuery>) -> Response {
+    let value = if q.to == "en" { "en" } else { "zh" };
+    let mut resp = Redirect::to("/").into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("{LANG_COOKIE}={value}; Path=/; SameSite=Lax; Max-Age=31536000")) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+/// `GET /setup`: create the first administrator (only while there are no users).
+pub(crate) async fn setup_page(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let lang = lang_of(&headers);
+    if state.store.user_count().await.unwrap_or(1) > 0 {
+        return Redirect::to("/login").into_response();
+    }
+    setup_form(lang, None)
+}
+
+fn setup_form(lang: Lang, error: Option<&str>) -> Response {
+    let body = html! {
+        div.card style="max-width:480px" {
+            p { (tr(lang, "首次启动：创建第一个系统管理员账户。", "First start: create the first administrator account.")) }
+            @if let Some(e) = error { (error_box(e)) }
+            form method="post" action="/setup" {
+                label { (tr(lang, "用户名", "User name")) br; input name="username" required; }
+                label { (tr(lang, "显示名称", "Display name")) br; input name="display_name" required; }
+                label { (tr(lang, "密码（至少 10 个字符）", "Password (10 characters or more)")) br; input name="password" type="password" required; }
+                input type="submit" value=(tr(lang, "创建", "Create"));
+            }
+        }
+    };
+    page(lang, tr(lang, "初始设置", "Setup"), None, body).into_response()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SetupForm {
+    username: String,
+    display_name: String,
+    password: String,
+}
+
+/// `POST /setup`
+pub(crate) async fn setup_submit(State(state): State<AppState>, headers: axum::http::HeaderMap, Form(f): Form<SetupForm>) -> Response {
+    let lang = lang_of(&headers);
+    let _one_setup = state.checkpoint_lock.lock().await;
+    if state.store.user_count().await.unwrap_or(1) > 0 {
+        return Redirect::to("/login").into_response();
+    }
+    if let Err(e) = auth::validate_password(&f.password) {
+        return setup_form(lang, Some(&e.to_string()));
+    }
+    let hash = match auth::hash_password(f.password).await {
+        Ok(h) => h,
+        Err(e) => return setup_form(lang, Some(&e.to_string())),
+    };
+    let new = liveguard_store::NewUser { username: f.username, display_name: f.display_name, role: Role::Admin, password_hash: hash };
+    match state.store.create_user(new, liveguard_store::AuditDraft::new("setup", "system", "user.create", "user:new").reason("first administrator")).await {
+        Ok(_) => Redirect::to("/login").into_response(),
+        Err(e) => setup_form(lang, Some(&e.to_string())),
+    }
+}
+
+// ---- dashboard ----
+
+/// `GET /`
+pub(crate) async fn dashboard(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap) -> Response {
+    let lang = lang_of(&headers);
+    let audit = if p.can(Permission::ViewAudit) { state.store.audit_size().await.ok() } else { None };
+    let body = html! {
+        p { (tr(lang, "欢迎，", "Welcome, ")) (p.user.display_name) " (" (role_label(lang, p.user.role)) ")" }
+        div.grid {
+            @if p.can(Permission::Scan) {
+                div.card { h3 { a href="/scan" { (tr(lang, "合规扫描", "Screen text")) } } p.muted { (tr(lang, "粘贴话术、商品文案或评论，查看违规用语、法条依据和修改建议。", "Paste a script, product copy or comments: see regulated wording, the law article and what to write instead.")) } }
+            }
+            div.card.soon { h3 { (tr(lang, "开播前审核", "Pre-broadcast review")) } p.muted { (tr(lang, "初审 → 复审 → 终审（即将推出）", "First → second → final review (coming)")) } }
+            div.card.soon { h3 { (tr(lang, "直播监控", "Live monitoring")) } p.muted { (tr(lang, "口播、屏幕文字与评论实时筛查（即将推出）", "Speech, on-screen text and comments screened live (coming)")) } }
+            div.card.soon { h3 { (tr(lang, "可验证抽奖", "Verifiable lotteries")) } p.muted { (tr(lang, "（即将推出）", "(coming)")) } }
+            @if let Some(n) = audit {
+                div.card { h3 { a href="/audit" { (tr(lang, "审计日志", "Audit log")) } } p { (n) " " (tr(lang, "条记录，均由签名检查点保护。", "entries, protected by signed checkpoints.")) } }
+            }
+        }
+    };
+    page(lang, tr(lang, "工作台", "Dashboard"), Some(&p), body).into_response()
+}
+
+// ---- scan ----
+
+const EXAMPLE_SCRIPT: &str = "欢迎来到直播间！这款面霜是全网最好用的，原价399今天只要99，手慢无！\n坚持用能治疗湿疹，还能美白祛斑。想要更便宜的加我薇信私聊。\n第一次来的宝宝先领券，最好不要错过。";
+
+/// `GET /scan`
+pub(crate) async fn scan_page(UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.require(Permission::Scan) {
+        return error_page(lang, Some(&p), e);
+    }
+    page(lang, tr(lang, "合规扫描", "Screen text"), Some(&p), scan_form(lang, &p, EXAMPLE_SCRIPT, "script", "cosmetics")).into_response()
+}
+
+fn scan_form(lang: Lang, p: &Principal, text: &str, channel: &str, category: &str) -> Markup {
+    html! {
+        form.card method="post" action="/scan" {
+            input type="hidden" name="csrf" value=(p.csrf());
+            label { (tr(lang, "文本（每行一段）", "Text (one passage per line)")) textarea name="text" maxlength="200000" { (text) } }
+            label { (tr(lang, "渠道", "Channel")) " "
+                select name="channel" { @for c in Channel::ALL { option value=(c.as_str()) selected[c.as_str() == channel] { (c.as_str()) } } }
+                " " (tr(lang, "商品类别", "Product category")) " "
+                select name="category" { @for c in ProductCategory::ALL { option value=(c.as_str()) selected[c.as_str() == category] { (c.as_str()) } } }
+            }
+            input type="submit" value=(tr(lang, "扫描", "Screen"));
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ScanForm {
+    csrf: String,
+    text: String,
+    channel: String,
+    category: String,
+}
+
+/// `POST /scan`
+pub(crate) async fn scan_submit(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap, Form(f): Form<ScanForm>) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.require(Permission::Scan).and_then(|_| p.check_csrf(&f.csrf)) {
+        return error_page(lang, Some(&p), e);
+    }
+    if f.text.len() > api::SCAN_TEXT_BYTES_MAX {
+        return error_page(lang, Some(&p), ApiError::field("text", format!("at most {} bytes", api::SCAN_TEXT_BYTES_MAX)));
+    }
+    let ctx = match api::scan_context(Some(&f.channel), Some(&f.category)) {
+        Ok(c) => c,
+        Err(e) => return error_page(lang, Some(&p), e),
+    };
+    let result = state.screen.load().scan(&f.text, ctx);
+    let body = html! {
+        (scan_form(lang, &p, &f.text, &f.channel, &f.category))
+        div.card {
+            p { (tr(lang, "结论：", "Decision: ")) span class=(format!("badge b-{}", result.decision)) { (result.decision) } " · " (result.findings.len()) " " (tr(lang, "处命中", "findings")) }
+            div.text data-testid="highlighted" { (highlight(&f.text, &result.findings)) }
+        }
+        @if !result.findings.is_empty() {
+            table {
+                thead { tr { th { (tr(lang, "位置", "Where")) } th { (tr(lang, "原文", "Text")) } th { (tr(lang, "级别", "Severity")) } th { (tr(lang, "类别", "Category")) } th { (tr(lang, "规则", "Rule")) } th { (tr(lang, "法条", "Law")) } th { (tr(lang, "建议", "Suggestion")) } } }
+                tbody {
+                    @for fd in &result.findings {
+                        tr {
+                            td { (fd.span.line) ":" (fd.span.column) }
+                            td { (fd.matched) }
+                            td { span class=(format!("badge b-{}", fd.severity)) { (fd.severity) } @if let Some(e) = &fd.exception { br; small.muted { (e.as_ref()) } } }
+                            td { (fd.category) }
+                            td { code { (fd.rule.as_ref()) } }
+                            td { @for c in fd.citations.iter() { (c.to_string()) br; } }
+                            td { (fd.suggestion.as_ref()) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(lang, tr(lang, "合规扫描", "Screen text"), Some(&p), body).into_response()
+}
+
+/// The text with each finding's span marked by severity (non-overlapping segments; the
+/// highest severity covering a segment wins). maud escapes every piece.
+fn highlight(text: &str, findings: &[liveguard_screen::Finding]) -> Markup {
+    let mut cuts: Vec<usize> = vec![0, text.len()];
+    for f in findings {
+        cuts.push(f.span.byte_start);
+        cuts.push(f.span.byte_end);
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    html! {
+        @for w in cuts.windows(2) {
+            @let (a, b) = (w[0], w[1]);
+            @let sev = findings.iter().filter(|f| f.span.byte_start <= a && b <= f.span.byte_end).map(|f| f.severity).max();
+            @match sev {
+                Some(s) => mark class=(format!("sev-{s}")) title=(findings.iter().filter(|f| f.span.byte_start <= a && b <= f.span.byte_end).map(|f| f.rule.to_string()).collect::<Vec<_>>().join(", ")) { (&text[a..b]) },
+                None => (&text[a..b]),
+            }
+        }
+    }
+}
+
+// ---- users ----
+
+/// `GET /admin/users`
+pub(crate) async fn users_page(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap) -> Response {
+    let lang = lang_of(&headers);
+    users_view(&state, &p, lang, None).await
+}
+
+async fn users_view(state: &AppState, p: &Principal, lang: Lang, message: Option<Result<String, String>>) -> Response {
+    if let Err(e) = p.require(Permission::ViewUsers) {
+        return error_page(lang, Some(p), e);
+    }
+    let users = match state.store.users().await {
+        Ok(u) => u,
+        Err(e) => return error_page(lang, Some(p), e.into()),
+    };
+    let manage = p.can(Permission::ManageUsers);
+    let body = html! {
+        @match &message { Some(Ok(m)) => p.ok { (m) }, Some(Err(m)) => (error_box(m)), None => {} }
+        table {
+            thead { tr { th { "ID" } th { (tr(lang, "用户名", "User")) } th { (tr(lang, "显示名称", "Name")) } th { (tr(lang, "角色", "Role")) } th { (tr(lang, "状态", "Status")) } @if manage { th { (tr(lang, "操作", "Change")) } } } }
+            tbody {
+                @for u in &users {
+                    tr {
+                        td { (u.id) } td { (u.username) } td { (u.display_name) } td { (role_label(lang, u.role)) }
+                        td { @if u.disabled { (tr(lang, "已停用", "disabled")) } @else { (tr(lang, "正常", "active")) } }
+                        @if manage {
+                            td {
+                                form.inline method="post" action=(format!("/admin/users/{}", u.id)) {
+                                    input type="hidden" name="csrf" value=(p.csrf());
+                                    select name="role" aria-label="role" { @for r in Role::ALL { option value=(r.as_str()) selected[*r == u.role] { (role_label(lang, *r)) } } }
+                                    " " select name="disabled" aria-label="status" { option value="false" selected[!u.disabled] { (tr(lang, "正常", "active")) } option value="true" selected[u.disabled] { (tr(lang, "停用", "disabled")) } }
+                                    " " input name="reason" placeholder=(tr(lang, "原因", "reason")) size="10";
+                                    " " input type="submit" value=(tr(lang, "保存", "Save"));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if manage {
+            form.card method="post" action="/admin/users" style="margin-top:1rem" {
+                h3 { (tr(lang, "新建用户", "New user")) }
+                input type="hidden" name="csrf" value=(p.csrf());
+                label { (tr(lang, "用户名", "User name")) br; input name="username" required; }
+                label { (tr(lang, "显示名称", "Display name")) br; input name="display_name" required; }
+                label { (tr(lang, "角色", "Role")) br; select name="role" { @for r in Role::ALL { option value=(r.as_str()) { (role_label(lang, *r)) } } } }
+                label { (tr(lang, "初始密码（至少 10 个字符）", "Initial password (10 characters or more)")) br; input name="password" type="password" required; }
+                input type="submit" value=(tr(lang, "创建", "Create"));
+            }
+        }
+    };
+    page(lang, tr(lang, "用户与角色", "Users and roles"), Some(p), body).into_response()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NewUserForm {
+    csrf: String,
+    username: String,
+    display_name: String,
+    role: String,
+    password: String,
+}
+
+/// `POST /admin/users`
+pub(crate) async fn users_create(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap, Form(f): Form<NewUserForm>) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.check_csrf(&f.csrf) {
+        return error_page(lang, Some(&p), e);
+    }
+    let msg = match api::create_user_checked(&state, &p, f.username.trim(), &f.display_name, &f.role, &f.password).await {
+        Ok(u) => Ok(format!("{} {}", tr(lang, "已创建用户", "Created user"), u.username)),
+        Err(ApiError::Forbidden) => return error_page(lang, Some(&p), ApiError::Forbidden),
+        Err(e) => Err(e.to_string()),
+    };
+    users_view(&state, &p, lang, Some(msg)).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct UpdateUserForm {
+    csrf: String,
+    role: String,
+    disabled: String,
+    reason: Option<String>,
+}
+
+/// `POST /admin/users/{id}`
+pub(crate) async fn users_update(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, Path(id): Path<i64>, headers: axum::http::HeaderMap, Form(f): Form<UpdateUserForm>) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.check_csrf(&f.csrf) {
+        return error_page(lang, Some(&p), e);
+    }
+    let msg = match api::update_user_checked(&state, &p, id, Some(&f.role), Some(f.disabled == "true"), f.reason).await {
+        Ok(u) => Ok(format!("{} {}", tr(lang, "已更新用户", "Updated user"), u.username)),
+        Err(ApiError::Forbidden) => return error_page(lang, Some(&p), ApiError::Forbidden),
+        Err(e) => Err(e.to_string()),
+    };
+    users_view(&state, &p, lang, Some(msg)).await
+}
+
+// ---- tokens ----
+
+/// `GET /tokens`
+pub(crate) async fn tokens_page(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap) -> Response {
+    tokens_view(&state, &p, lang_of(&headers), None).await
+}
+
+async fn tokens_view(state: &AppState, p: &Principal, lang: Lang, created: Option<Result<String, String>>) -> Response {
+    if let Err(e) = p.require(Permission::ManageOwnTokens) {
+        return error_page(lang, Some(p), e);
+    }
+    let all = p.can(Permission::ManageAllTokens);
+    let tokens = match state.store.tokens(if all { None } else { Some(p.user.id) }).await {
+        Ok(t) => t,
+        Err(e) => return error_page(lang, Some(p), e.into()),
+    };
+    let body = html! {
+        @match &created {
+            Some(Ok(secret)) => div.ok { (tr(lang, "新令牌（只显示这一次，请立即保存）：", "New token (shown only once; store it now):")) br; code data-testid="new-token" { (secret) } },
+            Some(Err(m)) => (error_box(m)),
+            None => {}
+        }
+        table {
+            thead { tr { th { "ID" } th { (tr(lang, "名称", "Name")) } th { (tr(lang, "前缀", "Prefix")) } th { (tr(lang, "用户", "User")) } th { (tr(lang, "创建时间", "Created")) } th { (tr(lang, "状态", "Status")) } } }
+            tbody {
+                @for t in &tokens {
+                    tr {
+                        td { (t.id) } td { (t.name) } td { code { (t.prefix) "…" } } td { (t.user_id) } td { (t.created_at) }
+                        td {
+                            @if let Some(r) = &t.revoked_at { (tr(lang, "已撤销 ", "revoked ")) (r) } @else {
+                                form.inline method="post" action=(format!("/tokens/{}/revoke", t.id)) {
+                                    input type="hidden" name="csrf" value=(p.csrf());
+                                    input type="submit" value=(tr(lang, "撤销", "Revoke"));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        form.card method="post" action="/tokens" style="margin-top:1rem" {
+            h3 { (tr(lang, "新建 API 令牌", "New API token")) }
+            p.muted { (tr(lang, "令牌以您的角色行事，仅保存其哈希值，可随时撤销。", "A token acts with your role; only its hash is stored; revoke it at any time.")) }
+            input type="hidden" name="csrf" value=(p.csrf());
+            label { (tr(lang, "名称", "Name")) br; input name="name" required maxlength="100"; }
+            input type="submit" value=(tr(lang, "创建", "Create"));
+        }
+    };
+    page(lang, tr(lang, "API 令牌", "API tokens"), Some(p), body).into_response()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NewTokenForm {
+    csrf: String,
+    name: String,
+}
+
+/// `POST /tokens`
+pub(crate) async fn tokens_create(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap, Form(f): Form<NewTokenForm>) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.require(Permission::ManageOwnTokens).and_then(|_| p.check_csrf(&f.csrf)) {
+        return error_page(lang, Some(&p), e);
+    }
+    let created = api::issue_token(&state, &p.user, &f.name, p.audit("token.create", "api_token:new")).await.map(|(s, _)| s).map_err(|e| e.to_string());
+    tokens_view(&state, &p, lang, Some(created)).await
+}
+
+/// `POST /tokens/{id}/revoke`
+pub(crate) async fn tokens_revoke(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, Path(id): Path<i64>, headers: axum::http::HeaderMap, Form(f): Form<CsrfOnly>) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.check_csrf(&f.csrf) {
+        return error_page(lang, Some(&p), e);
+    }
+    match api::revoke_token_checked(&state, &p, id).await {
+        Ok(()) => Redirect::to("/tokens").into_response(),
+        Err(e) => error_page(lang, Some(&p), e),
+    }
+}
+
+// ---- password ----
+
+/// `GET /account/password`
+pub(crate) async fn password_page(UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap) -> Response {
+    let lang = lang_of(&headers);
+    password_view(&p, lang, None)
+}
+
+fn password_view(p: &Principal, lang: Lang, message: Option<Result<String, String>>) -> Response {
+    let body = html! {
+        @match &message { Some(Ok(m)) => p.ok { (m) }, Some(Err(m)) => (error_box(m)), None => {} }
+        form.card method="post" action="/account/password" style="max-width:420px" {
+            input type="hidden" name="csrf" value=(p.csrf());
+            label { (tr(lang, "当前密码", "Current password")) br; input name="current_password" type="password" required autocomplete="current-password"; }
+            label { (tr(lang, "新密码（至少 10 个字符）", "New password (10 characters or more)")) br; input name="new_password" type="password" required autocomplete="new-password"; }
+            input type="submit" value=(tr(lang, "修改", "Change"));
+        }
+    };
+    page(lang, tr(lang, "修改密码", "Change password"), Some(p), body).into_response()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PasswordForm {
+    csrf: String,
+    current_password: String,
+    new_password: String,
+}
+
+/// `POST /account/password`
+pub(crate) async fn password_submit(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap, Form(f): Form<PasswordForm>) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.check_csrf(&f.csrf) {
+        return error_page(lang, Some(&p), e);
+    }
+    let msg = api::change_password_checked(&state, &p, &f.current_password, &f.new_password)
+        .await
+        .map(|()| tr(lang, "密码已修改，其他会话已退出。", "Password changed; other sessions were ended.").to_string())
+        .map_err(|e| e.to_string());
+    password_view(&p, lang, Some(msg))
+}
+
+// ---- audit ----
+
+#[derive(Deserialize, Default)]
+pub(crate) struct AuditPageQuery {
+    action: Option<String>,
+    actor: Option<String>,
+    object: Option<String>,
+    before: Option<i64>,
+    verify: Option<String>,
+}
+
+/// `GET /audit`
+pub(crate) async fn audit_page(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap, Query(q): Query<AuditPageQuery>) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.require(Permission::ViewAudit) {
+        return error_page(lang, Some(&p), e);
+    }
+    let aq = api::AuditQuery { action: q.action.clone(), actor: q.actor.clone(), object: q.object.clone(), before: q.before, limit: Some(50) };
+    let filter = aq.filter();
+    let entries = match state.store.audit_search(&filter).await {
+        Ok(e) => e,
+        Err(e) => return error_page(lang, Some(&p), e.into()),
+    };
+    let verification = if q.verify.is_some() { Some(crate::checkpoint::verify_now(&state).await) } else { None };
+    let size = state.store.audit_size().await.unwrap_or(0);
+    let val = |o: &Option<String>| o.clone().unwrap_or_default();
+    let body = html! {
+        div.card {
+            p { (tr(lang, "共 ", "")) (size) (tr(lang, " 条记录。审计日志为只追加的 Merkle 树（RFC 6962），检查点由服务器以 Ed25519 签名。", " entries. The log is an append-only Merkle tree (RFC 6962) whose checkpoints the server signs with Ed25519.")) }
+            form.inline method="get" action="/audit" {
+                input type="hidden" name="verify" value="1";
+                button.primary type="submit" data-testid="verify" { (tr(lang, "验证审计链", "Verify the chain")) }
+            }
+            @if p.can(Permission::ExportAudit) { " " a href="/api/v1/audit/bundle" { (tr(lang, "下载证据包（可离线验证）", "Download bundle (verifiable offline)")) } }
+            " " a href="/.well-known/liveguard-audit-key" { (tr(lang, "签名公钥", "Public key")) }
+            @if let Some(v) = &verification {
+                @if v["ok"] == true {
+                    p.ok data-testid="verify-result" { (tr(lang, "验证通过：", "Verified: ")) (v["entries"]) (tr(lang, " 条记录、", " entries, ")) (v["checkpoints"]) (tr(lang, " 个签名检查点均一致。根哈希 ", " signed checkpoints agree. Root ")) code { (v["root"].as_str().unwrap_or("")) } }
+                } @else {
+                    p.error data-testid="verify-result" { (tr(lang, "验证失败：", "Verification failed: ")) (v["error"].as_str().unwrap_or("")) }
+                }
+            }
+        }
+        form.card method="get" action="/audit" {
+            (tr(lang, "操作", "Action")) " " input name="action" value=(val(&q.action)) size="16";
+            " " (tr(lang, "操作人", "Actor")) " " input name="actor" value=(val(&q.actor)) size="12";
+            " " (tr(lang, "对象前缀", "Object prefix")) " " input name="object" value=(val(&q.object)) size="12";
+            " " input type="submit" value=(tr(lang, "筛选", "Filter"));
+        }
+        table {
+            thead { tr { th { "#" } th { (tr(lang, "时间", "Time")) } th { (tr(lang, "操作人", "Actor")) } th { (tr(lang, "角色", "Role")) } th { (tr(lang, "操作", "Action")) } th { (tr(lang, "对象", "Object")) } th { (tr(lang, "原因", "Reason")) } } }
+            tbody {
+                @for e in &entries {
+                    tr { td { (e.seq) } td { (e.time) } td { (e.actor) } td { (e.role) } td { code { (e.action) } } td { (e.object) } td { (e.reason.clone().unwrap_or_default()) } }
+                }
+            }
+        }
+        @if entries.len() as i64 == filter.limit {
+            @if let Some(last) = entries.last() {
+                p { a href=(format!("/audit?before={}&action={}&actor={}&object={}", last.seq, val(&q.action), val(&q.actor), val(&q.object))) { (tr(lang, "更早的记录 →", "Older entries →")) } }
+            }
+        }
+    };
+    page(lang, tr(lang, "审计日志", "Audit log"), Some(&p), body).into_response()
+}
