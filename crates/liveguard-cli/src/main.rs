@@ -148,7 +148,9 @@ fn main() -> ExitCode {
         Command::Serve(args) => server_cmd::serve(args),
         Command::Admin { command } => server_cmd::admin(command),
         Command::Audit { command } => server_cmd::audit(command),
-        Command::Config { command: ConfigCommand::Default } => server_cmd::config_default(),
+        Command::Config {
+            command: ConfigCommand::Default,
+        } => server_cmd::config_default(),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::from(0),

@@ -31,12 +31,15 @@ impl DataArgs {
     fn settings(&self) -> anyhow::Result<Settings> {
         let mut s = match &self.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-                Settings::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                Settings::from_toml(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
             }
             None => Settings::default(),
         };
-        s.apply_env(std::env::vars()).map_err(|e| anyhow::anyhow!(e))?;
+        s.apply_env(std::env::vars())
+            .map_err(|e| anyhow::anyhow!(e))?;
         if let Some(d) = &self.data_dir {
             s.data_dir = d.clone();
         }
@@ -118,7 +121,10 @@ pub(crate) enum AuditCommand {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
@@ -157,7 +163,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -169,42 +176,92 @@ async fn shutdown_signal() {
 pub(crate) fn admin(cmd: AdminCommand) -> anyhow::Result<Outcome> {
     runtime()?.block_on(async move {
         match cmd {
-            AdminCommand::CreateUser { data, username, role, display_name, password_stdin } => {
-                let role: Role = role.parse().map_err(|e: liveguard_core::ParseError| anyhow::anyhow!(e))?;
-                let state = liveguard_server::open_state(data.settings()?, Arc::new(SystemClock)).await.map_err(|e| anyhow::anyhow!(e))?;
+            AdminCommand::CreateUser {
+                data,
+                username,
+                role,
+                display_name,
+                password_stdin,
+            } => {
+                let role: Role = role
+                    .parse()
+                    .map_err(|e: liveguard_core::ParseError| anyhow::anyhow!(e))?;
+                let state = liveguard_server::open_state(data.settings()?, Arc::new(SystemClock))
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e))?;
                 let (password, generated) = if password_stdin {
                     let mut p = String::new();
                     std::io::stdin().take(1024).read_to_string(&mut p)?;
                     (p.trim_end_matches(['\r', '\n']).to_string(), false)
                 } else {
-                    (liveguard_server::auth::random_hex32()[..20].to_string(), true)
+                    (
+                        liveguard_server::auth::random_hex32()[..20].to_string(),
+                        true,
+                    )
                 };
-                liveguard_server::auth::validate_password(&password).map_err(|e| anyhow::anyhow!(e.to_string()))?;
-                let hash = liveguard_server::auth::hash_password(password.clone()).await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
-                let new = NewUser { display_name: display_name.unwrap_or_else(|| username.clone()), username, role, password_hash: hash };
-                let user = state.store.create_user(new, AuditDraft::new("cli", "system", "user.create", "user:new").reason("liveguard admin create-user")).await?;
+                liveguard_server::auth::validate_password(&password)
+                    .map_err(|e| anyhow::anyhow!(e.to_string()))?;
+                let hash = liveguard_server::auth::hash_password(password.clone())
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e.to_string()))?;
+                let new = NewUser {
+                    display_name: display_name.unwrap_or_else(|| username.clone()),
+                    username,
+                    role,
+                    password_hash: hash,
+                };
+                let user = state
+                    .store
+                    .create_user(
+                        new,
+                        AuditDraft::new("cli", "system", "user.create", "user:new")
+                            .reason("liveguard admin create-user"),
+                    )
+                    .await?;
                 let mut out = std::io::stdout().lock();
-                writeln!(out, "created user {} ({}) with role {}", user.username, user.id, user.role)?;
+                writeln!(
+                    out,
+                    "created user {} ({}) with role {}",
+                    user.username, user.id, user.role
+                )?;
                 if generated {
                     writeln!(out, "password: {password}")?;
                 }
                 Ok(Outcome::Clean)
             }
             AdminCommand::CreateToken { data, user, name } => {
-                let state = liveguard_server::open_state(data.settings()?, Arc::new(SystemClock)).await.map_err(|e| anyhow::anyhow!(e))?;
-                let u = state.store.user_by_name(&user).await?.with_context(|| format!("no user `{user}`"))?;
+                let state = liveguard_server::open_state(data.settings()?, Arc::new(SystemClock))
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e))?;
+                let u = state
+                    .store
+                    .user_by_name(&user)
+                    .await?
+                    .with_context(|| format!("no user `{user}`"))?;
                 let secret = format!("lg_{}", liveguard_server::auth::random_hex32());
                 state
                     .store
-                    .create_token(u.id, &name, &liveguard_server::auth::secret_hash(&secret), &secret[..10], AuditDraft::new("cli", "system", "token.create", "api_token:new").reason(format!("for {user}")))
+                    .create_token(
+                        u.id,
+                        &name,
+                        &liveguard_server::auth::secret_hash(&secret),
+                        &secret[..10],
+                        AuditDraft::new("cli", "system", "token.create", "api_token:new")
+                            .reason(format!("for {user}")),
+                    )
                     .await?;
                 writeln!(std::io::stdout().lock(), "{secret}")?;
                 Ok(Outcome::Clean)
             }
             AdminCommand::Backup { data, out } => {
-                let state = liveguard_server::open_state(data.settings()?, Arc::new(SystemClock)).await.map_err(|e| anyhow::anyhow!(e))?;
+                let state = liveguard_server::open_state(data.settings()?, Arc::new(SystemClock))
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e))?;
                 anyhow::ensure!(!out.exists(), "{} already exists", out.display());
-                state.store.backup_sqlite(&out.display().to_string()).await?;
+                state
+                    .store
+                    .backup_sqlite(&out.display().to_string())
+                    .await?;
                 writeln!(std::io::stdout().lock(), "wrote {}", out.display())?;
                 Ok(Outcome::Clean)
             }
@@ -215,21 +272,46 @@ pub(crate) fn admin(cmd: AdminCommand) -> anyhow::Result<Outcome> {
 pub(crate) fn audit(cmd: AuditCommand) -> anyhow::Result<Outcome> {
     match cmd {
         AuditCommand::Export { data, out } => runtime()?.block_on(async move {
-            let state = liveguard_server::open_state(data.settings()?, Arc::new(SystemClock)).await.map_err(|e| anyhow::anyhow!(e))?;
-            let bundle = liveguard_server::checkpoint::bundle(&state).await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
+            let state = liveguard_server::open_state(data.settings()?, Arc::new(SystemClock))
+                .await
+                .map_err(|e| anyhow::anyhow!(e))?;
+            let bundle = liveguard_server::checkpoint::bundle(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.to_string()))?;
             let json = serde_json::to_vec_pretty(&bundle)?;
-            std::fs::write(&out, json).with_context(|| format!("cannot write {}", out.display()))?;
-            state.store.append_audit(AuditDraft::new("cli", "system", "audit.export", &format!("audit:{}", bundle.entries.len()))).await?;
-            writeln!(std::io::stdout().lock(), "wrote {} ({} entries, {} checkpoints)", out.display(), bundle.entries.len(), bundle.checkpoints.len())?;
+            std::fs::write(&out, json)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            state
+                .store
+                .append_audit(AuditDraft::new(
+                    "cli",
+                    "system",
+                    "audit.export",
+                    &format!("audit:{}", bundle.entries.len()),
+                ))
+                .await?;
+            writeln!(
+                std::io::stdout().lock(),
+                "wrote {} ({} entries, {} checkpoints)",
+                out.display(),
+                bundle.entries.len(),
+                bundle.checkpoints.len()
+            )?;
             Ok(Outcome::Clean)
         }),
         AuditCommand::Verify { bundle } => {
-            let text = std::fs::read(&bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
-            let parsed: liveguard_audit::Bundle = serde_json::from_slice(&text).with_context(|| format!("{} is not an audit bundle", bundle.display()))?;
+            let text = std::fs::read(&bundle)
+                .with_context(|| format!("cannot read {}", bundle.display()))?;
+            let parsed: liveguard_audit::Bundle = serde_json::from_slice(&text)
+                .with_context(|| format!("{} is not an audit bundle", bundle.display()))?;
             let mut out = std::io::stdout().lock();
             match liveguard_audit::verify_bundle(&parsed) {
                 Ok(r) => {
-                    writeln!(out, "valid: {} entries, {} signed checkpoints, root {}", r.entries, r.checkpoints, r.root)?;
+                    writeln!(
+                        out,
+                        "valid: {} entries, {} signed checkpoints, root {}",
+                        r.entries, r.checkpoints, r.root
+                    )?;
                     Ok(Outcome::Clean)
                 }
                 Err(e) => {
@@ -242,6 +324,8 @@ pub(crate) fn audit(cmd: AuditCommand) -> anyhow::Result<Outcome> {
 }
 
 pub(crate) fn config_default() -> anyhow::Result<Outcome> {
-    std::io::stdout().lock().write_all(liveguard_server::EXAMPLE_CONFIG.as_bytes())?;
+    std::io::stdout()
+        .lock()
+        .write_all(liveguard_server::EXAMPLE_CONFIG.as_bytes())?;
     Ok(Outcome::Clean)
 }

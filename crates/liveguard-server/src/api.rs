@@ -32,7 +32,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Ok(Json(v)) => Ok(ApiJson(v)),
             Err(JsonRejection::JsonDataError(e)) => Err(ApiError::BadBody(e.body_text())),
             Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::BadBody(e.body_text())),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::BadBody("expected Content-Type: application/json".into())),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::BadBody(
+                "expected Content-Type: application/json".into(),
+            )),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::TooLarge),
             Err(e) => Err(ApiError::BadBody(e.body_text())),
         }
     }
@@ -48,7 +51,11 @@ fn user_json(u: &liveguard_store::User) -> Value {
 
 /// `GET /api/v1/me`
 pub(crate) async fn me(ApiPrincipal(p): ApiPrincipal) -> Json<Value> {
-    let permissions: Vec<String> = Permission::ALL.iter().filter(|perm| p.can(**perm)).map(|perm| format!("{perm:?}")).collect();
+    let permissions: Vec<String> = Permission::ALL
+        .iter()
+        .filter(|perm| p.can(**perm))
+        .map(|perm| format!("{perm:?}"))
+        .collect();
     let mut v = user_json(&p.user);
     v["permissions"] = json!(permissions);
     if let Via::Session { csrf, .. } = &p.via {
@@ -65,32 +72,62 @@ pub(crate) struct LoginBody {
 }
 
 /// `POST /api/v1/session`: log in; sets the session cookie, returns the CSRF token.
-pub(crate) async fn create_session(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+pub(crate) async fn create_session(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Response, ApiError> {
     let ip = auth::client_ip(req.extensions());
     let ApiJson(body): ApiJson<LoginBody> = ApiJson::from_request(req, &state).await?;
     let (token, session, user) = auth::login(&state, &body.username, &body.password, ip).await?;
-    let cookie = auth::session_cookie(&token, state.settings.session_minutes * 60, state.settings.secure_cookies);
+    let cookie = auth::session_cookie(
+        &token,
+        state.settings.session_minutes * 60,
+        state.settings.secure_cookies,
+    );
     let mut resp = Json(json!({ "user": user_json(&user), "csrf_token": session.csrf_token, "expires_at": session.expires_at })).into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?);
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?,
+    );
     Ok(resp)
 }
 
 /// `DELETE /api/v1/session`: log out.
-pub(crate) async fn delete_session(State(state): State<AppState>, ApiPrincipal(p): ApiPrincipal) -> Result<Response, ApiError> {
+pub(crate) async fn delete_session(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+) -> Result<Response, ApiError> {
     let Via::Session { token_hash, .. } = &p.via else {
-        return Err(ApiError::field("authorization", "an API token has no session to end"));
+        return Err(ApiError::field(
+            "authorization",
+            "an API token has no session to end",
+        ));
     };
-    state.store.delete_session(token_hash, p.audit("session.logout", &format!("user:{}", p.user.id))).await?;
+    state
+        .store
+        .delete_session(
+            token_hash,
+            p.audit("session.logout", &format!("user:{}", p.user.id)),
+        )
+        .await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("lg_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("lg_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
     Ok(resp)
 }
 
 /// `GET /api/v1/users`
-pub(crate) async fn list_users(State(state): State<AppState>, ApiPrincipal(p): ApiPrincipal) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn list_users(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+) -> Result<Json<Value>, ApiError> {
     p.require(Permission::ViewUsers)?;
     let users = state.store.users().await?;
-    Ok(Json(json!({ "users": users.iter().map(user_json).collect::<Vec<_>>() })))
+    Ok(Json(
+        json!({ "users": users.iter().map(user_json).collect::<Vec<_>>() }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -103,25 +140,57 @@ pub(crate) struct NewUserBody {
 }
 
 /// Creates a user after validating every field (shared by API and UI).
-pub(crate) async fn create_user_checked(state: &AppState, p: &auth::Principal, username: &str, display_name: &str, role: &str, password: &str) -> Result<liveguard_store::User, ApiError> {
+pub(crate) async fn create_user_checked(
+    state: &AppState,
+    p: &auth::Principal,
+    username: &str,
+    display_name: &str,
+    role: &str,
+    password: &str,
+) -> Result<liveguard_store::User, ApiError> {
     p.require(Permission::ManageUsers)?;
-    let role: Role = role.parse().map_err(|e: liveguard_core::ParseError| ApiError::field("role", e.to_string()))?;
+    let role: Role = role
+        .parse()
+        .map_err(|e: liveguard_core::ParseError| ApiError::field("role", e.to_string()))?;
     if display_name.trim().is_empty() || display_name.len() > 100 {
         return Err(ApiError::field("display_name", "1 to 100 bytes"));
     }
     auth::validate_password(password)?;
     let hash = auth::hash_password(password.to_string()).await?;
-    let new = NewUser { username: username.to_string(), display_name: display_name.trim().to_string(), role, password_hash: hash };
-    match state.store.create_user(new, p.audit("user.create", "user:new")).await {
+    let new = NewUser {
+        username: username.to_string(),
+        display_name: display_name.trim().to_string(),
+        role,
+        password_hash: hash,
+    };
+    match state
+        .store
+        .create_user(new, p.audit("user.create", "user:new"))
+        .await
+    {
         Err(liveguard_store::StoreError::Invalid(m)) => Err(ApiError::field("username", m)),
-        Err(liveguard_store::StoreError::Conflict { .. }) => Err(ApiError::Conflict(format!("user name `{username}` is taken"))),
+        Err(liveguard_store::StoreError::Conflict { .. }) => Err(ApiError::Conflict(format!(
+            "user name `{username}` is taken"
+        ))),
         other => Ok(other?),
     }
 }
 
 /// `POST /api/v1/users`
-pub(crate) async fn create_user(State(state): State<AppState>, ApiPrincipal(p): ApiPrincipal, ApiJson(b): ApiJson<NewUserBody>) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let user = create_user_checked(&state, &p, &b.username, &b.display_name, &b.role, &b.password).await?;
+pub(crate) async fn create_user(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    ApiJson(b): ApiJson<NewUserBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let user = create_user_checked(
+        &state,
+        &p,
+        &b.username,
+        &b.display_name,
+        &b.role,
+        &b.password,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(user_json(&user))))
 }
 
@@ -134,19 +203,41 @@ pub(crate) struct UpdateUserBody {
 }
 
 /// Changes a user's role or disabled flag (shared by API and UI).
-pub(crate) async fn update_user_checked(state: &AppState, p: &auth::Principal, id: i64, role: Option<&str>, disabled: Option<bool>, reason: Option<String>) -> Result<liveguard_store::User, ApiError> {
+pub(crate) async fn update_user_checked(
+    state: &AppState,
+    p: &auth::Principal,
+    id: i64,
+    role: Option<&str>,
+    disabled: Option<bool>,
+    reason: Option<String>,
+) -> Result<liveguard_store::User, ApiError> {
     p.require(Permission::ManageUsers)?;
-    let role = role.map(|r| r.parse::<Role>().map_err(|e| ApiError::field("role", e.to_string()))).transpose()?;
+    let role = role
+        .map(|r| {
+            r.parse::<Role>()
+                .map_err(|e| ApiError::field("role", e.to_string()))
+        })
+        .transpose()?;
     if id == p.user.id && (disabled == Some(true) || role.is_some_and(|r| r != Role::Admin)) {
-        return Err(ApiError::field("id", "you cannot disable or demote your own account"));
+        return Err(ApiError::field(
+            "id",
+            "you cannot disable or demote your own account",
+        ));
     }
     let mut draft = p.audit("user.update", &format!("user:{id}"));
-    draft.reason = reason.filter(|r| !r.trim().is_empty()).map(|r| r.chars().take(500).collect());
+    draft.reason = reason
+        .filter(|r| !r.trim().is_empty())
+        .map(|r| r.chars().take(500).collect());
     Ok(state.store.update_user(id, role, disabled, draft).await?)
 }
 
 /// `PATCH /api/v1/users/{id}`
-pub(crate) async fn update_user(State(state): State<AppState>, ApiPrincipal(p): ApiPrincipal, Path(id): Path<i64>, ApiJson(b): ApiJson<UpdateUserBody>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn update_user(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<UpdateUserBody>,
+) -> Result<Json<Value>, ApiError> {
     let user = update_user_checked(&state, &p, id, b.role.as_deref(), b.disabled, b.reason).await?;
     Ok(Json(user_json(&user)))
 }
@@ -159,22 +250,48 @@ pub(crate) struct PasswordBody {
 }
 
 /// Changes the caller's own password (shared by API and UI).
-pub(crate) async fn change_password_checked(state: &AppState, p: &auth::Principal, current: &str, new: &str) -> Result<(), ApiError> {
+pub(crate) async fn change_password_checked(
+    state: &AppState,
+    p: &auth::Principal,
+    current: &str,
+    new: &str,
+) -> Result<(), ApiError> {
     if !auth::verify_password(current.to_string(), p.user.password_hash.clone()).await {
         return Err(ApiError::field("current_password", "does not match"));
     }
-    auth::validate_password(new).map_err(|_| ApiError::field("new_password", format!("{} to {} characters", auth::PASSWORD_CHARS_MIN, auth::PASSWORD_BYTES_MAX)))?;
+    auth::validate_password(new).map_err(|_| {
+        ApiError::field(
+            "new_password",
+            format!(
+                "{} to {} characters",
+                auth::PASSWORD_CHARS_MIN,
+                auth::PASSWORD_BYTES_MAX
+            ),
+        )
+    })?;
     let hash = auth::hash_password(new.to_string()).await?;
     let keep = match &p.via {
         Via::Session { token_hash, .. } => Some(token_hash.as_str()),
         Via::Token { .. } => None,
     };
-    state.store.set_password(p.user.id, &hash, keep, p.audit("user.password_change", &format!("user:{}", p.user.id))).await?;
+    state
+        .store
+        .set_password(
+            p.user.id,
+            &hash,
+            keep,
+            p.audit("user.password_change", &format!("user:{}", p.user.id)),
+        )
+        .await?;
     Ok(())
 }
 
 /// `POST /api/v1/account/password`
-pub(crate) async fn change_password(State(state): State<AppState>, ApiPrincipal(p): ApiPrincipal, ApiJson(b): ApiJson<PasswordBody>) -> Result<StatusCode, ApiError> {
+pub(crate) async fn change_password(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    ApiJson(b): ApiJson<PasswordBody>,
+) -> Result<StatusCode, ApiError> {
     change_password_checked(&state, &p, &b.current_password, &b.new_password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -186,14 +303,21 @@ pub(crate) struct TokensQuery {
 }
 
 /// `GET /api/v1/tokens[?all=true]`
-pub(crate) async fn list_tokens(State(state): State<AppState>, ApiPrincipal(p): ApiPrincipal, Query(q): Query<TokensQuery>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn list_tokens(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    Query(q): Query<TokensQuery>,
+) -> Result<Json<Value>, ApiError> {
     let all = q.all.unwrap_or(false);
     if all {
         p.require(Permission::ManageAllTokens)?;
     } else {
         p.require(Permission::ManageOwnTokens)?;
     }
-    let tokens = state.store.tokens(if all { None } else { Some(p.user.id) }).await?;
+    let tokens = state
+        .store
+        .tokens(if all { None } else { Some(p.user.id) })
+        .await?;
     let list: Vec<Value> = tokens
         .iter()
         .map(|t| json!({"id": t.id, "user_id": t.user_id, "name": t.name, "prefix": t.prefix, "created_at": t.created_at, "revoked_at": t.revoked_at}))
@@ -208,35 +332,79 @@ pub(crate) struct NewTokenBody {
 }
 
 /// Creates an API token for `user`; returns (secret, stored token). The secret is shown once.
-pub(crate) async fn issue_token(state: &AppState, user: &liveguard_store::User, name: &str, audit: liveguard_store::AuditDraft) -> Result<(String, liveguard_store::ApiToken), ApiError> {
+pub(crate) async fn issue_token(
+    state: &AppState,
+    user: &liveguard_store::User,
+    name: &str,
+    audit: liveguard_store::AuditDraft,
+) -> Result<(String, liveguard_store::ApiToken), ApiError> {
     if name.trim().is_empty() || name.len() > 100 {
         return Err(ApiError::field("name", "1 to 100 bytes"));
     }
     let secret = format!("lg_{}", auth::random_hex32());
-    let token = state.store.create_token(user.id, name.trim(), &auth::secret_hash(&secret), &secret[..10], audit).await?;
+    let token = state
+        .store
+        .create_token(
+            user.id,
+            name.trim(),
+            &auth::secret_hash(&secret),
+            &secret[..10],
+            audit,
+        )
+        .await?;
     Ok((secret, token))
 }
 
 /// `POST /api/v1/tokens`: the token is in the response once and never again.
-pub(crate) async fn create_token(State(state): State<AppState>, ApiPrincipal(p): ApiPrincipal, ApiJson(b): ApiJson<NewTokenBody>) -> Result<(StatusCode, Json<Value>), ApiError> {
+pub(crate) async fn create_token(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    ApiJson(b): ApiJson<NewTokenBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     p.require(Permission::ManageOwnTokens)?;
-    let (secret, t) = issue_token(&state, &p.user, &b.name, p.audit("token.create", "api_token:new")).await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": t.id, "name": t.name, "prefix": t.prefix, "token": secret}))))
+    let (secret, t) = issue_token(
+        &state,
+        &p.user,
+        &b.name,
+        p.audit("token.create", "api_token:new"),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": t.id, "name": t.name, "prefix": t.prefix, "token": secret})),
+    ))
 }
 
 /// Revokes a token the caller owns (or any token, for administrators).
-pub(crate) async fn revoke_token_checked(state: &AppState, p: &auth::Principal, id: i64) -> Result<(), ApiError> {
-    p.require(Permission::ManageOwnTokens).or_else(|_| p.require(Permission::ManageAllTokens))?;
-    let owned = state.store.tokens(Some(p.user.id)).await?.iter().any(|t| t.id == id);
+pub(crate) async fn revoke_token_checked(
+    state: &AppState,
+    p: &auth::Principal,
+    id: i64,
+) -> Result<(), ApiError> {
+    p.require(Permission::ManageOwnTokens)
+        .or_else(|_| p.require(Permission::ManageAllTokens))?;
+    let owned = state
+        .store
+        .tokens(Some(p.user.id))
+        .await?
+        .iter()
+        .any(|t| t.id == id);
     if !owned && !p.can(Permission::ManageAllTokens) {
         return Err(ApiError::NotFound);
     }
-    state.store.revoke_token(id, p.audit("token.revoke", &format!("api_token:{id}"))).await?;
+    state
+        .store
+        .revoke_token(id, p.audit("token.revoke", &format!("api_token:{id}")))
+        .await?;
     Ok(())
 }
 
 /// `DELETE /api/v1/tokens/{id}`
-pub(crate) async fn revoke_token(State(state): State<AppState>, ApiPrincipal(p): ApiPrincipal, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+pub(crate) async fn revoke_token(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
     revoke_token_checked(&state, &p, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -253,7 +421,11 @@ pub(crate) struct AuditQuery {
 
 impl AuditQuery {
     pub(crate) fn filter(&self) -> AuditFilter {
-        let clean = |s: &Option<String>| s.as_ref().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let clean = |s: &Option<String>| {
+            s.as_ref()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         AuditFilter {
             action: clean(&self.action),
             actor: clean(&self.actor),
@@ -265,19 +437,32 @@ impl AuditQuery {
 }
 
 /// `GET /api/v1/audit/entries`: newest first; `next_before` pages backwards.
-pub(crate) async fn audit_entries(State(state): State<AppState>, ApiPrincipal(p): ApiPrincipal, Query(q): Query<AuditQuery>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn audit_entries(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Value>, ApiError> {
     p.require(Permission::ViewAudit)?;
     let filter = q.filter();
     let entries = state.store.audit_search(&filter).await?;
-    let next = if entries.len() as i64 == filter.limit { entries.last().map(|e| e.seq) } else { None };
+    let next = if entries.len() as i64 == filter.limit {
+        entries.last().map(|e| e.seq)
+    } else {
+        None
+    };
     Ok(Json(json!({ "entries": entries, "next_before": next })))
 }
 
 /// `GET /api/v1/audit/checkpoint`: the latest signed checkpoint (signing one if the log grew).
-pub(crate) async fn audit_checkpoint(State(state): State<AppState>, ApiPrincipal(p): ApiPrincipal) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn audit_checkpoint(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+) -> Result<Json<Value>, ApiError> {
     p.require(Permission::ViewAudit)?;
     let cp = crate::checkpoint::ensure(&state).await?;
-    Ok(Json(serde_json::to_value(cp).map_err(|e| ApiError::Internal(e.to_string()))?))
+    Ok(Json(
+        serde_json::to_value(cp).map_err(|e| ApiError::Internal(e.to_string()))?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -288,7 +473,11 @@ pub(crate) struct InclusionQuery {
 }
 
 /// `GET /api/v1/audit/proof/inclusion?seq=&size=`
-pub(crate) async fn audit_inclusion(State(state): State<AppState>, ApiPrincipal(p): ApiPrincipal, Query(q): Query<InclusionQuery>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn audit_inclusion(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    Query(q): Query<InclusionQuery>,
+) -> Result<Json<Value>, ApiError> {
     p.require(Permission::ViewAudit)?;
     let total = state.store.audit_size().await?;
     if q.size == 0 || q.size > total {
@@ -313,7 +502,11 @@ pub(crate) struct ConsistencyQuery {
 }
 
 /// `GET /api/v1/audit/proof/consistency?from=&to=`
-pub(crate) async fn audit_consistency(State(state): State<AppState>, ApiPrincipal(p): ApiPrincipal, Query(q): Query<ConsistencyQuery>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn audit_consistency(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    Query(q): Query<ConsistencyQuery>,
+) -> Result<Json<Value>, ApiError> {
     p.require(Permission::ViewAudit)?;
     let total = state.store.audit_size().await?;
     if q.to == 0 || q.to > total {
@@ -332,24 +525,38 @@ pub(crate) async fn audit_consistency(State(state): State<AppState>, ApiPrincipa
 }
 
 /// `GET /api/v1/audit/bundle`: a self-contained bundle for `liveguard audit verify`.
-pub(crate) async fn audit_bundle(State(state): State<AppState>, ApiPrincipal(p): ApiPrincipal) -> Result<Response, ApiError> {
+pub(crate) async fn audit_bundle(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+) -> Result<Response, ApiError> {
     p.require(Permission::ExportAudit)?;
     let bundle = crate::checkpoint::bundle(&state).await?;
-    state.store.append_audit(p.audit("audit.export", &format!("audit:{}", bundle.entries.len()))).await?;
+    state
+        .store
+        .append_audit(p.audit("audit.export", &format!("audit:{}", bundle.entries.len())))
+        .await?;
     let mut headers = HeaderMap::new();
-    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"liveguard-audit-bundle.json\""));
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"liveguard-audit-bundle.json\""),
+    );
     Ok((headers, Json(bundle)).into_response())
 }
 
 /// `GET /api/v1/audit/verify`: checks the stored log against its signed checkpoints now.
-pub(crate) async fn audit_verify(State(state): State<AppState>, ApiPrincipal(p): ApiPrincipal) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn audit_verify(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+) -> Result<Json<Value>, ApiError> {
     p.require(Permission::ViewAudit)?;
     Ok(Json(crate::checkpoint::verify_now(&state).await))
 }
 
 /// `GET /.well-known/liveguard-audit-key`: the public key checkpoints are signed with.
 pub(crate) async fn audit_key(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({ "algorithm": "ed25519", "public_key": state.key.public_key_hex(), "origin": state.settings.origin }))
+    Json(
+        json!({ "algorithm": "ed25519", "public_key": state.key.public_key_hex(), "origin": state.settings.origin }),
+    )
 }
 
 #[derive(Deserialize)]
@@ -361,21 +568,39 @@ pub(crate) struct ScanBody {
 }
 
 /// Parses channel and category fields; errors name the field.
-pub(crate) fn scan_context(channel: Option<&str>, category: Option<&str>) -> Result<ScanContext, ApiError> {
-    let channel = channel.unwrap_or("script").parse::<Channel>().map_err(|e| ApiError::field("channel", e.to_string()))?;
-    let category = category.unwrap_or("general").parse::<ProductCategory>().map_err(|e| ApiError::field("category", e.to_string()))?;
+pub(crate) fn scan_context(
+    channel: Option<&str>,
+    category: Option<&str>,
+) -> Result<ScanContext, ApiError> {
+    let channel = channel
+        .unwrap_or("script")
+        .parse::<Channel>()
+        .map_err(|e| ApiError::field("channel", e.to_string()))?;
+    let category = category
+        .unwrap_or("general")
+        .parse::<ProductCategory>()
+        .map_err(|e| ApiError::field("category", e.to_string()))?;
     Ok(ScanContext::new(channel, category))
 }
 
 /// `POST /api/v1/scan`: screens one text with the engine.
-pub(crate) async fn scan(State(state): State<AppState>, ApiPrincipal(p): ApiPrincipal, ApiJson(b): ApiJson<ScanBody>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn scan(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    ApiJson(b): ApiJson<ScanBody>,
+) -> Result<Json<Value>, ApiError> {
     p.require(Permission::Scan)?;
     if b.text.len() > SCAN_TEXT_BYTES_MAX {
-        return Err(ApiError::field("text", format!("at most {SCAN_TEXT_BYTES_MAX} bytes")));
+        return Err(ApiError::field(
+            "text",
+            format!("at most {SCAN_TEXT_BYTES_MAX} bytes"),
+        ));
     }
     let ctx = scan_context(b.channel.as_deref(), b.category.as_deref())?;
     let screen = state.screen.load();
     let result = screen.scan(&b.text, ctx);
     metrics::counter!("liveguard_scans_total").increment(1);
-    Ok(Json(json!({ "decision": result.decision, "findings": result.findings, "masked_text": screen.mask_personal_info(&b.text).0 })))
+    Ok(Json(
+        json!({ "decision": result.decision, "findings": result.findings, "masked_text": screen.mask_personal_info(&b.text).0 }),
+    ))
 }

@@ -45,10 +45,16 @@ pub fn secret_hash(secret: &str) -> String {
 /// Checks a new password's length; the message names the rule.
 pub fn validate_password(password: &str) -> Result<(), ApiError> {
     if password.len() > PASSWORD_BYTES_MAX {
-        return Err(ApiError::field("password", format!("at most {PASSWORD_BYTES_MAX} bytes")));
+        return Err(ApiError::field(
+            "password",
+            format!("at most {PASSWORD_BYTES_MAX} bytes"),
+        ));
     }
     if password.chars().count() < PASSWORD_CHARS_MIN {
-        return Err(ApiError::field("password", format!("at least {PASSWORD_CHARS_MIN} characters")));
+        return Err(ApiError::field(
+            "password",
+            format!("at least {PASSWORD_CHARS_MIN} characters"),
+        ));
     }
     Ok(())
 }
@@ -68,7 +74,9 @@ pub async fn hash_password(password: String) -> Result<String, ApiError> {
 /// Whether `password` matches the PHC string, computed off the async threads.
 pub async fn verify_password(password: String, phc: String) -> bool {
     tokio::task::spawn_blocking(move || match PasswordHash::new(&phc) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     })
     .await
@@ -104,7 +112,11 @@ pub struct Principal {
 impl Principal {
     /// Fails with 403 unless the role has `permission`.
     pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
-        if allowed(self.user.role, permission) { Ok(()) } else { Err(ApiError::Forbidden) }
+        if allowed(self.user.role, permission) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
     }
 
     /// Whether the role has `permission`.
@@ -136,7 +148,11 @@ impl Principal {
     /// Checks a CSRF token submitted with a form (sessions only).
     pub fn check_csrf(&self, submitted: &str) -> Result<(), ApiError> {
         match &self.via {
-            Via::Session { csrf, .. } if constant_time_eq(csrf.as_bytes(), submitted.as_bytes()) => Ok(()),
+            Via::Session { csrf, .. }
+                if constant_time_eq(csrf.as_bytes(), submitted.as_bytes()) =>
+            {
+                Ok(())
+            }
             Via::Session { .. } => Err(ApiError::Csrf),
             Via::Token { .. } => Ok(()),
         }
@@ -163,20 +179,40 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
     if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
         let value = auth.to_str().map_err(|_| ApiError::Unauthenticated)?;
-        let token = value.strip_prefix("Bearer ").ok_or(ApiError::Unauthenticated)?.trim();
-        let (t, user) = state.store.token_by_hash(&secret_hash(token)).await?.ok_or(ApiError::Unauthenticated)?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .ok_or(ApiError::Unauthenticated)?
+            .trim();
+        let (t, user) = state
+            .store
+            .token_by_hash(&secret_hash(token))
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
         if user.disabled {
             return Err(ApiError::Disabled);
         }
-        return Ok(Principal { user, via: Via::Token { id: t.id } });
+        return Ok(Principal {
+            user,
+            via: Via::Token { id: t.id },
+        });
     }
     let value = cookie(parts, SESSION_COOKIE).ok_or(ApiError::Unauthenticated)?;
     let token_hash = secret_hash(value);
-    let (session, user) = state.store.session(&token_hash).await?.ok_or(ApiError::Unauthenticated)?;
+    let (session, user) = state
+        .store
+        .session(&token_hash)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
     if session.expires_at <= state.store.clock().now_rfc3339() || user.disabled {
         return Err(ApiError::Unauthenticated);
     }
-    Ok(Principal { user, via: Via::Session { csrf: session.csrf_token, token_hash } })
+    Ok(Principal {
+        user,
+        via: Via::Session {
+            csrf: session.csrf_token,
+            token_hash,
+        },
+    })
 }
 
 /// The caller of an API route: bearer token or session cookie. For a session, every
@@ -187,11 +223,18 @@ pub struct ApiPrincipal(pub Principal);
 impl FromRequestParts<AppState> for ApiPrincipal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let p = authenticate(parts, state).await?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe && matches!(p.via, Via::Session { .. }) {
-            let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+            let sent = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
             p.check_csrf(sent)?;
         }
         Ok(ApiPrincipal(p))
@@ -206,10 +249,15 @@ pub struct UiPrincipal(pub Principal);
 impl FromRequestParts<AppState> for UiPrincipal {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         match authenticate(parts, state).await {
             Ok(p) if matches!(p.via, Via::Session { .. }) => Ok(UiPrincipal(p)),
-            Ok(_) | Err(ApiError::Unauthenticated) | Err(ApiError::Disabled) => Err(Redirect::to("/login").into_response()),
+            Ok(_) | Err(ApiError::Unauthenticated) | Err(ApiError::Disabled) => {
+                Err(Redirect::to("/login").into_response())
+            }
             Err(e) => Err(e.into_response()),
         }
     }
@@ -244,9 +292,18 @@ impl LoginThrottle {
 }
 
 /// A new session cookie value and the user, after checking throttle, lockout and password.
-pub async fn login(state: &AppState, username: &str, password: &str, ip: Option<IpAddr>) -> Result<(String, Session, User), ApiError> {
+pub async fn login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    ip: Option<IpAddr>,
+) -> Result<(String, Session, User), ApiError> {
     let now: OffsetDateTime = state.store.clock().now();
-    if !state.throttle.attempt(ip, now.unix_timestamp(), state.settings.login_attempts_per_minute) {
+    if !state.throttle.attempt(
+        ip,
+        now.unix_timestamp(),
+        state.settings.login_attempts_per_minute,
+    ) {
         metrics::counter!("liveguard_login_total", "outcome" => "throttled").increment(1);
         return Err(ApiError::RateLimited);
     }
@@ -269,9 +326,23 @@ pub async fn login(state: &AppState, username: &str, password: &str, ip: Option<
         return Err(ApiError::Locked(until.clone()));
     }
     if !verify_password(password.to_string(), user.password_hash.clone()).await {
-        let lock_until = format_rfc3339(now + time::Duration::minutes(state.settings.lockout_minutes));
-        let draft = AuditDraft::new(&user.username, user.role.as_str(), "session.login_failed", &format!("user:{}", user.id));
-        state.store.record_login_failure(user.id, state.settings.login_failures_max, &lock_until, draft).await?;
+        let lock_until =
+            format_rfc3339(now + time::Duration::minutes(state.settings.lockout_minutes));
+        let draft = AuditDraft::new(
+            &user.username,
+            user.role.as_str(),
+            "session.login_failed",
+            &format!("user:{}", user.id),
+        );
+        state
+            .store
+            .record_login_failure(
+                user.id,
+                state.settings.login_failures_max,
+                &lock_until,
+                draft,
+            )
+            .await?;
         metrics::counter!("liveguard_login_total", "outcome" => "failed").increment(1);
         return Err(ApiError::BadCredentials);
     }
@@ -283,7 +354,12 @@ pub async fn login(state: &AppState, username: &str, password: &str, ip: Option<
         created_at: now_text,
         expires_at: format_rfc3339(now + time::Duration::minutes(state.settings.session_minutes)),
     };
-    let draft = AuditDraft::new(&user.username, user.role.as_str(), "session.login", &format!("user:{}", user.id));
+    let draft = AuditDraft::new(
+        &user.username,
+        user.role.as_str(),
+        "session.login",
+        &format!("user:{}", user.id),
+    );
     state.store.create_session(&session, draft).await?;
     metrics::counter!("liveguard_login_total", "outcome" => "ok").increment(1);
     Ok((token, session, user))
@@ -301,7 +377,9 @@ pub fn session_cookie(value: &str, max_age_seconds: i64, secure: bool) -> String
 /// costs as much as one for a known user.
 async fn dummy_hash() -> String {
     static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
-    HASH.get_or_init(|| async { hash_password(random_hex32()).await.unwrap_or_default() }).await.clone()
+    HASH.get_or_init(|| async { hash_password(random_hex32()).await.unwrap_or_default() })
+        .await
+        .clone()
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use liveguard_audit::{Bundle, Checkpoint, LogKey, SignedCheckpoint, build_bundle, merkle, verify_bundle};
+use liveguard_audit::{
+    Bundle, Checkpoint, LogKey, SignedCheckpoint, build_bundle, merkle, verify_bundle,
+};
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -19,7 +21,12 @@ pub fn load_or_create_key(data_dir: &Path) -> std::io::Result<LogKey> {
         let bytes: [u8; 32] = hex::decode(text.trim())
             .ok()
             .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{} is not 64 hex digits", path.display())))?;
+            .ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("{} is not 64 hex digits", path.display()),
+                )
+            })?;
         return Ok(LogKey::from_secret_bytes(&bytes));
     }
     let mut secret = [0u8; 32];
@@ -34,7 +41,11 @@ pub fn load_or_create_key(data_dir: &Path) -> std::io::Result<LogKey> {
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(contents.as_bytes())?;
     f.sync_all()
 }
@@ -71,8 +82,19 @@ pub async fn bundle(state: &AppState) -> Result<Bundle, ApiError> {
     let latest = ensure(state).await?;
     let size = latest.checkpoint.size;
     let entries = state.store.audit_range(0, size).await?;
-    let checkpoints: Vec<SignedCheckpoint> = state.store.checkpoints().await?.into_iter().filter(|c| c.checkpoint.size <= size).collect();
-    Ok(build_bundle(&state.settings.origin, &state.key.public_key_hex(), entries, checkpoints))
+    let checkpoints: Vec<SignedCheckpoint> = state
+        .store
+        .checkpoints()
+        .await?
+        .into_iter()
+        .filter(|c| c.checkpoint.size <= size)
+        .collect();
+    Ok(build_bundle(
+        &state.settings.origin,
+        &state.key.public_key_hex(),
+        entries,
+        checkpoints,
+    ))
 }
 
 /// Verifies the stored log against every stored signed checkpoint, as an outsider would.
@@ -85,12 +107,19 @@ pub async fn verify_now(state: &AppState) -> Value {
         if checkpoints.last().map(|c| c.checkpoint.size) != Some(size) {
             checkpoints.push(ensure(state).await?);
         }
-        Ok::<_, ApiError>(build_bundle(&state.settings.origin, &state.key.public_key_hex(), entries, checkpoints))
+        Ok::<_, ApiError>(build_bundle(
+            &state.settings.origin,
+            &state.key.public_key_hex(),
+            entries,
+            checkpoints,
+        ))
     }
     .await;
     match result {
         Ok(b) => match verify_bundle(&b) {
-            Ok(r) => json!({"ok": true, "entries": r.entries, "checkpoints": r.checkpoints, "root": r.root}),
+            Ok(r) => {
+                json!({"ok": true, "entries": r.entries, "checkpoints": r.checkpoints, "root": r.root})
+            }
             Err(e) => json!({"ok": false, "error": e.to_string()}),
         },
         Err(e) => json!({"ok": false, "error": e.to_string()}),
@@ -98,7 +127,11 @@ pub async fn verify_now(state: &AppState) -> Value {
 }
 
 /// Signs a checkpoint every `interval` while the log grows, until `shutdown` resolves.
-pub async fn run_signer(state: AppState, interval: std::time::Duration, shutdown: tokio::sync::watch::Receiver<bool>) {
+pub async fn run_signer(
+    state: AppState,
+    interval: std::time::Duration,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) {
     let mut shutdown = shutdown;
     loop {
         tokio::select! {

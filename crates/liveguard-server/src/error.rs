@@ -44,6 +44,9 @@ pub enum ApiError {
         /// What is wrong.
         message: String,
     },
+    /// The request body is larger than `request_bytes_max`.
+    #[error("request body too large")]
+    TooLarge,
     /// The request body could not be read as the expected JSON.
     #[error("malformed request body: {0}")]
     BadBody(String),
@@ -55,7 +58,10 @@ pub enum ApiError {
 impl ApiError {
     /// A validation error naming `field`.
     pub fn field(field: &str, message: impl Into<String>) -> Self {
-        ApiError::Validation { field: field.to_string(), message: message.into() }
+        ApiError::Validation {
+            field: field.to_string(),
+            message: message.into(),
+        }
     }
 
     /// (status, stable code, type).
@@ -70,8 +76,17 @@ impl ApiError {
             ApiError::Disabled => (StatusCode::FORBIDDEN, "account_disabled", "auth"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "invalid_request"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "invalid_request"),
-            ApiError::Validation { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "invalid_request"),
+            ApiError::Validation { .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "invalid_request",
+            ),
             ApiError::BadBody(_) => (StatusCode::BAD_REQUEST, "malformed_body", "invalid_request"),
+            ApiError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "invalid_request",
+            ),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal"),
         }
     }
@@ -82,7 +97,10 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict { constraint } => ApiError::Conflict(constraint),
-            StoreError::Invalid(m) => ApiError::Validation { field: "body".into(), message: m },
+            StoreError::Invalid(m) => ApiError::Validation {
+                field: "body".into(),
+                message: m,
+            },
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -119,7 +137,10 @@ impl IntoResponse for ApiError {
             link: format!("/docs/errors#{code}"),
         };
         let mut resp = (status, Json(body)).into_response();
-        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         resp
     }
 }

@@ -62,23 +62,93 @@ pub struct AppState {
 /// `(method, path, summary, permission or "public")` of every JSON route, for the OpenAPI
 /// document and for the tests that walk them.
 pub const API_ROUTES: &[(&str, &str, &str, &str)] = &[
-    ("get", "/api/v1/me", "The caller: user, role, permissions, CSRF token of a session", "any"),
-    ("post", "/api/v1/session", "Log in with user name and password; sets the session cookie", "public"),
+    (
+        "get",
+        "/api/v1/me",
+        "The caller: user, role, permissions, CSRF token of a session",
+        "any",
+    ),
+    (
+        "post",
+        "/api/v1/session",
+        "Log in with user name and password; sets the session cookie",
+        "public",
+    ),
     ("delete", "/api/v1/session", "Log out", "any"),
     ("get", "/api/v1/users", "List users", "ViewUsers"),
     ("post", "/api/v1/users", "Create a user", "ManageUsers"),
-    ("patch", "/api/v1/users/{id}", "Change a user's role or disabled flag", "ManageUsers"),
-    ("post", "/api/v1/account/password", "Change one's own password", "any"),
-    ("get", "/api/v1/tokens", "List one's API tokens (all with ?all=true)", "ManageOwnTokens"),
-    ("post", "/api/v1/tokens", "Create an API token (returned once)", "ManageOwnTokens"),
-    ("delete", "/api/v1/tokens/{id}", "Revoke an API token", "ManageOwnTokens"),
-    ("get", "/api/v1/audit/entries", "Browse the audit log, newest first", "ViewAudit"),
-    ("get", "/api/v1/audit/checkpoint", "The latest signed checkpoint", "ViewAudit"),
-    ("get", "/api/v1/audit/proof/inclusion", "Inclusion proof of an entry", "ViewAudit"),
-    ("get", "/api/v1/audit/proof/consistency", "Consistency proof between two sizes", "ViewAudit"),
-    ("get", "/api/v1/audit/bundle", "Self-contained bundle for offline verification", "ExportAudit"),
-    ("get", "/api/v1/audit/verify", "Verify the stored log against its checkpoints", "ViewAudit"),
-    ("post", "/api/v1/scan", "Screen one text with the engine", "Scan"),
+    (
+        "patch",
+        "/api/v1/users/{id}",
+        "Change a user's role or disabled flag",
+        "ManageUsers",
+    ),
+    (
+        "post",
+        "/api/v1/account/password",
+        "Change one's own password",
+        "any",
+    ),
+    (
+        "get",
+        "/api/v1/tokens",
+        "List one's API tokens (all with ?all=true)",
+        "ManageOwnTokens",
+    ),
+    (
+        "post",
+        "/api/v1/tokens",
+        "Create an API token (returned once)",
+        "ManageOwnTokens",
+    ),
+    (
+        "delete",
+        "/api/v1/tokens/{id}",
+        "Revoke an API token",
+        "ManageOwnTokens",
+    ),
+    (
+        "get",
+        "/api/v1/audit/entries",
+        "Browse the audit log, newest first",
+        "ViewAudit",
+    ),
+    (
+        "get",
+        "/api/v1/audit/checkpoint",
+        "The latest signed checkpoint",
+        "ViewAudit",
+    ),
+    (
+        "get",
+        "/api/v1/audit/proof/inclusion",
+        "Inclusion proof of an entry",
+        "ViewAudit",
+    ),
+    (
+        "get",
+        "/api/v1/audit/proof/consistency",
+        "Consistency proof between two sizes",
+        "ViewAudit",
+    ),
+    (
+        "get",
+        "/api/v1/audit/bundle",
+        "Self-contained bundle for offline verification",
+        "ExportAudit",
+    ),
+    (
+        "get",
+        "/api/v1/audit/verify",
+        "Verify the stored log against its checkpoints",
+        "ViewAudit",
+    ),
+    (
+        "post",
+        "/api/v1/scan",
+        "Screen one text with the engine",
+        "Scan",
+    ),
     ("get", "/api/v1/openapi.json", "This document", "public"),
 ];
 
@@ -88,16 +158,25 @@ pub fn app(state: AppState) -> Router {
     let _ = prometheus();
     let api = Router::new()
         .route("/api/v1/me", get(api::me))
-        .route("/api/v1/session", post(api::create_session).delete(api::delete_session))
+        .route(
+            "/api/v1/session",
+            post(api::create_session).delete(api::delete_session),
+        )
         .route("/api/v1/users", get(api::list_users).post(api::create_user))
         .route("/api/v1/users/{id}", patch(api::update_user))
         .route("/api/v1/account/password", post(api::change_password))
-        .route("/api/v1/tokens", get(api::list_tokens).post(api::create_token))
+        .route(
+            "/api/v1/tokens",
+            get(api::list_tokens).post(api::create_token),
+        )
         .route("/api/v1/tokens/{id}", delete(api::revoke_token))
         .route("/api/v1/audit/entries", get(api::audit_entries))
         .route("/api/v1/audit/checkpoint", get(api::audit_checkpoint))
         .route("/api/v1/audit/proof/inclusion", get(api::audit_inclusion))
-        .route("/api/v1/audit/proof/consistency", get(api::audit_consistency))
+        .route(
+            "/api/v1/audit/proof/consistency",
+            get(api::audit_consistency),
+        )
         .route("/api/v1/audit/bundle", get(api::audit_bundle))
         .route("/api/v1/audit/verify", get(api::audit_verify))
         .route("/api/v1/scan", post(api::scan))
@@ -113,7 +192,10 @@ pub fn app(state: AppState) -> Router {
         .route("/admin/users/{id}", post(ui::users_update))
         .route("/tokens", get(ui::tokens_page).post(ui::tokens_create))
         .route("/tokens/{id}/revoke", post(ui::tokens_revoke))
-        .route("/account/password", get(ui::password_page).post(ui::password_submit))
+        .route(
+            "/account/password",
+            get(ui::password_page).post(ui::password_submit),
+        )
         .route("/audit", get(ui::audit_page));
     let ops = Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -128,7 +210,10 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(track_metrics))
         .layer(RequestBodyLimitLayer::new(body_max))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
         .with_state(state)
 }
 
@@ -154,25 +239,37 @@ fn prometheus() -> &'static PrometheusHandle {
 }
 
 async fn metrics_text() -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], prometheus().render()).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        prometheus().render(),
+    )
+        .into_response()
 }
 
 /// Counts requests and their latency, labelled by route template (never the raw URI).
 async fn track_metrics(req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let start = Instant::now();
     let resp = next.run(req).await;
     let status = resp.status().as_u16().to_string();
     metrics::counter!("liveguard_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status).increment(1);
-    metrics::histogram!("liveguard_http_request_seconds", "route" => route, "method" => method).record(start.elapsed().as_secs_f64());
+    metrics::histogram!("liveguard_http_request_seconds", "route" => route, "method" => method)
+        .record(start.elapsed().as_secs_f64());
     resp
 }
 
 async fn security_headers(req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert(
@@ -192,10 +289,21 @@ pub fn default_screen() -> Result<SharedScreen, String> {
 /// Opens the store and key described by `settings` (no listener).
 pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, String> {
     settings.validate()?;
-    std::fs::create_dir_all(&settings.data_dir).map_err(|e| format!("cannot create data directory {}: {e}", settings.data_dir.display()))?;
+    std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+        format!(
+            "cannot create data directory {}: {e}",
+            settings.data_dir.display()
+        )
+    })?;
     let url = settings.effective_database_url();
-    let store = Store::connect(&url, clock).await.map_err(|e| format!("cannot open database {}: {e}", liveguard_store::redact_url(&url)))?;
-    let key = checkpoint::load_or_create_key(&settings.data_dir).map_err(|e| format!("audit signing key: {e}"))?;
+    let store = Store::connect(&url, clock).await.map_err(|e| {
+        format!(
+            "cannot open database {}: {e}",
+            liveguard_store::redact_url(&url)
+        )
+    })?;
+    let key = checkpoint::load_or_create_key(&settings.data_dir)
+        .map_err(|e| format!("audit signing key: {e}"))?;
     Ok(AppState {
         store,
         screen: Arc::new(default_screen()?),
@@ -229,11 +337,32 @@ pub async fn seed_demo(state: &AppState) -> Result<bool, String> {
         return Ok(false);
     }
     for (name, display, role) in DEMO_USERS {
-        let hash = auth::hash_password(demo_password(name)).await.map_err(|e| e.to_string())?;
-        let new = NewUser { username: name.to_string(), display_name: display.to_string(), role: *role, password_hash: hash };
-        state.store.create_user(new, AuditDraft::new("demo", "system", "user.create", "user:new").reason("demo data")).await.map_err(|e| e.to_string())?;
+        let hash = auth::hash_password(demo_password(name))
+            .await
+            .map_err(|e| e.to_string())?;
+        let new = NewUser {
+            username: name.to_string(),
+            display_name: display.to_string(),
+            role: *role,
+            password_hash: hash,
+        };
+        state
+            .store
+            .create_user(
+                new,
+                AuditDraft::new("demo", "system", "user.create", "user:new").reason("demo data"),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
     }
-    state.store.append_audit(AuditDraft::new("demo", "system", "rules.load", "rules:default").reason("default rule packs loaded")).await.map_err(|e| e.to_string())?;
+    state
+        .store
+        .append_audit(
+            AuditDraft::new("demo", "system", "rules.load", "rules:default")
+                .reason("default rule packs loaded"),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
     checkpoint::ensure(state).await.map_err(|e| e.to_string())?;
     Ok(true)
 }
@@ -254,9 +383,15 @@ impl Application {
         if demo {
             seed_demo(&state).await?;
         }
-        let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-        Ok(Application { listener, state, port })
+        Ok(Application {
+            listener,
+            state,
+            port,
+        })
     }
 
     /// The bound port.
@@ -270,7 +405,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then signs a last checkpoint.
-    pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let signer = tokio::spawn(checkpoint::run_signer(
             self.state.clone(),
@@ -278,9 +416,12 @@ impl Application {
             stop_rx,
         ));
         let router = app(self.state.clone());
-        axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
         let _ = stop_tx.send(true);
         let _ = signer.await;
         self.state.store.close().await;

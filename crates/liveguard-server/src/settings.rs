@@ -66,23 +66,44 @@ impl Settings {
     }
 
     /// Applies `LIVEGUARD_*` variables from `vars` (pass `std::env::vars()`).
-    pub fn apply_env(&mut self, vars: impl Iterator<Item = (String, String)>) -> Result<(), String> {
+    pub fn apply_env(
+        &mut self,
+        vars: impl Iterator<Item = (String, String)>,
+    ) -> Result<(), String> {
         for (k, v) in vars {
-            let Some(name) = k.strip_prefix("LIVEGUARD_") else { continue };
+            let Some(name) = k.strip_prefix("LIVEGUARD_") else {
+                continue;
+            };
             let bad = |what: &str| format!("environment variable {k}: expected {what}");
             match name {
                 "LISTEN" => self.listen = v,
                 "DATA_DIR" => self.data_dir = PathBuf::from(v),
                 "DATABASE_URL" => self.database_url = v,
                 "ORIGIN" => self.origin = v,
-                "SECURE_COOKIES" => self.secure_cookies = v.parse().map_err(|_| bad("true or false"))?,
-                "SESSION_MINUTES" => self.session_minutes = v.parse().map_err(|_| bad("a number"))?,
-                "LOGIN_FAILURES_MAX" => self.login_failures_max = v.parse().map_err(|_| bad("a number"))?,
-                "LOCKOUT_MINUTES" => self.lockout_minutes = v.parse().map_err(|_| bad("a number"))?,
-                "LOGIN_ATTEMPTS_PER_MINUTE" => self.login_attempts_per_minute = v.parse().map_err(|_| bad("a number"))?,
-                "REQUEST_BYTES_MAX" => self.request_bytes_max = v.parse().map_err(|_| bad("a number"))?,
-                "REQUEST_TIMEOUT_SECONDS" => self.request_timeout_seconds = v.parse().map_err(|_| bad("a number"))?,
-                "CHECKPOINT_INTERVAL_SECONDS" => self.checkpoint_interval_seconds = v.parse().map_err(|_| bad("a number"))?,
+                "SECURE_COOKIES" => {
+                    self.secure_cookies = v.parse().map_err(|_| bad("true or false"))?
+                }
+                "SESSION_MINUTES" => {
+                    self.session_minutes = v.parse().map_err(|_| bad("a number"))?
+                }
+                "LOGIN_FAILURES_MAX" => {
+                    self.login_failures_max = v.parse().map_err(|_| bad("a number"))?
+                }
+                "LOCKOUT_MINUTES" => {
+                    self.lockout_minutes = v.parse().map_err(|_| bad("a number"))?
+                }
+                "LOGIN_ATTEMPTS_PER_MINUTE" => {
+                    self.login_attempts_per_minute = v.parse().map_err(|_| bad("a number"))?
+                }
+                "REQUEST_BYTES_MAX" => {
+                    self.request_bytes_max = v.parse().map_err(|_| bad("a number"))?
+                }
+                "REQUEST_TIMEOUT_SECONDS" => {
+                    self.request_timeout_seconds = v.parse().map_err(|_| bad("a number"))?
+                }
+                "CHECKPOINT_INTERVAL_SECONDS" => {
+                    self.checkpoint_interval_seconds = v.parse().map_err(|_| bad("a number"))?
+                }
                 "DEMO" => self.demo = v.parse().map_err(|_| bad("true or false"))?,
                 // Test and tooling variables share the prefix; they are not settings.
                 _ if name.starts_with("TEST_") => {}
@@ -125,23 +146,45 @@ mod tests {
 
     #[test]
     fn example_config_parses_to_the_defaults() {
-        assert_eq!(Settings::from_toml(EXAMPLE_CONFIG).unwrap(), Settings::default());
+        assert_eq!(
+            Settings::from_toml(EXAMPLE_CONFIG).unwrap(),
+            Settings::default()
+        );
     }
 
     #[test]
     fn unknown_keys_and_env_are_errors() {
-        assert!(Settings::from_toml("lisen = \"x\"").unwrap_err().contains("lisen"));
+        assert!(
+            Settings::from_toml("lisen = \"x\"")
+                .unwrap_err()
+                .contains("lisen")
+        );
         let mut s = Settings::default();
-        let err = s.apply_env([("LIVEGUARD_LISEN".to_string(), "x".to_string())].into_iter()).unwrap_err();
+        let err = s
+            .apply_env([("LIVEGUARD_LISEN".to_string(), "x".to_string())].into_iter())
+            .unwrap_err();
         assert!(err.contains("LIVEGUARD_LISEN"));
-        s.apply_env([("LIVEGUARD_SESSION_MINUTES".to_string(), "5".to_string()), ("PATH".into(), "/bin".into())].into_iter()).unwrap();
+        s.apply_env(
+            [
+                ("LIVEGUARD_SESSION_MINUTES".to_string(), "5".to_string()),
+                ("PATH".into(), "/bin".into()),
+            ]
+            .into_iter(),
+        )
+        .unwrap();
         assert_eq!(s.session_minutes, 5);
-        assert!(s.apply_env([("LIVEGUARD_DEMO".to_string(), "yes".to_string())].into_iter()).is_err());
+        assert!(
+            s.apply_env([("LIVEGUARD_DEMO".to_string(), "yes".to_string())].into_iter())
+                .is_err()
+        );
     }
 
     #[test]
     fn sqlite_is_the_default_database() {
-        let s = Settings { data_dir: PathBuf::from("/d"), ..Settings::default() };
+        let s = Settings {
+            data_dir: PathBuf::from("/d"),
+            ..Settings::default()
+        };
         assert_eq!(s.effective_database_url(), "sqlite:///d/liveguard.db");
     }
 }

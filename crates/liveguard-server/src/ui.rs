@@ -119,13 +119,25 @@ fn error_box(message: &str) -> Markup {
 /// Turns an API error into a page with the same status.
 fn error_page(lang: Lang, p: Option<&Principal>, e: ApiError) -> Response {
     let (status, _, _) = e.parts();
-    (status, page(lang, tr(lang, "出错了", "Something went wrong"), p, error_box(&e.to_string()))).into_response()
+    (
+        status,
+        page(
+            lang,
+            tr(lang, "出错了", "Something went wrong"),
+            p,
+            error_box(&e.to_string()),
+        ),
+    )
+        .into_response()
 }
 
 // ---- login, setup, language ----
 
 /// `GET /login`
-pub(crate) async fn login_page(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+pub(crate) async fn login_page(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let lang = lang_of(&headers);
     if state.store.user_count().await.unwrap_or(1) == 0 {
         return Redirect::to("/setup").into_response();
@@ -157,23 +169,53 @@ pub(crate) struct LoginForm {
 pub(crate) async fn login_submit(State(state): State<AppState>, req: Request) -> Response {
     let lang = lang_of(req.headers());
     let ip = auth::client_ip(req.extensions());
-    let Ok(Form(form)) = <Form<LoginForm> as axum::extract::FromRequest<AppState>>::from_request(req, &state).await else {
-        return login_form(lang, Some(tr(lang, "请填写用户名和密码", "Enter a user name and a password")), StatusCode::BAD_REQUEST);
+    let Ok(Form(form)) =
+        <Form<LoginForm> as axum::extract::FromRequest<AppState>>::from_request(req, &state).await
+    else {
+        return login_form(
+            lang,
+            Some(tr(
+                lang,
+                "请填写用户名和密码",
+                "Enter a user name and a password",
+            )),
+            StatusCode::BAD_REQUEST,
+        );
     };
     match auth::login(&state, &form.username, &form.password, ip).await {
         Ok((token, _, _)) => {
             let mut resp = Redirect::to("/").into_response();
-            if let Ok(v) = HeaderValue::from_str(&auth::session_cookie(&token, state.settings.session_minutes * 60, state.settings.secure_cookies)) {
+            if let Ok(v) = HeaderValue::from_str(&auth::session_cookie(
+                &token,
+                state.settings.session_minutes * 60,
+                state.settings.secure_cookies,
+            )) {
                 resp.headers_mut().insert(header::SET_COOKIE, v);
             }
             resp
         }
         Err(e) => {
             let message = match &e {
-                ApiError::BadCredentials => tr(lang, "用户名或密码错误", "Wrong user name or password").to_string(),
-                ApiError::Locked(until) => format!("{} {until}", tr(lang, "连续登录失败，账户已锁定至", "Too many failed logins; the account is locked until")),
-                ApiError::Disabled => tr(lang, "账户已停用", "This account is disabled").to_string(),
-                ApiError::RateLimited => tr(lang, "尝试次数过多，请稍后再试", "Too many attempts; try again later").to_string(),
+                ApiError::BadCredentials => {
+                    tr(lang, "用户名或密码错误", "Wrong user name or password").to_string()
+                }
+                ApiError::Locked(until) => format!(
+                    "{} {until}",
+                    tr(
+                        lang,
+                        "连续登录失败，账户已锁定至",
+                        "Too many failed logins; the account is locked until"
+                    )
+                ),
+                ApiError::Disabled => {
+                    tr(lang, "账户已停用", "This account is disabled").to_string()
+                }
+                ApiError::RateLimited => tr(
+                    lang,
+                    "尝试次数过多，请稍后再试",
+                    "Too many attempts; try again later",
+                )
+                .to_string(),
                 other => other.to_string(),
             };
             let status = e.parts().0;
@@ -183,15 +225,29 @@ pub(crate) async fn login_submit(State(state): State<AppState>, req: Request) ->
 }
 
 /// `POST /logout`
-pub(crate) async fn logout(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap, Form(f): Form<CsrfOnly>) -> Response {
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    headers: axum::http::HeaderMap,
+    Form(f): Form<CsrfOnly>,
+) -> Response {
     if let Err(e) = p.check_csrf(&f.csrf) {
         return error_page(lang_of(&headers), Some(&p), e);
     }
     if let Via::Session { token_hash, .. } = &p.via {
-        let _ = state.store.delete_session(token_hash, p.audit("session.logout", &format!("user:{}", p.user.id))).await;
+        let _ = state
+            .store
+            .delete_session(
+                token_hash,
+                p.audit("session.logout", &format!("user:{}", p.user.id)),
+            )
+            .await;
     }
     let mut resp = Redirect::to("/login").into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("lg_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("lg_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
     resp
 }
 
@@ -209,14 +265,19 @@ pub(crate) struct LangQuery {
 pub(crate) async fn set_lang(Query(q): Query<LangQuery>) -> Response {
     let value = if q.to == "en" { "en" } else { "zh" };
     let mut resp = Redirect::to("/").into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("{LANG_COOKIE}={value}; Path=/; SameSite=Lax; Max-Age=31536000")) {
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LANG_COOKIE}={value}; Path=/; SameSite=Lax; Max-Age=31536000"
+    )) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
     resp
 }
 
 /// `GET /setup`: create the first administrator (only while there are no users).
-pub(crate) async fn setup_page(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+pub(crate) async fn setup_page(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let lang = lang_of(&headers);
     if state.store.user_count().await.unwrap_or(1) > 0 {
         return Redirect::to("/login").into_response();
@@ -248,7 +309,11 @@ pub(crate) struct SetupForm {
 }
 
 /// `POST /setup`
-pub(crate) async fn setup_submit(State(state): State<AppState>, headers: axum::http::HeaderMap, Form(f): Form<SetupForm>) -> Response {
+pub(crate) async fn setup_submit(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Form(f): Form<SetupForm>,
+) -> Response {
     let lang = lang_of(&headers);
     let _one_setup = state.checkpoint_lock.lock().await;
     if state.store.user_count().await.unwrap_or(1) > 0 {
@@ -261,8 +326,21 @@ pub(crate) async fn setup_submit(State(state): State<AppState>, headers: axum::h
         Ok(h) => h,
         Err(e) => return setup_form(lang, Some(&e.to_string())),
     };
-    let new = liveguard_store::NewUser { username: f.username, display_name: f.display_name, role: Role::Admin, password_hash: hash };
-    match state.store.create_user(new, liveguard_store::AuditDraft::new("setup", "system", "user.create", "user:new").reason("first administrator")).await {
+    let new = liveguard_store::NewUser {
+        username: f.username,
+        display_name: f.display_name,
+        role: Role::Admin,
+        password_hash: hash,
+    };
+    match state
+        .store
+        .create_user(
+            new,
+            liveguard_store::AuditDraft::new("setup", "system", "user.create", "user:new")
+                .reason("first administrator"),
+        )
+        .await
+    {
         Ok(_) => Redirect::to("/login").into_response(),
         Err(e) => setup_form(lang, Some(&e.to_string())),
     }
@@ -271,9 +349,17 @@ pub(crate) async fn setup_submit(State(state): State<AppState>, headers: axum::h
 // ---- dashboard ----
 
 /// `GET /`
-pub(crate) async fn dashboard(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap) -> Response {
+pub(crate) async fn dashboard(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let lang = lang_of(&headers);
-    let audit = if p.can(Permission::ViewAudit) { state.store.audit_size().await.ok() } else { None };
+    let audit = if p.can(Permission::ViewAudit) {
+        state.store.audit_size().await.ok()
+    } else {
+        None
+    };
     let body = html! {
         p { (tr(lang, "欢迎，", "Welcome, ")) (p.user.display_name) " (" (role_label(lang, p.user.role)) ")" }
         div.grid {
@@ -296,12 +382,21 @@ pub(crate) async fn dashboard(State(state): State<AppState>, UiPrincipal(p): UiP
 const EXAMPLE_SCRIPT: &str = "欢迎来到直播间！这款面霜是全网最好用的，原价399今天只要99，手慢无！\n坚持用能治疗湿疹，还能美白祛斑。想要更便宜的加我薇信私聊。\n第一次来的宝宝先领券，最好不要错过。";
 
 /// `GET /scan`
-pub(crate) async fn scan_page(UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap) -> Response {
+pub(crate) async fn scan_page(
+    UiPrincipal(p): UiPrincipal,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let lang = lang_of(&headers);
     if let Err(e) = p.require(Permission::Scan) {
         return error_page(lang, Some(&p), e);
     }
-    page(lang, tr(lang, "合规扫描", "Screen text"), Some(&p), scan_form(lang, &p, EXAMPLE_SCRIPT, "script", "cosmetics")).into_response()
+    page(
+        lang,
+        tr(lang, "合规扫描", "Screen text"),
+        Some(&p),
+        scan_form(lang, &p, EXAMPLE_SCRIPT, "script", "cosmetics"),
+    )
+    .into_response()
 }
 
 fn scan_form(lang: Lang, p: &Principal, text: &str, channel: &str, category: &str) -> Markup {
@@ -328,13 +423,28 @@ pub(crate) struct ScanForm {
 }
 
 /// `POST /scan`
-pub(crate) async fn scan_submit(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap, Form(f): Form<ScanForm>) -> Response {
+pub(crate) async fn scan_submit(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    headers: axum::http::HeaderMap,
+    Form(f): Form<ScanForm>,
+) -> Response {
     let lang = lang_of(&headers);
-    if let Err(e) = p.require(Permission::Scan).and_then(|_| p.check_csrf(&f.csrf)) {
+    if let Err(e) = p
+        .require(Permission::Scan)
+        .and_then(|_| p.check_csrf(&f.csrf))
+    {
         return error_page(lang, Some(&p), e);
     }
     if f.text.len() > api::SCAN_TEXT_BYTES_MAX {
-        return error_page(lang, Some(&p), ApiError::field("text", format!("at most {} bytes", api::SCAN_TEXT_BYTES_MAX)));
+        return error_page(
+            lang,
+            Some(&p),
+            ApiError::field(
+                "text",
+                format!("at most {} bytes", api::SCAN_TEXT_BYTES_MAX),
+            ),
+        );
     }
     let ctx = match api::scan_context(Some(&f.channel), Some(&f.category)) {
         Ok(c) => c,
@@ -394,12 +504,21 @@ fn highlight(text: &str, findings: &[liveguard_screen::Finding]) -> Markup {
 // ---- users ----
 
 /// `GET /admin/users`
-pub(crate) async fn users_page(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap) -> Response {
+pub(crate) async fn users_page(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let lang = lang_of(&headers);
     users_view(&state, &p, lang, None).await
 }
 
-async fn users_view(state: &AppState, p: &Principal, lang: Lang, message: Option<Result<String, String>>) -> Response {
+async fn users_view(
+    state: &AppState,
+    p: &Principal,
+    lang: Lang,
+    message: Option<Result<String, String>>,
+) -> Response {
     if let Err(e) = p.require(Permission::ViewUsers) {
         return error_page(lang, Some(p), e);
     }
@@ -444,7 +563,13 @@ async fn users_view(state: &AppState, p: &Principal, lang: Lang, message: Option
             }
         }
     };
-    page(lang, tr(lang, "用户与角色", "Users and roles"), Some(p), body).into_response()
+    page(
+        lang,
+        tr(lang, "用户与角色", "Users and roles"),
+        Some(p),
+        body,
+    )
+    .into_response()
 }
 
 #[derive(Deserialize)]
@@ -457,13 +582,31 @@ pub(crate) struct NewUserForm {
 }
 
 /// `POST /admin/users`
-pub(crate) async fn users_create(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap, Form(f): Form<NewUserForm>) -> Response {
+pub(crate) async fn users_create(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    headers: axum::http::HeaderMap,
+    Form(f): Form<NewUserForm>,
+) -> Response {
     let lang = lang_of(&headers);
     if let Err(e) = p.check_csrf(&f.csrf) {
         return error_page(lang, Some(&p), e);
     }
-    let msg = match api::create_user_checked(&state, &p, f.username.trim(), &f.display_name, &f.role, &f.password).await {
-        Ok(u) => Ok(format!("{} {}", tr(lang, "已创建用户", "Created user"), u.username)),
+    let msg = match api::create_user_checked(
+        &state,
+        &p,
+        f.username.trim(),
+        &f.display_name,
+        &f.role,
+        &f.password,
+    )
+    .await
+    {
+        Ok(u) => Ok(format!(
+            "{} {}",
+            tr(lang, "已创建用户", "Created user"),
+            u.username
+        )),
         Err(ApiError::Forbidden) => return error_page(lang, Some(&p), ApiError::Forbidden),
         Err(e) => Err(e.to_string()),
     };
@@ -479,13 +622,32 @@ pub(crate) struct UpdateUserForm {
 }
 
 /// `POST /admin/users/{id}`
-pub(crate) async fn users_update(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, Path(id): Path<i64>, headers: axum::http::HeaderMap, Form(f): Form<UpdateUserForm>) -> Response {
+pub(crate) async fn users_update(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path(id): Path<i64>,
+    headers: axum::http::HeaderMap,
+    Form(f): Form<UpdateUserForm>,
+) -> Response {
     let lang = lang_of(&headers);
     if let Err(e) = p.check_csrf(&f.csrf) {
         return error_page(lang, Some(&p), e);
     }
-    let msg = match api::update_user_checked(&state, &p, id, Some(&f.role), Some(f.disabled == "true"), f.reason).await {
-        Ok(u) => Ok(format!("{} {}", tr(lang, "已更新用户", "Updated user"), u.username)),
+    let msg = match api::update_user_checked(
+        &state,
+        &p,
+        id,
+        Some(&f.role),
+        Some(f.disabled == "true"),
+        f.reason,
+    )
+    .await
+    {
+        Ok(u) => Ok(format!(
+            "{} {}",
+            tr(lang, "已更新用户", "Updated user"),
+            u.username
+        )),
         Err(ApiError::Forbidden) => return error_page(lang, Some(&p), ApiError::Forbidden),
         Err(e) => Err(e.to_string()),
     };
@@ -495,16 +657,29 @@ pub(crate) async fn users_update(State(state): State<AppState>, UiPrincipal(p): 
 // ---- tokens ----
 
 /// `GET /tokens`
-pub(crate) async fn tokens_page(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap) -> Response {
+pub(crate) async fn tokens_page(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    headers: axum::http::HeaderMap,
+) -> Response {
     tokens_view(&state, &p, lang_of(&headers), None).await
 }
 
-async fn tokens_view(state: &AppState, p: &Principal, lang: Lang, created: Option<Result<String, String>>) -> Response {
+async fn tokens_view(
+    state: &AppState,
+    p: &Principal,
+    lang: Lang,
+    created: Option<Result<String, String>>,
+) -> Response {
     if let Err(e) = p.require(Permission::ManageOwnTokens) {
         return error_page(lang, Some(p), e);
     }
     let all = p.can(Permission::ManageAllTokens);
-    let tokens = match state.store.tokens(if all { None } else { Some(p.user.id) }).await {
+    let tokens = match state
+        .store
+        .tokens(if all { None } else { Some(p.user.id) })
+        .await
+    {
         Ok(t) => t,
         Err(e) => return error_page(lang, Some(p), e.into()),
     };
@@ -550,17 +725,39 @@ pub(crate) struct NewTokenForm {
 }
 
 /// `POST /tokens`
-pub(crate) async fn tokens_create(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap, Form(f): Form<NewTokenForm>) -> Response {
+pub(crate) async fn tokens_create(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    headers: axum::http::HeaderMap,
+    Form(f): Form<NewTokenForm>,
+) -> Response {
     let lang = lang_of(&headers);
-    if let Err(e) = p.require(Permission::ManageOwnTokens).and_then(|_| p.check_csrf(&f.csrf)) {
+    if let Err(e) = p
+        .require(Permission::ManageOwnTokens)
+        .and_then(|_| p.check_csrf(&f.csrf))
+    {
         return error_page(lang, Some(&p), e);
     }
-    let created = api::issue_token(&state, &p.user, &f.name, p.audit("token.create", "api_token:new")).await.map(|(s, _)| s).map_err(|e| e.to_string());
+    let created = api::issue_token(
+        &state,
+        &p.user,
+        &f.name,
+        p.audit("token.create", "api_token:new"),
+    )
+    .await
+    .map(|(s, _)| s)
+    .map_err(|e| e.to_string());
     tokens_view(&state, &p, lang, Some(created)).await
 }
 
 /// `POST /tokens/{id}/revoke`
-pub(crate) async fn tokens_revoke(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, Path(id): Path<i64>, headers: axum::http::HeaderMap, Form(f): Form<CsrfOnly>) -> Response {
+pub(crate) async fn tokens_revoke(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path(id): Path<i64>,
+    headers: axum::http::HeaderMap,
+    Form(f): Form<CsrfOnly>,
+) -> Response {
     let lang = lang_of(&headers);
     if let Err(e) = p.check_csrf(&f.csrf) {
         return error_page(lang, Some(&p), e);
@@ -574,7 +771,10 @@ pub(crate) async fn tokens_revoke(State(state): State<AppState>, UiPrincipal(p):
 // ---- password ----
 
 /// `GET /account/password`
-pub(crate) async fn password_page(UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap) -> Response {
+pub(crate) async fn password_page(
+    UiPrincipal(p): UiPrincipal,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let lang = lang_of(&headers);
     password_view(&p, lang, None)
 }
@@ -600,14 +800,26 @@ pub(crate) struct PasswordForm {
 }
 
 /// `POST /account/password`
-pub(crate) async fn password_submit(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap, Form(f): Form<PasswordForm>) -> Response {
+pub(crate) async fn password_submit(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    headers: axum::http::HeaderMap,
+    Form(f): Form<PasswordForm>,
+) -> Response {
     let lang = lang_of(&headers);
     if let Err(e) = p.check_csrf(&f.csrf) {
         return error_page(lang, Some(&p), e);
     }
     let msg = api::change_password_checked(&state, &p, &f.current_password, &f.new_password)
         .await
-        .map(|()| tr(lang, "密码已修改，其他会话已退出。", "Password changed; other sessions were ended.").to_string())
+        .map(|()| {
+            tr(
+                lang,
+                "密码已修改，其他会话已退出。",
+                "Password changed; other sessions were ended.",
+            )
+            .to_string()
+        })
         .map_err(|e| e.to_string());
     password_view(&p, lang, Some(msg))
 }
@@ -624,18 +836,33 @@ pub(crate) struct AuditPageQuery {
 }
 
 /// `GET /audit`
-pub(crate) async fn audit_page(State(state): State<AppState>, UiPrincipal(p): UiPrincipal, headers: axum::http::HeaderMap, Query(q): Query<AuditPageQuery>) -> Response {
+pub(crate) async fn audit_page(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    headers: axum::http::HeaderMap,
+    Query(q): Query<AuditPageQuery>,
+) -> Response {
     let lang = lang_of(&headers);
     if let Err(e) = p.require(Permission::ViewAudit) {
         return error_page(lang, Some(&p), e);
     }
-    let aq = api::AuditQuery { action: q.action.clone(), actor: q.actor.clone(), object: q.object.clone(), before: q.before, limit: Some(50) };
+    let aq = api::AuditQuery {
+        action: q.action.clone(),
+        actor: q.actor.clone(),
+        object: q.object.clone(),
+        before: q.before,
+        limit: Some(50),
+    };
     let filter = aq.filter();
     let entries = match state.store.audit_search(&filter).await {
         Ok(e) => e,
         Err(e) => return error_page(lang, Some(&p), e.into()),
     };
-    let verification = if q.verify.is_some() { Some(crate::checkpoint::verify_now(&state).await) } else { None };
+    let verification = if q.verify.is_some() {
+        Some(crate::checkpoint::verify_now(&state).await)
+    } else {
+        None
+    };
     let size = state.store.audit_size().await.unwrap_or(0);
     let val = |o: &Option<String>| o.clone().unwrap_or_default();
     let body = html! {

@@ -1,0 +1,699 @@
+//! The server in-process (router `oneshot`), on a temporary SQLite database with a fixed clock.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use liveguard_core::Role;
+use liveguard_server::perms::{Permission, allowed};
+use liveguard_server::{API_ROUTES, AppState, Settings, app, open_state};
+use liveguard_store::{AuditDraft, FixedClock, NewUser};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct TestApp {
+    state: AppState,
+    router: Router,
+    clock: Arc<FixedClock>,
+    _dir: TempDir,
+}
+
+struct TempDir(std::path::PathBuf);
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[derive(Debug)]
+struct Resp {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+const PASSWORD: &str = "test-password-123";
+
+async fn spawn_app() -> TestApp {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "lg-server-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let settings = Settings {
+        data_dir: dir.clone(),
+        login_attempts_per_minute: 1000,
+        ..Settings::default()
+    };
+    let clock = Arc::new(FixedClock::new(
+        time::macros::datetime!(2026-11-26 09:00:00 UTC),
+    ));
+    let state = open_state(settings, clock.clone()).await.unwrap();
+    // One user per role, all with the same password (hashed once).
+    let hash = liveguard_server::auth::hash_password(PASSWORD.into())
+        .await
+        .unwrap();
+    for role in Role::ALL {
+        let new = NewUser {
+            username: role.as_str().replace('_', "-"),
+            display_name: format!("{} 测试", role.label_zh()),
+            role: *role,
+            password_hash: hash.clone(),
+        };
+        state
+            .store
+            .create_user(
+                new,
+                AuditDraft::new("test", "system", "user.create", "user:new"),
+            )
+            .await
+            .unwrap();
+    }
+    TestApp {
+        router: app(state.clone()),
+        state,
+        clock,
+        _dir: TempDir(dir),
+    }
+}
+
+impl TestApp {
+    async fn call(&self, req: Request<Body>) -> Resp {
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = axum::body::to_bytes(resp.into_body(), 16 * 1024 * 1024)
+            .await
+            .unwrap()
+            .to_vec();
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn token_for(&self, role: Role) -> String {
+        let user = self
+            .state
+            .store
+            .user_by_name(&role.as_str().replace('_', "-"))
+            .await
+            .unwrap()
+            .unwrap();
+        let secret = format!("lg_{}", liveguard_server::auth::random_hex32());
+        self.state
+            .store
+            .create_token(
+                user.id,
+                "t",
+                &liveguard_server::auth::secret_hash(&secret),
+                &secret[..10],
+                AuditDraft::new("test", "system", "token.create", "x"),
+            )
+            .await
+            .unwrap();
+        secret
+    }
+
+    /// Logs in through the API; returns (cookie header value, csrf token).
+    async fn login(&self, username: &str, password: &str) -> Result<(String, String), Resp> {
+        let r = self
+            .call(json_req(
+                Method::POST,
+                "/api/v1/session",
+                None,
+                json!({"username": username, "password": password}),
+            ))
+            .await;
+        if r.status != StatusCode::OK {
+            return Err(r);
+        }
+        let cookie = r
+            .headers
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        Ok((cookie, r.json()["csrf_token"].as_str().unwrap().to_string()))
+    }
+}
+
+fn json_req(method: Method, uri: &str, bearer: Option<&str>, body: Value) -> Request<Body> {
+    let mut b = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(t) = bearer {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    b.body(Body::from(body.to_string())).unwrap()
+}
+
+fn get(uri: &str, bearer: Option<&str>) -> Request<Body> {
+    let mut b = Request::builder().uri(uri);
+    if let Some(t) = bearer {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    b.body(Body::empty()).unwrap()
+}
+
+/// A request for each protected API action, with the permission it needs.
+fn protected_calls() -> Vec<(Method, &'static str, Value, Permission)> {
+    vec![
+        (
+            Method::GET,
+            "/api/v1/users",
+            Value::Null,
+            Permission::ViewUsers,
+        ),
+        (
+            Method::POST,
+            "/api/v1/users",
+            json!({"username": "newbie", "display_name": "新人", "role": "streamer", "password": "long-enough-1"}),
+            Permission::ManageUsers,
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/users/7",
+            json!({"disabled": false}),
+            Permission::ManageUsers,
+        ),
+        (
+            Method::GET,
+            "/api/v1/tokens",
+            Value::Null,
+            Permission::ManageOwnTokens,
+        ),
+        (
+            Method::GET,
+            "/api/v1/tokens?all=true",
+            Value::Null,
+            Permission::ManageAllTokens,
+        ),
+        (
+            Method::POST,
+            "/api/v1/tokens",
+            json!({"name": "ci"}),
+            Permission::ManageOwnTokens,
+        ),
+        (
+            Method::GET,
+            "/api/v1/audit/entries",
+            Value::Null,
+            Permission::ViewAudit,
+        ),
+        (
+            Method::GET,
+            "/api/v1/audit/checkpoint",
+            Value::Null,
+            Permission::ViewAudit,
+        ),
+        (
+            Method::GET,
+            "/api/v1/audit/proof/inclusion?seq=0&size=1",
+            Value::Null,
+            Permission::ViewAudit,
+        ),
+        (
+            Method::GET,
+            "/api/v1/audit/proof/consistency?from=1&to=2",
+            Value::Null,
+            Permission::ViewAudit,
+        ),
+        (
+            Method::GET,
+            "/api/v1/audit/bundle",
+            Value::Null,
+            Permission::ExportAudit,
+        ),
+        (
+            Method::GET,
+            "/api/v1/audit/verify",
+            Value::Null,
+            Permission::ViewAudit,
+        ),
+        (
+            Method::POST,
+            "/api/v1/scan",
+            json!({"text": "全网最低价"}),
+            Permission::Scan,
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn every_role_against_every_protected_api_action() {
+    let t = spawn_app().await;
+    for role in Role::ALL {
+        let token = t.token_for(*role).await;
+        for (method, uri, body, perm) in protected_calls() {
+            let req = if body.is_null() {
+                let mut r = get(uri, Some(&token));
+                *r.method_mut() = method.clone();
+                r
+            } else {
+                json_req(method.clone(), uri, Some(&token), body.clone())
+            };
+            let r = t.call(req).await;
+            if allowed(*role, perm) {
+                assert!(
+                    r.status.is_success() || r.status == StatusCode::CONFLICT,
+                    "{role} {method} {uri}: expected success, got {} {}",
+                    r.status,
+                    r.text()
+                );
+            } else {
+                assert_eq!(
+                    r.status,
+                    StatusCode::FORBIDDEN,
+                    "{role} {method} {uri}: {}",
+                    r.text()
+                );
+                assert_eq!(r.json()["code"], "forbidden");
+                assert_eq!(
+                    r.headers.get(header::CONTENT_TYPE).unwrap(),
+                    "application/problem+json"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_role_against_every_ui_page() {
+    let t = spawn_app().await;
+    let pages = [
+        ("/", Permission::ViewDashboard),
+        ("/scan", Permission::Scan),
+        ("/admin/users", Permission::ViewUsers),
+        ("/tokens", Permission::ManageOwnTokens),
+        ("/audit", Permission::ViewAudit),
+        ("/account/password", Permission::ViewDashboard),
+    ];
+    for role in Role::ALL {
+        let (cookie, _) = t
+            .login(&role.as_str().replace('_', "-"), PASSWORD)
+            .await
+            .unwrap_or_else(|r| panic!("login {role}: {}", r.text()));
+        for (uri, perm) in pages {
+            let r = t
+                .call(
+                    Request::builder()
+                        .uri(uri)
+                        .header(header::COOKIE, &cookie)
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await;
+            let expected = if allowed(*role, perm) {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(r.status, expected, "{role} GET {uri}");
+            if r.status == StatusCode::OK {
+                assert!(r.text().contains("<html lang=\"zh-CN\">"), "Chinese first");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn unauthenticated_requests_are_refused_or_sent_to_login() {
+    let t = spawn_app().await;
+    for (method, path, _, perm) in API_ROUTES {
+        if *perm == "public" {
+            continue;
+        }
+        let uri = path.replace("{id}", "1");
+        let mut req = get(&uri, None);
+        *req.method_mut() = method.to_uppercase().parse().unwrap();
+        let r = t.call(req).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {uri}: {}",
+            r.text()
+        );
+        assert_eq!(r.json()["code"], "unauthenticated");
+    }
+    let r = t.call(get("/api/v1/me", Some("lg_not-a-real-token"))).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    for page in ["/", "/scan", "/audit", "/admin/users"] {
+        let r = t.call(get(page, None)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{page}");
+        assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/login");
+    }
+    for public in [
+        "/healthz",
+        "/readyz",
+        "/login",
+        "/.well-known/liveguard-audit-key",
+        "/api/v1/openapi.json",
+        "/metrics",
+    ] {
+        assert_eq!(
+            t.call(get(public, None)).await.status,
+            StatusCode::OK,
+            "{public}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn csrf_is_required_for_session_writes() {
+    let t = spawn_app().await;
+    let (cookie, csrf) = t.login("compliance-lead", PASSWORD).await.unwrap();
+    let scan = |token: Option<&str>| {
+        let mut b = Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/scan")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::COOKIE, &cookie);
+        if let Some(tk) = token {
+            b = b.header("x-csrf-token", tk);
+        }
+        b.body(Body::from(json!({"text": "最好"}).to_string()))
+            .unwrap()
+    };
+    let r = t.call(scan(None)).await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (StatusCode::FORBIDDEN, json!("csrf_invalid"))
+    );
+    assert_eq!(
+        t.call(scan(Some("forged"))).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(t.call(scan(Some(&csrf))).await.status, StatusCode::OK);
+    // UI forms: a forged token is refused, the real one accepted.
+    let form = |token: &str| {
+        Request::builder()
+            .method(Method::POST)
+            .uri("/scan")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &cookie)
+            .body(Body::from(format!(
+                "csrf={token}&text=%E6%9C%80%E5%A5%BD&channel=script&category=general"
+            )))
+            .unwrap()
+    };
+    assert_eq!(t.call(form("forged")).await.status, StatusCode::FORBIDDEN);
+    let ok = t.call(form(&csrf)).await;
+    assert_eq!(ok.status, StatusCode::OK);
+    assert!(
+        ok.text().contains("sev-review"),
+        "the finding is highlighted"
+    );
+}
+
+#[tokio::test]
+async fn failed_logins_lock_the_account_and_are_audited() {
+    let t = spawn_app().await;
+    for _ in 0..5 {
+        let r = t.login("legal", "wrong-password").await.unwrap_err();
+        assert_eq!(r.json()["code"], "bad_credentials");
+    }
+    let r = t.login("legal", PASSWORD).await.unwrap_err();
+    assert_eq!(r.json()["code"], "account_locked");
+    t.clock.advance(time::Duration::minutes(16));
+    t.login("legal", PASSWORD).await.expect("lock expires");
+    let unknown = t.login("nobody", "whatever-123").await.unwrap_err();
+    assert_eq!(
+        unknown.json()["code"],
+        "bad_credentials",
+        "no hint whether the user exists"
+    );
+    let entries = t
+        .state
+        .store
+        .audit_search(&liveguard_store::AuditFilter {
+            action: Some("session.login_failed".into()),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 5);
+}
+
+#[tokio::test]
+async fn sessions_expire_and_disabled_users_are_out() {
+    let t = spawn_app().await;
+    let (cookie, _) = t.login("streamer", PASSWORD).await.unwrap();
+    let me = || {
+        Request::builder()
+            .uri("/api/v1/me")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(t.call(me()).await.status, StatusCode::OK);
+    t.clock.advance(time::Duration::minutes(721));
+    assert_eq!(t.call(me()).await.status, StatusCode::UNAUTHORIZED);
+    let admin = t.token_for(Role::Admin).await;
+    let streamer_token = t.token_for(Role::Streamer).await;
+    let r = t
+        .call(json_req(
+            Method::PATCH,
+            "/api/v1/users/7",
+            Some(&admin),
+            json!({"disabled": true, "reason": "离职"}),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = t.call(get("/api/v1/me", Some(&streamer_token))).await;
+    assert_eq!(r.json()["code"], "account_disabled");
+    let r = t
+        .call(json_req(
+            Method::PATCH,
+            "/api/v1/users/1",
+            Some(&admin),
+            json!({"disabled": true}),
+        ))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no disabling yourself: {}",
+        r.text()
+    );
+}
+
+#[tokio::test]
+async fn bad_input_gets_clear_errors() {
+    let t = spawn_app().await;
+    let admin = t.token_for(Role::Admin).await;
+    let r = t
+        .call(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/scan")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+                .body(Body::from(vec![b'a'; 2 * 1024 * 1024]))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let r = t
+        .call(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/users")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+                .body(Body::from("{not json"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.json()["code"], "malformed_body");
+    let r = t
+        .call(json_req(
+            Method::POST,
+            "/api/v1/users",
+            Some(&admin),
+            json!({"username": "x1", "display_name": "x", "role": "admin", "password": 12345}),
+        ))
+        .await;
+    assert_eq!(r.json()["code"], "malformed_body");
+    assert!(
+        r.json()["title"].as_str().unwrap().contains("password"),
+        "{}",
+        r.text()
+    );
+    let r = t.call(json_req(Method::POST, "/api/v1/users", Some(&admin), json!({"username": "x1", "display_name": "x", "role": "admin", "password": "long-enough-1", "is_root": true}))).await;
+    assert!(
+        r.json()["title"].as_str().unwrap().contains("is_root"),
+        "{}",
+        r.text()
+    );
+    let r = t.call(json_req(Method::POST, "/api/v1/users", Some(&admin), json!({"username": "x'; DROP TABLE users;--", "display_name": "x", "role": "admin", "password": "long-enough-1"}))).await;
+    assert_eq!(
+        (r.status, r.json()["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("username"))
+    );
+    let r = t.call(json_req(Method::POST, "/api/v1/users", Some(&admin), json!({"username": "x2", "display_name": "x", "role": "boss", "password": "long-enough-1"}))).await;
+    assert_eq!(r.json()["field"], "role");
+    let r = t
+        .call(json_req(
+            Method::POST,
+            "/api/v1/scan",
+            Some(&admin),
+            json!({"text": "x", "category": "cosmetic"}),
+        ))
+        .await;
+    assert_eq!(r.json()["field"], "category");
+    // Script in a text field is stored as text and escaped in HTML.
+    let r = t.call(json_req(Method::POST, "/api/v1/users", Some(&admin), json!({"username": "xss", "display_name": "<script>alert(1)</script>", "role": "streamer", "password": "long-enough-1"}))).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let (cookie, _) = t.login("admin", PASSWORD).await.unwrap();
+    let page = t
+        .call(
+            Request::builder()
+                .uri("/admin/users")
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .text();
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+            && !page.contains("<script>alert(1)")
+    );
+    assert_eq!(
+        t.call(get("/no/such/page", Some(&admin))).await.json()["code"],
+        "not_found"
+    );
+}
+
+#[tokio::test]
+async fn openapi_documents_exactly_the_served_routes() {
+    let t = spawn_app().await;
+    let doc = t.call(get("/api/v1/openapi.json", None)).await.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let admin = t.token_for(Role::Admin).await;
+    for (method, path, _, _) in API_ROUTES {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} documented"
+        );
+        let mut req = get(&path.replace("{id}", "999"), Some(&admin));
+        *req.method_mut() = method.to_uppercase().parse().unwrap();
+        let r = t.call(req).await;
+        assert!(
+            r.status != StatusCode::METHOD_NOT_ALLOWED
+                && !(r.status == StatusCode::NOT_FOUND
+                    && r.json()["code"] == "not_found"
+                    && !path.contains("{id}")),
+            "{method} {path} is served: {}",
+            r.status
+        );
+    }
+}
+
+#[tokio::test]
+async fn audit_proofs_verify_against_the_signed_checkpoint() {
+    let t = spawn_app().await;
+    let auditor = t.token_for(Role::Auditor).await;
+    let cp = t
+        .call(get("/api/v1/audit/checkpoint", Some(&auditor)))
+        .await
+        .json();
+    let size = cp["checkpoint"]["size"].as_u64().unwrap();
+    let key = t
+        .call(get("/.well-known/liveguard-audit-key", None))
+        .await
+        .json();
+    let signed: liveguard_audit::SignedCheckpoint = serde_json::from_value(cp.clone()).unwrap();
+    liveguard_audit::verify_checkpoint(key["public_key"].as_str().unwrap(), &signed).unwrap();
+    let root = liveguard_audit::parse_hash(cp["checkpoint"]["root"].as_str().unwrap()).unwrap();
+    for seq in [0, size / 2, size - 1] {
+        let p = t
+            .call(get(
+                &format!("/api/v1/audit/proof/inclusion?seq={seq}&size={size}"),
+                Some(&auditor),
+            ))
+            .await
+            .json();
+        let proof: Vec<liveguard_audit::Hash> = p["proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| liveguard_audit::parse_hash(h.as_str().unwrap()).unwrap())
+            .collect();
+        let leaf = liveguard_audit::parse_hash(p["leaf_hash"].as_str().unwrap()).unwrap();
+        liveguard_audit::merkle::verify_inclusion(&leaf, seq, size, &proof, &root).unwrap();
+    }
+    // More changes, a new checkpoint, and a consistency proof between the two.
+    let admin = t.token_for(Role::Admin).await;
+    t.call(json_req(
+        Method::POST,
+        "/api/v1/tokens",
+        Some(&admin),
+        json!({"name": "x"}),
+    ))
+    .await;
+    let cp2 = t
+        .call(get("/api/v1/audit/checkpoint", Some(&auditor)))
+        .await
+        .json();
+    let size2 = cp2["checkpoint"]["size"].as_u64().unwrap();
+    assert!(size2 > size);
+    let c = t
+        .call(get(
+            &format!("/api/v1/audit/proof/consistency?from={size}&to={size2}"),
+            Some(&auditor),
+        ))
+        .await
+        .json();
+    let proof: Vec<liveguard_audit::Hash> = c["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| liveguard_audit::parse_hash(h.as_str().unwrap()).unwrap())
+        .collect();
+    let root2 = liveguard_audit::parse_hash(cp2["checkpoint"]["root"].as_str().unwrap()).unwrap();
+    liveguard_audit::merkle::verify_consistency(size, size2, &root, &root2, &proof).unwrap();
+    // The downloadable bundle verifies offline.
+    let bundle: liveguard_audit::Bundle = serde_json::from_slice(
+        &t.call(get("/api/v1/audit/bundle", Some(&auditor)))
+            .await
+            .body,
+    )
+    .unwrap();
+    liveguard_audit::verify_bundle(&bundle).unwrap();
+    assert_eq!(
+        t.call(get("/api/v1/audit/verify", Some(&auditor)))
+            .await
+            .json()["ok"],
+        true
+    );
+    assert_eq!(
+        t.call(get(
+            "/api/v1/audit/proof/inclusion?seq=5&size=0",
+            Some(&auditor)
+        ))
+        .await
+        .json()["field"],
+        "size"
+    );
+}
