@@ -75,7 +75,84 @@ fn ci() -> anyhow::Result<()> {
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     fuzz_build()?;
+    browser_tests()?;
     Ok(())
+}
+
+fn ci_mode() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Runs the browser journeys (e2e/) in Debian's headless Chromium against the real binary,
+/// once on SQLite and once on PostgreSQL. Mandatory under `CI=true`.
+fn browser_tests() -> anyhow::Result<()> {
+    let root = workspace_root();
+    let chromium = std::path::Path::new("/usr/bin/chromium").exists();
+    let node = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !(chromium && node) {
+        if ci_mode() {
+            anyhow::bail!(
+                "browser tests need /usr/bin/chromium and node under CI=true (.ci/run installs them)"
+            );
+        }
+        println!(
+            "notice: chromium or node missing; browser tests skipped (apt-get install chromium chromium-driver)"
+        );
+        return Ok(());
+    }
+    cargo(&["build", "-p", "liveguard-cli"], &[])?;
+    let e2e = root.join("e2e");
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&e2e)
+        .status()?;
+    anyhow::ensure!(status.success(), "npm ci in e2e/ failed");
+    let bin = root.join("target/debug/liveguard");
+    let shots = root.join("target/e2e-screenshots");
+    let run = |extra: &[(&str, String)]| -> anyhow::Result<()> {
+        let mut cmd = Command::new("node");
+        cmd.args(["--test", "--test-concurrency=1", "browser.test.mjs"])
+            .current_dir(&e2e)
+            .env("LIVEGUARD_BIN", &bin)
+            .env("LIVEGUARD_E2E_SHOTS", &shots);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let status = cmd.status()?;
+        anyhow::ensure!(status.success(), "browser tests failed");
+        Ok(())
+    };
+    eprintln!("$ browser tests (sqlite)");
+    run(&[])?;
+    let admin = std::env::var("LIVEGUARD_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let db = format!("liveguard_e2e_{}", std::process::id());
+    let psql = |sql: &str| {
+        Command::new("psql")
+            .args([admin.as_str(), "-q", "-c", sql])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !psql(&format!("CREATE DATABASE {db}")) {
+        if ci_mode() {
+            anyhow::bail!("PostgreSQL is required for the browser tests under CI=true");
+        }
+        println!(
+            "notice: PostgreSQL not reachable at {admin}; browser tests on PostgreSQL skipped"
+        );
+        return Ok(());
+    }
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_string())
+        .unwrap_or(admin.clone());
+    eprintln!("$ browser tests (postgres)");
+    let result = run(&[("LIVEGUARD_DATABASE_URL", format!("{base}/{db}"))]);
+    psql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    result
 }
 
 /// Compiles the cargo-fuzz targets when cargo-fuzz is installed (it needs nightly features,

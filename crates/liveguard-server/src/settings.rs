@@ -105,8 +105,9 @@ impl Settings {
                     self.checkpoint_interval_seconds = v.parse().map_err(|_| bad("a number"))?
                 }
                 "DEMO" => self.demo = v.parse().map_err(|_| bad("true or false"))?,
-                // Test and tooling variables share the prefix; they are not settings.
-                _ if name.starts_with("TEST_") => {}
+                // Logging and tooling variables share the prefix; they are not settings.
+                "LOG" | "BIN" => {}
+                _ if name.starts_with("TEST_") || name.starts_with("E2E_") => {}
                 _ => return Err(format!("unknown environment variable {k}")),
             }
         }

@@ -479,6 +479,20 @@ pub(crate) async fn scan_submit(
     page(lang, tr(lang, "合规扫描", "Screen text"), Some(&p), body).into_response()
 }
 
+/// Percent-encodes a query-string value (everything but unreserved ASCII).
+fn query_escape(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// The text with each finding's span marked by severity (non-overlapping segments; the
 /// highest severity covering a segment wins). maud escapes every piece.
 fn highlight(text: &str, findings: &[liveguard_screen::Finding]) -> Markup {
@@ -570,6 +584,14 @@ async fn users_view(
         body,
     )
     .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_values_are_escaped() {
+        assert_eq!(super::query_escape("a&b=c 审"), "a%26b%3Dc%20%E5%AE%A1");
+    }
 }
 
 #[derive(Deserialize)]
@@ -898,7 +920,7 @@ pub(crate) async fn audit_page(
         }
         @if entries.len() as i64 == filter.limit {
             @if let Some(last) = entries.last() {
-                p { a href=(format!("/audit?before={}&action={}&actor={}&object={}", last.seq, val(&q.action), val(&q.actor), val(&q.object))) { (tr(lang, "更早的记录 →", "Older entries →")) } }
+                p { a href=(format!("/audit?before={}&action={}&actor={}&object={}", last.seq, query_escape(&val(&q.action)), query_escape(&val(&q.actor)), query_escape(&val(&q.object)))) { (tr(lang, "更早的记录 →", "Older entries →")) } }
             }
         }
     };
