@@ -43,7 +43,7 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path, db: Option<&str>) -> Server {
-        let mut child = bin()
+        let child = bin()
             .arg("serve")
             .args(["--listen", "127.0.0.1:0"])
             .args(data_args(dir, db))
@@ -52,7 +52,9 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        // Owned by the guard at once, so the process is killed and reaped on every path.
+        let mut server = Server { child, port: 0 };
+        let mut reader = BufReader::new(server.child.stdout.take().unwrap());
         let mut line = String::new();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -62,7 +64,7 @@ impl Server {
                 "server exited before listening"
             );
             if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
-                let port = rest
+                server.port = rest
                     .split(|c: char| !c.is_ascii_digit())
                     .next()
                     .unwrap()
@@ -70,7 +72,7 @@ impl Server {
                     .unwrap();
                 // Keep draining stdout so the server never blocks on a full pipe.
                 std::thread::spawn(move || for _ in reader.lines() {});
-                return Server { child, port };
+                return server;
             }
             assert!(Instant::now() < deadline, "server did not start");
         }
