@@ -770,9 +770,10 @@ impl Store {
         Ok(write_tx!(self, tx => append_audit!(self, tx, draft)))
     }
 
-    /// Number of entries.
+    /// Number of entries: one past the highest `seq` (an index lookup; gaps are caught by
+    /// [`Store::audit_leaves`] and the bundle verifier, not here).
     pub async fn audit_size(&self) -> Result<u64> {
-        let n: i64 = dispatch!(self, pool => sqlx::query("SELECT COUNT(*) AS n FROM audit_entries").fetch_one(pool).await?.try_get("n")?);
+        let n: i64 = dispatch!(self, pool => sqlx::query("SELECT COALESCE(MAX(seq), -1) + 1 AS n FROM audit_entries").fetch_one(pool).await?.try_get("n")?);
         Ok(n as u64)
     }
 
