@@ -246,6 +246,7 @@ pub(crate) fn admin(cmd: AdminCommand) -> anyhow::Result<Outcome> {
                         &name,
                         &liveguard_server::auth::secret_hash(&secret),
                         &secret[..10],
+                        None,
                         AuditDraft::new("cli", "system", "token.create", "api_token:new")
                             .reason(format!("for {user}")),
                     )

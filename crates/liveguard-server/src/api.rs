@@ -320,7 +320,7 @@ pub(crate) async fn list_tokens(
         .await?;
     let list: Vec<Value> = tokens
         .iter()
-        .map(|t| json!({"id": t.id, "user_id": t.user_id, "name": t.name, "prefix": t.prefix, "created_at": t.created_at, "revoked_at": t.revoked_at}))
+        .map(|t| json!({"id": t.id, "user_id": t.user_id, "name": t.name, "prefix": t.prefix, "role": t.scope_role, "created_at": t.created_at, "revoked_at": t.revoked_at}))
         .collect();
     Ok(Json(json!({ "tokens": list })))
 }
@@ -329,6 +329,8 @@ pub(crate) async fn list_tokens(
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewTokenBody {
     name: String,
+    /// Optional narrower role the token acts with.
+    role: Option<String>,
 }
 
 /// Creates an API token for `user`; returns (secret, stored token). The secret is shown once.
@@ -336,11 +338,30 @@ pub(crate) async fn issue_token(
     state: &AppState,
     user: &liveguard_store::User,
     name: &str,
+    scope: Option<&str>,
     audit: liveguard_store::AuditDraft,
 ) -> Result<(String, liveguard_store::ApiToken), ApiError> {
     if name.trim().is_empty() || name.len() > 100 {
         return Err(ApiError::field("name", "1 to 100 bytes"));
     }
+    let scope = match scope.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => {
+            let role: Role = s
+                .parse()
+                .map_err(|e: liveguard_core::ParseError| ApiError::field("role", e.to_string()))?;
+            if !auth::role_within(role, user.role) {
+                return Err(ApiError::field(
+                    "role",
+                    format!(
+                        "a token cannot do more than its owner's role ({})",
+                        user.role
+                    ),
+                ));
+            }
+            Some(role)
+        }
+    };
     let secret = format!("lg_{}", auth::random_hex32());
     let token = state
         .store
@@ -349,6 +370,7 @@ pub(crate) async fn issue_token(
             name.trim(),
             &auth::secret_hash(&secret),
             &secret[..10],
+            scope,
             audit,
         )
         .await?;
@@ -366,12 +388,15 @@ pub(crate) async fn create_token(
         &state,
         &p.user,
         &b.name,
+        b.role.as_deref(),
         p.audit("token.create", "api_token:new"),
     )
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": t.id, "name": t.name, "prefix": t.prefix, "token": secret})),
+        Json(
+            json!({"id": t.id, "name": t.name, "prefix": t.prefix, "role": t.scope_role, "token": secret}),
+        ),
     ))
 }
 

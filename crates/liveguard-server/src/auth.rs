@@ -159,6 +159,13 @@ impl Principal {
     }
 }
 
+/// Whether everything `narrower` may do, `wider` may do too.
+pub fn role_within(narrower: liveguard_core::Role, wider: liveguard_core::Role) -> bool {
+    Permission::ALL
+        .iter()
+        .all(|p| !allowed(narrower, *p) || allowed(wider, *p))
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -183,13 +190,22 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
             .strip_prefix("Bearer ")
             .ok_or(ApiError::Unauthenticated)?
             .trim();
-        let (t, user) = state
+        let (t, mut user) = state
             .store
             .token_by_hash(&secret_hash(token))
             .await?
             .ok_or(ApiError::Unauthenticated)?;
         if user.disabled {
             return Err(ApiError::Disabled);
+        }
+        // A scoped token acts with its narrower role. It never widens its owner's rights:
+        // that is checked when it is issued, and again here against the owner's current
+        // role, in case the owner was demoted since.
+        if let Some(scope) = t.scope_role {
+            if !role_within(scope, user.role) {
+                return Err(ApiError::Forbidden);
+            }
+            user.role = scope;
         }
         return Ok(Principal {
             user,

@@ -712,11 +712,11 @@ async fn tokens_view(
             None => {}
         }
         table {
-            thead { tr { th { "ID" } th { (tr(lang, "名称", "Name")) } th { (tr(lang, "前缀", "Prefix")) } th { (tr(lang, "用户", "User")) } th { (tr(lang, "创建时间", "Created")) } th { (tr(lang, "状态", "Status")) } } }
+            thead { tr { th { "ID" } th { (tr(lang, "名称", "Name")) } th { (tr(lang, "前缀", "Prefix")) } th { (tr(lang, "用户", "User")) } th { (tr(lang, "权限范围", "Acts as")) } th { (tr(lang, "创建时间", "Created")) } th { (tr(lang, "状态", "Status")) } } }
             tbody {
                 @for t in &tokens {
                     tr {
-                        td { (t.id) } td { (t.name) } td { code { (t.prefix) "…" } } td { (t.user_id) } td { (t.created_at) }
+                        td { (t.id) } td { (t.name) } td { code { (t.prefix) "…" } } td { (t.user_id) } td { @if let Some(r) = t.scope_role { (role_label(lang, r)) } @else { "—" } } td { (t.created_at) }
                         td {
                             @if let Some(r) = &t.revoked_at { (tr(lang, "已撤销 ", "revoked ")) (r) } @else {
                                 form.inline method="post" action=(format!("/tokens/{}/revoke", t.id)) {
@@ -734,6 +734,12 @@ async fn tokens_view(
             p.muted { (tr(lang, "令牌以您的角色行事，仅保存其哈希值，可随时撤销。", "A token acts with your role; only its hash is stored; revoke it at any time.")) }
             input type="hidden" name="csrf" value=(p.csrf());
             label { (tr(lang, "名称", "Name")) br; input name="name" required maxlength="100"; }
+            label { (tr(lang, "权限范围", "Acts as")) br;
+                select name="role" {
+                    option value="" { (tr(lang, "与我的角色相同", "my own role")) }
+                    @for r in Role::ALL { @if auth::role_within(*r, p.user.role) && *r != p.user.role { option value=(r.as_str()) { (role_label(lang, *r)) } } }
+                }
+            }
             input type="submit" value=(tr(lang, "创建", "Create"));
         }
     };
@@ -744,6 +750,7 @@ async fn tokens_view(
 pub(crate) struct NewTokenForm {
     csrf: String,
     name: String,
+    role: Option<String>,
 }
 
 /// `POST /tokens`
@@ -764,6 +771,7 @@ pub(crate) async fn tokens_create(
         &state,
         &p.user,
         &f.name,
+        f.role.as_deref(),
         p.audit("token.create", "api_token:new"),
     )
     .await

@@ -121,6 +121,7 @@ impl TestApp {
                 "t",
                 &liveguard_server::auth::secret_hash(&secret),
                 &secret[..10],
+                None,
                 AuditDraft::new("test", "system", "token.create", "x"),
             )
             .await
@@ -696,4 +697,47 @@ async fn audit_proofs_verify_against_the_signed_checkpoint() {
         .json()["field"],
         "size"
     );
+}
+
+#[tokio::test]
+async fn scoped_tokens_act_with_the_narrower_role_only() {
+    let t = spawn_app().await;
+    let admin = t.token_for(Role::Admin).await;
+    let r = t
+        .call(json_req(
+            Method::POST,
+            "/api/v1/tokens",
+            Some(&admin),
+            json!({"name": "inspection", "role": "auditor"}),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let scoped = r.json()["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        t.call(get("/api/v1/me", Some(&scoped))).await.json()["role"],
+        "auditor"
+    );
+    assert_eq!(
+        t.call(get("/api/v1/audit/entries", Some(&scoped)))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = t.call(json_req(Method::POST, "/api/v1/users", Some(&scoped), json!({"username": "sneaky", "display_name": "x", "role": "admin", "password": "long-enough-1"}))).await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "an auditor-scoped admin token cannot manage users"
+    );
+    // A token can never be wider than its owner.
+    let lead = t.token_for(Role::ComplianceLead).await;
+    let r = t
+        .call(json_req(
+            Method::POST,
+            "/api/v1/tokens",
+            Some(&lead),
+            json!({"name": "x", "role": "admin"}),
+        ))
+        .await;
+    assert_eq!(r.json()["field"], "role", "{}", r.text());
 }

@@ -207,6 +207,7 @@ macro_rules! token_from_row {
             user_id: row.try_get("user_id")?,
             name: row.try_get("name")?,
             prefix: row.try_get("prefix")?,
+            scope_role: parse_scope(row.try_get("scope_role")?)?,
             created_at: row.try_get("created_at")?,
             revoked_at: row.try_get("revoked_at")?,
             last_used_at: row.try_get("last_used_at")?,
@@ -354,6 +355,8 @@ pub struct ApiToken {
     pub name: String,
     /// First characters of the token, to recognise it in lists.
     pub prefix: String,
+    /// The role the token acts with, when narrower than the owner's.
+    pub scope_role: Option<Role>,
     /// Created.
     pub created_at: String,
     /// Revoked, if it was.
@@ -676,6 +679,7 @@ impl Store {
         name: &str,
         token_hash: &str,
         prefix: &str,
+        scope_role: Option<Role>,
         audit: AuditDraft,
     ) -> Result<ApiToken> {
         if name.trim().is_empty() || name.len() > 100 {
@@ -686,14 +690,15 @@ impl Store {
         let now = self.clock.now_rfc3339();
         let token = write_tx!(self, tx => {
             let row = sqlx::query(
-                "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5) \
-                 RETURNING id, user_id, name, prefix, created_at, revoked_at, last_used_at",
+                "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at, scope_role) VALUES ($1, $2, $3, $4, $5, $6) \
+                 RETURNING id, user_id, name, prefix, scope_role, created_at, revoked_at, last_used_at",
             )
             .bind(user_id)
             .bind(name)
             .bind(token_hash)
             .bind(prefix)
             .bind(&now)
+            .bind(scope_role.map(Role::as_str))
             .fetch_one(&mut *tx)
             .await?;
             let token = token_from_row!(row);
@@ -707,7 +712,7 @@ impl Store {
     pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<(ApiToken, User)>> {
         dispatch!(self, pool => {
             let row = sqlx::query(
-                "SELECT t.id AS t_id, t.user_id, t.name, t.prefix, t.created_at AS t_created, t.revoked_at, t.last_used_at, \
+                "SELECT t.id AS t_id, t.user_id, t.name, t.prefix, t.scope_role, t.created_at AS t_created, t.revoked_at, t.last_used_at, \
                  u.id, u.username, u.display_name, u.role, u.password_hash, u.disabled, u.failed_logins, u.locked_until, u.password_changed_at, u.created_at, u.updated_at \
                  FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
             )
@@ -722,6 +727,7 @@ impl Store {
                         user_id: r.try_get("user_id")?,
                         name: r.try_get("name")?,
                         prefix: r.try_get("prefix")?,
+                        scope_role: parse_scope(r.try_get("scope_role")?)?,
                         created_at: r.try_get("t_created")?,
                         revoked_at: r.try_get("revoked_at")?,
                         last_used_at: r.try_get("last_used_at")?,
@@ -736,7 +742,7 @@ impl Store {
     pub async fn tokens(&self, user_id: Option<i64>) -> Result<Vec<ApiToken>> {
         dispatch!(self, pool => {
             let rows = sqlx::query(
-                "SELECT id, user_id, name, prefix, created_at, revoked_at, last_used_at FROM api_tokens WHERE ($1 IS NULL OR user_id = $2) ORDER BY id",
+                "SELECT id, user_id, name, prefix, scope_role, created_at, revoked_at, last_used_at FROM api_tokens WHERE ($1 IS NULL OR user_id = $2) ORDER BY id",
             )
             .bind(user_id)
             .bind(user_id)
@@ -894,6 +900,12 @@ impl Store {
             dispatch!(self, pool => sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(pool).await?.rows_affected()),
         )
     }
+}
+
+fn parse_scope(stored: Option<String>) -> Result<Option<Role>> {
+    stored
+        .map(|r| Role::from_str(&r).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .transpose()
 }
 
 /// Parses a stored entry and checks it against its seq column and stored leaf hash.

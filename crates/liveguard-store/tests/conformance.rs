@@ -175,12 +175,16 @@ async fn story(store: Store) {
             "集成",
             "tokhash",
             "lg_abcd",
+            Some(Role::Auditor),
             draft("token.create"),
         )
         .await
         .unwrap();
     let (t, owner) = store.token_by_hash("tokhash").await.unwrap().unwrap();
-    assert_eq!((t.id, owner.id), (token.id, admin.id));
+    assert_eq!(
+        (t.id, owner.id, t.scope_role),
+        (token.id, admin.id, Some(Role::Auditor))
+    );
     assert_eq!(store.tokens(Some(admin.id)).await.unwrap().len(), 1);
     store
         .revoke_token(token.id, draft("token.revoke"))
