@@ -45,6 +45,10 @@ impl Resp {
 const PASSWORD: &str = "test-password-123";
 
 async fn spawn_app() -> TestApp {
+    spawn_app_with(1000).await
+}
+
+async fn spawn_app_with(login_attempts_per_minute: u32) -> TestApp {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "lg-server-{}-{}",
@@ -54,7 +58,7 @@ async fn spawn_app() -> TestApp {
     let _ = std::fs::remove_dir_all(&dir);
     let settings = Settings {
         data_dir: dir.clone(),
-        login_attempts_per_minute: 1000,
+        login_attempts_per_minute,
         ..Settings::default()
     };
     let clock = Arc::new(FixedClock::new(
@@ -740,4 +744,24 @@ async fn scoped_tokens_act_with_the_narrower_role_only() {
         ))
         .await;
     assert_eq!(r.json()["field"], "role", "{}", r.text());
+}
+
+#[tokio::test]
+async fn login_attempts_are_rate_limited_per_client() {
+    let t = spawn_app_with(3).await;
+    for _ in 0..3 {
+        assert_eq!(
+            t.login("legal", "wrong-password").await.unwrap_err().json()["code"],
+            "bad_credentials"
+        );
+    }
+    let r = t.login("legal", PASSWORD).await.unwrap_err();
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (StatusCode::TOO_MANY_REQUESTS, json!("rate_limited"))
+    );
+    t.clock.advance(time::Duration::seconds(61));
+    t.login("legal", PASSWORD)
+        .await
+        .expect("a new minute opens a new window");
 }
