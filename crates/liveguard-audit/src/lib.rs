@@ -338,7 +338,7 @@ pub struct ConsistencyStep {
     pub from: u64,
     /// Newer size.
     pub to: u64,
-    /// Hex hashes of PROOF(from, D[to]).
+    /// Hex hashes of `PROOF(from, D[to])`.
     pub proof: Vec<String>,
 }
 

@@ -76,7 +76,7 @@ fn split(n: usize) -> usize {
     k
 }
 
-/// MTH(D[n]) over already-hashed leaves.
+/// `MTH(D[n])` over already-hashed leaves.
 pub fn root(leaves: &[Hash]) -> Hash {
     match leaves.len() {
         0 => empty_root(),
@@ -88,7 +88,7 @@ pub fn root(leaves: &[Hash]) -> Hash {
     }
 }
 
-/// PATH(m, D[n]): the audit path of leaf `index`.
+/// `PATH(m, D[n])`: the audit path of leaf `index`.
 ///
 /// # Panics
 /// Panics if `index >= leaves.len()` (callers check the index against the size first).
@@ -118,7 +118,7 @@ fn path(leaves: &[Hash], m: usize, out: &mut Vec<Hash>) {
     }
 }
 
-/// PROOF(m, D[n]): a consistency proof from the tree of the first `m` leaves to the tree of
+/// `PROOF(m, D[n])`: a consistency proof from the tree of the first `m` leaves to the tree of
 /// all leaves. Empty when `m == 0` or `m == n`.
 ///
 /// # Panics
