@@ -17,6 +17,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
         PURE_FORBIDDEN,
     ),
     ("liveguard-audit", &["liveguard-core"], PURE_FORBIDDEN),
+    ("liveguard-review", &["liveguard-core"], PURE_FORBIDDEN),
     (
         "liveguard-store",
         &["liveguard-core", "liveguard-audit"],
@@ -36,6 +37,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
             "liveguard-audit",
             "liveguard-store",
             "liveguard-pipeline",
+            "liveguard-review",
         ],
         &["clap"],
     ),
