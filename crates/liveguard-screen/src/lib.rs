@@ -68,6 +68,7 @@ mod error;
 pub mod lexicon;
 pub mod pack;
 pub mod pii;
+pub mod product;
 
 use std::ops::Range;
 use std::sync::{Arc, RwLock};
