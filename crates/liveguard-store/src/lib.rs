@@ -195,6 +195,7 @@ macro_rules! user_from_row {
             password_changed_at: row.try_get("password_changed_at")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
+            pd_salt: row.try_get("pd_salt")?,
         }
     }};
 }
@@ -215,7 +216,7 @@ macro_rules! token_from_row {
     }};
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, role, password_hash, disabled, failed_logins, locked_until, password_changed_at, created_at, updated_at";
+const USER_COLUMNS: &str = "id, username, display_name, role, password_hash, disabled, failed_logins, locked_until, password_changed_at, created_at, updated_at, pd_salt";
 
 /// What the audit entry of a change says; the store adds `seq` and `time`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -253,6 +254,13 @@ impl AuditDraft {
     /// Sets the reason.
     pub fn reason(mut self, reason: impl Into<String>) -> Self {
         self.reason = Some(reason.into());
+        self
+    }
+
+    /// Sets the before/after digests to already computed (for example salted) digests.
+    pub fn digest_values(mut self, before: Option<String>, after: Option<String>) -> Self {
+        self.before = before;
+        self.after = after;
         self
     }
 
@@ -303,6 +311,8 @@ pub struct User {
     pub created_at: String,
     /// Last changed.
     pub updated_at: String,
+    /// Hex salt of this user's personal-data digests (never shown; erased with the data).
+    pub pd_salt: String,
 }
 
 impl User {
@@ -313,6 +323,13 @@ impl User {
             "role": self.role.as_str(), "disabled": self.disabled,
         }))
         .expect("a JSON object always serializes")
+    }
+
+    /// The audit digest of this user: the canonical form holds a display name (personal
+    /// data), so it is a salted digest with the user's own salt.
+    pub fn audit_digest(&self) -> String {
+        let canonical = String::from_utf8(self.canonical()).expect("JSON is UTF-8");
+        liveguard_audit::salted_digest(self.pd_salt.as_bytes(), &canonical)
     }
 }
 
@@ -458,10 +475,11 @@ impl Store {
     pub async fn create_user(&self, new: NewUser, audit: AuditDraft) -> Result<User> {
         validate_username(&new.username)?;
         let now = self.clock.now_rfc3339();
+        let salt = random_salt()?;
         let user = write_tx!(self, tx => {
             let row = sqlx::query(
-                "INSERT INTO users (username, display_name, role, password_hash, disabled, failed_logins, password_changed_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, FALSE, 0, $5, $6, $7) RETURNING id, username, display_name, role, password_hash, disabled, failed_logins, locked_until, password_changed_at, created_at, updated_at",
+                "INSERT INTO users (username, display_name, role, password_hash, disabled, failed_logins, password_changed_at, created_at, updated_at, pd_salt) \
+                 VALUES ($1, $2, $3, $4, FALSE, 0, $5, $6, $7, $8) RETURNING id, username, display_name, role, password_hash, disabled, failed_logins, locked_until, password_changed_at, created_at, updated_at, pd_salt",
             )
             .bind(&new.username)
             .bind(&new.display_name)
@@ -470,10 +488,11 @@ impl Store {
             .bind(&now)
             .bind(&now)
             .bind(&now)
+            .bind(&salt)
             .fetch_one(&mut *tx)
             .await?;
             let user = user_from_row!(row);
-            let draft = AuditDraft { object: format!("user:{}", user.id), ..audit }.digests(None, Some(&user.canonical()));
+            let draft = AuditDraft { object: format!("user:{}", user.id), ..audit }.digest_values(None, Some(user.audit_digest()));
             append_audit!(self, tx, draft);
             user
         });
@@ -533,7 +552,7 @@ impl Store {
         let user = write_tx!(self, tx => {
             let row = sqlx::query(
                 "UPDATE users SET role = COALESCE($1, role), disabled = COALESCE($2, disabled), updated_at = $3 WHERE id = $4 \
-                 RETURNING id, username, display_name, role, password_hash, disabled, failed_logins, locked_until, password_changed_at, created_at, updated_at",
+                 RETURNING id, username, display_name, role, password_hash, disabled, failed_logins, locked_until, password_changed_at, created_at, updated_at, pd_salt",
             )
             .bind(role.map(Role::as_str))
             .bind(disabled)
@@ -546,7 +565,7 @@ impl Store {
             if disabled == Some(true) {
                 sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
             }
-            let draft = AuditDraft { object: format!("user:{id}"), ..audit }.digests(Some(&before.canonical()), Some(&user.canonical()));
+            let draft = AuditDraft { object: format!("user:{id}"), ..audit }.digest_values(Some(before.audit_digest()), Some(user.audit_digest()));
             append_audit!(self, tx, draft);
             user
         });
@@ -631,7 +650,7 @@ impl Store {
         dispatch!(self, pool => {
             let row = sqlx::query(
                 "SELECT s.token_hash, s.user_id, s.csrf_token, s.created_at AS s_created, s.expires_at, \
-                 u.id, u.username, u.display_name, u.role, u.password_hash, u.disabled, u.failed_logins, u.locked_until, u.password_changed_at, u.created_at, u.updated_at \
+                 u.id, u.username, u.display_name, u.role, u.password_hash, u.disabled, u.failed_logins, u.locked_until, u.password_changed_at, u.created_at, u.updated_at, u.pd_salt \
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
             )
             .bind(token_hash)
@@ -713,7 +732,7 @@ impl Store {
         dispatch!(self, pool => {
             let row = sqlx::query(
                 "SELECT t.id AS t_id, t.user_id, t.name, t.prefix, t.scope_role, t.created_at AS t_created, t.revoked_at, t.last_used_at, \
-                 u.id, u.username, u.display_name, u.role, u.password_hash, u.disabled, u.failed_logins, u.locked_until, u.password_changed_at, u.created_at, u.updated_at \
+                 u.id, u.username, u.display_name, u.role, u.password_hash, u.disabled, u.failed_logins, u.locked_until, u.password_changed_at, u.created_at, u.updated_at, u.pd_salt \
                  FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
             )
             .bind(token_hash)
@@ -900,6 +919,14 @@ impl Store {
             dispatch!(self, pool => sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(pool).await?.rows_affected()),
         )
     }
+}
+
+/// 16 random bytes as hex, for a user's personal-data digests.
+fn random_salt() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| StoreError::Invalid(format!("no randomness available: {e}")))?;
+    Ok(hex::encode(bytes))
 }
 
 fn parse_scope(stored: Option<String>) -> Result<Option<Role>> {

@@ -215,6 +215,22 @@ async fn story(store: Store) {
     let first = &store.audit_range(0, 1).await.unwrap()[0];
     assert_eq!(first.object, format!("user:{}", admin.id));
     assert!(first.after.is_some() && first.before.is_none());
+    // Personal data (the display name) only enters the log as a digest salted per user.
+    let admin_now = store.user(admin.id).await.unwrap();
+    assert_eq!(admin_now.pd_salt.len(), 32);
+    assert_eq!(
+        first.after.as_deref(),
+        Some(admin_now.audit_digest().as_str())
+    );
+    assert_ne!(
+        first.after.as_deref(),
+        Some(liveguard_audit::digest_hex(&admin_now.canonical()).as_str())
+    );
+    let log = serde_json::to_string(&store.audit_range(0, 20).await.unwrap()).unwrap();
+    assert!(
+        !log.contains("的名字"),
+        "display names never appear in the log in clear"
+    );
 
     // Concurrent writers never fork the chain.
     let mut tasks = Vec::new();
