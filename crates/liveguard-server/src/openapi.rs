@@ -1,31 +1,233 @@
 //! The OpenAPI 3.1 document of every JSON route, built from [`crate::API_ROUTES`] so that a
-//! route cannot be served without being described (a test checks both directions).
+//! route cannot be served without being described (a test checks both directions), with the
+//! request bodies, query parameters and response shapes of each.
 
 use axum::Json;
+use liveguard_core::{Channel, ProductCategory, Role};
 use serde_json::{Map, Value, json};
 
 use crate::API_ROUTES;
+
+fn codes<T: Copy>(all: &[T], f: fn(T) -> &'static str) -> Value {
+    json!(all.iter().map(|v| f(*v)).collect::<Vec<_>>())
+}
+
+/// Request body schema of a route, if it takes one.
+fn request_body(method: &str, path: &str) -> Option<Value> {
+    let roles = codes(Role::ALL, Role::as_str);
+    let body = match (method, path) {
+        ("post", "/api/v1/session") => {
+            json!({"type": "object", "additionalProperties": false, "required": ["username", "password"],
+            "properties": {"username": {"type": "string"}, "password": {"type": "string", "maxLength": 256}}})
+        }
+        ("post", "/api/v1/users") => {
+            json!({"type": "object", "additionalProperties": false, "required": ["username", "display_name", "role", "password"],
+            "properties": {"username": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{2,64}$"}, "display_name": {"type": "string", "minLength": 1, "maxLength": 100},
+                "role": {"type": "string", "enum": roles}, "password": {"type": "string", "minLength": 10, "maxLength": 256}}})
+        }
+        ("patch", "/api/v1/users/{id}") => json!({"type": "object", "additionalProperties": false,
+            "properties": {"role": {"type": "string", "enum": roles}, "disabled": {"type": "boolean"}, "reason": {"type": "string", "maxLength": 500}}}),
+        ("post", "/api/v1/account/password") => {
+            json!({"type": "object", "additionalProperties": false, "required": ["current_password", "new_password"],
+            "properties": {"current_password": {"type": "string"}, "new_password": {"type": "string", "minLength": 10, "maxLength": 256}}})
+        }
+        ("post", "/api/v1/tokens") => {
+            json!({"type": "object", "additionalProperties": false, "required": ["name"],
+            "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 100}, "role": {"type": "string", "enum": roles, "description": "act with this narrower role"}}})
+        }
+        ("post", "/api/v1/scan") => {
+            json!({"type": "object", "additionalProperties": false, "required": ["text"],
+            "properties": {"text": {"type": "string", "maxLength": crate::api::SCAN_TEXT_BYTES_MAX},
+                "channel": {"type": "string", "enum": codes(Channel::ALL, Channel::as_str), "default": "script"},
+                "category": {"type": "string", "enum": codes(ProductCategory::ALL, ProductCategory::as_str), "default": "general"}}})
+        }
+        _ => return None,
+    };
+    Some(json!({"required": true, "content": {"application/json": {"schema": body}}}))
+}
+
+fn query(name: &str, schema: Value, required: bool, description: &str) -> Value {
+    json!({"name": name, "in": "query", "required": required, "schema": schema, "description": description})
+}
+
+/// Query and path parameters of a route.
+fn parameters(path: &str) -> Vec<Value> {
+    let mut p = Vec::new();
+    if path.contains("{id}") {
+        p.push(
+            json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}),
+        );
+    }
+    match path {
+        "/api/v1/tokens" => p.push(query(
+            "all",
+            json!({"type": "boolean"}),
+            false,
+            "every user's tokens (administrators)",
+        )),
+        "/api/v1/audit/entries" => {
+            p.push(query(
+                "action",
+                json!({"type": "string"}),
+                false,
+                "exact action, e.g. user.create",
+            ));
+            p.push(query(
+                "actor",
+                json!({"type": "string"}),
+                false,
+                "exact actor",
+            ));
+            p.push(query(
+                "object",
+                json!({"type": "string"}),
+                false,
+                "object prefix, e.g. user:",
+            ));
+            p.push(query(
+                "before",
+                json!({"type": "integer"}),
+                false,
+                "entries with seq below this (next_before of the previous page)",
+            ));
+            p.push(query("limit", json!({"type": "integer", "minimum": 1, "maximum": liveguard_store::PAGE_LIMIT_MAX, "default": 50}), false, "page size"));
+        }
+        "/api/v1/audit/proof/inclusion" => {
+            p.push(query(
+                "seq",
+                json!({"type": "integer", "minimum": 0}),
+                true,
+                "the entry",
+            ));
+            p.push(query(
+                "size",
+                json!({"type": "integer", "minimum": 1}),
+                true,
+                "tree size (of a checkpoint)",
+            ));
+        }
+        "/api/v1/audit/proof/consistency" => {
+            p.push(query(
+                "from",
+                json!({"type": "integer", "minimum": 1}),
+                true,
+                "older tree size",
+            ));
+            p.push(query(
+                "to",
+                json!({"type": "integer", "minimum": 1}),
+                true,
+                "newer tree size",
+            ));
+        }
+        _ => {}
+    }
+    p
+}
+
+/// The success response of a route: (status, schema).
+fn success(method: &str, path: &str) -> (&'static str, Value) {
+    let r = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    match (method, path) {
+        ("get", "/api/v1/me") => ("200", r("Me")),
+        ("post", "/api/v1/session") => (
+            "200",
+            json!({"type": "object", "properties": {"user": r("User"), "csrf_token": {"type": "string"}, "expires_at": {"type": "string"}}}),
+        ),
+        ("delete", _) | ("post", "/api/v1/account/password") => ("204", Value::Null),
+        ("get", "/api/v1/users") => (
+            "200",
+            json!({"type": "object", "properties": {"users": {"type": "array", "items": r("User")}}}),
+        ),
+        ("post", "/api/v1/users") => ("201", r("User")),
+        ("patch", "/api/v1/users/{id}") => ("200", r("User")),
+        ("get", "/api/v1/tokens") => (
+            "200",
+            json!({"type": "object", "properties": {"tokens": {"type": "array", "items": r("ApiToken")}}}),
+        ),
+        ("post", "/api/v1/tokens") => (
+            "201",
+            json!({"allOf": [r("ApiToken"), {"type": "object", "properties": {"token": {"type": "string", "description": "shown once"}}}]}),
+        ),
+        ("get", "/api/v1/audit/entries") => (
+            "200",
+            json!({"type": "object", "properties": {"entries": {"type": "array", "items": r("AuditEntry")}, "next_before": {"type": ["integer", "null"]}}}),
+        ),
+        ("get", "/api/v1/audit/checkpoint") => ("200", r("SignedCheckpoint")),
+        ("get", "/api/v1/audit/proof/inclusion") => (
+            "200",
+            json!({"type": "object", "properties": {"seq": {"type": "integer"}, "size": {"type": "integer"}, "leaf_hash": r("Hash"), "root": r("Hash"), "proof": {"type": "array", "items": r("Hash")}}}),
+        ),
+        ("get", "/api/v1/audit/proof/consistency") => (
+            "200",
+            json!({"type": "object", "properties": {"from": {"type": "integer"}, "to": {"type": "integer"}, "from_root": r("Hash"), "to_root": r("Hash"), "proof": {"type": "array", "items": r("Hash")}}}),
+        ),
+        ("get", "/api/v1/audit/bundle") => ("200", r("AuditBundle")),
+        ("get", "/api/v1/audit/verify") => (
+            "200",
+            json!({"type": "object", "required": ["ok"], "properties": {"ok": {"type": "boolean"}, "entries": {"type": "integer"}, "checkpoints": {"type": "integer"}, "root": r("Hash"), "error": {"type": "string"}}}),
+        ),
+        ("post", "/api/v1/scan") => ("200", r("ScanResult")),
+        _ => ("200", json!({"type": "object"})),
+    }
+}
+
+fn schemas() -> Value {
+    let r = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    json!({
+        "Problem": {"type": "object", "required": ["type", "title", "status", "code"], "properties": {
+            "type": {"type": "string", "enum": ["invalid_request", "auth", "internal", "system"]}, "title": {"type": "string"},
+            "status": {"type": "integer"}, "code": {"type": "string"}, "field": {"type": "string"}, "link": {"type": "string"}}},
+        "Hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "User": {"type": "object", "properties": {"id": {"type": "integer"}, "username": {"type": "string"}, "display_name": {"type": "string"},
+            "role": {"type": "string", "enum": codes(Role::ALL, Role::as_str)}, "role_label": {"type": "string"}, "disabled": {"type": "boolean"},
+            "created_at": {"type": "string"}, "updated_at": {"type": "string"}}},
+        "Me": {"allOf": [r("User"), {"type": "object", "properties": {"permissions": {"type": "array", "items": {"type": "string"}}, "csrf_token": {"type": "string"}}}]},
+        "ApiToken": {"type": "object", "properties": {"id": {"type": "integer"}, "user_id": {"type": "integer"}, "name": {"type": "string"}, "prefix": {"type": "string"},
+            "role": {"type": ["string", "null"]}, "created_at": {"type": "string"}, "revoked_at": {"type": ["string", "null"]}}},
+        "AuditEntry": {"type": "object", "required": ["seq", "time", "actor", "role", "action", "object"], "properties": {
+            "seq": {"type": "integer"}, "time": {"type": "string"}, "actor": {"type": "string"}, "role": {"type": "string"}, "action": {"type": "string"},
+            "object": {"type": "string"}, "before": {"type": ["string", "null"]}, "after": {"type": ["string", "null"]}, "reason": {"type": ["string", "null"]}}},
+        "SignedCheckpoint": {"type": "object", "required": ["checkpoint", "signature"], "properties": {
+            "checkpoint": {"type": "object", "properties": {"origin": {"type": "string"}, "size": {"type": "integer"}, "root": r("Hash"), "time": {"type": "string"}}},
+            "signature": {"type": "string", "description": "hex Ed25519 signature over the five-line checkpoint text"}}},
+        "AuditBundle": {"type": "object", "required": ["format", "origin", "public_key", "entries", "checkpoints", "consistency"], "properties": {
+            "format": {"type": "string", "const": liveguard_audit::BUNDLE_FORMAT}, "origin": {"type": "string"}, "public_key": {"type": "string"},
+            "entries": {"type": "array", "items": r("AuditEntry")}, "checkpoints": {"type": "array", "items": r("SignedCheckpoint")},
+            "consistency": {"type": "array", "items": {"type": "object", "properties": {"from": {"type": "integer"}, "to": {"type": "integer"}, "proof": {"type": "array", "items": r("Hash")}}}}}},
+        "Finding": {"type": "object", "required": ["rule", "category", "severity", "citations", "span", "matched"], "properties": {
+            "rule": {"type": "string"}, "category": {"type": "string"}, "severity": {"type": "string", "enum": ["info", "review", "block"]},
+            "citations": {"type": "array", "items": {"type": "object", "properties": {"law": {"type": "string"}, "article": {"type": "string"}, "clause": {"type": "string"}, "tag": {"type": "string", "enum": ["P", "S", "R", "U"]}}}},
+            "span": {"type": "object", "properties": {"byte_start": {"type": "integer"}, "byte_end": {"type": "integer"}, "char_start": {"type": "integer"}, "char_end": {"type": "integer"},
+                "line": {"type": "integer"}, "column": {"type": "integer"}, "end_line": {"type": "integer"}, "end_column": {"type": "integer"}}},
+            "matched": {"type": "string"}, "normalized": {"type": "string"}, "suggestion": {"type": "string"}, "exception": {"type": "string"}, "masked": {"type": "string"}}},
+        "ScanResult": {"type": "object", "properties": {"decision": {"type": "string", "enum": ["pass", "review", "block"]}, "findings": {"type": "array", "items": r("Finding")}, "masked_text": {"type": "string"}}}
+    })
+}
 
 /// The document.
 pub fn build() -> Value {
     let mut paths = Map::new();
     for (method, path, summary, permission) in API_ROUTES {
-        let mut op = json!({
-            "summary": summary,
-            "x-liveguard-permission": permission,
-            "responses": {
-                "200": { "description": "Success", "content": { "application/json": { "schema": { "type": "object" } } } },
-                "default": { "description": "Error", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } }
-            }
-        });
+        let (status, schema) = success(method, path);
+        let ok = if schema.is_null() {
+            json!({"description": "Done"})
+        } else {
+            json!({"description": "Success", "content": {"application/json": {"schema": schema}}})
+        };
+        let mut responses = Map::new();
+        responses.insert(status.to_string(), ok);
+        responses.insert("default".into(), json!({"description": "Error", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}));
+        let mut op = json!({ "summary": summary, "x-liveguard-permission": permission, "responses": responses });
         if *permission != "public" {
             op["security"] = json!([{ "bearer": [] }, { "session": [] }]);
         }
-        if path.contains("{id}") {
-            op["parameters"] = json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }]);
+        let params = parameters(path);
+        if !params.is_empty() {
+            op["parameters"] = Value::Array(params);
         }
-        if matches!(*method, "post" | "patch") {
-            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } });
+        if let Some(body) = request_body(method, path) {
+            op["requestBody"] = body;
         }
         let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
         entry[*method] = op;
@@ -39,17 +241,7 @@ pub fn build() -> Value {
                 "bearer": { "type": "http", "scheme": "bearer", "description": "API token from `liveguard admin create-token` or POST /api/v1/tokens" },
                 "session": { "type": "apiKey", "in": "cookie", "name": "lg_session", "description": "Browser session; state-changing requests also need the X-CSRF-Token header" }
             },
-            "schemas": {
-                "Problem": {
-                    "type": "object",
-                    "required": ["type", "title", "status", "code"],
-                    "properties": {
-                        "type": { "type": "string", "enum": ["invalid_request", "auth", "internal", "system"] },
-                        "title": { "type": "string" }, "status": { "type": "integer" }, "code": { "type": "string" },
-                        "field": { "type": "string" }, "link": { "type": "string" }
-                    }
-                }
-            }
+            "schemas": schemas()
         }
     })
 }
@@ -57,4 +249,62 @@ pub fn build() -> Value {
 /// `GET /api/v1/openapi.json`
 pub async fn document() -> Json<Value> {
     Json(build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r.clone());
+                }
+                m.values().for_each(|x| refs(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_ref_resolves_and_every_path_parameter_is_declared() {
+        let doc = build();
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        assert!(!all.is_empty());
+        for r in all {
+            let name = r
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("unexpected ref {r}"));
+            assert!(
+                doc["components"]["schemas"][name].is_object(),
+                "{r} does not resolve"
+            );
+        }
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if path.contains('{') {
+                    assert!(
+                        op["parameters"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .any(|p| p["in"] == "path"),
+                        "{method} {path}"
+                    );
+                }
+                if matches!(method.as_str(), "post" | "patch") && path != "/api/v1/session"
+                    || path == "/api/v1/session" && method == "post"
+                {
+                    assert!(
+                        op["requestBody"].is_object(),
+                        "{method} {path} has a request body schema"
+                    );
+                }
+                assert!(op["responses"]["default"].is_object());
+            }
+        }
+    }
 }
