@@ -26,6 +26,8 @@
 //!   and an edit after approval voids the approval.
 #![deny(missing_docs)]
 
+pub mod versions;
+
 use std::collections::BTreeMap;
 
 use liveguard_core::{ProductCategory, Role, Severity};
