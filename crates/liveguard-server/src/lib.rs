@@ -16,6 +16,7 @@
 mod api;
 pub mod auth;
 pub mod checkpoint;
+pub mod docx;
 pub mod error;
 pub mod openapi;
 pub mod perms;
