@@ -18,6 +18,7 @@ pub mod auth;
 pub mod checkpoint;
 pub mod docx;
 pub mod error;
+pub mod ocr;
 pub mod openapi;
 pub mod perms;
 pub mod settings;
