@@ -141,19 +141,31 @@ fn dev_set(screen: &Screen, root: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A CSV reader and its header row.
+fn open_csv(
+    path: &std::path::Path,
+) -> anyhow::Result<(csv::Reader<std::fs::File>, csv::StringRecord)> {
+    let mut rdr =
+        csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    let headers = rdr.headers()?.clone();
+    Ok((rdr, headers))
+}
+
+/// The index of a column by name (a UTF-8 BOM on the first header is ignored).
+fn column(headers: &csv::StringRecord, name: &str) -> anyhow::Result<usize> {
+    headers
+        .iter()
+        .position(|h| h.trim_start_matches('\u{feff}') == name)
+        .with_context(|| format!("no column {name}"))
+}
+
 fn taipei(screen: &Screen, path: &std::path::Path) -> anyhow::Result<()> {
     if !path.exists() {
         println!("taipei: {} not found; skipped", path.display());
         return Ok(());
     }
-    let mut rdr = csv::Reader::from_path(path)?;
-    let headers = rdr.headers()?.clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim_start_matches('\u{feff}') == name)
-            .with_context(|| format!("no column {name}"))
-    };
+    let (mut rdr, headers) = open_csv(path)?;
+    let col = |name: &str| column(&headers, name);
     let (c_cat, c_claims, c_label) = (
         col("product_category")?,
         col("quoted_claims")?,
@@ -234,14 +246,8 @@ fn cold(screen: &Screen, path: &std::path::Path) -> anyhow::Result<()> {
         println!("cold: {} not found; skipped", path.display());
         return Ok(());
     }
-    let mut rdr = csv::Reader::from_path(path)?;
-    let headers = rdr.headers()?.clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim_start_matches('\u{feff}') == name)
-            .with_context(|| format!("no column {name}"))
-    };
+    let (mut rdr, headers) = open_csv(path)?;
+    let col = |name: &str| column(&headers, name);
     let (c_label, c_text) = (col("label")?, col("TEXT")?);
     let mut scratch = Scratch::default();
     let (mut tp, mut fp, mut fn_, mut tn, mut any_fp) = (0usize, 0usize, 0usize, 0usize, 0usize);

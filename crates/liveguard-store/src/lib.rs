@@ -216,7 +216,16 @@ macro_rules! token_from_row {
     }};
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, role, password_hash, disabled, failed_logins, locked_until, password_changed_at, created_at, updated_at, pd_salt";
+/// The columns of a user row, optionally with a table prefix: written once, so that adding a
+/// column cannot miss one of the queries that read users.
+macro_rules! user_columns {
+    () => {
+        "id, username, display_name, role, password_hash, disabled, failed_logins, locked_until, password_changed_at, created_at, updated_at, pd_salt"
+    };
+    (u) => {
+        "u.id, u.username, u.display_name, u.role, u.password_hash, u.disabled, u.failed_logins, u.locked_until, u.password_changed_at, u.created_at, u.updated_at, u.pd_salt"
+    };
+}
 
 /// What the audit entry of a change says; the store adds `seq` and `time`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -477,10 +486,11 @@ impl Store {
         let now = self.clock.now_rfc3339();
         let salt = random_salt()?;
         let user = write_tx!(self, tx => {
-            let row = sqlx::query(
+            let row = sqlx::query(concat!(
                 "INSERT INTO users (username, display_name, role, password_hash, disabled, failed_logins, password_changed_at, created_at, updated_at, pd_salt) \
-                 VALUES ($1, $2, $3, $4, FALSE, 0, $5, $6, $7, $8) RETURNING id, username, display_name, role, password_hash, disabled, failed_logins, locked_until, password_changed_at, created_at, updated_at, pd_salt",
-            )
+                 VALUES ($1, $2, $3, $4, FALSE, 0, $5, $6, $7, $8) RETURNING ",
+                user_columns!()
+            ))
             .bind(&new.username)
             .bind(&new.display_name)
             .bind(new.role.as_str())
@@ -502,7 +512,7 @@ impl Store {
     /// A user by id.
     pub async fn user(&self, id: i64) -> Result<User> {
         let row = dispatch!(self, pool => {
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")))
+            let row = sqlx::query(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(pool)
                 .await?;
@@ -514,7 +524,7 @@ impl Store {
     /// A user by login name.
     pub async fn user_by_name(&self, username: &str) -> Result<Option<User>> {
         Ok(dispatch!(self, pool => {
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1")))
+            let row = sqlx::query(concat!("SELECT ", user_columns!(), " FROM users WHERE username = $1"))
                 .bind(username)
                 .fetch_optional(pool)
                 .await?;
@@ -525,7 +535,7 @@ impl Store {
     /// Every user, by id.
     pub async fn users(&self) -> Result<Vec<User>> {
         dispatch!(self, pool => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users ORDER BY id")))
+            let rows = sqlx::query(concat!("SELECT ", user_columns!(), " FROM users ORDER BY id"))
                 .fetch_all(pool)
                 .await?;
             rows.iter().map(|r| Ok(user_from_row!(r))).collect()
@@ -550,10 +560,11 @@ impl Store {
         let now = self.clock.now_rfc3339();
         let before = self.user(id).await?;
         let user = write_tx!(self, tx => {
-            let row = sqlx::query(
+            let row = sqlx::query(concat!(
                 "UPDATE users SET role = COALESCE($1, role), disabled = COALESCE($2, disabled), updated_at = $3 WHERE id = $4 \
-                 RETURNING id, username, display_name, role, password_hash, disabled, failed_logins, locked_until, password_changed_at, created_at, updated_at, pd_salt",
-            )
+                 RETURNING ",
+                user_columns!()
+            ))
             .bind(role.map(Role::as_str))
             .bind(disabled)
             .bind(&now)
@@ -648,11 +659,11 @@ impl Store {
     /// A session and its user, if the session exists.
     pub async fn session(&self, token_hash: &str) -> Result<Option<(Session, User)>> {
         dispatch!(self, pool => {
-            let row = sqlx::query(
-                "SELECT s.token_hash, s.user_id, s.csrf_token, s.created_at AS s_created, s.expires_at, \
-                 u.id, u.username, u.display_name, u.role, u.password_hash, u.disabled, u.failed_logins, u.locked_until, u.password_changed_at, u.created_at, u.updated_at, u.pd_salt \
-                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
-            )
+            let row = sqlx::query(concat!(
+                "SELECT s.token_hash, s.user_id, s.csrf_token, s.created_at AS s_created, s.expires_at, ",
+                user_columns!(u),
+                " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
+            ))
             .bind(token_hash)
             .fetch_optional(pool)
             .await?;
@@ -730,11 +741,11 @@ impl Store {
     /// The active (not revoked) token with this hash and its owner.
     pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<(ApiToken, User)>> {
         dispatch!(self, pool => {
-            let row = sqlx::query(
-                "SELECT t.id AS t_id, t.user_id, t.name, t.prefix, t.scope_role, t.created_at AS t_created, t.revoked_at, t.last_used_at, \
-                 u.id, u.username, u.display_name, u.role, u.password_hash, u.disabled, u.failed_logins, u.locked_until, u.password_changed_at, u.created_at, u.updated_at, u.pd_salt \
-                 FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
-            )
+            let row = sqlx::query(concat!(
+                "SELECT t.id AS t_id, t.user_id, t.name, t.prefix, t.scope_role, t.created_at AS t_created, t.revoked_at, t.last_used_at, ",
+                user_columns!(u),
+                " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
+            ))
             .bind(token_hash)
             .fetch_optional(pool)
             .await?;
