@@ -142,7 +142,7 @@ fn dev_set(screen: &Screen, root: &std::path::Path) -> anyhow::Result<()> {
 }
 
 /// A CSV reader and its header row.
-fn open_csv(
+pub(crate) fn open_csv(
     path: &std::path::Path,
 ) -> anyhow::Result<(csv::Reader<std::fs::File>, csv::StringRecord)> {
     let mut rdr =
@@ -152,7 +152,7 @@ fn open_csv(
 }
 
 /// The index of a column by name (a UTF-8 BOM on the first header is ignored).
-fn column(headers: &csv::StringRecord, name: &str) -> anyhow::Result<usize> {
+pub(crate) fn column(headers: &csv::StringRecord, name: &str) -> anyhow::Result<usize> {
     headers
         .iter()
         .position(|h| h.trim_start_matches('\u{feff}') == name)

@@ -12,8 +12,6 @@
 
 use std::path::Path;
 
-use anyhow::Context;
-
 /// Seeded xorshift64*: tiny, deterministic, good enough to shuffle sentences.
 pub(crate) struct Rng(u64);
 
@@ -133,13 +131,8 @@ pub(crate) fn cold_comments(dir: &Path) -> anyhow::Result<Vec<String>> {
         if !path.exists() {
             continue;
         }
-        let mut rdr =
-            csv::Reader::from_path(&path).with_context(|| format!("reading {}", path.display()))?;
-        let headers = rdr.headers()?.clone();
-        let text_col = headers
-            .iter()
-            .position(|h| h.trim_start_matches('\u{feff}') == "TEXT")
-            .context("COLD file has no TEXT column")?;
+        let (mut rdr, headers) = crate::accuracy::open_csv(&path)?;
+        let text_col = crate::accuracy::column(&headers, "TEXT")?;
         for rec in rdr.records() {
             let rec = rec?;
             if let Some(t) = rec.get(text_col) {
