@@ -216,6 +216,9 @@ macro_rules! token_from_row {
     }};
 }
 
+mod review;
+pub use review::{NewSubmission, ProductRow, SubmissionRow, VersionRow};
+
 /// The columns of a user row, optionally with a table prefix: written once, so that adding a
 /// column cannot miss one of the queries that read users.
 macro_rules! user_columns {

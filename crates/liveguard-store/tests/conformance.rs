@@ -232,6 +232,93 @@ async fn story(store: Store) {
         "display names never appear in the log in clear"
     );
 
+    // Products and submissions with versions; a stale update is a conflict.
+    let product = store
+        .create_product(
+            "水润面霜",
+            "cosmetics",
+            r#"{"name":"水润面霜"}"#,
+            draft("product.create"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.products().await.unwrap().len(), 1);
+    let first = liveguard_store::VersionRow {
+        version: 1,
+        text: "全网最低价".into(),
+        content_hash: liveguard_audit::digest_hex("全网最低价".as_bytes()),
+        findings: "[]".into(),
+        created_at: String::new(),
+    };
+    let sid = store
+        .create_submission(
+            liveguard_store::NewSubmission {
+                title: "双十一脚本".into(),
+                kind: "script".into(),
+                author_id: legal.id,
+                product_id: Some(product.id),
+                session_start: "2026-11-30T20:00:00Z".into(),
+                has_lottery: false,
+                stage: "draft".into(),
+                review: "{}".into(),
+                first,
+            },
+            draft("submission.create"),
+        )
+        .await
+        .unwrap();
+    let sub = store.submission(sid).await.unwrap();
+    assert_eq!(
+        (sub.stage.as_str(), sub.product_id),
+        ("draft", Some(product.id))
+    );
+    let v2 = liveguard_store::VersionRow {
+        version: 2,
+        text: "今日活动价".into(),
+        content_hash: liveguard_audit::digest_hex("今日活动价".as_bytes()),
+        findings: "[]".into(),
+        created_at: String::new(),
+    };
+    store
+        .update_submission(
+            sid,
+            &sub.updated_at,
+            "pending_first",
+            r#"{"v":2}"#,
+            Some(v2),
+            vec![draft("review.submit"), draft("review.routed")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.submission_version(sid, 2).await.unwrap().text,
+        "今日活动价"
+    );
+    assert_eq!(
+        store.submission_version(sid, 1).await.unwrap().content_hash,
+        liveguard_audit::digest_hex("全网最低价".as_bytes())
+    );
+    let stale = store
+        .update_submission(
+            sid,
+            "1999-01-01T00:00:00Z",
+            "approved",
+            "{}",
+            None,
+            vec![draft("review.approve")],
+        )
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::Conflict { .. })),
+        "a stale write is refused"
+    );
+    assert_eq!(
+        store.submission(sid).await.unwrap().stage,
+        "pending_first",
+        "and changes nothing"
+    );
+    let expected = expected + 4; // product, submission, submit, routed (the stale write appended nothing)
+
     // Concurrent writers never fork the chain.
     let mut tasks = Vec::new();
     for i in 0..50 {
