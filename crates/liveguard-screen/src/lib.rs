@@ -123,7 +123,7 @@ impl ScanContext {
 }
 
 /// Where a finding is in the original text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Span {
     /// Byte offset of the first byte.
     pub byte_start: usize,
@@ -144,7 +144,7 @@ pub struct Span {
 }
 
 /// One thing the engine flagged. A person confirms or dismisses it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Finding {
     /// Full rule id, `pack/rule`.
     pub rule: Arc<str>,

@@ -44,8 +44,9 @@ pub enum Disclosure {
     AfterSales,
 }
 
-/// What is on file for one product.
+/// What is on file for one product. Every field may be omitted in JSON.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Product {
     /// Name.
     pub name: String,

@@ -44,6 +44,9 @@ pub enum ApiError {
         /// What is wrong.
         message: String,
     },
+    /// The review workflow refused the action (the message says why).
+    #[error("{0}")]
+    Workflow(String),
     /// The request body is larger than `request_bytes_max`.
     #[error("request body too large")]
     TooLarge,
@@ -87,6 +90,7 @@ impl ApiError {
                 "payload_too_large",
                 "invalid_request",
             ),
+            ApiError::Workflow(_) => (StatusCode::CONFLICT, "workflow_refused", "invalid_request"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal"),
         }
     }

@@ -21,6 +21,7 @@ pub mod error;
 pub mod ocr;
 pub mod openapi;
 pub mod perms;
+mod review_api;
 pub mod settings;
 mod ui;
 
@@ -151,6 +152,43 @@ pub const API_ROUTES: &[(&str, &str, &str, &str)] = &[
         "Screen one text with the engine",
         "Scan",
     ),
+    ("get", "/api/v1/products", "List products", "ViewReviews"),
+    (
+        "post",
+        "/api/v1/products",
+        "Create a product with its facts (category, numbers, disclosures, prices)",
+        "ManageProducts",
+    ),
+    (
+        "get",
+        "/api/v1/submissions",
+        "The review queue with due times",
+        "ViewReviews",
+    ),
+    (
+        "post",
+        "/api/v1/submissions",
+        "Submit a script, product copy or promo image (text, .txt/.md/.docx, or an image via OCR); screened on save",
+        "Submit",
+    ),
+    (
+        "get",
+        "/api/v1/submissions/{id}",
+        "A submission: text, findings, review state, checklist, diff from the previous version",
+        "ViewReviews",
+    ),
+    (
+        "put",
+        "/api/v1/submissions/{id}/text",
+        "Save a new version (author); voids an approval",
+        "Submit",
+    ),
+    (
+        "post",
+        "/api/v1/submissions/{id}/actions",
+        "Submit, decide on findings, approve with the checklist, or reject",
+        "ViewReviews",
+    ),
     ("get", "/api/v1/openapi.json", "This document", "public"),
 ];
 
@@ -182,7 +220,27 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/audit/bundle", get(api::audit_bundle))
         .route("/api/v1/audit/verify", get(api::audit_verify))
         .route("/api/v1/scan", post(api::scan))
-        .route("/api/v1/openapi.json", get(openapi::document));
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .route(
+            "/api/v1/products",
+            get(review_api::list_products).post(review_api::create_product),
+        )
+        .route("/api/v1/submissions", get(review_api::list_submissions))
+        .route("/api/v1/submissions/{id}", get(review_api::get_submission))
+        .route(
+            "/api/v1/submissions/{id}/actions",
+            post(review_api::submission_action),
+        );
+    // Uploads carry files (base64 in JSON), so they get their own, larger body limit.
+    let uploads = Router::new()
+        .route("/api/v1/submissions", post(review_api::create_submission))
+        .route(
+            "/api/v1/submissions/{id}/text",
+            axum::routing::put(review_api::edit_submission),
+        )
+        .layer(RequestBodyLimitLayer::new(
+            review_api::UPLOAD_REQUEST_BYTES_MAX,
+        ));
     let ui = Router::new()
         .route("/", get(ui::dashboard))
         .route("/login", get(ui::login_page).post(ui::login_submit))
@@ -208,10 +266,11 @@ pub fn app(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.settings.request_timeout_seconds);
     api.merge(ui)
         .merge(ops)
+        .layer(RequestBodyLimitLayer::new(body_max))
+        .merge(uploads)
         .fallback(|| async { error::ApiError::NotFound })
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(track_metrics))
-        .layer(RequestBodyLimitLayer::new(body_max))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,

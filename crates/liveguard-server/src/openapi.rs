@@ -41,6 +41,28 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
                 "channel": {"type": "string", "enum": codes(Channel::ALL, Channel::as_str), "default": "script"},
                 "category": {"type": "string", "enum": codes(ProductCategory::ALL, ProductCategory::as_str), "default": "general"}}})
         }
+        ("post", "/api/v1/products") => {
+            json!({"type": "object", "additionalProperties": false, "required": ["name", "category"],
+            "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200}, "category": {"type": "string", "enum": codes(ProductCategory::ALL, ProductCategory::as_str)},
+                "facts": {"type": "object", "description": "cosmetic_filing, registration, sc_number, approved_claims, disclosures [[kind, text]], seven_day_return, return_exception, price_history [[day, fen]], comparison_evidence"}}})
+        }
+        ("post", "/api/v1/submissions") => {
+            json!({"type": "object", "required": ["title", "kind", "session_start"],
+            "properties": {"title": {"type": "string", "minLength": 1, "maxLength": 200}, "kind": {"type": "string", "enum": ["script", "product_copy", "image_text"]},
+                "product_id": {"type": "integer"}, "session_start": {"type": "string", "format": "date-time"}, "has_lottery": {"type": "boolean"},
+                "text": {"type": "string"}, "file_base64": {"type": "string", "description": ".txt, .md, .docx or an image (read by OCR), at most 10 MB"}, "file_name": {"type": "string"}}})
+        }
+        ("put", "/api/v1/submissions/{id}/text") => {
+            json!({"type": "object", "additionalProperties": false,
+            "properties": {"text": {"type": "string"}, "file_base64": {"type": "string"}, "file_name": {"type": "string"}}})
+        }
+        ("post", "/api/v1/submissions/{id}/actions") => json!({"oneOf": [
+            {"type": "object", "required": ["action"], "properties": {"action": {"const": "submit"}}},
+            {"type": "object", "required": ["action", "decisions"], "properties": {"action": {"const": "decide"}, "decisions": {"type": "object", "additionalProperties": {"type": "object", "required": ["decision"], "properties": {
+                "decision": {"type": "string", "enum": ["confirm", "dismiss"]}, "reason": {"type": "string", "enum": ["self_comparison", "usage_tip", "standard_grade", "name_or_mark", "official_award", "limited_fact", "not_about_goods", "false_positive"]}, "comment": {"type": "string"}}}}}},
+            {"type": "object", "required": ["action", "checklist"], "properties": {"action": {"const": "approve"}, "flag_final": {"type": "boolean"}, "checklist": {"type": "object", "additionalProperties": {"type": "object", "required": ["pass"], "properties": {"pass": {"type": "boolean"}, "comment": {"type": "string"}}}}}},
+            {"type": "object", "required": ["action", "required_changes"], "properties": {"action": {"const": "reject"}, "required_changes": {"type": "string"}}}
+        ]}),
         _ => return None,
     };
     Some(json!({"required": true, "content": {"application/json": {"schema": body}}}))
@@ -168,6 +190,11 @@ fn success(method: &str, path: &str) -> (&'static str, Value) {
             json!({"type": "object", "required": ["ok"], "properties": {"ok": {"type": "boolean"}, "entries": {"type": "integer"}, "checkpoints": {"type": "integer"}, "root": r("Hash"), "error": {"type": "string"}}}),
         ),
         ("post", "/api/v1/scan") => ("200", r("ScanResult")),
+        ("post", "/api/v1/products") => ("201", json!({"type": "object"})),
+        ("post", "/api/v1/submissions") => ("201", r("Submission")),
+        ("get", "/api/v1/submissions/{id}")
+        | ("put", _)
+        | ("post", "/api/v1/submissions/{id}/actions") => ("200", r("Submission")),
         _ => ("200", json!({"type": "object"})),
     }
 }
@@ -201,6 +228,10 @@ fn schemas() -> Value {
             "span": {"type": "object", "properties": {"byte_start": {"type": "integer"}, "byte_end": {"type": "integer"}, "char_start": {"type": "integer"}, "char_end": {"type": "integer"},
                 "line": {"type": "integer"}, "column": {"type": "integer"}, "end_line": {"type": "integer"}, "end_column": {"type": "integer"}}},
             "matched": {"type": "string"}, "normalized": {"type": "string"}, "suggestion": {"type": "string"}, "exception": {"type": "string"}, "masked": {"type": "string"}}},
+        "Submission": {"type": "object", "properties": {"id": {"type": "integer"}, "title": {"type": "string"}, "kind": {"type": "string"}, "stage": {"type": "string"},
+            "version": {"type": "integer"}, "content_hash": r("Hash"), "author": {"type": "string"}, "text": {"type": "string"}, "findings": {"type": "array", "items": r("Finding")},
+            "review": {"type": "object"}, "due": {"type": ["string", "null"]}, "urgency": {"type": ["string", "null"]}, "checklist": {"type": ["array", "null"]},
+            "final_review_reason": {"type": ["string", "null"]}, "diff": {"type": "object"}}},
         "ScanResult": {"type": "object", "properties": {"decision": {"type": "string", "enum": ["pass", "review", "block"]}, "findings": {"type": "array", "items": r("Finding")}, "masked_text": {"type": "string"}}}
     })
 }

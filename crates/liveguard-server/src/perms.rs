@@ -21,6 +21,12 @@ pub enum Permission {
     ViewAudit,
     /// Download an audit bundle.
     ExportAudit,
+    /// Create and change products (master data).
+    ManageProducts,
+    /// Write submissions (scripts, product copy, promo images) for review.
+    Submit,
+    /// See submissions and act on them (the workflow decides which level a role may sign).
+    ViewReviews,
 }
 
 impl Permission {
@@ -34,6 +40,9 @@ impl Permission {
         Permission::ManageAllTokens,
         Permission::ViewAudit,
         Permission::ExportAudit,
+        Permission::ManageProducts,
+        Permission::Submit,
+        Permission::ViewReviews,
     ];
 }
 
@@ -50,5 +59,11 @@ pub fn allowed(role: Role, permission: Permission) -> bool {
         ManageAllTokens => matches!(role, Admin),
         ViewAudit => matches!(role, Admin | ComplianceLead | Legal | Auditor),
         ExportAudit => matches!(role, Admin | ComplianceLead | Auditor),
+        ManageProducts => matches!(role, Admin | ComplianceLead | OpsManager | OpsReviewer),
+        Submit => matches!(
+            role,
+            Admin | ComplianceLead | OpsManager | OpsReviewer | Streamer
+        ),
+        ViewReviews => !matches!(role, CustomerService),
     }
 }

@@ -37,6 +37,8 @@ pub struct Settings {
     pub checkpoint_interval_seconds: u64,
     /// Demo mode.
     pub demo: bool,
+    /// The OCR program for promo images (Tesseract with chi_sim).
+    pub ocr_engine: String,
 }
 
 impl Default for Settings {
@@ -55,6 +57,7 @@ impl Default for Settings {
             request_timeout_seconds: 30,
             checkpoint_interval_seconds: 10,
             demo: false,
+            ocr_engine: "tesseract".into(),
         }
     }
 }
@@ -105,6 +108,7 @@ impl Settings {
                     self.checkpoint_interval_seconds = v.parse().map_err(|_| bad("a number"))?
                 }
                 "DEMO" => self.demo = v.parse().map_err(|_| bad("true or false"))?,
+                "OCR_ENGINE" => self.ocr_engine = v,
                 // Logging and tooling variables share the prefix; they are not settings.
                 "LOG" | "BIN" => {}
                 _ if name.starts_with("TEST_") || name.starts_with("E2E_") => {}

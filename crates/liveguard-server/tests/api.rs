@@ -260,6 +260,30 @@ fn protected_calls() -> Vec<(Method, &'static str, Value, Permission)> {
             json!({"text": "全网最低价"}),
             Permission::Scan,
         ),
+        (
+            Method::GET,
+            "/api/v1/products",
+            Value::Null,
+            Permission::ViewReviews,
+        ),
+        (
+            Method::POST,
+            "/api/v1/products",
+            json!({"name": "面霜", "category": "cosmetics"}),
+            Permission::ManageProducts,
+        ),
+        (
+            Method::GET,
+            "/api/v1/submissions",
+            Value::Null,
+            Permission::ViewReviews,
+        ),
+        (
+            Method::POST,
+            "/api/v1/submissions",
+            json!({"title": "话术", "kind": "script", "session_start": "2026-12-01T20:00:00Z", "text": "欢迎来到直播间"}),
+            Permission::Submit,
+        ),
     ]
 }
 
@@ -764,4 +788,399 @@ async fn login_attempts_are_rate_limited_per_client() {
     t.login("legal", PASSWORD)
         .await
         .expect("a new minute opens a new window");
+}
+
+fn checklist(level: liveguard_review::Level) -> Value {
+    let m: serde_json::Map<String, Value> = liveguard_review::default_checklist(level)
+        .into_iter()
+        .map(|i| (i.key, json!({"pass": true})))
+        .collect();
+    Value::Object(m)
+}
+
+fn ids(view: &Value, rule_prefix: &str) -> Vec<String> {
+    view["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"].as_str().unwrap().starts_with(rule_prefix) && f["severity"] != "info")
+        .map(|f| {
+            format!(
+                "{}@{}",
+                f["rule"].as_str().unwrap(),
+                f["span"]["byte_start"]
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn pre_broadcast_review_end_to_end() {
+    let t = spawn_app().await;
+    let (lead, streamer, reviewer, manager, legal) = (
+        t.token_for(Role::ComplianceLead).await,
+        t.token_for(Role::Streamer).await,
+        t.token_for(Role::OpsReviewer).await,
+        t.token_for(Role::OpsManager).await,
+        t.token_for(Role::Legal).await,
+    );
+    let action = |token: &str, id: i64, body: Value| {
+        json_req(
+            Method::POST,
+            &format!("/api/v1/submissions/{id}/actions"),
+            Some(token),
+            body,
+        )
+    };
+
+    // A health food (a regulated category, so 终审 is required).
+    let facts = json!({"registration": "国食健注G20240001", "sc_number": "SC10633010000001", "approved_claims": ["增强免疫力"],
+        "disclosures": [["ingredients", "灵芝孢子粉"], ["shelf_life", "24个月"], ["after_sales", "平台客服"]], "seven_day_return": true});
+    let r = t
+        .call(json_req(
+            Method::POST,
+            "/api/v1/products",
+            Some(&lead),
+            json!({"name": "灵芝胶囊", "category": "health_food", "facts": facts}),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let product = r.json()["id"].as_i64().unwrap();
+    let r = t
+        .call(json_req(
+            Method::POST,
+            "/api/v1/products",
+            Some(&streamer),
+            json!({"name": "x", "category": "food"}),
+        ))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "streamers do not edit master data"
+    );
+
+    // The streamer submits a script; it is screened on save.
+    let v1 = "这款灵芝胶囊能增强免疫力，还能改善睡眠。\n本品不能代替药物。";
+    let r = t.call(json_req(Method::POST, "/api/v1/submissions", Some(&streamer), json!({"title": "12月1日晚场话术", "kind": "script", "product_id": product, "session_start": "2026-12-01T20:00:00+08:00", "text": v1}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let sub = r.json();
+    let id = sub["id"].as_i64().unwrap();
+    assert_eq!(sub["stage"], "draft");
+    let unapproved = ids(&sub, "product/health-function-unapproved");
+    assert_eq!(unapproved.len(), 1, "{}", sub["findings"]);
+    let r = t
+        .call(json_req(
+            Method::POST,
+            "/api/v1/submissions",
+            Some(&streamer),
+            json!({"title": "x", "kind": "script", "session_start": "tomorrow", "text": "x"}),
+        ))
+        .await;
+    assert_eq!(r.json()["field"], "session_start");
+    let r = t.call(json_req(Method::POST, "/api/v1/submissions", Some(&streamer), json!({"title": "x", "kind": "script", "session_start": "2026-12-01T20:00:00Z", "text": "  "}))).await;
+    assert_eq!(
+        r.json()["field"],
+        "text",
+        "an empty script is refused: {}",
+        r.text()
+    );
+
+    assert_eq!(
+        t.call(action(&streamer, id, json!({"action": "submit"})))
+            .await
+            .json()["stage"],
+        "pending_first"
+    );
+    // 初审 cannot approve before deciding on every finding.
+    let r = t
+        .call(action(
+            &reviewer,
+            id,
+            json!({"action": "approve", "checklist": checklist(liveguard_review::Level::First)}),
+        ))
+        .await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (StatusCode::CONFLICT, json!("workflow_refused"))
+    );
+    assert!(
+        r.json()["title"]
+            .as_str()
+            .unwrap()
+            .contains("has no decision"),
+        "{}",
+        r.text()
+    );
+    // The reviewer confirms the unapproved function and rejects with the required change.
+    let decisions: serde_json::Map<String, Value> = unapproved
+        .iter()
+        .map(|i| (i.clone(), json!({"decision": "confirm"})))
+        .collect();
+    assert_eq!(
+        t.call(action(
+            &reviewer,
+            id,
+            json!({"action": "decide", "decisions": decisions})
+        ))
+        .await
+        .status,
+        StatusCode::OK
+    );
+    let r = t
+        .call(action(
+            &reviewer,
+            id,
+            json!({"action": "reject", "required_changes": "删除“改善睡眠”，该产品未获批此功能"}),
+        ))
+        .await;
+    assert_eq!(r.json()["stage"], "rejected");
+
+    // The author fixes the text: version 2, with a diff and the resolved finding.
+    let v2 = "这款灵芝胶囊能增强免疫力。\n本品不能代替药物。";
+    let r = t
+        .call(json_req(
+            Method::PUT,
+            &format!("/api/v1/submissions/{id}/text"),
+            Some(&streamer),
+            json!({"text": v2}),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let sub = r.json();
+    assert_eq!(
+        (sub["version"].clone(), sub["stage"].clone()),
+        (json!(2), json!("draft"))
+    );
+    let resolved = sub["diff"]["resolved_findings"].as_array().unwrap();
+    assert!(
+        resolved.iter().any(|f| f
+            .as_str()
+            .unwrap()
+            .starts_with("product/health-function-unapproved@")),
+        "{}",
+        sub["diff"]
+    );
+    assert!(
+        sub["diff"]["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["kind"] == "removed")
+    );
+    t.call(action(&streamer, id, json!({"action": "submit"})))
+        .await;
+
+    // 初审: dismiss what remains with reasons, answer the checklist, approve.
+    let remaining: serde_json::Map<String, Value> = ids(&sub, "")
+        .into_iter()
+        .map(|i| (i, json!({"decision": "dismiss", "reason": "name_or_mark", "comment": "批准文号所列功能，见 国食健注G20240001"})))
+        .collect();
+    t.call(action(
+        &reviewer,
+        id,
+        json!({"action": "decide", "decisions": remaining}),
+    ))
+    .await;
+    let r = t
+        .call(action(
+            &reviewer,
+            id,
+            json!({"action": "approve", "checklist": checklist(liveguard_review::Level::First)}),
+        ))
+        .await;
+    assert_eq!(r.json()["stage"], "pending_second", "{}", r.text());
+    // The reviewer cannot also sign 复审; the manager does.
+    let r = t
+        .call(action(
+            &reviewer,
+            id,
+            json!({"action": "approve", "checklist": checklist(liveguard_review::Level::Second)}),
+        ))
+        .await;
+    assert_eq!(r.json()["code"], "workflow_refused");
+    let r = t
+        .call(action(
+            &manager,
+            id,
+            json!({"action": "approve", "checklist": checklist(liveguard_review::Level::Second)}),
+        ))
+        .await;
+    assert_eq!(r.json()["stage"], "pending_final");
+    assert!(
+        r.json()["final_review_reason"]
+            .as_str()
+            .unwrap()
+            .contains("health_food")
+    );
+    // 终审 needs both the compliance lead and legal.
+    let r = t
+        .call(action(
+            &lead,
+            id,
+            json!({"action": "approve", "checklist": checklist(liveguard_review::Level::Final)}),
+        ))
+        .await;
+    assert_eq!(r.json()["stage"], "pending_final");
+    let r = t
+        .call(action(
+            &legal,
+            id,
+            json!({"action": "approve", "checklist": checklist(liveguard_review::Level::Final)}),
+        ))
+        .await;
+    let approved = r.json();
+    assert_eq!(approved["stage"], "approved");
+    assert_eq!(
+        approved["review"]["stage"]["content_hash"],
+        json!(liveguard_review::content_hash(v2)),
+        "frozen under its content hash"
+    );
+
+    // The queue, and the audit trail of every transition.
+    let q = t
+        .call(get("/api/v1/submissions", Some(&reviewer)))
+        .await
+        .json();
+    assert_eq!(q["submissions"][0]["stage"], "approved");
+    let audit = t
+        .state
+        .store
+        .audit_search(&liveguard_store::AuditFilter {
+            object_prefix: Some(format!("submission:{id}")),
+            limit: 200,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
+    for a in [
+        "submission.create",
+        "review.submitted",
+        "review.finding_decided",
+        "review.rejected",
+        "review.new_version",
+        "review.checklist_answered",
+        "review.signed",
+        "review.routed",
+        "review.approved",
+    ] {
+        assert!(actions.contains(&a), "no {a} in {actions:?}");
+    }
+
+    // An edit after approval voids it.
+    let r = t
+        .call(json_req(
+            Method::PUT,
+            &format!("/api/v1/submissions/{id}/text"),
+            Some(&streamer),
+            json!({"text": format!("{v2}\n欢迎下单")}),
+        ))
+        .await;
+    assert_eq!(
+        (r.json()["stage"].clone(), r.json()["version"].clone()),
+        (json!("draft"), json!(3))
+    );
+    let voided = t
+        .state
+        .store
+        .audit_search(&liveguard_store::AuditFilter {
+            action: Some("review.new_version".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        voided[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("\"voided_approval\":true")
+    );
+}
+
+#[tokio::test]
+async fn submissions_from_files_and_bad_files() {
+    use base64::Engine;
+    let t = spawn_app().await;
+    let streamer = t.token_for(Role::Streamer).await;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let submit = |body: Value| json_req(Method::POST, "/api/v1/submissions", Some(&streamer), body);
+    let base = |extra: Value| {
+        let mut v =
+            json!({"title": "上传", "kind": "script", "session_start": "2026-12-01T20:00:00Z"});
+        v.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        v
+    };
+    // GBK text file.
+    let (gbk, _, _) = encoding_rs::GBK.encode("全网最低价，加微信");
+    let r = t
+        .call(submit(base(
+            json!({"file_base64": b64(&gbk), "file_name": "脚本.txt"}),
+        )))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["text"], "全网最低价，加微信");
+    // A corrupted .docx, an image that is not an image, an unknown type, both text and file.
+    let r = t
+        .call(submit(base(
+            json!({"file_base64": b64(b"PK\x03\x04garbage"), "file_name": "a.docx"}),
+        )))
+        .await;
+    assert_eq!(r.json()["field"], "file_base64", "{}", r.text());
+    assert!(r.json()["title"].as_str().unwrap().contains("not a .docx"));
+    let r = t
+        .call(submit(base(
+            json!({"file_base64": b64(b"%PDF-1.7"), "file_name": "poster.png"}),
+        )))
+        .await;
+    assert!(
+        r.json()["title"].as_str().unwrap().contains("not an image"),
+        "{}",
+        r.text()
+    );
+    let r = t
+        .call(submit(base(
+            json!({"file_base64": b64(b"x"), "file_name": "a.exe"}),
+        )))
+        .await;
+    assert_eq!(r.json()["field"], "file_name");
+    let r = t
+        .call(submit(base(
+            json!({"file_base64": b64(b"x"), "file_name": "a.txt", "text": "x"}),
+        )))
+        .await;
+    assert_eq!(r.json()["field"], "text");
+    let r = t
+        .call(submit(base(
+            json!({"file_base64": "***", "file_name": "a.txt"}),
+        )))
+        .await;
+    assert_eq!(r.json()["field"], "file_base64");
+    // 10 MB of base64 is over the upload limit: refused whole, nothing stored.
+    let before = t
+        .call(get("/api/v1/submissions", Some(&streamer)))
+        .await
+        .json()["submissions"]
+        .as_array()
+        .unwrap()
+        .len();
+    let big = "A".repeat(15 * 1024 * 1024);
+    let r = t
+        .call(submit(base(
+            json!({"file_base64": big, "file_name": "big.txt"}),
+        )))
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let after = t
+        .call(get("/api/v1/submissions", Some(&streamer)))
+        .await
+        .json()["submissions"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(before, after);
 }

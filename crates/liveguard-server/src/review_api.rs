@@ -1,0 +1,579 @@
+//! Pre-broadcast review over the API: products, submissions (text, .txt/.md/.docx, or an
+//! image read by OCR), screening on every save, and the 初审 → 复审 → 终审 actions of
+//! [`liveguard_review`]. Every transition's events become audit entries in the same
+//! transaction as the new state.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use liveguard_core::{Channel, ProductCategory};
+use liveguard_review::versions::{DeadlinePolicy, diff_lines, resolved_findings, urgency};
+use liveguard_review::{
+    Action, Actor, ChecklistAnswer, FindingDecision, FindingRef, Level, Review, RoutingPolicy,
+    Stage, content_hash, default_checklist,
+};
+use liveguard_screen::product::{Product, check_product};
+use liveguard_screen::{Finding, ScanContext};
+use liveguard_store::{AuditDraft, NewSubmission, SubmissionRow, VersionRow};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::AppState;
+use crate::api::ApiJson;
+use crate::auth::{ApiPrincipal, Principal};
+use crate::error::ApiError;
+use crate::perms::Permission;
+
+/// Largest uploaded file, in bytes (before base64).
+pub(crate) const UPLOAD_BYTES_MAX: usize = 10 * 1024 * 1024;
+/// Longest submission text, in bytes.
+pub(crate) const SUBMISSION_TEXT_BYTES_MAX: usize = 256 * 1024;
+/// Body limit of the upload routes (base64 of [`UPLOAD_BYTES_MAX`] plus JSON).
+pub(crate) const UPLOAD_REQUEST_BYTES_MAX: usize = UPLOAD_BYTES_MAX / 3 * 4 + 64 * 1024;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProductBody {
+    name: String,
+    category: String,
+    #[serde(default)]
+    facts: Option<Product>,
+}
+
+/// `POST /api/v1/products`
+pub(crate) async fn create_product(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    ApiJson(b): ApiJson<ProductBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    p.require(Permission::ManageProducts)?;
+    let category: ProductCategory = b
+        .category
+        .parse()
+        .map_err(|e: liveguard_core::ParseError| ApiError::field("category", e.to_string()))?;
+    let mut facts = b.facts.unwrap_or_default();
+    facts.name = b.name.trim().to_string();
+    facts.category = Some(category);
+    let data = serde_json::to_string(&facts).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let row = state
+        .store
+        .create_product(
+            &b.name,
+            category.as_str(),
+            &data,
+            p.audit("product.create", "product:new"),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": row.id, "name": row.name, "category": row.category, "facts": facts})),
+    ))
+}
+
+/// `GET /api/v1/products`
+pub(crate) async fn list_products(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+) -> Result<Json<Value>, ApiError> {
+    p.require(Permission::ViewReviews)?;
+    let rows = state.store.products().await?;
+    let list: Vec<Value> = rows
+        .iter()
+        .map(|r| json!({"id": r.id, "name": r.name, "category": r.category, "facts": serde_json::from_str::<Value>(&r.data).unwrap_or(Value::Null)}))
+        .collect();
+    Ok(Json(json!({ "products": list })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Content {
+    text: Option<String>,
+    file_base64: Option<String>,
+    file_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SubmissionBody {
+    title: String,
+    kind: String,
+    product_id: Option<i64>,
+    session_start: String,
+    #[serde(default)]
+    has_lottery: bool,
+    #[serde(flatten)]
+    content: Content,
+}
+
+fn channel_of(kind: &str) -> Result<Channel, ApiError> {
+    match kind {
+        "script" => Ok(Channel::Script),
+        "product_copy" => Ok(Channel::ProductCopy),
+        "image_text" => Ok(Channel::ImageText),
+        other => Err(ApiError::field(
+            "kind",
+            format!("unknown kind `{other}` (expected script, product_copy, image_text)"),
+        )),
+    }
+}
+
+fn parse_time(field: &str, value: &str) -> Result<OffsetDateTime, ApiError> {
+    OffsetDateTime::parse(value, &Rfc3339).map_err(|_| {
+        ApiError::field(
+            field,
+            format!("`{value}` is not an RFC 3339 time such as 2026-12-01T20:00:00+08:00"),
+        )
+    })
+}
+
+/// The text of a submission: given directly, or read from an uploaded file.
+async fn read_content(state: &AppState, c: Content) -> Result<String, ApiError> {
+    let text = match (c.text, c.file_base64) {
+        (Some(t), None) => t,
+        (None, Some(b64)) => {
+            let bytes = decode_base64(&b64)
+                .ok_or_else(|| ApiError::field("file_base64", "not valid base64"))?;
+            if bytes.len() > UPLOAD_BYTES_MAX {
+                return Err(ApiError::field(
+                    "file_base64",
+                    format!(
+                        "the file is {} bytes; at most {UPLOAD_BYTES_MAX}",
+                        bytes.len()
+                    ),
+                ));
+            }
+            let name = c.file_name.unwrap_or_default().to_lowercase();
+            let ext = name.rsplit('.').next().unwrap_or("");
+            match ext {
+                "txt" | "md" => match std::str::from_utf8(&bytes) {
+                    Ok(s) => s.trim_start_matches('\u{feff}').to_string(),
+                    Err(_) => {
+                        let (t, _, _) = encoding_rs::GB18030.decode(&bytes);
+                        t.into_owned()
+                    }
+                },
+                "docx" => crate::docx::docx_text(&bytes)
+                    .map_err(|e| ApiError::field("file_base64", e.to_string()))?,
+                "png" | "jpg" | "jpeg" | "webp" | "bmp" | "gif" | "tif" | "tiff" => {
+                    crate::ocr::ocr_image(&state.settings.ocr_engine, &bytes)
+                        .await
+                        .map_err(|e| ApiError::field("file_base64", e.to_string()))?
+                }
+                _ => {
+                    return Err(ApiError::field(
+                        "file_name",
+                        "expected a .txt, .md, .docx or image file (.png, .jpg, .webp, .bmp, .gif, .tiff)",
+                    ));
+                }
+            }
+        }
+        (Some(_), Some(_)) => {
+            return Err(ApiError::field(
+                "text",
+                "give either text or a file, not both",
+            ));
+        }
+        (None, None) => return Err(ApiError::field("text", "give the text or a file")),
+    };
+    if text.trim().is_empty() {
+        return Err(ApiError::field("text", "the submission is empty"));
+    }
+    if text.len() > SUBMISSION_TEXT_BYTES_MAX {
+        return Err(ApiError::field(
+            "text",
+            format!("at most {SUBMISSION_TEXT_BYTES_MAX} bytes"),
+        ));
+    }
+    Ok(text)
+}
+
+fn decode_base64(input: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let clean: String = input.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(&clean)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(&clean))
+        .ok()
+}
+
+/// Screens `text` as `kind` about `product` for a session at `session_start`: word rules and
+/// product-aware checks together.
+fn screen(
+    state: &AppState,
+    text: &str,
+    kind: &str,
+    product: Option<&Product>,
+    session_start: OffsetDateTime,
+) -> Result<Vec<Finding>, ApiError> {
+    let category = product
+        .and_then(|p| p.category)
+        .unwrap_or(ProductCategory::General);
+    let mut findings = state
+        .screen
+        .load()
+        .scan(text, ScanContext::new(channel_of(kind)?, category))
+        .findings;
+    if let Some(p) = product {
+        let day = (session_start.unix_timestamp().div_euclid(86_400)) as i32;
+        findings.extend(check_product(text, p, day));
+    }
+    Ok(findings)
+}
+
+fn finding_refs(findings: &[Finding]) -> Vec<FindingRef> {
+    findings
+        .iter()
+        .map(|f| FindingRef {
+            id: finding_id(f),
+            severity: f.severity,
+        })
+        .collect()
+}
+
+fn finding_id(f: &Finding) -> String {
+    format!("{}@{}", f.rule, f.span.byte_start)
+}
+
+fn stage_code(stage: &Stage) -> &'static str {
+    match stage {
+        Stage::Draft => "draft",
+        Stage::Pending {
+            level: Level::First,
+        } => "pending_first",
+        Stage::Pending {
+            level: Level::Second,
+        } => "pending_second",
+        Stage::Pending {
+            level: Level::Final,
+        } => "pending_final",
+        Stage::Approved { .. } => "approved",
+        Stage::Rejected { .. } => "rejected",
+    }
+}
+
+async fn product_of(state: &AppState, id: Option<i64>) -> Result<Option<Product>, ApiError> {
+    match id {
+        None => Ok(None),
+        Some(id) => {
+            let row = state
+                .store
+                .product(id)
+                .await
+                .map_err(|_| ApiError::field("product_id", format!("no product {id}")))?;
+            Ok(Some(
+                serde_json::from_str(&row.data).map_err(|e| ApiError::Internal(e.to_string()))?,
+            ))
+        }
+    }
+}
+
+/// `POST /api/v1/submissions`: saves version 1 as a draft, screened.
+pub(crate) async fn create_submission(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    ApiJson(b): ApiJson<SubmissionBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    p.require(Permission::Submit)?;
+    channel_of(&b.kind)?;
+    let session_start = parse_time("session_start", &b.session_start)?;
+    let product = product_of(&state, b.product_id).await?;
+    let text = read_content(&state, b.content).await?;
+    let findings = screen(&state, &text, &b.kind, product.as_ref(), session_start)?;
+    let hash = content_hash(&text);
+    let categories = product
+        .as_ref()
+        .and_then(|p| p.category)
+        .into_iter()
+        .collect();
+    let review = Review::new(
+        &p.user.username,
+        hash.clone(),
+        finding_refs(&findings),
+        categories,
+        b.has_lottery,
+    );
+    let new = NewSubmission {
+        title: b.title,
+        kind: b.kind,
+        author_id: p.user.id,
+        product_id: b.product_id,
+        session_start: b.session_start,
+        has_lottery: b.has_lottery,
+        stage: stage_code(&review.stage).into(),
+        review: to_json(&review)?,
+        first: VersionRow {
+            version: 1,
+            text,
+            content_hash: hash,
+            findings: to_json(&findings)?,
+            created_at: String::new(),
+        },
+    };
+    let id = state
+        .store
+        .create_submission(new, p.audit("submission.create", "submission:new"))
+        .await?;
+    Ok((StatusCode::CREATED, Json(view(&state, id, None).await?)))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, ApiError> {
+    serde_json::to_string(v).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+fn load_review(row: &SubmissionRow) -> Result<Review, ApiError> {
+    serde_json::from_str(&row.review)
+        .map_err(|e| ApiError::Internal(format!("review state of submission {}: {e}", row.id)))
+}
+
+/// The full view of a submission; with `previous`, also the diff from that version.
+async fn view(state: &AppState, id: i64, previous: Option<i64>) -> Result<Value, ApiError> {
+    let row = state.store.submission(id).await?;
+    let review = load_review(&row)?;
+    let current = state
+        .store
+        .submission_version(id, review.version as i64)
+        .await?;
+    let findings: Vec<Finding> =
+        serde_json::from_str(&current.findings).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let start = parse_time("session_start", &row.session_start)?.unix_timestamp();
+    let pending = match review.stage {
+        Stage::Pending { level } => Some(level),
+        _ => None,
+    };
+    let now = state.store.clock().now().unix_timestamp();
+    let due = pending.map(|l| DeadlinePolicy::default_policy().due(l, start));
+    let mut v = json!({
+        "id": row.id, "title": row.title, "kind": row.kind, "product_id": row.product_id, "session_start": row.session_start,
+        "has_lottery": row.has_lottery, "stage": row.stage, "version": review.version, "content_hash": review.content_hash,
+        "author": review.author, "text": current.text, "findings": findings, "review": review,
+        "due": due.and_then(|d| OffsetDateTime::from_unix_timestamp(d).ok()).map(liveguard_store::format_rfc3339),
+        "urgency": due.map(|d| urgency(d, now)),
+        "checklist": pending.map(default_checklist),
+        "final_review_reason": review.final_review_reason(&RoutingPolicy::default_policy()),
+    });
+    let prev = previous.or_else(|| (review.version > 1).then(|| review.version as i64 - 1));
+    if let Some(pv) = prev {
+        let old = state.store.submission_version(id, pv).await?;
+        let old_findings: Vec<Finding> =
+            serde_json::from_str(&old.findings).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let with_text = |fs: &[Finding]| {
+            fs.iter()
+                .map(|f| {
+                    (
+                        FindingRef {
+                            id: finding_id(f),
+                            severity: f.severity,
+                        },
+                        f.matched.clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let (old_refs, new_refs) = (with_text(&old_findings), with_text(&findings));
+        let resolved: Vec<&str> = resolved_findings(&old_refs, &new_refs)
+            .into_iter()
+            .map(|f| f.id.as_str())
+            .collect();
+        v["diff"] = json!({ "from_version": pv, "lines": diff_lines(&old.text, &current.text), "resolved_findings": resolved });
+    }
+    Ok(v)
+}
+
+/// `GET /api/v1/submissions`: the queue, with due times and urgency.
+pub(crate) async fn list_submissions(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+) -> Result<Json<Value>, ApiError> {
+    p.require(Permission::ViewReviews)?;
+    let now = state.store.clock().now().unix_timestamp();
+    let mut items = Vec::new();
+    for row in state.store.submissions().await? {
+        let review = load_review(&row)?;
+        let start = parse_time("session_start", &row.session_start)?.unix_timestamp();
+        let (due, mine) = match review.stage {
+            Stage::Pending { level } => (
+                Some(DeadlinePolicy::default_policy().due(level, start)),
+                liveguard_review::may_review(p.user.role, level)
+                    && review.author != p.user.username,
+            ),
+            _ => (None, false),
+        };
+        items.push(json!({
+            "id": row.id, "title": row.title, "kind": row.kind, "stage": row.stage, "author": review.author, "version": review.version,
+            "session_start": row.session_start, "due": due.and_then(|d| OffsetDateTime::from_unix_timestamp(d).ok()).map(liveguard_store::format_rfc3339),
+            "urgency": due.map(|d| urgency(d, now)), "awaiting_me": mine,
+        }));
+    }
+    Ok(Json(json!({ "submissions": items })))
+}
+
+/// `GET /api/v1/submissions/{id}`
+pub(crate) async fn get_submission(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    p.require(Permission::ViewReviews)?;
+    Ok(Json(view(&state, id, None).await?))
+}
+
+/// Applies one workflow action and stores the result with its audit entries.
+async fn act(
+    state: &AppState,
+    p: &Principal,
+    id: i64,
+    action: Action,
+    new_version: Option<VersionRow>,
+) -> Result<Value, ApiError> {
+    let row = state.store.submission(id).await?;
+    let mut review = load_review(&row)?;
+    let actor = Actor {
+        username: p.user.username.clone(),
+        role: p.user.role,
+    };
+    let events = review
+        .apply(
+            &actor,
+            action,
+            &RoutingPolicy::default_policy(),
+            &default_checklist,
+        )
+        .map_err(|e| ApiError::Workflow(e.to_string()))?;
+    let object = format!("submission:{id}@v{}", review.version);
+    let audits: Vec<AuditDraft> = events
+        .iter()
+        .map(|e| {
+            let json = serde_json::to_value(e).unwrap_or(Value::Null);
+            let name = json["event"].as_str().unwrap_or("event").to_string();
+            let mut d = p.audit(&format!("review.{name}"), &object);
+            d.reason = Some(json.to_string().chars().take(1000).collect());
+            if let Event::Approved { content_hash } = e {
+                d.after = Some(content_hash.clone());
+            }
+            d
+        })
+        .collect();
+    let version = if events.iter().any(|e| matches!(e, Event::NewVersion { .. })) {
+        new_version
+    } else {
+        None
+    };
+    if !audits.is_empty() {
+        state
+            .store
+            .update_submission(
+                id,
+                &row.updated_at,
+                stage_code(&review.stage),
+                &to_json(&review)?,
+                version,
+                audits,
+            )
+            .await?;
+    }
+    view(state, id, None).await
+}
+
+use liveguard_review::Event;
+
+#[derive(Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum ActionBody {
+    Submit,
+    Decide {
+        decisions: std::collections::BTreeMap<String, FindingDecision>,
+    },
+    Approve {
+        checklist: std::collections::BTreeMap<String, ChecklistAnswer>,
+        #[serde(default)]
+        flag_final: bool,
+    },
+    Reject {
+        required_changes: String,
+    },
+}
+
+/// `POST /api/v1/submissions/{id}/actions`
+pub(crate) async fn submission_action(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ActionBody>,
+) -> Result<Json<Value>, ApiError> {
+    p.require(Permission::ViewReviews)?;
+    let action = match b {
+        ActionBody::Submit => Action::Submit,
+        ActionBody::Decide { decisions } => Action::Decide(decisions),
+        ActionBody::Approve {
+            checklist,
+            flag_final,
+        } => Action::Approve {
+            checklist,
+            flag_final,
+        },
+        ActionBody::Reject { required_changes } => Action::Reject { required_changes },
+    };
+    Ok(Json(act(&state, &p, id, action, None).await?))
+}
+
+/// `PUT /api/v1/submissions/{id}/text`: the author saves a new version (screened again).
+pub(crate) async fn edit_submission(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    Path(id): Path<i64>,
+    ApiJson(c): ApiJson<Content>,
+) -> Result<Json<Value>, ApiError> {
+    p.require(Permission::Submit)?;
+    let row = state.store.submission(id).await?;
+    let review = load_review(&row)?;
+    let product = product_of(&state, row.product_id).await?;
+    let text = read_content(&state, c).await?;
+    let findings = screen(
+        &state,
+        &text,
+        &row.kind,
+        product.as_ref(),
+        parse_time("session_start", &row.session_start)?,
+    )?;
+    let hash = content_hash(&text);
+    let version = VersionRow {
+        version: review.version as i64 + 1,
+        text,
+        content_hash: hash.clone(),
+        findings: to_json(&findings)?,
+        created_at: String::new(),
+    };
+    act(
+        &state,
+        &p,
+        id,
+        Action::Edit {
+            content_hash: hash,
+            findings: finding_refs(&findings),
+        },
+        Some(version),
+    )
+    .await?;
+    Ok(Json(view(&state, id, None).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_decodes_standard_and_url_safe() {
+        assert_eq!(
+            super::decode_base64("5YWo572R5pyA5L2O5Lu3").unwrap(),
+            "全网最低价".as_bytes()
+        );
+        assert_eq!(super::decode_base64("aGk=").unwrap(), b"hi");
+        assert!(super::decode_base64("a").is_none());
+        assert_eq!(
+            super::decode_base64("5YWo\n572R5pyA5L2O5Lu3").unwrap(),
+            "全网最低价".as_bytes(),
+            "line breaks are ignored"
+        );
+        assert!(super::decode_base64("$$$$").is_none());
+    }
+}
