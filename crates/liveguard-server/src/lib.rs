@@ -24,6 +24,7 @@ pub mod perms;
 mod review_api;
 pub mod settings;
 mod ui;
+mod ui_review;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -256,7 +257,15 @@ pub fn app(state: AppState) -> Router {
             "/account/password",
             get(ui::password_page).post(ui::password_submit),
         )
-        .route("/audit", get(ui::audit_page));
+        .route("/audit", get(ui::audit_page))
+        .route("/reviews", get(ui_review::queue))
+        .route(
+            "/reviews/new",
+            get(ui_review::new_page).post(ui_review::new_submit),
+        )
+        .route("/reviews/{id}", get(ui_review::detail))
+        .route("/reviews/{id}/print", get(ui_review::print))
+        .route("/reviews/{id}/{verb}", post(ui_review::post_action));
     let ops = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -424,8 +433,67 @@ pub async fn seed_demo(state: &AppState) -> Result<bool, String> {
         )
         .await
         .map_err(|e| e.to_string())?;
+    seed_demo_review(state).await?;
     checkpoint::ensure(state).await.map_err(|e| e.to_string())?;
     Ok(true)
+}
+
+/// A cosmetics product with its facts and a draft script by the demo streamer, ready to be
+/// submitted and pushed through 初审 → 复审 → 终审 by the demo accounts.
+async fn seed_demo_review(state: &AppState) -> Result<(), String> {
+    let facts = serde_json::json!({
+        "name": "水润修护面霜 50g",
+        "category": "cosmetics",
+        "cosmetic_filing": "浙G妆网备字2026001234",
+        "approved_claims": ["保湿"],
+        "disclosures": [["ingredients", "水、甘油、透明质酸钠、角鲨烷"], ["suitable_for", "干性及混合性肌肤"], ["usage", "洁面后取适量涂抹于面部"], ["warnings", "如有不适请停止使用"], ["after_sales", "平台客服，七天无理由退货"]],
+        "seven_day_return": true,
+        // Transaction prices in fen on the days before the demo session (day numbers since 1970).
+        "price_history": [[20_780, 12_900], [20_782, 9_900], [20_784, 11_900]]
+    });
+    // The facts must be what the product checks read.
+    serde_json::from_value::<liveguard_screen::product::Product>(facts.clone())
+        .map_err(|e| format!("demo product facts: {e}"))?;
+    let product = state
+        .store
+        .create_product(
+            "水润修护面霜 50g",
+            "cosmetics",
+            &facts.to_string(),
+            AuditDraft::new("lead", "compliance_lead", "product.create", "product:new")
+                .reason("demo data"),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let streamer = state
+        .store
+        .user_by_name("streamer")
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("demo streamer missing")?;
+    let p = auth::Principal {
+        user: streamer,
+        via: auth::Via::Session {
+            csrf: String::new(),
+            token_hash: String::new(),
+        },
+    };
+    let body = review_api::SubmissionBody {
+        title: "12月1日 晚8点 面霜专场话术".into(),
+        kind: "script".into(),
+        product_id: Some(product.id),
+        session_start: "2026-12-01T20:00:00+08:00".into(),
+        has_lottery: false,
+        content: review_api::Content {
+            text: Some("欢迎来到直播间！今天给大家带来我们家的水润修护面霜。\n这款面霜是全网最好用的，用完立竿见影，还能美白祛斑。\n原价399，今天直播间只要99，手慢无！\n第一次来的宝宝先领券，有问题找平台客服。".into()),
+            file_base64: None,
+            file_name: None,
+        },
+    };
+    review_api::create(state, &p, body)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 /// A bound, ready-to-run server.

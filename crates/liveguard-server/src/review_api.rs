@@ -89,22 +89,22 @@ pub(crate) async fn list_products(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Content {
-    text: Option<String>,
-    file_base64: Option<String>,
-    file_name: Option<String>,
+    pub(crate) text: Option<String>,
+    pub(crate) file_base64: Option<String>,
+    pub(crate) file_name: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SubmissionBody {
-    title: String,
-    kind: String,
-    product_id: Option<i64>,
-    session_start: String,
+    pub(crate) title: String,
+    pub(crate) kind: String,
+    pub(crate) product_id: Option<i64>,
+    pub(crate) session_start: String,
     #[serde(default)]
-    has_lottery: bool,
+    pub(crate) has_lottery: bool,
     #[serde(flatten)]
-    content: Content,
+    pub(crate) content: Content,
 }
 
 fn channel_of(kind: &str) -> Result<Channel, ApiError> {
@@ -275,12 +275,22 @@ pub(crate) async fn create_submission(
     ApiPrincipal(p): ApiPrincipal,
     ApiJson(b): ApiJson<SubmissionBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let id = create(&state, &p, b).await?;
+    Ok((StatusCode::CREATED, Json(view(&state, id, None).await?)))
+}
+
+/// Saves version 1 of a new submission as a draft, screened; returns its id (API and UI).
+pub(crate) async fn create(
+    state: &AppState,
+    p: &Principal,
+    b: SubmissionBody,
+) -> Result<i64, ApiError> {
     p.require(Permission::Submit)?;
     channel_of(&b.kind)?;
     let session_start = parse_time("session_start", &b.session_start)?;
-    let product = product_of(&state, b.product_id).await?;
-    let text = read_content(&state, b.content).await?;
-    let findings = screen(&state, &text, &b.kind, product.as_ref(), session_start)?;
+    let product = product_of(state, b.product_id).await?;
+    let text = read_content(state, b.content).await?;
+    let findings = screen(state, &text, &b.kind, product.as_ref(), session_start)?;
     let hash = content_hash(&text);
     let categories = product
         .as_ref()
@@ -311,11 +321,10 @@ pub(crate) async fn create_submission(
             created_at: String::new(),
         },
     };
-    let id = state
+    Ok(state
         .store
         .create_submission(new, p.audit("submission.create", "submission:new"))
-        .await?;
-    Ok((StatusCode::CREATED, Json(view(&state, id, None).await?)))
+        .await?)
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<String, ApiError> {
@@ -328,7 +337,11 @@ fn load_review(row: &SubmissionRow) -> Result<Review, ApiError> {
 }
 
 /// The full view of a submission; with `previous`, also the diff from that version.
-async fn view(state: &AppState, id: i64, previous: Option<i64>) -> Result<Value, ApiError> {
+pub(crate) async fn view(
+    state: &AppState,
+    id: i64,
+    previous: Option<i64>,
+) -> Result<Value, ApiError> {
     let row = state.store.submission(id).await?;
     let review = load_review(&row)?;
     let current = state
@@ -420,7 +433,7 @@ pub(crate) async fn get_submission(
 }
 
 /// Applies one workflow action and stores the result with its audit entries.
-async fn act(
+pub(crate) async fn act(
     state: &AppState,
     p: &Principal,
     id: i64,
@@ -525,13 +538,24 @@ pub(crate) async fn edit_submission(
     Path(id): Path<i64>,
     ApiJson(c): ApiJson<Content>,
 ) -> Result<Json<Value>, ApiError> {
+    edit(&state, &p, id, c).await?;
+    Ok(Json(view(&state, id, None).await?))
+}
+
+/// The author saves a new version, screened again (API and UI).
+pub(crate) async fn edit(
+    state: &AppState,
+    p: &Principal,
+    id: i64,
+    c: Content,
+) -> Result<(), ApiError> {
     p.require(Permission::Submit)?;
     let row = state.store.submission(id).await?;
     let review = load_review(&row)?;
-    let product = product_of(&state, row.product_id).await?;
-    let text = read_content(&state, c).await?;
+    let product = product_of(state, row.product_id).await?;
+    let text = read_content(state, c).await?;
     let findings = screen(
-        &state,
+        state,
         &text,
         &row.kind,
         product.as_ref(),
@@ -546,8 +570,8 @@ pub(crate) async fn edit_submission(
         created_at: String::new(),
     };
     act(
-        &state,
-        &p,
+        state,
+        p,
         id,
         Action::Edit {
             content_hash: hash,
@@ -556,7 +580,7 @@ pub(crate) async fn edit_submission(
         Some(version),
     )
     .await?;
-    Ok(Json(view(&state, id, None).await?))
+    Ok(())
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ pub(crate) enum Lang {
     En,
 }
 
-fn lang_of(headers: &axum::http::HeaderMap) -> Lang {
+pub(crate) fn lang_of(headers: &axum::http::HeaderMap) -> Lang {
     let is_en = headers
         .get_all(header::COOKIE)
         .iter()
@@ -35,7 +35,7 @@ fn lang_of(headers: &axum::http::HeaderMap) -> Lang {
 }
 
 /// Picks the Chinese or English text.
-fn tr(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
+pub(crate) fn tr(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
     match lang {
         Lang::Zh => zh,
         Lang::En => en,
@@ -54,7 +54,7 @@ table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1p
 input,select,textarea{font:inherit;padding:.35rem;border:1px solid #b6bec7;border-radius:4px;max-width:100%}textarea{width:100%;min-height:10rem}
 button.primary,input[type=submit]{background:#1f6feb;color:#fff;border:0;border-radius:4px;padding:.4rem .9rem;cursor:pointer}
 .error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem;border-radius:4px}.ok{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem;border-radius:4px}
-.muted{color:#656d76}.soon{opacity:.55}
+.muted{color:#656d76}.soon{opacity:.55}tr.overdue td{background:#fff5f5}
 mark.sev-block{background:#ffc1c0;border-bottom:2px solid #cf222e}mark.sev-review{background:#fff1b8;border-bottom:2px solid #bf8700}mark.sev-info{background:#ddf4ff;border-bottom:2px dotted #0969da}
 .badge{display:inline-block;border-radius:10px;padding:0 .5rem;font-size:.8em}.b-block{background:#cf222e;color:#fff}.b-review{background:#bf8700;color:#fff}.b-info{background:#0969da;color:#fff}.b-pass{background:#1a7f37;color:#fff}
 .text{white-space:pre-wrap;background:#fff;border:1px solid #d8dee4;padding:.8rem;border-radius:6px;line-height:2}
@@ -62,13 +62,13 @@ form.inline{display:inline}label{display:block;margin:.4rem 0}
 @media (max-width:640px){th:nth-child(n+5),td:nth-child(n+5){display:none}}
 "#;
 
-fn page(lang: Lang, title: &str, p: Option<&Principal>, body: Markup) -> Html<String> {
+pub(crate) fn page(lang: Lang, title: &str, p: Option<&Principal>, body: Markup) -> Html<String> {
     let nav = p.map(|p| {
         html! {
             a.brand href="/" { "liveguard " (tr(lang, "直播合规", "Live-commerce compliance")) }
             a href="/" { (tr(lang, "工作台", "Dashboard")) }
             @if p.can(Permission::Scan) { a href="/scan" { (tr(lang, "合规扫描", "Screen text")) } }
-            span.soon title=(tr(lang, "即将推出", "coming soon")) { (tr(lang, "开播前审核", "Pre-broadcast review")) }
+            @if p.can(Permission::ViewReviews) { a href="/reviews" { (tr(lang, "开播前审核", "Pre-broadcast review")) } }
             span.soon title=(tr(lang, "即将推出", "coming soon")) { (tr(lang, "直播监控", "Live monitoring")) }
             span.soon title=(tr(lang, "即将推出", "coming soon")) { (tr(lang, "抽奖", "Lotteries")) }
             @if p.can(Permission::ViewUsers) { a href="/admin/users" { (tr(lang, "用户", "Users")) } }
@@ -105,19 +105,19 @@ fn page(lang: Lang, title: &str, p: Option<&Principal>, body: Markup) -> Html<St
     )
 }
 
-fn role_label(lang: Lang, role: Role) -> String {
+pub(crate) fn role_label(lang: Lang, role: Role) -> String {
     match lang {
         Lang::Zh => role.label_zh().to_string(),
         Lang::En => role.as_str().replace('_', " "),
     }
 }
 
-fn error_box(message: &str) -> Markup {
+pub(crate) fn error_box(message: &str) -> Markup {
     html! { p.error role="alert" { (message) } }
 }
 
 /// Turns an API error into a page with the same status.
-fn error_page(lang: Lang, p: Option<&Principal>, e: ApiError) -> Response {
+pub(crate) fn error_page(lang: Lang, p: Option<&Principal>, e: ApiError) -> Response {
     let (status, _, _) = e.parts();
     (
         status,
@@ -253,7 +253,7 @@ pub(crate) async fn logout(
 
 #[derive(Deserialize)]
 pub(crate) struct CsrfOnly {
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 #[derive(Deserialize)]
@@ -366,7 +366,7 @@ pub(crate) async fn dashboard(
             @if p.can(Permission::Scan) {
                 div.card { h3 { a href="/scan" { (tr(lang, "合规扫描", "Screen text")) } } p.muted { (tr(lang, "粘贴话术、商品文案或评论，查看违规用语、法条依据和修改建议。", "Paste a script, product copy or comments: see regulated wording, the law article and what to write instead.")) } }
             }
-            div.card.soon { h3 { (tr(lang, "开播前审核", "Pre-broadcast review")) } p.muted { (tr(lang, "初审 → 复审 → 终审（即将推出）", "First → second → final review (coming)")) } }
+            @if p.can(Permission::ViewReviews) { div.card { h3 { a href="/reviews" { (tr(lang, "开播前审核", "Pre-broadcast review")) } } p.muted { (tr(lang, "话术、商品文案与宣传图：机器筛查后经 初审 → 复审 → 终审，批准版本冻结。", "Scripts, product copy and promo images: screened, then first → second → final review; the approved version is frozen.")) } } }
             div.card.soon { h3 { (tr(lang, "直播监控", "Live monitoring")) } p.muted { (tr(lang, "口播、屏幕文字与评论实时筛查（即将推出）", "Speech, on-screen text and comments screened live (coming)")) } }
             div.card.soon { h3 { (tr(lang, "可验证抽奖", "Verifiable lotteries")) } p.muted { (tr(lang, "（即将推出）", "(coming)")) } }
             @if let Some(n) = audit {
@@ -495,7 +495,7 @@ fn query_escape(value: &str) -> String {
 
 /// The text with each finding's span marked by severity (non-overlapping segments; the
 /// highest severity covering a segment wins). maud escapes every piece.
-fn highlight(text: &str, findings: &[liveguard_screen::Finding]) -> Markup {
+pub(crate) fn highlight(text: &str, findings: &[liveguard_screen::Finding]) -> Markup {
     let mut cuts: Vec<usize> = vec![0, text.len()];
     for f in findings {
         cuts.push(f.span.byte_start);

@@ -1184,3 +1184,171 @@ async fn submissions_from_files_and_bad_files() {
         .len();
     assert_eq!(before, after);
 }
+
+fn form(uri: &str, cookie: &str, body: &str) -> Request<Body> {
+    Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, cookie)
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn review_pages_walk_a_script_to_approval() {
+    let t = spawn_app().await;
+    let (s_cookie, s_csrf) = t.login("streamer", PASSWORD).await.unwrap();
+    let page = |cookie: &str, uri: &str| {
+        Request::builder()
+            .uri(uri)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    // The streamer writes a clothing script (no 终审 needed) through the form.
+    let text = "这件外套是全网最好看的，第一次来的宝宝先领券";
+    let body = format!(
+        "csrf={s_csrf}&title={}&kind=script&product_id=&session_start={}&text={}",
+        enc("外套专场"),
+        enc("2026-12-01T20:00:00+08:00"),
+        enc(text)
+    );
+    let r = t.call(form("/reviews/new", &s_cookie, &body)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let location = r
+        .headers
+        .get(header::LOCATION)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let id: i64 = location.rsplit('/').next().unwrap().parse().unwrap();
+    let detail = t.call(page(&s_cookie, &location)).await.text();
+    assert!(
+        detail.contains("sev-review") && detail.contains("草稿"),
+        "screened and shown as a draft"
+    );
+    assert_eq!(
+        t.call(form(
+            &format!("/reviews/{id}/submit"),
+            &s_cookie,
+            &format!("csrf={s_csrf}")
+        ))
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    // Print is refused before approval.
+    assert_eq!(
+        t.call(page(&s_cookie, &format!("/reviews/{id}/print")))
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+
+    // The reviewer sees it awaiting them, dismisses the finding with a reason, approves.
+    let (r_cookie, r_csrf) = t.login("ops-reviewer", PASSWORD).await.unwrap();
+    let queue = t.call(page(&r_cookie, "/reviews")).await.text();
+    assert!(queue.contains("待我审核"), "{queue}");
+    let v = t
+        .call(get(
+            &format!("/api/v1/submissions/{id}"),
+            Some(&t.token_for(Role::OpsReviewer).await),
+        ))
+        .await
+        .json();
+    let fids = ids(&v, "");
+    assert_eq!(fids.len(), 1, "{}", v["findings"]);
+    let decide = format!(
+        "csrf={r_csrf}&f0={}&d0={}&c0={}",
+        enc(&fids[0]),
+        enc("dismiss:limited_fact"),
+        enc("2026年11月本店外套销量数据，见附件")
+    );
+    assert_eq!(
+        t.call(form(&format!("/reviews/{id}/decide"), &r_cookie, &decide))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let approve = |csrf: &str, level: liveguard_review::Level| {
+        let mut b = format!("csrf={csrf}");
+        for item in liveguard_review::default_checklist(level) {
+            b.push_str(&format!("&k%3A{}=pass&m%3A{}=", item.key, item.key));
+        }
+        b
+    };
+    // A failed checklist item without a comment is refused on the page, with the reason.
+    let bad = approve(&r_csrf, liveguard_review::Level::First).replacen("=pass", "=fail", 1);
+    let r = t
+        .call(form(&format!("/reviews/{id}/approve"), &r_cookie, &bad))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(
+        r.text().contains("failed without a comment"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        t.call(form(
+            &format!("/reviews/{id}/approve"),
+            &r_cookie,
+            &approve(&r_csrf, liveguard_review::Level::First)
+        ))
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    // The manager approves the second level; with no routing reason it is approved.
+    let (m_cookie, m_csrf) = t.login("ops-manager", PASSWORD).await.unwrap();
+    assert_eq!(
+        t.call(form(
+            &format!("/reviews/{id}/approve"),
+            &m_cookie,
+            &approve(&m_csrf, liveguard_review::Level::Second)
+        ))
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    let detail = t
+        .call(page(&m_cookie, &format!("/reviews/{id}")))
+        .await
+        .text();
+    assert!(detail.contains("已批准并冻结"), "approved");
+    let printed = t
+        .call(page(&s_cookie, &format!("/reviews/{id}/print")))
+        .await;
+    assert_eq!(printed.status, StatusCode::OK);
+    let html = printed.text();
+    assert!(
+        html.contains(&liveguard_review::content_hash(text))
+            && html.contains("ops-reviewer")
+            && html.contains("limited_fact"),
+        "the print has the hash, the chain and the decisions"
+    );
+    // A forged CSRF token on a review form is refused.
+    assert_eq!(
+        t.call(form(
+            &format!("/reviews/{id}/submit"),
+            &s_cookie,
+            "csrf=forged"
+        ))
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+}

@@ -1,0 +1,457 @@
+//! Pages of the pre-broadcast review: the queue, a new submission, one submission with its
+//! findings, decisions, checklist and actions, and the printable approval.
+//! They call the same services as the API (`review_api`); nothing here touches storage.
+
+use std::collections::BTreeMap;
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use liveguard_review::{Action, ChecklistAnswer, DismissReason, FindingDecision, Level};
+use maud::{Markup, html};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::AppState;
+use crate::auth::UiPrincipal;
+use crate::error::ApiError;
+use crate::perms::Permission;
+use crate::review_api::{self, Content, SubmissionBody};
+use crate::ui::{Lang, error_box, error_page, highlight, lang_of, page, tr};
+
+const REASONS: &[(&str, &str, &str)] = &[
+    ("self_comparison", "自我比较", "self-comparison"),
+    ("usage_tip", "使用提示", "usage tip"),
+    ("standard_grade", "标准等级", "standard grade"),
+    ("name_or_mark", "名称或商标", "name or mark"),
+    ("official_award", "官方奖项", "official award"),
+    (
+        "limited_fact",
+        "限定事实（有来源）",
+        "limited fact with source",
+    ),
+    ("not_about_goods", "与商品无关", "not about the goods"),
+    ("false_positive", "误报", "false positive"),
+];
+
+fn stage_label(lang: Lang, stage: &str) -> &'static str {
+    match stage {
+        "draft" => tr(lang, "草稿", "draft"),
+        "pending_first" => tr(lang, "待初审", "awaiting first review"),
+        "pending_second" => tr(lang, "待复审", "awaiting second review"),
+        "pending_final" => tr(lang, "待终审", "awaiting final review"),
+        "approved" => tr(lang, "已批准", "approved"),
+        "rejected" => tr(lang, "已退回", "rejected"),
+        _ => "?",
+    }
+}
+
+/// `GET /reviews`: the queue.
+pub(crate) async fn queue(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.require(Permission::ViewReviews) {
+        return error_page(lang, Some(&p), e);
+    }
+    let list = match review_api::list_submissions(
+        State(state),
+        crate::auth::ApiPrincipal(p.clone()),
+    )
+    .await
+    {
+        Ok(axum::Json(v)) => v,
+        Err(e) => return error_page(lang, Some(&p), e),
+    };
+    let body = html! {
+        @if p.can(Permission::Submit) { p { a href="/reviews/new" { (tr(lang, "＋ 新建提交", "+ New submission")) } } }
+        table {
+            thead { tr { th { "#" } th { (tr(lang, "标题", "Title")) } th { (tr(lang, "状态", "Stage")) } th { (tr(lang, "作者", "Author")) } th { (tr(lang, "版本", "Version")) } th { (tr(lang, "截止", "Due")) } } }
+            tbody {
+                @for s in list["submissions"].as_array().into_iter().flatten() {
+                    tr class=(if s["urgency"] == "overdue" { "overdue" } else { "" }) {
+                        td { (s["id"]) }
+                        td { a href=(format!("/reviews/{}", s["id"])) { (s["title"].as_str().unwrap_or("")) } @if s["awaiting_me"] == true { " " span.badge.b-review { (tr(lang, "待我审核", "awaiting me")) } } }
+                        td { (stage_label(lang, s["stage"].as_str().unwrap_or(""))) }
+                        td { (s["author"].as_str().unwrap_or("")) }
+                        td { (s["version"]) }
+                        td { (s["due"].as_str().unwrap_or("—")) @if s["urgency"] == "overdue" { " " span.badge.b-block { (tr(lang, "已逾期", "overdue")) } } @else if s["urgency"] == "due_soon" { " " span.badge.b-review { (tr(lang, "即将到期", "due soon")) } } }
+                    }
+                }
+            }
+        }
+    };
+    page(
+        lang,
+        tr(lang, "开播前审核", "Pre-broadcast review"),
+        Some(&p),
+        body,
+    )
+    .into_response()
+}
+
+/// `GET /reviews/new`
+pub(crate) async fn new_page(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.require(Permission::Submit) {
+        return error_page(lang, Some(&p), e);
+    }
+    let products = state.store.products().await.unwrap_or_default();
+    let body = html! {
+        form.card method="post" action="/reviews/new" {
+            input type="hidden" name="csrf" value=(p.csrf());
+            label { (tr(lang, "标题", "Title")) br; input name="title" required maxlength="200" size="40"; }
+            label { (tr(lang, "类型", "Kind")) br; select name="kind" { option value="script" { (tr(lang, "直播话术", "script")) } option value="product_copy" { (tr(lang, "商品文案", "product copy")) } } }
+            label { (tr(lang, "商品", "Product")) br; select name="product_id" { option value="" { "—" } @for pr in &products { option value=(pr.id) { (pr.name) " (" (pr.category) ")" } } } }
+            label { (tr(lang, "开播时间（如 2026-12-01T20:00:00+08:00）", "Session start (e.g. 2026-12-01T20:00:00+08:00)")) br; input name="session_start" required size="30" value="2026-12-01T20:00:00+08:00"; }
+            label { input type="checkbox" name="has_lottery" value="true"; " " (tr(lang, "本场有抽奖", "the session has a lottery")) }
+            label { (tr(lang, "内容", "Text")) textarea name="text" required {} }
+            input type="submit" value=(tr(lang, "保存并筛查", "Save and screen"));
+        }
+    };
+    page(lang, tr(lang, "新建提交", "New submission"), Some(&p), body).into_response()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NewForm {
+    csrf: String,
+    title: String,
+    kind: String,
+    product_id: String,
+    session_start: String,
+    has_lottery: Option<String>,
+    text: String,
+}
+
+/// `POST /reviews/new`
+pub(crate) async fn new_submit(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    headers: HeaderMap,
+    Form(f): Form<NewForm>,
+) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.check_csrf(&f.csrf) {
+        return error_page(lang, Some(&p), e);
+    }
+    let product_id = match f.product_id.trim() {
+        "" => None,
+        v => match v.parse() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                return error_page(
+                    lang,
+                    Some(&p),
+                    ApiError::field("product_id", "not a number"),
+                );
+            }
+        },
+    };
+    let body = SubmissionBody {
+        title: f.title,
+        kind: f.kind,
+        product_id,
+        session_start: f.session_start,
+        has_lottery: f.has_lottery.is_some(),
+        content: Content {
+            text: Some(f.text),
+            file_base64: None,
+            file_name: None,
+        },
+    };
+    match review_api::create(&state, &p, body).await {
+        Ok(id) => Redirect::to(&format!("/reviews/{id}")).into_response(),
+        Err(e) => error_page(lang, Some(&p), e),
+    }
+}
+
+/// `GET /reviews/{id}`
+pub(crate) async fn detail(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.require(Permission::ViewReviews) {
+        return error_page(lang, Some(&p), e);
+    }
+    match review_api::view(&state, id, None).await {
+        Ok(v) => detail_page(lang, &p, &v, None),
+        Err(e) => error_page(lang, Some(&p), e),
+    }
+}
+
+fn detail_page(
+    lang: Lang,
+    p: &crate::auth::Principal,
+    v: &Value,
+    message: Option<&str>,
+) -> Response {
+    let findings: Vec<liveguard_screen::Finding> =
+        serde_json::from_value(v["findings"].clone()).unwrap_or_default();
+    let stage = v["stage"].as_str().unwrap_or("");
+    let is_author = v["author"] == p.user.username.as_str();
+    let level = match stage {
+        "pending_first" => Some(Level::First),
+        "pending_second" => Some(Level::Second),
+        "pending_final" => Some(Level::Final),
+        _ => None,
+    };
+    let can_review =
+        level.is_some_and(|l| liveguard_review::may_review(p.user.role, l)) && !is_author;
+    let decisions = &v["review"]["decisions"];
+    let body = html! {
+        @if let Some(m) = message { (error_box(m)) }
+        div.card {
+            p {
+                (tr(lang, "状态：", "Stage: ")) strong data-testid="stage" { (stage_label(lang, stage)) }
+                " · " (tr(lang, "版本 ", "version ")) (v["version"]) " · " (tr(lang, "作者 ", "author ")) (v["author"].as_str().unwrap_or(""))
+                " · " (tr(lang, "开播 ", "session ")) (v["session_start"].as_str().unwrap_or(""))
+                @if let Some(d) = v["due"].as_str() { " · " (tr(lang, "截止 ", "due ")) (d) }
+            }
+            @if let Some(r) = v["final_review_reason"].as_str() { p.muted { (tr(lang, "需终审：", "Final review required: ")) (r) } }
+            @if let Some(changes) = v["review"]["stage"]["required_changes"].as_str() { p.error { (tr(lang, "退回意见：", "Required changes: ")) (changes) } }
+            @if stage == "approved" { p.ok { (tr(lang, "已批准并冻结。内容哈希 ", "Approved and frozen. Content hash ")) code { (v["content_hash"].as_str().unwrap_or("")) } " · " a href=(format!("/reviews/{}/print", v["id"])) { (tr(lang, "打印批准版本", "Print the approved version")) } } }
+            div.text data-testid="highlighted" { (highlight(v["text"].as_str().unwrap_or(""), &findings)) }
+        }
+        @if let Some(diff) = v.get("diff") {
+            div.card {
+                h3 { (tr(lang, "与上一版本的差异", "Changes since the previous version")) }
+                pre style="white-space:pre-wrap" { @for l in diff["lines"].as_array().into_iter().flatten() {
+                    @match l["kind"].as_str() { Some("added") => span style="background:#dafbe1" { "+ " (l["text"].as_str().unwrap_or("")) "\n" }, Some("removed") => span style="background:#ffebe9" { "- " (l["text"].as_str().unwrap_or("")) "\n" }, _ => span { "  " (l["text"].as_str().unwrap_or("")) "\n" } }
+                } }
+                p.muted { (tr(lang, "已解决的命中：", "Resolved findings: ")) (diff["resolved_findings"].as_array().map(|a| a.len()).unwrap_or(0)) }
+            }
+        }
+        form.card method="post" action=(format!("/reviews/{}/decide", v["id"])) {
+            input type="hidden" name="csrf" value=(p.csrf());
+            h3 { (tr(lang, "机器命中与人工确认", "Machine findings and decisions")) }
+            table {
+                thead { tr { th { (tr(lang, "原文", "Text")) } th { (tr(lang, "级别", "Severity")) } th { (tr(lang, "规则 / 法条", "Rule / law")) } th { (tr(lang, "决定", "Decision")) } } }
+                tbody {
+                    @for (i, f) in findings.iter().enumerate() {
+                        @let fid = format!("{}@{}", f.rule, f.span.byte_start);
+                        tr {
+                            td { (f.matched) }
+                            td { span class=(format!("badge b-{}", f.severity)) { (f.severity) } }
+                            td { code { (f.rule.as_ref()) } br; small { @for c in f.citations.iter() { (c.to_string()) " " } } br; small.muted { (f.suggestion.as_ref()) } }
+                            td {
+                                @if let Some(d) = decisions.get(&fid) {
+                                    (d[0].as_str().unwrap_or("")) ": " (d[1]["decision"].as_str().unwrap_or("")) " " (d[1]["reason"].as_str().unwrap_or("")) " " (d[1]["comment"].as_str().unwrap_or("")) br;
+                                }
+                                @if can_review && f.severity != liveguard_core::Severity::Info {
+                                    input type="hidden" name=(format!("f{i}")) value=(fid);
+                                    select name=(format!("d{i}")) aria-label="decision" {
+                                        option value="" { "—" }
+                                        option value="confirm" { (tr(lang, "确认（须修改）", "confirm (must change)")) }
+                                        @for (code, zh, en) in REASONS { option value=(format!("dismiss:{code}")) { (tr(lang, "排除：", "dismiss: ")) (if lang == Lang::Zh { *zh } else { *en }) } }
+                                    }
+                                    " " input name=(format!("c{i}")) placeholder=(tr(lang, "依据/说明", "evidence")) size="14";
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if can_review { input type="submit" value=(tr(lang, "保存决定", "Save decisions")); }
+        }
+        @if can_review {
+            @if let Some(l) = level {
+                form.card method="post" action=(format!("/reviews/{}/approve", v["id"])) {
+                    input type="hidden" name="csrf" value=(p.csrf());
+                    h3 { (l.label_zh()) " · " (tr(lang, "审核要点清单", "checklist")) }
+                    @for item in liveguard_review::default_checklist(l) {
+                        label { (item.text) " "
+                            select name=(format!("k:{}", item.key)) { option value="pass" { (tr(lang, "通过", "pass")) } option value="fail" { (tr(lang, "不通过", "fail")) } }
+                            " " input name=(format!("m:{}", item.key)) placeholder=(tr(lang, "不通过须说明", "comment if failed")) size="20";
+                        }
+                    }
+                    label { input type="checkbox" name="flag_final" value="true"; " " (tr(lang, "提请终审", "ask for final review")) }
+                    input type="submit" value=(tr(lang, "批准", "Approve"));
+                }
+                form.card method="post" action=(format!("/reviews/{}/reject", v["id"])) {
+                    input type="hidden" name="csrf" value=(p.csrf());
+                    label { (tr(lang, "退回并要求修改：", "Reject with required changes:")) br; textarea name="required_changes" style="min-height:4rem" required {} }
+                    input type="submit" value=(tr(lang, "退回", "Reject"));
+                }
+            }
+        }
+        @if is_author {
+            @if stage == "draft" || stage == "rejected" {
+                form.card method="post" action=(format!("/reviews/{}/submit", v["id"])) {
+                    input type="hidden" name="csrf" value=(p.csrf());
+                    input type="submit" value=(tr(lang, "提交审核", "Submit for review"));
+                }
+            }
+            form.card method="post" action=(format!("/reviews/{}/edit", v["id"])) {
+                input type="hidden" name="csrf" value=(p.csrf());
+                label { (tr(lang, "修改内容（保存为新版本；已批准的版本将失效）", "Edit (saves a new version; an approval is voided)")) textarea name="text" required { (v["text"].as_str().unwrap_or("")) } }
+                input type="submit" value=(tr(lang, "保存新版本", "Save new version"));
+            }
+        }
+    };
+    page(lang, v["title"].as_str().unwrap_or("—"), Some(p), body).into_response()
+}
+
+async fn after_action(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    lang: Lang,
+    id: i64,
+    result: Result<Value, ApiError>,
+) -> Response {
+    match result {
+        Ok(_) => Redirect::to(&format!("/reviews/{id}")).into_response(),
+        Err(ApiError::Forbidden) => error_page(lang, Some(p), ApiError::Forbidden),
+        Err(e) => match review_api::view(state, id, None).await {
+            Ok(v) => {
+                let mut resp = detail_page(lang, p, &v, Some(&e.to_string()));
+                *resp.status_mut() = e.parts().0;
+                resp
+            }
+            Err(e2) => error_page(lang, Some(p), e2),
+        },
+    }
+}
+
+/// `POST /reviews/{id}/decide|approve|reject|submit|edit`: the form fields as pairs.
+pub(crate) async fn post_action(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path((id, verb)): Path<(i64, String)>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    if let Err(e) = p.check_csrf(get("csrf").unwrap_or("")) {
+        return error_page(lang, Some(&p), e);
+    }
+    let action = match verb.as_str() {
+        "submit" => Action::Submit,
+        "reject" => Action::Reject {
+            required_changes: get("required_changes").unwrap_or("").to_string(),
+        },
+        "decide" => {
+            let mut decisions = BTreeMap::new();
+            for (name, fid) in fields.iter().filter(|(n, _)| n.starts_with('f')) {
+                let i = &name[1..];
+                let choice = get(&format!("d{i}")).unwrap_or("");
+                let comment = get(&format!("c{i}")).unwrap_or("").to_string();
+                let decision = match choice {
+                    "" => continue,
+                    "confirm" => FindingDecision::Confirm,
+                    other => match other.strip_prefix("dismiss:").and_then(|r| {
+                        serde_json::from_value::<DismissReason>(Value::String(r.to_string())).ok()
+                    }) {
+                        Some(reason) => FindingDecision::Dismiss { reason, comment },
+                        None => {
+                            return error_page(
+                                lang,
+                                Some(&p),
+                                ApiError::field("decision", format!("unknown decision `{other}`")),
+                            );
+                        }
+                    },
+                };
+                decisions.insert(fid.clone(), decision);
+            }
+            Action::Decide(decisions)
+        }
+        "approve" => {
+            let mut checklist = BTreeMap::new();
+            for (name, value) in fields.iter().filter(|(n, _)| n.starts_with("k:")) {
+                let key = &name[2..];
+                let comment = get(&format!("m:{key}"))
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_string);
+                checklist.insert(
+                    key.to_string(),
+                    ChecklistAnswer {
+                        pass: value == "pass",
+                        comment,
+                    },
+                );
+            }
+            Action::Approve {
+                checklist,
+                flag_final: get("flag_final").is_some(),
+            }
+        }
+        "edit" => {
+            let content = Content {
+                text: get("text").map(str::to_string),
+                file_base64: None,
+                file_name: None,
+            };
+            let result = review_api::edit(&state, &p, id, content)
+                .await
+                .map(|()| Value::Null);
+            return after_action(&state, &p, lang, id, result).await;
+        }
+        _ => return error_page(lang, Some(&p), ApiError::NotFound),
+    };
+    let result = review_api::act(&state, &p, id, action, None).await;
+    after_action(&state, &p, lang, id, result).await
+}
+
+/// `GET /reviews/{id}/print`: the approved version with its approval chain.
+pub(crate) async fn print(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.require(Permission::ViewReviews) {
+        return error_page(lang, Some(&p), e);
+    }
+    let v = match review_api::view(&state, id, None).await {
+        Ok(v) => v,
+        Err(e) => return error_page(lang, Some(&p), e),
+    };
+    if v["stage"] != "approved" {
+        return error_page(
+            lang,
+            Some(&p),
+            ApiError::Workflow("only an approved version can be printed".into()),
+        );
+    }
+    let body: Markup = html! {
+        div.card {
+            p { (tr(lang, "标题：", "Title: ")) (v["title"].as_str().unwrap_or("")) " · " (tr(lang, "版本 ", "version ")) (v["version"]) " · " (tr(lang, "开播 ", "session ")) (v["session_start"].as_str().unwrap_or("")) }
+            p { (tr(lang, "内容哈希（SHA-256）：", "Content hash (SHA-256): ")) code data-testid="print-hash" { (v["content_hash"].as_str().unwrap_or("")) } }
+            div.text { (v["text"].as_str().unwrap_or("")) }
+        }
+        div.card {
+            h3 { (tr(lang, "审批链", "Approval chain")) }
+            table {
+                thead { tr { th { (tr(lang, "级别", "Level")) } th { (tr(lang, "审核人", "Reviewer")) } th { (tr(lang, "角色", "Role")) } th { (tr(lang, "审核要点", "Checklist")) } } }
+                tbody { @for s in v["review"]["signatures"].as_array().into_iter().flatten() {
+                    tr { td { (s["level"].as_str().unwrap_or("")) } td { (s["reviewer"].as_str().unwrap_or("")) } td { (s["role"].as_str().unwrap_or("")) }
+                        td { @for (k, a) in s["checklist"].as_object().into_iter().flatten() { (k) ": " (if a["pass"] == true { "✓" } else { "✗" }) " " } } }
+                } }
+            }
+            h3 { (tr(lang, "机器命中的处理", "Decisions on machine findings")) }
+            ul { @for (fid, d) in v["review"]["decisions"].as_object().into_iter().flatten() {
+                li { code { (fid) } " — " (d[0].as_str().unwrap_or("")) " " (d[1]["decision"].as_str().unwrap_or("")) " " (d[1]["reason"].as_str().unwrap_or("")) " " (d[1]["comment"].as_str().unwrap_or("")) }
+            } }
+        }
+    };
+    page(
+        lang,
+        tr(lang, "批准版本（打印）", "Approved version (print)"),
+        Some(&p),
+        body,
+    )
+    .into_response()
+}
