@@ -150,3 +150,60 @@ test(`[${backend}] the administrator creates a user and switches to English`, as
   await shot(page, 'admin-english');
   await context.close();
 });
+
+test(`[${backend}] a script goes through 初审 → 复审 → 终审 with a rejection, a dismissal and a frozen print`, async () => {
+  // The author submits the demo script.
+  const author = await loggedIn('streamer');
+  await author.page.click('header >> text=开播前审核');
+  await author.page.click('text=12月1日 晚8点 面霜专场话术');
+  const url = author.page.url();
+  await author.page.click('input[value=提交审核]');
+  assert.match(await author.page.textContent('[data-testid=stage]'), /待初审/);
+
+  // 初审 confirms a finding and rejects with the required change.
+  const reviewer = await loggedIn('reviewer');
+  await reviewer.page.goto(url);
+  const selects = await reviewer.page.$$('select[name^=d]');
+  assert.ok(selects.length > 0);
+  await selects[0].selectOption('confirm');
+  await reviewer.page.click('input[value=保存决定]');
+  await reviewer.page.fill('textarea[name=required_changes]', '删除“全网最好用”“立竿见影”“美白祛斑”，原价须有依据');
+  await reviewer.page.click('input[value=退回]');
+  assert.match(await reviewer.page.textContent('[data-testid=stage]'), /已退回/);
+
+  // The author rewrites and resubmits; the diff is shown.
+  await author.page.goto(url);
+  await author.page.fill('form[action$="/edit"] textarea[name=text]',
+    '欢迎来到直播间！今天给大家带来我们家的水润修护面霜，质地清爽，适合干性肌肤。\n我们的保湿技术行业领先。\n第一次来的宝宝先领券，有问题找平台客服。');
+  await author.page.click('input[value=保存新版本]');
+  assert.match(await author.page.textContent('body'), /与上一版本的差异/);
+  await author.page.click('input[value=提交审核]');
+  assert.match(await author.page.textContent('[data-testid=stage]'), /待初审/);
+
+  // 初审 dismisses the remaining finding with a reason code, asks for 终审, approves.
+  await reviewer.page.goto(url);
+  for (const s of await reviewer.page.$$('select[name^=d]')) await s.selectOption('dismiss:limited_fact');
+  for (const c of await reviewer.page.$$('input[name^=c]:not([type=hidden])')) await c.fill('第三方检测报告 2026-10，保湿时长 24 小时');
+  await reviewer.page.click('input[value=保存决定]');
+  await reviewer.page.check('input[name=flag_final]');
+  await reviewer.page.click('input[value=批准]');
+  assert.match(await reviewer.page.textContent('[data-testid=stage]'), /待复审/);
+
+  // 复审, then 终审 by the compliance lead and legal.
+  for (const [user, expected] of [['manager', /待终审/], ['lead', /待终审/], ['legal', /已批准/]]) {
+    const r = await loggedIn(user);
+    await r.page.goto(url);
+    await r.page.click('input[value=批准]');
+    assert.match(await r.page.textContent('[data-testid=stage]'), expected, user);
+    if (user === 'legal') {
+      await r.page.click('text=打印批准版本');
+      const hash = await r.page.textContent('[data-testid=print-hash]');
+      assert.match(hash, /^[0-9a-f]{64}$/);
+      assert.match(await r.page.textContent('body'), /limited_fact/);
+      await shot(r.page, 'review-print');
+    }
+    await r.context.close();
+  }
+  await author.context.close();
+  await reviewer.context.close();
+});

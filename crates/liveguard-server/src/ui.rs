@@ -60,6 +60,7 @@ mark.sev-block{background:#ffc1c0;border-bottom:2px solid #cf222e}mark.sev-revie
 .text{white-space:pre-wrap;background:#fff;border:1px solid #d8dee4;padding:.8rem;border-radius:6px;line-height:2}
 form.inline{display:inline}label{display:block;margin:.4rem 0}
 @media (max-width:640px){th:nth-child(n+5),td:nth-child(n+5){display:none}}
+@media print{header,form{display:none}body{background:#fff}.card{border:0}}
 "#;
 
 pub(crate) fn page(lang: Lang, title: &str, p: Option<&Principal>, body: Markup) -> Html<String> {

@@ -47,6 +47,15 @@ fn stage_label(lang: Lang, stage: &str) -> &'static str {
     }
 }
 
+fn level_label(level: &str) -> &'static str {
+    match level {
+        "first" => "初审",
+        "second" => "复审",
+        "final" => "终审",
+        _ => "?",
+    }
+}
+
 /// `GET /reviews`: the queue.
 pub(crate) async fn queue(
     State(state): State<AppState>,
@@ -437,7 +446,7 @@ pub(crate) async fn print(
             table {
                 thead { tr { th { (tr(lang, "级别", "Level")) } th { (tr(lang, "审核人", "Reviewer")) } th { (tr(lang, "角色", "Role")) } th { (tr(lang, "审核要点", "Checklist")) } } }
                 tbody { @for s in v["review"]["signatures"].as_array().into_iter().flatten() {
-                    tr { td { (s["level"].as_str().unwrap_or("")) } td { (s["reviewer"].as_str().unwrap_or("")) } td { (s["role"].as_str().unwrap_or("")) }
+                    tr { td { (level_label(s["level"].as_str().unwrap_or(""))) } td { (s["reviewer"].as_str().unwrap_or("")) } td { (s["role"].as_str().unwrap_or("")) }
                         td { @for (k, a) in s["checklist"].as_object().into_iter().flatten() { (k) ": " (if a["pass"] == true { "✓" } else { "✗" }) " " } } }
                 } }
             }
