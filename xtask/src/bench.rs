@@ -159,6 +159,34 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     let mean_chars =
         comments.iter().map(|c| c.chars().count()).sum::<usize>() as f64 / comments.len() as f64;
 
+    // 5. Pre-broadcast review: a 5,000-character script against a plan of 20 products, worst
+    //    case — the script screened once in each product's context plus each product's checks.
+    let script: String = lines
+        .iter()
+        .take(4000)
+        .flat_map(|l| l.chars().chain(std::iter::once('\n')))
+        .take(5000)
+        .collect();
+    let plan = review_plan();
+    let session_day = 20_788;
+    let mut review_times: Vec<f64> = Vec::new();
+    let mut review_findings = 0usize;
+    for _ in 0..20 {
+        let t = Instant::now();
+        let mut n = 0usize;
+        for product in &plan {
+            let ctx = ScanContext::new(
+                Channel::Script,
+                product.category.unwrap_or(ProductCategory::General),
+            );
+            n += screen.scan(&script, ctx).findings.len();
+            n += liveguard_screen::product::check_product(&script, product, session_day).len();
+        }
+        review_times.push(t.elapsed().as_secs_f64() * 1e3);
+        review_findings = n;
+    }
+    review_times.sort_by(f64::total_cmp);
+
     let mbps = |d: Duration| bytes as f64 / MIB as f64 / d.as_secs_f64();
     println!(
         "corpus: {} lines, {:.1} MiB (seed {SEED}; {} COLD comments available)",
@@ -233,6 +261,14 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         lat[lat.len() - 1] as f64 / 1000.0
     );
 
+    println!(
+        "| review: {}-character script × {} products (scan in each product's context + product checks), 20 runs: median / max | {:.1} / {:.1} ms ({review_findings} findings) |",
+        script.chars().count(),
+        plan.len(),
+        review_times[review_times.len() / 2],
+        review_times[review_times.len() - 1]
+    );
+
     let expected_path = root.join("bench/expected.json");
     let actual = serde_json::json!({
         "mb": mb, "seed": SEED, "cold_comments": cold.len(), "lines": lines.len(), "bytes": bytes,
@@ -280,6 +316,38 @@ fn scan_all(screen: &Screen, lines: &[String], ctx: ScanContext) -> (Duration, C
             .count();
     }
     (t.elapsed(), c)
+}
+
+/// Twenty products of mixed categories, with facts and a week of prices.
+fn review_plan() -> Vec<liveguard_screen::product::Product> {
+    use liveguard_screen::product::{Disclosure, Product};
+    let categories = [
+        ProductCategory::Cosmetics,
+        ProductCategory::Food,
+        ProductCategory::HealthFood,
+        ProductCategory::Clothing,
+        ProductCategory::Electronics,
+    ];
+    (0..20)
+        .map(|i| Product {
+            name: format!("商品{i}"),
+            category: Some(categories[i % categories.len()]),
+            cosmetic_filing: Some(format!("浙G妆网备字2026{i:06}")),
+            registration: Some(format!("国食健注G2026{i:04}")),
+            sc_number: Some(format!("SC1063301000{i:04}")),
+            approved_claims: vec!["增强免疫力".into()],
+            disclosures: vec![
+                (Disclosure::Ingredients, "见包装".into()),
+                (Disclosure::ShelfLife, "24个月".into()),
+                (Disclosure::AfterSales, "平台客服".into()),
+            ],
+            seven_day_return: Some(true),
+            price_history: (1..=7)
+                .map(|d| (20_788 - d, 9_900 + 100 * d as i64))
+                .collect(),
+            ..Product::default()
+        })
+        .collect()
 }
 
 /// 100k distinct pseudo-words of 2–6 common CJK characters, one per line.
