@@ -47,6 +47,9 @@ pub enum ApiError {
     /// The review workflow refused the action (the message says why).
     #[error("{0}")]
     Workflow(String),
+    /// A helper program (OCR, PDF) is missing or failed; the message says which and what to do.
+    #[error("{0}")]
+    Unavailable(String),
     /// The request body is larger than `request_bytes_max`.
     #[error("request body too large")]
     TooLarge,
@@ -90,6 +93,7 @@ impl ApiError {
                 "payload_too_large",
                 "invalid_request",
             ),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "system"),
             ApiError::Workflow(_) => (StatusCode::CONFLICT, "workflow_refused", "invalid_request"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal"),
         }

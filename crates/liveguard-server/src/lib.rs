@@ -20,6 +20,7 @@ pub mod docx;
 pub mod error;
 pub mod ocr;
 pub mod openapi;
+pub mod pdf;
 pub mod perms;
 mod review_api;
 pub mod settings;
@@ -265,6 +266,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/reviews/{id}", get(ui_review::detail))
         .route("/reviews/{id}/print", get(ui_review::print))
+        .route("/reviews/{id}/print.pdf", get(ui_review::print_pdf))
         .route("/reviews/{id}/{verb}", post(ui_review::post_action));
     let ops = Router::new()
         .route("/healthz", get(|| async { "ok" }))

@@ -39,6 +39,8 @@ pub struct Settings {
     pub demo: bool,
     /// The OCR program for promo images (Tesseract with chi_sim).
     pub ocr_engine: String,
+    /// The browser that renders PDFs of approved versions (headless Chromium).
+    pub pdf_engine: String,
 }
 
 impl Default for Settings {
@@ -58,6 +60,7 @@ impl Default for Settings {
             checkpoint_interval_seconds: 10,
             demo: false,
             ocr_engine: "tesseract".into(),
+            pdf_engine: "chromium".into(),
         }
     }
 }
@@ -109,6 +112,7 @@ impl Settings {
                 }
                 "DEMO" => self.demo = v.parse().map_err(|_| bad("true or false"))?,
                 "OCR_ENGINE" => self.ocr_engine = v,
+                "PDF_ENGINE" => self.pdf_engine = v,
                 // Logging and tooling variables share the prefix; they are not settings.
                 "LOG" | "BIN" => {}
                 _ if name.starts_with("TEST_") || name.starts_with("E2E_") => {}

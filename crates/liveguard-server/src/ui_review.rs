@@ -228,7 +228,7 @@ fn detail_page(
             }
             @if let Some(r) = v["final_review_reason"].as_str() { p.muted { (tr(lang, "需终审：", "Final review required: ")) (r) } }
             @if let Some(changes) = v["review"]["stage"]["required_changes"].as_str() { p.error { (tr(lang, "退回意见：", "Required changes: ")) (changes) } }
-            @if stage == "approved" { p.ok { (tr(lang, "已批准并冻结。内容哈希 ", "Approved and frozen. Content hash ")) code { (v["content_hash"].as_str().unwrap_or("")) } " · " a href=(format!("/reviews/{}/print", v["id"])) { (tr(lang, "打印批准版本", "Print the approved version")) } } }
+            @if stage == "approved" { p.ok { (tr(lang, "已批准并冻结。内容哈希 ", "Approved and frozen. Content hash ")) code { (v["content_hash"].as_str().unwrap_or("")) } " · " a href=(format!("/reviews/{}/print", v["id"])) { (tr(lang, "打印批准版本", "Print the approved version")) } " · " a href=(format!("/reviews/{}/print.pdf", v["id"])) { "PDF" } } }
             div.text data-testid="highlighted" { (highlight(v["text"].as_str().unwrap_or(""), &findings)) }
         }
         @if let Some(diff) = v.get("diff") {
@@ -413,27 +413,19 @@ pub(crate) async fn post_action(
     after_action(&state, &p, lang, id, result).await
 }
 
-/// `GET /reviews/{id}/print`: the approved version with its approval chain.
-pub(crate) async fn print(
-    State(state): State<AppState>,
-    UiPrincipal(p): UiPrincipal,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-) -> Response {
-    let lang = lang_of(&headers);
-    if let Err(e) = p.require(Permission::ViewReviews) {
-        return error_page(lang, Some(&p), e);
-    }
-    let v = match review_api::view(&state, id, None).await {
-        Ok(v) => v,
-        Err(e) => return error_page(lang, Some(&p), e),
-    };
+/// The print page of an approved version: text, hash, approval chain, decisions.
+async fn print_page(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    id: i64,
+    lang: Lang,
+) -> Result<maud::PreEscaped<String>, ApiError> {
+    p.require(Permission::ViewReviews)?;
+    let v = review_api::view(state, id, None).await?;
     if v["stage"] != "approved" {
-        return error_page(
-            lang,
-            Some(&p),
-            ApiError::Workflow("only an approved version can be printed".into()),
-        );
+        return Err(ApiError::Workflow(
+            "only an approved version can be printed".into(),
+        ));
     }
     let body: Markup = html! {
         div.card {
@@ -456,11 +448,58 @@ pub(crate) async fn print(
             } }
         }
     };
-    page(
-        lang,
-        tr(lang, "批准版本（打印）", "Approved version (print)"),
-        Some(&p),
-        body,
-    )
-    .into_response()
+    Ok(maud::PreEscaped(
+        page(
+            lang,
+            tr(lang, "批准版本（打印）", "Approved version (print)"),
+            Some(p),
+            body,
+        )
+        .0,
+    ))
+}
+
+/// `GET /reviews/{id}/print`: the approved version with its approval chain.
+pub(crate) async fn print(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang_of(&headers);
+    match print_page(&state, &p, id, lang).await {
+        Ok(html) => axum::response::Html(html.0).into_response(),
+        Err(e) => error_page(lang, Some(&p), e),
+    }
+}
+
+/// `GET /reviews/{id}/print.pdf`: the same page as a PDF (headless Chromium, offline).
+pub(crate) async fn print_pdf(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang_of(&headers);
+    let html = match print_page(&state, &p, id, lang).await {
+        Ok(h) => h,
+        Err(e) => return error_page(lang, Some(&p), e),
+    };
+    match crate::pdf::html_to_pdf(&state.settings.pdf_engine, &html.0).await {
+        Ok(bytes) => (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "application/pdf".to_string(),
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"liveguard-approval-{id}.pdf\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => error_page(lang, Some(&p), ApiError::Unavailable(e.to_string())),
+    }
 }

@@ -1340,6 +1340,26 @@ async fn review_pages_walk_a_script_to_approval() {
             && html.contains("limited_fact"),
         "the print has the hash, the chain and the decisions"
     );
+    // The same approved version as a PDF (headless Chromium; mandatory in CI).
+    let pdf = t
+        .call(page(&s_cookie, &format!("/reviews/{id}/print.pdf")))
+        .await;
+    if pdf.status == StatusCode::OK {
+        assert!(pdf.body.starts_with(b"%PDF-"), "a PDF document");
+        assert!(pdf.body.len() > 1000, "the PDF has content");
+    } else {
+        assert_eq!(pdf.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(pdf.text().contains("chromium"), "{}", pdf.text());
+        assert!(
+            std::env::var("CI").map(|v| v != "true").unwrap_or(true),
+            "CI=true needs chromium for the PDF: {}",
+            pdf.text()
+        );
+        eprintln!("NOTICE: chromium is not installed; the PDF output was not exercised");
+    }
+    // A pending version has no PDF.
+    let pending = t.call(page(&s_cookie, "/reviews/999999/print.pdf")).await;
+    assert_eq!(pending.status, StatusCode::NOT_FOUND);
     // A forged CSRF token on a review form is refused.
     assert_eq!(
         t.call(form(
