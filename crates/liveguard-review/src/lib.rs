@@ -106,6 +106,7 @@ pub struct FindingRef {
 
 /// One checklist item (审核要点).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChecklistItem {
     /// Stable key.
     pub key: String,
@@ -160,6 +161,7 @@ pub fn default_checklist(level: Level) -> Vec<ChecklistItem> {
 
 /// When 终审 is required. Every field is explicit; [`RoutingPolicy::default_policy`] holds the defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RoutingPolicy {
     /// Require 终审 when a `block` finding was dismissed at an earlier level.
     pub on_dismissed_block: bool,
@@ -167,6 +169,12 @@ pub struct RoutingPolicy {
     pub regulated_categories: Vec<ProductCategory>,
     /// Require 终审 when the session plan has a lottery.
     pub on_lottery: bool,
+}
+
+impl Default for RoutingPolicy {
+    fn default() -> Self {
+        RoutingPolicy::default_policy()
+    }
 }
 
 impl RoutingPolicy {

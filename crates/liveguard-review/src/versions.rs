@@ -73,6 +73,7 @@ pub fn resolved_findings<'a>(
 
 /// How long before the session each level must be done, in minutes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DeadlinePolicy {
     /// 初审 due this long before the session starts.
     pub first_minutes_before: i64,
@@ -80,6 +81,12 @@ pub struct DeadlinePolicy {
     pub second_minutes_before: i64,
     /// 终审 due this long before.
     pub final_minutes_before: i64,
+}
+
+impl Default for DeadlinePolicy {
+    fn default() -> Self {
+        DeadlinePolicy::default_policy()
+    }
 }
 
 impl DeadlinePolicy {

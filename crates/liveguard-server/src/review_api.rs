@@ -7,10 +7,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use liveguard_core::{Channel, ProductCategory};
-use liveguard_review::versions::{DeadlinePolicy, diff_lines, resolved_findings, urgency};
+use liveguard_review::versions::{diff_lines, resolved_findings, urgency};
 use liveguard_review::{
-    Action, Actor, ChecklistAnswer, FindingDecision, FindingRef, Level, Review, RoutingPolicy,
-    Stage, content_hash, default_checklist,
+    Action, Actor, ChecklistAnswer, FindingDecision, FindingRef, Level, Review, Stage, content_hash,
 };
 use liveguard_screen::product::{Product, check_product};
 use liveguard_screen::{Finding, ScanContext};
@@ -356,15 +355,15 @@ pub(crate) async fn view(
         _ => None,
     };
     let now = state.store.clock().now().unix_timestamp();
-    let due = pending.map(|l| DeadlinePolicy::default_policy().due(l, start));
+    let due = pending.map(|l| state.settings.review.deadlines.due(l, start));
     let mut v = json!({
         "id": row.id, "title": row.title, "kind": row.kind, "product_id": row.product_id, "session_start": row.session_start,
         "has_lottery": row.has_lottery, "stage": row.stage, "version": review.version, "content_hash": review.content_hash,
         "author": review.author, "text": current.text, "findings": findings, "review": review,
         "due": due.and_then(|d| OffsetDateTime::from_unix_timestamp(d).ok()).map(liveguard_store::format_rfc3339),
         "urgency": due.map(|d| urgency(d, now)),
-        "checklist": pending.map(default_checklist),
-        "final_review_reason": review.final_review_reason(&RoutingPolicy::default_policy()),
+        "checklist": pending.map(|l| state.settings.review.checklist.for_level(l)),
+        "final_review_reason": review.final_review_reason(&state.settings.review.routing),
     });
     let prev = previous.or_else(|| (review.version > 1).then(|| review.version as i64 - 1));
     if let Some(pv) = prev {
@@ -407,7 +406,7 @@ pub(crate) async fn list_submissions(
         let start = parse_time("session_start", &row.session_start)?.unix_timestamp();
         let (due, mine) = match review.stage {
             Stage::Pending { level } => (
-                Some(DeadlinePolicy::default_policy().due(level, start)),
+                Some(state.settings.review.deadlines.due(level, start)),
                 liveguard_review::may_review(p.user.role, level)
                     && review.author != p.user.username,
             ),
@@ -447,12 +446,9 @@ pub(crate) async fn act(
         role: p.user.role,
     };
     let events = review
-        .apply(
-            &actor,
-            action,
-            &RoutingPolicy::default_policy(),
-            &default_checklist,
-        )
+        .apply(&actor, action, &state.settings.review.routing, &|l| {
+            state.settings.review.checklist.for_level(l)
+        })
         .map_err(|e| ApiError::Workflow(e.to_string()))?;
     let object = format!("submission:{id}@v{}", review.version);
     let audits: Vec<AuditDraft> = events

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use liveguard_review::versions::DeadlinePolicy;
+use liveguard_review::{ChecklistItem, Level, RoutingPolicy, default_checklist};
 use serde::Deserialize;
 
 /// The example configuration, which is also the documentation of every option.
@@ -41,6 +43,109 @@ pub struct Settings {
     pub ocr_engine: String,
     /// The browser that renders PDFs of approved versions (headless Chromium).
     pub pdf_engine: String,
+    /// Pre-broadcast review: routing to 终审, deadlines and checklists (`[review]`).
+    pub review: ReviewSettings,
+}
+
+/// Most items one level's checklist may have.
+pub const CHECKLIST_ITEMS_MAX: usize = 40;
+
+/// The configurable parts of the pre-broadcast review.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReviewSettings {
+    /// When 终审 is required (`[review.routing]`).
+    pub routing: RoutingPolicy,
+    /// How long before the session each level is due (`[review.deadlines]`).
+    pub deadlines: DeadlinePolicy,
+    /// The 审核要点清单 of each level (`[[review.checklist.first]]` …).
+    pub checklist: Checklists,
+}
+
+impl Default for ReviewSettings {
+    fn default() -> Self {
+        ReviewSettings {
+            routing: RoutingPolicy::default_policy(),
+            deadlines: DeadlinePolicy::default_policy(),
+            checklist: Checklists::default(),
+        }
+    }
+}
+
+/// One checklist per level.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Checklists {
+    /// 初审.
+    pub first: Vec<ChecklistItem>,
+    /// 复审.
+    pub second: Vec<ChecklistItem>,
+    /// 终审.
+    #[serde(rename = "final")]
+    pub final_level: Vec<ChecklistItem>,
+}
+
+impl Default for Checklists {
+    fn default() -> Self {
+        Checklists {
+            first: default_checklist(Level::First),
+            second: default_checklist(Level::Second),
+            final_level: default_checklist(Level::Final),
+        }
+    }
+}
+
+impl Checklists {
+    /// The checklist of `level`.
+    pub fn for_level(&self, level: Level) -> Vec<ChecklistItem> {
+        match level {
+            Level::First => self.first.clone(),
+            Level::Second => self.second.clone(),
+            Level::Final => self.final_level.clone(),
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        for (name, items) in [
+            ("first", &self.first),
+            ("second", &self.second),
+            ("final", &self.final_level),
+        ] {
+            let at = format!("review.checklist.{name}");
+            if items.is_empty() {
+                return Err(format!("{at} needs at least one item"));
+            }
+            if items.len() > CHECKLIST_ITEMS_MAX {
+                return Err(format!("{at} has more than {CHECKLIST_ITEMS_MAX} items"));
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            for item in items {
+                let key_ok = !item.key.is_empty()
+                    && item.key.len() <= 64
+                    && item
+                        .key
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                if !key_ok {
+                    return Err(format!(
+                        "{at}: key {:?} must be 1-64 characters of a-z, 0-9 and _",
+                        item.key
+                    ));
+                }
+                if !seen.insert(item.key.as_str()) {
+                    return Err(format!("{at}: key {:?} appears twice", item.key));
+                }
+                let chars = item.text.trim().chars().count();
+                if chars == 0 || chars > 200 || item.text.contains('\n') {
+                    return Err(format!(
+                        "{at}: the text of {:?} must be one line of 1-200 characters",
+                        item.key
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for Settings {
@@ -61,6 +166,7 @@ impl Default for Settings {
             demo: false,
             ocr_engine: "tesseract".into(),
             pdf_engine: "chromium".into(),
+            review: ReviewSettings::default(),
         }
     }
 }
@@ -145,7 +251,19 @@ impl Settings {
         if self.origin.trim().is_empty() || self.origin.contains('\n') {
             return Err("origin must be one non-empty line".into());
         }
-        Ok(())
+        let d = &self.review.deadlines;
+        for (name, m) in [
+            ("first_minutes_before", d.first_minutes_before),
+            ("second_minutes_before", d.second_minutes_before),
+            ("final_minutes_before", d.final_minutes_before),
+        ] {
+            if !(0..=60 * 24 * 60).contains(&m) {
+                return Err(format!(
+                    "review.deadlines.{name} must be between 0 and 86400 minutes (60 days)"
+                ));
+            }
+        }
+        self.review.checklist.validate()
     }
 }
 
@@ -185,6 +303,54 @@ mod tests {
         assert!(
             s.apply_env([("LIVEGUARD_DEMO".to_string(), "yes".to_string())].into_iter())
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn review_checklists_and_routing_are_configurable_and_checked() {
+        let s = Settings::from_toml(
+            r#"
+[review.routing]
+on_lottery = false
+regulated_categories = ["drug"]
+[review.deadlines]
+first_minutes_before = 600
+[[review.checklist.first]]
+key = "brand_ok"
+text = "品牌授权文件齐全"
+"#,
+        )
+        .unwrap();
+        s.validate().unwrap();
+        assert!(!s.review.routing.on_lottery);
+        assert!(
+            s.review.routing.on_dismissed_block,
+            "unset fields keep defaults"
+        );
+        assert_eq!(s.review.deadlines.first_minutes_before, 600);
+        assert_eq!(s.review.deadlines.second_minutes_before, 48 * 60);
+        assert_eq!(s.review.checklist.for_level(Level::First).len(), 1);
+        assert_eq!(
+            s.review.checklist.for_level(Level::Second),
+            default_checklist(Level::Second)
+        );
+        let bad = |toml: &str| {
+            Settings::from_toml(toml)
+                .and_then(|s| s.validate())
+                .unwrap_err()
+        };
+        assert!(bad("[review.checklist]\nfirst = []").contains("review.checklist.first needs"));
+        assert!(
+            bad("[[review.checklist.second]]\nkey = \"a\"\ntext = \"x\"\n[[review.checklist.second]]\nkey = \"a\"\ntext = \"y\"")
+                .contains("appears twice")
+        );
+        assert!(bad("[[review.checklist.final]]\nkey = \"A b\"\ntext = \"x\"").contains("a-z"));
+        assert!(
+            bad("[review.routing]\nregulated_categories = [\"spaceships\"]").contains("spaceships")
+        );
+        assert!(bad("[review.routing]\non_lotery = true").contains("on_lotery"));
+        assert!(
+            bad("[review.deadlines]\nfinal_minutes_before = -5").contains("final_minutes_before")
         );
     }
 

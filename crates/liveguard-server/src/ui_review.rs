@@ -277,10 +277,11 @@ fn detail_page(
                 form.card method="post" action=(format!("/reviews/{}/approve", v["id"])) {
                     input type="hidden" name="csrf" value=(p.csrf());
                     h3 { (l.label_zh()) " · " (tr(lang, "审核要点清单", "checklist")) }
-                    @for item in liveguard_review::default_checklist(l) {
-                        label { (item.text) " "
-                            select name=(format!("k:{}", item.key)) { option value="pass" { (tr(lang, "通过", "pass")) } option value="fail" { (tr(lang, "不通过", "fail")) } }
-                            " " input name=(format!("m:{}", item.key)) placeholder=(tr(lang, "不通过须说明", "comment if failed")) size="20";
+                    @for item in v["checklist"].as_array().into_iter().flatten() {
+                        @let key = item["key"].as_str().unwrap_or("");
+                        label { (item["text"].as_str().unwrap_or("")) " "
+                            select name=(format!("k:{key}")) { option value="pass" { (tr(lang, "通过", "pass")) } option value="fail" { (tr(lang, "不通过", "fail")) } }
+                            " " input name=(format!("m:{key}")) placeholder=(tr(lang, "不通过须说明", "comment if failed")) size="20";
                         }
                     }
                     label { input type="checkbox" name="flag_final" value="true"; " " (tr(lang, "提请终审", "ask for final review")) }

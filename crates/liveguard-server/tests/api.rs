@@ -49,6 +49,10 @@ async fn spawn_app() -> TestApp {
 }
 
 async fn spawn_app_with(login_attempts_per_minute: u32) -> TestApp {
+    spawn_app_configured(|s| s.login_attempts_per_minute = login_attempts_per_minute).await
+}
+
+async fn spawn_app_configured(configure: impl FnOnce(&mut Settings)) -> TestApp {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "lg-server-{}-{}",
@@ -56,11 +60,11 @@ async fn spawn_app_with(login_attempts_per_minute: u32) -> TestApp {
         N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
     ));
     let _ = std::fs::remove_dir_all(&dir);
-    let settings = Settings {
+    let mut settings = Settings {
         data_dir: dir.clone(),
-        login_attempts_per_minute,
         ..Settings::default()
     };
+    configure(&mut settings);
     let clock = Arc::new(FixedClock::new(
         time::macros::datetime!(2026-11-26 09:00:00 UTC),
     ));
@@ -1097,6 +1101,105 @@ async fn pre_broadcast_review_end_to_end() {
             .as_deref()
             .unwrap()
             .contains("\"voided_approval\":true")
+    );
+}
+
+/// Walks a lottery script through 初审 and 复审 and returns the stage after 复审 and the
+/// view while 初审 was pending.
+async fn lottery_script_after_second_review(t: &TestApp, first_checklist: Value) -> (Value, Value) {
+    let (streamer, reviewer, manager) = (
+        t.token_for(Role::Streamer).await,
+        t.token_for(Role::OpsReviewer).await,
+        t.token_for(Role::OpsManager).await,
+    );
+    let r = t.call(json_req(Method::POST, "/api/v1/submissions", Some(&streamer), json!({"title": "抽奖场", "kind": "script", "session_start": "2026-11-28T12:00:00Z", "has_lottery": true, "text": "今晚八点开播，欢迎来到直播间，整点抽奖送福利。"}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_i64().unwrap();
+    assert_eq!(r.json()["findings"], json!([]), "a clean script");
+    let action = |token: &str, body: Value| {
+        json_req(
+            Method::POST,
+            &format!("/api/v1/submissions/{id}/actions"),
+            Some(token),
+            body,
+        )
+    };
+    let r = t.call(action(&streamer, json!({"action": "submit"}))).await;
+    assert_eq!(r.json()["stage"], "pending_first", "{}", r.text());
+    let pending = t
+        .call(get(&format!("/api/v1/submissions/{id}"), Some(&reviewer)))
+        .await
+        .json();
+    let r = t
+        .call(action(
+            &reviewer,
+            json!({"action": "approve", "checklist": first_checklist}),
+        ))
+        .await;
+    assert_eq!(r.json()["stage"], "pending_second", "{}", r.text());
+    let r = t
+        .call(action(
+            &manager,
+            json!({"action": "approve", "checklist": checklist(liveguard_review::Level::Second)}),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    (r.json()["stage"].clone(), pending)
+}
+
+#[tokio::test]
+async fn review_routing_deadlines_and_checklists_follow_the_settings() {
+    // Defaults: a lottery sends the script to 终审; 初审 is due three days ahead.
+    let t = spawn_app().await;
+    let (stage, pending) =
+        lottery_script_after_second_review(&t, checklist(liveguard_review::Level::First)).await;
+    assert_eq!(stage, "pending_final");
+    assert_eq!(pending["due"], "2026-11-25T12:00:00Z");
+    assert_eq!(
+        pending["checklist"].as_array().unwrap().len(),
+        liveguard_review::default_checklist(liveguard_review::Level::First).len()
+    );
+
+    // Configured: no 终审 for lotteries, 初审 due an hour ahead, a one-item checklist.
+    let t = spawn_app_configured(|s| {
+        s.review.routing.on_lottery = false;
+        s.review.deadlines.first_minutes_before = 60;
+        s.review.checklist.first = vec![liveguard_review::ChecklistItem {
+            key: "brand_ok".into(),
+            text: "品牌授权文件齐全".into(),
+        }];
+    })
+    .await;
+    let reviewer = t.token_for(Role::OpsReviewer).await;
+    // The default items no longer satisfy 初审: the configured item is missing.
+    let r = t.call(json_req(Method::POST, "/api/v1/submissions", Some(&t.token_for(Role::Streamer).await), json!({"title": "x", "kind": "script", "session_start": "2026-11-28T12:00:00Z", "text": "欢迎来到直播间。"}))).await;
+    let probe = r.json()["id"].as_i64().unwrap();
+    let submit = |token: &str, body: Value| {
+        json_req(
+            Method::POST,
+            &format!("/api/v1/submissions/{probe}/actions"),
+            Some(token),
+            body,
+        )
+    };
+    let streamer = t.token_for(Role::Streamer).await;
+    t.call(submit(&streamer, json!({"action": "submit"}))).await;
+    let r = t
+        .call(submit(
+            &reviewer,
+            json!({"action": "approve", "checklist": checklist(liveguard_review::Level::First)}),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(r.text().contains("brand_ok"), "{}", r.text());
+
+    let (stage, pending) =
+        lottery_script_after_second_review(&t, json!({"brand_ok": {"pass": true}})).await;
+    assert_eq!(stage, "approved", "the lottery rule is switched off");
+    assert_eq!(pending["due"], "2026-11-28T11:00:00Z");
+    assert_eq!(
+        pending["checklist"],
+        json!([{"key": "brand_ok", "text": "品牌授权文件齐全"}])
     );
 }
 
