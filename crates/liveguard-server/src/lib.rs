@@ -26,6 +26,7 @@ mod review_api;
 pub mod settings;
 mod ui;
 mod ui_review;
+pub mod webhook;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -544,8 +545,21 @@ impl Application {
         let signer = tokio::spawn(checkpoint::run_signer(
             self.state.clone(),
             Duration::from_secs(self.state.settings.checkpoint_interval_seconds.max(1)),
-            stop_rx,
+            stop_rx.clone(),
         ));
+        let webhooks: Vec<_> = self
+            .state
+            .settings
+            .webhooks
+            .iter()
+            .map(|hook| {
+                tokio::spawn(webhook::run(
+                    self.state.clone(),
+                    hook.clone(),
+                    stop_rx.clone(),
+                ))
+            })
+            .collect();
         let router = app(self.state.clone());
         axum::serve(
             self.listener,
@@ -555,6 +569,9 @@ impl Application {
         .await?;
         let _ = stop_tx.send(true);
         let _ = signer.await;
+        for w in webhooks {
+            let _ = w.await;
+        }
         self.state.store.close().await;
         Ok(())
     }

@@ -45,6 +45,8 @@ pub struct Settings {
     pub pdf_engine: String,
     /// Pre-broadcast review: routing to 终审, deadlines and checklists (`[review]`).
     pub review: ReviewSettings,
+    /// Webhooks for review state changes (`[[webhooks]]`).
+    pub webhooks: Vec<crate::webhook::WebhookSettings>,
 }
 
 /// Most items one level's checklist may have.
@@ -167,6 +169,7 @@ impl Default for Settings {
             ocr_engine: "tesseract".into(),
             pdf_engine: "chromium".into(),
             review: ReviewSettings::default(),
+            webhooks: Vec::new(),
         }
     }
 }
@@ -262,6 +265,12 @@ impl Settings {
                     "review.deadlines.{name} must be between 0 and 86400 minutes (60 days)"
                 ));
             }
+        }
+        if self.webhooks.len() > crate::webhook::WEBHOOKS_MAX {
+            return Err(format!("at most {} webhooks", crate::webhook::WEBHOOKS_MAX));
+        }
+        for (i, w) in self.webhooks.iter().enumerate() {
+            w.validate(i)?;
         }
         self.review.checklist.validate()
     }

@@ -1475,3 +1475,114 @@ async fn review_pages_walk_a_script_to_approval() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn review_changes_reach_webhooks_signed_in_order_and_retried() {
+    use hmac::{KeyInit, Mac};
+    use liveguard_server::webhook::{WebhookSettings, deliver_pending};
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    type Seen = Arc<Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>;
+    let received: Seen = Arc::default();
+    let fail_next = Arc::new(AtomicBool::new(false));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (seen, fail) = (received.clone(), fail_next.clone());
+    let receiver = Router::new().route(
+        "/hook",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let (seen, fail) = (seen.clone(), fail.clone());
+                async move {
+                    if fail.swap(false, Ordering::SeqCst) {
+                        return StatusCode::INTERNAL_SERVER_ERROR;
+                    }
+                    seen.lock().unwrap().push((headers, body.to_vec()));
+                    StatusCode::NO_CONTENT
+                }
+            },
+        ),
+    );
+    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+    let hook = WebhookSettings {
+        url: format!("http://{addr}/hook"),
+        secret: "test-secret-0123456789".into(),
+        events: vec![],
+    };
+    let t = spawn_app_configured(|s| s.webhooks = vec![hook.clone()]).await;
+    t.state.settings.validate().unwrap();
+    // A new webhook starts at the end of the log: the harness's user creations are not sent.
+    assert_eq!(deliver_pending(&t.state, &hook).await.unwrap(), 0);
+
+    let (streamer, reviewer) = (
+        t.token_for(Role::Streamer).await,
+        t.token_for(Role::OpsReviewer).await,
+    );
+    let r = t.call(json_req(Method::POST, "/api/v1/submissions", Some(&streamer), json!({"title": "webhook", "kind": "script", "session_start": "2026-11-28T12:00:00Z", "text": "欢迎来到直播间。"}))).await;
+    let id = r.json()["id"].as_i64().unwrap();
+    let action = |token: &str, body: Value| {
+        json_req(
+            Method::POST,
+            &format!("/api/v1/submissions/{id}/actions"),
+            Some(token),
+            body,
+        )
+    };
+    t.call(action(&streamer, json!({"action": "submit"}))).await;
+
+    // The receiver fails once: nothing is lost, the same event is sent again.
+    fail_next.store(true, Ordering::SeqCst);
+    let e = deliver_pending(&t.state, &hook).await.unwrap_err();
+    assert!(e.to_string().contains("500"), "{e}");
+    assert!(
+        !e.to_string().contains("/hook"),
+        "the path is not shown: {e}"
+    );
+    assert!(received.lock().unwrap().is_empty());
+    let n = deliver_pending(&t.state, &hook).await.unwrap();
+    assert!(n >= 2, "submitted and routed: {n}");
+    assert_eq!(
+        deliver_pending(&t.state, &hook).await.unwrap(),
+        0,
+        "no repeats"
+    );
+
+    let r = t
+        .call(action(
+            &reviewer,
+            json!({"action": "reject", "required_changes": "补充品牌授权"}),
+        ))
+        .await;
+    assert_eq!(r.json()["stage"], "rejected", "{}", r.text());
+    assert!(deliver_pending(&t.state, &hook).await.unwrap() >= 1);
+
+    let seen = received.lock().unwrap().clone();
+    let mut last = None;
+    let mut events = Vec::new();
+    for (headers, body) in &seen {
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(hook.secret.as_bytes()).unwrap();
+        mac.update(body);
+        assert_eq!(
+            headers["x-liveguard-signature"].to_str().unwrap(),
+            format!("sha256={}", hex::encode(mac.finalize().into_bytes())),
+            "signed body"
+        );
+        let v: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(v["submission_id"], id);
+        assert_eq!(headers["x-liveguard-event"].to_str().unwrap(), v["event"]);
+        let delivery = v["delivery"].as_u64().unwrap();
+        assert!(last.is_none_or(|l| delivery > l), "in log order");
+        last = Some(delivery);
+        events.push(v["event"].as_str().unwrap().to_string());
+    }
+    assert_eq!(events.first().map(String::as_str), Some("review.submitted"));
+    assert!(events.contains(&"review.routed".to_string()), "{events:?}");
+    assert_eq!(events.last().map(String::as_str), Some("review.rejected"));
+    assert!(
+        !events
+            .iter()
+            .any(|e| e.contains("finding") || e.contains("checklist")),
+        "only state changes: {events:?}"
+    );
+}
