@@ -55,6 +55,15 @@ impl Level {
             Level::Final => "终审",
         }
     }
+
+    /// The English name.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Level::First => "first review",
+            Level::Second => "second review",
+            Level::Final => "final review",
+        }
+    }
 }
 
 /// Why a reviewer dismissed a machine finding: the exceptions of the 2023 absolute-terms

@@ -169,6 +169,12 @@ pub const API_ROUTES: &[(&str, &str, &str, &str)] = &[
         "ViewReviews",
     ),
     (
+        "get",
+        "/api/v1/notifications",
+        "Review state changes that concern the caller, newest first (from the audit log)",
+        "ViewReviews",
+    ),
+    (
         "post",
         "/api/v1/submissions",
         "Submit a script, product copy or promo image (text, .txt/.md/.docx, or an image via OCR); screened on save",
@@ -229,6 +235,7 @@ pub fn app(state: AppState) -> Router {
             get(review_api::list_products).post(review_api::create_product),
         )
         .route("/api/v1/submissions", get(review_api::list_submissions))
+        .route("/api/v1/notifications", get(review_api::notifications))
         .route("/api/v1/submissions/{id}", get(review_api::get_submission))
         .route(
             "/api/v1/submissions/{id}/actions",
@@ -261,6 +268,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/audit", get(ui::audit_page))
         .route("/reviews", get(ui_review::queue))
+        .route("/notifications", get(ui_review::notifications))
         .route(
             "/reviews/new",
             get(ui_review::new_page).post(ui_review::new_submit),

@@ -191,6 +191,12 @@ fn success(method: &str, path: &str) -> (&'static str, Value) {
         ),
         ("post", "/api/v1/scan") => ("200", r("ScanResult")),
         ("post", "/api/v1/products") => ("201", json!({"type": "object"})),
+        ("get", "/api/v1/notifications") => (
+            "200",
+            json!({"type": "object", "properties": {"notifications": {"type": "array", "items": {"type": "object", "required": ["seq", "time", "event", "submission_id", "text_zh", "text_en"], "properties": {
+                "seq": {"type": "integer"}, "time": {"type": "string"}, "event": {"type": "string", "enum": crate::webhook::EVENTS}, "submission_id": {"type": "integer"},
+                "version": {"type": "integer"}, "actor": {"type": "string"}, "text_zh": {"type": "string"}, "text_en": {"type": "string"}}}}}}),
+        ),
         ("post", "/api/v1/submissions") => ("201", r("Submission")),
         ("get", "/api/v1/submissions/{id}")
         | ("put", _)

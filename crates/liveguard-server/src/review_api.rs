@@ -597,3 +597,90 @@ mod tests {
         assert!(super::decode_base64("$$$$").is_none());
     }
 }
+
+/// Most notifications returned.
+pub(crate) const NOTIFICATIONS_MAX: usize = 50;
+
+/// `GET /api/v1/notifications`: review state changes that concern the caller, newest
+/// first — their own submissions approved, rejected or moved on by someone else, and
+/// submissions arriving at a level the caller may review. Read from the audit log, so
+/// it shows exactly what was committed.
+pub(crate) async fn notifications(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+) -> Result<Json<Value>, ApiError> {
+    p.require(Permission::ViewReviews)?;
+    Ok(Json(
+        json!({ "notifications": notifications_for(&state, &p).await? }),
+    ))
+}
+
+pub(crate) async fn notifications_for(
+    state: &AppState,
+    p: &crate::auth::Principal,
+) -> Result<Vec<Value>, ApiError> {
+    let mut subs = std::collections::HashMap::new();
+    for row in state.store.submissions().await? {
+        let review = load_review(&row)?;
+        subs.insert(row.id, (review.author, row.title));
+    }
+    let entries = state
+        .store
+        .audit_search(&liveguard_store::AuditFilter {
+            action: None,
+            actor: None,
+            object_prefix: Some("submission:".into()),
+            before_seq: None,
+            limit: liveguard_store::PAGE_LIMIT_MAX,
+        })
+        .await?;
+    let me = p.user.username.as_str();
+    let mut out = Vec::new();
+    for entry in entries {
+        let Some(event) = crate::webhook::payload(&entry) else {
+            continue;
+        };
+        let id = event["submission_id"].as_i64().unwrap_or(-1);
+        let Some((author, title)) = subs.get(&id) else {
+            continue;
+        };
+        let level: Option<Level> = serde_json::from_value(event["detail"]["level"].clone()).ok();
+        let mine = author == me && entry.actor != me;
+        let relevant = match (entry.action.as_str(), level) {
+            ("review.routed", Some(l)) => {
+                mine || (author != me && liveguard_review::may_review(p.user.role, l))
+            }
+            ("review.approved" | "review.rejected" | "review.signed", _) => mine,
+            _ => false,
+        };
+        if !relevant {
+            continue;
+        }
+        let (zh, en) = match (entry.action.as_str(), level) {
+            ("review.routed", Some(l)) => (
+                format!("「{title}」进入{}", l.label_zh()),
+                format!("\"{title}\" is waiting for {}", l.label_en()),
+            ),
+            ("review.signed", Some(l)) => (
+                format!("「{title}」已通过{}", l.label_zh()),
+                format!("\"{title}\" passed {}", l.label_en()),
+            ),
+            ("review.rejected", _) => (
+                format!("「{title}」被退回修改"),
+                format!("\"{title}\" was sent back for changes"),
+            ),
+            _ => (
+                format!("「{title}」已批准并冻结"),
+                format!("\"{title}\" was approved and frozen"),
+            ),
+        };
+        out.push(json!({
+            "seq": entry.seq, "time": entry.time, "event": entry.action, "submission_id": id,
+            "version": event["version"], "actor": entry.actor, "text_zh": zh, "text_en": en,
+        }));
+        if out.len() >= NOTIFICATIONS_MAX {
+            break;
+        }
+    }
+    Ok(out)
+}

@@ -460,6 +460,36 @@ async fn print_page(
     ))
 }
 
+/// `GET /notifications`: review state changes that concern the signed-in user.
+pub(crate) async fn notifications(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.require(Permission::ViewReviews) {
+        return error_page(lang, Some(&p), e);
+    }
+    let items = match review_api::notifications_for(&state, &p).await {
+        Ok(v) => v,
+        Err(e) => return error_page(lang, Some(&p), e),
+    };
+    let body = html! {
+        @if items.is_empty() { p.muted data-testid="no-notifications" { (tr(lang, "暂无与您相关的审核动态。", "Nothing about your reviews yet.")) } }
+        @else {
+            table data-testid="notifications" {
+                thead { tr { th { (tr(lang, "时间", "Time")) } th { (tr(lang, "动态", "What happened")) } th { (tr(lang, "操作人", "By")) } } }
+                tbody { @for n in &items { tr {
+                    td { (n["time"].as_str().unwrap_or("")) }
+                    td { a href=(format!("/reviews/{}", n["submission_id"])) { (n[if lang == Lang::En { "text_en" } else { "text_zh" }].as_str().unwrap_or("")) } }
+                    td { (n["actor"].as_str().unwrap_or("")) }
+                } } }
+            }
+        }
+    };
+    page(lang, tr(lang, "通知", "Notifications"), Some(&p), body).into_response()
+}
+
 /// `GET /reviews/{id}/print`: the approved version with its approval chain.
 pub(crate) async fn print(
     State(state): State<AppState>,

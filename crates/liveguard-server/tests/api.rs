@@ -339,6 +339,7 @@ async fn every_role_against_every_ui_page() {
         ("/tokens", Permission::ManageOwnTokens),
         ("/audit", Permission::ViewAudit),
         ("/account/password", Permission::ViewDashboard),
+        ("/notifications", Permission::ViewReviews),
     ];
     for role in Role::ALL {
         let (cookie, _) = t
@@ -1442,6 +1443,12 @@ async fn review_pages_walk_a_script_to_approval() {
             && html.contains("ops-reviewer")
             && html.contains("limited_fact"),
         "the print has the hash, the chain and the decisions"
+    );
+    // The author is told, in the app.
+    let notes = t.call(page(&s_cookie, "/notifications")).await.text();
+    assert!(
+        notes.contains("已批准并冻结") && notes.contains(&format!("/reviews/{id}")),
+        "{notes}"
     );
     // The same approved version as a PDF (headless Chromium; mandatory in CI).
     let pdf = t
