@@ -579,25 +579,6 @@ pub(crate) async fn edit(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn base64_decodes_standard_and_url_safe() {
-        assert_eq!(
-            super::decode_base64("5YWo572R5pyA5L2O5Lu3").unwrap(),
-            "全网最低价".as_bytes()
-        );
-        assert_eq!(super::decode_base64("aGk=").unwrap(), b"hi");
-        assert!(super::decode_base64("a").is_none());
-        assert_eq!(
-            super::decode_base64("5YWo\n572R5pyA5L2O5Lu3").unwrap(),
-            "全网最低价".as_bytes(),
-            "line breaks are ignored"
-        );
-        assert!(super::decode_base64("$$$$").is_none());
-    }
-}
-
 /// Most notifications returned.
 pub(crate) const NOTIFICATIONS_MAX: usize = 50;
 
@@ -683,4 +664,23 @@ pub(crate) async fn notifications_for(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_decodes_standard_and_url_safe() {
+        assert_eq!(
+            super::decode_base64("5YWo572R5pyA5L2O5Lu3").unwrap(),
+            "全网最低价".as_bytes()
+        );
+        assert_eq!(super::decode_base64("aGk=").unwrap(), b"hi");
+        assert!(super::decode_base64("a").is_none());
+        assert_eq!(
+            super::decode_base64("5YWo\n572R5pyA5L2O5Lu3").unwrap(),
+            "全网最低价".as_bytes(),
+            "line breaks are ignored"
+        );
+        assert!(super::decode_base64("$$$$").is_none());
+    }
 }
