@@ -18,6 +18,7 @@ pub mod auth;
 pub mod checkpoint;
 pub mod docx;
 pub mod error;
+pub mod master_api;
 pub mod ocr;
 pub mod openapi;
 pub mod pdf;
@@ -170,6 +171,43 @@ pub const API_ROUTES: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "get",
+        "/api/v1/rooms",
+        "Live rooms (platform, account, operator)",
+        "ViewReviews",
+    ),
+    ("post", "/api/v1/rooms", "Add a live room", "ManageProducts"),
+    (
+        "get",
+        "/api/v1/streamers",
+        "Streamers (name, agency)",
+        "ViewReviews",
+    ),
+    (
+        "post",
+        "/api/v1/streamers",
+        "Add a streamer",
+        "ManageProducts",
+    ),
+    (
+        "get",
+        "/api/v1/plans",
+        "Live session plans: date, room, streamers, lineup with prices and promotions",
+        "ViewReviews",
+    ),
+    (
+        "post",
+        "/api/v1/plans",
+        "Add a session plan; the room, streamers and products must exist",
+        "ManageProducts",
+    ),
+    (
+        "get",
+        "/api/v1/plans/{id}",
+        "One session plan",
+        "ViewReviews",
+    ),
+    (
+        "get",
         "/api/v1/notifications",
         "Review state changes that concern the caller, newest first (from the audit log)",
         "ViewReviews",
@@ -236,6 +274,19 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/v1/submissions", get(review_api::list_submissions))
         .route("/api/v1/notifications", get(review_api::notifications))
+        .route(
+            "/api/v1/rooms",
+            get(master_api::list_rooms).post(master_api::create_room),
+        )
+        .route(
+            "/api/v1/streamers",
+            get(master_api::list_streamers).post(master_api::create_streamer),
+        )
+        .route(
+            "/api/v1/plans",
+            get(master_api::list_plans).post(master_api::create_plan),
+        )
+        .route("/api/v1/plans/{id}", get(master_api::get_plan))
         .route("/api/v1/submissions/{id}", get(review_api::get_submission))
         .route(
             "/api/v1/submissions/{id}/actions",
@@ -476,6 +527,37 @@ async fn seed_demo_review(state: &AppState) -> Result<(), String> {
         )
         .await
         .map_err(|e| e.to_string())?;
+    // A live room, a streamer and the evening's session plan with the cream in its lineup.
+    let demo_audit = |kind: &str| {
+        AuditDraft::new(
+            "lead",
+            "compliance_lead",
+            &format!("{kind}.create"),
+            &format!("{kind}:new"),
+        )
+        .reason("demo data")
+    };
+    let master = |kind: &'static str, name: &'static str, doc: serde_json::Value| {
+        let audit = demo_audit(kind);
+        async move {
+            state
+                .store
+                .create_master(kind, name, &doc.to_string(), audit)
+                .await
+                .map_err(|e| e.to_string())
+        }
+    };
+    let room = master("room", "抖音 · 好物严选直播间", serde_json::json!({"platform": "抖音", "account": "好物严选直播间", "operator": "示例电子商务有限公司"})).await?;
+    let host = master(
+        "streamer",
+        "小林",
+        serde_json::json!({"name": "小林", "agency": "示例MCN"}),
+    )
+    .await?;
+    let plan = master("plan", "12月1日 晚8点 面霜专场", serde_json::json!({"title": "12月1日 晚8点 面霜专场", "room_id": room.id, "starts_at": "2026-12-01T20:00:00+08:00",
+        "streamer_ids": [host.id], "lineup": [{"product_id": product.id, "price_fen": 9_900, "promotion": "前100名加赠旅行装"}], "has_lottery": false})).await?;
+    serde_json::from_str::<master_api::SessionPlan>(&plan.data)
+        .map_err(|e| format!("demo plan: {e}"))?;
     let streamer = state
         .store
         .user_by_name("streamer")
@@ -493,6 +575,7 @@ async fn seed_demo_review(state: &AppState) -> Result<(), String> {
         title: "12月1日 晚8点 面霜专场话术".into(),
         kind: "script".into(),
         product_id: Some(product.id),
+        plan_id: Some(plan.id),
         session_start: "2026-12-01T20:00:00+08:00".into(),
         has_lottery: false,
         content: review_api::Content {

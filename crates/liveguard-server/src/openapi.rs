@@ -47,10 +47,28 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
                 "facts": {"type": "object", "description": "cosmetic_filing, registration, sc_number, approved_claims, disclosures [[kind, text]], seven_day_return, return_exception, price_history [[day, fen]], comparison_evidence"}}})
         }
         ("post", "/api/v1/submissions") => {
-            json!({"type": "object", "required": ["title", "kind", "session_start"],
+            json!({"type": "object", "required": ["title", "kind"],
             "properties": {"title": {"type": "string", "minLength": 1, "maxLength": 200}, "kind": {"type": "string", "enum": ["script", "product_copy", "image_text"]},
-                "product_id": {"type": "integer"}, "session_start": {"type": "string", "format": "date-time"}, "has_lottery": {"type": "boolean"},
+                "product_id": {"type": "integer"}, "plan_id": {"type": "integer", "description": "session plan: its lineup is checked, its start and lottery apply"},
+                "session_start": {"type": "string", "format": "date-time", "description": "required without a plan_id; must equal the plan's start with one"}, "has_lottery": {"type": "boolean"},
                 "text": {"type": "string"}, "file_base64": {"type": "string", "description": ".txt, .md, .docx or an image (read by OCR), at most 10 MB"}, "file_name": {"type": "string"}}})
+        }
+        ("post", "/api/v1/rooms") => {
+            json!({"type": "object", "additionalProperties": false, "required": ["platform", "account", "operator"],
+            "properties": {"platform": {"type": "string", "minLength": 1, "maxLength": 50}, "account": {"type": "string", "minLength": 1, "maxLength": 100},
+                "operator": {"type": "string", "minLength": 1, "maxLength": 100}}})
+        }
+        ("post", "/api/v1/streamers") => {
+            json!({"type": "object", "additionalProperties": false, "required": ["name"],
+            "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 50}, "agency": {"type": ["string", "null"], "maxLength": 100}}})
+        }
+        ("post", "/api/v1/plans") => {
+            json!({"type": "object", "additionalProperties": false, "required": ["title", "room_id", "starts_at", "streamer_ids", "lineup"],
+            "properties": {"title": {"type": "string", "minLength": 1, "maxLength": 100}, "room_id": {"type": "integer"}, "starts_at": {"type": "string", "format": "date-time"},
+                "streamer_ids": {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": crate::master_api::PLAN_STREAMERS_MAX},
+                "lineup": {"type": "array", "minItems": 1, "maxItems": crate::master_api::LINEUP_MAX, "items": {"type": "object", "additionalProperties": false, "required": ["product_id", "price_fen"],
+                    "properties": {"product_id": {"type": "integer"}, "price_fen": {"type": "integer", "minimum": 1}, "promotion": {"type": ["string", "null"], "maxLength": 200}}}},
+                "has_lottery": {"type": "boolean"}}})
         }
         ("put", "/api/v1/submissions/{id}/text") => {
             json!({"type": "object", "additionalProperties": false,
@@ -191,6 +209,10 @@ fn success(method: &str, path: &str) -> (&'static str, Value) {
         ),
         ("post", "/api/v1/scan") => ("200", r("ScanResult")),
         ("post", "/api/v1/products") => ("201", json!({"type": "object"})),
+        ("post", "/api/v1/rooms" | "/api/v1/streamers" | "/api/v1/plans") => (
+            "201",
+            json!({"type": "object", "required": ["id", "name"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "created_at": {"type": "string"}}}),
+        ),
         ("get", "/api/v1/notifications") => (
             "200",
             json!({"type": "object", "properties": {"notifications": {"type": "array", "items": {"type": "object", "required": ["seq", "time", "event", "submission_id", "text_zh", "text_en"], "properties": {

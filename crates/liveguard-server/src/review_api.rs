@@ -99,6 +99,10 @@ pub(crate) struct SubmissionBody {
     pub(crate) title: String,
     pub(crate) kind: String,
     pub(crate) product_id: Option<i64>,
+    #[serde(default)]
+    pub(crate) plan_id: Option<i64>,
+    /// Taken from the plan when a plan is given and this is empty.
+    #[serde(default)]
     pub(crate) session_start: String,
     #[serde(default)]
     pub(crate) has_lottery: bool,
@@ -118,7 +122,7 @@ fn channel_of(kind: &str) -> Result<Channel, ApiError> {
     }
 }
 
-fn parse_time(field: &str, value: &str) -> Result<OffsetDateTime, ApiError> {
+pub(crate) fn parse_time(field: &str, value: &str) -> Result<OffsetDateTime, ApiError> {
     OffsetDateTime::parse(value, &Rfc3339).map_err(|_| {
         ApiError::field(
             field,
@@ -199,23 +203,41 @@ fn decode_base64(input: &str) -> Option<Vec<u8>> {
 
 /// Screens `text` as `kind` about `product` for a session at `session_start`: word rules and
 /// product-aware checks together.
+///
+/// With several products (a session plan), the word rules run once per distinct category
+/// and identical findings are kept once; every product gets its own product checks.
 fn screen(
     state: &AppState,
     text: &str,
     kind: &str,
-    product: Option<&Product>,
+    products: &[Product],
     session_start: OffsetDateTime,
 ) -> Result<Vec<Finding>, ApiError> {
-    let category = product
-        .and_then(|p| p.category)
-        .unwrap_or(ProductCategory::General);
-    let mut findings = state
-        .screen
-        .load()
-        .scan(text, ScanContext::new(channel_of(kind)?, category))
-        .findings;
-    if let Some(p) = product {
-        let day = (session_start.unix_timestamp().div_euclid(86_400)) as i32;
+    let channel = channel_of(kind)?;
+    let mut categories: Vec<ProductCategory> = products
+        .iter()
+        .map(|p| p.category.unwrap_or(ProductCategory::General))
+        .collect();
+    categories.sort();
+    categories.dedup();
+    if categories.is_empty() {
+        categories.push(ProductCategory::General);
+    }
+    let engine = state.screen.load();
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for category in categories {
+        for f in engine
+            .scan(text, ScanContext::new(channel, category))
+            .findings
+        {
+            if seen.insert((f.rule.clone(), f.span.byte_start, f.span.byte_end)) {
+                findings.push(f);
+            }
+        }
+    }
+    let day = (session_start.unix_timestamp().div_euclid(86_400)) as i32;
+    for p in products {
         findings.extend(check_product(text, p, day));
     }
     Ok(findings)
@@ -252,20 +274,35 @@ fn stage_code(stage: &Stage) -> &'static str {
     }
 }
 
-async fn product_of(state: &AppState, id: Option<i64>) -> Result<Option<Product>, ApiError> {
-    match id {
-        None => Ok(None),
-        Some(id) => {
-            let row = state
-                .store
-                .product(id)
-                .await
-                .map_err(|_| ApiError::field("product_id", format!("no product {id}")))?;
-            Ok(Some(
-                serde_json::from_str(&row.data).map_err(|e| ApiError::Internal(e.to_string()))?,
-            ))
+async fn product_of(state: &AppState, id: i64, field: &str) -> Result<Product, ApiError> {
+    let row = state
+        .store
+        .product(id)
+        .await
+        .map_err(|_| ApiError::field(field, format!("no product {id}")))?;
+    serde_json::from_str(&row.data).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// The products a submission is about: its own product and its plan's lineup.
+async fn products_of(
+    state: &AppState,
+    product_id: Option<i64>,
+    plan: Option<&crate::master_api::SessionPlan>,
+) -> Result<Vec<Product>, ApiError> {
+    let mut ids: Vec<(i64, &str)> = product_id
+        .map(|id| (id, "product_id"))
+        .into_iter()
+        .collect();
+    for item in plan.map(|p| p.lineup.as_slice()).unwrap_or_default() {
+        if !ids.iter().any(|(id, _)| *id == item.product_id) {
+            ids.push((item.product_id, "plan_id"));
         }
     }
+    let mut out = Vec::with_capacity(ids.len());
+    for (id, field) in ids {
+        out.push(product_of(state, id, field).await?);
+    }
+    Ok(out)
 }
 
 /// `POST /api/v1/submissions`: saves version 1 as a draft, screened.
@@ -286,30 +323,48 @@ pub(crate) async fn create(
 ) -> Result<i64, ApiError> {
     p.require(Permission::Submit)?;
     channel_of(&b.kind)?;
-    let session_start = parse_time("session_start", &b.session_start)?;
-    let product = product_of(state, b.product_id).await?;
+    let plan = match b.plan_id {
+        Some(id) => Some(crate::master_api::plan(state, id).await?),
+        None => None,
+    };
+    let mut session_text = b.session_start.trim().to_string();
+    let mut has_lottery = b.has_lottery;
+    if let Some(plan) = &plan {
+        if session_text.is_empty() {
+            session_text = plan.starts_at.clone();
+        } else if parse_time("session_start", &session_text)?
+            != parse_time("session_start", &plan.starts_at)?
+        {
+            return Err(ApiError::field(
+                "session_start",
+                format!("differs from the plan's start {}", plan.starts_at),
+            ));
+        }
+        has_lottery |= plan.has_lottery;
+    }
+    let session_start = parse_time("session_start", &session_text)?;
+    let products = products_of(state, b.product_id, plan.as_ref()).await?;
     let text = read_content(state, b.content).await?;
-    let findings = screen(state, &text, &b.kind, product.as_ref(), session_start)?;
+    let findings = screen(state, &text, &b.kind, &products, session_start)?;
     let hash = content_hash(&text);
-    let categories = product
-        .as_ref()
-        .and_then(|p| p.category)
-        .into_iter()
-        .collect();
+    let mut categories: Vec<ProductCategory> = products.iter().filter_map(|p| p.category).collect();
+    categories.sort();
+    categories.dedup();
     let review = Review::new(
         &p.user.username,
         hash.clone(),
         finding_refs(&findings),
         categories,
-        b.has_lottery,
+        has_lottery,
     );
     let new = NewSubmission {
         title: b.title,
         kind: b.kind,
         author_id: p.user.id,
         product_id: b.product_id,
-        session_start: b.session_start,
-        has_lottery: b.has_lottery,
+        plan_id: b.plan_id,
+        session_start: session_text,
+        has_lottery,
         stage: stage_code(&review.stage).into(),
         review: to_json(&review)?,
         first: VersionRow {
@@ -357,7 +412,7 @@ pub(crate) async fn view(
     let now = state.store.clock().now().unix_timestamp();
     let due = pending.map(|l| state.settings.review.deadlines.due(l, start));
     let mut v = json!({
-        "id": row.id, "title": row.title, "kind": row.kind, "product_id": row.product_id, "session_start": row.session_start,
+        "id": row.id, "title": row.title, "kind": row.kind, "product_id": row.product_id, "plan_id": row.plan_id, "session_start": row.session_start,
         "has_lottery": row.has_lottery, "stage": row.stage, "version": review.version, "content_hash": review.content_hash,
         "author": review.author, "text": current.text, "findings": findings, "review": review,
         "due": due.and_then(|d| OffsetDateTime::from_unix_timestamp(d).ok()).map(liveguard_store::format_rfc3339),
@@ -548,13 +603,17 @@ pub(crate) async fn edit(
     p.require(Permission::Submit)?;
     let row = state.store.submission(id).await?;
     let review = load_review(&row)?;
-    let product = product_of(state, row.product_id).await?;
+    let plan = match row.plan_id {
+        Some(id) => Some(crate::master_api::plan(state, id).await?),
+        None => None,
+    };
+    let products = products_of(state, row.product_id, plan.as_ref()).await?;
     let text = read_content(state, c).await?;
     let findings = screen(
         state,
         &text,
         &row.kind,
-        product.as_ref(),
+        &products,
         parse_time("session_start", &row.session_start)?,
     )?;
     let hash = content_hash(&text);

@@ -167,6 +167,7 @@ pub(crate) async fn new_submit(
         title: f.title,
         kind: f.kind,
         product_id,
+        plan_id: None,
         session_start: f.session_start,
         has_lottery: f.has_lottery.is_some(),
         content: Content {

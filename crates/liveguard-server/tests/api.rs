@@ -288,6 +288,42 @@ fn protected_calls() -> Vec<(Method, &'static str, Value, Permission)> {
             json!({"title": "话术", "kind": "script", "session_start": "2026-12-01T20:00:00Z", "text": "欢迎来到直播间"}),
             Permission::Submit,
         ),
+        (
+            Method::GET,
+            "/api/v1/notifications",
+            Value::Null,
+            Permission::ViewReviews,
+        ),
+        (
+            Method::GET,
+            "/api/v1/rooms",
+            Value::Null,
+            Permission::ViewReviews,
+        ),
+        (
+            Method::POST,
+            "/api/v1/rooms",
+            json!({"platform": "抖音", "account": "测试直播间", "operator": "测试公司"}),
+            Permission::ManageProducts,
+        ),
+        (
+            Method::GET,
+            "/api/v1/streamers",
+            Value::Null,
+            Permission::ViewReviews,
+        ),
+        (
+            Method::POST,
+            "/api/v1/streamers",
+            json!({"name": "小王"}),
+            Permission::ManageProducts,
+        ),
+        (
+            Method::GET,
+            "/api/v1/plans",
+            Value::Null,
+            Permission::ViewReviews,
+        ),
     ]
 }
 
@@ -1592,4 +1628,171 @@ async fn review_changes_reach_webhooks_signed_in_order_and_retried() {
             .any(|e| e.contains("finding") || e.contains("checklist")),
         "only state changes: {events:?}"
     );
+}
+
+#[tokio::test]
+async fn session_plans_drive_product_checks_and_routing() {
+    let t = spawn_app().await;
+    let (lead, streamer) = (
+        t.token_for(Role::ComplianceLead).await,
+        t.token_for(Role::Streamer).await,
+    );
+    let post = |uri: &str, token: &str, body: Value| json_req(Method::POST, uri, Some(token), body);
+    let r = t
+        .call(post(
+            "/api/v1/rooms",
+            &lead,
+            json!({"platform": "抖音", "account": "好物直播间", "operator": "示例公司"}),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let room = r.json()["id"].as_i64().unwrap();
+    assert_eq!(r.json()["name"], "抖音 · 好物直播间");
+    let r = t
+        .call(post(
+            "/api/v1/streamers",
+            &lead,
+            json!({"name": "小林", "agency": "示例MCN"}),
+        ))
+        .await;
+    let host = r.json()["id"].as_i64().unwrap();
+    let cream = t
+        .call(post(
+            "/api/v1/products",
+            &lead,
+            json!({"name": "面霜", "category": "cosmetics"}),
+        ))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let capsules = t
+        .call(post(
+            "/api/v1/products",
+            &lead,
+            json!({"name": "灵芝胶囊", "category": "health_food",
+        "facts": {"registration": "国食健注G20240001", "approved_claims": ["增强免疫力"]}}),
+        ))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let plan = |lineup: Value, room_id: i64, streamers: Value| {
+        json!({"title": "12月1日晚场", "room_id": room_id, "starts_at": "2026-12-01T20:00:00+08:00", "streamer_ids": streamers,
+            "lineup": lineup, "has_lottery": true})
+    };
+    let good = json!([{"product_id": cream, "price_fen": 9900}, {"product_id": capsules, "price_fen": 19900, "promotion": "买二送一"}]);
+
+    // Bad plans are refused, naming the field, and nothing is stored.
+    for (body, field) in [
+        (plan(good.clone(), 999_999, json!([host])), "room_id"),
+        (plan(good.clone(), room, json!([])), "streamer_ids"),
+        (plan(good.clone(), room, json!([999_999])), "streamer_ids"),
+        (
+            plan(
+                json!([{"product_id": cream, "price_fen": 1}, {"product_id": cream, "price_fen": 2}]),
+                room,
+                json!([host]),
+            ),
+            "lineup",
+        ),
+        (
+            plan(
+                json!([{"product_id": cream, "price_fen": 0}]),
+                room,
+                json!([host]),
+            ),
+            "lineup",
+        ),
+        (
+            plan(
+                json!([{"product_id": 999_999, "price_fen": 100}]),
+                room,
+                json!([host]),
+            ),
+            "lineup",
+        ),
+    ] {
+        let r = t.call(post("/api/v1/plans", &lead, body)).await;
+        assert_eq!(
+            (r.status, r.json()["field"].clone()),
+            (StatusCode::UNPROCESSABLE_ENTITY, json!(field)),
+            "{}",
+            r.text()
+        );
+    }
+    let r = t
+        .call(post(
+            "/api/v1/plans",
+            &streamer,
+            plan(good.clone(), room, json!([host])),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let plans = t.call(get("/api/v1/plans", Some(&lead))).await.json();
+    assert_eq!(plans["plans"], json!([]), "nothing stored by bad input");
+
+    let r = t
+        .call(post(
+            "/api/v1/plans",
+            &lead,
+            plan(good, room, json!([host])),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let plan_id = r.json()["id"].as_i64().unwrap();
+    let r = t
+        .call(get(&format!("/api/v1/plans/{plan_id}"), Some(&streamer)))
+        .await;
+    assert_eq!(r.json()["lineup"][1]["promotion"], "买二送一");
+
+    // A script for the plan: its start and lottery come from the plan, and the lineup's
+    // health food is checked even though the script names no product.
+    let r = t
+        .call(post(
+            "/api/v1/submissions",
+            &streamer,
+            json!({"title": "晚场话术", "kind": "script", "plan_id": plan_id,
+        "text": "这款灵芝胶囊能增强免疫力，还能改善睡眠。"}),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let sub = r.json();
+    assert_eq!(sub["plan_id"], plan_id);
+    assert_eq!(sub["session_start"], "2026-12-01T20:00:00+08:00");
+    assert_eq!(sub["has_lottery"], true);
+    assert_eq!(
+        ids(&sub, "product/health-function-unapproved").len(),
+        1,
+        "{}",
+        sub["findings"]
+    );
+    assert!(
+        sub["final_review_reason"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty()),
+        "{sub}"
+    );
+    let cats = sub["review"]["categories"].as_array().unwrap();
+    assert!(
+        cats.contains(&json!("health_food")) && cats.contains(&json!("cosmetics")),
+        "{cats:?}"
+    );
+    let r = t
+        .call(post(
+            "/api/v1/submissions",
+            &streamer,
+            json!({"title": "x", "kind": "script", "plan_id": plan_id,
+        "session_start": "2026-12-02T20:00:00+08:00", "text": "欢迎"}),
+        ))
+        .await;
+    assert_eq!(r.json()["field"], "session_start", "{}", r.text());
+    let r = t
+        .call(post(
+            "/api/v1/submissions",
+            &streamer,
+            json!({"title": "x", "kind": "script", "plan_id": 999_999, "text": "欢迎"}),
+        ))
+        .await;
+    assert_eq!(r.json()["field"], "plan_id", "{}", r.text());
 }

@@ -216,7 +216,9 @@ macro_rules! token_from_row {
     }};
 }
 
+mod master;
 mod review;
+pub use master::{MASTER_KINDS, MasterRow};
 pub use review::{NewSubmission, ProductRow, SubmissionRow, VersionRow};
 
 /// The columns of a user row, optionally with a table prefix: written once, so that adding a

@@ -32,6 +32,8 @@ pub struct SubmissionRow {
     pub author_id: i64,
     /// Product, if any.
     pub product_id: Option<i64>,
+    /// Session plan, if any.
+    pub plan_id: Option<i64>,
     /// Session start (RFC 3339).
     pub session_start: String,
     /// Whether the session plan has a lottery.
@@ -72,6 +74,8 @@ pub struct NewSubmission {
     pub author_id: i64,
     /// Product.
     pub product_id: Option<i64>,
+    /// Session plan.
+    pub plan_id: Option<i64>,
     /// Session start.
     pub session_start: String,
     /// Lottery in the plan.
@@ -93,6 +97,7 @@ macro_rules! submission_from_row {
             kind: r.try_get("kind")?,
             author_id: r.try_get("author_id")?,
             product_id: r.try_get("product_id")?,
+            plan_id: r.try_get("plan_id")?,
             session_start: r.try_get("session_start")?,
             has_lottery: r.try_get("has_lottery")?,
             stage: r.try_get("stage")?,
@@ -103,7 +108,7 @@ macro_rules! submission_from_row {
     }};
 }
 
-const SUBMISSION_COLUMNS: &str = "id, title, kind, author_id, product_id, session_start, has_lottery, stage, review, created_at, updated_at";
+const SUBMISSION_COLUMNS: &str = "id, title, kind, author_id, product_id, plan_id, session_start, has_lottery, stage, review, created_at, updated_at";
 
 impl Store {
     /// Stores a product and logs it.
@@ -169,8 +174,8 @@ impl Store {
         let now = self.clock.now_rfc3339();
         Ok(write_tx!(self, tx => {
             let id: i64 = sqlx::query(
-                "INSERT INTO submissions (title, kind, author_id, product_id, session_start, has_lottery, stage, review, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                "INSERT INTO submissions (title, kind, author_id, product_id, session_start, has_lottery, stage, review, created_at, updated_at, plan_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
             )
             .bind(new.title.trim())
             .bind(&new.kind)
@@ -182,6 +187,7 @@ impl Store {
             .bind(&new.review)
             .bind(&now)
             .bind(&now)
+            .bind(new.plan_id)
             .fetch_one(&mut *tx)
             .await?
             .try_get("id")?;

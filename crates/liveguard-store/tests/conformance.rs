@@ -243,6 +243,41 @@ async fn story(store: Store) {
         .await
         .unwrap();
     assert_eq!(store.products().await.unwrap().len(), 1);
+    // Master data: a room and a plan, by kind; unknown kinds and empty names are refused.
+    let room = store
+        .create_master(
+            "room",
+            "抖音 · 直播间",
+            r#"{"platform":"抖音"}"#,
+            draft("room.create"),
+        )
+        .await
+        .unwrap();
+    let plan = store
+        .create_master("plan", "晚场", r#"{"title":"晚场"}"#, draft("plan.create"))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .create_master("rocket", "x", "{}", draft("rocket.create"))
+            .await
+            .is_err()
+    );
+    assert!(
+        store
+            .create_master("room", "  ", "{}", draft("room.create"))
+            .await
+            .is_err()
+    );
+    assert_eq!(store.masters("room").await.unwrap(), vec![room.clone()]);
+    assert_eq!(
+        store.master("plan", plan.id).await.unwrap().data,
+        r#"{"title":"晚场"}"#
+    );
+    assert!(matches!(
+        store.master("room", plan.id).await,
+        Err(StoreError::NotFound)
+    ));
     let first = liveguard_store::VersionRow {
         version: 1,
         text: "全网最低价".into(),
@@ -257,6 +292,7 @@ async fn story(store: Store) {
                 kind: "script".into(),
                 author_id: legal.id,
                 product_id: Some(product.id),
+                plan_id: Some(plan.id),
                 session_start: "2026-11-30T20:00:00Z".into(),
                 has_lottery: false,
                 stage: "draft".into(),
@@ -269,8 +305,8 @@ async fn story(store: Store) {
         .unwrap();
     let sub = store.submission(sid).await.unwrap();
     assert_eq!(
-        (sub.stage.as_str(), sub.product_id),
-        ("draft", Some(product.id))
+        (sub.stage.as_str(), sub.product_id, sub.plan_id),
+        ("draft", Some(product.id), Some(plan.id))
     );
     let v2 = liveguard_store::VersionRow {
         version: 2,
@@ -317,7 +353,7 @@ async fn story(store: Store) {
         "pending_first",
         "and changes nothing"
     );
-    let expected = expected + 4; // product, submission, submit, routed (the stale write appended nothing)
+    let expected = expected + 6; // product, room, plan, submission, submit, routed (the refused records and the stale write appended nothing)
 
     // Concurrent writers never fork the chain.
     let mut tasks = Vec::new();
