@@ -320,6 +320,7 @@ pub fn app(state: AppState) -> Router {
         .route("/audit", get(ui::audit_page))
         .route("/reviews", get(ui_review::queue))
         .route("/notifications", get(ui_review::notifications))
+        .route("/plans", get(ui_review::plans))
         .route(
             "/reviews/new",
             get(ui_review::new_page).post(ui_review::new_submit),

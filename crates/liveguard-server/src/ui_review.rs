@@ -113,13 +113,15 @@ pub(crate) async fn new_page(
         return error_page(lang, Some(&p), e);
     }
     let products = state.store.products().await.unwrap_or_default();
+    let plans = state.store.masters("plan").await.unwrap_or_default();
     let body = html! {
         form.card method="post" action="/reviews/new" {
             input type="hidden" name="csrf" value=(p.csrf());
             label { (tr(lang, "标题", "Title")) br; input name="title" required maxlength="200" size="40"; }
             label { (tr(lang, "类型", "Kind")) br; select name="kind" { option value="script" { (tr(lang, "直播话术", "script")) } option value="product_copy" { (tr(lang, "商品文案", "product copy")) } } }
             label { (tr(lang, "商品", "Product")) br; select name="product_id" { option value="" { "—" } @for pr in &products { option value=(pr.id) { (pr.name) " (" (pr.category) ")" } } } }
-            label { (tr(lang, "开播时间（如 2026-12-01T20:00:00+08:00）", "Session start (e.g. 2026-12-01T20:00:00+08:00)")) br; input name="session_start" required size="30" value="2026-12-01T20:00:00+08:00"; }
+            label { (tr(lang, "直播排期（其商品清单一并核查）", "Session plan (its whole lineup is checked)")) br; select name="plan_id" { option value="" { "—" } @for pl in &plans { option value=(pl.id) { (pl.name) } } } }
+            label { (tr(lang, "开播时间（如 2026-12-01T20:00:00+08:00；选择排期时可留空）", "Session start (e.g. 2026-12-01T20:00:00+08:00; may be empty with a plan)")) br; input name="session_start" size="30" placeholder="2026-12-01T20:00:00+08:00"; }
             label { input type="checkbox" name="has_lottery" value="true"; " " (tr(lang, "本场有抽奖", "the session has a lottery")) }
             label { (tr(lang, "内容", "Text")) textarea name="text" required {} }
             input type="submit" value=(tr(lang, "保存并筛查", "Save and screen"));
@@ -134,6 +136,8 @@ pub(crate) struct NewForm {
     title: String,
     kind: String,
     product_id: String,
+    #[serde(default)]
+    plan_id: String,
     session_start: String,
     has_lottery: Option<String>,
     text: String,
@@ -150,24 +154,25 @@ pub(crate) async fn new_submit(
     if let Err(e) = p.check_csrf(&f.csrf) {
         return error_page(lang, Some(&p), e);
     }
-    let product_id = match f.product_id.trim() {
-        "" => None,
-        v => match v.parse() {
-            Ok(id) => Some(id),
-            Err(_) => {
-                return error_page(
-                    lang,
-                    Some(&p),
-                    ApiError::field("product_id", "not a number"),
-                );
-            }
-        },
+    let id_field = |field: &'static str, v: &str| match v.trim() {
+        "" => Ok(None),
+        v => v
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::field(field, "not a number")),
+    };
+    let (product_id, plan_id) = match (
+        id_field("product_id", &f.product_id),
+        id_field("plan_id", &f.plan_id),
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return error_page(lang, Some(&p), e),
     };
     let body = SubmissionBody {
         title: f.title,
         kind: f.kind,
         product_id,
-        plan_id: None,
+        plan_id,
         session_start: f.session_start,
         has_lottery: f.has_lottery.is_some(),
         content: Content {
@@ -459,6 +464,93 @@ async fn print_page(
         )
         .0,
     ))
+}
+
+/// `GET /plans`: live rooms, streamers and session plans with their lineups.
+pub(crate) async fn plans(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.require(Permission::ViewReviews) {
+        return error_page(lang, Some(&p), e);
+    }
+    let load = |kind: &'static str| {
+        let state = state.clone();
+        async move {
+            let rows = state.store.masters(kind).await?;
+            Ok::<_, ApiError>(
+                rows.into_iter()
+                    .map(|r| {
+                        (
+                            r.id,
+                            r.name,
+                            serde_json::from_str::<Value>(&r.data).unwrap_or(Value::Null),
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        }
+    };
+    let (rooms, streamers, plans, products) = match (
+        load("room").await,
+        load("streamer").await,
+        load("plan").await,
+        state.store.products().await.map_err(ApiError::from),
+    ) {
+        (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
+        (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => {
+            return error_page(lang, Some(&p), e);
+        }
+    };
+    let name_of = |list: &[(i64, String, Value)], id: &Value| {
+        list.iter()
+            .find(|(i, ..)| Some(*i) == id.as_i64())
+            .map(|(_, n, _)| n.clone())
+            .unwrap_or_else(|| format!("#{id}"))
+    };
+    let product_name = |id: &Value| {
+        products
+            .iter()
+            .find(|pr| Some(pr.id) == id.as_i64())
+            .map(|pr| format!("{} ({})", pr.name, pr.category))
+            .unwrap_or_else(|| format!("#{id}"))
+    };
+    let body = html! {
+        div.card {
+            h3 { (tr(lang, "直播排期", "Session plans")) }
+            @if plans.is_empty() { p.muted { (tr(lang, "暂无排期。通过 API POST /api/v1/plans 添加。", "No plans yet. Add them with POST /api/v1/plans.")) } }
+            @for (id, name, plan) in &plans {
+                h4 data-testid="plan" { "#" (id) " " (name) " · " (plan["starts_at"].as_str().unwrap_or("")) @if plan["has_lottery"] == true { " " span.badge.b-review { (tr(lang, "有抽奖", "lottery")) } } }
+                p.muted { (tr(lang, "直播间：", "Room: ")) (name_of(&rooms, &plan["room_id"])) " · " (tr(lang, "主播：", "Streamers: "))
+                    (plan["streamer_ids"].as_array().into_iter().flatten().map(|s| name_of(&streamers, s)).collect::<Vec<_>>().join("、")) }
+                table { thead { tr { th { (tr(lang, "商品", "Product")) } th { (tr(lang, "直播价", "Live price")) } th { (tr(lang, "优惠", "Promotion")) } } }
+                    tbody { @for item in plan["lineup"].as_array().into_iter().flatten() { tr {
+                        td { (product_name(&item["product_id"])) }
+                        td { "¥" (format!("{:.2}", item["price_fen"].as_i64().unwrap_or(0) as f64 / 100.0)) }
+                        td { (item["promotion"].as_str().unwrap_or("—")) }
+                    } } } }
+            }
+        }
+        div.card {
+            h3 { (tr(lang, "直播间", "Live rooms")) }
+            table { thead { tr { th { "#" } th { (tr(lang, "平台", "Platform")) } th { (tr(lang, "账号", "Account")) } th { (tr(lang, "运营主体", "Operator")) } } }
+                tbody { @for (id, _, r) in &rooms { tr { td { (id) } td { (r["platform"].as_str().unwrap_or("")) } td { (r["account"].as_str().unwrap_or("")) } td { (r["operator"].as_str().unwrap_or("")) } } } } }
+        }
+        div.card {
+            h3 { (tr(lang, "主播", "Streamers")) }
+            table { thead { tr { th { "#" } th { (tr(lang, "姓名", "Name")) } th { (tr(lang, "机构", "Agency")) } } }
+                tbody { @for (id, _, r) in &streamers { tr { td { (id) } td { (r["name"].as_str().unwrap_or("")) } td { (r["agency"].as_str().unwrap_or("—")) } } } } }
+        }
+    };
+    page(
+        lang,
+        tr(lang, "直播排期与主数据", "Plans and master data"),
+        Some(&p),
+        body,
+    )
+    .into_response()
 }
 
 /// `GET /notifications`: review state changes that concern the signed-in user.

@@ -376,6 +376,7 @@ async fn every_role_against_every_ui_page() {
         ("/audit", Permission::ViewAudit),
         ("/account/password", Permission::ViewDashboard),
         ("/notifications", Permission::ViewReviews),
+        ("/plans", Permission::ViewReviews),
     ];
     for role in Role::ALL {
         let (cookie, _) = t
@@ -1795,4 +1796,43 @@ async fn session_plans_drive_product_checks_and_routing() {
         ))
         .await;
     assert_eq!(r.json()["field"], "plan_id", "{}", r.text());
+
+    // The same in the UI: the plans page, and a new submission for the plan by form.
+    let (cookie, csrf) = t.login("streamer", PASSWORD).await.unwrap();
+    let page = |uri: &str| {
+        Request::builder()
+            .uri(uri)
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let html = t.call(page("/plans")).await.text();
+    for part in [
+        "12月1日晚场",
+        "抖音",
+        "好物直播间",
+        "小林",
+        "灵芝胶囊",
+        "¥199.00",
+        "买二送一",
+    ] {
+        assert!(html.contains(part), "{part} on the plans page");
+    }
+    assert!(
+        t.call(page("/reviews/new"))
+            .await
+            .text()
+            .contains(&format!("option value=\"{plan_id}\""))
+    );
+    let body = format!(
+        "csrf={csrf}&title={}&kind=script&product_id=&plan_id={plan_id}&session_start=&text={}",
+        enc("晚场话术二"),
+        enc("这款灵芝胶囊能增强免疫力，还能改善睡眠。")
+    );
+    let r = t.call(form("/reviews/new", &cookie, &body)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let body =
+        format!("csrf={csrf}&title=x&kind=script&product_id=&plan_id=abc&session_start=&text=x");
+    let r = t.call(form("/reviews/new", &cookie, &body)).await;
+    assert!(r.text().contains("plan_id"), "{}", r.text());
 }
