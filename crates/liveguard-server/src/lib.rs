@@ -158,6 +158,12 @@ pub const API_ROUTES: &[(&str, &str, &str, &str)] = &[
     ),
     ("get", "/api/v1/products", "List products", "ViewReviews"),
     (
+        "put",
+        "/api/v1/products/{id}",
+        "Replace a product's facts (price history, disclosures, claims); audited with before/after digests",
+        "ManageProducts",
+    ),
+    (
         "post",
         "/api/v1/products",
         "Create a product with its facts (category, numbers, disclosures, prices)",
@@ -271,6 +277,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/v1/products",
             get(review_api::list_products).post(review_api::create_product),
+        )
+        .route(
+            "/api/v1/products/{id}",
+            axum::routing::put(review_api::update_product),
         )
         .route("/api/v1/submissions", get(review_api::list_submissions))
         .route("/api/v1/notifications", get(review_api::notifications))

@@ -41,7 +41,7 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
                 "channel": {"type": "string", "enum": codes(Channel::ALL, Channel::as_str), "default": "script"},
                 "category": {"type": "string", "enum": codes(ProductCategory::ALL, ProductCategory::as_str), "default": "general"}}})
         }
-        ("post", "/api/v1/products") => {
+        ("post", "/api/v1/products") | ("put", "/api/v1/products/{id}") => {
             json!({"type": "object", "additionalProperties": false, "required": ["name", "category"],
             "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200}, "category": {"type": "string", "enum": codes(ProductCategory::ALL, ProductCategory::as_str)},
                 "facts": {"type": "object", "description": "cosmetic_filing, registration, sc_number, approved_claims, disclosures [[kind, text]], seven_day_return, return_exception, price_history [[day, fen]], comparison_evidence"}}})
@@ -209,6 +209,7 @@ fn success(method: &str, path: &str) -> (&'static str, Value) {
         ),
         ("post", "/api/v1/scan") => ("200", r("ScanResult")),
         ("post", "/api/v1/products") => ("201", json!({"type": "object"})),
+        ("put", "/api/v1/products/{id}") => ("200", json!({"type": "object"})),
         ("post", "/api/v1/rooms" | "/api/v1/streamers" | "/api/v1/plans") => (
             "201",
             json!({"type": "object", "required": ["id", "name"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "created_at": {"type": "string"}}}),

@@ -41,6 +41,19 @@ pub(crate) struct ProductBody {
     facts: Option<Product>,
 }
 
+/// Validates a product body: the category code and the facts document.
+fn product_doc(b: &ProductBody) -> Result<(ProductCategory, Product, String), ApiError> {
+    let category: ProductCategory = b
+        .category
+        .parse()
+        .map_err(|e: liveguard_core::ParseError| ApiError::field("category", e.to_string()))?;
+    let mut facts = b.facts.clone().unwrap_or_default();
+    facts.name = b.name.trim().to_string();
+    facts.category = Some(category);
+    let data = serde_json::to_string(&facts).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((category, facts, data))
+}
+
 /// `POST /api/v1/products`
 pub(crate) async fn create_product(
     State(state): State<AppState>,
@@ -48,14 +61,7 @@ pub(crate) async fn create_product(
     ApiJson(b): ApiJson<ProductBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     p.require(Permission::ManageProducts)?;
-    let category: ProductCategory = b
-        .category
-        .parse()
-        .map_err(|e: liveguard_core::ParseError| ApiError::field("category", e.to_string()))?;
-    let mut facts = b.facts.unwrap_or_default();
-    facts.name = b.name.trim().to_string();
-    facts.category = Some(category);
-    let data = serde_json::to_string(&facts).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (category, facts, data) = product_doc(&b)?;
     let row = state
         .store
         .create_product(
@@ -68,6 +74,32 @@ pub(crate) async fn create_product(
     Ok((
         StatusCode::CREATED,
         Json(json!({"id": row.id, "name": row.name, "category": row.category, "facts": facts})),
+    ))
+}
+
+/// `PUT /api/v1/products/{id}`: replaces the product's facts (for example a new day in the
+/// price history). Versions already screened keep their findings; the next version and
+/// every new submission are screened against the new facts.
+pub(crate) async fn update_product(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ProductBody>,
+) -> Result<Json<Value>, ApiError> {
+    p.require(Permission::ManageProducts)?;
+    let (category, facts, data) = product_doc(&b)?;
+    let row = state
+        .store
+        .update_product(
+            id,
+            &b.name,
+            category.as_str(),
+            &data,
+            p.audit("product.update", &format!("product:{id}")),
+        )
+        .await?;
+    Ok(Json(
+        json!({"id": row.id, "name": row.name, "category": row.category, "facts": facts}),
     ))
 }
 

@@ -1797,6 +1797,80 @@ async fn session_plans_drive_product_checks_and_routing() {
         .await;
     assert_eq!(r.json()["field"], "plan_id", "{}", r.text());
 
+    // Product facts can be corrected later (audited); new screenings use them, screened
+    // versions keep their findings.
+    let put =
+        |uri: String, token: &str, body: Value| json_req(Method::PUT, &uri, Some(token), body);
+    let fixed = json!({"name": "灵芝胶囊", "category": "health_food",
+        "facts": {"registration": "国食健注G20240001", "approved_claims": ["增强免疫力", "改善睡眠"]}});
+    let r = t
+        .call(put(
+            format!("/api/v1/products/{capsules}"),
+            &streamer,
+            fixed.clone(),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = t
+        .call(put("/api/v1/products/999999".into(), &lead, fixed.clone()))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    let r = t
+        .call(put(
+            format!("/api/v1/products/{capsules}"),
+            &lead,
+            json!({"name": "灵芝胶囊", "category": "spaceships"}),
+        ))
+        .await;
+    assert_eq!(r.json()["field"], "category", "{}", r.text());
+    let r = t
+        .call(put(format!("/api/v1/products/{capsules}"), &lead, fixed))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = t
+        .call(post(
+            "/api/v1/submissions",
+            &streamer,
+            json!({"title": "晚场话术 修订", "kind": "script", "plan_id": plan_id,
+        "text": "这款灵芝胶囊能增强免疫力，还能改善睡眠。"}),
+        ))
+        .await;
+    assert!(
+        ids(&r.json(), "product/health-function-unapproved").is_empty(),
+        "{}",
+        r.json()["findings"]
+    );
+    let earlier = t
+        .call(get(
+            &format!("/api/v1/submissions/{}", sub["id"]),
+            Some(&lead),
+        ))
+        .await
+        .json();
+    assert_eq!(
+        ids(&earlier, "product/health-function-unapproved").len(),
+        1,
+        "screened versions keep their findings"
+    );
+    let audit = t
+        .call(get(
+            "/api/v1/audit/entries?action=product.update",
+            Some(&t.token_for(Role::Auditor).await),
+        ))
+        .await
+        .json();
+    let entries = audit["entries"].as_array().unwrap();
+    assert_eq!(
+        entries.len(),
+        1,
+        "only the accepted update is logged: {audit}"
+    );
+    assert!(
+        entries[0]["before"].is_string()
+            && entries[0]["after"].is_string()
+            && entries[0]["before"] != entries[0]["after"]
+    );
+
     // The same in the UI: the plans page, and a new submission for the plan by form.
     let (cookie, csrf) = t.login("streamer", PASSWORD).await.unwrap();
     let page = |uri: &str| {

@@ -147,6 +147,51 @@ impl Store {
         })
     }
 
+    /// Replaces a product's name, category and facts; logs before and after digests.
+    pub async fn update_product(
+        &self,
+        id: i64,
+        name: &str,
+        category: &str,
+        data: &str,
+        audit: AuditDraft,
+    ) -> Result<ProductRow> {
+        if name.trim().is_empty() || name.len() > 200 {
+            return Err(StoreError::Invalid(
+                "product name must be 1 to 200 bytes".into(),
+            ));
+        }
+        let now = self.clock.now_rfc3339();
+        write_tx!(self, tx => {
+            let before: Option<String> = sqlx::query("SELECT data FROM products WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get("data"))
+                .transpose()?;
+            let Some(before) = before else {
+                return Err(StoreError::NotFound);
+            };
+            sqlx::query("UPDATE products SET name = $1, category = $2, data = $3, updated_at = $4 WHERE id = $5")
+                .bind(name.trim())
+                .bind(category)
+                .bind(data)
+                .bind(&now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let draft = AuditDraft { object: format!("product:{id}"), ..audit }
+                .digests(Some(before.as_bytes()), Some(data.as_bytes()));
+            append_audit!(self, tx, draft);
+        });
+        Ok(ProductRow {
+            id,
+            name: name.trim().to_string(),
+            category: category.to_string(),
+            data: data.to_string(),
+        })
+    }
+
     /// Every product.
     pub async fn products(&self) -> Result<Vec<ProductRow>> {
         dispatch!(self, pool => {

@@ -243,6 +243,23 @@ async fn story(store: Store) {
         .await
         .unwrap();
     assert_eq!(store.products().await.unwrap().len(), 1);
+    let updated = store
+        .update_product(
+            product.id,
+            "水润面霜 50g",
+            "cosmetics",
+            r#"{"name":"水润面霜 50g"}"#,
+            draft("product.update"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.product(product.id).await.unwrap(), updated);
+    assert!(matches!(
+        store
+            .update_product(999_999, "x", "cosmetics", "{}", draft("product.update"))
+            .await,
+        Err(StoreError::NotFound)
+    ));
     // Master data: a room and a plan, by kind; unknown kinds and empty names are refused.
     let room = store
         .create_master(
@@ -353,7 +370,7 @@ async fn story(store: Store) {
         "pending_first",
         "and changes nothing"
     );
-    let expected = expected + 6; // product, room, plan, submission, submit, routed (the refused records and the stale write appended nothing)
+    let expected = expected + 7; // product, its update, room, plan, submission, submit, routed (the refused records and the stale write appended nothing)
 
     // Concurrent writers never fork the chain.
     let mut tasks = Vec::new();
