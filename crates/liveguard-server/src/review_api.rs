@@ -246,12 +246,7 @@ fn screen(
     session_start: OffsetDateTime,
 ) -> Result<Vec<Finding>, ApiError> {
     let channel = channel_of(kind)?;
-    let mut categories: Vec<ProductCategory> = products
-        .iter()
-        .map(|p| p.category.unwrap_or(ProductCategory::General))
-        .collect();
-    categories.sort();
-    categories.dedup();
+    let mut categories = categories_of(products);
     if categories.is_empty() {
         categories.push(ProductCategory::General);
     }
@@ -304,6 +299,14 @@ fn stage_code(stage: &Stage) -> &'static str {
         Stage::Approved { .. } => "approved",
         Stage::Rejected { .. } => "rejected",
     }
+}
+
+/// The distinct categories of `products`, sorted.
+fn categories_of(products: &[Product]) -> Vec<ProductCategory> {
+    let mut categories: Vec<ProductCategory> = products.iter().filter_map(|p| p.category).collect();
+    categories.sort();
+    categories.dedup();
+    categories
 }
 
 async fn product_of(state: &AppState, id: i64, field: &str) -> Result<Product, ApiError> {
@@ -379,9 +382,7 @@ pub(crate) async fn create(
     let text = read_content(state, b.content).await?;
     let findings = screen(state, &text, &b.kind, &products, session_start)?;
     let hash = content_hash(&text);
-    let mut categories: Vec<ProductCategory> = products.iter().filter_map(|p| p.category).collect();
-    categories.sort();
-    categories.dedup();
+    let categories = categories_of(&products);
     let review = Review::new(
         &p.user.username,
         hash.clone(),

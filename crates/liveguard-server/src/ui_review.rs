@@ -112,8 +112,13 @@ pub(crate) async fn new_page(
     if let Err(e) = p.require(Permission::Submit) {
         return error_page(lang, Some(&p), e);
     }
-    let products = state.store.products().await.unwrap_or_default();
-    let plans = state.store.masters("plan").await.unwrap_or_default();
+    let (products, plans) = match (
+        state.store.products().await,
+        state.store.masters("plan").await,
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return error_page(lang, Some(&p), e.into()),
+    };
     let body = html! {
         form.card method="post" action="/reviews/new" {
             input type="hidden" name="csrf" value=(p.csrf());

@@ -268,10 +268,13 @@ pub async fn deliver_pending(
                 let bytes = serde_json::to_vec(&body).expect("JSON values serialize");
                 post(hook, &entry.action, entry.seq, bytes).await?;
                 delivered += 1;
+                // Saved after each delivery so that a crash resends at most this one.
+                write_cursor(&path, entry.seq + 1)?;
             }
             next = entry.seq + 1;
-            write_cursor(&path, next)?;
         }
+        // Entries that were not for this webhook are passed over once per batch.
+        write_cursor(&path, next)?;
     }
     Ok(delivered)
 }

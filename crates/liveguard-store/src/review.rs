@@ -204,11 +204,17 @@ impl Store {
 
     /// One product.
     pub async fn product(&self, id: i64) -> Result<ProductRow> {
-        self.products()
-            .await?
-            .into_iter()
-            .find(|p| p.id == id)
-            .ok_or(StoreError::NotFound)
+        let row = dispatch!(self, pool => {
+            match sqlx::query("SELECT id, name, category, data FROM products WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+            {
+                Some(r) => Some(ProductRow { id: r.try_get("id")?, name: r.try_get("name")?, category: r.try_get("category")?, data: r.try_get("data")? }),
+                None => None,
+            }
+        });
+        row.ok_or(StoreError::NotFound)
     }
 
     /// Stores a submission with its first version, logs it, returns its id.
