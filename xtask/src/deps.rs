@@ -24,9 +24,9 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
         &["axum", "async-nats"],
     ),
     (
-        "liveguard-pipeline",
-        &["liveguard-core", "liveguard-normalize", "liveguard-screen"],
-        &["sqlx", "axum"],
+        "liveguard-live",
+        &["liveguard-core", "liveguard-screen"],
+        PURE_FORBIDDEN,
     ),
     (
         "liveguard-server",
@@ -36,7 +36,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
             "liveguard-screen",
             "liveguard-audit",
             "liveguard-store",
-            "liveguard-pipeline",
+            "liveguard-live",
             "liveguard-review",
         ],
         &["clap"],

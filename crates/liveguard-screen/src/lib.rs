@@ -143,6 +143,37 @@ pub struct Span {
     pub end_column: usize,
 }
 
+impl Span {
+    /// The span of `range` (byte offsets on character boundaries) in `text`, with its
+    /// character offsets, lines and columns filled in.
+    pub fn of(text: &str, range: Range<usize>) -> Span {
+        let mut f = [Finding {
+            rule: Arc::from(""),
+            category: Category::Custom,
+            severity: Severity::Info,
+            citations: Arc::from(Vec::new()),
+            span: Span {
+                byte_start: range.start,
+                byte_end: range.end,
+                char_start: 0,
+                char_end: 0,
+                line: 0,
+                column: 0,
+                end_line: 0,
+                end_column: 0,
+            },
+            matched: String::new(),
+            normalized: String::new(),
+            suggestion: Arc::from(""),
+            exception: None,
+            masked: None,
+        }];
+        fill_positions(text, &mut f);
+        let [f] = f;
+        f.span
+    }
+}
+
 /// One thing the engine flagged. A person confirms or dismisses it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Finding {
