@@ -216,8 +216,13 @@ macro_rules! token_from_row {
     }};
 }
 
+mod live;
 mod master;
 mod review;
+pub use live::{
+    AlertAction, IngestOutcome, IngestRow, LiveAlertRow, LiveEventRow, LiveSessionRow, LiveStats,
+    LiveTaskRow, NewAlert, NewLiveSession, NewTask, SESSION_STATES,
+};
 pub use master::{MASTER_KINDS, MasterRow};
 pub use review::{NewSubmission, ProductRow, SubmissionRow, VersionRow};
 

@@ -372,6 +372,212 @@ async fn story(store: Store) {
     );
     let expected = expected + 7; // product, its update, room, plan, submission, submit, routed (the refused records and the stale write appended nothing)
 
+    // Live monitoring: a session, idempotent batch ingest, alerts and their decisions.
+    let live_id = store
+        .create_live_session(
+            liveguard_store::NewLiveSession {
+                title: "晚场直播".into(),
+                plan_id: Some(plan.id),
+                duty_officer_id: legal.id,
+                data: "{}".into(),
+            },
+            draft("live.session.create"),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            store
+                .set_live_session_state(live_id, "ended", 1095, draft("live.session.end"))
+                .await,
+            Err(StoreError::Conflict { .. })
+        ),
+        "a planned session cannot end"
+    );
+    let started = store
+        .set_live_session_state(live_id, "live", 1095, draft("live.session.start"))
+        .await
+        .unwrap();
+    assert_eq!(started.state, "live");
+    let row = |key: &str, alert: bool| liveguard_store::IngestRow {
+        session_id: live_id,
+        key: key.into(),
+        kind: "comment".into(),
+        at_ms: 1_764_590_400_000,
+        received_ms: 1_764_590_400_100,
+        decision: if alert { "block" } else { "pass" }.into(),
+        product_id: Some(product.id),
+        viewer: Some(format!("v-{}", key.len())),
+        body: format!(r#"{{"key":"{key}"}}"#),
+        alert: alert.then(|| liveguard_store::NewAlert {
+            severity: "block".into(),
+            summary: "加微信".into(),
+        }),
+        tasks: if alert {
+            vec![liveguard_store::NewTask {
+                phrase: "假一赔十".into(),
+                said: "假一赔十".into(),
+                product_id: Some(product.id),
+            }]
+        } else {
+            vec![]
+        },
+    };
+    let first = store
+        .ingest_live(&[row("a", false), row("bb", true), row("a", false)])
+        .await
+        .unwrap();
+    assert!(first[0].event_id.is_some() && first[1].alert_id.is_some());
+    assert_eq!(
+        first[2].event_id, None,
+        "a repeated key in one batch is stored once"
+    );
+    // Re-delivery of the whole batch stores nothing and raises no second alert.
+    let again = store
+        .ingest_live(&[row("a", false), row("bb", true)])
+        .await
+        .unwrap();
+    assert!(
+        again
+            .iter()
+            .all(|o| o.event_id.is_none() && o.alert_id.is_none())
+    );
+    let stats = store.live_stats(live_id).await.unwrap();
+    assert_eq!(stats.events(), 2);
+    assert_eq!(stats.viewers, 2);
+    assert_eq!(stats.open_tasks, 1);
+    assert_eq!(stats.alerts_by_state, vec![("open".to_string(), 1)]);
+    let alert_id = first[1].alert_id.unwrap();
+    let overdue = store
+        .live_overdue_block_alerts(1_764_590_400_101)
+        .await
+        .unwrap();
+    assert_eq!(overdue.len(), 1);
+    let esc = store
+        .live_alert_action(
+            alert_id,
+            liveguard_store::AlertAction::Escalate,
+            "system",
+            None,
+            false,
+            draft("live.alert.escalate"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(esc.state, "escalated");
+    let ack = store
+        .live_alert_action(
+            alert_id,
+            liveguard_store::AlertAction::Acknowledge,
+            "legal",
+            None,
+            false,
+            draft("live.alert.acknowledge"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (ack.state.as_str(), ack.acked_by.as_deref()),
+        ("acknowledged", Some("legal"))
+    );
+    let res = store
+        .live_alert_action(
+            alert_id,
+            liveguard_store::AlertAction::Resolve,
+            "legal",
+            Some("主播已当场更正"),
+            true,
+            draft("live.alert.resolve"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (res.state.as_str(), res.resolution.as_deref(), res.incident),
+        ("resolved", Some("主播已当场更正"), true)
+    );
+    assert!(
+        matches!(
+            store
+                .live_alert_action(
+                    alert_id,
+                    liveguard_store::AlertAction::Acknowledge,
+                    "legal",
+                    None,
+                    false,
+                    draft("live.alert.acknowledge")
+                )
+                .await,
+            Err(StoreError::Conflict { .. })
+        ),
+        "a resolved alert cannot be acknowledged"
+    );
+    assert!(matches!(
+        store
+            .live_alert_action(
+                9_999_999,
+                liveguard_store::AlertAction::Resolve,
+                "legal",
+                Some("x"),
+                false,
+                draft("live.alert.resolve")
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let event_id = first[1].event_id.unwrap();
+    store
+        .record_moderation(
+            live_id,
+            event_id,
+            "hide",
+            "legal",
+            "站外引流",
+            draft("live.comment.moderate"),
+        )
+        .await
+        .unwrap();
+    let task = store.live_tasks(live_id).await.unwrap().remove(0);
+    store
+        .close_live_task(task.id, "service", "已兑现", draft("live.task.close"))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .close_live_task(task.id, "service", "again", draft("live.task.close"))
+            .await
+            .is_err()
+    );
+    let ended = store
+        .set_live_session_state(live_id, "ended", 1095, draft("live.session.end"))
+        .await
+        .unwrap();
+    assert_eq!(ended.retain_until.as_deref(), Some("2029-11-25T09:00:00Z"));
+    store
+        .set_live_legal_hold(live_id, true, draft("live.session.hold"))
+        .await
+        .unwrap();
+    assert!(store.live_session(live_id).await.unwrap().legal_hold);
+    let stats = store.live_stats(live_id).await.unwrap();
+    assert_eq!((stats.open_tasks, stats.moderation_actions), (0, 1));
+    assert_eq!(store.live_events(live_id, 0, 10).await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .live_recent_events(live_id, &["comment"], 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        store
+            .live_recent_events(live_id, &["transcript"], 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // create, refused end (nothing), start, escalate, ack, resolve, moderation, task, end, hold
+    let expected = expected + 9;
+
     // Concurrent writers never fork the chain.
     let mut tasks = Vec::new();
     for i in 0..50 {

@@ -1,0 +1,749 @@
+//! Live monitoring: sessions, events, alerts, promise follow-ups and moderation actions.
+//!
+//! Events are evidence, written in batches: one transaction per batch, each event inserted
+//! with `ON CONFLICT (session_id, event_key) DO NOTHING`, so a re-delivered event is stored
+//! once and its alert and follow-ups are created once (at-least-once delivery, exactly-once
+//! effect). Event writes are not audit entries; every decision a person takes about them —
+//! starting and ending a session, acknowledging or resolving an alert, a moderation action,
+//! closing a follow-up — is, in the same transaction.
+
+use sqlx::Row;
+
+use crate::{AuditDraft, Pool, Result, Store, StoreError};
+
+/// Session states.
+pub const SESSION_STATES: &[&str] = &["planned", "live", "ended"];
+
+/// A live session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveSessionRow {
+    /// Id.
+    pub id: i64,
+    /// Title.
+    pub title: String,
+    /// The approved plan.
+    pub plan_id: Option<i64>,
+    /// The duty officer (场控) receiving the alerts.
+    pub duty_officer_id: i64,
+    /// `planned`, `live` or `ended`.
+    pub state: String,
+    /// JSON snapshot: room, streamers, lineup, approved script reference.
+    pub data: String,
+    /// Started (RFC 3339).
+    pub started_at: Option<String>,
+    /// Ended (RFC 3339).
+    pub ended_at: Option<String>,
+    /// Records are kept at least until (RFC 3339), set when the session ends.
+    pub retain_until: Option<String>,
+    /// Kept regardless of `retain_until` while set.
+    pub legal_hold: bool,
+    /// Created (RFC 3339).
+    pub created_at: String,
+}
+
+/// A new session.
+#[derive(Debug, Clone)]
+pub struct NewLiveSession {
+    /// Title.
+    pub title: String,
+    /// Plan.
+    pub plan_id: Option<i64>,
+    /// Duty officer.
+    pub duty_officer_id: i64,
+    /// JSON snapshot.
+    pub data: String,
+}
+
+/// An alert to create with a new event.
+#[derive(Debug, Clone)]
+pub struct NewAlert {
+    /// `review` or `block`.
+    pub severity: String,
+    /// One line for the console.
+    pub summary: String,
+}
+
+/// A promise to follow up, created with a new event.
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    /// Folded phrase.
+    pub phrase: String,
+    /// As said.
+    pub said: String,
+    /// Product on the card.
+    pub product_id: Option<i64>,
+}
+
+/// One processed event to store.
+#[derive(Debug, Clone)]
+pub struct IngestRow {
+    /// Session.
+    pub session_id: i64,
+    /// Idempotency key.
+    pub key: String,
+    /// Event kind code.
+    pub kind: String,
+    /// When it happened (Unix ms).
+    pub at_ms: i64,
+    /// When the server received it (Unix ms).
+    pub received_ms: i64,
+    /// `pass`, `review` or `block`.
+    pub decision: String,
+    /// Product on the card.
+    pub product_id: Option<i64>,
+    /// Comment: the viewer's keyed digest.
+    pub viewer: Option<String>,
+    /// The processed event as JSON (personal information already masked).
+    pub body: String,
+    /// Alert, if the event raises one.
+    pub alert: Option<NewAlert>,
+    /// Promises to follow up.
+    pub tasks: Vec<NewTask>,
+}
+
+/// What became of one ingested event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestOutcome {
+    /// The stored event's id, or `None` when the key was already stored (a duplicate).
+    pub event_id: Option<i64>,
+    /// The alert created with it.
+    pub alert_id: Option<i64>,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveEventRow {
+    /// Id.
+    pub id: i64,
+    /// Session.
+    pub session_id: i64,
+    /// Key.
+    pub key: String,
+    /// Kind code.
+    pub kind: String,
+    /// When (Unix ms).
+    pub at_ms: i64,
+    /// Received (Unix ms).
+    pub received_ms: i64,
+    /// Decision.
+    pub decision: String,
+    /// Product on the card.
+    pub product_id: Option<i64>,
+    /// Processed event JSON.
+    pub body: String,
+}
+
+/// An alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveAlertRow {
+    /// Id.
+    pub id: i64,
+    /// Session.
+    pub session_id: i64,
+    /// The event that raised it.
+    pub event_id: i64,
+    /// `review` or `block`.
+    pub severity: String,
+    /// One line.
+    pub summary: String,
+    /// `open`, `acknowledged`, `escalated` or `resolved`.
+    pub state: String,
+    /// Raised (Unix ms).
+    pub created_ms: i64,
+    /// Acknowledged (Unix ms).
+    pub acked_ms: Option<i64>,
+    /// By whom.
+    pub acked_by: Option<String>,
+    /// Resolved (Unix ms).
+    pub resolved_ms: Option<i64>,
+    /// By whom.
+    pub resolved_by: Option<String>,
+    /// Resolution reason.
+    pub resolution: Option<String>,
+    /// Escalated to the compliance lead (Unix ms).
+    pub escalated_ms: Option<i64>,
+    /// An incident record was requested.
+    pub incident: bool,
+}
+
+/// A promise follow-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveTaskRow {
+    /// Id.
+    pub id: i64,
+    /// Session.
+    pub session_id: i64,
+    /// Event.
+    pub event_id: i64,
+    /// Folded phrase.
+    pub phrase: String,
+    /// As said.
+    pub said: String,
+    /// Product.
+    pub product_id: Option<i64>,
+    /// `open` or `done`.
+    pub state: String,
+    /// Created (Unix ms).
+    pub created_ms: i64,
+    /// Closed by.
+    pub closed_by: Option<String>,
+    /// Note on closing.
+    pub note: Option<String>,
+}
+
+/// Counters of one session.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LiveStats {
+    /// Events by kind.
+    pub events_by_kind: Vec<(String, i64)>,
+    /// Events by decision.
+    pub events_by_decision: Vec<(String, i64)>,
+    /// Alerts by state.
+    pub alerts_by_state: Vec<(String, i64)>,
+    /// Distinct viewers who commented.
+    pub viewers: i64,
+    /// Open follow-ups.
+    pub open_tasks: i64,
+    /// Moderation actions taken.
+    pub moderation_actions: i64,
+}
+
+impl LiveStats {
+    /// Total events stored.
+    pub fn events(&self) -> i64 {
+        self.events_by_kind.iter().map(|(_, n)| n).sum()
+    }
+}
+
+macro_rules! session_from_row {
+    ($r:expr) => {{
+        let r = &$r;
+        LiveSessionRow {
+            id: r.try_get("id")?,
+            title: r.try_get("title")?,
+            plan_id: r.try_get("plan_id")?,
+            duty_officer_id: r.try_get("duty_officer_id")?,
+            state: r.try_get("state")?,
+            data: r.try_get("data")?,
+            started_at: r.try_get("started_at")?,
+            ended_at: r.try_get("ended_at")?,
+            retain_until: r.try_get("retain_until")?,
+            legal_hold: r.try_get("legal_hold")?,
+            created_at: r.try_get("created_at")?,
+        }
+    }};
+}
+
+macro_rules! alert_from_row {
+    ($r:expr) => {{
+        let r = &$r;
+        LiveAlertRow {
+            id: r.try_get("id")?,
+            session_id: r.try_get("session_id")?,
+            event_id: r.try_get("event_id")?,
+            severity: r.try_get("severity")?,
+            summary: r.try_get("summary")?,
+            state: r.try_get("state")?,
+            created_ms: r.try_get("created_ms")?,
+            acked_ms: r.try_get("acked_ms")?,
+            acked_by: r.try_get("acked_by")?,
+            resolved_ms: r.try_get("resolved_ms")?,
+            resolved_by: r.try_get("resolved_by")?,
+            resolution: r.try_get("resolution")?,
+            escalated_ms: r.try_get("escalated_ms")?,
+            incident: r.try_get("incident")?,
+        }
+    }};
+}
+
+macro_rules! event_from_row {
+    ($r:expr) => {{
+        let r = &$r;
+        LiveEventRow {
+            id: r.try_get("id")?,
+            session_id: r.try_get("session_id")?,
+            key: r.try_get("event_key")?,
+            kind: r.try_get("kind")?,
+            at_ms: r.try_get("at_ms")?,
+            received_ms: r.try_get("received_ms")?,
+            decision: r.try_get("decision")?,
+            product_id: r.try_get("product_id")?,
+            body: r.try_get("body")?,
+        }
+    }};
+}
+
+macro_rules! session_cols {
+    () => {
+        "id, title, plan_id, duty_officer_id, state, data, started_at, ended_at, retain_until, legal_hold, created_at"
+    };
+}
+macro_rules! alert_cols {
+    () => {
+        "id, session_id, event_id, severity, summary, state, created_ms, acked_ms, acked_by, resolved_ms, resolved_by, resolution, escalated_ms, incident"
+    };
+}
+macro_rules! event_cols {
+    () => {
+        "id, session_id, event_key, kind, at_ms, received_ms, decision, product_id, body"
+    };
+}
+
+/// What a person does to an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertAction {
+    /// Seen and being handled.
+    Acknowledge,
+    /// Handled, with a reason.
+    Resolve,
+    /// Not acknowledged in time: handed to the compliance lead (by the system).
+    Escalate,
+}
+
+impl Store {
+    /// Unix milliseconds now, by the store's clock.
+    pub fn now_ms(&self) -> i64 {
+        (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64
+    }
+
+    /// Creates a session in state `planned`; logged as `live_session:<id>`.
+    pub async fn create_live_session(&self, new: NewLiveSession, audit: AuditDraft) -> Result<i64> {
+        let title = new.title.trim();
+        if title.is_empty() || title.chars().count() > 200 {
+            return Err(StoreError::Invalid(
+                "session title must be 1 to 200 characters".into(),
+            ));
+        }
+        let now = self.clock.now_rfc3339();
+        Ok(write_tx!(self, tx => {
+            let id: i64 = sqlx::query("INSERT INTO live_sessions (title, plan_id, duty_officer_id, state, data, legal_hold, created_at, updated_at) VALUES ($1, $2, $3, 'planned', $4, FALSE, $5, $6) RETURNING id")
+                .bind(title)
+                .bind(new.plan_id)
+                .bind(new.duty_officer_id)
+                .bind(&new.data)
+                .bind(&now)
+                .bind(&now)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("id")?;
+            let draft = AuditDraft { object: format!("live_session:{id}"), ..audit }.digests(None, Some(new.data.as_bytes()));
+            append_audit!(self, tx, draft);
+            id
+        }))
+    }
+
+    /// Every session, newest first.
+    pub async fn live_sessions(&self) -> Result<Vec<LiveSessionRow>> {
+        dispatch!(self, pool => {
+            let rows = sqlx::query(concat!("SELECT ", session_cols!(), " FROM live_sessions ORDER BY id DESC LIMIT 500"))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| Ok(session_from_row!(r))).collect()
+        })
+    }
+
+    /// One session.
+    pub async fn live_session(&self, id: i64) -> Result<LiveSessionRow> {
+        let row = dispatch!(self, pool => {
+            match sqlx::query(concat!("SELECT ", session_cols!(), " FROM live_sessions WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+            {
+                Some(r) => Some(session_from_row!(r)),
+                None => None,
+            }
+        });
+        row.ok_or(StoreError::NotFound)
+    }
+
+    /// Moves a session `planned → live` or `live → ended`; `retain_days` sets the retention
+    /// date when it ends. A session in another state is a conflict.
+    pub async fn set_live_session_state(
+        &self,
+        id: i64,
+        to: &str,
+        retain_days: i64,
+        audit: AuditDraft,
+    ) -> Result<LiveSessionRow> {
+        let from = match to {
+            "live" => "planned",
+            "ended" => "live",
+            _ => {
+                return Err(StoreError::Invalid(format!(
+                    "a session cannot be moved to `{to}`"
+                )));
+            }
+        };
+        let now = self.clock.now();
+        let now_text = crate::format_rfc3339(now);
+        let retain = crate::format_rfc3339(now + time::Duration::days(retain_days));
+        write_tx!(self, tx => {
+            let sql = if to == "live" {
+                "UPDATE live_sessions SET state = $1, started_at = $2, updated_at = $2 WHERE id = $3 AND state = $4"
+            } else {
+                "UPDATE live_sessions SET state = $1, ended_at = $2, updated_at = $2, retain_until = $5 WHERE id = $3 AND state = $4"
+            };
+            let mut q = sqlx::query(sql).bind(to).bind(&now_text).bind(id).bind(from);
+            if to == "ended" {
+                q = q.bind(&retain);
+            }
+            let n = q.execute(&mut *tx).await?.rows_affected();
+            if n == 0 {
+                return Err(StoreError::Conflict { constraint: format!("session {id} is not {from}") });
+            }
+            let draft = AuditDraft { object: format!("live_session:{id}"), ..audit };
+            append_audit!(self, tx, draft);
+        });
+        self.live_session(id).await
+    }
+
+    /// Sets or clears the legal hold of a session.
+    pub async fn set_live_legal_hold(&self, id: i64, hold: bool, audit: AuditDraft) -> Result<()> {
+        let now = self.clock.now_rfc3339();
+        write_tx!(self, tx => {
+            let n = sqlx::query("UPDATE live_sessions SET legal_hold = $1, updated_at = $2 WHERE id = $3")
+                .bind(hold)
+                .bind(&now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            let draft = AuditDraft { object: format!("live_session:{id}"), ..audit };
+            append_audit!(self, tx, draft);
+        });
+        Ok(())
+    }
+
+    /// Stores a batch of processed events in one transaction. Events whose key is already
+    /// stored for their session are skipped (outcome `event_id: None`), with no new alert
+    /// or follow-up.
+    pub async fn ingest_live(&self, rows: &[IngestRow]) -> Result<Vec<IngestOutcome>> {
+        let mut out = Vec::with_capacity(rows.len());
+        macro_rules! body {
+            ($tx:ident) => {
+                for r in rows {
+                    let id: Option<i64> = sqlx::query("INSERT INTO live_events (session_id, event_key, kind, at_ms, received_ms, decision, product_id, viewer, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (session_id, event_key) DO NOTHING RETURNING id")
+                        .bind(r.session_id)
+                        .bind(&r.key)
+                        .bind(&r.kind)
+                        .bind(r.at_ms)
+                        .bind(r.received_ms)
+                        .bind(&r.decision)
+                        .bind(r.product_id)
+                        .bind(&r.viewer)
+                        .bind(&r.body)
+                        .fetch_optional(&mut *$tx)
+                        .await?
+                        .map(|row| row.try_get("id"))
+                        .transpose()?;
+                    let Some(event_id) = id else {
+                        out.push(IngestOutcome { event_id: None, alert_id: None });
+                        continue;
+                    };
+                    let mut alert_id = None;
+                    if let Some(a) = &r.alert {
+                        alert_id = Some(sqlx::query("INSERT INTO live_alerts (session_id, event_id, severity, summary, state, created_ms, incident) VALUES ($1, $2, $3, $4, 'open', $5, FALSE) RETURNING id")
+                            .bind(r.session_id)
+                            .bind(event_id)
+                            .bind(&a.severity)
+                            .bind(&a.summary)
+                            .bind(r.received_ms)
+                            .fetch_one(&mut *$tx)
+                            .await?
+                            .try_get::<i64, _>("id")?);
+                    }
+                    for t in &r.tasks {
+                        sqlx::query("INSERT INTO live_tasks (session_id, event_id, phrase, said, product_id, state, created_ms) VALUES ($1, $2, $3, $4, $5, 'open', $6)")
+                            .bind(r.session_id)
+                            .bind(event_id)
+                            .bind(&t.phrase)
+                            .bind(&t.said)
+                            .bind(t.product_id)
+                            .bind(r.received_ms)
+                            .execute(&mut *$tx)
+                            .await?;
+                    }
+                    out.push(IngestOutcome { event_id: Some(event_id), alert_id });
+                }
+            };
+        }
+        // Events append no audit entries, so on PostgreSQL several workers may write at
+        // once; SQLite has one writer anyway.
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                let _writer = self.write_lock.lock().await;
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                body!(tx);
+                tx.commit().await?;
+            }
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                body!(tx);
+                tx.commit().await?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Events of a session after `after_id`, oldest first, at most `limit`.
+    pub async fn live_events(
+        &self,
+        session_id: i64,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<LiveEventRow>> {
+        let limit = limit.clamp(1, crate::PAGE_LIMIT_MAX);
+        dispatch!(self, pool => {
+            let rows = sqlx::query(concat!("SELECT ", event_cols!(), " FROM live_events WHERE session_id = $1 AND id > $2 ORDER BY id LIMIT $3"))
+                .bind(session_id)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| Ok(event_from_row!(r))).collect()
+        })
+    }
+
+    /// The newest `limit` events of a session of the given kinds, newest first.
+    pub async fn live_recent_events(
+        &self,
+        session_id: i64,
+        kinds: &[&str],
+        limit: i64,
+    ) -> Result<Vec<LiveEventRow>> {
+        let limit = limit.clamp(1, crate::PAGE_LIMIT_MAX);
+        let kinds = kinds.join(",");
+        dispatch!(self, pool => {
+            // The kind list is matched as a comma-separated string so one query serves both backends.
+            let rows = sqlx::query(concat!("SELECT ", event_cols!(), " FROM live_events WHERE session_id = $1 AND (',' || $2 || ',') LIKE ('%,' || kind || ',%') ORDER BY id DESC LIMIT $3"))
+                .bind(session_id)
+                .bind(&kinds)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| Ok(event_from_row!(r))).collect()
+        })
+    }
+
+    /// One event.
+    pub async fn live_event(&self, id: i64) -> Result<LiveEventRow> {
+        let row = dispatch!(self, pool => {
+            match sqlx::query(concat!("SELECT ", event_cols!(), " FROM live_events WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+            {
+                Some(r) => Some(event_from_row!(r)),
+                None => None,
+            }
+        });
+        row.ok_or(StoreError::NotFound)
+    }
+
+    /// The last product-card or price event of a session (to restore the card after a restart).
+    pub async fn live_last_card_event(&self, session_id: i64) -> Result<Option<LiveEventRow>> {
+        dispatch!(self, pool => {
+            match sqlx::query(concat!("SELECT ", event_cols!(), " FROM live_events WHERE session_id = $1 AND kind IN ('product_card', 'price') ORDER BY id DESC LIMIT 1"))
+                .bind(session_id)
+                .fetch_optional(pool)
+                .await?
+            {
+                Some(r) => Ok(Some(event_from_row!(r))),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Alerts of a session, newest first; `state` filters when given.
+    pub async fn live_alerts(
+        &self,
+        session_id: i64,
+        state: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<LiveAlertRow>> {
+        let limit = limit.clamp(1, crate::PAGE_LIMIT_MAX);
+        dispatch!(self, pool => {
+            let rows = sqlx::query(concat!("SELECT ", alert_cols!(), " FROM live_alerts WHERE session_id = $1 AND ($2 IS NULL OR state = $2) ORDER BY id DESC LIMIT $3"))
+                .bind(session_id)
+                .bind(state)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| Ok(alert_from_row!(r))).collect()
+        })
+    }
+
+    /// One alert.
+    pub async fn live_alert(&self, id: i64) -> Result<LiveAlertRow> {
+        let row = dispatch!(self, pool => {
+            match sqlx::query(concat!("SELECT ", alert_cols!(), " FROM live_alerts WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+            {
+                Some(r) => Some(alert_from_row!(r)),
+                None => None,
+            }
+        });
+        row.ok_or(StoreError::NotFound)
+    }
+
+    /// Open `block` alerts raised before `cutoff_ms` (not acknowledged in time).
+    pub async fn live_overdue_block_alerts(&self, cutoff_ms: i64) -> Result<Vec<LiveAlertRow>> {
+        dispatch!(self, pool => {
+            let rows = sqlx::query(concat!("SELECT ", alert_cols!(), " FROM live_alerts WHERE state = 'open' AND severity = 'block' AND created_ms < $1 ORDER BY id LIMIT 500"))
+                .bind(cutoff_ms)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| Ok(alert_from_row!(r))).collect()
+        })
+    }
+
+    /// Acknowledges, resolves or escalates an alert. The alert must be in a state the action
+    /// applies to (open or escalated for acknowledge and escalate-only-from-open; anything
+    /// but resolved for resolve), else a conflict. Logged as `live_alert:<id>`.
+    pub async fn live_alert_action(
+        &self,
+        id: i64,
+        action: AlertAction,
+        actor: &str,
+        reason: Option<&str>,
+        incident: bool,
+        audit: AuditDraft,
+    ) -> Result<LiveAlertRow> {
+        let now = self.now_ms();
+        write_tx!(self, tx => {
+            let (sql, allowed): (&str, &str) = match action {
+                AlertAction::Acknowledge => ("UPDATE live_alerts SET state = 'acknowledged', acked_ms = $1, acked_by = $2 WHERE id = $3 AND state IN ('open', 'escalated')", "open or escalated"),
+                AlertAction::Resolve => ("UPDATE live_alerts SET state = 'resolved', resolved_ms = $1, resolved_by = $2, resolution = $4, incident = $5, acked_ms = COALESCE(acked_ms, $1), acked_by = COALESCE(acked_by, $2) WHERE id = $3 AND state <> 'resolved'", "not yet resolved"),
+                AlertAction::Escalate => ("UPDATE live_alerts SET state = 'escalated', escalated_ms = $1 WHERE id = $3 AND state = 'open' AND $2 = $2", "open"),
+            };
+            let mut q = sqlx::query(sql).bind(now).bind(actor).bind(id);
+            if action == AlertAction::Resolve {
+                q = q.bind(reason.unwrap_or("")).bind(incident);
+            }
+            let n = q.execute(&mut *tx).await?.rows_affected();
+            if n == 0 {
+                return Err(match sqlx::query("SELECT id FROM live_alerts WHERE id = $1").bind(id).fetch_optional(&mut *tx).await? {
+                    None => StoreError::NotFound,
+                    Some(_) => StoreError::Conflict { constraint: format!("alert {id} is not {allowed}") },
+                });
+            }
+            let draft = AuditDraft { object: format!("live_alert:{id}"), ..audit };
+            append_audit!(self, tx, draft);
+        });
+        self.live_alert(id).await
+    }
+
+    /// Records a moderation action on a comment; logged as `live_event:<id>`.
+    pub async fn record_moderation(
+        &self,
+        session_id: i64,
+        event_id: i64,
+        action: &str,
+        actor: &str,
+        reason: &str,
+        audit: AuditDraft,
+    ) -> Result<i64> {
+        let now = self.now_ms();
+        Ok(write_tx!(self, tx => {
+            let id: i64 = sqlx::query("INSERT INTO live_moderation (session_id, event_id, action, actor, reason, created_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+                .bind(session_id)
+                .bind(event_id)
+                .bind(action)
+                .bind(actor)
+                .bind(reason)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("id")?;
+            let draft = AuditDraft { object: format!("live_event:{event_id}"), ..audit };
+            append_audit!(self, tx, draft);
+            id
+        }))
+    }
+
+    /// Follow-ups of a session, oldest first.
+    pub async fn live_tasks(&self, session_id: i64) -> Result<Vec<LiveTaskRow>> {
+        dispatch!(self, pool => {
+            let rows = sqlx::query("SELECT id, session_id, event_id, phrase, said, product_id, state, created_ms, closed_by, note FROM live_tasks WHERE session_id = $1 ORDER BY id LIMIT 2000")
+                .bind(session_id)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| Ok(LiveTaskRow {
+                id: r.try_get("id")?,
+                session_id: r.try_get("session_id")?,
+                event_id: r.try_get("event_id")?,
+                phrase: r.try_get("phrase")?,
+                said: r.try_get("said")?,
+                product_id: r.try_get("product_id")?,
+                state: r.try_get("state")?,
+                created_ms: r.try_get("created_ms")?,
+                closed_by: r.try_get("closed_by")?,
+                note: r.try_get("note")?,
+            })).collect()
+        })
+    }
+
+    /// Closes a follow-up with a note; logged as `live_task:<id>`.
+    pub async fn close_live_task(
+        &self,
+        id: i64,
+        actor: &str,
+        note: &str,
+        audit: AuditDraft,
+    ) -> Result<()> {
+        let now = self.now_ms();
+        write_tx!(self, tx => {
+            let n = sqlx::query("UPDATE live_tasks SET state = 'done', closed_ms = $1, closed_by = $2, note = $3 WHERE id = $4 AND state = 'open'")
+                .bind(now)
+                .bind(actor)
+                .bind(note)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                return Err(StoreError::Conflict { constraint: format!("task {id} is not open") });
+            }
+            let draft = AuditDraft { object: format!("live_task:{id}"), ..audit };
+            append_audit!(self, tx, draft);
+        });
+        Ok(())
+    }
+
+    /// Counters of a session.
+    pub async fn live_stats(&self, session_id: i64) -> Result<LiveStats> {
+        dispatch!(self, pool => {
+            macro_rules! pairs {
+                ($rows:expr) => {
+                    $rows.iter().map(|r| Ok((r.try_get("k")?, r.try_get("n")?))).collect::<Result<Vec<(String, i64)>>>()
+                };
+            }
+            let by_kind = sqlx::query("SELECT kind AS k, COUNT(*) AS n FROM live_events WHERE session_id = $1 GROUP BY kind ORDER BY kind")
+                .bind(session_id).fetch_all(pool).await?;
+            let by_decision = sqlx::query("SELECT decision AS k, COUNT(*) AS n FROM live_events WHERE session_id = $1 GROUP BY decision ORDER BY decision")
+                .bind(session_id).fetch_all(pool).await?;
+            let alerts = sqlx::query("SELECT state AS k, COUNT(*) AS n FROM live_alerts WHERE session_id = $1 GROUP BY state ORDER BY state")
+                .bind(session_id).fetch_all(pool).await?;
+            let open_tasks: i64 = sqlx::query("SELECT COUNT(*) AS n FROM live_tasks WHERE session_id = $1 AND state = 'open'")
+                .bind(session_id).fetch_one(pool).await?.try_get("n")?;
+            let viewers: i64 = sqlx::query("SELECT COUNT(DISTINCT viewer) AS n FROM live_events WHERE session_id = $1 AND viewer IS NOT NULL")
+                .bind(session_id).fetch_one(pool).await?.try_get("n")?;
+            let moderation: i64 = sqlx::query("SELECT COUNT(*) AS n FROM live_moderation WHERE session_id = $1")
+                .bind(session_id).fetch_one(pool).await?.try_get("n")?;
+            Ok(LiveStats {
+                events_by_kind: pairs!(by_kind)?,
+                events_by_decision: pairs!(by_decision)?,
+                alerts_by_state: pairs!(alerts)?,
+                viewers,
+                open_tasks,
+                moderation_actions: moderation,
+            })
+        })
+    }
+}
