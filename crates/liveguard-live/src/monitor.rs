@@ -397,8 +397,11 @@ impl Monitor {
                     product_id: self.card_product,
                 });
             }
+            // Info-level wording (a price keyword, a usage tip) is not a claim; promises are.
+            let claim = CLAIM_CATEGORIES.contains(&f.category)
+                && (f.severity >= Severity::Review || f.category == Category::Promise);
             if let Some(script) = &self.script
-                && CLAIM_CATEGORIES.contains(&f.category)
+                && claim
                 && !script.claims.contains(&f.normalized)
             {
                 let mut d = live_finding(

@@ -37,6 +37,28 @@ pub fn load_or_create_key(data_dir: &Path) -> std::io::Result<LogKey> {
     Ok(key)
 }
 
+/// A 32-byte secret kept hex-encoded in `data_dir/file` (mode 0600), created on first use.
+pub fn load_or_create_secret(data_dir: &Path, file: &str) -> std::io::Result<[u8; 32]> {
+    let path = data_dir.join(file);
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)?;
+        return hex::decode(text.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("{} is not 64 hex digits", path.display()),
+                )
+            });
+    }
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| std::io::Error::other(e.to_string()))?;
+    std::fs::create_dir_all(data_dir)?;
+    write_private(&path, &hex::encode(secret))?;
+    Ok(secret)
+}
+
 #[cfg(unix)]
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;

@@ -50,6 +50,9 @@ pub enum ApiError {
     /// A helper program (OCR, PDF) is missing or failed; the message says which and what to do.
     #[error("{0}")]
     Unavailable(String),
+    /// A bounded queue is full: nothing of the request was accepted; retry after a second.
+    #[error("{0}")]
+    Busy(String),
     /// The request body is larger than `request_bytes_max`.
     #[error("request body too large")]
     TooLarge,
@@ -94,6 +97,7 @@ impl ApiError {
                 "invalid_request",
             ),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "system"),
+            ApiError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "queue_full", "system"),
             ApiError::Workflow(_) => (StatusCode::CONFLICT, "workflow_refused", "invalid_request"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal"),
         }
@@ -149,6 +153,10 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if matches!(self, ApiError::Busy(_)) {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         resp
     }
 }

@@ -18,6 +18,8 @@ pub mod auth;
 pub mod checkpoint;
 pub mod docx;
 pub mod error;
+pub mod live;
+pub mod live_api;
 pub mod master_api;
 pub mod ocr;
 pub mod openapi;
@@ -26,6 +28,7 @@ pub mod perms;
 mod review_api;
 pub mod settings;
 mod ui;
+mod ui_live;
 mod ui_review;
 pub mod webhook;
 
@@ -64,6 +67,8 @@ pub struct AppState {
     pub throttle: Arc<auth::LoginThrottle>,
     /// One checkpoint signer (and one first-run setup) at a time.
     pub checkpoint_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The live pipeline (ingest queue, worker, console bus).
+    pub live: Arc<live::LiveHub>,
 }
 
 /// `(method, path, summary, permission or "public")` of every JSON route, for the OpenAPI
@@ -242,6 +247,96 @@ pub const API_ROUTES: &[(&str, &str, &str, &str)] = &[
         "Submit, decide on findings, approve with the checklist, or reject",
         "ViewReviews",
     ),
+    (
+        "get",
+        "/api/v1/live/sessions",
+        "Live sessions, newest first",
+        "ViewLive",
+    ),
+    (
+        "post",
+        "/api/v1/live/sessions",
+        "Create a live session from an approved plan (lineup, frozen script, duty officer)",
+        "OperateLive",
+    ),
+    (
+        "get",
+        "/api/v1/live/sessions/{id}",
+        "A live session with its counters",
+        "ViewLive",
+    ),
+    (
+        "post",
+        "/api/v1/live/sessions/{id}/start",
+        "Start a planned session (events are accepted while it is live)",
+        "OperateLive",
+    ),
+    (
+        "post",
+        "/api/v1/live/sessions/{id}/end",
+        "End a live session; its records are kept for live.retain_days",
+        "OperateLive",
+    ),
+    (
+        "post",
+        "/api/v1/live/sessions/{id}/hold",
+        "Set or release the legal hold of a session's records",
+        "LegalHold",
+    ),
+    (
+        "post",
+        "/api/v1/live/sessions/{id}/events",
+        "Send a batch of live events (transcript, screen text, comments, product card, price, lottery); answered once stored",
+        "OperateLive",
+    ),
+    (
+        "get",
+        "/api/v1/live/sessions/{id}/events",
+        "Stored events of a session, oldest first, with their findings",
+        "ViewLive",
+    ),
+    (
+        "get",
+        "/api/v1/live/sessions/{id}/alerts",
+        "Alerts of a session, newest first",
+        "ViewLive",
+    ),
+    (
+        "get",
+        "/api/v1/live/sessions/{id}/tasks",
+        "Promise follow-ups of a session",
+        "ViewLive",
+    ),
+    (
+        "get",
+        "/api/v1/live/sessions/{id}/stream",
+        "Server-sent events of a session: event, alert, alert_update, session, lagged",
+        "ViewLive",
+    ),
+    (
+        "get",
+        "/api/v1/live/sessions/{id}/report",
+        "The post-session report",
+        "ViewLive",
+    ),
+    (
+        "post",
+        "/api/v1/live/alerts/{id}/actions",
+        "Acknowledge or resolve an alert (resolve needs a reason; may open an incident)",
+        "OperateLive",
+    ),
+    (
+        "post",
+        "/api/v1/live/events/{id}/moderation",
+        "Record a moderation action on a comment (negative feedback may not be hidden)",
+        "OperateLive",
+    ),
+    (
+        "post",
+        "/api/v1/live/tasks/{id}/close",
+        "Close a promise follow-up with a note",
+        "FollowUp",
+    ),
     ("get", "/api/v1/openapi.json", "This document", "public"),
 ];
 
@@ -301,7 +396,50 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/v1/submissions/{id}/actions",
             post(review_api::submission_action),
-        );
+        )
+        .route(
+            "/api/v1/live/sessions",
+            get(live_api::list_sessions).post(live_api::post_session),
+        )
+        .route("/api/v1/live/sessions/{id}", get(live_api::get_session))
+        .route(
+            "/api/v1/live/sessions/{id}/start",
+            post(live_api::start_session),
+        )
+        .route(
+            "/api/v1/live/sessions/{id}/end",
+            post(live_api::end_session),
+        )
+        .route(
+            "/api/v1/live/sessions/{id}/hold",
+            post(live_api::hold_session),
+        )
+        .route(
+            "/api/v1/live/sessions/{id}/events",
+            get(live_api::list_events).post(live_api::post_events),
+        )
+        .route(
+            "/api/v1/live/sessions/{id}/alerts",
+            get(live_api::list_alerts),
+        )
+        .route(
+            "/api/v1/live/sessions/{id}/tasks",
+            get(live_api::list_tasks),
+        )
+        .route("/api/v1/live/sessions/{id}/stream", get(live_api::stream))
+        .route(
+            "/api/v1/live/sessions/{id}/report",
+            get(live_api::get_report),
+        )
+        .route(
+            "/api/v1/live/alerts/{id}/actions",
+            post(live_api::post_alert_action),
+        )
+        .route(
+            "/api/v1/live/events/{id}/moderation",
+            post(live_api::post_moderation),
+        )
+        .route("/api/v1/live/tasks/{id}/close", post(live_api::close_task));
     // Uploads carry files (base64 in JSON), so they get their own, larger body limit.
     let uploads = Router::new()
         .route("/api/v1/submissions", post(review_api::create_submission))
@@ -338,7 +476,15 @@ pub fn app(state: AppState) -> Router {
         .route("/reviews/{id}", get(ui_review::detail))
         .route("/reviews/{id}/print", get(ui_review::print))
         .route("/reviews/{id}/print.pdf", get(ui_review::print_pdf))
-        .route("/reviews/{id}/{verb}", post(ui_review::post_action));
+        .route("/reviews/{id}/{verb}", post(ui_review::post_action))
+        .route("/live", get(ui_live::list).post(ui_live::create))
+        .route("/live/{id}", get(ui_live::console))
+        .route("/live/{id}/report", get(ui_live::report_page))
+        .route("/live/{id}/{verb}", post(ui_live::session_action))
+        .route("/live/alerts/{id}/{verb}", post(ui_live::alert_action))
+        .route("/live/events/{id}/moderate", post(ui_live::moderate))
+        .route("/live/tasks/{id}/close", post(ui_live::close_task))
+        .route("/static/live.js", get(ui_live::live_js));
     let ops = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -447,13 +593,27 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
     })?;
     let key = checkpoint::load_or_create_key(&settings.data_dir)
         .map_err(|e| format!("audit signing key: {e}"))?;
+    // Keys the viewer pseudonyms; every node of one deployment needs the same file.
+    let pseudonym_key =
+        checkpoint::load_or_create_secret(&settings.data_dir, live::PSEUDONYM_KEY_FILE)
+            .map_err(|e| format!("viewer pseudonym key: {e}"))?;
+    let screen = Arc::new(default_screen()?);
+    let live = live::LiveHub::start(
+        live::WorkerCtx {
+            store: store.clone(),
+            screen: screen.clone(),
+            pseudonym_key: Arc::from(&pseudonym_key[..]),
+        },
+        settings.live.clone(),
+    );
     Ok(AppState {
         store,
-        screen: Arc::new(default_screen()?),
+        screen,
         settings: Arc::new(settings),
         key: Arc::new(key),
         throttle: Arc::new(auth::LoginThrottle::default()),
         checkpoint_lock: Arc::new(tokio::sync::Mutex::new(())),
+        live,
     })
 }
 
@@ -598,6 +758,138 @@ async fn seed_demo_review(state: &AppState) -> Result<(), String> {
     review_api::create(state, &p, body)
         .await
         .map_err(|e| e.to_string())?;
+    let approved = seed_demo_approved_script(state, &p, product.id, plan.id).await?;
+    seed_demo_live_session(state, plan.id, approved).await
+}
+
+/// A clean script for the demo plan, pushed through 初审 → 复审 → 终审 by the demo accounts,
+/// so the demo live session has a frozen script to detect drift against.
+async fn seed_demo_approved_script(
+    state: &AppState,
+    author: &auth::Principal,
+    product_id: i64,
+    plan_id: i64,
+) -> Result<i64, String> {
+    let body = review_api::SubmissionBody {
+        title: "12月1日 晚8点 面霜专场话术（定稿）".into(),
+        kind: "script".into(),
+        product_id: Some(product_id),
+        plan_id: Some(plan_id),
+        session_start: "2026-12-01T20:00:00+08:00".into(),
+        has_lottery: false,
+        content: review_api::Content {
+            text: Some("欢迎来到直播间！今天给大家带来我们家的水润修护面霜，主打保湿。\n成分是水、甘油、透明质酸钠和角鲨烷，适合干性及混合性肌肤。\n今天直播间只要99元，前100名加赠旅行装，七天无理由退货。\n有问题请找平台客服。".into()),
+            file_base64: None,
+            file_name: None,
+        },
+    };
+    let id = review_api::create(state, author, body)
+        .await
+        .map_err(|e| e.to_string())?;
+    let as_user = |name: &'static str| async move {
+        let user = state
+            .store
+            .user_by_name(name)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("demo user {name} missing"))?;
+        Ok::<_, String>(auth::Principal {
+            user,
+            via: auth::Via::Session {
+                csrf: String::new(),
+                token_hash: String::new(),
+            },
+        })
+    };
+    review_api::act(state, author, id, liveguard_review::Action::Submit, None)
+        .await
+        .map_err(|e| format!("demo script submit: {e}"))?;
+    for _ in 0..8 {
+        let row = state
+            .store
+            .submission(id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let review = review_api::load_review(&row).map_err(|e| e.to_string())?;
+        let level = match review.stage {
+            liveguard_review::Stage::Approved { .. } => return Ok(id),
+            liveguard_review::Stage::Pending { level } => level,
+            other => return Err(format!("demo script stuck at {other:?}")),
+        };
+        let signers: &[&'static str] = match level {
+            liveguard_review::Level::First => &["reviewer"],
+            liveguard_review::Level::Second => &["manager"],
+            liveguard_review::Level::Final => &["lead", "legal"],
+        };
+        let checklist = state
+            .settings
+            .review
+            .checklist
+            .for_level(level)
+            .into_iter()
+            .map(|item| {
+                (
+                    item.key,
+                    liveguard_review::ChecklistAnswer {
+                        pass: true,
+                        comment: None,
+                    },
+                )
+            })
+            .collect::<std::collections::BTreeMap<_, _>>();
+        for name in signers {
+            let who = as_user(name).await?;
+            // A signer who already signed this level is refused; the next one signs.
+            let _ = review_api::act(
+                state,
+                &who,
+                id,
+                liveguard_review::Action::Approve {
+                    checklist: checklist.clone(),
+                    flag_final: false,
+                },
+                None,
+            )
+            .await;
+        }
+    }
+    Err("the demo script did not reach approval".into())
+}
+
+/// A planned demo live session for the demo plan, with the demo reviewer on duty.
+async fn seed_demo_live_session(
+    state: &AppState,
+    plan_id: i64,
+    approved_script: i64,
+) -> Result<(), String> {
+    let lead = state
+        .store
+        .user_by_name("lead")
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("demo lead missing")?;
+    let p = auth::Principal {
+        user: lead,
+        via: auth::Via::Session {
+            csrf: String::new(),
+            token_hash: String::new(),
+        },
+    };
+    let row = live_api::create_session(
+        state,
+        &p,
+        live_api::NewSessionBody {
+            plan_id,
+            duty_officer: "reviewer".into(),
+            title: Some("12月1日 晚8点 面霜专场（演示场次）".into()),
+        },
+    )
+    .await
+    .map_err(|e| format!("demo live session: {e}"))?;
+    let snap: live::SessionSnapshot = serde_json::from_str(&row.data).map_err(|e| e.to_string())?;
+    if snap.script.as_ref().map(|s| s.submission_id) != Some(approved_script) {
+        return Err("the demo live session did not pick up the approved script".into());
+    }
     Ok(())
 }
 
@@ -662,6 +954,7 @@ impl Application {
                 ))
             })
             .collect();
+        let escalator = tokio::spawn(live_api::run_escalator(self.state.clone(), stop_rx.clone()));
         let router = app(self.state.clone());
         axum::serve(
             self.listener,
@@ -674,6 +967,7 @@ impl Application {
         for w in webhooks {
             let _ = w.await;
         }
+        let _ = escalator.await;
         self.state.store.close().await;
         Ok(())
     }

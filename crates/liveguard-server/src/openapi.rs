@@ -81,6 +81,37 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
             {"type": "object", "required": ["action", "checklist"], "properties": {"action": {"const": "approve"}, "flag_final": {"type": "boolean"}, "checklist": {"type": "object", "additionalProperties": {"type": "object", "required": ["pass"], "properties": {"pass": {"type": "boolean"}, "comment": {"type": "string"}}}}}},
             {"type": "object", "required": ["action", "required_changes"], "properties": {"action": {"const": "reject"}, "required_changes": {"type": "string"}}}
         ]}),
+        ("post", "/api/v1/live/sessions") => {
+            json!({"type": "object", "additionalProperties": false, "required": ["plan_id", "duty_officer"],
+            "properties": {"plan_id": {"type": "integer"}, "duty_officer": {"type": "string", "description": "user name of an ops reviewer/manager, the compliance lead or an administrator"},
+                "title": {"type": "string", "minLength": 1, "maxLength": 200}}})
+        }
+        ("post", "/api/v1/live/sessions/{id}/start" | "/api/v1/live/sessions/{id}/end") => {
+            return Some(
+                json!({"required": false, "content": {"application/json": {"schema": {"type": "object", "maxProperties": 0}}}}),
+            );
+        }
+        ("post", "/api/v1/live/sessions/{id}/hold") => {
+            json!({"type": "object", "additionalProperties": false, "required": ["legal_hold", "reason"],
+            "properties": {"legal_hold": {"type": "boolean"}, "reason": {"type": "string", "minLength": 1, "maxLength": crate::live_api::REASON_CHARS_MAX}}})
+        }
+        ("post", "/api/v1/live/sessions/{id}/events") => {
+            json!({"type": "object", "additionalProperties": false, "required": ["events"],
+            "properties": {"events": {"type": "array", "minItems": 1, "maxItems": 1000, "description": "at most live.batch_events_max (default 1000)", "items": {"$ref": "#/components/schemas/LiveEventIn"}}}})
+        }
+        ("post", "/api/v1/live/alerts/{id}/actions") => {
+            json!({"type": "object", "additionalProperties": false, "required": ["action"],
+            "properties": {"action": {"type": "string", "enum": ["acknowledge", "resolve"]}, "reason": {"type": "string", "maxLength": crate::live_api::REASON_CHARS_MAX, "description": "required to resolve"},
+                "incident": {"type": "boolean", "description": "open an incident record"}}})
+        }
+        ("post", "/api/v1/live/events/{id}/moderation") => {
+            json!({"type": "object", "additionalProperties": false, "required": ["action", "reason"],
+            "properties": {"action": {"type": "string", "enum": crate::live_api::MODERATION_ACTIONS}, "reason": {"type": "string", "minLength": 1, "maxLength": crate::live_api::REASON_CHARS_MAX}}})
+        }
+        ("post", "/api/v1/live/tasks/{id}/close") => {
+            json!({"type": "object", "additionalProperties": false, "required": ["note"],
+            "properties": {"note": {"type": "string", "minLength": 1, "maxLength": crate::live_api::REASON_CHARS_MAX}}})
+        }
         _ => return None,
     };
     Some(json!({"required": true, "content": {"application/json": {"schema": body}}}))
@@ -160,6 +191,24 @@ fn parameters(path: &str) -> Vec<Value> {
                 "newer tree size",
             ));
         }
+        "/api/v1/live/sessions/{id}/events" => {
+            p.push(query(
+                "after",
+                json!({"type": "integer", "minimum": 0}),
+                false,
+                "events with id above this (next_after of the previous page)",
+            ));
+            p.push(query("limit", json!({"type": "integer", "minimum": 1, "maximum": liveguard_store::PAGE_LIMIT_MAX, "default": 100}), false, "page size"));
+        }
+        "/api/v1/live/sessions/{id}/alerts" => {
+            p.push(query(
+                "state",
+                json!({"type": "string", "enum": crate::live_api::ALERT_STATES}),
+                false,
+                "only alerts in this state",
+            ));
+            p.push(query("limit", json!({"type": "integer", "minimum": 1, "maximum": liveguard_store::PAGE_LIMIT_MAX, "default": 100}), false, "page size"));
+        }
         _ => {}
     }
     p
@@ -224,6 +273,39 @@ fn success(method: &str, path: &str) -> (&'static str, Value) {
         ("get", "/api/v1/submissions/{id}")
         | ("put", _)
         | ("post", "/api/v1/submissions/{id}/actions") => ("200", r("Submission")),
+        ("get", "/api/v1/live/sessions") => (
+            "200",
+            json!({"type": "object", "properties": {"sessions": {"type": "array", "items": r("LiveSession")}}}),
+        ),
+        ("post", "/api/v1/live/sessions") => ("201", r("LiveSession")),
+        ("get", "/api/v1/live/sessions/{id}")
+        | ("post", "/api/v1/live/sessions/{id}/start")
+        | ("post", "/api/v1/live/sessions/{id}/end")
+        | ("post", "/api/v1/live/sessions/{id}/hold") => ("200", r("LiveSession")),
+        ("post", "/api/v1/live/sessions/{id}/events") => (
+            "200",
+            json!({"type": "object", "required": ["accepted", "duplicates", "alerts", "results"], "properties": {
+                "accepted": {"type": "integer"}, "duplicates": {"type": "integer"}, "alerts": {"type": "array", "items": {"type": "integer"}},
+                "results": {"type": "array", "items": {"type": "object", "properties": {"key": {"type": "string"}, "event_id": {"type": ["integer", "null"]},
+                    "duplicate": {"type": "boolean"}, "alert_id": {"type": ["integer", "null"]}, "decision": {"type": "string", "enum": ["pass", "review", "block"]}}}}}}),
+        ),
+        ("get", "/api/v1/live/sessions/{id}/events") => (
+            "200",
+            json!({"type": "object", "properties": {"events": {"type": "array", "items": r("LiveEvent")}, "next_after": {"type": ["integer", "null"]}}}),
+        ),
+        ("get", "/api/v1/live/sessions/{id}/alerts") => (
+            "200",
+            json!({"type": "object", "properties": {"alerts": {"type": "array", "items": r("LiveAlert")}}}),
+        ),
+        ("post", "/api/v1/live/alerts/{id}/actions") => ("200", r("LiveAlert")),
+        ("post", "/api/v1/live/events/{id}/moderation") => (
+            "201",
+            json!({"type": "object", "properties": {"id": {"type": "integer"}, "event_id": {"type": "integer"}}}),
+        ),
+        ("get", "/api/v1/live/sessions/{id}/stream") => (
+            "200",
+            json!({"type": "string", "description": "text/event-stream: `event` (a stored LiveEvent), `alert` and `alert_update` (LiveAlert), `session`, `lagged` (reload)"}),
+        ),
         _ => ("200", json!({"type": "object"})),
     }
 }
@@ -261,6 +343,36 @@ fn schemas() -> Value {
             "version": {"type": "integer"}, "content_hash": r("Hash"), "author": {"type": "string"}, "text": {"type": "string"}, "findings": {"type": "array", "items": r("Finding")},
             "review": {"type": "object"}, "due": {"type": ["string", "null"]}, "urgency": {"type": ["string", "null"]}, "checklist": {"type": ["array", "null"]},
             "final_review_reason": {"type": ["string", "null"]}, "diff": {"type": "object"}}},
+        "LiveEventIn": {"type": "object", "additionalProperties": false, "required": ["key", "kind", "at_ms"], "properties": {
+            "key": {"type": "string", "minLength": 1, "maxLength": liveguard_live::KEY_BYTES_MAX, "pattern": "^[!-~]+$", "description": "idempotency key, unique within the session"},
+            "kind": {"type": "string", "enum": liveguard_live::EventKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>()},
+            "at_ms": {"type": "integer", "description": "when it happened, Unix milliseconds (a transcript segment's start)"},
+            "text": {"type": "string", "description": "required for transcript, screen_text and comment; comments at most 500 characters, others 5000"},
+            "end_ms": {"type": "integer"}, "speaker": {"type": "string", "maxLength": 64}, "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            "user_id": {"type": "string", "maxLength": 64, "description": "comment: the platform user id, replaced by a keyed digest on arrival"},
+            "nickname": {"type": "string", "maxLength": 64}, "product_id": {"type": "integer", "minimum": 1}, "price_fen": {"type": "integer", "minimum": 0},
+            "stock": {"type": "integer", "minimum": 0}, "action": {"type": "string", "enum": liveguard_live::LOTTERY_ACTIONS}}},
+        "LiveEvent": {"type": "object", "required": ["id", "key", "kind", "at_ms", "findings", "decision"], "properties": {
+            "id": {"type": "integer"}, "key": {"type": "string"}, "kind": {"type": "string"}, "at_ms": {"type": "integer"}, "received_ms": {"type": "integer"},
+            "text": {"type": "string", "description": "personal information masked"}, "viewer": {"type": "string", "description": "keyed digest of the platform user id"},
+            "nickname": {"type": "string"}, "product_id": {"type": "integer", "description": "the product on the card at that moment"}, "price_fen": {"type": "integer"},
+            "findings": {"type": "array", "items": r("Finding")}, "decision": {"type": "string", "enum": ["pass", "review", "block"]},
+            "moderation": {"type": "object", "properties": {"action": {"type": "string", "enum": ["hide", "mute", "reply"]}, "reasons": {"type": "array", "items": {"type": "string"}}, "negative_feedback": {"type": "boolean"}}},
+            "promises": {"type": "array", "items": {"type": "object", "properties": {"said": {"type": "string"}, "phrase": {"type": "string"}, "product_id": {"type": ["integer", "null"]}}}},
+            "masked": {"type": "integer"}}},
+        "LiveAlert": {"type": "object", "required": ["id", "session_id", "event_id", "severity", "summary", "state", "created_ms"], "properties": {
+            "id": {"type": "integer"}, "session_id": {"type": "integer"}, "event_id": {"type": "integer"}, "severity": {"type": "string", "enum": ["review", "block"]},
+            "summary": {"type": "string"}, "state": {"type": "string", "enum": crate::live_api::ALERT_STATES}, "created_ms": {"type": "integer"},
+            "acked_ms": {"type": ["integer", "null"]}, "acked_by": {"type": ["string", "null"]}, "resolved_ms": {"type": ["integer", "null"]},
+            "resolved_by": {"type": ["string", "null"]}, "resolution": {"type": ["string", "null"]}, "escalated_ms": {"type": ["integer", "null"]}, "incident": {"type": "boolean"}}},
+        "LiveSession": {"type": "object", "required": ["id", "title", "state"], "properties": {
+            "id": {"type": "integer"}, "title": {"type": "string"}, "plan_id": {"type": ["integer", "null"]}, "duty_officer_id": {"type": "integer"},
+            "state": {"type": "string", "enum": liveguard_store::SESSION_STATES}, "started_at": {"type": ["string", "null"]}, "ended_at": {"type": ["string", "null"]},
+            "retain_until": {"type": ["string", "null"]}, "legal_hold": {"type": "boolean"}, "room_id": {"type": ["integer", "null"]},
+            "streamer_ids": {"type": "array", "items": {"type": "integer"}},
+            "lineup": {"type": "array", "items": {"type": "object", "properties": {"product_id": {"type": "integer"}, "price_fen": {"type": "integer"}, "category": {"type": "string"}}}},
+            "script": {"type": ["object", "null"], "properties": {"submission_id": {"type": "integer"}, "version": {"type": "integer"}, "content_hash": r("Hash")}},
+            "stats": {"type": "object"}}},
         "ScanResult": {"type": "object", "properties": {"decision": {"type": "string", "enum": ["pass", "review", "block"]}, "findings": {"type": "array", "items": r("Finding")}, "masked_text": {"type": "string"}}}
     })
 }

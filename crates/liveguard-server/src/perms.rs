@@ -27,6 +27,14 @@ pub enum Permission {
     Submit,
     /// See submissions and act on them (the workflow decides which level a role may sign).
     ViewReviews,
+    /// See live sessions, their consoles, alerts and reports.
+    ViewLive,
+    /// Run live sessions: create, start, end, send events, act on alerts, moderate comments.
+    OperateLive,
+    /// Close promise follow-ups (保价, 赠品, 赔付) from live sessions.
+    FollowUp,
+    /// Put live records under legal hold or release them.
+    LegalHold,
 }
 
 impl Permission {
@@ -43,6 +51,10 @@ impl Permission {
         Permission::ManageProducts,
         Permission::Submit,
         Permission::ViewReviews,
+        Permission::ViewLive,
+        Permission::OperateLive,
+        Permission::FollowUp,
+        Permission::LegalHold,
     ];
 }
 
@@ -65,5 +77,12 @@ pub fn allowed(role: Role, permission: Permission) -> bool {
             Admin | ComplianceLead | OpsManager | OpsReviewer | Streamer
         ),
         ViewReviews => !matches!(role, CustomerService),
+        ViewLive => !matches!(role, Streamer),
+        OperateLive => matches!(role, Admin | ComplianceLead | OpsManager | OpsReviewer),
+        FollowUp => matches!(
+            role,
+            Admin | ComplianceLead | OpsManager | OpsReviewer | CustomerService
+        ),
+        LegalHold => matches!(role, Admin | ComplianceLead | Legal),
     }
 }

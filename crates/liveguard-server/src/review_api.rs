@@ -418,7 +418,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<String, ApiError> {
     serde_json::to_string(v).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-fn load_review(row: &SubmissionRow) -> Result<Review, ApiError> {
+pub(crate) fn load_review(row: &SubmissionRow) -> Result<Review, ApiError> {
     serde_json::from_str(&row.review)
         .map_err(|e| ApiError::Internal(format!("review state of submission {}: {e}", row.id)))
 }

@@ -47,6 +47,64 @@ pub struct Settings {
     pub review: ReviewSettings,
     /// Webhooks for review state changes (`[[webhooks]]`).
     pub webhooks: Vec<crate::webhook::WebhookSettings>,
+    /// Live monitoring: queue bounds, retention, escalation (`[live]`).
+    pub live: LiveSettings,
+}
+
+/// Live monitoring settings.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LiveSettings {
+    /// Bound of the in-process ingest queue, in batches. When it is full a batch is refused
+    /// whole with 503 `queue_full` and `Retry-After: 1`; nothing is dropped silently.
+    pub queue_batches: usize,
+    /// Most events in one posted batch.
+    pub batch_events_max: usize,
+    /// Most events the worker writes in one transaction (several batches grouped).
+    pub commit_events_max: usize,
+    /// Days live records are kept after a session ends (at least 3 years by law).
+    pub retain_days: i64,
+    /// Seconds an open `block` alert may wait for acknowledgement before it is escalated
+    /// to the compliance lead.
+    pub escalate_after_seconds: i64,
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        LiveSettings {
+            queue_batches: 1024,
+            batch_events_max: 1000,
+            commit_events_max: 4000,
+            retain_days: 1095,
+            escalate_after_seconds: 120,
+        }
+    }
+}
+
+impl LiveSettings {
+    fn validate(&self) -> Result<(), String> {
+        if !(1..=1_000_000).contains(&self.queue_batches) {
+            return Err("live.queue_batches must be 1 to 1000000".into());
+        }
+        if !(1..=10_000).contains(&self.batch_events_max) {
+            return Err("live.batch_events_max must be 1 to 10000".into());
+        }
+        if self.commit_events_max < self.batch_events_max || self.commit_events_max > 100_000 {
+            return Err(
+                "live.commit_events_max must be at least live.batch_events_max and at most 100000"
+                    .into(),
+            );
+        }
+        if self.retain_days < 1095 {
+            return Err(
+                "live.retain_days must be at least 1095 (three years, 直播电商监督管理办法)".into(),
+            );
+        }
+        if !(5..=86_400).contains(&self.escalate_after_seconds) {
+            return Err("live.escalate_after_seconds must be 5 to 86400".into());
+        }
+        Ok(())
+    }
 }
 
 /// Most items one level's checklist may have.
@@ -170,6 +228,7 @@ impl Default for Settings {
             pdf_engine: "chromium".into(),
             review: ReviewSettings::default(),
             webhooks: Vec::new(),
+            live: LiveSettings::default(),
         }
     }
 }
@@ -272,6 +331,7 @@ impl Settings {
         for (i, w) in self.webhooks.iter().enumerate() {
             w.validate(i)?;
         }
+        self.live.validate()?;
         self.review.checklist.validate()
     }
 }

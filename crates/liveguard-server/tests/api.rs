@@ -1,187 +1,17 @@
 //! The server in-process (router `oneshot`), on a temporary SQLite database with a fixed clock.
 
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use common::*;
+use liveguard_core::Role;
+use liveguard_server::API_ROUTES;
+use liveguard_server::perms::{Permission, allowed};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
-use liveguard_core::Role;
-use liveguard_server::perms::{Permission, allowed};
-use liveguard_server::{API_ROUTES, AppState, Settings, app, open_state};
-use liveguard_store::{AuditDraft, FixedClock, NewUser};
 use serde_json::{Value, json};
-use tower::ServiceExt;
-
-struct TestApp {
-    state: AppState,
-    router: Router,
-    clock: Arc<FixedClock>,
-    _dir: TempDir,
-}
-
-struct TempDir(std::path::PathBuf);
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-#[derive(Debug)]
-struct Resp {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-const PASSWORD: &str = "test-password-123";
-
-async fn spawn_app() -> TestApp {
-    spawn_app_with(1000).await
-}
-
-async fn spawn_app_with(login_attempts_per_minute: u32) -> TestApp {
-    spawn_app_configured(|s| s.login_attempts_per_minute = login_attempts_per_minute).await
-}
-
-async fn spawn_app_configured(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "lg-server-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut settings = Settings {
-        data_dir: dir.clone(),
-        ..Settings::default()
-    };
-    configure(&mut settings);
-    let clock = Arc::new(FixedClock::new(
-        time::macros::datetime!(2026-11-26 09:00:00 UTC),
-    ));
-    let state = open_state(settings, clock.clone()).await.unwrap();
-    // One user per role, all with the same password (hashed once).
-    let hash = liveguard_server::auth::hash_password(PASSWORD.into())
-        .await
-        .unwrap();
-    for role in Role::ALL {
-        let new = NewUser {
-            username: role.as_str().replace('_', "-"),
-            display_name: format!("{} 测试", role.label_zh()),
-            role: *role,
-            password_hash: hash.clone(),
-        };
-        state
-            .store
-            .create_user(
-                new,
-                AuditDraft::new("test", "system", "user.create", "user:new"),
-            )
-            .await
-            .unwrap();
-    }
-    TestApp {
-        router: app(state.clone()),
-        state,
-        clock,
-        _dir: TempDir(dir),
-    }
-}
-
-impl TestApp {
-    async fn call(&self, req: Request<Body>) -> Resp {
-        let resp = self.router.clone().oneshot(req).await.unwrap();
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = axum::body::to_bytes(resp.into_body(), 16 * 1024 * 1024)
-            .await
-            .unwrap()
-            .to_vec();
-        Resp {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn token_for(&self, role: Role) -> String {
-        let user = self
-            .state
-            .store
-            .user_by_name(&role.as_str().replace('_', "-"))
-            .await
-            .unwrap()
-            .unwrap();
-        let secret = format!("lg_{}", liveguard_server::auth::random_hex32());
-        self.state
-            .store
-            .create_token(
-                user.id,
-                "t",
-                &liveguard_server::auth::secret_hash(&secret),
-                &secret[..10],
-                None,
-                AuditDraft::new("test", "system", "token.create", "x"),
-            )
-            .await
-            .unwrap();
-        secret
-    }
-
-    /// Logs in through the API; returns (cookie header value, csrf token).
-    async fn login(&self, username: &str, password: &str) -> Result<(String, String), Resp> {
-        let r = self
-            .call(json_req(
-                Method::POST,
-                "/api/v1/session",
-                None,
-                json!({"username": username, "password": password}),
-            ))
-            .await;
-        if r.status != StatusCode::OK {
-            return Err(r);
-        }
-        let cookie = r
-            .headers
-            .get(header::SET_COOKIE)
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        Ok((cookie, r.json()["csrf_token"].as_str().unwrap().to_string()))
-    }
-}
-
-fn json_req(method: Method, uri: &str, bearer: Option<&str>, body: Value) -> Request<Body> {
-    let mut b = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::CONTENT_TYPE, "application/json");
-    if let Some(t) = bearer {
-        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    b.body(Body::from(body.to_string())).unwrap()
-}
-
-fn get(uri: &str, bearer: Option<&str>) -> Request<Body> {
-    let mut b = Request::builder().uri(uri);
-    if let Some(t) = bearer {
-        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    b.body(Body::empty()).unwrap()
-}
 
 /// A request for each protected API action, with the permission it needs.
 fn protected_calls() -> Vec<(Method, &'static str, Value, Permission)> {
@@ -324,6 +154,12 @@ fn protected_calls() -> Vec<(Method, &'static str, Value, Permission)> {
             Value::Null,
             Permission::ViewReviews,
         ),
+        (
+            Method::GET,
+            "/api/v1/live/sessions",
+            Value::Null,
+            Permission::ViewLive,
+        ),
     ]
 }
 
@@ -377,6 +213,7 @@ async fn every_role_against_every_ui_page() {
         ("/account/password", Permission::ViewDashboard),
         ("/notifications", Permission::ViewReviews),
         ("/plans", Permission::ViewReviews),
+        ("/live", Permission::ViewLive),
     ];
     for role in Role::ALL {
         let (cookie, _) = t

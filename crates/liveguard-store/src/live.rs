@@ -577,6 +577,44 @@ impl Store {
         })
     }
 
+    /// Alerts of a session after `after_id`, oldest first (for reports).
+    pub async fn live_alert_page(
+        &self,
+        session_id: i64,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<LiveAlertRow>> {
+        let limit = limit.clamp(1, crate::PAGE_LIMIT_MAX);
+        dispatch!(self, pool => {
+            let rows = sqlx::query(concat!("SELECT ", alert_cols!(), " FROM live_alerts WHERE session_id = $1 AND id > $2 ORDER BY id LIMIT $3"))
+                .bind(session_id)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| Ok(alert_from_row!(r))).collect()
+        })
+    }
+
+    /// Events of a session after `after_id` whose decision is not `pass`, oldest first.
+    pub async fn live_flagged_events(
+        &self,
+        session_id: i64,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<LiveEventRow>> {
+        let limit = limit.clamp(1, crate::PAGE_LIMIT_MAX);
+        dispatch!(self, pool => {
+            let rows = sqlx::query(concat!("SELECT ", event_cols!(), " FROM live_events WHERE session_id = $1 AND id > $2 AND decision <> 'pass' ORDER BY id LIMIT $3"))
+                .bind(session_id)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| Ok(event_from_row!(r))).collect()
+        })
+    }
+
     /// One alert.
     pub async fn live_alert(&self, id: i64) -> Result<LiveAlertRow> {
         let row = dispatch!(self, pool => {

@@ -1,0 +1,436 @@
+//! The live pipeline: one bounded queue of event batches, one worker that screens them with
+//! each session's [`Monitor`] and writes them in grouped transactions, and a broadcast bus
+//! that carries stored events and alerts to the consoles.
+//!
+//! # Guarantees
+//! - A batch is acknowledged to its sender only after its events are committed (the
+//!   worker replies after the transaction). A refused batch (queue full, database down)
+//!   stored nothing and may be re-sent whole; keys make re-sending safe.
+//! - The queue has a bound (`live.queue_batches`). Its full policy is *refuse*: the sender
+//!   gets 503 `queue_full` with `Retry-After: 1`. Nothing is dropped silently.
+//! - The bus is lossy by design (a console that falls behind gets a `lagged` message and
+//!   reloads from the database); the database is the record.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use liveguard_core::Decision;
+use liveguard_live::{EventIn, LineupEntry, Monitor, Processed};
+use liveguard_screen::{Scratch, SharedScreen};
+use liveguard_store::{IngestRow, NewAlert, NewTask, Store};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::error::ApiError;
+use crate::settings::LiveSettings;
+
+/// The file in the data directory holding the key of the viewer pseudonyms.
+pub const PSEUDONYM_KEY_FILE: &str = "viewer-pseudonym.key";
+
+/// What a session was approved with, snapshotted when it is created.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSnapshot {
+    /// The live room.
+    #[serde(default)]
+    pub room_id: Option<i64>,
+    /// Streamers on duty.
+    #[serde(default)]
+    pub streamer_ids: Vec<i64>,
+    /// The approved lineup with prices and categories.
+    #[serde(default)]
+    pub lineup: Vec<LineupEntry>,
+    /// The approved script version.
+    #[serde(default)]
+    pub script: Option<ScriptRef>,
+    /// Planned start.
+    #[serde(default)]
+    pub starts_at: Option<String>,
+}
+
+/// The frozen script a session was approved with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptRef {
+    /// Submission.
+    pub submission_id: i64,
+    /// Approved version.
+    pub version: i64,
+    /// SHA-256 of its text.
+    pub content_hash: String,
+}
+
+/// One message on the console bus.
+#[derive(Debug, Clone)]
+pub struct LiveMsg {
+    /// Session.
+    pub session_id: i64,
+    /// `event`, `alert` or `alert_update`.
+    pub kind: &'static str,
+    /// A comment that passed (consoles may sample these).
+    pub routine_comment: bool,
+    /// JSON payload.
+    pub json: String,
+}
+
+/// The outcome of one event of a batch.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventOutcome {
+    /// The sender's key.
+    pub key: String,
+    /// Stored event id (also for a duplicate: `null`, it was stored before).
+    pub event_id: Option<i64>,
+    /// Whether the key was already stored.
+    pub duplicate: bool,
+    /// The alert raised.
+    pub alert_id: Option<i64>,
+    /// pass, review or block.
+    pub decision: Decision,
+}
+
+struct Job {
+    session_id: i64,
+    events: Vec<EventIn>,
+    received_ms: i64,
+    reply: oneshot::Sender<Result<Vec<EventOutcome>, ApiError>>,
+}
+
+/// The pipeline's entry: the queue sender and the console bus.
+pub struct LiveHub {
+    tx: mpsc::Sender<Job>,
+    /// Stored events and alerts, for consoles.
+    pub bus: broadcast::Sender<Arc<LiveMsg>>,
+    settings: LiveSettings,
+}
+
+impl std::fmt::Debug for LiveHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveHub")
+            .field("queue_free", &self.tx.capacity())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the worker needs.
+#[derive(Clone)]
+pub(crate) struct WorkerCtx {
+    pub(crate) store: Store,
+    pub(crate) screen: Arc<SharedScreen>,
+    pub(crate) pseudonym_key: Arc<[u8]>,
+}
+
+impl LiveHub {
+    /// Starts the worker on the current runtime.
+    pub(crate) fn start(ctx: WorkerCtx, settings: LiveSettings) -> Arc<LiveHub> {
+        let (tx, rx) = mpsc::channel(settings.queue_batches);
+        let (bus, _) = broadcast::channel(4096);
+        let hub = Arc::new(LiveHub {
+            tx,
+            bus: bus.clone(),
+            settings: settings.clone(),
+        });
+        tokio::spawn(run_worker(ctx, rx, bus, settings.commit_events_max));
+        hub
+    }
+
+    /// Most events in one batch.
+    pub fn batch_events_max(&self) -> usize {
+        self.settings.batch_events_max
+    }
+
+    /// Queues a batch and waits until it is stored.
+    pub(crate) async fn submit(
+        &self,
+        session_id: i64,
+        events: Vec<EventIn>,
+        received_ms: i64,
+    ) -> Result<Vec<EventOutcome>, ApiError> {
+        let (reply, rx) = oneshot::channel();
+        let job = Job {
+            session_id,
+            events,
+            received_ms,
+            reply,
+        };
+        self.tx.try_send(job).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => {
+                metrics::counter!("liveguard_live_batches_refused_total", "reason" => "queue_full")
+                    .increment(1);
+                ApiError::Busy(format!(
+                    "the live ingest queue is full ({} batches); nothing of this batch was accepted — re-send it after a second",
+                    self.settings.queue_batches
+                ))
+            }
+            mpsc::error::TrySendError::Closed(_) => {
+                ApiError::Unavailable("the live pipeline has stopped".into())
+            }
+        })?;
+        metrics::gauge!("liveguard_live_queue_batches")
+            .set((self.settings.queue_batches - self.tx.capacity()) as f64);
+        rx.await
+            .map_err(|_| ApiError::Unavailable("the live pipeline has stopped".into()))?
+    }
+
+    /// Publishes an alert change to consoles.
+    pub(crate) fn publish(&self, session_id: i64, kind: &'static str, json: Value) {
+        let _ = self.bus.send(Arc::new(LiveMsg {
+            session_id,
+            kind,
+            routine_comment: false,
+            json: json.to_string(),
+        }));
+    }
+}
+
+/// Loads the monitor of a session from its snapshot, its frozen script and its last card.
+pub(crate) async fn load_monitor(ctx: &WorkerCtx, session_id: i64) -> Result<Monitor, ApiError> {
+    let row = ctx.store.live_session(session_id).await?;
+    let snap: SessionSnapshot = serde_json::from_str(&row.data)
+        .map_err(|e| ApiError::Internal(format!("live session {session_id} snapshot: {e}")))?;
+    let script = match &snap.script {
+        Some(s) => Some(
+            ctx.store
+                .submission_version(s.submission_id, s.version)
+                .await?
+                .text,
+        ),
+        None => None,
+    };
+    let screen = ctx.screen.load();
+    let mut m = Monitor::new(&screen, script.as_deref(), snap.lineup, &ctx.pseudonym_key);
+    if let Some(last) = ctx.store.live_last_card_event(session_id).await?
+        && let Ok(p) = serde_json::from_str::<Processed>(&last.body)
+    {
+        m.set_card(p.product_id, p.price_fen);
+    }
+    Ok(m)
+}
+
+/// The one-line summary of an alert: its most serious finding.
+pub(crate) fn summary(p: &Processed) -> String {
+    let Some(f) = p.findings.iter().max_by_key(|f| f.severity) else {
+        return String::new();
+    };
+    let mut s = format!("{} · {}", f.rule, f.matched);
+    if s.chars().count() > 160 {
+        s = s.chars().take(159).collect::<String>() + "…";
+    }
+    s
+}
+
+fn ingest_row(session_id: i64, received_ms: i64, p: &Processed) -> IngestRow {
+    IngestRow {
+        session_id,
+        key: p.key.clone(),
+        kind: p.kind.as_str().into(),
+        at_ms: p.at_ms,
+        received_ms,
+        decision: p.decision.as_str().into(),
+        product_id: p.product_id,
+        viewer: p.viewer.clone(),
+        body: serde_json::to_string(p).expect("processed events serialise"),
+        alert: p.alerts().then(|| NewAlert {
+            severity: p.decision.as_str().into(),
+            summary: summary(p),
+        }),
+        tasks: p
+            .promises
+            .iter()
+            .map(|t| NewTask {
+                phrase: t.phrase.clone(),
+                said: t.said.clone(),
+                product_id: t.product_id,
+            })
+            .collect(),
+    }
+}
+
+/// Most sessions whose monitors stay in memory.
+const MONITORS_MAX: usize = 10_000;
+
+async fn run_worker(
+    ctx: WorkerCtx,
+    mut rx: mpsc::Receiver<Job>,
+    bus: broadcast::Sender<Arc<LiveMsg>>,
+    commit_max: usize,
+) {
+    let mut monitors: HashMap<i64, Monitor> = HashMap::new();
+    let mut scratch = Scratch::default();
+    while let Some(first) = rx.recv().await {
+        let mut n = first.events.len();
+        let mut jobs = vec![first];
+        while n < commit_max {
+            match rx.try_recv() {
+                Ok(j) => {
+                    n += j.events.len();
+                    jobs.push(j);
+                }
+                Err(_) => break,
+            }
+        }
+        if monitors.len() > MONITORS_MAX {
+            monitors.clear();
+        }
+        let screen = ctx.screen.load();
+        let mut rows = Vec::with_capacity(n);
+        let mut owners = Vec::with_capacity(n);
+        let mut refused: Vec<Option<ApiError>> = (0..jobs.len()).map(|_| None).collect();
+        for (ji, job) in jobs.iter().enumerate() {
+            let m = match monitors.entry(job.session_id) {
+                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    match load_monitor(&ctx, job.session_id).await {
+                        Ok(m) => v.insert(m),
+                        Err(e) => {
+                            refused[ji] = Some(e);
+                            continue;
+                        }
+                    }
+                }
+            };
+            for ev in &job.events {
+                let p = m.process(&screen, &mut scratch, ev);
+                rows.push(ingest_row(job.session_id, job.received_ms, &p));
+                owners.push((ji, p));
+            }
+        }
+        match ctx.store.ingest_live(&rows).await {
+            Ok(outcomes) => {
+                let mut per_job: Vec<Vec<EventOutcome>> = jobs.iter().map(|_| Vec::new()).collect();
+                let now = ctx.store.now_ms();
+                for ((ji, p), o) in owners.into_iter().zip(outcomes) {
+                    let session_id = jobs[ji].session_id;
+                    if let Some(event_id) = o.event_id {
+                        publish_event(&bus, session_id, event_id, &p);
+                        if let Some(alert_id) = o.alert_id {
+                            metrics::histogram!("liveguard_live_event_to_alert_seconds")
+                                .record((now - jobs[ji].received_ms).max(0) as f64 / 1000.0);
+                            let _ = bus.send(Arc::new(LiveMsg {
+                                session_id,
+                                kind: "alert",
+                                routine_comment: false,
+                                json: json!({
+                                    "id": alert_id, "event_id": event_id, "severity": p.decision,
+                                    "summary": summary(&p), "state": "open", "created_ms": jobs[ji].received_ms,
+                                    "kind": p.kind, "text": p.text,
+                                })
+                                .to_string(),
+                            }));
+                        }
+                    }
+                    per_job[ji].push(EventOutcome {
+                        key: p.key,
+                        event_id: o.event_id,
+                        duplicate: o.event_id.is_none(),
+                        alert_id: o.alert_id,
+                        decision: p.decision,
+                    });
+                }
+                metrics::counter!("liveguard_live_events_total").increment(n as u64);
+                for ((job, outcomes), refusal) in jobs.into_iter().zip(per_job).zip(refused) {
+                    let _ = job.reply.send(match refusal {
+                        Some(e) => Err(e),
+                        None => Ok(outcomes),
+                    });
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, events = rows.len(), "Storing live events failed; the batches are refused and may be re-sent.");
+                metrics::counter!("liveguard_live_batches_refused_total", "reason" => "database")
+                    .increment(jobs.len() as u64);
+                // The monitors advanced past events that were not stored: rebuild them.
+                for job in &jobs {
+                    monitors.remove(&job.session_id);
+                }
+                for (job, refusal) in jobs.into_iter().zip(refused) {
+                    let _ = job.reply.send(Err(refusal.unwrap_or_else(|| {
+                        ApiError::Unavailable(
+                            "the database did not take the events; nothing of this batch was stored — re-send it".into(),
+                        )
+                    })));
+                }
+            }
+        }
+    }
+}
+
+fn publish_event(
+    bus: &broadcast::Sender<Arc<LiveMsg>>,
+    session_id: i64,
+    event_id: i64,
+    p: &Processed,
+) {
+    if bus.receiver_count() == 0 {
+        return;
+    }
+    let routine_comment =
+        p.kind == liveguard_live::EventKind::Comment && !p.alerts() && p.moderation.is_none();
+    let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        m.insert("id".into(), json!(event_id));
+    }
+    let _ = bus.send(Arc::new(LiveMsg {
+        session_id,
+        kind: "event",
+        routine_comment,
+        json: v.to_string(),
+    }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(key: &str) -> EventIn {
+        serde_json::from_value(json!({"key": key, "kind": "transcript", "at_ms": 1_764_590_400_000i64, "text": "欢迎"})).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_the_batch_whole_and_says_so() {
+        // A hub whose worker is stalled: nothing drains the queue of one batch.
+        let (tx, mut rx) = mpsc::channel(1);
+        let (bus, _) = broadcast::channel(4);
+        let hub = Arc::new(LiveHub {
+            tx,
+            bus,
+            settings: LiveSettings {
+                queue_batches: 1,
+                ..LiveSettings::default()
+            },
+        });
+        let first = {
+            let hub = hub.clone();
+            tokio::spawn(async move { hub.submit(1, vec![event("a")], 0).await })
+        };
+        while hub.tx.capacity() > 0 {
+            tokio::task::yield_now().await;
+        }
+        let refused = hub.submit(1, vec![event("b")], 0).await.unwrap_err();
+        assert!(matches!(refused, ApiError::Busy(_)), "{refused:?}");
+        assert_eq!(refused.parts().1, "queue_full");
+        assert!(refused.to_string().contains("re-send"));
+        // The queued batch is still there, whole, for the worker.
+        let job = rx.recv().await.unwrap();
+        assert_eq!(job.events.len(), 1);
+        assert_eq!(job.events[0].key, "a");
+        let _ = job.reply.send(Ok(Vec::new()));
+        assert!(first.await.unwrap().unwrap().is_empty());
+        // A stopped pipeline is unavailable, not silently accepting.
+        drop(rx);
+        let gone = hub.submit(1, vec![event("c")], 0).await.unwrap_err();
+        assert!(matches!(gone, ApiError::Unavailable(_)));
+    }
+
+    #[test]
+    fn the_summary_names_the_most_serious_finding() {
+        let screen = crate::default_screen().unwrap().load();
+        let mut m = Monitor::new(&screen, None, vec![], b"k");
+        let p = m.process(
+            &screen,
+            &mut Scratch::default(),
+            &serde_json::from_value(json!({"key": "k", "kind": "comment", "at_ms": 1_764_590_400_000i64, "user_id": "u", "text": "加微信聊"})).unwrap(),
+        );
+        assert!(summary(&p).starts_with("offplatform/"), "{}", summary(&p));
+    }
+}

@@ -1,0 +1,493 @@
+//! Pages of live monitoring: the session list, the duty officer's console (transcript,
+//! screen text, comments and alerts on one page, updated by server-sent events), and the
+//! post-session report. They call the same functions as the API (`live_api`).
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use liveguard_live::Processed;
+use maud::{Markup, html};
+use serde_json::Value;
+
+use crate::AppState;
+use crate::auth::{Principal, UiPrincipal};
+use crate::error::ApiError;
+use crate::live_api::{self, AlertActionBody, ModerationBody, NewSessionBody};
+use crate::perms::Permission;
+use crate::ui::{Lang, error_page, highlight, lang_of, page, tr};
+
+/// The console script (served from `/static/live.js`; the CSP allows only same-origin scripts).
+pub(crate) const LIVE_JS: &str = include_str!("live.js");
+
+/// `GET /static/live.js`
+pub(crate) async fn live_js() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/javascript; charset=utf-8",
+            ),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        LIVE_JS,
+    )
+        .into_response()
+}
+
+fn state_label(lang: Lang, s: &str) -> &'static str {
+    match s {
+        "planned" => tr(lang, "未开播", "planned"),
+        "live" => tr(lang, "直播中", "live"),
+        "ended" => tr(lang, "已结束", "ended"),
+        "open" => tr(lang, "待处理", "open"),
+        "acknowledged" => tr(lang, "已确认", "acknowledged"),
+        "escalated" => tr(lang, "已升级", "escalated"),
+        "resolved" => tr(lang, "已解决", "resolved"),
+        _ => "?",
+    }
+}
+
+fn kind_label(lang: Lang, k: &str) -> &'static str {
+    match k {
+        "transcript" => tr(lang, "口播", "speech"),
+        "screen_text" => tr(lang, "画面", "screen"),
+        "comment" => tr(lang, "评论", "comment"),
+        "product_card" => tr(lang, "商品卡", "card"),
+        "price" => tr(lang, "价格", "price"),
+        "lottery" => tr(lang, "抽奖", "lottery"),
+        _ => "?",
+    }
+}
+
+fn fmt_ms(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .map(|t| {
+            let t = t.to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC));
+            format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+        })
+        .unwrap_or_default()
+}
+
+fn csrf(p: &Principal) -> Markup {
+    html! { input type="hidden" name="csrf" value=(p.csrf()); }
+}
+
+/// `GET /live`
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang_of(&headers);
+    list_view(&state, &p, lang, None).await
+}
+
+async fn list_view(
+    state: &AppState,
+    p: &Principal,
+    lang: Lang,
+    error: Option<ApiError>,
+) -> Response {
+    if let Err(e) = p.require(Permission::ViewLive) {
+        return error_page(lang, Some(p), e);
+    }
+    let (sessions, plans, users) = match (
+        state.store.live_sessions().await,
+        state.store.masters("plan").await,
+        state.store.users().await,
+    ) {
+        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+        (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => return error_page(lang, Some(p), e.into()),
+    };
+    let user_name = |id: i64| {
+        users
+            .iter()
+            .find(|u| u.id == id)
+            .map(|u| u.display_name.clone())
+            .unwrap_or_else(|| format!("#{id}"))
+    };
+    let body = html! {
+        @if let Some(e) = &error { (crate::ui::error_box(&e.to_string())) }
+        @if p.can(Permission::OperateLive) {
+            div.card {
+                h3 { (tr(lang, "新建直播场次", "New live session")) }
+                form method="post" action="/live" {
+                    (csrf(p))
+                    label { (tr(lang, "直播排期", "Session plan")) " "
+                        select name="plan_id" required { @for pl in &plans { option value=(pl.id) { "#" (pl.id) " " (pl.name) } } } }
+                    label { (tr(lang, "场控（值班）", "Duty officer")) " "
+                        select name="duty_officer" required { @for u in users.iter().filter(|u| !u.disabled && live_api::DUTY_ROLES.contains(&u.role)) { option value=(u.username) selected[u.id == p.user.id] { (u.display_name) " (" (u.username) ")" } } } }
+                    label { (tr(lang, "标题（可选）", "Title (optional)")) " " input name="title" maxlength="200"; }
+                    input type="submit" value=(tr(lang, "创建", "Create"));
+                }
+                p.muted { (tr(lang, "场次沿用排期的商品、价格，以及该排期最新一版已批准（冻结）的话术。", "A session takes the plan's lineup and prices, and the newest approved (frozen) script submitted for the plan.")) }
+            }
+        }
+        table {
+            thead { tr { th { "#" } th { (tr(lang, "场次", "Session")) } th { (tr(lang, "状态", "State")) } th { (tr(lang, "场控", "Duty officer")) } th { (tr(lang, "开播", "Started")) } th { (tr(lang, "报告", "Report")) } } }
+            tbody {
+                @for s in &sessions {
+                    tr data-testid="live-session" {
+                        td { (s.id) }
+                        td { a href=(format!("/live/{}", s.id)) { (s.title) } }
+                        td { span class=(format!("badge {}", if s.state == "live" { "b-block" } else { "b-info" })) { (state_label(lang, &s.state)) } }
+                        td { (user_name(s.duty_officer_id)) }
+                        td { (s.started_at.as_deref().unwrap_or("—")) }
+                        td { a href=(format!("/live/{}/report", s.id)) { (tr(lang, "报告", "report")) } }
+                    }
+                }
+            }
+        }
+    };
+    page(lang, tr(lang, "直播监控", "Live monitoring"), Some(p), body).into_response()
+}
+
+fn field<'a>(fields: &'a [(String, String)], k: &str) -> Option<&'a str> {
+    fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+}
+
+/// `POST /live`
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.check_csrf(field(&fields, "csrf").unwrap_or("")) {
+        return error_page(lang, Some(&p), e);
+    }
+    let Some(plan_id) = field(&fields, "plan_id").and_then(|v| v.parse::<i64>().ok()) else {
+        return list_view(
+            &state,
+            &p,
+            lang,
+            Some(ApiError::field("plan_id", "choose a plan")),
+        )
+        .await;
+    };
+    let body = NewSessionBody {
+        plan_id,
+        duty_officer: field(&fields, "duty_officer").unwrap_or("").to_string(),
+        title: field(&fields, "title")
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string),
+    };
+    match live_api::create_session(&state, &p, body).await {
+        Ok(row) => Redirect::to(&format!("/live/{}", row.id)).into_response(),
+        Err(e) => list_view(&state, &p, lang, Some(e)).await,
+    }
+}
+
+/// `POST /live/{id}/{verb}`: start, end.
+pub(crate) async fn session_action(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path((id, verb)): Path<(i64, String)>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.check_csrf(field(&fields, "csrf").unwrap_or("")) {
+        return error_page(lang, Some(&p), e);
+    }
+    let to = match verb.as_str() {
+        "start" => "live",
+        "end" => "ended",
+        _ => return error_page(lang, Some(&p), ApiError::NotFound),
+    };
+    match live_api::set_state(&state, &p, id, to).await {
+        Ok(_) => Redirect::to(&format!("/live/{id}")).into_response(),
+        Err(e) => error_page(lang, Some(&p), e),
+    }
+}
+
+/// `POST /live/alerts/{id}/{verb}`: acknowledge, resolve.
+pub(crate) async fn alert_action(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path((id, verb)): Path<(i64, String)>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.check_csrf(field(&fields, "csrf").unwrap_or("")) {
+        return error_page(lang, Some(&p), e);
+    }
+    let body = AlertActionBody {
+        action: verb,
+        reason: field(&fields, "reason").map(str::to_string),
+        incident: field(&fields, "incident") == Some("on"),
+    };
+    match live_api::alert_action(&state, &p, id, body).await {
+        Ok(row) => Redirect::to(&format!("/live/{}#alerts", row.session_id)).into_response(),
+        Err(e) => error_page(lang, Some(&p), e),
+    }
+}
+
+/// `POST /live/events/{id}/moderate`
+pub(crate) async fn moderate(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.check_csrf(field(&fields, "csrf").unwrap_or("")) {
+        return error_page(lang, Some(&p), e);
+    }
+    let body = ModerationBody {
+        action: field(&fields, "action").unwrap_or("").to_string(),
+        reason: field(&fields, "reason").unwrap_or("").to_string(),
+    };
+    let session = match state.store.live_event(id).await {
+        Ok(e) => e.session_id,
+        Err(e) => return error_page(lang, Some(&p), e.into()),
+    };
+    match live_api::moderate(&state, &p, id, body).await {
+        Ok(_) => Redirect::to(&format!("/live/{session}#comments")).into_response(),
+        Err(e) => error_page(lang, Some(&p), e),
+    }
+}
+
+/// `POST /live/tasks/{id}/close`
+pub(crate) async fn close_task(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.check_csrf(field(&fields, "csrf").unwrap_or("")) {
+        return error_page(lang, Some(&p), e);
+    }
+    let back = field(&fields, "session")
+        .and_then(|s| s.parse::<i64>().ok())
+        .unwrap_or(0);
+    match live_api::close(&state, &p, id, field(&fields, "note").unwrap_or("")).await {
+        Ok(()) => Redirect::to(&format!("/live/{back}#tasks")).into_response(),
+        Err(e) => error_page(lang, Some(&p), e),
+    }
+}
+
+fn event_row(lang: Lang, p: &Principal, id: i64, e: &Processed) -> Markup {
+    html! {
+        tr data-testid=(if e.kind == liveguard_live::EventKind::Comment { "comment" } else { "timeline-event" }) {
+            td { (fmt_ms(e.at_ms)) }
+            td { (kind_label(lang, e.kind.as_str())) @if let Some(s) = &e.speaker { " · " (s) } @if let Some(n) = &e.nickname { " · " (n) } }
+            td {
+                @if let Some(t) = &e.text { (highlight(t, &e.findings)) }
+                @if let Some(pid) = e.product_id { @if e.kind != liveguard_live::EventKind::Comment { " " span.muted { (tr(lang, "商品 #", "product #")) (pid) } } }
+                @if let Some(pr) = e.price_fen { " " span.muted { "¥" (pr / 100) "." (format!("{:02}", pr % 100)) } }
+                @for f in e.findings.iter().filter(|f| f.severity >= liveguard_core::Severity::Review) {
+                    br; span class=(format!("badge b-{}", f.severity)) { (f.severity) } " " code { (f.rule) } " " span.muted { (f.citations.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("；")) }
+                }
+                @if let Some(m) = &e.moderation {
+                    br; span.badge.b-info { (tr(lang, "建议：", "advice: ")) (format!("{:?}", m.action).to_lowercase()) } " " span.muted { (m.reasons.join(", ")) }
+                    @if p.can(Permission::OperateLive) {
+                        form.inline method="post" action=(format!("/live/events/{id}/moderate")) {
+                            (csrf(p))
+                            select name="action" { @if !m.negative_feedback { option value="hide" { (tr(lang, "隐藏", "hide")) } option value="mute" { (tr(lang, "禁言", "mute")) } } option value="reply" { (tr(lang, "回复", "reply")) } option value="keep" { (tr(lang, "保留", "keep")) } }
+                            " " input name="reason" required maxlength="500" placeholder=(tr(lang, "理由/回复内容", "reason / reply"));
+                            " " button type="submit" { (tr(lang, "记录", "Record")) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /live/{id}`: the console.
+pub(crate) async fn console(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.require(Permission::ViewLive) {
+        return error_page(lang, Some(&p), e);
+    }
+    let loaded = async {
+        let row = state.store.live_session(id).await?;
+        let stats = state.store.live_stats(id).await?;
+        let alerts = state.store.live_alerts(id, None, 100).await?;
+        let timeline = state
+            .store
+            .live_recent_events(
+                id,
+                &[
+                    "transcript",
+                    "screen_text",
+                    "product_card",
+                    "price",
+                    "lottery",
+                ],
+                50,
+            )
+            .await?;
+        let comments = state.store.live_recent_events(id, &["comment"], 50).await?;
+        let tasks = state.store.live_tasks(id).await?;
+        let officer = state.store.user(row.duty_officer_id).await?;
+        let products = state.store.products().await?;
+        Ok::<_, ApiError>((
+            row, stats, alerts, timeline, comments, tasks, officer, products,
+        ))
+    };
+    let (row, stats, alerts, timeline, comments, tasks, officer, products) = match loaded.await {
+        Ok(v) => v,
+        Err(e) => return error_page(lang, Some(&p), e),
+    };
+    let s = live_api::session_json(&row);
+    let operate = p.can(Permission::OperateLive);
+    let parse = |b: &str| serde_json::from_str::<Processed>(b).ok();
+    let open = stats
+        .alerts_by_state
+        .iter()
+        .filter(|(k, _)| k != "resolved")
+        .map(|(_, n)| n)
+        .sum::<i64>();
+    let body = html! {
+        div.card #console data-session=(id) data-csrf=(p.csrf()) data-operate=(operate) data-lang=(if lang == Lang::Zh { "zh" } else { "en" }) {
+            p {
+                span #session-state class=(format!("badge {}", if row.state == "live" { "b-block" } else { "b-info" })) { (state_label(lang, &row.state)) }
+                " " (tr(lang, "场控：", "Duty officer: ")) (officer.display_name)
+                " · " (tr(lang, "计划开播：", "Planned start: ")) (s["starts_at"].as_str().unwrap_or("—"))
+                " · " a href=(format!("/live/{id}/report")) { (tr(lang, "场次报告", "Session report")) }
+            }
+            @match s["script"].as_object() {
+                Some(sc) => p.ok { (tr(lang, "已批准话术：", "Approved script: ")) a href=(format!("/reviews/{}", sc["submission_id"])) { "#" (sc["submission_id"]) " v" (sc["version"]) } " · " code { (sc["content_hash"].as_str().unwrap_or("").get(..16).unwrap_or("")) } },
+                None => p.error { (tr(lang, "此排期没有已批准的话术：不检测话术偏离（价格、违规词仍会检测）。", "This plan has no approved script: drift from the script is not checked (prices and rules still are).")) },
+            }
+            table { thead { tr { th { (tr(lang, "排期商品", "Lineup")) } th { (tr(lang, "直播价", "Live price")) } th { (tr(lang, "品类", "Category")) } } }
+                tbody { @for l in s["lineup"].as_array().into_iter().flatten() { tr {
+                    td { "#" (l["product_id"]) " " (products.iter().find(|pr| Some(pr.id) == l["product_id"].as_i64()).map(|pr| pr.name.as_str()).unwrap_or("")) }
+                    td { "¥" (l["price_fen"].as_i64().unwrap_or(0) as f64 / 100.0) }
+                    td { (l["category"].as_str().unwrap_or("")) }
+                } } } }
+            p #stats.muted { (tr(lang, "事件 ", "Events ")) span #stat-events { (stats.events()) } " · " (tr(lang, "未解决告警 ", "Unresolved alerts ")) span #stat-open { (open) } " · " (tr(lang, "评论观众 ", "Commenting viewers ")) (stats.viewers) }
+            @if operate {
+                @if row.state == "planned" { form.inline method="post" action=(format!("/live/{id}/start")) { (csrf(&p)) input type="submit" value=(tr(lang, "开播", "Start session")); } }
+                @if row.state == "live" { form.inline method="post" action=(format!("/live/{id}/end")) { (csrf(&p)) input type="submit" value=(tr(lang, "结束直播", "End session")); } }
+            }
+            p #live-status.muted { (tr(lang, "实时连接中…", "Connecting…")) }
+        }
+        div.card #alerts {
+            h3 { (tr(lang, "告警", "Alerts")) }
+            table { thead { tr { th { (tr(lang, "时间", "Time")) } th { (tr(lang, "级别", "Severity")) } th { (tr(lang, "内容", "What")) } th { (tr(lang, "状态", "State")) } th { (tr(lang, "处理", "Action")) } } }
+                tbody #alert-rows {
+                    @for a in &alerts {
+                        tr data-testid="alert" data-alert=(a.id) {
+                            td { (fmt_ms(a.created_ms)) }
+                            td { span class=(format!("badge b-{}", a.severity)) { (a.severity) } }
+                            td { (a.summary) }
+                            td.alert-state { (state_label(lang, &a.state)) @if let Some(r) = &a.resolution { " · " (r) } }
+                            td { @if operate && a.state != "resolved" {
+                                @if a.state != "acknowledged" { form.inline method="post" action=(format!("/live/alerts/{}/acknowledge", a.id)) { (csrf(&p)) button type="submit" { (tr(lang, "确认", "Acknowledge")) } } " " }
+                                form.inline method="post" action=(format!("/live/alerts/{}/resolve", a.id)) { (csrf(&p)) input name="reason" required maxlength="500" placeholder=(tr(lang, "处理说明", "what was done")); " " label.inline { input type="checkbox" name="incident"; (tr(lang, "立案", "incident")) } " " button type="submit" { (tr(lang, "解决", "Resolve")) } }
+                            } }
+                        }
+                    }
+                }
+            }
+        }
+        div.card #timeline {
+            h3 { (tr(lang, "口播、画面与商品卡", "Speech, screen and product card")) }
+            table { tbody #timeline-rows { @for e in &timeline { @if let Some(pe) = parse(&e.body) { (event_row(lang, &p, e.id, &pe)) } } } }
+        }
+        div.card #comments {
+            h3 { (tr(lang, "评论", "Comments")) }
+            p.muted { (tr(lang, "个人信息在入库前已打码；观众以密钥摘要代替平台 ID。负面商品评价不得隐藏。", "Personal information is masked before storage; viewers are keyed digests, not platform ids. Negative product feedback may not be hidden.")) }
+            table { tbody #comment-rows { @for e in &comments { @if let Some(pe) = parse(&e.body) { (event_row(lang, &p, e.id, &pe)) } } } }
+        }
+        div.card #tasks {
+            h3 { (tr(lang, "承诺跟进", "Promise follow-ups")) }
+            table { tbody { @for t in &tasks { tr data-testid="task" {
+                td { (fmt_ms(t.created_ms)) } td { (t.said) } td { @if let Some(pid) = t.product_id { "#" (pid) } }
+                td { (if t.state == "open" { tr(lang, "待跟进", "open") } else { tr(lang, "已完成", "done") }) @if let Some(n) = &t.note { " · " (n) } }
+                td { @if t.state == "open" && p.can(Permission::FollowUp) {
+                    form.inline method="post" action=(format!("/live/tasks/{}/close", t.id)) { (csrf(&p)) input type="hidden" name="session" value=(id); input name="note" required maxlength="500" placeholder=(tr(lang, "如何兑现", "how it was honoured")); " " button type="submit" { (tr(lang, "完成", "Close")) } }
+                } }
+            } } } }
+        }
+        script src="/static/live.js" {}
+    };
+    page(lang, &row.title, Some(&p), body).into_response()
+}
+
+/// `GET /live/{id}/report`
+pub(crate) async fn report_page(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.require(Permission::ViewLive) {
+        return error_page(lang, Some(&p), e);
+    }
+    let r = match live_api::report(&state, id).await {
+        Ok(v) => v,
+        Err(e) => return error_page(lang, Some(&p), e),
+    };
+    let map_rows = |v: &Value| -> Vec<(String, String)> {
+        v.as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.to_string()))
+            .collect()
+    };
+    let s = &r["session"];
+    let body = html! {
+        div.card {
+            p { (tr(lang, "状态：", "State: ")) (state_label(lang, s["state"].as_str().unwrap_or(""))) " · " (tr(lang, "开播：", "Started: ")) (s["started_at"].as_str().unwrap_or("—")) " · " (tr(lang, "结束：", "Ended: ")) (s["ended_at"].as_str().unwrap_or("—"))
+              " · " (tr(lang, "保存至：", "Kept until: ")) (s["retain_until"].as_str().unwrap_or("—")) @if s["legal_hold"] == true { " · " span.badge.b-block { (tr(lang, "诉讼保全", "legal hold")) } } }
+            p { a href=(format!("/api/v1/live/sessions/{id}/report")) download=(format!("live-session-{id}-report.json")) { (tr(lang, "导出 JSON", "Export JSON")) } " · " a href=(format!("/live/{id}")) { (tr(lang, "返回控制台", "Back to console")) } }
+        }
+        div.grid {
+            div.card data-testid="report-events" { h3 { (tr(lang, "事件", "Events")) } p { (r["stats"]["events"]) } table { @for (k, v) in map_rows(&r["stats"]["events_by_kind"]) { tr { td { (kind_label(lang, &k)) } td { (v) } } } } }
+            div.card { h3 { (tr(lang, "告警", "Alerts")) } p { (r["alerts"]["total"]) } table {
+                @for (k, v) in map_rows(&r["alerts"]["by_severity"]) { tr { td { (k) } td { (v) } } }
+                tr { td { (tr(lang, "已升级", "escalated")) } td { (r["alerts"]["escalated"]) } }
+                tr { td { (tr(lang, "立案", "incidents")) } td { (r["alerts"]["incidents"]) } }
+                tr { td { (tr(lang, "未解决", "unresolved")) } td { (r["alerts"]["unresolved"]) } }
+                tr { td { (tr(lang, "确认用时 p50 / p90 / 最长 (ms)", "time to acknowledge p50 / p90 / max (ms)")) } td { (r["alerts"]["acknowledge_ms"]["p50"]) " / " (r["alerts"]["acknowledge_ms"]["p90"]) " / " (r["alerts"]["acknowledge_ms"]["max"]) } }
+            } }
+            div.card { h3 { (tr(lang, "评论", "Comments")) } table {
+                tr { td { (tr(lang, "评论数", "comments")) } td { (r["comments"]["total"]) } }
+                tr { td { (tr(lang, "被标记", "flagged")) } td { (r["comments"]["flagged"]) } }
+                tr { td { (tr(lang, "评论观众", "viewers")) } td { (r["comments"]["viewers"]) } }
+                tr { td { (tr(lang, "处置记录", "moderation actions")) } td { (r["comments"]["moderation_actions"]) } }
+            } }
+        }
+        div.card { h3 { (tr(lang, "按类别的发现", "Findings by category")) } table { @for (k, v) in map_rows(&r["findings_by_category"]) { tr { td { (k) } td { (v) } } } } }
+        div.card { h3 { (tr(lang, "按规则的发现", "Findings by rule")) } table { @for (k, v) in map_rows(&r["findings_by_rule"]) { tr { td { code { (k) } } td { (v) } } } } }
+        div.card data-testid="report-drift" { h3 { (tr(lang, "偏离已审核话术", "Drift from the approved script")) }
+            @if r["drift"].as_array().is_none_or(|d| d.is_empty()) { p.muted { (tr(lang, "无", "none")) } }
+            table { @for d in r["drift"].as_array().into_iter().flatten() { tr { td { (fmt_ms(d["at_ms"].as_i64().unwrap_or(0))) } td { mark.sev-review { (d["said"].as_str().unwrap_or("")) } } td.muted { (d["text"].as_str().unwrap_or("")) } } } } }
+        div.card { h3 { (tr(lang, "承诺跟进", "Promise follow-ups")) } table { @for t in r["tasks"].as_array().into_iter().flatten() { tr { td { (t["said"].as_str().unwrap_or("")) } td { (t["state"].as_str().unwrap_or("")) } td { (t["note"].as_str().unwrap_or("")) } } } } }
+        div.card { h3 { (tr(lang, "告警记录", "Alert log")) } table { @for a in r["alerts"]["list"].as_array().into_iter().flatten() { tr {
+            td { (fmt_ms(a["created_ms"].as_i64().unwrap_or(0))) } td { span class=(format!("badge b-{}", a["severity"].as_str().unwrap_or("info"))) { (a["severity"].as_str().unwrap_or("")) } } td { (a["summary"].as_str().unwrap_or("")) }
+            td { (state_label(lang, a["state"].as_str().unwrap_or(""))) } td { (a["acked_by"].as_str().unwrap_or("")) } td { (a["resolution"].as_str().unwrap_or("")) }
+        } } } }
+        div.card { h3 { (tr(lang, "时间线（口播、画面、商品卡）", "Timeline (speech, screen, card)")) } table { @for e in r["timeline"].as_array().into_iter().flatten() { tr {
+            td { (fmt_ms(e["at_ms"].as_i64().unwrap_or(0))) } td { (kind_label(lang, e["kind"].as_str().unwrap_or(""))) } td { (e["text"].as_str().unwrap_or("")) @if let Some(pr) = e["price_fen"].as_i64() { " ¥" (pr as f64 / 100.0) } } td { (e["decision"].as_str().unwrap_or("")) }
+        } } } }
+    };
+    page(
+        lang,
+        &format!(
+            "{} · {}",
+            s["title"].as_str().unwrap_or(""),
+            tr(lang, "场次报告", "session report")
+        ),
+        Some(&p),
+        body,
+    )
+    .into_response()
+}

@@ -1,0 +1,570 @@
+//! Live monitoring end to end on the demo company: a session from the approved plan, events
+//! in, findings, alerts and their decisions, moderation, follow-ups, escalation, the report.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::http::{Method, StatusCode, header};
+use common::*;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const T0: i64 = 1_764_590_400_000;
+
+fn events(list: Value) -> Value {
+    json!({ "events": list })
+}
+
+async fn post(t: &TestApp, token: &str, uri: &str, body: Value) -> Resp {
+    t.call(json_req(Method::POST, uri, Some(token), body)).await
+}
+
+async fn get_json(t: &TestApp, token: &str, uri: &str) -> Value {
+    let r = t.call(get(uri, Some(token))).await;
+    assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
+    r.json()
+}
+
+fn db_bytes(t: &TestApp) -> Vec<u8> {
+    let mut all = Vec::new();
+    for f in ["liveguard.db", "liveguard.db-wal"] {
+        if let Ok(b) = std::fs::read(t._dir.0.join(f)) {
+            all.extend(b);
+        }
+    }
+    all
+}
+
+#[tokio::test]
+async fn a_demo_session_runs_end_to_end() {
+    let t = spawn_demo(|_| {}).await;
+    let ops = t.token_of("reviewer").await;
+    let lead = t.token_of("lead").await;
+    let streamer = t.token_of("streamer").await;
+    let service = t.token_of("service").await;
+
+    let list = get_json(&t, &ops, "/api/v1/live/sessions").await;
+    let s = &list["sessions"][0];
+    let id = s["id"].as_i64().unwrap();
+    assert_eq!(s["state"], "planned");
+    assert!(
+        s["script"]["submission_id"].is_i64(),
+        "the approved script is frozen into the session: {s}"
+    );
+    let product = s["lineup"][0]["product_id"].as_i64().unwrap();
+    let ev_uri = format!("/api/v1/live/sessions/{id}/events");
+
+    // Not live yet: refused, nothing stored.
+    let r = post(
+        &t,
+        &ops,
+        &ev_uri,
+        events(json!([{"key": "x", "kind": "transcript", "at_ms": T0, "text": "欢迎"}])),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    // Streamers may not start sessions or send events.
+    let r = post(
+        &t,
+        &streamer,
+        &format!("/api/v1/live/sessions/{id}/start"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/live/sessions/{id}/start"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = post(
+        &t,
+        &streamer,
+        &ev_uri,
+        events(json!([{"key": "x", "kind": "transcript", "at_ms": T0, "text": "欢迎"}])),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // Bad batches name the event and field, and store nothing.
+    let r = post(
+        &t,
+        &ops,
+        &ev_uri,
+        events(json!([
+            {"key": "ok", "kind": "transcript", "at_ms": T0, "text": "欢迎"},
+            {"key": "bad", "kind": "comment", "at_ms": T0, "user_id": "u"},
+        ])),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["field"], "events[1].text");
+    let r = post(&t, &ops, &ev_uri, events(json!([]))).await;
+    assert_eq!(r.json()["field"], "events");
+    let r = post(&t, &ops, &ev_uri, json!({"events": [{"key": "k", "kind": "comment", "at_ms": T0, "text": "x", "user_id": "u", "ip": "1.2.3.4"}]})).await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "unknown fields are refused: {}",
+        r.text()
+    );
+    let big: Vec<Value> = (0..1001).map(|i| json!({"key": format!("b{i}"), "kind": "comment", "at_ms": T0, "text": "好", "user_id": "u"})).collect();
+    let r = post(&t, &ops, &ev_uri, events(Value::Array(big))).await;
+    assert_eq!(r.json()["field"], "events");
+    let stats = get_json(&t, &ops, &format!("/api/v1/live/sessions/{id}")).await;
+    assert_eq!(
+        stats["stats"]["events"], 0,
+        "refused batches stored nothing"
+    );
+
+    // The stream.
+    let batch = events(json!([
+        {"key": "card-1", "kind": "product_card", "at_ms": T0, "product_id": product, "price_fen": 9900},
+        {"key": "say-1", "kind": "transcript", "at_ms": T0 + 1000, "end_ms": T0 + 4000, "speaker": "主播", "confidence": 0.93, "text": "今天直播间只要99元，七天无理由退货"},
+        {"key": "say-2", "kind": "transcript", "at_ms": T0 + 5000, "speaker": "主播", "text": "这款面霜用完立竿见影，到手价八十九块，假一赔十"},
+        {"key": "cmt-1", "kind": "comment", "at_ms": T0 + 6000, "user_id": "douyin-8848", "nickname": "小鹿", "text": "加我微信13812345678便宜卖"},
+        {"key": "cmt-2", "kind": "comment", "at_ms": T0 + 7000, "user_id": "douyin-9000", "nickname": "阿花", "text": "上次买的用了过敏烂脸了"},
+        {"key": "cmt-3", "kind": "comment", "at_ms": T0 + 8000, "user_id": "douyin-8848", "nickname": "小鹿", "text": "主播好美"},
+    ]));
+    let r = post(&t, &ops, &ev_uri, batch.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["accepted"], 6);
+    assert_eq!(v["duplicates"], 0);
+    let decisions: Vec<&str> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["decision"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        decisions,
+        ["pass", "pass", "block", "block", "pass", "pass"],
+        "{v}"
+    );
+    assert_eq!(v["alerts"].as_array().unwrap().len(), 2);
+
+    // Re-delivery of the same batch: acknowledged, stored once, no second alert.
+    let r = post(&t, &ops, &ev_uri, batch).await;
+    let again = r.json();
+    assert_eq!(
+        (again["accepted"].as_i64(), again["duplicates"].as_i64()),
+        (Some(0), Some(6))
+    );
+    assert!(again["alerts"].as_array().unwrap().is_empty());
+
+    let stored = get_json(&t, &ops, &format!("{ev_uri}?limit=100")).await;
+    let stored = stored["events"].as_array().unwrap().clone();
+    assert_eq!(stored.len(), 6);
+    let say2 = &stored[2];
+    let rules: Vec<&str> = say2["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    for want in [
+        "live/script-drift",
+        "live/price-mismatch",
+        "claims/efficacy/guarantee",
+    ] {
+        assert!(rules.contains(&want), "{want} in {rules:?}");
+    }
+    for f in say2["findings"].as_array().unwrap() {
+        assert!(
+            !f["citations"].as_array().unwrap().is_empty(),
+            "every finding cites the law: {f}"
+        );
+        let text = say2["text"].as_str().unwrap();
+        assert_eq!(
+            &text[f["span"]["byte_start"].as_u64().unwrap() as usize
+                ..f["span"]["byte_end"].as_u64().unwrap() as usize],
+            f["matched"]
+        );
+    }
+    assert!(
+        !stored[1]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "live/script-drift"),
+        "the approved script is not drift"
+    );
+    // Personal information never reaches storage; viewers are keyed digests.
+    let cmt1 = &stored[3];
+    assert_eq!(cmt1["text"], "加我微信138****5678便宜卖");
+    assert_eq!(cmt1["moderation"]["action"], "hide");
+    assert_eq!(
+        cmt1["viewer"], stored[5]["viewer"],
+        "one viewer, one digest"
+    );
+    assert_ne!(cmt1["viewer"], stored[4]["viewer"]);
+    let bytes = db_bytes(&t);
+    for raw in ["13812345678", "douyin-8848", "douyin-9000"] {
+        assert!(
+            !bytes.windows(raw.len()).any(|w| w == raw.as_bytes()),
+            "{raw} was written to the database"
+        );
+    }
+    assert_eq!(stored[4]["moderation"]["action"], "reply");
+    assert_eq!(stored[4]["moderation"]["negative_feedback"], true);
+
+    // Moderation: negative feedback may not be hidden; every action is recorded and audited.
+    let neg = stored[4]["id"].as_i64().unwrap();
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/live/events/{neg}/moderation"),
+        json!({"action": "hide", "reason": "影响转化"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.text().contains("negative product feedback"));
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/live/events/{neg}/moderation"),
+        json!({"action": "reply", "reason": "已私信客服跟进退货"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let spam = cmt1["id"].as_i64().unwrap();
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/live/events/{spam}/moderation"),
+        json!({"action": "hide", "reason": "站外引流"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/live/events/{}/moderation", stored[1]["id"]),
+        json!({"action": "hide", "reason": "x"}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "only comments are moderated"
+    );
+
+    // Alerts: acknowledge, resolve with a reason; both audited.
+    let alerts = get_json(
+        &t,
+        &ops,
+        &format!("/api/v1/live/sessions/{id}/alerts?state=open"),
+    )
+    .await;
+    let alerts = alerts["alerts"].as_array().unwrap().clone();
+    assert_eq!(alerts.len(), 2);
+    let a = alerts[0]["id"].as_i64().unwrap();
+    let act_uri = format!("/api/v1/live/alerts/{a}/actions");
+    let act = |body: Value| post(&t, &ops, &act_uri, body);
+    assert_eq!(
+        act(json!({"action": "acknowledge"})).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        act(json!({"action": "acknowledge"})).await.status,
+        StatusCode::CONFLICT,
+        "already acknowledged"
+    );
+    let r = act(json!({"action": "resolve"})).await;
+    assert_eq!(r.json()["field"], "reason");
+    let r = act(json!({"action": "shout"})).await;
+    assert_eq!(r.json()["field"], "action");
+    let r = act(json!({"action": "resolve", "reason": "评论已隐藏", "incident": true})).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        (r.json()["state"].as_str(), r.json()["incident"].as_bool()),
+        (Some("resolved"), Some(true))
+    );
+    let r = post(
+        &t,
+        &streamer,
+        &format!("/api/v1/live/alerts/{}/actions", alerts[1]["id"]),
+        json!({"action": "acknowledge"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let audit = get_json(&t, &lead, "/api/v1/audit/entries?limit=200").await;
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for want in [
+        "live.session.create",
+        "live.session.start",
+        "live.alert.acknowledge",
+        "live.alert.resolve",
+        "live.comment.hide",
+        "live.comment.reply",
+    ] {
+        assert!(actions.contains(&want), "{want} in the audit log");
+    }
+
+    // Escalation of the block alert nobody acknowledged.
+    let other = alerts[1]["id"].as_i64().unwrap();
+    assert_eq!(
+        liveguard_server::live_api::escalate_overdue(&t.state)
+            .await
+            .unwrap(),
+        0,
+        "not overdue yet"
+    );
+    t.clock.advance(time::Duration::seconds(121));
+    assert_eq!(
+        liveguard_server::live_api::escalate_overdue(&t.state)
+            .await
+            .unwrap(),
+        1
+    );
+    let alerts = get_json(
+        &t,
+        &ops,
+        &format!("/api/v1/live/sessions/{id}/alerts?state=escalated"),
+    )
+    .await;
+    assert_eq!(alerts["alerts"][0]["id"].as_i64(), Some(other));
+    let r = t
+        .call(get(
+            &format!("/api/v1/live/sessions/{id}/alerts?state=bogus"),
+            Some(&ops),
+        ))
+        .await;
+    assert_eq!(r.json()["field"], "state");
+
+    // Promise follow-ups: customer service closes them.
+    let tasks = get_json(&t, &service, &format!("/api/v1/live/sessions/{id}/tasks")).await;
+    let said: Vec<&str> = tasks["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["said"].as_str().unwrap())
+        .collect();
+    assert!(
+        said.contains(&"假一赔十") && said.contains(&"七天无理由"),
+        "{said:?}"
+    );
+    let task = tasks["tasks"][0]["id"].as_i64().unwrap();
+    let r = post(
+        &t,
+        &streamer,
+        &format!("/api/v1/live/tasks/{task}/close"),
+        json!({"note": "x"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = post(
+        &t,
+        &service,
+        &format!("/api/v1/live/tasks/{task}/close"),
+        json!({"note": "已在商品页写明七天无理由"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
+    // Console and report pages.
+    let (cookie, _) = t
+        .login("reviewer", &liveguard_server::demo_password("reviewer"))
+        .await
+        .unwrap();
+    for uri in [
+        format!("/live/{id}"),
+        format!("/live/{id}/report"),
+        "/live".to_string(),
+    ] {
+        let r = t
+            .call(
+                axum::http::Request::builder()
+                    .uri(&uri)
+                    .header(header::COOKIE, &cookie)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        assert!(!r.text().contains("13812345678"));
+    }
+
+    // End: events refused afterwards, retention set, the report complete.
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/live/sessions/{id}/end"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.json()["retain_until"]
+            .as_str()
+            .unwrap()
+            .starts_with("2029-11-30"),
+        "{}",
+        r.text()
+    );
+    let r = post(
+        &t,
+        &ops,
+        &ev_uri,
+        events(json!([{"key": "late", "kind": "transcript", "at_ms": T0, "text": "再见"}])),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/live/sessions/{id}/hold"),
+        json!({"legal_hold": true, "reason": "消费者投诉待处理"}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "operations staff cannot set a legal hold"
+    );
+    let r = post(
+        &t,
+        &lead,
+        &format!("/api/v1/live/sessions/{id}/hold"),
+        json!({"legal_hold": true, "reason": "消费者投诉待处理"}),
+    )
+    .await;
+    assert_eq!(r.json()["legal_hold"], true);
+    let report = get_json(&t, &ops, &format!("/api/v1/live/sessions/{id}/report")).await;
+    assert_eq!(report["stats"]["events"], 6);
+    assert_eq!(report["alerts"]["total"], 2);
+    assert_eq!(report["alerts"]["escalated"], 1);
+    assert_eq!(report["alerts"]["incidents"], 1);
+    assert!(report["alerts"]["acknowledge_ms"]["p50"].is_i64());
+    assert_eq!(report["comments"]["total"], 3);
+    assert_eq!(report["comments"]["viewers"], 2);
+    assert_eq!(report["comments"]["moderation_actions"], 2);
+    assert!(
+        report["drift"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["said"] == "立竿见影")
+    );
+    assert!(report["findings_by_rule"]["live/price-mismatch"].as_i64() >= Some(1));
+}
+
+#[tokio::test]
+async fn the_console_stream_carries_alerts_as_they_happen() {
+    let t = spawn_demo(|_| {}).await;
+    let ops = t.token_of("reviewer").await;
+    let id = get_json(&t, &ops, "/api/v1/live/sessions").await["sessions"][0]["id"]
+        .as_i64()
+        .unwrap();
+    post(
+        &t,
+        &ops,
+        &format!("/api/v1/live/sessions/{id}/start"),
+        json!({}),
+    )
+    .await;
+    let resp = t
+        .router
+        .clone()
+        .oneshot(get(
+            &format!("/api/v1/live/sessions/{id}/stream"),
+            Some(&ops),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()[header::CONTENT_TYPE], "text/event-stream");
+    let mut body = resp.into_body();
+    let r = post(&t, &ops, &format!("/api/v1/live/sessions/{id}/events"), events(json!([
+        {"key": "c1", "kind": "comment", "at_ms": T0, "user_id": "u1", "text": "加V私聊，带你赚钱"},
+    ]))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let mut seen = String::new();
+    while !seen.contains("event: alert") {
+        let frame = tokio::time::timeout(Duration::from_secs(5), body.frame())
+            .await
+            .expect("an alert within 5 s")
+            .unwrap()
+            .unwrap();
+        if let Ok(data) = frame.into_data() {
+            seen.push_str(&String::from_utf8_lossy(&data));
+        }
+    }
+    assert!(seen.contains("event: event"), "{seen}");
+    assert!(seen.contains("加V"), "{seen}");
+    // Someone without the right to watch is refused.
+    let streamer = t.token_of("streamer").await;
+    let r = t
+        .call(get(
+            &format!("/api/v1/live/sessions/{id}/stream"),
+            Some(&streamer),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn sessions_are_created_from_plans_with_a_valid_duty_officer() {
+    let t = spawn_demo(|_| {}).await;
+    let ops = t.token_of("manager").await;
+    let plans = get_json(&t, &ops, "/api/v1/plans").await;
+    let plan = plans["plans"][0]["id"].as_i64().unwrap();
+    let r = post(
+        &t,
+        &ops,
+        "/api/v1/live/sessions",
+        json!({"plan_id": plan, "duty_officer": "streamer"}),
+    )
+    .await;
+    assert_eq!(
+        r.json()["field"],
+        "duty_officer",
+        "a streamer cannot be the duty officer"
+    );
+    let r = post(
+        &t,
+        &ops,
+        "/api/v1/live/sessions",
+        json!({"plan_id": plan, "duty_officer": "nobody"}),
+    )
+    .await;
+    assert_eq!(r.json()["field"], "duty_officer");
+    let r = post(
+        &t,
+        &ops,
+        "/api/v1/live/sessions",
+        json!({"plan_id": 9999, "duty_officer": "manager"}),
+    )
+    .await;
+    assert_eq!(r.json()["field"], "plan_id");
+    let r = post(
+        &t,
+        &ops,
+        "/api/v1/live/sessions",
+        json!({"plan_id": plan, "duty_officer": "manager", "title": "加场"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["title"], "加场");
+    assert!(r.json()["script"]["content_hash"].is_string());
+    let service = t.token_of("service").await;
+    let r = post(
+        &t,
+        &service,
+        "/api/v1/live/sessions",
+        json!({"plan_id": plan, "duty_officer": "manager"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
