@@ -18,6 +18,7 @@ macro_rules! outln {
 
 mod eval;
 mod input;
+mod loadgen;
 mod output;
 mod rules_cmd;
 mod scan;
@@ -62,6 +63,8 @@ enum Command {
         #[command(subcommand)]
         command: server_cmd::AuditCommand,
     },
+    /// Replay busy live rooms against a running server; print one JSON line of results.
+    Loadgen(loadgen::LoadgenArgs),
     /// Configuration: `liveguard config default` prints every option with its default.
     Config {
         #[command(subcommand)]
@@ -146,6 +149,7 @@ fn main() -> ExitCode {
         Command::Rules { command } => rules_cmd::run(command),
         Command::Eval(args) => eval::run(args),
         Command::Serve(args) => server_cmd::serve(args),
+        Command::Loadgen(args) => loadgen::run(args),
         Command::Admin { command } => server_cmd::admin(command),
         Command::Audit { command } => server_cmd::audit(command),
         Command::Config {

@@ -1,0 +1,419 @@
+//! `liveguard loadgen`: replays busy live rooms against a running server and reports what
+//! was sent, accepted, stored and alerted, with latency percentiles, as one JSON line.
+//!
+//! Each room gets a generator that, ten times a second, makes a batch of viewer comments
+//! (bursty: the rate swings ±50 % over a 10-second cycle) and, every 3 seconds, a transcript
+//! segment of the streamer; `--violations` of them carry something the engine must flag.
+//! A pool of senders, each with its own keep-alive connection, posts the batches. A batch
+//! refused with 503 (queue full, database away) or lost to a connection error is re-sent
+//! whole with the same keys until it is acknowledged, so nothing is lost and nothing is
+//! counted twice. Latency is from the moment a batch was generated to the moment the server
+//! acknowledged it — after it was stored and its alerts raised.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+use tokio::sync::{Mutex, mpsc};
+
+use crate::Outcome;
+
+/// Options of `liveguard loadgen`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct LoadgenArgs {
+    /// The server, e.g. http://127.0.0.1:8080.
+    #[arg(long)]
+    target: String,
+    /// An API token whose role may operate live sessions (ops reviewer or manager, the
+    /// compliance lead, an administrator).
+    #[arg(long)]
+    token: String,
+    /// Rooms (live sessions) to replay at once; created or reused as `loadgen-room-N`.
+    #[arg(long, default_value_t = 4)]
+    rooms: usize,
+    /// Events per second, all rooms together.
+    #[arg(long, default_value_t = 1000)]
+    rate: u64,
+    /// Seconds to send.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Share of events carrying a violation (0 to 1).
+    #[arg(long, default_value_t = 0.05)]
+    violations: f64,
+    /// Transport: http (batch endpoint). ws and nats are not built yet.
+    #[arg(long, default_value = "http")]
+    via: String,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 8)]
+    connections: usize,
+    /// Plan the sessions are created from (default: the first plan).
+    #[arg(long)]
+    plan: Option<i64>,
+}
+
+const BENIGN_COMMENTS: &[&str] = &[
+    "主播好美", "什么时候发货", "已拍", "这个适合油皮吗", "链接在哪", "有赠品吗", "来了来了", "支持主播",
+    "敏感肌能用吗", "保质期多久", "已下单，期待", "包装好看", "第二次回购了", "怎么用", "有小样吗",
+];
+const VIOLATING_COMMENTS: &[&str] = &[
+    "加微信私聊",
+    "加V领红包，带你赚钱",
+    "加我微信13812345678便宜卖",
+    "主播是傻逼",
+    "私下转账更便宜，加Q",
+    "卖发票，代开发票",
+];
+const BENIGN_SPEECH: &[&str] = &[
+    "欢迎来到直播间，今天给大家带来水润修护面霜",
+    "今天直播间只要99元，七天无理由退货",
+    "成分是水、甘油、透明质酸钠和角鲨烷",
+    "有问题请找平台客服",
+];
+const VIOLATING_SPEECH: &[&str] = &[
+    "这款面霜用完立竿见影，全网最低价",
+    "到手价八十九块，假一赔十",
+    "用了就能美白祛斑，效果百分百",
+];
+
+/// A keep-alive HTTP/1 connection that reconnects after an error.
+struct Client {
+    host: String,
+    port: u16,
+    token: String,
+    sender: Option<hyper::client::conn::http1::SendRequest<http_body_util::Full<hyper::body::Bytes>>>,
+}
+
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl Client {
+    fn new(target: &str, token: &str) -> anyhow::Result<Client> {
+        let uri: hyper::Uri = target
+            .parse()
+            .with_context(|| format!("--target {target} is not a URL"))?;
+        if uri.scheme_str() != Some("http") {
+            bail!("--target must be an http:// address (put TLS in front of liveguard, not between it and loadgen)");
+        }
+        Ok(Client {
+            host: uri.host().context("--target has no host")?.to_string(),
+            port: uri.port_u16().unwrap_or(80),
+            token: token.to_string(),
+            sender: None,
+        })
+    }
+
+    async fn call(&mut self, method: &str, path: &str, body: Option<&Value>) -> anyhow::Result<Reply> {
+        use http_body_util::BodyExt;
+        if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
+            let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
+                .await
+                .with_context(|| format!("cannot connect to {}:{}", self.host, self.port))?;
+            stream.set_nodelay(true)?;
+            let (sender, conn) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+            tokio::spawn(conn);
+            self.sender = Some(sender);
+        }
+        let sender = self.sender.as_mut().expect("connected above");
+        sender.ready().await?;
+        let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        let req = hyper::Request::builder()
+            .method(method)
+            .uri(path)
+            .header(hyper::header::HOST, format!("{}:{}", self.host, self.port))
+            .header(hyper::header::AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .body(http_body_util::Full::new(hyper::body::Bytes::from(bytes)))?;
+        let resp = match sender.send_request(req).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.sender = None;
+                return Err(e.into());
+            }
+        };
+        let status = resp.status().as_u16();
+        let body = resp.into_body().collect().await?.to_bytes().to_vec();
+        Ok(Reply { status, body })
+    }
+
+    async fn json(&mut self, method: &str, path: &str, body: Option<&Value>) -> anyhow::Result<Value> {
+        let r = self.call(method, path, body).await?;
+        let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+        if !(200..300).contains(&r.status) {
+            bail!("{method} {path}: {} {}", r.status, v["title"].as_str().unwrap_or(""));
+        }
+        Ok(v)
+    }
+}
+
+/// Finds or creates `loadgen-room-N` sessions and makes sure they are live.
+async fn sessions(c: &mut Client, rooms: usize, plan: Option<i64>) -> anyhow::Result<Vec<i64>> {
+    let me = c.json("GET", "/api/v1/me", None).await.context("checking the token")?;
+    if !me["permissions"].as_array().into_iter().flatten().any(|p| p == "OperateLive") {
+        bail!("the token's role ({}) may not operate live sessions", me["role"].as_str().unwrap_or("?"));
+    }
+    let existing = c.json("GET", "/api/v1/live/sessions", None).await?;
+    let plan = match plan {
+        Some(p) => p,
+        None => {
+            let plans = c.json("GET", "/api/v1/plans", None).await?;
+            plans["plans"][0]["id"].as_i64().context(
+                "no session plan exists: create one (POST /api/v1/plans) or start the server with --demo",
+            )?
+        }
+    };
+    let mut ids = Vec::new();
+    for i in 1..=rooms {
+        let title = format!("loadgen-room-{i}");
+        let found = existing["sessions"].as_array().into_iter().flatten().find(|s| {
+            s["title"] == title.as_str() && s["state"] != "ended"
+        });
+        let (id, state) = match found {
+            Some(s) => (s["id"].as_i64().unwrap_or(0), s["state"].as_str().unwrap_or("").to_string()),
+            None => {
+                let s = c
+                    .json("POST", "/api/v1/live/sessions", Some(&json!({"plan_id": plan, "duty_officer": me["username"], "title": title})))
+                    .await?;
+                (s["id"].as_i64().unwrap_or(0), "planned".to_string())
+            }
+        };
+        if state == "planned" {
+            c.json("POST", &format!("/api/v1/live/sessions/{id}/start"), Some(&json!({}))).await?;
+        }
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+async fn stored_events(c: &mut Client, ids: &[i64]) -> anyhow::Result<i64> {
+    let mut n = 0;
+    for id in ids {
+        let s = c.json("GET", &format!("/api/v1/live/sessions/{id}"), None).await?;
+        n += s["stats"]["events"].as_i64().unwrap_or(0);
+    }
+    Ok(n)
+}
+
+struct Batch {
+    session: i64,
+    body: Value,
+    events: u64,
+    made: Instant,
+}
+
+#[derive(Default)]
+struct Tally {
+    sent: AtomicU64,
+    accepted: AtomicU64,
+    duplicates: AtomicU64,
+    alerts: AtomicU64,
+    refused: AtomicU64,
+    failed: AtomicU64,
+}
+
+/// A small deterministic generator (xorshift), so runs are repeatable.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn pick<'a>(&mut self, list: &[&'a str]) -> &'a str {
+        list[(self.next() % list.len() as u64) as usize]
+    }
+}
+
+pub(crate) fn run(args: LoadgenArgs) -> anyhow::Result<Outcome> {
+    if args.via != "http" {
+        bail!("--via {}: only http is available in this version (WebSocket and NATS ingest are not built yet)", args.via);
+    }
+    if !(0.0..=1.0).contains(&args.violations) {
+        bail!("--violations must be between 0 and 1");
+    }
+    if args.rooms == 0 || args.rate == 0 || args.duration == 0 || args.connections == 0 {
+        bail!("--rooms, --rate, --duration and --connections must be at least 1");
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(drive(args))
+}
+
+async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
+    let mut control = Client::new(&args.target, &args.token)?;
+    let ids = sessions(&mut control, args.rooms, args.plan).await?;
+    let before = stored_events(&mut control, &ids).await?;
+    let run_tag = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
+    let tally = Arc::new(Tally::default());
+    let latencies: Arc<std::sync::Mutex<(Vec<u64>, Vec<u64>)>> = Arc::default();
+    let (tx, rx) = mpsc::channel::<Batch>(10_000);
+    let rx = Arc::new(Mutex::new(rx));
+    let started = Instant::now();
+    let stop_at = started + Duration::from_secs(args.duration);
+    let give_up = stop_at + Duration::from_secs(120);
+
+    // Generators: one per room.
+    let per_room = args.rate as f64 / args.rooms as f64;
+    let mut generators = Vec::new();
+    for (room, &session) in ids.iter().enumerate() {
+        let tx = tx.clone();
+        let tag = run_tag.clone();
+        let violations = args.violations;
+        generators.push(tokio::spawn(async move {
+            let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (room as u64 + 1) * 0x1000_0000_01B3);
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            let mut owed = 0.0f64;
+            let mut seq = 0u64;
+            let mut n_tick = 0u64;
+            while Instant::now() < stop_at {
+                tick.tick().await;
+                n_tick += 1;
+                // Bursty: ±50 % over a 10-second cycle.
+                let phase = (n_tick % 100) as f64 / 100.0 * std::f64::consts::TAU;
+                owed += per_room / 10.0 * (1.0 + 0.5 * phase.sin());
+                let now_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as i64)
+                    .unwrap_or(0);
+                let mut events = Vec::new();
+                if n_tick % 30 == 1 {
+                    let bad = rng.unit() < violations;
+                    let text = rng.pick(if bad { VIOLATING_SPEECH } else { BENIGN_SPEECH });
+                    seq += 1;
+                    events.push(json!({"key": format!("{tag}-{room}-{seq}"), "kind": "transcript", "at_ms": now_ms, "end_ms": now_ms + 2500, "speaker": "主播", "confidence": 0.92, "text": text}));
+                    owed -= 1.0;
+                }
+                while owed >= 1.0 {
+                    owed -= 1.0;
+                    let bad = rng.unit() < violations;
+                    let text = rng.pick(if bad { VIOLATING_COMMENTS } else { BENIGN_COMMENTS });
+                    seq += 1;
+                    events.push(json!({"key": format!("{tag}-{room}-{seq}"), "kind": "comment", "at_ms": now_ms,
+                        "user_id": format!("viewer-{}", rng.next() % 50_000), "nickname": format!("观众{}", rng.next() % 1000), "text": text}));
+                }
+                for chunk in events.chunks(1000) {
+                    let batch = Batch {
+                        session,
+                        events: chunk.len() as u64,
+                        body: json!({"events": chunk}),
+                        made: Instant::now(),
+                    };
+                    if tx.send(batch).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }));
+    }
+    drop(tx);
+
+    // Senders.
+    let mut senders = Vec::new();
+    for _ in 0..args.connections {
+        let rx = rx.clone();
+        let tally = tally.clone();
+        let latencies = latencies.clone();
+        let mut client = Client::new(&args.target, &args.token)?;
+        senders.push(tokio::spawn(async move {
+            loop {
+                let batch = { rx.lock().await.recv().await };
+                let Some(batch) = batch else { return };
+                tally.sent.fetch_add(batch.events, Ordering::Relaxed);
+                let path = format!("/api/v1/live/sessions/{}/events", batch.session);
+                loop {
+                    match client.call("POST", &path, Some(&batch.body)).await {
+                        Ok(r) if r.status == 200 => {
+                            let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+                            let accepted = v["accepted"].as_u64().unwrap_or(0);
+                            let dups = v["duplicates"].as_u64().unwrap_or(0);
+                            let alerts = v["alerts"].as_array().map(|a| a.len() as u64).unwrap_or(0);
+                            tally.accepted.fetch_add(accepted + dups, Ordering::Relaxed);
+                            tally.duplicates.fetch_add(dups, Ordering::Relaxed);
+                            tally.alerts.fetch_add(alerts, Ordering::Relaxed);
+                            let ms = batch.made.elapsed().as_millis() as u64;
+                            let mut l = latencies.lock().unwrap_or_else(|p| p.into_inner());
+                            l.0.extend(std::iter::repeat_n(ms, batch.events as usize));
+                            if alerts > 0 {
+                                l.1.push(ms);
+                            }
+                            break;
+                        }
+                        Ok(r) if r.status == 503 || r.status == 429 => {
+                            tally.refused.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(r) => {
+                            // A batch the server will never take (a bug in loadgen or a
+                            // session ended underneath us): count it as failed, move on.
+                            eprintln!("loadgen: batch refused: {} {}", r.status, String::from_utf8_lossy(&r.body));
+                            tally.failed.fetch_add(batch.events, Ordering::Relaxed);
+                            break;
+                        }
+                        Err(_) => {
+                            tally.refused.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    if Instant::now() > give_up {
+                        tally.failed.fetch_add(batch.events, Ordering::Relaxed);
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(1000)).await;
+                }
+            }
+        }));
+    }
+    for g in generators {
+        g.await?;
+    }
+    for s in senders {
+        s.await?;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let after = stored_events(&mut control, &ids).await?;
+    let (mut all, mut alert_lat) = std::mem::take(&mut *latencies.lock().unwrap_or_else(|p| p.into_inner()));
+    all.sort_unstable();
+    alert_lat.sort_unstable();
+    let pct = |v: &[u64], q: f64| -> u64 {
+        if v.is_empty() {
+            0
+        } else {
+            v[((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1]
+        }
+    };
+    let sent = tally.sent.load(Ordering::Relaxed);
+    let processed = (after - before).max(0) as u64;
+    let line = json!({
+        "via": args.via,
+        "rooms": args.rooms,
+        "rate_target": args.rate,
+        "duration_s": (elapsed * 10.0).round() / 10.0,
+        "sent": sent,
+        "accepted": tally.accepted.load(Ordering::Relaxed),
+        "duplicates": tally.duplicates.load(Ordering::Relaxed),
+        "processed": processed,
+        "alerts": tally.alerts.load(Ordering::Relaxed),
+        "lost": sent.saturating_sub(processed),
+        "failed": tally.failed.load(Ordering::Relaxed),
+        "refused_batches": tally.refused.load(Ordering::Relaxed),
+        "rate_achieved": (processed as f64 / elapsed).round(),
+        "p50_ms": pct(&all, 0.50),
+        "p99_ms": pct(&all, 0.99),
+        "max_ms": all.last().copied().unwrap_or(0),
+        "alert_p50_ms": pct(&alert_lat, 0.50),
+        "alert_p99_ms": pct(&alert_lat, 0.99),
+        "sessions": ids,
+    });
+    println!("{line}");
+    Ok(if sent.saturating_sub(processed) == 0 && tally.failed.load(Ordering::Relaxed) == 0 {
+        Outcome::Clean
+    } else {
+        Outcome::Flagged
+    })
+}
