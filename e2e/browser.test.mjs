@@ -8,7 +8,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -155,7 +155,7 @@ test(`[${backend}] a script goes through 初审 → 复审 → 终审 with a rej
   // The author submits the demo script.
   const author = await loggedIn('streamer');
   await author.page.click('header >> text=开播前审核');
-  await author.page.click('text=12月1日 晚8点 面霜专场话术');
+  await author.page.click('text="12月1日 晚8点 面霜专场话术"');
   const url = author.page.url();
   await author.page.click('input[value=提交审核]');
   assert.match(await author.page.textContent('[data-testid=stage]'), /待初审/);
@@ -206,4 +206,42 @@ test(`[${backend}] a script goes through 初审 → 复审 → 终审 with a rej
   }
   await author.context.close();
   await reviewer.context.close();
+});
+
+test(`[${backend}] the duty officer starts the demo session, watches loadgen's alerts arrive, acknowledges one and opens the report`, async () => {
+  const { context, page } = await loggedIn('reviewer');
+  await page.click('header >> text=直播监控');
+  await page.click('text=（演示场次）');
+  const consoleUrl = page.url();
+  await page.click('input[value=开播]');
+  await page.waitForSelector('#live-status[data-state=open]');
+  const before = await page.$$eval('[data-testid=alert]', (rows) => rows.length);
+
+  // The load generator replays the room into this very session.
+  const id = consoleUrl.split('/').pop();
+  const tokenArgs = ['admin', 'create-token', '--data-dir', dataDir, '--user', 'reviewer', '--name', 'loadgen'];
+  if (dbUrl) tokenArgs.push('--database-url', dbUrl);
+  const token = execFileSync(bin, tokenArgs, { env: { ...process.env, LIVEGUARD_LOG: 'error', LIVEGUARD_BIN: undefined } }).toString().trim().split('\n').pop();
+  const out = execFileSync(bin, ['loadgen', '--target', baseUrl, '--token', token, '--sessions', id, '--rate', '40', '--duration', '3', '--violations', '0.3'],
+    { env: { ...process.env, LIVEGUARD_BIN: undefined } }).toString();
+  const result = JSON.parse(out.trim().split('\n').pop());
+  assert.equal(result.lost, 0, out);
+  assert.ok(result.alerts > 0, out);
+  assert.equal(result.processed, result.sent, out);
+
+  // Alerts arrived on the open console without a reload (server-sent events).
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=alert]').length > n, before);
+  assert.equal(page.url(), consoleUrl);
+  await shot(page, 'live-console');
+
+  // Acknowledge the newest alert; the page comes back with it acknowledged.
+  await Promise.all([page.waitForURL(/\/live\/\d+/), page.click('#alert-rows tr:first-child button:has-text("确认")')]);
+  assert.match(await page.textContent('#alert-rows tr:first-child .alert-state'), /已确认/);
+  // No raw phone number from the violating comments reached the page.
+  assert.ok(!(await page.content()).includes('13812345678'));
+
+  await page.click('text=场次报告');
+  assert.match(await page.textContent('[data-testid=report-events]'), new RegExp(String(result.processed)));
+  await shot(page, 'live-report');
+  await context.close();
 });

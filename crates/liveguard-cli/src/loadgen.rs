@@ -51,6 +51,10 @@ pub(crate) struct LoadgenArgs {
     /// Plan the sessions are created from (default: the first plan).
     #[arg(long)]
     plan: Option<i64>,
+    /// Replay into these existing sessions (comma-separated ids; started if planned)
+    /// instead of `loadgen-room-N`; `--rooms` is then their count.
+    #[arg(long, value_delimiter = ',')]
+    sessions: Vec<i64>,
 }
 
 const BENIGN_COMMENTS: &[&str] = &[
@@ -150,11 +154,24 @@ impl Client {
     }
 }
 
-/// Finds or creates `loadgen-room-N` sessions and makes sure they are live.
-async fn sessions(c: &mut Client, rooms: usize, plan: Option<i64>) -> anyhow::Result<Vec<i64>> {
+/// Finds or creates `loadgen-room-N` sessions (or takes `given`) and makes sure they are live.
+async fn sessions(c: &mut Client, rooms: usize, plan: Option<i64>, given: &[i64]) -> anyhow::Result<Vec<i64>> {
     let me = c.json("GET", "/api/v1/me", None).await.context("checking the token")?;
     if !me["permissions"].as_array().into_iter().flatten().any(|p| p == "OperateLive") {
         bail!("the token's role ({}) may not operate live sessions", me["role"].as_str().unwrap_or("?"));
+    }
+    if !given.is_empty() {
+        for id in given {
+            let s = c.json("GET", &format!("/api/v1/live/sessions/{id}"), None).await?;
+            match s["state"].as_str() {
+                Some("planned") => {
+                    c.json("POST", &format!("/api/v1/live/sessions/{id}/start"), Some(&json!({}))).await?;
+                }
+                Some("live") => {}
+                _ => bail!("session {id} has ended"),
+            }
+        }
+        return Ok(given.to_vec());
     }
     let existing = c.json("GET", "/api/v1/live/sessions", None).await?;
     let plan = match plan {
@@ -248,7 +265,8 @@ pub(crate) fn run(args: LoadgenArgs) -> anyhow::Result<Outcome> {
 
 async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
     let mut control = Client::new(&args.target, &args.token)?;
-    let ids = sessions(&mut control, args.rooms, args.plan).await?;
+    let ids = sessions(&mut control, args.rooms, args.plan, &args.sessions).await?;
+    let rooms = ids.len();
     let before = stored_events(&mut control, &ids).await?;
     let run_tag = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
     let tally = Arc::new(Tally::default());
@@ -260,7 +278,7 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
     let give_up = stop_at + Duration::from_secs(120);
 
     // Generators: one per room.
-    let per_room = args.rate as f64 / args.rooms as f64;
+    let per_room = args.rate as f64 / rooms as f64;
     let mut generators = Vec::new();
     for (room, &session) in ids.iter().enumerate() {
         let tx = tx.clone();
@@ -391,7 +409,7 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
     let processed = (after - before).max(0) as u64;
     let line = json!({
         "via": args.via,
-        "rooms": args.rooms,
+        "rooms": rooms,
         "rate_target": args.rate,
         "duration_s": (elapsed * 10.0).round() / 10.0,
         "sent": sent,

@@ -58,7 +58,8 @@ button.primary,input[type=submit]{background:#1f6feb;color:#fff;border:0;border-
 mark.sev-block{background:#ffc1c0;border-bottom:2px solid #cf222e}mark.sev-review{background:#fff1b8;border-bottom:2px solid #bf8700}mark.sev-info{background:#ddf4ff;border-bottom:2px dotted #0969da}
 .badge{display:inline-block;border-radius:10px;padding:0 .5rem;font-size:.8em}.b-block{background:#cf222e;color:#fff}.b-review{background:#bf8700;color:#fff}.b-info{background:#0969da;color:#fff}.b-pass{background:#1a7f37;color:#fff}
 .text{white-space:pre-wrap;background:#fff;border:1px solid #d8dee4;padding:.8rem;border-radius:6px;line-height:2}
-form.inline{display:inline}label{display:block;margin:.4rem 0}
+form.inline{display:inline}label{display:block;margin:.4rem 0}label.inline{display:inline}
+.scroll{max-height:60vh;overflow:auto}.live-grid{display:grid;grid-template-columns:1fr 1fr;gap:1rem}@media (max-width:900px){.live-grid{grid-template-columns:1fr}}
 @media (max-width:640px){th:nth-child(n+5),td:nth-child(n+5){display:none}}
 @media print{header,form{display:none}body{background:#fff}.card{border:0}}
 "#;

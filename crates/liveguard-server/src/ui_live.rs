@@ -379,7 +379,7 @@ pub(crate) async fn console(
         }
         div.card #alerts {
             h3 { (tr(lang, "告警", "Alerts")) }
-            table { thead { tr { th { (tr(lang, "时间", "Time")) } th { (tr(lang, "级别", "Severity")) } th { (tr(lang, "内容", "What")) } th { (tr(lang, "状态", "State")) } th { (tr(lang, "处理", "Action")) } } }
+            div.scroll { table { thead { tr { th { (tr(lang, "时间", "Time")) } th { (tr(lang, "级别", "Severity")) } th { (tr(lang, "内容", "What")) } th { (tr(lang, "状态", "State")) } th { (tr(lang, "处理", "Action")) } } }
                 tbody #alert-rows {
                     @for a in &alerts {
                         tr data-testid="alert" data-alert=(a.id) {
@@ -394,16 +394,18 @@ pub(crate) async fn console(
                         }
                     }
                 }
+            } }
+        }
+        div.live-grid {
+            div.card #timeline {
+                h3 { (tr(lang, "口播、画面与商品卡", "Speech, screen and product card")) }
+                div.scroll { table { tbody #timeline-rows { @for e in &timeline { @if let Some(pe) = parse(&e.body) { (event_row(lang, &p, e.id, &pe)) } } } } }
             }
-        }
-        div.card #timeline {
-            h3 { (tr(lang, "口播、画面与商品卡", "Speech, screen and product card")) }
-            table { tbody #timeline-rows { @for e in &timeline { @if let Some(pe) = parse(&e.body) { (event_row(lang, &p, e.id, &pe)) } } } }
-        }
-        div.card #comments {
-            h3 { (tr(lang, "评论", "Comments")) }
-            p.muted { (tr(lang, "个人信息在入库前已打码；观众以密钥摘要代替平台 ID。负面商品评价不得隐藏。", "Personal information is masked before storage; viewers are keyed digests, not platform ids. Negative product feedback may not be hidden.")) }
-            table { tbody #comment-rows { @for e in &comments { @if let Some(pe) = parse(&e.body) { (event_row(lang, &p, e.id, &pe)) } } } }
+            div.card #comments {
+                h3 { (tr(lang, "评论", "Comments")) }
+                p.muted { (tr(lang, "个人信息在入库前已打码；观众以密钥摘要代替平台 ID。负面商品评价不得隐藏。", "Personal information is masked before storage; viewers are keyed digests, not platform ids. Negative product feedback may not be hidden.")) }
+                div.scroll { table { tbody #comment-rows { @for e in &comments { @if let Some(pe) = parse(&e.body) { (event_row(lang, &p, e.id, &pe)) } } } } }
+            }
         }
         div.card #tasks {
             h3 { (tr(lang, "承诺跟进", "Promise follow-ups")) }
