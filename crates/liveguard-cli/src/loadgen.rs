@@ -58,8 +58,21 @@ pub(crate) struct LoadgenArgs {
 }
 
 const BENIGN_COMMENTS: &[&str] = &[
-    "主播好美", "什么时候发货", "已拍", "这个适合油皮吗", "链接在哪", "有赠品吗", "来了来了", "支持主播",
-    "敏感肌能用吗", "保质期多久", "已下单，期待", "包装好看", "第二次回购了", "怎么用", "有小样吗",
+    "主播好美",
+    "什么时候发货",
+    "已拍",
+    "这个适合油皮吗",
+    "链接在哪",
+    "有赠品吗",
+    "来了来了",
+    "支持主播",
+    "敏感肌能用吗",
+    "保质期多久",
+    "已下单，期待",
+    "包装好看",
+    "第二次回购了",
+    "怎么用",
+    "有小样吗",
 ];
 const VIOLATING_COMMENTS: &[&str] = &[
     "加微信私聊",
@@ -86,7 +99,8 @@ struct Client {
     host: String,
     port: u16,
     token: String,
-    sender: Option<hyper::client::conn::http1::SendRequest<http_body_util::Full<hyper::body::Bytes>>>,
+    sender:
+        Option<hyper::client::conn::http1::SendRequest<http_body_util::Full<hyper::body::Bytes>>>,
 }
 
 struct Reply {
@@ -100,7 +114,9 @@ impl Client {
             .parse()
             .with_context(|| format!("--target {target} is not a URL"))?;
         if uri.scheme_str() != Some("http") {
-            bail!("--target must be an http:// address (put TLS in front of liveguard, not between it and loadgen)");
+            bail!(
+                "--target must be an http:// address (put TLS in front of liveguard, not between it and loadgen)"
+            );
         }
         Ok(Client {
             host: uri.host().context("--target has no host")?.to_string(),
@@ -110,7 +126,12 @@ impl Client {
         })
     }
 
-    async fn call(&mut self, method: &str, path: &str, body: Option<&Value>) -> anyhow::Result<Reply> {
+    async fn call(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<Reply> {
         use http_body_util::BodyExt;
         if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
             let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
@@ -129,7 +150,10 @@ impl Client {
             .method(method)
             .uri(path)
             .header(hyper::header::HOST, format!("{}:{}", self.host, self.port))
-            .header(hyper::header::AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(
+                hyper::header::AUTHORIZATION,
+                format!("Bearer {}", self.token),
+            )
             .header(hyper::header::CONTENT_TYPE, "application/json")
             .body(http_body_util::Full::new(hyper::body::Bytes::from(bytes)))?;
         let resp = match sender.send_request(req).await {
@@ -144,28 +168,60 @@ impl Client {
         Ok(Reply { status, body })
     }
 
-    async fn json(&mut self, method: &str, path: &str, body: Option<&Value>) -> anyhow::Result<Value> {
+    async fn json(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<Value> {
         let r = self.call(method, path, body).await?;
         let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
         if !(200..300).contains(&r.status) {
-            bail!("{method} {path}: {} {}", r.status, v["title"].as_str().unwrap_or(""));
+            bail!(
+                "{method} {path}: {} {}",
+                r.status,
+                v["title"].as_str().unwrap_or("")
+            );
         }
         Ok(v)
     }
 }
 
 /// Finds or creates `loadgen-room-N` sessions (or takes `given`) and makes sure they are live.
-async fn sessions(c: &mut Client, rooms: usize, plan: Option<i64>, given: &[i64]) -> anyhow::Result<Vec<i64>> {
-    let me = c.json("GET", "/api/v1/me", None).await.context("checking the token")?;
-    if !me["permissions"].as_array().into_iter().flatten().any(|p| p == "OperateLive") {
-        bail!("the token's role ({}) may not operate live sessions", me["role"].as_str().unwrap_or("?"));
+async fn sessions(
+    c: &mut Client,
+    rooms: usize,
+    plan: Option<i64>,
+    given: &[i64],
+) -> anyhow::Result<Vec<i64>> {
+    let me = c
+        .json("GET", "/api/v1/me", None)
+        .await
+        .context("checking the token")?;
+    if !me["permissions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|p| p == "OperateLive")
+    {
+        bail!(
+            "the token's role ({}) may not operate live sessions",
+            me["role"].as_str().unwrap_or("?")
+        );
     }
     if !given.is_empty() {
         for id in given {
-            let s = c.json("GET", &format!("/api/v1/live/sessions/{id}"), None).await?;
+            let s = c
+                .json("GET", &format!("/api/v1/live/sessions/{id}"), None)
+                .await?;
             match s["state"].as_str() {
                 Some("planned") => {
-                    c.json("POST", &format!("/api/v1/live/sessions/{id}/start"), Some(&json!({}))).await?;
+                    c.json(
+                        "POST",
+                        &format!("/api/v1/live/sessions/{id}/start"),
+                        Some(&json!({})),
+                    )
+                    .await?;
                 }
                 Some("live") => {}
                 _ => bail!("session {id} has ended"),
@@ -186,11 +242,16 @@ async fn sessions(c: &mut Client, rooms: usize, plan: Option<i64>, given: &[i64]
     let mut ids = Vec::new();
     for i in 1..=rooms {
         let title = format!("loadgen-room-{i}");
-        let found = existing["sessions"].as_array().into_iter().flatten().find(|s| {
-            s["title"] == title.as_str() && s["state"] != "ended"
-        });
+        let found = existing["sessions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["title"] == title.as_str() && s["state"] != "ended");
         let (id, state) = match found {
-            Some(s) => (s["id"].as_i64().unwrap_or(0), s["state"].as_str().unwrap_or("").to_string()),
+            Some(s) => (
+                s["id"].as_i64().unwrap_or(0),
+                s["state"].as_str().unwrap_or("").to_string(),
+            ),
             None => {
                 let s = c
                     .json("POST", "/api/v1/live/sessions", Some(&json!({"plan_id": plan, "duty_officer": me["username"], "title": title})))
@@ -199,7 +260,12 @@ async fn sessions(c: &mut Client, rooms: usize, plan: Option<i64>, given: &[i64]
             }
         };
         if state == "planned" {
-            c.json("POST", &format!("/api/v1/live/sessions/{id}/start"), Some(&json!({}))).await?;
+            c.json(
+                "POST",
+                &format!("/api/v1/live/sessions/{id}/start"),
+                Some(&json!({})),
+            )
+            .await?;
         }
         ids.push(id);
     }
@@ -209,7 +275,9 @@ async fn sessions(c: &mut Client, rooms: usize, plan: Option<i64>, given: &[i64]
 async fn stored_events(c: &mut Client, ids: &[i64]) -> anyhow::Result<i64> {
     let mut n = 0;
     for id in ids {
-        let s = c.json("GET", &format!("/api/v1/live/sessions/{id}"), None).await?;
+        let s = c
+            .json("GET", &format!("/api/v1/live/sessions/{id}"), None)
+            .await?;
         n += s["stats"]["events"].as_i64().unwrap_or(0);
     }
     Ok(n)
@@ -251,7 +319,10 @@ impl Rng {
 
 pub(crate) fn run(args: LoadgenArgs) -> anyhow::Result<Outcome> {
     if args.via != "http" {
-        bail!("--via {}: only http is available in this version (WebSocket and NATS ingest are not built yet)", args.via);
+        bail!(
+            "--via {}: only http is available in this version (WebSocket and NATS ingest are not built yet)",
+            args.via
+        );
     }
     if !(0.0..=1.0).contains(&args.violations) {
         bail!("--violations must be between 0 and 1");
@@ -259,7 +330,9 @@ pub(crate) fn run(args: LoadgenArgs) -> anyhow::Result<Outcome> {
     if args.rooms == 0 || args.rate == 0 || args.duration == 0 || args.connections == 0 {
         bail!("--rooms, --rate, --duration and --connections must be at least 1");
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(drive(args))
 }
 
@@ -268,7 +341,12 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
     let ids = sessions(&mut control, args.rooms, args.plan, &args.sessions).await?;
     let rooms = ids.len();
     let before = stored_events(&mut control, &ids).await?;
-    let run_tag = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
+    let run_tag = format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_millis()
+    );
     let tally = Arc::new(Tally::default());
     let latencies: Arc<std::sync::Mutex<(Vec<u64>, Vec<u64>)>> = Arc::default();
     let (tx, rx) = mpsc::channel::<Batch>(10_000);
@@ -352,7 +430,8 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
                             let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
                             let accepted = v["accepted"].as_u64().unwrap_or(0);
                             let dups = v["duplicates"].as_u64().unwrap_or(0);
-                            let alerts = v["alerts"].as_array().map(|a| a.len() as u64).unwrap_or(0);
+                            let alerts =
+                                v["alerts"].as_array().map(|a| a.len() as u64).unwrap_or(0);
                             tally.accepted.fetch_add(accepted + dups, Ordering::Relaxed);
                             tally.duplicates.fetch_add(dups, Ordering::Relaxed);
                             tally.alerts.fetch_add(alerts, Ordering::Relaxed);
@@ -370,7 +449,11 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
                         Ok(r) => {
                             // A batch the server will never take (a bug in loadgen or a
                             // session ended underneath us): count it as failed, move on.
-                            eprintln!("loadgen: batch refused: {} {}", r.status, String::from_utf8_lossy(&r.body));
+                            eprintln!(
+                                "loadgen: batch refused: {} {}",
+                                r.status,
+                                String::from_utf8_lossy(&r.body)
+                            );
                             tally.failed.fetch_add(batch.events, Ordering::Relaxed);
                             break;
                         }
@@ -395,7 +478,8 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let after = stored_events(&mut control, &ids).await?;
-    let (mut all, mut alert_lat) = std::mem::take(&mut *latencies.lock().unwrap_or_else(|p| p.into_inner()));
+    let (mut all, mut alert_lat) =
+        std::mem::take(&mut *latencies.lock().unwrap_or_else(|p| p.into_inner()));
     all.sort_unstable();
     alert_lat.sort_unstable();
     let pct = |v: &[u64], q: f64| -> u64 {
@@ -429,9 +513,11 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
         "sessions": ids,
     });
     println!("{line}");
-    Ok(if sent.saturating_sub(processed) == 0 && tally.failed.load(Ordering::Relaxed) == 0 {
-        Outcome::Clean
-    } else {
-        Outcome::Flagged
-    })
+    Ok(
+        if sent.saturating_sub(processed) == 0 && tally.failed.load(Ordering::Relaxed) == 0 {
+            Outcome::Clean
+        } else {
+            Outcome::Flagged
+        },
+    )
 }

@@ -783,37 +783,21 @@ pub(crate) async fn run_escalator(state: AppState, mut stop: tokio::sync::watch:
     }
 }
 
-/// One escalation pass; returns how many alerts were escalated.
+/// One escalation pass (at most 500 alerts, one transaction); returns how many alerts were
+/// escalated.
 pub async fn escalate_overdue(state: &AppState) -> Result<usize, ApiError> {
     let after = state.settings.live.escalate_after_seconds;
     let cutoff = state.store.now_ms() - after * 1000;
-    let overdue = state.store.live_overdue_block_alerts(cutoff).await?;
-    let mut n = 0;
-    for a in overdue {
-        let audit = liveguard_store::AuditDraft::new(
-            "system",
-            "system",
-            "live.alert.escalate",
-            "live_alert",
-        )
-        .reason(format!(
-            "block alert not acknowledged within {after} s; escalated to the compliance lead"
-        ));
-        match state
-            .store
-            .live_alert_action(a.id, AlertAction::Escalate, "system", None, false, audit)
-            .await
-        {
-            Ok(row) => {
-                n += 1;
-                state
-                    .live
-                    .publish(row.session_id, "alert_update", alert_json(&row));
-            }
-            // Acknowledged in the meantime.
-            Err(liveguard_store::StoreError::Conflict { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
+    let audit =
+        liveguard_store::AuditDraft::new("system", "system", "live.alert.escalate", "live_alert")
+            .reason(format!(
+                "block alert not acknowledged within {after} s; escalated to the compliance lead"
+            ));
+    let rows = state.store.escalate_live_alerts(cutoff, 500, audit).await?;
+    for row in &rows {
+        state
+            .live
+            .publish(row.session_id, "alert_update", alert_json(row));
     }
-    Ok(n)
+    Ok(rows.len())
 }

@@ -11,6 +11,9 @@ use sqlx::Row;
 
 use crate::{AuditDraft, Pool, Result, Store, StoreError};
 
+/// Rows per multi-row insert (9 bound values each, far below either database's limit).
+const INGEST_CHUNK: usize = 200;
+
 /// Session states.
 pub const SESSION_STATES: &[&str] = &["planned", "live", "ended"];
 
@@ -296,8 +299,6 @@ pub enum AlertAction {
     Acknowledge,
     /// Handled, with a reason.
     Resolve,
-    /// Not acknowledged in time: handed to the compliance lead (by the system).
-    Escalate,
 }
 
 impl Store {
@@ -422,52 +423,88 @@ impl Store {
     /// stored for their session are skipped (outcome `event_id: None`), with no new alert
     /// or follow-up.
     pub async fn ingest_live(&self, rows: &[IngestRow]) -> Result<Vec<IngestOutcome>> {
-        let mut out = Vec::with_capacity(rows.len());
+        use std::collections::HashMap;
+        let mut out: Vec<IngestOutcome> = rows
+            .iter()
+            .map(|_| IngestOutcome {
+                event_id: None,
+                alert_id: None,
+            })
+            .collect();
+        // Multi-row statements: one round trip per chunk, not per event (the SQLite driver
+        // runs every statement on its own thread, so round trips are what costs).
         macro_rules! body {
             ($tx:ident) => {
-                for r in rows {
-                    let id: Option<i64> = sqlx::query("INSERT INTO live_events (session_id, event_key, kind, at_ms, received_ms, decision, product_id, viewer, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (session_id, event_key) DO NOTHING RETURNING id")
-                        .bind(r.session_id)
-                        .bind(&r.key)
-                        .bind(&r.kind)
-                        .bind(r.at_ms)
-                        .bind(r.received_ms)
-                        .bind(&r.decision)
-                        .bind(r.product_id)
-                        .bind(&r.viewer)
-                        .bind(&r.body)
-                        .fetch_optional(&mut *$tx)
-                        .await?
-                        .map(|row| row.try_get("id"))
-                        .transpose()?;
-                    let Some(event_id) = id else {
-                        out.push(IngestOutcome { event_id: None, alert_id: None });
-                        continue;
-                    };
-                    let mut alert_id = None;
-                    if let Some(a) = &r.alert {
-                        alert_id = Some(sqlx::query("INSERT INTO live_alerts (session_id, event_id, severity, summary, state, created_ms, incident) VALUES ($1, $2, $3, $4, 'open', $5, FALSE) RETURNING id")
-                            .bind(r.session_id)
-                            .bind(event_id)
-                            .bind(&a.severity)
-                            .bind(&a.summary)
-                            .bind(r.received_ms)
-                            .fetch_one(&mut *$tx)
-                            .await?
-                            .try_get::<i64, _>("id")?);
+                for (chunk_no, chunk) in rows.chunks(INGEST_CHUNK).enumerate() {
+                    let base = chunk_no * INGEST_CHUNK;
+                    let mut qb = sqlx::QueryBuilder::new("INSERT INTO live_events (session_id, event_key, kind, at_ms, received_ms, decision, product_id, viewer, body) ");
+                    qb.push_values(chunk, |mut b, r| {
+                        b.push_bind(r.session_id)
+                            .push_bind(&r.key)
+                            .push_bind(&r.kind)
+                            .push_bind(r.at_ms)
+                            .push_bind(r.received_ms)
+                            .push_bind(&r.decision)
+                            .push_bind(r.product_id)
+                            .push_bind(&r.viewer)
+                            .push_bind(&r.body);
+                    });
+                    qb.push(" ON CONFLICT (session_id, event_key) DO NOTHING RETURNING id, session_id, event_key");
+                    let stored = qb.build().fetch_all(&mut *$tx).await?;
+                    let mut ids: HashMap<(i64, String), i64> = HashMap::with_capacity(stored.len());
+                    for row in &stored {
+                        ids.insert((row.try_get("session_id")?, row.try_get("event_key")?), row.try_get("id")?);
                     }
-                    for t in &r.tasks {
-                        sqlx::query("INSERT INTO live_tasks (session_id, event_id, phrase, said, product_id, state, created_ms) VALUES ($1, $2, $3, $4, $5, 'open', $6)")
-                            .bind(r.session_id)
-                            .bind(event_id)
-                            .bind(&t.phrase)
-                            .bind(&t.said)
-                            .bind(t.product_id)
-                            .bind(r.received_ms)
-                            .execute(&mut *$tx)
-                            .await?;
+                    // The first row with a key takes the stored id; a repeat in the same
+                    // batch is a duplicate.
+                    let mut alerts: Vec<(usize, i64, &IngestRow)> = Vec::new();
+                    let mut tasks: Vec<(i64, &IngestRow, &NewTask)> = Vec::new();
+                    for (i, r) in chunk.iter().enumerate() {
+                        if let Some(id) = ids.remove(&(r.session_id, r.key.clone())) {
+                            out[base + i].event_id = Some(id);
+                            if r.alert.is_some() {
+                                alerts.push((base + i, id, r));
+                            }
+                            for t in &r.tasks {
+                                tasks.push((id, r, t));
+                            }
+                        }
                     }
-                    out.push(IngestOutcome { event_id: Some(event_id), alert_id });
+                    if !alerts.is_empty() {
+                        let mut qb = sqlx::QueryBuilder::new("INSERT INTO live_alerts (session_id, event_id, severity, summary, state, created_ms, incident) ");
+                        qb.push_values(&alerts, |mut b, (_, id, r)| {
+                            let a = r.alert.as_ref().expect("filtered above");
+                            b.push_bind(r.session_id)
+                                .push_bind(*id)
+                                .push_bind(&a.severity)
+                                .push_bind(&a.summary)
+                                .push_bind("open")
+                                .push_bind(r.received_ms)
+                                .push_bind(false);
+                        });
+                        qb.push(" RETURNING id, event_id");
+                        let made = qb.build().fetch_all(&mut *$tx).await?;
+                        let mut by_event: HashMap<i64, i64> = HashMap::with_capacity(made.len());
+                        for row in &made {
+                            by_event.insert(row.try_get("event_id")?, row.try_get("id")?);
+                        }
+                        for (at, event_id, _) in &alerts {
+                            out[*at].alert_id = by_event.get(event_id).copied();
+                        }
+                    }
+                    if !tasks.is_empty() {
+                        let mut qb = sqlx::QueryBuilder::new("INSERT INTO live_tasks (session_id, event_id, phrase, said, product_id, state, created_ms) ");
+                        qb.push_values(&tasks, |mut b, (id, r, t)| {
+                            b.push_bind(r.session_id)
+                                .push_bind(*id)
+                                .push_bind(&t.phrase)
+                                .push_bind(&t.said)
+                                .push_bind(t.product_id)
+                                .push_bind("open")
+                                .push_bind(r.received_ms);
+                        });
+                        qb.build().execute(&mut *$tx).await?;
+                    }
                 }
             };
         }
@@ -630,20 +667,65 @@ impl Store {
         row.ok_or(StoreError::NotFound)
     }
 
-    /// Open `block` alerts raised before `cutoff_ms` (not acknowledged in time).
-    pub async fn live_overdue_block_alerts(&self, cutoff_ms: i64) -> Result<Vec<LiveAlertRow>> {
+    /// Open `block` alerts raised before `cutoff_ms` (not acknowledged in time), oldest first.
+    pub async fn live_overdue_block_alerts(
+        &self,
+        cutoff_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<LiveAlertRow>> {
+        let limit = limit.clamp(1, crate::PAGE_LIMIT_MAX);
         dispatch!(self, pool => {
-            let rows = sqlx::query(concat!("SELECT ", alert_cols!(), " FROM live_alerts WHERE state = 'open' AND severity = 'block' AND created_ms < $1 ORDER BY id LIMIT 500"))
+            // Ordered like the (state, severity, created_ms) index, so no sort.
+            let rows = sqlx::query(concat!("SELECT ", alert_cols!(), " FROM live_alerts WHERE state = 'open' AND severity = 'block' AND created_ms < $1 ORDER BY state, severity, created_ms LIMIT $2"))
                 .bind(cutoff_ms)
+                .bind(limit)
                 .fetch_all(pool)
                 .await?;
             rows.iter().map(|r| Ok(alert_from_row!(r))).collect()
         })
     }
 
-    /// Acknowledges, resolves or escalates an alert. The alert must be in a state the action
-    /// applies to (open or escalated for acknowledge and escalate-only-from-open; anything
-    /// but resolved for resolve), else a conflict. Logged as `live_alert:<id>`.
+    /// Escalates the open `block` alerts raised before `cutoff_ms` (at most `limit`, oldest
+    /// first) in one transaction, one audit entry per alert (`audit` with the object set to
+    /// `live_alert:<id>`). Returns the escalated alerts.
+    pub async fn escalate_live_alerts(
+        &self,
+        cutoff_ms: i64,
+        limit: i64,
+        audit: AuditDraft,
+    ) -> Result<Vec<LiveAlertRow>> {
+        let now = self.now_ms();
+        let limit = limit.clamp(1, crate::PAGE_LIMIT_MAX);
+        let ids: Vec<i64> = write_tx!(self, tx => {
+            let rows = sqlx::query("SELECT id FROM live_alerts WHERE state = 'open' AND severity = 'block' AND created_ms < $1 ORDER BY state, severity, created_ms LIMIT $2")
+                .bind(cutoff_ms)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut ids = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let id: i64 = r.try_get("id")?;
+                sqlx::query("UPDATE live_alerts SET state = 'escalated', escalated_ms = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let draft = AuditDraft { object: format!("live_alert:{id}"), ..audit.clone() };
+                append_audit!(self, tx, draft);
+                ids.push(id);
+            }
+            ids
+        });
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.live_alert(id).await?);
+        }
+        Ok(out)
+    }
+
+    /// Acknowledges or resolves an alert. The alert must be in a state the action applies to
+    /// (open or escalated to acknowledge; anything but resolved to resolve), else a conflict.
+    /// Logged as `live_alert:<id>`.
     pub async fn live_alert_action(
         &self,
         id: i64,
@@ -658,7 +740,6 @@ impl Store {
             let (sql, allowed): (&str, &str) = match action {
                 AlertAction::Acknowledge => ("UPDATE live_alerts SET state = 'acknowledged', acked_ms = $1, acked_by = $2 WHERE id = $3 AND state IN ('open', 'escalated')", "open or escalated"),
                 AlertAction::Resolve => ("UPDATE live_alerts SET state = 'resolved', resolved_ms = $1, resolved_by = $2, resolution = $4, incident = $5, acked_ms = COALESCE(acked_ms, $1), acked_by = COALESCE(acked_by, $2) WHERE id = $3 AND state <> 'resolved'", "not yet resolved"),
-                AlertAction::Escalate => ("UPDATE live_alerts SET state = 'escalated', escalated_ms = $1 WHERE id = $3 AND state = 'open' AND $2 = $2", "open"),
             };
             let mut q = sqlx::query(sql).bind(now).bind(actor).bind(id);
             if action == AlertAction::Resolve {

@@ -449,22 +449,32 @@ async fn story(store: Store) {
     assert_eq!(stats.alerts_by_state, vec![("open".to_string(), 1)]);
     let alert_id = first[1].alert_id.unwrap();
     let overdue = store
-        .live_overdue_block_alerts(1_764_590_400_101)
+        .live_overdue_block_alerts(1_764_590_400_101, 10)
         .await
         .unwrap();
     assert_eq!(overdue.len(), 1);
+    assert!(
+        store
+            .escalate_live_alerts(1_764_590_400_100, 10, draft("live.alert.escalate"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "not before the cutoff"
+    );
     let esc = store
-        .live_alert_action(
-            alert_id,
-            liveguard_store::AlertAction::Escalate,
-            "system",
-            None,
-            false,
-            draft("live.alert.escalate"),
-        )
+        .escalate_live_alerts(1_764_590_400_101, 10, draft("live.alert.escalate"))
         .await
         .unwrap();
-    assert_eq!(esc.state, "escalated");
+    assert_eq!((esc.len(), esc[0].state.as_str()), (1, "escalated"));
+    assert!(esc[0].escalated_ms.is_some());
+    assert!(
+        store
+            .escalate_live_alerts(1_764_590_400_101, 10, draft("live.alert.escalate"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "escalated once"
+    );
     let ack = store
         .live_alert_action(
             alert_id,
