@@ -42,7 +42,8 @@ pub(crate) struct LoadgenArgs {
     /// Share of events carrying a violation (0 to 1).
     #[arg(long, default_value_t = 0.05)]
     violations: f64,
-    /// Transport: http (batch endpoint). ws and nats are not built yet.
+    /// Transport: http (the batch endpoint) or ws (a WebSocket per session and
+    /// connection). nats is not built yet.
     #[arg(long, default_value = "http")]
     via: String,
     /// Concurrent connections.
@@ -184,6 +185,66 @@ impl Client {
             );
         }
         Ok(v)
+    }
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+/// One WebSocket per session, opened on first use and dropped after an error.
+struct WsClient {
+    host: String,
+    port: u16,
+    token: String,
+    open: std::collections::HashMap<i64, Ws>,
+}
+
+impl WsClient {
+    async fn send(&mut self, session: i64, body: &Value) -> anyhow::Result<Reply> {
+        use futures_util::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+        if !self.open.contains_key(&session) {
+            let url = format!(
+                "ws://{}:{}/api/v1/live/sessions/{session}/ws",
+                self.host, self.port
+            );
+            let mut req = url.as_str().into_client_request()?;
+            req.headers_mut().insert(
+                hyper::header::AUTHORIZATION,
+                format!("Bearer {}", self.token).parse()?,
+            );
+            let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port)).await?;
+            stream.set_nodelay(true)?;
+            let (ws, _) = tokio_tungstenite::client_async(req, stream).await?;
+            self.open.insert(session, ws);
+        }
+        let ws = self.open.get_mut(&session).expect("opened above");
+        let answer = async {
+            ws.send(Message::Text(body.to_string().into())).await?;
+            loop {
+                match ws.next().await {
+                    Some(Ok(Message::Text(t))) => return Ok::<_, anyhow::Error>(t.to_string()),
+                    Some(Ok(Message::Close(_))) | None => bail!("the server closed the WebSocket"),
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => return Err(e.into()),
+                }
+            }
+        }
+        .await;
+        match answer {
+            Ok(text) => {
+                let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                // The HTTP status the answer stands for.
+                let status = v["status"].as_u64().unwrap_or(200) as u16;
+                Ok(Reply {
+                    status,
+                    body: text.into_bytes(),
+                })
+            }
+            Err(e) => {
+                self.open.remove(&session);
+                Err(e)
+            }
+        }
     }
 }
 
@@ -363,7 +424,7 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
         let tag = run_tag.clone();
         let violations = args.violations;
         generators.push(tokio::spawn(async move {
-            let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (room as u64 + 1) * 0x1000_0000_01B3);
+            let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((room as u64 + 1) * 0x1000_0000_01B3));
             let mut tick = tokio::time::interval(Duration::from_millis(100));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             let mut owed = 0.0f64;
@@ -418,6 +479,12 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
         let tally = tally.clone();
         let latencies = latencies.clone();
         let mut client = Client::new(&args.target, &args.token)?;
+        let mut ws = (args.via == "ws").then(|| WsClient {
+            host: client.host.clone(),
+            port: client.port,
+            token: args.token.clone(),
+            open: std::collections::HashMap::new(),
+        });
         senders.push(tokio::spawn(async move {
             loop {
                 let batch = { rx.lock().await.recv().await };
@@ -425,7 +492,11 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
                 tally.sent.fetch_add(batch.events, Ordering::Relaxed);
                 let path = format!("/api/v1/live/sessions/{}/events", batch.session);
                 loop {
-                    match client.call("POST", &path, Some(&batch.body)).await {
+                    let reply = match ws.as_mut() {
+                        Some(ws) => ws.send(batch.session, &batch.body).await,
+                        None => client.call("POST", &path, Some(&batch.body)).await,
+                    };
+                    match reply {
                         Ok(r) if r.status == 200 => {
                             let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
                             let accepted = v["accepted"].as_u64().unwrap_or(0);

@@ -291,6 +291,12 @@ pub const API_ROUTES: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "get",
+        "/api/v1/live/sessions/{id}/ws",
+        "WebSocket for event batches: one text frame per batch, answered in order by one frame each",
+        "OperateLive",
+    ),
+    (
+        "get",
         "/api/v1/live/sessions/{id}/events",
         "Stored events of a session, oldest first, with their findings",
         "ViewLive",
@@ -422,6 +428,7 @@ pub fn app(state: AppState) -> Router {
             "/api/v1/live/sessions/{id}/alerts",
             get(live_api::list_alerts),
         )
+        .route("/api/v1/live/sessions/{id}/ws", get(live_api::ws))
         .route(
             "/api/v1/live/sessions/{id}/tasks",
             get(live_api::list_tasks),

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::convert::Infallible;
 
 use axum::Json;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -283,15 +284,9 @@ pub struct EventsBody {
     pub events: Vec<EventIn>,
 }
 
-/// `POST /api/v1/live/sessions/{id}/events`: validates the whole batch (the error names the
-/// event and field), then queues it and answers once it is stored.
-pub(crate) async fn post_events(
-    State(state): State<AppState>,
-    ApiPrincipal(p): ApiPrincipal,
-    Path(id): Path<i64>,
-    ApiJson(body): ApiJson<EventsBody>,
-) -> Result<Json<Value>, ApiError> {
-    p.require(Permission::OperateLive)?;
+/// Validates a whole batch (the error names the event and field), queues it and answers
+/// once it is stored: the JSON both ingest transports return.
+pub(crate) async fn ingest(state: &AppState, id: i64, body: EventsBody) -> Result<Value, ApiError> {
     let max = state.live.batch_events_max();
     if body.events.is_empty() || body.events.len() > max {
         return Err(ApiError::field(
@@ -314,12 +309,108 @@ pub(crate) async fn post_events(
     let outcomes = state.live.submit(id, body.events, received).await?;
     let accepted = outcomes.iter().filter(|o| !o.duplicate).count();
     let alerts: Vec<i64> = outcomes.iter().filter_map(|o| o.alert_id).collect();
-    Ok(Json(json!({
+    Ok(json!({
         "accepted": accepted,
         "duplicates": outcomes.len() - accepted,
         "alerts": alerts,
         "results": outcomes,
-    })))
+    }))
+}
+
+/// `POST /api/v1/live/sessions/{id}/events`
+pub(crate) async fn post_events(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<EventsBody>,
+) -> Result<Json<Value>, ApiError> {
+    p.require(Permission::OperateLive)?;
+    Ok(Json(ingest(&state, id, body).await?))
+}
+
+/// `GET /api/v1/live/sessions/{id}/ws`: a WebSocket for event batches. Each text frame is
+/// one batch (`{"events": [...]}`, the same schema and bounds as the HTTP endpoint); each
+/// is answered, in order, by one text frame: the HTTP endpoint's answer, or a problem
+/// object (`code`, `title`, `field`) — a bad batch does not close the connection.
+/// Authenticated like the API at the upgrade; with a browser session the `Origin` must be
+/// this server (cross-site WebSocket requests carry cookies).
+pub(crate) async fn ws(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    Path(id): Path<i64>,
+    headers: axum::http::HeaderMap,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Result<axum::response::Response, ApiError> {
+    p.require(Permission::OperateLive)?;
+    if matches!(p.via, crate::auth::Via::Session { .. }) {
+        let get = |h: axum::http::HeaderName| {
+            headers
+                .get(h)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        let origin = get(axum::http::header::ORIGIN);
+        let host = get(axum::http::header::HOST);
+        let origin_host = origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"));
+        if host.is_empty() || origin_host != Some(host.as_str()) {
+            return Err(ApiError::Csrf);
+        }
+    }
+    let upgrade =
+        upgrade.map_err(|e| ApiError::BadBody(format!("expected a WebSocket upgrade: {e}")))?;
+    let session = state.store.live_session(id).await?;
+    if session.state != "live" {
+        return Err(ApiError::Conflict(format!(
+            "session {id} is {}; events are accepted only while it is live",
+            session.state
+        )));
+    }
+    let max = state.settings.request_bytes_max;
+    Ok(upgrade
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| ws_loop(state, id, socket)))
+}
+
+/// The problem object of an error, as a WebSocket answer.
+fn problem(e: &ApiError) -> Value {
+    let (status, code, kind) = e.parts();
+    if let ApiError::Internal(detail) = e {
+        tracing::error!(error = %detail, "WebSocket batch failed with an internal error.");
+    }
+    let field = match e {
+        ApiError::Validation { field, .. } => Some(field.clone()),
+        _ => None,
+    };
+    json!({"type": kind, "title": e.to_string(), "status": status.as_u16(), "code": code, "field": field})
+}
+
+async fn ws_loop(state: AppState, id: i64, mut socket: WebSocket) {
+    while let Some(msg) = socket.recv().await {
+        let reply = match msg {
+            Ok(Message::Text(t)) => match serde_json::from_str::<EventsBody>(t.as_str()) {
+                Ok(body) => ingest(&state, id, body)
+                    .await
+                    .unwrap_or_else(|e| problem(&e)),
+                Err(e) => problem(&ApiError::BadBody(e.to_string())),
+            },
+            Ok(Message::Binary(_)) => problem(&ApiError::BadBody(
+                "send each batch as a text frame of JSON".into(),
+            )),
+            Ok(Message::Close(_)) | Err(_) => break,
+            Ok(_) => continue,
+        };
+        if socket
+            .send(Message::Text(reply.to_string().into()))
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
 }
 
 /// Paging of events.

@@ -302,6 +302,10 @@ fn success(method: &str, path: &str) -> (&'static str, Value) {
             "201",
             json!({"type": "object", "properties": {"id": {"type": "integer"}, "event_id": {"type": "integer"}}}),
         ),
+        ("get", "/api/v1/live/sessions/{id}/ws") => (
+            "101",
+            json!({"type": "string", "description": "WebSocket: send {\"events\": [LiveEventIn…]} text frames; each is answered by the events endpoint's JSON or a Problem"}),
+        ),
         ("get", "/api/v1/live/sessions/{id}/stream") => (
             "200",
             json!({"type": "string", "description": "text/event-stream: `event` (a stored LiveEvent), `alert` and `alert_update` (LiveAlert), `session`, `lagged` (reload)"}),

@@ -568,3 +568,97 @@ async fn sessions_are_created_from_plans_with_a_valid_duty_officer() {
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn batches_over_a_websocket_are_answered_in_order() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+    let t = spawn_demo(|_| {}).await;
+    let ops = t.token_of("reviewer").await;
+    let id = get_json(&t, &ops, "/api/v1/live/sessions").await["sessions"][0]["id"]
+        .as_i64()
+        .unwrap();
+    // Not live yet: the upgrade is refused.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let router = t.router.clone();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    let connect = |token: String| async move {
+        let mut req = format!("ws://127.0.0.1:{port}/api/v1/live/sessions/{id}/ws")
+            .into_client_request()
+            .unwrap();
+        req.headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        tokio_tungstenite::connect_async(req).await
+    };
+    match connect(ops.clone()).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => {
+            assert_eq!(r.status(), StatusCode::CONFLICT)
+        }
+        other => panic!("expected 409 before the session starts, got {other:?}"),
+    }
+    post(
+        &t,
+        &ops,
+        &format!("/api/v1/live/sessions/{id}/start"),
+        json!({}),
+    )
+    .await;
+    let streamer = t.token_of("streamer").await;
+    match connect(streamer).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => {
+            assert_eq!(r.status(), StatusCode::FORBIDDEN)
+        }
+        other => panic!("expected 403 for a streamer, got {other:?}"),
+    }
+    let (mut ws, _) = connect(ops.clone()).await.unwrap();
+    let mut ask = async |text: String| -> Value {
+        ws.send(Message::Text(text.into())).await.unwrap();
+        loop {
+            match ws.next().await.unwrap().unwrap() {
+                Message::Text(t) => return serde_json::from_str(t.as_str()).unwrap(),
+                _ => continue,
+            }
+        }
+    };
+    let first = ask(events(json!([
+        {"key": "w1", "kind": "comment", "at_ms": T0, "user_id": "u1", "text": "加微信私聊"},
+        {"key": "w2", "kind": "comment", "at_ms": T0, "user_id": "u2", "text": "好看"},
+    ]))
+    .to_string())
+    .await;
+    assert_eq!(first["accepted"], 2, "{first}");
+    assert_eq!(first["alerts"].as_array().unwrap().len(), 1);
+    // A bad batch is answered with a problem; the connection stays usable.
+    let bad = ask("{not json".into()).await;
+    assert_eq!(bad["code"], "malformed_body", "{bad}");
+    let invalid = ask(
+        events(json!([{"key": "w3", "kind": "comment", "at_ms": T0, "text": "x"}])).to_string(),
+    )
+    .await;
+    assert_eq!(
+        (invalid["code"].as_str(), invalid["field"].as_str()),
+        (Some("validation_failed"), Some("events[0].user_id"))
+    );
+    let again = ask(events(json!([
+        {"key": "w1", "kind": "comment", "at_ms": T0, "user_id": "u1", "text": "加微信私聊"},
+        {"key": "w4", "kind": "comment", "at_ms": T0, "user_id": "u3", "text": "已拍"},
+    ]))
+    .to_string())
+    .await;
+    assert_eq!(
+        (again["accepted"].as_i64(), again["duplicates"].as_i64()),
+        (Some(1), Some(1)),
+        "{again}"
+    );
+    let stats = get_json(&t, &ops, &format!("/api/v1/live/sessions/{id}")).await;
+    assert_eq!(stats["stats"]["events"], 3);
+}
