@@ -315,7 +315,7 @@ fn free_port() -> u16 {
 /// `liveguard loadgen` streams into the demo session; the server is killed with SIGKILL
 /// mid-stream and restarted on the same port. Every event sent is stored exactly once and
 /// every alerting event has exactly one alert.
-fn live_crash_story(dir: &Path, db: Option<&str>) {
+fn live_crash_story(dir: &Path, db: Option<&str>, via: &str) {
     let listen = format!("127.0.0.1:{}", free_port());
     let server = Server::start_with(dir, db, &listen, true);
     let out = bin()
@@ -347,6 +347,8 @@ fn live_crash_story(dir: &Path, db: Option<&str>) {
             &token,
             "--sessions",
             "1",
+            "--via",
+            via,
         ])
         .args([
             "--rate",
@@ -373,9 +375,10 @@ fn live_crash_story(dir: &Path, db: Option<&str>) {
     let line: serde_json::Value = serde_json::from_str(text.lines().last().unwrap_or(""))
         .unwrap_or_else(|e| panic!("{e}: {text}"));
     eprintln!(
-        "live crash test ({}): {line}",
+        "live crash test ({}, {via}): {line}",
         if db.is_some() { "postgres" } else { "sqlite" }
     );
+    assert_eq!(line["via"], via);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert_eq!(line["lost"], 0, "{line}");
     assert_eq!(line["failed"], 0, "{line}");
@@ -410,7 +413,7 @@ fn live_crash_story(dir: &Path, db: Option<&str>) {
 #[test]
 fn kill_9_mid_stream_stores_every_live_event_once_sqlite() {
     let dir = TempDir::new("live-crash-sqlite");
-    live_crash_story(&dir.0, None);
+    live_crash_story(&dir.0, None, "http");
 }
 
 #[test]
@@ -432,7 +435,8 @@ fn kill_9_mid_stream_stores_every_live_event_once_postgres() {
     }
     let base = admin.rsplit_once('/').unwrap().0.to_string();
     let dir = TempDir::new("live-crash-postgres");
-    live_crash_story(&dir.0, Some(&format!("{base}/{db}")));
+    // Over WebSockets here: the sender reconnects after the kill.
+    live_crash_story(&dir.0, Some(&format!("{base}/{db}")), "ws");
     let _ = Command::new("psql")
         .args([
             admin.as_str(),
