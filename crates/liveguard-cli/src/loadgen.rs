@@ -514,12 +514,14 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
                             }
                             break;
                         }
-                        Ok(r) if r.status == 503 || r.status == 429 => {
+                        // Server-side trouble (queue full, database away, an internal
+                        // error): re-send; keys make it safe.
+                        Ok(r) if r.status >= 500 || r.status == 429 => {
                             tally.refused.fetch_add(1, Ordering::Relaxed);
                         }
                         Ok(r) => {
-                            // A batch the server will never take (a bug in loadgen or a
-                            // session ended underneath us): count it as failed, move on.
+                            // A batch the server will never take (a client error: a bug in
+                            // loadgen or a session ended underneath us): count it as failed.
                             eprintln!(
                                 "loadgen: batch refused: {} {}",
                                 r.status,

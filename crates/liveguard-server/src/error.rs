@@ -50,6 +50,9 @@ pub enum ApiError {
     /// A helper program (OCR, PDF) is missing or failed; the message says which and what to do.
     #[error("{0}")]
     Unavailable(String),
+    /// The database cannot be reached right now; nothing was changed; retry shortly.
+    #[error("the database is unreachable; nothing was changed — retry shortly")]
+    DatabaseUnavailable,
     /// A bounded queue is full: nothing of the request was accepted; retry after a second.
     #[error("{0}")]
     Busy(String),
@@ -98,6 +101,11 @@ impl ApiError {
             ),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "system"),
             ApiError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "queue_full", "system"),
+            ApiError::DatabaseUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "system",
+            ),
             ApiError::Workflow(_) => (StatusCode::CONFLICT, "workflow_refused", "invalid_request"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal"),
         }
@@ -113,6 +121,10 @@ impl From<StoreError> for ApiError {
                 field: "body".into(),
                 message: m,
             },
+            StoreError::Unavailable(e) => {
+                tracing::warn!(error = %e, "The database is unreachable; answering 503.");
+                ApiError::DatabaseUnavailable
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -153,10 +165,32 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if matches!(self, ApiError::Busy(_)) {
+        if matches!(self, ApiError::Busy(_) | ApiError::DatabaseUnavailable) {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_answers_503_with_retry_after() {
+        let e = ApiError::from(StoreError::Unavailable(sqlx_timeout()));
+        let r = e.into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
+        let busy = ApiError::Busy("full".into()).into_response();
+        assert_eq!(busy.headers()[header::RETRY_AFTER], "1");
+        // A missing helper program is not fixed by retrying in a second.
+        let missing = ApiError::Unavailable("chromium is not installed".into()).into_response();
+        assert!(missing.headers().get(header::RETRY_AFTER).is_none());
+    }
+
+    fn sqlx_timeout() -> liveguard_store::SqlxError {
+        liveguard_store::SqlxError::PoolTimedOut
     }
 }

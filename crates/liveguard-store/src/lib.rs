@@ -36,6 +36,8 @@ use sqlx::sqlite::{
 };
 
 pub use clock::{Clock, FixedClock, SystemClock, format_rfc3339};
+/// The driver's error type, carried inside [`StoreError`].
+pub use sqlx::Error as SqlxError;
 
 /// Largest page a list query returns.
 pub const PAGE_LIMIT_MAX: i64 = 500;
@@ -59,6 +61,10 @@ pub enum StoreError {
     /// Stored data failed an integrity check (audit hash or sequence).
     #[error("audit log integrity check failed: {0}")]
     Corrupt(String),
+    /// The database cannot be reached right now (connection refused or lost, pool timed
+    /// out): nothing was written; the same call may succeed later.
+    #[error("database unavailable: {0}")]
+    Unavailable(sqlx::Error),
     /// The database failed.
     #[error("database error: {0}")]
     Database(sqlx::Error),
@@ -78,6 +84,12 @@ impl From<sqlx::Error> for StoreError {
         }
         if matches!(e, sqlx::Error::RowNotFound) {
             return StoreError::NotFound;
+        }
+        if matches!(
+            e,
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+        ) {
+            return StoreError::Unavailable(e);
         }
         StoreError::Database(e)
     }
@@ -1011,6 +1023,28 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_told_apart_from_a_failing_one() {
+        assert!(matches!(
+            StoreError::from(sqlx::Error::PoolTimedOut),
+            StoreError::Unavailable(_)
+        ));
+        assert!(matches!(
+            StoreError::from(sqlx::Error::Io(std::io::Error::from(
+                std::io::ErrorKind::ConnectionRefused
+            ))),
+            StoreError::Unavailable(_)
+        ));
+        assert!(matches!(
+            StoreError::from(sqlx::Error::Protocol("bad".into())),
+            StoreError::Database(_)
+        ));
+        assert!(matches!(
+            StoreError::from(sqlx::Error::RowNotFound),
+            StoreError::NotFound
+        ));
+    }
 
     #[test]
     fn urls_are_redacted() {
