@@ -220,7 +220,7 @@ pub const API_ROUTES: &[(&str, &str, &str, &str)] = &[
     (
         "get",
         "/api/v1/notifications",
-        "Review state changes that concern the caller, newest first (from the audit log)",
+        "Review state changes that concern the caller, and for the compliance lead live alerts escalated to them, newest first (from the audit log)",
         "ViewReviews",
     ),
     (

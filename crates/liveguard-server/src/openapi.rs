@@ -265,8 +265,9 @@ fn success(method: &str, path: &str) -> (&'static str, Value) {
         ),
         ("get", "/api/v1/notifications") => (
             "200",
-            json!({"type": "object", "properties": {"notifications": {"type": "array", "items": {"type": "object", "required": ["seq", "time", "event", "submission_id", "text_zh", "text_en"], "properties": {
-                "seq": {"type": "integer"}, "time": {"type": "string"}, "event": {"type": "string", "enum": crate::webhook::EVENTS}, "submission_id": {"type": "integer"},
+            json!({"type": "object", "properties": {"notifications": {"type": "array", "items": {"type": "object", "required": ["seq", "time", "event", "text_zh", "text_en"], "properties": {
+                "seq": {"type": "integer"}, "time": {"type": "string"}, "event": {"type": "string", "enum": crate::webhook::EVENTS.iter().copied().chain(["live.alert.escalate"]).collect::<Vec<_>>()},
+                "submission_id": {"type": "integer", "description": "review events"}, "alert_id": {"type": "integer", "description": "live.alert.escalate (compliance lead, administrators)"}, "session_id": {"type": "integer"},
                 "version": {"type": "integer"}, "actor": {"type": "string"}, "text_zh": {"type": "string"}, "text_en": {"type": "string"}}}}}}),
         ),
         ("post", "/api/v1/submissions") => ("201", r("Submission")),

@@ -755,6 +755,54 @@ pub(crate) async fn notifications_for(
             break;
         }
     }
+    // Live alerts escalated because the duty officer did not acknowledge them in time go to
+    // whoever they are escalated to: the compliance lead (and administrators).
+    if matches!(
+        p.user.role,
+        liveguard_core::Role::ComplianceLead | liveguard_core::Role::Admin
+    ) {
+        let escalations = state
+            .store
+            .audit_search(&liveguard_store::AuditFilter {
+                action: Some("live.alert.escalate".into()),
+                actor: None,
+                object_prefix: Some("live_alert:".into()),
+                before_seq: None,
+                limit: NOTIFICATIONS_MAX as i64,
+            })
+            .await?;
+        let mut titles = std::collections::HashMap::new();
+        for entry in escalations {
+            let Some(alert_id) = entry
+                .object
+                .strip_prefix("live_alert:")
+                .and_then(|i| i.parse::<i64>().ok())
+            else {
+                continue;
+            };
+            let Ok(alert) = state.store.live_alert(alert_id).await else {
+                continue;
+            };
+            if !titles.contains_key(&alert.session_id) {
+                let title = state
+                    .store
+                    .live_session(alert.session_id)
+                    .await
+                    .map(|s| s.title)
+                    .unwrap_or_default();
+                titles.insert(alert.session_id, title);
+            }
+            let title = &titles[&alert.session_id];
+            out.push(json!({
+                "seq": entry.seq, "time": entry.time, "event": entry.action, "alert_id": alert_id,
+                "session_id": alert.session_id, "actor": entry.actor,
+                "text_zh": format!("「{title}」阻断告警超时未确认，已升级给您：{}", alert.summary),
+                "text_en": format!("\"{title}\": a block alert was not acknowledged in time and is escalated to you: {}", alert.summary),
+            }));
+        }
+        out.sort_by(|a, b| b["seq"].as_u64().cmp(&a["seq"].as_u64()));
+        out.truncate(NOTIFICATIONS_MAX);
+    }
     Ok(out)
 }
 

@@ -579,7 +579,7 @@ pub(crate) async fn notifications(
                 thead { tr { th { (tr(lang, "时间", "Time")) } th { (tr(lang, "动态", "What happened")) } th { (tr(lang, "操作人", "By")) } } }
                 tbody { @for n in &items { tr {
                     td { (n["time"].as_str().unwrap_or("")) }
-                    td { a href=(format!("/reviews/{}", n["submission_id"])) { (n[if lang == Lang::En { "text_en" } else { "text_zh" }].as_str().unwrap_or("")) } }
+                    td { a href=(match n["session_id"].as_i64() { Some(s) => format!("/live/{s}#alerts"), None => format!("/reviews/{}", n["submission_id"]) }) data-testid=(if n["session_id"].is_i64() { "escalation" } else { "review-notice" }) { (n[if lang == Lang::En { "text_en" } else { "text_zh" }].as_str().unwrap_or("")) } }
                     td { (n["actor"].as_str().unwrap_or("")) }
                 } } }
             }

@@ -20,7 +20,8 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 
-/// The audit actions a webhook can receive (review state changes).
+/// The audit actions a webhook can receive: review state changes and decisions on live
+/// alerts.
 pub const EVENTS: &[&str] = &[
     "review.submitted",
     "review.routed",
@@ -28,7 +29,14 @@ pub const EVENTS: &[&str] = &[
     "review.approved",
     "review.rejected",
     "review.new_version",
+    "live.alert.acknowledge",
+    "live.alert.resolve",
+    "live.alert.escalate",
 ];
+
+/// A live alert raised (read from the alerts, not the audit log: raising one is not a
+/// person's decision). Delivered with `X-Liveguard-Delivery: alert-<id>`.
+pub const ALERT_EVENT: &str = "live.alert";
 
 /// Most webhooks one server may have.
 pub const WEBHOOKS_MAX: usize = 10;
@@ -95,9 +103,13 @@ impl WebhookSettings {
         if self.secret.chars().count() < 16 {
             return Err(format!("{at}.secret must be at least 16 characters"));
         }
-        if let Some(e) = self.events.iter().find(|e| !EVENTS.contains(&e.as_str())) {
+        if let Some(e) = self
+            .events
+            .iter()
+            .find(|e| !EVENTS.contains(&e.as_str()) && e.as_str() != ALERT_EVENT)
+        {
             return Err(format!(
-                "{at}.events: unknown event `{e}` (known: {})",
+                "{at}.events: unknown event `{e}` (known: {}, {ALERT_EVENT})",
                 EVENTS.join(", ")
             ));
         }
@@ -105,23 +117,43 @@ impl WebhookSettings {
     }
 
     fn wants(&self, action: &str) -> bool {
-        EVENTS.contains(&action)
+        (EVENTS.contains(&action) || action == ALERT_EVENT)
             && (self.events.is_empty() || self.events.iter().any(|e| e == action))
     }
 
     fn cursor_path(&self, state: &AppState) -> PathBuf {
+        self.cursor_file(state, "cursor")
+    }
+
+    fn cursor_file(&self, state: &AppState, ext: &str) -> PathBuf {
         let id = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(self.url.as_bytes()));
         state
             .settings
             .data_dir
-            .join(format!("webhook-{}.cursor", &id[..16]))
+            .join(format!("webhook-{}.{ext}", &id[..16]))
     }
 }
 
-/// The JSON body for one audit entry, or `None` when it is not a review state change.
+/// The JSON body for one audit entry, or `None` when it is not an event webhooks carry.
 pub fn payload(entry: &liveguard_audit::Entry) -> Option<Value> {
     if !EVENTS.contains(&entry.action.as_str()) {
         return None;
+    }
+    if let Some(alert) = entry.object.strip_prefix("live_alert:") {
+        let detail = entry
+            .reason
+            .as_deref()
+            .map(|r| serde_json::from_str::<Value>(r).unwrap_or_else(|_| json!(r)))
+            .unwrap_or(Value::Null);
+        return Some(json!({
+            "delivery": entry.seq,
+            "event": entry.action,
+            "time": entry.time,
+            "alert_id": alert.parse::<i64>().ok()?,
+            "actor": entry.actor,
+            "role": entry.role,
+            "detail": detail,
+        }));
     }
     // Objects are `submission:<id>@v<version>`.
     let rest = entry.object.strip_prefix("submission:")?;
@@ -168,7 +200,7 @@ pub enum WebhookError {
 async fn post(
     hook: &WebhookSettings,
     event: &str,
-    delivery: u64,
+    delivery: &str,
     body: Vec<u8>,
 ) -> Result<(), WebhookError> {
     let shown = redacted_url(&hook.url);
@@ -266,7 +298,7 @@ pub async fn deliver_pending(
                 && let Some(body) = payload(&entry)
             {
                 let bytes = serde_json::to_vec(&body).expect("JSON values serialize");
-                post(hook, &entry.action, entry.seq, bytes).await?;
+                post(hook, &entry.action, &entry.seq.to_string(), bytes).await?;
                 delivered += 1;
                 // Saved after each delivery so that a crash resends at most this one.
                 write_cursor(&path, entry.seq + 1)?;
@@ -279,6 +311,48 @@ pub async fn deliver_pending(
     Ok(delivered)
 }
 
+/// Sends every live alert raised since the last call, oldest first (a webhook seen for the
+/// first time starts after the newest alert), and returns how many were delivered.
+pub async fn deliver_alerts(
+    state: &AppState,
+    hook: &WebhookSettings,
+) -> Result<usize, WebhookError> {
+    if !hook.wants(ALERT_EVENT) {
+        return Ok(0);
+    }
+    let path = hook.cursor_file(state, "alerts.cursor");
+    let store_err = |e: liveguard_store::StoreError| WebhookError::Cursor(e.to_string());
+    let Some(mut after) = read_cursor(&path)? else {
+        let last = state.store.live_alert_max_id().await.map_err(store_err)?;
+        write_cursor(&path, last as u64)?;
+        return Ok(0);
+    };
+    let mut delivered = 0;
+    loop {
+        let page = state
+            .store
+            .live_alerts_after(after as i64, BATCH as i64)
+            .await
+            .map_err(store_err)?;
+        if page.is_empty() {
+            return Ok(delivered);
+        }
+        for a in page {
+            let body = json!({
+                "delivery": format!("alert-{}", a.id),
+                "event": ALERT_EVENT,
+                "alert_id": a.id, "session_id": a.session_id, "event_id": a.event_id,
+                "severity": a.severity, "summary": a.summary, "created_ms": a.created_ms,
+            });
+            let bytes = serde_json::to_vec(&body).expect("JSON values serialize");
+            post(hook, ALERT_EVENT, &format!("alert-{}", a.id), bytes).await?;
+            delivered += 1;
+            after = a.id as u64;
+            write_cursor(&path, after)?;
+        }
+    }
+}
+
 /// Delivers in the background until `shutdown` changes; after a failure waits 2, 4, …
 /// up to 60 seconds before trying again.
 pub async fn run(
@@ -289,7 +363,11 @@ pub async fn run(
     let mut shutdown = shutdown;
     let mut failures: u32 = 0;
     loop {
-        let wait = match deliver_pending(&state, &hook).await {
+        let outcome = match deliver_pending(&state, &hook).await {
+            Ok(n) => deliver_alerts(&state, &hook).await.map(|m| n + m),
+            Err(e) => Err(e),
+        };
+        let wait = match outcome {
             Ok(_) => {
                 failures = 0;
                 Duration::from_secs(1)

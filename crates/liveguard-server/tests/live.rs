@@ -335,6 +335,27 @@ async fn a_demo_session_runs_end_to_end() {
     )
     .await;
     assert_eq!(alerts["alerts"][0]["id"].as_i64(), Some(other));
+    // The compliance lead is told; the operations staff are not.
+    let told = get_json(&t, &lead, "/api/v1/notifications").await;
+    let esc: Vec<&Value> = told["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["event"] == "live.alert.escalate")
+        .collect();
+    assert_eq!(esc.len(), 1, "{told}");
+    assert_eq!(
+        (esc[0]["alert_id"].as_i64(), esc[0]["session_id"].as_i64()),
+        (Some(other), Some(id))
+    );
+    let ops_told = get_json(&t, &ops, "/api/v1/notifications").await;
+    assert!(
+        !ops_told["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["event"] == "live.alert.escalate")
+    );
     let r = t
         .call(get(
             &format!("/api/v1/live/sessions/{id}/alerts?state=bogus"),
@@ -661,4 +682,118 @@ async fn batches_over_a_websocket_are_answered_in_order() {
     );
     let stats = get_json(&t, &ops, &format!("/api/v1/live/sessions/{id}")).await;
     assert_eq!(stats["stats"]["events"], 3);
+}
+
+#[tokio::test]
+async fn live_alerts_and_their_decisions_reach_webhooks() {
+    use liveguard_server::webhook::{WebhookSettings, deliver_alerts, deliver_pending, signature};
+    use std::sync::{Arc, Mutex};
+
+    type Seen = Arc<Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>;
+    let received: Seen = Arc::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = received.clone();
+    let receiver = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let seen = seen.clone();
+                async move {
+                    seen.lock().unwrap().push((headers, body.to_vec()));
+                    StatusCode::NO_CONTENT
+                }
+            },
+        ),
+    );
+    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+    let hook = WebhookSettings {
+        url: format!("http://{addr}/hook"),
+        secret: "live-secret-0123456789".into(),
+        events: vec!["live.alert".into(), "live.alert.resolve".into()],
+    };
+    let t = spawn_demo(|s| s.webhooks = vec![hook.clone()]).await;
+    t.state.settings.validate().unwrap();
+    // New webhooks start at the end: nothing from before is replayed.
+    assert_eq!(deliver_alerts(&t.state, &hook).await.unwrap(), 0);
+    assert_eq!(deliver_pending(&t.state, &hook).await.unwrap(), 0);
+
+    let ops = t.token_of("reviewer").await;
+    let id = get_json(&t, &ops, "/api/v1/live/sessions").await["sessions"][0]["id"]
+        .as_i64()
+        .unwrap();
+    post(
+        &t,
+        &ops,
+        &format!("/api/v1/live/sessions/{id}/start"),
+        json!({}),
+    )
+    .await;
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/live/sessions/{id}/events"),
+        events(json!([
+            {"key": "h1", "kind": "comment", "at_ms": T0, "user_id": "u1", "text": "加微信私聊"},
+            {"key": "h2", "kind": "comment", "at_ms": T0, "user_id": "u2", "text": "好看"},
+            {"key": "h3", "kind": "comment", "at_ms": T0, "user_id": "u3", "text": "代开发票"},
+        ])),
+    )
+    .await;
+    let alerts: Vec<i64> = r.json()["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_i64().unwrap())
+        .collect();
+    assert_eq!(alerts.len(), 2);
+    assert_eq!(deliver_alerts(&t.state, &hook).await.unwrap(), 2);
+    assert_eq!(
+        deliver_alerts(&t.state, &hook).await.unwrap(),
+        0,
+        "each alert once"
+    );
+    // Acknowledging is not subscribed; resolving is.
+    let uri = format!("/api/v1/live/alerts/{}/actions", alerts[0]);
+    post(&t, &ops, &uri, json!({"action": "acknowledge"})).await;
+    post(
+        &t,
+        &ops,
+        &uri,
+        json!({"action": "resolve", "reason": "已隐藏并禁言"}),
+    )
+    .await;
+    assert_eq!(deliver_pending(&t.state, &hook).await.unwrap(), 1);
+
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 3);
+    for (headers, body) in &got {
+        assert_eq!(
+            headers["x-liveguard-signature"],
+            signature(&hook.secret, body).as_str()
+        );
+    }
+    let bodies: Vec<Value> = got
+        .iter()
+        .map(|(_, b)| serde_json::from_slice(b).unwrap())
+        .collect();
+    assert_eq!(
+        (bodies[0]["event"].as_str(), bodies[0]["alert_id"].as_i64()),
+        (Some("live.alert"), Some(alerts[0]))
+    );
+    assert_eq!(bodies[0]["session_id"].as_i64(), Some(id));
+    assert_eq!(
+        got[0].0["x-liveguard-delivery"],
+        format!("alert-{}", alerts[0]).as_str()
+    );
+    assert_eq!(bodies[1]["alert_id"].as_i64(), Some(alerts[1]));
+    assert_eq!(
+        (bodies[2]["event"].as_str(), bodies[2]["alert_id"].as_i64()),
+        (Some("live.alert.resolve"), Some(alerts[0]))
+    );
+    assert_eq!(bodies[2]["detail"]["reason"], "已隐藏并禁言");
+    // An unknown event name in the configuration is refused by name.
+    let mut bad = hook.clone();
+    bad.events = vec!["live.alerts".into()];
+    assert!(bad.validate(0).unwrap_err().contains("live.alerts"));
 }

@@ -633,6 +633,30 @@ impl Store {
         })
     }
 
+    /// Alerts of every session after `after_id`, oldest first (for webhooks).
+    pub async fn live_alerts_after(&self, after_id: i64, limit: i64) -> Result<Vec<LiveAlertRow>> {
+        let limit = limit.clamp(1, crate::PAGE_LIMIT_MAX);
+        dispatch!(self, pool => {
+            let rows = sqlx::query(concat!("SELECT ", alert_cols!(), " FROM live_alerts WHERE id > $1 ORDER BY id LIMIT $2"))
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| Ok(alert_from_row!(r))).collect()
+        })
+    }
+
+    /// The newest alert id (0 when there is none).
+    pub async fn live_alert_max_id(&self) -> Result<i64> {
+        dispatch!(self, pool => {
+            let n: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) AS n FROM live_alerts")
+                .fetch_one(pool)
+                .await?
+                .try_get("n")?;
+            Ok(n)
+        })
+    }
+
     /// Events of a session after `after_id` whose decision is not `pass`, oldest first.
     pub async fn live_flagged_events(
         &self,
