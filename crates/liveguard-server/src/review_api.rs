@@ -783,16 +783,17 @@ pub(crate) async fn notifications_for(
             let Ok(alert) = state.store.live_alert(alert_id).await else {
                 continue;
             };
-            if !titles.contains_key(&alert.session_id) {
-                let title = state
-                    .store
-                    .live_session(alert.session_id)
-                    .await
-                    .map(|s| s.title)
-                    .unwrap_or_default();
-                titles.insert(alert.session_id, title);
-            }
-            let title = &titles[&alert.session_id];
+            let title = match titles.entry(alert.session_id) {
+                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => v.insert(
+                    state
+                        .store
+                        .live_session(alert.session_id)
+                        .await
+                        .map(|s| s.title)
+                        .unwrap_or_default(),
+                ),
+            };
             out.push(json!({
                 "seq": entry.seq, "time": entry.time, "event": entry.action, "alert_id": alert_id,
                 "session_id": alert.session_id, "actor": entry.actor,
