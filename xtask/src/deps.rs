@@ -28,6 +28,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
         &["liveguard-core", "liveguard-screen"],
         PURE_FORBIDDEN,
     ),
+    ("liveguard-nats", &[], &["sqlx", "axum"]),
     (
         "liveguard-server",
         &[
@@ -37,6 +38,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
             "liveguard-audit",
             "liveguard-store",
             "liveguard-live",
+            "liveguard-nats",
             "liveguard-review",
         ],
         &["clap"],
