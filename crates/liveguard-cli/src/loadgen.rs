@@ -333,15 +333,20 @@ async fn sessions(
     Ok(ids)
 }
 
-async fn stored_events(c: &mut Client, ids: &[i64]) -> anyhow::Result<i64> {
-    let mut n = 0;
+/// (stored events, alerts) of the sessions, from the server's counters.
+async fn stored_events(c: &mut Client, ids: &[i64]) -> anyhow::Result<(i64, i64)> {
+    let (mut n, mut a) = (0, 0);
     for id in ids {
         let s = c
             .json("GET", &format!("/api/v1/live/sessions/{id}"), None)
             .await?;
         n += s["stats"]["events"].as_i64().unwrap_or(0);
+        a += s["stats"]["alerts_by_state"]
+            .as_object()
+            .map(|m| m.values().filter_map(Value::as_i64).sum::<i64>())
+            .unwrap_or(0);
     }
-    Ok(n)
+    Ok((n, a))
 }
 
 struct Batch {
@@ -401,7 +406,8 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
     let mut control = Client::new(&args.target, &args.token)?;
     let ids = sessions(&mut control, args.rooms, args.plan, &args.sessions).await?;
     let rooms = ids.len();
-    let before = stored_events(&mut control, &ids).await?;
+    let (before, alerts_before) = stored_events(&mut control, &ids).await?;
+    let queued_mode = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let run_tag = format!(
         "{:x}",
         std::time::SystemTime::now()
@@ -478,6 +484,7 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
         let rx = rx.clone();
         let tally = tally.clone();
         let latencies = latencies.clone();
+        let queued_mode = queued_mode.clone();
         let mut client = Client::new(&args.target, &args.token)?;
         let mut ws = (args.via == "ws").then(|| WsClient {
             host: client.host.clone(),
@@ -499,6 +506,9 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
                     match reply {
                         Ok(r) if r.status == 200 => {
                             let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+                            if v["queued"] == true {
+                                queued_mode.store(true, Ordering::Relaxed);
+                            }
                             let accepted = v["accepted"].as_u64().unwrap_or(0);
                             let dups = v["duplicates"].as_u64().unwrap_or(0);
                             let alerts =
@@ -549,8 +559,21 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
     for s in senders {
         s.await?;
     }
+    let sent_total = tally.sent.load(Ordering::Relaxed) as i64;
+    let queued = queued_mode.load(Ordering::Relaxed);
+    // Scale-out (NATS): the server acknowledged "queued"; wait for the workers to store
+    // everything (or two minutes).
+    let drain_started = Instant::now();
+    let (mut after, mut alerts_after) = stored_events(&mut control, &ids).await?;
+    while queued
+        && after - before < sent_total
+        && drain_started.elapsed() < Duration::from_secs(120)
+    {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        (after, alerts_after) = stored_events(&mut control, &ids).await?;
+    }
+    let drain_ms = drain_started.elapsed().as_millis() as u64;
     let elapsed = started.elapsed().as_secs_f64();
-    let after = stored_events(&mut control, &ids).await?;
     let (mut all, mut alert_lat) =
         std::mem::take(&mut *latencies.lock().unwrap_or_else(|p| p.into_inner()));
     all.sort_unstable();
@@ -573,7 +596,9 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
         "accepted": tally.accepted.load(Ordering::Relaxed),
         "duplicates": tally.duplicates.load(Ordering::Relaxed),
         "processed": processed,
-        "alerts": tally.alerts.load(Ordering::Relaxed),
+        "alerts": if queued { (alerts_after - alerts_before).max(0) as u64 } else { tally.alerts.load(Ordering::Relaxed) },
+        "queued": queued,
+        "drain_ms": if queued { drain_ms } else { 0 },
         "lost": sent.saturating_sub(processed),
         "failed": tally.failed.load(Ordering::Relaxed),
         "refused_batches": tally.refused.load(Ordering::Relaxed),

@@ -63,6 +63,8 @@ enum Command {
         #[command(subcommand)]
         command: server_cmd::AuditCommand,
     },
+    /// Screen and store live events from NATS JetStream (scale-out; run as many as needed).
+    Worker(server_cmd::WorkerArgs),
     /// Replay busy live rooms against a running server; print one JSON line of results.
     Loadgen(loadgen::LoadgenArgs),
     /// Configuration: `liveguard config default` prints every option with its default.
@@ -150,6 +152,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Serve(args) => server_cmd::serve(args),
         Command::Loadgen(args) => loadgen::run(args),
+        Command::Worker(args) => server_cmd::worker(args),
         Command::Admin { command } => server_cmd::admin(command),
         Command::Audit { command } => server_cmd::audit(command),
         Command::Config {

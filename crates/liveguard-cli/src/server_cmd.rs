@@ -24,6 +24,9 @@ pub(crate) struct DataArgs {
     /// Database URL (postgres://… or sqlite://…); default SQLite in the data directory.
     #[arg(long, value_name = "URL")]
     database_url: Option<String>,
+    /// NATS server for scale-out live ingest (nats://host:4222); see `[live]` in the config.
+    #[arg(long, value_name = "URL")]
+    nats: Option<String>,
 }
 
 impl DataArgs {
@@ -45,6 +48,9 @@ impl DataArgs {
         }
         if let Some(u) = &self.database_url {
             s.database_url = u.clone();
+        }
+        if let Some(n) = &self.nats {
+            s.live.nats_url = n.clone();
         }
         s.validate().map_err(|e| anyhow::anyhow!(e))?;
         Ok(s)
@@ -153,6 +159,44 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
         tracing::info!(port = app.port(), "Server started.");
         app.run_until_stopped(shutdown_signal()).await?;
         tracing::info!("Server stopped.");
+        Ok(Outcome::Clean)
+    })
+}
+
+/// Options of `liveguard worker`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct WorkerArgs {
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+/// `liveguard worker`: screens and stores live batches from NATS JetStream until stopped.
+pub(crate) fn worker(args: WorkerArgs) -> anyhow::Result<Outcome> {
+    crate::telemetry::install();
+    let settings = args.data.settings()?;
+    if settings.live.nats_url.is_empty() {
+        anyhow::bail!(
+            "a worker needs NATS: pass --nats nats://host:4222 or set live.nats_url (LIVEGUARD_NATS_URL)"
+        );
+    }
+    runtime()?.block_on(async move {
+        let state = liveguard_server::open_state(settings, Arc::new(SystemClock))
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let run = tokio::spawn(liveguard_server::live::run_nats_worker(
+            state.clone(),
+            stop_rx,
+        ));
+        writeln!(
+            std::io::stdout().lock(),
+            "liveguard worker is running (durable consumer {})",
+            state.settings.live.nats_durable
+        )?;
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+        run.await?.map_err(|e| anyhow::anyhow!(e))?;
+        state.store.close().await;
         Ok(Outcome::Clean)
     })
 }

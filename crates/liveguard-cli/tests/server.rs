@@ -534,3 +534,198 @@ fn config_default_prints_every_option() {
         );
     }
 }
+
+/// A `liveguard worker` process, killed and reaped on drop.
+struct Worker(Child);
+
+impl Worker {
+    fn start(args: &[String]) -> Worker {
+        let mut child = bin()
+            .arg("worker")
+            .args(args)
+            .env("LIVEGUARD_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        let worker = Worker(child);
+        assert!(reader.read_line(&mut line).unwrap() > 0, "worker exited");
+        assert!(line.contains("worker is running"), "{line}");
+        std::thread::spawn(move || for _ in reader.lines() {});
+        worker
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Scale-out: the server queues batches in NATS JetStream, two `liveguard worker`
+/// processes share the durable consumer; one is killed with SIGKILL mid-stream and started
+/// again. Every event sent is stored exactly once, one alert per alerting event.
+#[test]
+fn nats_workers_share_the_stream_and_survive_a_kill() {
+    let nats_url =
+        std::env::var("LIVEGUARD_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+    let hostport = nats_url.trim_start_matches("nats://").to_string();
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    if TcpStream::connect(&hostport).is_err() {
+        assert!(!ci, "NATS is required under CI=true ({nats_url})");
+        eprintln!("notice: NATS not reachable at {nats_url}; NATS worker test skipped");
+        return;
+    }
+    let admin = std::env::var("LIVEGUARD_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let db = format!("liveguard_nats_{}", std::process::id());
+    let created = Command::new("psql")
+        .args([admin.as_str(), "-q", "-c", &format!("CREATE DATABASE {db}")])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !created {
+        assert!(!ci, "PostgreSQL is required under CI=true");
+        eprintln!("notice: PostgreSQL not reachable at {admin}; NATS worker test skipped");
+        return;
+    }
+    let url = format!("{}/{db}", admin.rsplit_once('/').unwrap().0);
+    let dir = TempDir::new("nats-workers");
+    let stream = format!("LGTEST_CLI_{}", std::process::id());
+    let config = dir.0.join("liveguard.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[live]\nnats_stream = \"{stream}\"\nnats_prefix = \"lgtest.cli{}\"\n",
+            std::process::id()
+        ),
+    )
+    .unwrap();
+    let mut args = data_args(&dir.0, Some(&url));
+    args.extend([
+        "--config".to_string(),
+        config.display().to_string(),
+        "--nats".to_string(),
+        nats_url.clone(),
+    ]);
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut serve = bin();
+    serve
+        .arg("serve")
+        .args(["--listen", &listen, "--demo"])
+        .args(&args);
+    let server = {
+        let child = serve
+            .env("LIVEGUARD_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut s = Server { child, port: 0 };
+        let mut reader = BufReader::new(s.child.stdout.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("http://127.0.0.1:") {
+            line.clear();
+            assert!(reader.read_line(&mut line).unwrap() > 0, "server exited");
+        }
+        s.port = listen.rsplit(':').next().unwrap().parse().unwrap();
+        std::thread::spawn(move || for _ in reader.lines() {});
+        s
+    };
+    let mut w1 = Worker::start(&args);
+    let _w2 = Worker::start(&args);
+    let out = bin()
+        .args(["admin", "create-token", "--user", "reviewer"])
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let loadgen = bin()
+        .args([
+            "loadgen",
+            "--target",
+            &format!("http://{listen}"),
+            "--token",
+            &token,
+        ])
+        .args([
+            "--sessions",
+            "1",
+            "--rate",
+            "400",
+            "--duration",
+            "8",
+            "--violations",
+            "0.2",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(3000));
+    w1.0.kill().unwrap(); // SIGKILL: its unacknowledged batches go to the other worker
+    w1.0.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    w1 = Worker::start(&args);
+    let out = loadgen.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let line: serde_json::Value = serde_json::from_str(text.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("{e}: {text}"));
+    eprintln!("nats worker test: {line}");
+    assert_eq!(line["queued"], true, "{line}");
+    assert_eq!(line["lost"], 0, "{line}");
+    assert_eq!(line["processed"], line["sent"], "{line}");
+    assert!(line["sent"].as_u64().unwrap() > 1000, "{line}");
+    let (status, body) = http(server.port, "GET", "/api/v1/live/sessions/1", &token, None).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let s: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let stats = &s["stats"];
+    assert_eq!(stats["events"], line["sent"], "stored once each: {stats}");
+    let flagged: i64 = ["review", "block"]
+        .iter()
+        .map(|d| stats["events_by_decision"][d].as_i64().unwrap_or(0))
+        .sum();
+    let alerts: i64 = stats["alerts_by_state"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_i64().unwrap())
+        .sum();
+    assert!(flagged > 0);
+    assert_eq!(
+        alerts, flagged,
+        "one alert per alerting event, none twice: {stats}"
+    );
+    drop(w1);
+    drop(server);
+    // Remove the test stream and database.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let config = liveguard_nats::BusConfig {
+            stream: stream.clone(),
+            prefix: format!("lgtest.cli{}", std::process::id()),
+            ..liveguard_nats::BusConfig::default_config()
+        };
+        if let Ok(bus) = liveguard_nats::Bus::connect(&nats_url, config).await {
+            let _ = bus.delete_stream().await;
+        }
+    });
+    let _ = Command::new("psql")
+        .args([
+            admin.as_str(),
+            "-q",
+            "-c",
+            &format!("DROP DATABASE {db} WITH (FORCE)"),
+        ])
+        .status();
+}

@@ -612,7 +612,9 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
             pseudonym_key: Arc::from(&pseudonym_key[..]),
         },
         settings.live.clone(),
-    );
+    )
+    .await
+    .map_err(|e| format!("live pipeline: {e}"))?;
     Ok(AppState {
         store,
         screen,

@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use liveguard_core::Decision;
 use liveguard_live::{EventIn, LineupEntry, Monitor, Processed};
@@ -96,12 +97,47 @@ struct Job {
     reply: oneshot::Sender<Result<Vec<EventOutcome>, ApiError>>,
 }
 
-/// The pipeline's entry: the queue sender and the console bus.
+/// The pipeline's entry: the queue sender (or the NATS stream) and the console bus.
 pub struct LiveHub {
     tx: mpsc::Sender<Job>,
     /// Stored events and alerts, for consoles.
     pub bus: broadcast::Sender<Arc<LiveMsg>>,
     settings: LiveSettings,
+    /// The JetStream transport, when `live.nats_url` is set.
+    nats: Option<liveguard_nats::Bus>,
+    /// The key of the viewer pseudonyms (for `liveguard worker`).
+    pseudonym_key: Arc<[u8]>,
+}
+
+/// What became of a submitted batch.
+#[derive(Debug)]
+pub enum Submitted {
+    /// Stored by the in-process worker.
+    Stored(Vec<EventOutcome>),
+    /// Durably queued in JetStream for the workers (this many events).
+    Queued(usize),
+}
+
+/// A batch as it travels through JetStream.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatsBatch {
+    /// Session.
+    pub session_id: i64,
+    /// When the server received it (Unix ms).
+    pub received_ms: i64,
+    /// The validated events.
+    pub events: Vec<EventIn>,
+}
+
+/// The bus settings of a deployment.
+pub(crate) fn bus_config(s: &LiveSettings) -> liveguard_nats::BusConfig {
+    liveguard_nats::BusConfig {
+        stream: s.nats_stream.clone(),
+        prefix: s.nats_prefix.clone(),
+        max_bytes: s.nats_max_bytes,
+        ..liveguard_nats::BusConfig::default_config()
+    }
 }
 
 impl std::fmt::Debug for LiveHub {
@@ -121,17 +157,52 @@ pub(crate) struct WorkerCtx {
 }
 
 impl LiveHub {
-    /// Starts the worker on the current runtime.
-    pub(crate) fn start(ctx: WorkerCtx, settings: LiveSettings) -> Arc<LiveHub> {
+    /// Starts the in-process worker on the current runtime, or, with `live.nats_url`,
+    /// connects to NATS and forwards the workers' console messages to the bus.
+    pub(crate) async fn start(
+        ctx: WorkerCtx,
+        settings: LiveSettings,
+    ) -> Result<Arc<LiveHub>, String> {
         let (tx, rx) = mpsc::channel(settings.queue_batches);
         let (bus, _) = broadcast::channel(4096);
+        let nats = if settings.nats_url.is_empty() {
+            None
+        } else {
+            Some(
+                liveguard_nats::Bus::connect(&settings.nats_url, bus_config(&settings))
+                    .await
+                    .map_err(|e| e.to_string())?,
+            )
+        };
         let hub = Arc::new(LiveHub {
             tx,
             bus: bus.clone(),
             settings: settings.clone(),
+            nats: nats.clone(),
+            pseudonym_key: ctx.pseudonym_key.clone(),
         });
-        tokio::spawn(run_worker(ctx, rx, bus, settings.commit_events_max));
-        hub
+        match nats {
+            None => {
+                tokio::spawn(run_worker(ctx, rx, bus, settings.commit_events_max));
+            }
+            Some(nats) => {
+                let mut console = Box::pin(nats.console().await.map_err(|e| e.to_string())?);
+                tokio::spawn(async move {
+                    use futures_util::StreamExt;
+                    while let Some((session_id, payload)) = console.next().await {
+                        if let Some(msg) = console_msg(session_id, &payload) {
+                            let _ = bus.send(Arc::new(msg));
+                        }
+                    }
+                });
+            }
+        }
+        Ok(hub)
+    }
+
+    /// The JetStream transport, when configured.
+    pub fn nats(&self) -> Option<&liveguard_nats::Bus> {
+        self.nats.as_ref()
     }
 
     /// Most events in one batch.
@@ -139,13 +210,40 @@ impl LiveHub {
         self.settings.batch_events_max
     }
 
-    /// Queues a batch and waits until it is stored.
+    /// Queues a batch: in process, waits until it is stored; with NATS, until JetStream has
+    /// stored it for the workers.
     pub(crate) async fn submit(
         &self,
         session_id: i64,
         events: Vec<EventIn>,
         received_ms: i64,
-    ) -> Result<Vec<EventOutcome>, ApiError> {
+    ) -> Result<Submitted, ApiError> {
+        if let Some(nats) = &self.nats {
+            let n = events.len();
+            // Re-sending the same batch inside the duplicate window is dropped by JetStream;
+            // after it, the workers' idempotent writes drop it.
+            let id = format!(
+                "{session_id}:{}:{}:{n}",
+                events.first().map(|e| e.key.as_str()).unwrap_or(""),
+                events.last().map(|e| e.key.as_str()).unwrap_or("")
+            );
+            let payload = serde_json::to_vec(&NatsBatch {
+                session_id,
+                received_ms,
+                events,
+            })
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            nats.publish_batch(session_id, &id, payload)
+                .await
+                .map_err(|e| {
+                    metrics::counter!("liveguard_live_batches_refused_total", "reason" => "nats")
+                        .increment(1);
+                    ApiError::Busy(format!(
+                        "the live stream did not take the batch ({e}); nothing of it was accepted — re-send it"
+                    ))
+                })?;
+            return Ok(Submitted::Queued(n));
+        }
         let (reply, rx) = oneshot::channel();
         let job = Job {
             session_id,
@@ -168,8 +266,10 @@ impl LiveHub {
         })?;
         metrics::gauge!("liveguard_live_queue_batches")
             .set((self.settings.queue_batches - self.tx.capacity()) as f64);
-        rx.await
-            .map_err(|_| ApiError::Unavailable("the live pipeline has stopped".into()))?
+        let outcomes = rx
+            .await
+            .map_err(|_| ApiError::Unavailable("the live pipeline has stopped".into()))??;
+        Ok(Submitted::Stored(outcomes))
     }
 
     /// Publishes an alert change to consoles.
@@ -378,6 +478,176 @@ fn publish_event(
     }));
 }
 
+/// A worker's console message as it crosses NATS.
+fn console_payload(kind: &str, routine_comment: bool, json: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({"kind": kind, "routine_comment": routine_comment, "json": json}))
+        .expect("JSON values serialize")
+}
+
+fn console_msg(session_id: i64, payload: &[u8]) -> Option<LiveMsg> {
+    let v: Value = serde_json::from_slice(payload).ok()?;
+    let kind = match v["kind"].as_str()? {
+        "event" => "event",
+        "alert" => "alert",
+        "alert_update" => "alert_update",
+        _ => return None,
+    };
+    Some(LiveMsg {
+        session_id,
+        kind,
+        routine_comment: v["routine_comment"].as_bool().unwrap_or(false),
+        json: v["json"].as_str()?.to_string(),
+    })
+}
+
+/// `liveguard worker`: pulls batches from the shared durable consumer, screens them with
+/// per-session monitors, stores them, tells consoles, and acknowledges each message only
+/// after its events are committed (a failed write asks for re-delivery). Runs until `stop`
+/// turns true. Several workers may run at once on several machines.
+pub async fn run_nats_worker(
+    state: crate::AppState,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), String> {
+    let nats = state
+        .live
+        .nats()
+        .ok_or("live.nats_url is not set: a worker needs NATS (--nats nats://host:4222)")?
+        .clone();
+    let worker = nats
+        .worker(&state.settings.live.nats_durable)
+        .await
+        .map_err(|e| e.to_string())?;
+    let ctx = WorkerCtx {
+        store: state.store.clone(),
+        screen: state.screen.clone(),
+        pseudonym_key: state.live.pseudonym_key.clone(),
+    };
+    let mut monitors: HashMap<i64, Monitor> = HashMap::new();
+    let mut scratch = Scratch::default();
+    tracing::info!(durable = %state.settings.live.nats_durable, "Worker started.");
+    loop {
+        let deliveries = tokio::select! {
+            _ = stop.changed() => return Ok(()),
+            d = worker.next_batches(64, Duration::from_millis(500)) => d,
+        };
+        let deliveries = match deliveries {
+            Ok(d) if d.is_empty() => continue,
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "Fetching from NATS failed; retrying.");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let screen = ctx.screen.load();
+        let mut rows = Vec::new();
+        let mut owners: Vec<(i64, i64, Processed)> = Vec::new();
+        let mut keep = Vec::with_capacity(deliveries.len());
+        let mut refreshed = std::collections::HashSet::new();
+        let mut failed = false;
+        for d in deliveries {
+            let batch: NatsBatch = match serde_json::from_slice(d.payload()) {
+                Ok(b) => b,
+                Err(e) => {
+                    // Not ours to retry: it can never parse. Logged and removed.
+                    tracing::error!(error = %e, "A live batch on NATS is not valid JSON; dropped.");
+                    let _ = d.ack().await;
+                    continue;
+                }
+            };
+            let monitor = match monitors.entry(batch.session_id) {
+                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    match load_monitor(&ctx, batch.session_id).await {
+                        Ok(m) => {
+                            refreshed.insert(batch.session_id);
+                            v.insert(m)
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, session = batch.session_id, "Loading a session failed; the batch will be re-delivered.");
+                            failed = true;
+                            keep.push(d);
+                            break;
+                        }
+                    }
+                }
+            };
+            // Other workers may have moved the product card: take it from the database
+            // once per fetch.
+            if refreshed.insert(batch.session_id)
+                && let Ok(Some(last)) = ctx.store.live_last_card_event(batch.session_id).await
+                && let Ok(p) = serde_json::from_str::<Processed>(&last.body)
+            {
+                monitor.set_card(p.product_id, p.price_fen);
+            }
+            for ev in &batch.events {
+                if liveguard_live::validate(ev).is_err() {
+                    continue;
+                }
+                let p = monitor.process(&screen, &mut scratch, ev);
+                rows.push(ingest_row(batch.session_id, batch.received_ms, &p));
+                owners.push((batch.session_id, batch.received_ms, p));
+            }
+            keep.push(d);
+        }
+        let stored = if failed {
+            Err(())
+        } else {
+            ctx.store.ingest_live(&rows).await.map_err(|e| {
+                tracing::warn!(error = %e, events = rows.len(), "Storing live events failed; the batches will be re-delivered.");
+            })
+        };
+        match stored {
+            Ok(outcomes) => {
+                let now = ctx.store.now_ms();
+                for ((session_id, received_ms, p), o) in owners.into_iter().zip(outcomes) {
+                    let Some(event_id) = o.event_id else { continue };
+                    let mut v = serde_json::to_value(&p).unwrap_or(Value::Null);
+                    if let Value::Object(m) = &mut v {
+                        m.insert("id".into(), json!(event_id));
+                    }
+                    let routine = p.kind == liveguard_live::EventKind::Comment
+                        && !p.alerts()
+                        && p.moderation.is_none();
+                    nats.publish_console(
+                        session_id,
+                        console_payload("event", routine, &v.to_string()),
+                    )
+                    .await;
+                    if let Some(alert_id) = o.alert_id {
+                        metrics::histogram!("liveguard_live_event_to_alert_seconds")
+                            .record((now - received_ms).max(0) as f64 / 1000.0);
+                        let a = json!({
+                            "id": alert_id, "event_id": event_id, "severity": p.decision,
+                            "summary": summary(&p), "state": "open", "created_ms": now,
+                            "kind": p.kind, "text": p.text,
+                        });
+                        nats.publish_console(
+                            session_id,
+                            console_payload("alert", false, &a.to_string()),
+                        )
+                        .await;
+                    }
+                }
+                metrics::counter!("liveguard_live_events_total").increment(rows.len() as u64);
+                for d in keep {
+                    if let Err(e) = d.ack().await {
+                        // Stored but not acknowledged: it comes again and is skipped as a duplicate.
+                        tracing::warn!(error = %e, "Acknowledging a stored batch failed.");
+                    }
+                }
+            }
+            Err(()) => {
+                monitors.clear();
+                for d in keep {
+                    let _ = d.retry_later(Duration::from_secs(1)).await;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -398,6 +668,8 @@ mod tests {
                 queue_batches: 1,
                 ..LiveSettings::default()
             },
+            nats: None,
+            pseudonym_key: Arc::from(&b"k"[..]),
         });
         let first = {
             let hub = hub.clone();
@@ -415,7 +687,7 @@ mod tests {
         assert_eq!(job.events.len(), 1);
         assert_eq!(job.events[0].key, "a");
         let _ = job.reply.send(Ok(Vec::new()));
-        assert!(first.await.unwrap().unwrap().is_empty());
+        assert!(matches!(first.await.unwrap().unwrap(), Submitted::Stored(v) if v.is_empty()));
         // A stopped pipeline is unavailable, not silently accepting.
         drop(rx);
         let gone = hub.submit(1, vec![event("c")], 0).await.unwrap_err();

@@ -306,7 +306,15 @@ pub(crate) async fn ingest(state: &AppState, id: i64, body: EventsBody) -> Resul
         )));
     }
     let received = state.store.now_ms();
-    let outcomes = state.live.submit(id, body.events, received).await?;
+    let outcomes = match state.live.submit(id, body.events, received).await? {
+        crate::live::Submitted::Stored(o) => o,
+        crate::live::Submitted::Queued(n) => {
+            // Scale-out: durably queued in JetStream; workers store it and raise the alerts.
+            return Ok(
+                json!({"accepted": n, "queued": true, "duplicates": 0, "alerts": [], "results": []}),
+            );
+        }
+    };
     let accepted = outcomes.iter().filter(|o| !o.duplicate).count();
     let alerts: Vec<i64> = outcomes.iter().filter_map(|o| o.alert_id).collect();
     Ok(json!({

@@ -287,6 +287,7 @@ fn success(method: &str, path: &str) -> (&'static str, Value) {
             "200",
             json!({"type": "object", "required": ["accepted", "duplicates", "alerts", "results"], "properties": {
                 "accepted": {"type": "integer"}, "duplicates": {"type": "integer"}, "alerts": {"type": "array", "items": {"type": "integer"}},
+                "queued": {"type": "boolean", "description": "true when live.nats_url is set: the batch is durably queued in JetStream and workers store it (alerts then arrive on the console and webhooks, not in this answer)"},
                 "results": {"type": "array", "items": {"type": "object", "properties": {"key": {"type": "string"}, "event_id": {"type": ["integer", "null"]},
                     "duplicate": {"type": "boolean"}, "alert_id": {"type": ["integer", "null"]}, "decision": {"type": "string", "enum": ["pass", "review", "block"]}}}}}}),
         ),

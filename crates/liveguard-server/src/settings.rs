@@ -67,6 +67,17 @@ pub struct LiveSettings {
     /// Seconds an open `block` alert may wait for acknowledgement before it is escalated
     /// to the compliance lead.
     pub escalate_after_seconds: i64,
+    /// NATS server for scale-out (`nats://host:4222`); empty = the in-process queue. When
+    /// set, accepted batches go to JetStream and `liveguard worker` processes store them.
+    pub nats_url: String,
+    /// JetStream stream name.
+    pub nats_stream: String,
+    /// Subject prefix (`<prefix>.batches.<session>`, `<prefix>.console.<session>`).
+    pub nats_prefix: String,
+    /// Durable consumer the workers share.
+    pub nats_durable: String,
+    /// Most bytes the stream keeps; when full, new batches are refused (503 `queue_full`).
+    pub nats_max_bytes: i64,
 }
 
 impl Default for LiveSettings {
@@ -77,6 +88,11 @@ impl Default for LiveSettings {
             commit_events_max: 4000,
             retain_days: 1095,
             escalate_after_seconds: 120,
+            nats_url: String::new(),
+            nats_stream: "LIVEGUARD_LIVE".into(),
+            nats_prefix: "liveguard.live".into(),
+            nats_durable: "liveguard-workers".into(),
+            nats_max_bytes: 1 << 30,
         }
     }
 }
@@ -102,6 +118,40 @@ impl LiveSettings {
         }
         if !(5..=86_400).contains(&self.escalate_after_seconds) {
             return Err("live.escalate_after_seconds must be 5 to 86400".into());
+        }
+        let name_ok = |v: &str, extra: &[char]| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars().all(|c| {
+                    c.is_ascii_alphanumeric() || c == '_' || c == '-' || extra.contains(&c)
+                })
+        };
+        if !name_ok(&self.nats_stream, &[]) {
+            return Err(
+                "live.nats_stream must be 1-64 characters of A-Z, a-z, 0-9, _ and -".into(),
+            );
+        }
+        if !name_ok(&self.nats_prefix, &['.'])
+            || self.nats_prefix.starts_with('.')
+            || self.nats_prefix.ends_with('.')
+        {
+            return Err(
+                "live.nats_prefix must be dot-separated tokens of A-Z, a-z, 0-9, _ and -".into(),
+            );
+        }
+        if !name_ok(&self.nats_durable, &[]) {
+            return Err(
+                "live.nats_durable must be 1-64 characters of A-Z, a-z, 0-9, _ and -".into(),
+            );
+        }
+        if self.nats_max_bytes < 1 << 20 {
+            return Err("live.nats_max_bytes must be at least 1048576".into());
+        }
+        if !self.nats_url.is_empty() && !self.nats_url.starts_with("nats://") {
+            return Err(
+                "live.nats_url must start with nats:// (or be empty for the in-process queue)"
+                    .into(),
+            );
         }
         Ok(())
     }
@@ -280,6 +330,7 @@ impl Settings {
                 }
                 "DEMO" => self.demo = v.parse().map_err(|_| bad("true or false"))?,
                 "OCR_ENGINE" => self.ocr_engine = v,
+                "NATS_URL" => self.live.nats_url = v,
                 "PDF_ENGINE" => self.pdf_engine = v,
                 // Logging and tooling variables share the prefix; they are not settings.
                 "LOG" | "BIN" => {}
