@@ -52,6 +52,17 @@ pub(crate) struct LoadgenArgs {
     /// Plan the sessions are created from (default: the first plan).
     #[arg(long)]
     plan: Option<i64>,
+    /// Scale-out deployments: also listen to the workers' console messages on this NATS
+    /// server and report alert latency (server receipt → stored and pushed) as
+    /// `alert_p50_ms`/`alert_p99_ms`.
+    #[arg(long, value_name = "URL")]
+    nats: Option<String>,
+    /// The deployment's `live.nats_prefix` (with --nats).
+    #[arg(long, default_value = "liveguard.live")]
+    nats_prefix: String,
+    /// The deployment's `live.nats_stream` (with --nats).
+    #[arg(long, default_value = "LIVEGUARD_LIVE")]
+    nats_stream: String,
     /// Replay into these existing sessions (comma-separated ids; started if planned)
     /// instead of `loadgen-room-N`; `--rooms` is then their count.
     #[arg(long, value_delimiter = ',')]
@@ -418,6 +429,44 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
     let latencies: Arc<std::sync::Mutex<(Vec<u64>, Vec<u64>)>> = Arc::default();
     let (tx, rx) = mpsc::channel::<Batch>(10_000);
     let rx = Arc::new(Mutex::new(rx));
+    // Scale-out: alert latency from the workers' console messages.
+    let console_lat: Arc<std::sync::Mutex<Vec<u64>>> = Arc::default();
+    if let Some(url) = &args.nats {
+        let bus = liveguard_nats::Bus::connect(
+            url,
+            liveguard_nats::BusConfig {
+                stream: args.nats_stream.clone(),
+                prefix: args.nats_prefix.clone(),
+                ..liveguard_nats::BusConfig::default_config()
+            },
+        )
+        .await?;
+        let mut console = Box::pin(bus.console().await?);
+        let (lat, wanted) = (console_lat.clone(), ids.clone());
+        tokio::spawn(async move {
+            use futures_util::StreamExt;
+            while let Some((session, payload)) = console.next().await {
+                let Ok(v) = serde_json::from_slice::<Value>(&payload) else {
+                    continue;
+                };
+                if v["kind"] != "alert" || !wanted.contains(&session) {
+                    continue;
+                }
+                let Ok(a) = serde_json::from_str::<Value>(v["json"].as_str().unwrap_or("")) else {
+                    continue;
+                };
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as i64)
+                    .unwrap_or(0);
+                if let Some(received) = a["received_ms"].as_i64() {
+                    lat.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((now - received).max(0) as u64);
+                }
+            }
+        });
+    }
     let started = Instant::now();
     let stop_at = started + Duration::from_secs(args.duration);
     let give_up = stop_at + Duration::from_secs(120);
@@ -576,6 +625,9 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
     let elapsed = started.elapsed().as_secs_f64();
     let (mut all, mut alert_lat) =
         std::mem::take(&mut *latencies.lock().unwrap_or_else(|p| p.into_inner()));
+    if args.nats.is_some() {
+        alert_lat = std::mem::take(&mut *console_lat.lock().unwrap_or_else(|p| p.into_inner()));
+    }
     all.sort_unstable();
     alert_lat.sort_unstable();
     let pct = |v: &[u64], q: f64| -> u64 {

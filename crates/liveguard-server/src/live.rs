@@ -619,7 +619,8 @@ pub async fn run_nats_worker(
                             .record((now - received_ms).max(0) as f64 / 1000.0);
                         let a = json!({
                             "id": alert_id, "event_id": event_id, "severity": p.decision,
-                            "summary": summary(&p), "state": "open", "created_ms": now,
+                            "summary": summary(&p), "state": "open", "created_ms": received_ms,
+                            "received_ms": received_ms, "stored_ms": now,
                             "kind": p.kind, "text": p.text,
                         });
                         nats.publish_console(
