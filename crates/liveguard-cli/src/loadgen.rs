@@ -42,8 +42,8 @@ pub(crate) struct LoadgenArgs {
     /// Share of events carrying a violation (0 to 1).
     #[arg(long, default_value_t = 0.05)]
     violations: f64,
-    /// Transport: http (the batch endpoint) or ws (a WebSocket per session and
-    /// connection). nats is not built yet.
+    /// Transport: http (the batch endpoint), ws (a WebSocket per session and connection)
+    /// or nats (straight into the deployment's JetStream stream; needs --nats).
     #[arg(long, default_value = "http")]
     via: String,
     /// Concurrent connections.
@@ -259,6 +259,39 @@ impl WsClient {
     }
 }
 
+/// Publishes a batch to JetStream the way the server queues one; answers like the server.
+async fn publish_nats(
+    bus: &liveguard_nats::Bus,
+    session: i64,
+    body: &Value,
+) -> anyhow::Result<Reply> {
+    let events = body["events"].as_array().cloned().unwrap_or_default();
+    let key = |e: Option<&Value>| e.and_then(|e| e["key"].as_str()).unwrap_or("").to_string();
+    let id = format!(
+        "{session}:{}:{}:{}",
+        key(events.first()),
+        key(events.last()),
+        events.len()
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis() as i64;
+    let payload =
+        serde_json::to_vec(&json!({"session_id": session, "received_ms": now, "events": events}))?;
+    Ok(match bus.publish_batch(session, &id, payload).await {
+        Ok(()) => Reply {
+            status: 200,
+            body: json!({"accepted": events.len(), "queued": true, "duplicates": 0, "alerts": []})
+                .to_string()
+                .into_bytes(),
+        },
+        Err(e) => Reply {
+            status: 503,
+            body: e.to_string().into_bytes(),
+        },
+    })
+}
+
 /// Finds or creates `loadgen-room-N` sessions (or takes `given`) and makes sure they are live.
 async fn sessions(
     c: &mut Client,
@@ -395,10 +428,12 @@ impl Rng {
 }
 
 pub(crate) fn run(args: LoadgenArgs) -> anyhow::Result<Outcome> {
-    if args.via != "http" && args.via != "ws" {
+    if !["http", "ws", "nats"].contains(&args.via.as_str()) {
+        bail!("--via {}: use http, ws or nats", args.via);
+    }
+    if args.via == "nats" && args.nats.is_none() {
         bail!(
-            "--via {}: http and ws are available in this version (NATS ingest is not built yet)",
-            args.via
+            "--via nats needs --nats nats://host:4222 (and the deployment's --nats-prefix/--nats-stream)"
         );
     }
     if !(0.0..=1.0).contains(&args.violations) {
@@ -431,6 +466,7 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
     let rx = Arc::new(Mutex::new(rx));
     // Scale-out: alert latency from the workers' console messages.
     let console_lat: Arc<std::sync::Mutex<Vec<u64>>> = Arc::default();
+    let mut nats_pub = None;
     if let Some(url) = &args.nats {
         let bus = liveguard_nats::Bus::connect(
             url,
@@ -442,6 +478,9 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
         )
         .await?;
         let mut console = Box::pin(bus.console().await?);
+        if args.via == "nats" {
+            nats_pub = Some(bus.clone());
+        }
         let (lat, wanted) = (console_lat.clone(), ids.clone());
         tokio::spawn(async move {
             use futures_util::StreamExt;
@@ -535,6 +574,7 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
         let latencies = latencies.clone();
         let queued_mode = queued_mode.clone();
         let mut client = Client::new(&args.target, &args.token)?;
+        let nats_pub = nats_pub.clone();
         let mut ws = (args.via == "ws").then(|| WsClient {
             host: client.host.clone(),
             port: client.port,
@@ -548,9 +588,11 @@ async fn drive(args: LoadgenArgs) -> anyhow::Result<Outcome> {
                 tally.sent.fetch_add(batch.events, Ordering::Relaxed);
                 let path = format!("/api/v1/live/sessions/{}/events", batch.session);
                 loop {
-                    let reply = match ws.as_mut() {
-                        Some(ws) => ws.send(batch.session, &batch.body).await,
-                        None => client.call("POST", &path, Some(&batch.body)).await,
+                    let reply = match (&nats_pub, ws.as_mut()) {
+                        // Straight into the deployment's stream, as the server would queue it.
+                        (Some(bus), _) => publish_nats(bus, batch.session, &batch.body).await,
+                        (None, Some(ws)) => ws.send(batch.session, &batch.body).await,
+                        (None, None) => client.call("POST", &path, Some(&batch.body)).await,
                     };
                     match reply {
                         Ok(r) if r.status == 200 => {

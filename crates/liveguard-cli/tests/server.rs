@@ -703,6 +703,55 @@ fn nats_workers_share_the_stream_and_survive_a_kill() {
         alerts, flagged,
         "one alert per alerting event, none twice: {stats}"
     );
+    // The load generator can also publish straight into the stream, and reads the workers'
+    // console messages for alert latency.
+    let out = bin()
+        .args([
+            "loadgen",
+            "--target",
+            &format!("http://{listen}"),
+            "--token",
+            &token,
+        ])
+        .args([
+            "--sessions",
+            "1",
+            "--rate",
+            "300",
+            "--duration",
+            "3",
+            "--violations",
+            "0.3",
+        ])
+        .args([
+            "--via",
+            "nats",
+            "--nats",
+            &nats_url,
+            "--nats-stream",
+            &stream,
+        ])
+        .args([
+            "--nats-prefix",
+            &format!("lgtest.cli{}", std::process::id()),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let direct: serde_json::Value = serde_json::from_str(text.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("{e}: {text} {}", String::from_utf8_lossy(&out.stderr)));
+    eprintln!("nats direct: {direct}");
+    assert_eq!(
+        (direct["via"].as_str(), direct["queued"].as_bool()),
+        (Some("nats"), Some(true))
+    );
+    assert_eq!(direct["lost"], 0, "{direct}");
+    assert_eq!(direct["processed"], direct["sent"], "{direct}");
+    assert!(direct["alerts"].as_u64().unwrap() > 0, "{direct}");
+    assert!(
+        direct["alert_p99_ms"].as_u64().unwrap() > 0,
+        "console latency measured: {direct}"
+    );
     drop(w1);
     drop(server);
     // Remove the test stream and database.
