@@ -20,8 +20,9 @@ use crate::ui::{Lang, error_page, highlight, lang_of, page, tr};
 /// The console script (served from `/static/live.js`; the CSP allows only same-origin scripts).
 pub(crate) const LIVE_JS: &str = include_str!("live.js");
 
-/// `GET /static/live.js`
-pub(crate) async fn live_js() -> Response {
+/// `GET /static/live.js` (for signed-in users: everything but health and login needs a
+/// session).
+pub(crate) async fn live_js(UiPrincipal(_p): UiPrincipal) -> Response {
     (
         [
             (

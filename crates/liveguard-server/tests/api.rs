@@ -264,7 +264,16 @@ async fn unauthenticated_requests_are_refused_or_sent_to_login() {
     }
     let r = t.call(get("/api/v1/me", Some("lg_not-a-real-token"))).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    for page in ["/", "/scan", "/audit", "/admin/users"] {
+    for page in [
+        "/",
+        "/scan",
+        "/audit",
+        "/admin/users",
+        "/live",
+        "/live/1",
+        "/live/1/report",
+        "/static/live.js",
+    ] {
         let r = t.call(get(page, None)).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{page}");
         assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/login");
