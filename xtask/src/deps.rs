@@ -30,6 +30,11 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
     ),
     ("liveguard-nats", &[], &["sqlx", "axum"]),
     (
+        "liveguard-lottery",
+        &["liveguard-core", "liveguard-audit"],
+        PURE_FORBIDDEN,
+    ),
+    (
         "liveguard-server",
         &[
             "liveguard-core",
@@ -39,6 +44,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
             "liveguard-store",
             "liveguard-live",
             "liveguard-nats",
+            "liveguard-lottery",
             "liveguard-review",
         ],
         &["clap"],

@@ -19,6 +19,7 @@ macro_rules! outln {
 mod eval;
 mod input;
 mod loadgen;
+mod lottery_cmd;
 mod output;
 mod rules_cmd;
 mod scan;
@@ -62,6 +63,11 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: server_cmd::AuditCommand,
+    },
+    /// Verifiable lotteries: simulate a draw offline, verify a proof bundle.
+    Lottery {
+        #[command(subcommand)]
+        command: lottery_cmd::LotteryCommand,
     },
     /// Screen and store live events from NATS JetStream (scale-out; run as many as needed).
     Worker(server_cmd::WorkerArgs),
@@ -153,6 +159,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => server_cmd::serve(args),
         Command::Loadgen(args) => loadgen::run(args),
         Command::Worker(args) => server_cmd::worker(args),
+        Command::Lottery { command } => lottery_cmd::run(command),
         Command::Admin { command } => server_cmd::admin(command),
         Command::Audit { command } => server_cmd::audit(command),
         Command::Config {

@@ -369,3 +369,58 @@ fn closed_pipe_exits_0() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "a closed pipe is not an error");
 }
+
+#[test]
+fn lottery_simulate_writes_a_bundle_that_verifies_and_tampering_fails() {
+    let d = Dir::new("lottery");
+    for randomness in ["drand", "commit-reveal"] {
+        let (code, out, err) = run(d.cmd().args([
+            "lottery",
+            "simulate",
+            "--entrants",
+            "2000",
+            "--winners",
+            "10",
+            "--randomness",
+            randomness,
+            "--out",
+            "bundle.json",
+        ]));
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(
+            (
+                v["entrants"].as_u64(),
+                v["removed"].as_u64(),
+                v["winners"].as_u64()
+            ),
+            (Some(1998), Some(2), Some(10))
+        );
+        let (code, out, _) = run(d.cmd().args(["lottery", "verify", "bundle.json"]));
+        assert_eq!(code, 0, "{out}");
+        assert!(out.starts_with("VALID"), "{out}");
+        // One changed winner code → exit 1, naming the winners.
+        let text = std::fs::read_to_string(d.root.join("bundle.json")).unwrap();
+        let mut b: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let other = b["entrants"]["codes"][0].clone();
+        b["winners"][3]["code"] = other;
+        d.create("tampered.json", b.to_string());
+        let (code, out, _) = run(d.cmd().args(["lottery", "verify", "tampered.json"]));
+        assert_eq!(code, 1, "{out}");
+        assert!(out.starts_with("INVALID: winners"), "{out}");
+    }
+    d.create("junk.json", "{}");
+    let (code, _, err) = run(d.cmd().args(["lottery", "verify", "junk.json"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("not a lottery bundle"), "{err}");
+    let (code, _, err) = run(d.cmd().args([
+        "lottery",
+        "simulate",
+        "--out",
+        "x.json",
+        "--randomness",
+        "dice",
+    ]));
+    assert_eq!(code, 2);
+    assert!(err.contains("drand or commit-reveal"), "{err}");
+}
