@@ -75,6 +75,7 @@ fn demo_rules(winners: u32, draw_at: &str, method: &str) -> LotteryRules {
         redemption_deadline: "2023-08-30T23:59:59Z".into(),
         unclaimed: "逾期未填写视为放弃，奖品不再补发".into(),
         delivery: "快递包邮".into(),
+        seed_commitment: None,
     }
 }
 
@@ -102,8 +103,10 @@ pub(crate) fn run(cmd: LotteryCommand) -> anyhow::Result<Outcome> {
                         None => format!("{:?}", std::time::SystemTime::now()).into_bytes(),
                     };
                     use sha2::Digest;
+                    let mut rules = demo_rules(winners, RECORDED_ROUND_TIME, "commit-reveal");
+                    rules.seed_commitment = Some(hex::encode(sha2::Sha256::digest(&seed)));
                     (
-                        demo_rules(winners, RECORDED_ROUND_TIME, "commit-reveal"),
+                        rules,
                         Randomness::CommitReveal {
                             commitment: hex::encode(sha2::Sha256::digest(&seed)),
                             seed: hex::encode(&seed),

@@ -362,6 +362,13 @@ pub fn draw(
     if entrants.codes.is_empty() {
         return Err(LotteryError::NoEntrants);
     }
+    if let Randomness::CommitReveal { commitment, .. } = &randomness
+        && rules.seed_commitment.as_deref() != Some(commitment.as_str())
+    {
+        return Err(LotteryError::Randomness(
+            "the seed commitment is not the one published with the rules".into(),
+        ));
+    }
     if let Randomness::Drand { round, .. } = &randomness {
         let fixed = quicknet_round_at(draw_at_unix);
         if *round != fixed {
@@ -458,6 +465,11 @@ pub fn verify(bundle: &Bundle) -> Result<(), LotteryError> {
                 format!("round {round} is not the one fixed by the draw time ({fixed})"),
             ));
         }
+    }
+    if let Randomness::CommitReveal { commitment, .. } = &bundle.randomness
+        && bundle.rules.seed_commitment.as_deref() != Some(commitment.as_str())
+    {
+        return Err(mismatch("randomness", "the seed commitment is not the one published with the rules"));
     }
     let value = bundle.randomness.value(&e.root)?;
     let s = seed(&value, &bundle.rules_digest, &e.root)?;

@@ -75,6 +75,9 @@ pub struct LotteryRules {
     pub unclaimed: String,
     /// Delivery of prizes (奖品交付方式).
     pub delivery: String,
+    /// For `commit-reveal`: SHA-256 of the operator's seed (hex), published with the rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed_commitment: Option<String>,
 }
 
 /// One problem found in the rules.
@@ -220,6 +223,16 @@ impl LotteryRules {
                 .is_none_or(|k| k.trim().is_empty())
         {
             out.push(missing("entry.keyword", "the keyword to comment"));
+        }
+        if self.draw_method == "commit-reveal"
+            && !self.seed_commitment.as_deref().is_some_and(|c| {
+                c.len() == 64 && c.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            })
+        {
+            out.push(missing(
+                "seed_commitment",
+                "the commitment to the operator's seed (64 lowercase hex)",
+            ));
         }
         if !DRAW_METHODS.contains(&self.draw_method.as_str()) {
             out.push(missing(

@@ -41,6 +41,7 @@ fn rules(draw_at: &str) -> LotteryRules {
         redemption_deadline: "2023-08-30T23:59:59Z".into(),
         unclaimed: "逾期未填写视为放弃，奖品不再补发".into(),
         delivery: "快递包邮，签收前可验货".into(),
+        seed_commitment: None,
     }
 }
 
@@ -287,6 +288,8 @@ fn tampered(bundle: &Bundle, f: impl FnOnce(&mut Bundle)) -> LotteryError {
 fn tampering_with_any_part_fails_verification() {
     let mut r = rules("2026-12-01T20:30:00+08:00");
     r.draw_method = "commit-reveal".into();
+    assert_eq!(r.check()[0].field, "seed_commitment", "commit-reveal needs its commitment published");
+    r.seed_commitment = Some(hex::encode(Sha256::digest(b"operator-seed-0001")));
     let bundle = draw(&r, entrants(200), commit_reveal(), 0).unwrap();
     verify(&bundle).unwrap();
     let part = |e: LotteryError| match e {
@@ -358,4 +361,15 @@ fn tampering_with_any_part_fails_verification() {
         "winners"
     );
     assert_eq!(part(tampered(&bundle, |b| b.format = "x".into())), "format");
+    // A seed whose commitment was not the published one.
+    assert_eq!(
+        part(tampered(&bundle, |b| {
+            b.randomness = Randomness::CommitReveal {
+                seed: hex::encode(b"late seed"),
+                commitment: hex::encode(Sha256::digest(b"late seed")),
+                contribution: "x".into(),
+            }
+        })),
+        "randomness"
+    );
 }

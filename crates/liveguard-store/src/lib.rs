@@ -229,12 +229,14 @@ macro_rules! token_from_row {
 }
 
 mod live;
+mod lottery;
 mod master;
 mod review;
 pub use live::{
     AlertAction, IngestOutcome, IngestRow, LiveAlertRow, LiveEventRow, LiveSessionRow, LiveStats,
     LiveTaskRow, NewAlert, NewLiveSession, NewTask, SESSION_STATES,
 };
+pub use lottery::{LotteryRow, LotteryStep};
 pub use master::{MASTER_KINDS, MasterRow};
 pub use review::{NewSubmission, ProductRow, SubmissionRow, VersionRow};
 
