@@ -469,7 +469,10 @@ pub fn verify(bundle: &Bundle) -> Result<(), LotteryError> {
     if let Randomness::CommitReveal { commitment, .. } = &bundle.randomness
         && bundle.rules.seed_commitment.as_deref() != Some(commitment.as_str())
     {
-        return Err(mismatch("randomness", "the seed commitment is not the one published with the rules"));
+        return Err(mismatch(
+            "randomness",
+            "the seed commitment is not the one published with the rules",
+        ));
     }
     let value = bundle.randomness.value(&e.root)?;
     let s = seed(&value, &bundle.rules_digest, &e.root)?;

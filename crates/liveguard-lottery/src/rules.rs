@@ -226,7 +226,9 @@ impl LotteryRules {
         }
         if self.draw_method == "commit-reveal"
             && !self.seed_commitment.as_deref().is_some_and(|c| {
-                c.len() == 64 && c.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                c.len() == 64
+                    && c.bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
             })
         {
             out.push(missing(

@@ -288,7 +288,11 @@ fn tampered(bundle: &Bundle, f: impl FnOnce(&mut Bundle)) -> LotteryError {
 fn tampering_with_any_part_fails_verification() {
     let mut r = rules("2026-12-01T20:30:00+08:00");
     r.draw_method = "commit-reveal".into();
-    assert_eq!(r.check()[0].field, "seed_commitment", "commit-reveal needs its commitment published");
+    assert_eq!(
+        r.check()[0].field,
+        "seed_commitment",
+        "commit-reveal needs its commitment published"
+    );
     r.seed_commitment = Some(hex::encode(Sha256::digest(b"operator-seed-0001")));
     let bundle = draw(&r, entrants(200), commit_reveal(), 0).unwrap();
     verify(&bundle).unwrap();

@@ -20,6 +20,7 @@ pub mod docx;
 pub mod error;
 pub mod live;
 pub mod live_api;
+mod lottery_api;
 pub mod master_api;
 pub mod ocr;
 pub mod openapi;
@@ -343,6 +344,43 @@ pub const API_ROUTES: &[(&str, &str, &str, &str)] = &[
         "Close a promise follow-up with a note",
         "FollowUp",
     ),
+    (
+        "get",
+        "/api/v1/lotteries",
+        "Lotteries, newest first",
+        "ViewLive",
+    ),
+    (
+        "post",
+        "/api/v1/lotteries",
+        "Define a lottery; the rules are checked (¥50,000 cap with multiple chances, disclosures) and stored as a draft",
+        "OperateLive",
+    ),
+    ("get", "/api/v1/lotteries/{id}", "One lottery", "ViewLive"),
+    (
+        "post",
+        "/api/v1/lotteries/{id}/commit",
+        "Commit the rules (their digest is logged and published) before entry opens",
+        "OperateLive",
+    ),
+    (
+        "post",
+        "/api/v1/lotteries/{id}/rules",
+        "Change committed rules, only in the consumers' favour, with a reason",
+        "OperateLive",
+    ),
+    (
+        "post",
+        "/api/v1/lotteries/{id}/entrants",
+        "Close entry: commit the entrants (uploaded accounts or the session's keyword comments) as a Merkle root",
+        "OperateLive",
+    ),
+    (
+        "post",
+        "/api/v1/lotteries/{id}/draw",
+        "Draw with the drand round fixed by the draw time (its signature) or the revealed seed",
+        "OperateLive",
+    ),
     ("get", "/api/v1/openapi.json", "This document", "public"),
 ];
 
@@ -446,7 +484,29 @@ pub fn app(state: AppState) -> Router {
             "/api/v1/live/events/{id}/moderation",
             post(live_api::post_moderation),
         )
-        .route("/api/v1/live/tasks/{id}/close", post(live_api::close_task));
+        .route("/api/v1/live/tasks/{id}/close", post(live_api::close_task))
+        .route(
+            "/api/v1/lotteries",
+            get(lottery_api::list).post(lottery_api::create),
+        )
+        .route("/api/v1/lotteries/{id}", get(lottery_api::get))
+        .route("/api/v1/lotteries/{id}/commit", post(lottery_api::commit))
+        .route("/api/v1/lotteries/{id}/rules", post(lottery_api::change))
+        .route(
+            "/api/v1/lotteries/{id}/entrants",
+            post(lottery_api::entrants),
+        )
+        .route("/api/v1/lotteries/{id}/draw", post(lottery_api::draw))
+        // Public by design (issue 6): anyone may check a committed lottery and its draw.
+        .route("/public/lotteries/{id}", get(lottery_api::public))
+        .route(
+            "/public/lotteries/{id}/bundle.json",
+            get(lottery_api::public_bundle),
+        )
+        .route(
+            "/public/lotteries/{id}/inclusion",
+            get(lottery_api::public_inclusion),
+        );
     // Uploads carry files (base64 in JSON), so they get their own, larger body limit.
     let uploads = Router::new()
         .route("/api/v1/submissions", post(review_api::create_submission))

@@ -86,7 +86,32 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
             "properties": {"plan_id": {"type": "integer"}, "duty_officer": {"type": "string", "description": "user name of an ops reviewer/manager, the compliance lead or an administrator"},
                 "title": {"type": "string", "minLength": 1, "maxLength": 200}}})
         }
-        ("post", "/api/v1/live/sessions/{id}/start" | "/api/v1/live/sessions/{id}/end") => {
+        ("post", "/api/v1/lotteries") => {
+            json!({"type": "object", "additionalProperties": false, "required": ["rules"], "properties": {
+                "session_id": {"type": "integer"}, "rules": {"$ref": "#/components/schemas/LotteryRules"}}})
+        }
+        ("post", "/api/v1/lotteries/{id}/rules") => {
+            json!({"type": "object", "additionalProperties": false, "required": ["rules", "reason"], "properties": {
+                "rules": {"$ref": "#/components/schemas/LotteryRules"}, "reason": {"type": "string", "minLength": 1}}})
+        }
+        ("post", "/api/v1/lotteries/{id}/entrants") => {
+            json!({"type": "object", "additionalProperties": false, "properties": {
+                "accounts": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 128}, "description": "an uploaded list of platform accounts"},
+                "from_session_comments": {"type": "boolean", "description": "take the viewers whose comments in the lottery's session contain the keyword"},
+                "exclusions": {"type": "object", "additionalProperties": {"type": "string"}, "description": "account → reason (staff, streamers, related accounts)"}}})
+        }
+        ("post", "/api/v1/lotteries/{id}/draw") => {
+            json!({"type": "object", "additionalProperties": false, "required": ["randomness"], "properties": {"randomness": {"oneOf": [
+                {"type": "object", "required": ["kind", "round", "signature"], "properties": {"kind": {"const": "drand"}, "round": {"type": "integer"}, "signature": {"type": "string"}}},
+                {"type": "object", "required": ["kind", "seed", "commitment", "contribution"], "properties": {"kind": {"const": "commit_reveal"}, "seed": {"type": "string"}, "commitment": {"type": "string"}, "contribution": {"type": "string"}}}
+            ]}}})
+        }
+        (
+            "post",
+            "/api/v1/live/sessions/{id}/start"
+            | "/api/v1/live/sessions/{id}/end"
+            | "/api/v1/lotteries/{id}/commit",
+        ) => {
             return Some(
                 json!({"required": false, "content": {"application/json": {"schema": {"type": "object", "maxProperties": 0}}}}),
             );
@@ -379,6 +404,16 @@ fn schemas() -> Value {
             "lineup": {"type": "array", "items": {"type": "object", "properties": {"product_id": {"type": "integer"}, "price_fen": {"type": "integer"}, "category": {"type": "string"}}}},
             "script": {"type": ["object", "null"], "properties": {"submission_id": {"type": "integer"}, "version": {"type": "integer"}, "content_hash": r("Hash")}},
             "stats": {"type": "object"}}},
+        "LotteryRules": {"type": "object", "description": "docs/lottery.md; every field but seed_commitment is required",
+            "required": ["title", "organiser", "contact", "prizes", "entry", "exclusions", "entry_opens_at", "entry_closes_at", "draw_at", "draw_method", "dedupe", "redemption", "redemption_deadline", "unclaimed", "delivery"],
+            "properties": {"title": {"type": "string"}, "organiser": {"type": "string"}, "contact": {"type": "string"},
+                "prizes": {"type": "array", "items": {"type": "object", "required": ["name", "kind", "unit_value_fen", "quantity"], "properties": {
+                    "name": {"type": "string"}, "kind": {"type": "string", "enum": ["cash", "goods", "coupon", "service", "virtual"]}, "unit_value_fen": {"type": "integer"}, "quantity": {"type": "integer"}}}},
+                "entry": {"type": "object", "required": ["method"], "properties": {"method": {"type": "string", "enum": liveguard_lottery::ENTRY_METHODS}, "keyword": {"type": "string"}, "chances_per_entry": {"type": "integer", "minimum": 1}}},
+                "exclusions": {"type": "array", "items": {"type": "string"}}, "entry_opens_at": {"type": "string"}, "entry_closes_at": {"type": "string"},
+                "draw_at": {"type": "string", "format": "date-time"}, "draw_method": {"type": "string", "enum": liveguard_lottery::DRAW_METHODS},
+                "dedupe": {"type": "string"}, "redemption": {"type": "string"}, "redemption_deadline": {"type": "string"}, "unclaimed": {"type": "string"},
+                "delivery": {"type": "string"}, "seed_commitment": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}},
         "ScanResult": {"type": "object", "properties": {"decision": {"type": "string", "enum": ["pass", "review", "block"]}, "findings": {"type": "array", "items": r("Finding")}, "masked_text": {"type": "string"}}}
     })
 }

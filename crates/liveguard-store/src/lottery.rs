@@ -118,7 +118,12 @@ impl Store {
 
     /// Moves a lottery one step, storing what the step produced; a lottery not in
     /// `step.from` is a conflict. Logged as `lottery:<id>`.
-    pub async fn lottery_step(&self, id: i64, step: LotteryStep, audit: AuditDraft) -> Result<LotteryRow> {
+    pub async fn lottery_step(
+        &self,
+        id: i64,
+        step: LotteryStep,
+        audit: AuditDraft,
+    ) -> Result<LotteryRow> {
         let now = self.clock.now_rfc3339();
         write_tx!(self, tx => {
             let n = sqlx::query("UPDATE lotteries SET state = $1, rules = COALESCE($2, rules), rules_digest = COALESCE($3, rules_digest), entrants = COALESCE($4, entrants), bundle = COALESCE($5, bundle), updated_at = $6 WHERE id = $7 AND state = $8")

@@ -1,0 +1,260 @@
+//! Lotteries through the API on the demo company: define, commit, change in the consumers'
+//! favour only, close entry from the session's comments, draw with a real drand round,
+//! and verify everything through the public endpoints and offline.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::*;
+use serde_json::{Value, json};
+
+const ROUND_123_SIGNATURE: &str = "b75c69d0b72a5d906e854e808ba7e2accb1542ac355ae486d591aa9d43765482e26cd02df835d3546d23c4b13e0dfc92";
+
+fn rules() -> Value {
+    json!({
+        "title": "面霜专场福袋", "organiser": "示例电子商务有限公司", "contact": "400-000-0000",
+        "prizes": [{"name": "面霜正装", "kind": "goods", "unit_value_fen": 39900, "quantity": 1}],
+        "entry": {"method": "comment_keyword", "keyword": "想要面霜"},
+        "exclusions": ["员工、主播及其关联账号"],
+        "entry_opens_at": "2023-08-23T15:00:00Z", "entry_closes_at": "2023-08-23T15:10:00Z",
+        "draw_at": "2023-08-23T15:15:33Z", "draw_method": "drand-quicknet",
+        "dedupe": "同一账号只计一次", "redemption": "7日内私信填写收货信息",
+        "redemption_deadline": "2023-08-30T23:59:59Z", "unclaimed": "逾期视为放弃", "delivery": "快递包邮"
+    })
+}
+
+async fn post(t: &TestApp, token: &str, uri: &str, body: Value) -> Resp {
+    t.call(json_req(Method::POST, uri, Some(token), body)).await
+}
+
+#[tokio::test]
+async fn a_lottery_is_committed_drawn_and_verifiable_by_anyone() {
+    let t = spawn_demo(|_| {}).await;
+    let ops = t.token_of("reviewer").await;
+    let streamer = t.token_of("streamer").await;
+    let session = 1;
+
+    // Rules are checked with citations.
+    let mut rich = rules();
+    rich["prizes"][0]["unit_value_fen"] = json!(5_000_100);
+    let r = post(
+        &t,
+        &ops,
+        "/api/v1/lotteries",
+        json!({"session_id": session, "rules": rich}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["field"], "rules.prizes");
+    assert!(r.text().contains("反不正当竞争法"), "{}", r.text());
+    let r = post(
+        &t,
+        &streamer,
+        "/api/v1/lotteries",
+        json!({"rules": rules()}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = post(
+        &t,
+        &ops,
+        "/api/v1/lotteries",
+        json!({"session_id": session, "rules": rules()}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_i64().unwrap();
+    assert_eq!(
+        r.json()["drand_round"],
+        123,
+        "the draw time fixes the round"
+    );
+    // Nothing public before commit.
+    assert_eq!(
+        t.call(get(&format!("/public/lotteries/{id}"), None))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/commit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.json()["state"], "committed", "{}", r.text());
+    let digest = r.json()["rules_digest"].as_str().unwrap().to_string();
+    let public = t.call(get(&format!("/public/lotteries/{id}"), None)).await;
+    assert_eq!(public.status, StatusCode::OK, "no account needed");
+    assert_eq!(public.json()["rules_digest"], digest.as_str());
+
+    // After the start: less for consumers is refused; more is allowed with a reason.
+    let mut worse = rules();
+    worse["prizes"][0]["quantity"] = json!(0);
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/rules"),
+        json!({"rules": worse, "reason": "库存不足"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let mut better = rules();
+    better["prizes"][0]["quantity"] = json!(2);
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/rules"),
+        json!({"rules": better, "reason": "加送一份"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_ne!(r.json()["rules_digest"], digest.as_str());
+
+    // Entrants from the session's comments with the keyword.
+    post(
+        &t,
+        &ops,
+        &format!("/api/v1/live/sessions/{session}/start"),
+        json!({}),
+    )
+    .await;
+    let r = post(&t, &ops, &format!("/api/v1/live/sessions/{session}/events"), json!({"events": [
+        {"key": "c1", "kind": "comment", "at_ms": 1_692_803_500_000i64, "user_id": "fan-1", "text": "想要面霜！"},
+        {"key": "c2", "kind": "comment", "at_ms": 1_692_803_500_001i64, "user_id": "fan-2", "text": "想要面霜"},
+        {"key": "c3", "kind": "comment", "at_ms": 1_692_803_500_002i64, "user_id": "fan-1", "text": "想要面霜 again"},
+        {"key": "c4", "kind": "comment", "at_ms": 1_692_803_500_003i64, "user_id": "staff-9", "text": "想要面霜"},
+        {"key": "c5", "kind": "comment", "at_ms": 1_692_803_500_004i64, "user_id": "fan-3", "text": "好看"},
+        {"key": "c6", "kind": "comment", "at_ms": 1_692_803_500_005i64, "user_id": "fan-4", "text": "想要面霜"},
+    ]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let events = t
+        .call(get(
+            &format!("/api/v1/live/sessions/{session}/events"),
+            Some(&ops),
+        ))
+        .await
+        .json();
+    let staff = events["events"][3]["viewer"].as_str().unwrap().to_string();
+    // Drawing before entry closed is refused.
+    let draw_body =
+        json!({"randomness": {"kind": "drand", "round": 123, "signature": ROUND_123_SIGNATURE}});
+    assert_eq!(
+        post(
+            &t,
+            &ops,
+            &format!("/api/v1/lotteries/{id}/draw"),
+            draw_body.clone()
+        )
+        .await
+        .status,
+        StatusCode::CONFLICT
+    );
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/entrants"),
+        json!({"from_session_comments": true, "exclusions": {staff.clone(): "staff"}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        (
+            r.json()["entrants"]["count"].as_i64(),
+            r.json()["entrants"]["removed"].as_i64()
+        ),
+        (Some(3), Some(2)),
+        "fan-1 once, staff out"
+    );
+    // A flipped signature byte is refused; the real round draws.
+    let mut bad = ROUND_123_SIGNATURE.to_string();
+    bad.replace_range(0..2, "b6");
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/draw"),
+        json!({"randomness": {"kind": "drand", "round": 123, "signature": bad}}),
+    )
+    .await;
+    assert_eq!(r.json()["field"], "randomness", "{}", r.text());
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/draw"),
+        draw_body.clone(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let winners = r.json()["winners"].as_array().unwrap().clone();
+    assert_eq!(winners.len(), 2);
+    assert_eq!(
+        post(&t, &ops, &format!("/api/v1/lotteries/{id}/draw"), draw_body)
+            .await
+            .status,
+        StatusCode::CONFLICT,
+        "drawn once"
+    );
+
+    // Anyone verifies: the bundle offline, and their own inclusion.
+    let bundle: liveguard_lottery::Bundle = serde_json::from_slice(
+        &t.call(get(&format!("/public/lotteries/{id}/bundle.json"), None))
+            .await
+            .body,
+    )
+    .unwrap();
+    liveguard_lottery::verify(&bundle).unwrap();
+    let code = winners[0]["code"].as_str().unwrap();
+    let inc = t
+        .call(get(
+            &format!("/public/lotteries/{id}/inclusion?code={code}"),
+            None,
+        ))
+        .await
+        .json();
+    assert_eq!(inc["included"], true);
+    let proof: Vec<String> = inc["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect();
+    assert!(liveguard_lottery::verify_inclusion(
+        code,
+        inc["index"].as_u64().unwrap(),
+        inc["size"].as_u64().unwrap(),
+        &proof,
+        inc["root"].as_str().unwrap()
+    ));
+    let r = t
+        .call(get(
+            &format!("/public/lotteries/{id}/inclusion?code=zz"),
+            None,
+        ))
+        .await;
+    assert_eq!(r.json()["field"], "code");
+    // Every step is in the audit log.
+    let lead = t.token_of("lead").await;
+    let audit = t
+        .call(get(
+            "/api/v1/audit/entries?object=lottery:&limit=50",
+            Some(&lead),
+        ))
+        .await
+        .json();
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for want in [
+        "lottery.create",
+        "lottery.commit",
+        "lottery.change",
+        "lottery.entrants",
+        "lottery.draw",
+    ] {
+        assert!(actions.contains(&want), "{want} in {actions:?}");
+    }
+}
