@@ -30,6 +30,7 @@ mod review_api;
 pub mod settings;
 mod ui;
 mod ui_live;
+mod ui_lottery;
 mod ui_review;
 pub mod webhook;
 
@@ -551,7 +552,11 @@ pub fn app(state: AppState) -> Router {
         .route("/live/alerts/{id}/{verb}", post(ui_live::alert_action))
         .route("/live/events/{id}/moderate", post(ui_live::moderate))
         .route("/live/tasks/{id}/close", post(ui_live::close_task))
-        .route("/static/live.js", get(ui_live::live_js));
+        .route("/static/live.js", get(ui_live::live_js))
+        .route(
+            "/public/lotteries/{id}/verify",
+            get(ui_lottery::verify_page),
+        );
     let ops = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

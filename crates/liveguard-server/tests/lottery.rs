@@ -233,6 +233,33 @@ async fn a_lottery_is_committed_drawn_and_verifiable_by_anyone() {
         ))
         .await;
     assert_eq!(r.json()["field"], "code");
+    // The public page, without an account: digest, winners, and a viewer's code check.
+    let page = t
+        .call(get(
+            &format!("/public/lotteries/{id}/verify?code={code}"),
+            None,
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(
+        html.contains(bundle.rules_digest.as_str()) && html.contains(code),
+        "digest and winners shown"
+    );
+    assert!(html.contains("在抽奖名单中"), "inclusion shown");
+    let staff_code =
+        liveguard_lottery::entrant_code(&hex::decode(&bundle.entrants.salt).unwrap(), &staff);
+    let page = t
+        .call(get(
+            &format!("/public/lotteries/{id}/verify?code={staff_code}"),
+            None,
+        ))
+        .await
+        .text();
+    assert!(
+        page.contains("未计入抽奖：excluded: staff"),
+        "a removed viewer sees why"
+    );
     // Every step is in the audit log.
     let lead = t.token_of("lead").await;
     let audit = t
