@@ -48,8 +48,34 @@ pub(crate) fn lottery_json(row: &LotteryRow) -> Value {
         "drand_round": serde_json::from_str::<LotteryRules>(&row.rules).ok()
             .and_then(|r| liveguard_lottery::time_of(&r.draw_at)).map(liveguard_lottery::quicknet_round_at),
         "seed": bundle.as_ref().map(|b| b.seed.clone()),
+        "announcement": bundle.as_ref().map(|b| announcement(row.id, b)),
         "winners": bundle.as_ref().map(|b| b.winners.clone()),
         "created_at": row.created_at, "updated_at": row.updated_at,
+    })
+}
+
+/// The text the streamer reads and posts after the draw (zh first, en second): prizes with
+/// the winners' entrant codes (first 12 digits), how to claim, where to verify.
+pub(crate) fn announcement(id: i64, b: &Bundle) -> Value {
+    let lines_zh: Vec<String> = b
+        .winners
+        .iter()
+        .map(|w| format!("「{}」：参与者编码 {}…", w.prize, &w.code[..12]))
+        .collect();
+    let lines_en: Vec<String> = b
+        .winners
+        .iter()
+        .map(|w| format!("{}: entrant code {}…", w.prize, &w.code[..12]))
+        .collect();
+    json!({
+        "zh": format!(
+            "【{}】开奖结果公布（共 {} 人参与，随机数来自公开的 drand/承诺揭示，任何人可验证）：\n{}\n兑奖：{}（截止 {}）。逾期：{}\n验证：/public/lotteries/{id}/verify",
+            b.rules.title, b.entrants.codes.len(), lines_zh.join("\n"), b.rules.redemption, b.rules.redemption_deadline, b.rules.unclaimed
+        ),
+        "en": format!(
+            "{} — results ({} entrants; public randomness, verifiable by anyone):\n{}\nClaim: {} (by {}). Unclaimed: {}\nVerify: /public/lotteries/{id}/verify",
+            b.rules.title, b.entrants.codes.len(), lines_en.join("\n"), b.rules.redemption, b.rules.redemption_deadline, b.rules.unclaimed
+        ),
     })
 }
 

@@ -188,6 +188,13 @@ async fn a_lottery_is_committed_drawn_and_verifiable_by_anyone() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let winners = r.json()["winners"].as_array().unwrap().clone();
     assert_eq!(winners.len(), 2);
+    let text = r.json()["announcement"]["zh"].as_str().unwrap().to_string();
+    assert!(
+        text.contains(&winners[0]["code"].as_str().unwrap()[..12])
+            && text.contains("兑奖")
+            && text.contains("/verify"),
+        "{text}"
+    );
     assert_eq!(
         post(&t, &ops, &format!("/api/v1/lotteries/{id}/draw"), draw_body)
             .await
