@@ -556,7 +556,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/public/lotteries/{id}/verify",
             get(ui_lottery::verify_page),
-        );
+        )
+        .route("/lotteries", get(ui_lottery::list).post(ui_lottery::create))
+        .route("/lotteries/{id}", get(ui_lottery::detail))
+        .route("/lotteries/{id}/{verb}", post(ui_lottery::action));
     let ops = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

@@ -85,9 +85,9 @@ pub(crate) fn announcement(id: i64, b: &Bundle) -> Value {
 pub(crate) struct NewLotteryBody {
     /// The live session (optional).
     #[serde(default)]
-    session_id: Option<i64>,
+    pub(crate) session_id: Option<i64>,
     /// The rules.
-    rules: LotteryRules,
+    pub(crate) rules: LotteryRules,
 }
 
 fn check(rules: &LotteryRules) -> Result<(), ApiError> {
@@ -266,13 +266,13 @@ pub(crate) async fn change(
 pub(crate) struct EntrantsBody {
     /// Accounts of an uploaded list (platform ids); or
     #[serde(default)]
-    accounts: Vec<String>,
+    pub(crate) accounts: Vec<String>,
     /// take the viewers whose comments in the lottery's session contain the keyword.
     #[serde(default)]
-    from_session_comments: bool,
+    pub(crate) from_session_comments: bool,
     /// Excluded accounts → reason (staff, streamers, agency and related accounts).
     #[serde(default)]
-    exclusions: HashMap<String, String>,
+    pub(crate) exclusions: HashMap<String, String>,
 }
 
 /// `POST /api/v1/lotteries/{id}/entrants`: closes entry and commits the entrants.
@@ -364,7 +364,7 @@ pub(crate) async fn entrants(
 pub(crate) struct DrawBody {
     /// The drand round's signature (the round is fixed by the draw time) or the revealed
     /// seed with the independent contribution.
-    randomness: Randomness,
+    pub(crate) randomness: Randomness,
 }
 
 /// `POST /api/v1/lotteries/{id}/draw`

@@ -72,7 +72,7 @@ pub(crate) fn page(lang: Lang, title: &str, p: Option<&Principal>, body: Markup)
             @if p.can(Permission::Scan) { a href="/scan" { (tr(lang, "合规扫描", "Screen text")) } }
             @if p.can(Permission::ViewReviews) { a href="/reviews" { (tr(lang, "开播前审核", "Pre-broadcast review")) } a href="/plans" { (tr(lang, "直播排期", "Plans")) } a href="/notifications" { (tr(lang, "通知", "Notifications")) } }
             @if p.can(Permission::ViewLive) { a href="/live" { (tr(lang, "直播监控", "Live monitoring")) } }
-            span.soon title=(tr(lang, "即将推出", "coming soon")) { (tr(lang, "抽奖", "Lotteries")) }
+            @if p.can(Permission::ViewLive) { a href="/lotteries" { (tr(lang, "抽奖", "Lotteries")) } }
             @if p.can(Permission::ViewUsers) { a href="/admin/users" { (tr(lang, "用户", "Users")) } }
             @if p.can(Permission::ManageOwnTokens) { a href="/tokens" { (tr(lang, "API 令牌", "API tokens")) } }
             @if p.can(Permission::ViewAudit) { a href="/audit" { (tr(lang, "审计日志", "Audit log")) } }
@@ -370,7 +370,7 @@ pub(crate) async fn dashboard(
             }
             @if p.can(Permission::ViewReviews) { div.card { h3 { a href="/reviews" { (tr(lang, "开播前审核", "Pre-broadcast review")) } } p.muted { (tr(lang, "话术、商品文案与宣传图：机器筛查后经 初审 → 复审 → 终审，批准版本冻结。", "Scripts, product copy and promo images: screened, then first → second → final review; the approved version is frozen.")) } } }
             @if p.can(Permission::ViewLive) { div.card { h3 { a href="/live" { (tr(lang, "直播监控", "Live monitoring")) } } p.muted { (tr(lang, "口播、画面文字与评论实时筛查：偏离话术、价格不一致、承诺跟进，告警秒级送达场控。", "Speech, on-screen text and comments screened live: drift from the script, price mismatches, promises to honour; alerts reach the duty officer within a second.")) } } }
-            div.card.soon { h3 { (tr(lang, "可验证抽奖", "Verifiable lotteries")) } p.muted { (tr(lang, "（即将推出）", "(coming)")) } }
+            @if p.can(Permission::ViewLive) { div.card { h3 { a href="/lotteries" { (tr(lang, "可验证抽奖", "Verifiable lotteries")) } } p.muted { (tr(lang, "规则先承诺、名单再承诺、公开随机数开奖，任何人可离线验证。", "Rules committed, entrants committed, drawn with public randomness; anyone can verify offline.")) } } }
             @if let Some(n) = audit {
                 div.card { h3 { a href="/audit" { (tr(lang, "审计日志", "Audit log")) } } p { (n) " " (tr(lang, "条记录，均由签名检查点保护。", "entries, protected by signed checkpoints.")) } }
             }

@@ -119,3 +119,270 @@ pub(crate) async fn verify_page(
     );
     page(lang, &title, None, body).into_response()
 }
+
+use axum::Form;
+use maud::Markup;
+
+use crate::api::ApiJson;
+use crate::auth::{ApiPrincipal, UiPrincipal};
+use crate::lottery_api::{self, DrawBody, EntrantsBody, NewLotteryBody};
+use crate::perms::Permission;
+
+/// A filled-in example the form starts from.
+const RULES_TEMPLATE: &str = r#"{
+  "title": "直播间福袋",
+  "organiser": "示例电子商务有限公司",
+  "contact": "400-000-0000",
+  "prizes": [{"name": "水润修护面霜 50g", "kind": "goods", "unit_value_fen": 39900, "quantity": 3}],
+  "entry": {"method": "comment_keyword", "keyword": "想要面霜", "chances_per_entry": 1},
+  "exclusions": ["员工、主播、MCN 及其关联账号"],
+  "entry_opens_at": "2026-12-01T20:10:00+08:00",
+  "entry_closes_at": "2026-12-01T20:20:00+08:00",
+  "draw_at": "2026-12-01T20:21:00+08:00",
+  "draw_method": "drand-quicknet",
+  "dedupe": "同一账号多次评论只计一次（以第一次为准）",
+  "redemption": "中奖后7日内通过直播间私信填写收货信息",
+  "redemption_deadline": "2026-12-08T23:59:59+08:00",
+  "unclaimed": "逾期未填写视为放弃，奖品不再补发",
+  "delivery": "快递包邮"
+}"#;
+
+fn field<'a>(fields: &'a [(String, String)], k: &str) -> Option<&'a str> {
+    fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+}
+
+fn state_label(lang: crate::ui::Lang, s: &str) -> &'static str {
+    match s {
+        "draft" => tr(lang, "草稿", "draft"),
+        "committed" => tr(lang, "已承诺（报名中）", "committed (entry open)"),
+        "closed" => tr(
+            lang,
+            "报名截止（名单已承诺）",
+            "entry closed (entrants committed)",
+        ),
+        "drawn" => tr(lang, "已开奖", "drawn"),
+        _ => "?",
+    }
+}
+
+/// `GET /lotteries`: the operations list and the form to define a lottery.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang_of(&headers);
+    list_view(&state, &p, lang, None, RULES_TEMPLATE.to_string()).await
+}
+
+async fn list_view(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    lang: crate::ui::Lang,
+    error: Option<ApiError>,
+    rules_text: String,
+) -> Response {
+    if let Err(e) = p.require(Permission::ViewLive) {
+        return error_page(lang, Some(p), e);
+    }
+    let (rows, sessions) = match (
+        state.store.lotteries().await,
+        state.store.live_sessions().await,
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return error_page(lang, Some(p), e.into()),
+    };
+    let body = html! {
+        @if let Some(e) = &error { (crate::ui::error_box(&e.to_string())) }
+        table {
+            thead { tr { th { "#" } th { (tr(lang, "抽奖", "Lottery")) } th { (tr(lang, "状态", "State")) } th { (tr(lang, "公示", "Public page")) } } }
+            tbody { @for r in &rows { tr data-testid="lottery" {
+                td { (r.id) } td { a href=(format!("/lotteries/{}", r.id)) { (r.title) } }
+                td { (state_label(lang, &r.state)) }
+                td { @if r.state != "draft" { a href=(format!("/public/lotteries/{}/verify", r.id)) { (tr(lang, "公示与验证", "verify")) } } }
+            } } }
+        }
+        @if p.can(Permission::OperateLive) {
+            div.card {
+                h3 { (tr(lang, "新建抽奖", "New lottery")) }
+                form method="post" action="/lotteries" {
+                    input type="hidden" name="csrf" value=(p.csrf());
+                    label { (tr(lang, "直播场次", "Live session")) " " select name="session_id" { option value="" { "—" } @for s in &sessions { option value=(s.id) { "#" (s.id) " " (s.title) } } } }
+                    label { (tr(lang, "抽奖规则（JSON，字段见 docs/lottery.md）", "Rules (JSON, fields in docs/lottery.md)")) textarea name="rules" rows="22" { (rules_text) } }
+                    input type="submit" value=(tr(lang, "检查并保存为草稿", "Check and save as draft"));
+                }
+            }
+        }
+    };
+    page(
+        lang,
+        tr(lang, "可验证抽奖", "Verifiable lotteries"),
+        Some(p),
+        body,
+    )
+    .into_response()
+}
+
+/// `POST /lotteries`
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.check_csrf(field(&fields, "csrf").unwrap_or("")) {
+        return error_page(lang, Some(&p), e);
+    }
+    let text = field(&fields, "rules").unwrap_or("").to_string();
+    let rules = match serde_json::from_str(&text) {
+        Ok(r) => r,
+        Err(e) => {
+            return list_view(
+                &state,
+                &p,
+                lang,
+                Some(ApiError::field("rules", e.to_string())),
+                text,
+            )
+            .await;
+        }
+    };
+    let session_id = field(&fields, "session_id").and_then(|v| v.parse().ok());
+    match lottery_api::create(
+        State(state.clone()),
+        ApiPrincipal(p.clone()),
+        ApiJson(NewLotteryBody { session_id, rules }),
+    )
+    .await
+    {
+        Ok((_, axum::Json(v))) => {
+            axum::response::Redirect::to(&format!("/lotteries/{}", v["id"])).into_response()
+        }
+        Err(e) => list_view(&state, &p, lang, Some(e), text).await,
+    }
+}
+
+fn action_form(p: &crate::auth::Principal, id: i64, verb: &str, inner: Markup) -> Markup {
+    html! { form method="post" action=(format!("/lotteries/{id}/{verb}")) { input type="hidden" name="csrf" value=(p.csrf()); (inner) } }
+}
+
+/// `GET /lotteries/{id}`: the lottery with the next step's form.
+pub(crate) async fn detail(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang_of(&headers);
+    detail_view(&state, &p, lang, id, None).await
+}
+
+async fn detail_view(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    lang: crate::ui::Lang,
+    id: i64,
+    error: Option<ApiError>,
+) -> Response {
+    if let Err(e) = p.require(Permission::ViewLive) {
+        return error_page(lang, Some(p), e);
+    }
+    let row = match state.store.lottery(id).await {
+        Ok(r) => r,
+        Err(e) => return error_page(lang, Some(p), e.into()),
+    };
+    let v = lottery_api::lottery_json(&row);
+    let operate = p.can(Permission::OperateLive);
+    let body = html! {
+        @if let Some(e) = &error { (crate::ui::error_box(&e.to_string())) }
+        div.card {
+            p { (tr(lang, "状态：", "State: ")) span data-testid="lottery-state" { (state_label(lang, &row.state)) } }
+            p { (tr(lang, "规则摘要：", "Rules digest: ")) code { (row.rules_digest) } @if row.state != "draft" { " · " a href=(format!("/public/lotteries/{id}/verify")) { (tr(lang, "公示与验证页", "public verification page")) } } }
+            @if let Some(r) = v["drand_round"].as_u64() { p { "drand quicknet " (tr(lang, "开奖轮次：", "draw round: ")) (r) } }
+            @if let Some(e) = v["entrants"].as_object() { p { (tr(lang, "参与者：", "Entrants: ")) (e["count"]) (tr(lang, "，已剔除 ", ", removed ")) (e["removed"]) } }
+            pre.text { (serde_json::to_string_pretty(&v["rules"]).unwrap_or_default()) }
+        }
+        @if operate {
+            div.card {
+                @match row.state.as_str() {
+                    "draft" => (action_form(p, id, "commit", html! { p { (tr(lang, "提交后规则摘要公开，报名开始后只能作有利于消费者的修改。", "Once committed the digest is public; after entry opens only changes in the consumers' favour are allowed.")) } input type="submit" value=(tr(lang, "提交承诺并公示", "Commit and publish")); })),
+                    "committed" => (action_form(p, id, "entrants", html! {
+                        p { (tr(lang, "截止报名：从本场直播含关键词的评论中取参与者（观众已为密钥摘要）。", "Close entry: take the entrants from this session's comments with the keyword (viewers are keyed digests).")) }
+                        label { (tr(lang, "剔除名单（每行：观众摘要=原因）", "Exclusions (one per line: viewer digest=reason)")) textarea name="exclusions" rows="4" {} }
+                        input type="submit" value=(tr(lang, "截止报名并承诺名单", "Close entry and commit the entrants"));
+                    })),
+                    "closed" => (action_form(p, id, "draw", html! {
+                        p { (tr(lang, "填入开奖轮次的 drand 签名（由 drand 公共接口取得），系统会验证签名。", "Paste the drand signature of the draw round (from drand's public API); it is verified.")) }
+                        label { (tr(lang, "签名（十六进制）", "Signature (hex)")) " " input name="signature" size="100"; }
+                        input type="submit" value=(tr(lang, "开奖", "Draw"));
+                    })),
+                    _ => {
+                        h3 { (tr(lang, "开奖公告", "Announcement")) }
+                        pre.text data-testid="announcement" { (v["announcement"][if lang == crate::ui::Lang::En { "en" } else { "zh" }].as_str().unwrap_or("")) }
+                    },
+                }
+            }
+        }
+    };
+    page(lang, &row.title, Some(p), body).into_response()
+}
+
+/// `POST /lotteries/{id}/{verb}`: commit, entrants, draw.
+pub(crate) async fn action(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path((id, verb)): Path<(i64, String)>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let lang = lang_of(&headers);
+    if let Err(e) = p.check_csrf(field(&fields, "csrf").unwrap_or("")) {
+        return error_page(lang, Some(&p), e);
+    }
+    let api = ApiPrincipal(p.clone());
+    let result = match verb.as_str() {
+        "commit" => lottery_api::commit(State(state.clone()), api, Path(id))
+            .await
+            .map(|_| ()),
+        "entrants" => {
+            let exclusions = field(&fields, "exclusions")
+                .unwrap_or("")
+                .lines()
+                .filter_map(|l| l.split_once('='))
+                .map(|(a, r)| (a.trim().to_string(), r.trim().to_string()))
+                .filter(|(a, _)| !a.is_empty())
+                .collect();
+            let body = EntrantsBody {
+                accounts: Vec::new(),
+                from_session_comments: true,
+                exclusions,
+            };
+            lottery_api::entrants(State(state.clone()), api, Path(id), ApiJson(body))
+                .await
+                .map(|_| ())
+        }
+        "draw" => match state.store.lottery(id).await {
+            Ok(row) => {
+                let round = lottery_api::lottery_json(&row)["drand_round"]
+                    .as_u64()
+                    .unwrap_or(0);
+                let body = DrawBody {
+                    randomness: liveguard_lottery::Randomness::Drand {
+                        round,
+                        signature: field(&fields, "signature").unwrap_or("").trim().to_string(),
+                    },
+                };
+                lottery_api::draw(State(state.clone()), api, Path(id), ApiJson(body))
+                    .await
+                    .map(|_| ())
+            }
+            Err(e) => Err(e.into()),
+        },
+        _ => Err(ApiError::NotFound),
+    };
+    match result {
+        Ok(()) => axum::response::Redirect::to(&format!("/lotteries/{id}")).into_response(),
+        Err(e) => detail_view(&state, &p, lang, id, Some(e)).await,
+    }
+}

@@ -214,6 +214,7 @@ async fn every_role_against_every_ui_page() {
         ("/notifications", Permission::ViewReviews),
         ("/plans", Permission::ViewReviews),
         ("/live", Permission::ViewLive),
+        ("/lotteries", Permission::ViewLive),
     ];
     for role in Role::ALL {
         let (cookie, _) = t
@@ -273,6 +274,8 @@ async fn unauthenticated_requests_are_refused_or_sent_to_login() {
         "/live/1",
         "/live/1/report",
         "/static/live.js",
+        "/lotteries",
+        "/lotteries/1",
     ] {
         let r = t.call(get(page, None)).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{page}");
@@ -1180,18 +1183,6 @@ fn form(uri: &str, cookie: &str, body: &str) -> Request<Body> {
         .header(header::COOKIE, cookie)
         .body(Body::from(body.to_string()))
         .unwrap()
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -292,3 +292,112 @@ async fn a_lottery_is_committed_drawn_and_verifiable_by_anyone() {
         assert!(actions.contains(&want), "{want} in {actions:?}");
     }
 }
+
+#[tokio::test]
+async fn operations_staff_run_a_lottery_from_the_pages() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let t = spawn_demo(|_| {}).await;
+    let (cookie, csrf) = t
+        .login("reviewer", &liveguard_server::demo_password("reviewer"))
+        .await
+        .unwrap();
+    let form = |uri: &str, pairs: &[(&str, &str)]| {
+        let mut body = format!("csrf={}", enc(&csrf));
+        for (k, v) in pairs {
+            body.push_str(&format!("&{k}={}", enc(v)));
+        }
+        Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let page = |uri: &str| {
+        Request::builder()
+            .uri(uri)
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let r = t.call(page("/lotteries")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.text().contains("新建抽奖") && r.text().contains("想要面霜"),
+        "the form starts from a filled-in example"
+    );
+    // Bad rules come back with the reason and the text kept.
+    let mut rich = rules();
+    rich["prizes"][0]["unit_value_fen"] = json!(6_000_000);
+    let r = t
+        .call(form(
+            "/lotteries",
+            &[("session_id", "1"), ("rules", &rich.to_string())],
+        ))
+        .await;
+    assert!(
+        r.text().contains("50,000") && r.text().contains("6000000"),
+        "{}",
+        r.text()
+    );
+    let r = t
+        .call(form(
+            "/lotteries",
+            &[("session_id", "1"), ("rules", &rules().to_string())],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let at = r.headers[header::LOCATION].to_str().unwrap().to_string();
+    let id: i64 = at.rsplit('/').next().unwrap().parse().unwrap();
+    t.call(form(&format!("/lotteries/{id}/commit"), &[])).await;
+    assert!(t.call(page(&at)).await.text().contains("已承诺"));
+    let ops = t.token_of("reviewer").await;
+    post(&t, &ops, "/api/v1/live/sessions/1/start", json!({})).await;
+    post(&t, &ops, "/api/v1/live/sessions/1/events", json!({"events": [
+        {"key": "k1", "kind": "comment", "at_ms": 1_692_803_500_000i64, "user_id": "a", "text": "想要面霜"},
+        {"key": "k2", "kind": "comment", "at_ms": 1_692_803_500_001i64, "user_id": "b", "text": "想要面霜"},
+    ]})).await;
+    t.call(form(
+        &format!("/lotteries/{id}/entrants"),
+        &[("exclusions", "")],
+    ))
+    .await;
+    assert!(t.call(page(&at)).await.text().contains("报名截止"));
+    // A wrong signature is refused on the page; the real one draws.
+    let r = t
+        .call(form(
+            &format!("/lotteries/{id}/draw"),
+            &[("signature", "00")],
+        ))
+        .await;
+    assert!(r.text().contains("randomness"), "{}", r.text());
+    let r = t
+        .call(form(
+            &format!("/lotteries/{id}/draw"),
+            &[("signature", ROUND_123_SIGNATURE)],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let html = t.call(page(&at)).await.text();
+    assert!(
+        html.contains("data-testid=\"announcement\"") && html.contains("开奖结果公布"),
+        "{html}"
+    );
+    // A streamer cannot see the lottery pages.
+    let (scookie, _) = t
+        .login("streamer", &liveguard_server::demo_password("streamer"))
+        .await
+        .unwrap();
+    let r = t
+        .call(
+            Request::builder()
+                .uri("/lotteries")
+                .header(header::COOKIE, &scookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}

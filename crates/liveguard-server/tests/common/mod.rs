@@ -236,3 +236,16 @@ pub fn get(uri: &str, bearer: Option<&str>) -> Request<Body> {
     }
     b.body(Body::empty()).unwrap()
 }
+
+/// Percent-encodes a form value (every byte but ASCII letters and digits).
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
