@@ -47,13 +47,18 @@ impl Server {
     }
 
     fn start_with(dir: &Path, db: Option<&str>, listen: &str, demo: bool) -> Server {
+        Server::start_args(&data_args(dir, db), listen, demo)
+    }
+
+    /// `serve` with these data/config arguments.
+    fn start_args(args: &[String], listen: &str, demo: bool) -> Server {
         let mut cmd = bin();
         cmd.arg("serve").args(["--listen", listen]);
         if demo {
             cmd.arg("--demo");
         }
         let child = cmd
-            .args(data_args(dir, db))
+            .args(args)
             .env("LIVEGUARD_LOG", "error")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -312,6 +317,30 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Session 1 holds exactly `sent` events (none twice) and one alert per alerting event.
+fn assert_stored_once(port: u16, token: &str, sent: &serde_json::Value) {
+    let (status, body) = http(port, "GET", "/api/v1/live/sessions/1", token, None).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let s: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let stats = &s["stats"];
+    assert_eq!(&stats["events"], sent, "stored once each: {stats}");
+    let flagged: i64 = ["review", "block"]
+        .iter()
+        .map(|d| stats["events_by_decision"][d].as_i64().unwrap_or(0))
+        .sum();
+    let alerts: i64 = stats["alerts_by_state"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_i64().unwrap())
+        .sum();
+    assert!(flagged > 0);
+    assert_eq!(
+        alerts, flagged,
+        "one alert per alerting event, none twice: {stats}"
+    );
+}
+
 /// `liveguard loadgen` streams into the demo session; the server is killed with SIGKILL
 /// mid-stream and restarted on the same port. Every event sent is stored exactly once and
 /// every alerting event has exactly one alert.
@@ -388,26 +417,7 @@ fn live_crash_story(dir: &Path, db: Option<&str>, via: &str) {
         line["refused_batches"].as_u64().unwrap() > 0,
         "the outage was felt: {line}"
     );
-    let (status, body) = http(server.port, "GET", "/api/v1/live/sessions/1", &token, None).unwrap();
-    assert_eq!(status, 200, "{body}");
-    let s: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let stats = &s["stats"];
-    assert_eq!(stats["events"], line["sent"], "stored once each: {stats}");
-    let flagged: i64 = ["review", "block"]
-        .iter()
-        .map(|d| stats["events_by_decision"][d].as_i64().unwrap_or(0))
-        .sum();
-    let alerts: i64 = stats["alerts_by_state"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|v| v.as_i64().unwrap())
-        .sum();
-    assert!(flagged > 0);
-    assert_eq!(
-        alerts, flagged,
-        "one alert per alerting event, none twice: {stats}"
-    );
+    assert_stored_once(server.port, &token, &line["sent"]);
 }
 
 #[test]
@@ -611,29 +621,7 @@ fn nats_workers_share_the_stream_and_survive_a_kill() {
         nats_url.clone(),
     ]);
     let listen = format!("127.0.0.1:{}", free_port());
-    let mut serve = bin();
-    serve
-        .arg("serve")
-        .args(["--listen", &listen, "--demo"])
-        .args(&args);
-    let server = {
-        let child = serve
-            .env("LIVEGUARD_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut s = Server { child, port: 0 };
-        let mut reader = BufReader::new(s.child.stdout.take().unwrap());
-        let mut line = String::new();
-        while !line.contains("http://127.0.0.1:") {
-            line.clear();
-            assert!(reader.read_line(&mut line).unwrap() > 0, "server exited");
-        }
-        s.port = listen.rsplit(':').next().unwrap().parse().unwrap();
-        std::thread::spawn(move || for _ in reader.lines() {});
-        s
-    };
+    let server = Server::start_args(&args, &listen, true);
     let mut w1 = Worker::start(&args);
     let _w2 = Worker::start(&args);
     let out = bin()
@@ -683,26 +671,7 @@ fn nats_workers_share_the_stream_and_survive_a_kill() {
     assert_eq!(line["lost"], 0, "{line}");
     assert_eq!(line["processed"], line["sent"], "{line}");
     assert!(line["sent"].as_u64().unwrap() > 1000, "{line}");
-    let (status, body) = http(server.port, "GET", "/api/v1/live/sessions/1", &token, None).unwrap();
-    assert_eq!(status, 200, "{body}");
-    let s: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let stats = &s["stats"];
-    assert_eq!(stats["events"], line["sent"], "stored once each: {stats}");
-    let flagged: i64 = ["review", "block"]
-        .iter()
-        .map(|d| stats["events_by_decision"][d].as_i64().unwrap_or(0))
-        .sum();
-    let alerts: i64 = stats["alerts_by_state"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|v| v.as_i64().unwrap())
-        .sum();
-    assert!(flagged > 0);
-    assert_eq!(
-        alerts, flagged,
-        "one alert per alerting event, none twice: {stats}"
-    );
+    assert_stored_once(server.port, &token, &line["sent"]);
     // The load generator can also publish straight into the stream, and reads the workers'
     // console messages for alert latency.
     let out = bin()

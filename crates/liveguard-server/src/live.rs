@@ -299,12 +299,60 @@ pub(crate) async fn load_monitor(ctx: &WorkerCtx, session_id: i64) -> Result<Mon
     };
     let screen = ctx.screen.load();
     let mut m = Monitor::new(&screen, script.as_deref(), snap.lineup, &ctx.pseudonym_key);
-    if let Some(last) = ctx.store.live_last_card_event(session_id).await?
+    restore_card(&ctx.store, session_id, &mut m).await?;
+    Ok(m)
+}
+
+/// Puts the product and price of the session's last stored card or price event on the
+/// monitor's card (after a restart, or when other workers may have moved it).
+async fn restore_card(store: &Store, session_id: i64, m: &mut Monitor) -> Result<(), ApiError> {
+    if let Some(last) = store.live_last_card_event(session_id).await?
         && let Ok(p) = serde_json::from_str::<Processed>(&last.body)
     {
         m.set_card(p.product_id, p.price_fen);
     }
-    Ok(m)
+    Ok(())
+}
+
+/// The console message of a stored event.
+fn event_msg(session_id: i64, event_id: i64, p: &Processed) -> LiveMsg {
+    let routine_comment =
+        p.kind == liveguard_live::EventKind::Comment && !p.alerts() && p.moderation.is_none();
+    let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        m.insert("id".into(), json!(event_id));
+    }
+    LiveMsg {
+        session_id,
+        kind: "event",
+        routine_comment,
+        json: v.to_string(),
+    }
+}
+
+/// The console message of an alert raised by a stored event; records its latency.
+fn alert_msg(
+    session_id: i64,
+    alert_id: i64,
+    event_id: i64,
+    p: &Processed,
+    received_ms: i64,
+    stored_ms: i64,
+) -> LiveMsg {
+    metrics::histogram!("liveguard_live_event_to_alert_seconds")
+        .record((stored_ms - received_ms).max(0) as f64 / 1000.0);
+    LiveMsg {
+        session_id,
+        kind: "alert",
+        routine_comment: false,
+        json: json!({
+            "id": alert_id, "event_id": event_id, "severity": p.decision,
+            "summary": summary(p), "state": "open", "created_ms": received_ms,
+            "received_ms": received_ms, "stored_ms": stored_ms,
+            "kind": p.kind, "text": p.text,
+        })
+        .to_string(),
+    }
 }
 
 /// The one-line summary of an alert: its most serious finding.
@@ -402,21 +450,20 @@ async fn run_worker(
                 for ((ji, p), o) in owners.into_iter().zip(outcomes) {
                     let session_id = jobs[ji].session_id;
                     if let Some(event_id) = o.event_id {
-                        publish_event(&bus, session_id, event_id, &p);
+                        // Building messages nobody listens to is skipped.
+                        if bus.receiver_count() > 0 {
+                            let _ = bus.send(Arc::new(event_msg(session_id, event_id, &p)));
+                        }
                         if let Some(alert_id) = o.alert_id {
-                            metrics::histogram!("liveguard_live_event_to_alert_seconds")
-                                .record((now - jobs[ji].received_ms).max(0) as f64 / 1000.0);
-                            let _ = bus.send(Arc::new(LiveMsg {
+                            let msg = alert_msg(
                                 session_id,
-                                kind: "alert",
-                                routine_comment: false,
-                                json: json!({
-                                    "id": alert_id, "event_id": event_id, "severity": p.decision,
-                                    "summary": summary(&p), "state": "open", "created_ms": jobs[ji].received_ms,
-                                    "kind": p.kind, "text": p.text,
-                                })
-                                .to_string(),
-                            }));
+                                alert_id,
+                                event_id,
+                                &p,
+                                jobs[ji].received_ms,
+                                now,
+                            );
+                            let _ = bus.send(Arc::new(msg));
                         }
                     }
                     per_job[ji].push(EventOutcome {
@@ -455,33 +502,12 @@ async fn run_worker(
     }
 }
 
-fn publish_event(
-    bus: &broadcast::Sender<Arc<LiveMsg>>,
-    session_id: i64,
-    event_id: i64,
-    p: &Processed,
-) {
-    if bus.receiver_count() == 0 {
-        return;
-    }
-    let routine_comment =
-        p.kind == liveguard_live::EventKind::Comment && !p.alerts() && p.moderation.is_none();
-    let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut v {
-        m.insert("id".into(), json!(event_id));
-    }
-    let _ = bus.send(Arc::new(LiveMsg {
-        session_id,
-        kind: "event",
-        routine_comment,
-        json: v.to_string(),
-    }));
-}
-
 /// A worker's console message as it crosses NATS.
-fn console_payload(kind: &str, routine_comment: bool, json: &str) -> Vec<u8> {
-    serde_json::to_vec(&json!({"kind": kind, "routine_comment": routine_comment, "json": json}))
-        .expect("JSON values serialize")
+fn console_payload(msg: &LiveMsg) -> Vec<u8> {
+    serde_json::to_vec(
+        &json!({"kind": msg.kind, "routine_comment": msg.routine_comment, "json": msg.json}),
+    )
+    .expect("JSON values serialize")
 }
 
 fn console_msg(session_id: i64, payload: &[u8]) -> Option<LiveMsg> {
@@ -575,10 +601,9 @@ pub async fn run_nats_worker(
             // Other workers may have moved the product card: take it from the database
             // once per fetch.
             if refreshed.insert(batch.session_id)
-                && let Ok(Some(last)) = ctx.store.live_last_card_event(batch.session_id).await
-                && let Ok(p) = serde_json::from_str::<Processed>(&last.body)
+                && let Err(e) = restore_card(&ctx.store, batch.session_id, monitor).await
             {
-                monitor.set_card(p.product_id, p.price_fen);
+                tracing::warn!(error = %e, session = batch.session_id, "Re-reading the product card failed; the card this worker knows is used.");
             }
             for ev in &batch.events {
                 if liveguard_live::validate(ev).is_err() {
@@ -602,32 +627,13 @@ pub async fn run_nats_worker(
                 let now = ctx.store.now_ms();
                 for ((session_id, received_ms, p), o) in owners.into_iter().zip(outcomes) {
                     let Some(event_id) = o.event_id else { continue };
-                    let mut v = serde_json::to_value(&p).unwrap_or(Value::Null);
-                    if let Value::Object(m) = &mut v {
-                        m.insert("id".into(), json!(event_id));
-                    }
-                    let routine = p.kind == liveguard_live::EventKind::Comment
-                        && !p.alerts()
-                        && p.moderation.is_none();
-                    nats.publish_console(
-                        session_id,
-                        console_payload("event", routine, &v.to_string()),
-                    )
-                    .await;
-                    if let Some(alert_id) = o.alert_id {
-                        metrics::histogram!("liveguard_live_event_to_alert_seconds")
-                            .record((now - received_ms).max(0) as f64 / 1000.0);
-                        let a = json!({
-                            "id": alert_id, "event_id": event_id, "severity": p.decision,
-                            "summary": summary(&p), "state": "open", "created_ms": received_ms,
-                            "received_ms": received_ms, "stored_ms": now,
-                            "kind": p.kind, "text": p.text,
-                        });
-                        nats.publish_console(
-                            session_id,
-                            console_payload("alert", false, &a.to_string()),
-                        )
+                    let msg = event_msg(session_id, event_id, &p);
+                    nats.publish_console(session_id, console_payload(&msg))
                         .await;
+                    if let Some(alert_id) = o.alert_id {
+                        let msg = alert_msg(session_id, alert_id, event_id, &p, received_ms, now);
+                        nats.publish_console(session_id, console_payload(&msg))
+                            .await;
                     }
                 }
                 metrics::counter!("liveguard_live_events_total").increment(rows.len() as u64);
@@ -693,6 +699,39 @@ mod tests {
         drop(rx);
         let gone = hub.submit(1, vec![event("c")], 0).await.unwrap_err();
         assert!(matches!(gone, ApiError::Unavailable(_)));
+    }
+
+    #[test]
+    fn console_messages_survive_the_trip_through_nats() {
+        let screen = crate::default_screen().unwrap().load();
+        let mut m = Monitor::new(&screen, None, vec![], b"k");
+        let p = m.process(
+            &screen,
+            &mut Scratch::default(),
+            &serde_json::from_value(json!({"key": "k", "kind": "comment", "at_ms": 1_764_590_400_000i64, "user_id": "u", "text": "加微信聊"})).unwrap(),
+        );
+        for sent in [event_msg(4, 17, &p), alert_msg(4, 9, 17, &p, 100, 160)] {
+            let got = console_msg(4, &console_payload(&sent)).expect("parses");
+            assert_eq!(
+                (got.session_id, got.kind, got.routine_comment),
+                (4, sent.kind, sent.routine_comment)
+            );
+            assert_eq!(got.json, sent.json);
+        }
+        let alert: Value = serde_json::from_str(&alert_msg(4, 9, 17, &p, 100, 160).json).unwrap();
+        assert_eq!(
+            (
+                alert["id"].as_i64(),
+                alert["event_id"].as_i64(),
+                alert["received_ms"].as_i64()
+            ),
+            (Some(9), Some(17), Some(100))
+        );
+        assert!(
+            console_msg(4, br#"{"kind":"shutdown","json":"{}"}"#).is_none(),
+            "unknown kinds are dropped"
+        );
+        assert!(console_msg(4, b"not json").is_none());
     }
 
     #[test]

@@ -118,6 +118,23 @@ pub(crate) fn error_box(message: &str) -> Markup {
     html! { p.error role="alert" { (message) } }
 }
 
+/// The value of form field `k`.
+pub(crate) fn form_field<'a>(fields: &'a [(String, String)], k: &str) -> Option<&'a str> {
+    fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+}
+
+/// Checks a form's `csrf` field against the session: `None` when it matches, else the
+/// refusal page.
+pub(crate) fn csrf_refusal(
+    lang: Lang,
+    p: &Principal,
+    fields: &[(String, String)],
+) -> Option<Response> {
+    p.check_csrf(form_field(fields, "csrf").unwrap_or(""))
+        .err()
+        .map(|e| error_page(lang, Some(p), e))
+}
+
 /// Turns an API error into a page with the same status.
 pub(crate) fn error_page(lang: Lang, p: Option<&Principal>, e: ApiError) -> Response {
     let (status, _, _) = e.parts();

@@ -15,7 +15,7 @@ use crate::auth::{Principal, UiPrincipal};
 use crate::error::ApiError;
 use crate::live_api::{self, AlertActionBody, ModerationBody, NewSessionBody};
 use crate::perms::Permission;
-use crate::ui::{Lang, error_page, highlight, lang_of, page, tr};
+use crate::ui::{Lang, csrf_refusal, error_page, form_field, highlight, lang_of, page, tr};
 
 /// The console script (served from `/static/live.js`; the CSP allows only same-origin scripts).
 pub(crate) const LIVE_JS: &str = include_str!("live.js");
@@ -144,10 +144,6 @@ async fn list_view(
     page(lang, tr(lang, "直播监控", "Live monitoring"), Some(p), body).into_response()
 }
 
-fn field<'a>(fields: &'a [(String, String)], k: &str) -> Option<&'a str> {
-    fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
-}
-
 /// `POST /live`
 pub(crate) async fn create(
     State(state): State<AppState>,
@@ -156,10 +152,10 @@ pub(crate) async fn create(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let lang = lang_of(&headers);
-    if let Err(e) = p.check_csrf(field(&fields, "csrf").unwrap_or("")) {
-        return error_page(lang, Some(&p), e);
+    if let Some(refused) = csrf_refusal(lang, &p, &fields) {
+        return refused;
     }
-    let Some(plan_id) = field(&fields, "plan_id").and_then(|v| v.parse::<i64>().ok()) else {
+    let Some(plan_id) = form_field(&fields, "plan_id").and_then(|v| v.parse::<i64>().ok()) else {
         return list_view(
             &state,
             &p,
@@ -170,8 +166,10 @@ pub(crate) async fn create(
     };
     let body = NewSessionBody {
         plan_id,
-        duty_officer: field(&fields, "duty_officer").unwrap_or("").to_string(),
-        title: field(&fields, "title")
+        duty_officer: form_field(&fields, "duty_officer")
+            .unwrap_or("")
+            .to_string(),
+        title: form_field(&fields, "title")
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(str::to_string),
@@ -191,8 +189,8 @@ pub(crate) async fn session_action(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let lang = lang_of(&headers);
-    if let Err(e) = p.check_csrf(field(&fields, "csrf").unwrap_or("")) {
-        return error_page(lang, Some(&p), e);
+    if let Some(refused) = csrf_refusal(lang, &p, &fields) {
+        return refused;
     }
     let to = match verb.as_str() {
         "start" => "live",
@@ -214,13 +212,13 @@ pub(crate) async fn alert_action(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let lang = lang_of(&headers);
-    if let Err(e) = p.check_csrf(field(&fields, "csrf").unwrap_or("")) {
-        return error_page(lang, Some(&p), e);
+    if let Some(refused) = csrf_refusal(lang, &p, &fields) {
+        return refused;
     }
     let body = AlertActionBody {
         action: verb,
-        reason: field(&fields, "reason").map(str::to_string),
-        incident: field(&fields, "incident") == Some("on"),
+        reason: form_field(&fields, "reason").map(str::to_string),
+        incident: form_field(&fields, "incident") == Some("on"),
     };
     match live_api::alert_action(&state, &p, id, body).await {
         Ok(row) => Redirect::to(&format!("/live/{}#alerts", row.session_id)).into_response(),
@@ -237,12 +235,12 @@ pub(crate) async fn moderate(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let lang = lang_of(&headers);
-    if let Err(e) = p.check_csrf(field(&fields, "csrf").unwrap_or("")) {
-        return error_page(lang, Some(&p), e);
+    if let Some(refused) = csrf_refusal(lang, &p, &fields) {
+        return refused;
     }
     let body = ModerationBody {
-        action: field(&fields, "action").unwrap_or("").to_string(),
-        reason: field(&fields, "reason").unwrap_or("").to_string(),
+        action: form_field(&fields, "action").unwrap_or("").to_string(),
+        reason: form_field(&fields, "reason").unwrap_or("").to_string(),
     };
     let session = match state.store.live_event(id).await {
         Ok(e) => e.session_id,
@@ -263,13 +261,13 @@ pub(crate) async fn close_task(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let lang = lang_of(&headers);
-    if let Err(e) = p.check_csrf(field(&fields, "csrf").unwrap_or("")) {
-        return error_page(lang, Some(&p), e);
+    if let Some(refused) = csrf_refusal(lang, &p, &fields) {
+        return refused;
     }
-    let back = field(&fields, "session")
+    let back = form_field(&fields, "session")
         .and_then(|s| s.parse::<i64>().ok())
         .unwrap_or(0);
-    match live_api::close(&state, &p, id, field(&fields, "note").unwrap_or("")).await {
+    match live_api::close(&state, &p, id, form_field(&fields, "note").unwrap_or("")).await {
         Ok(()) => Redirect::to(&format!("/live/{back}#tasks")).into_response(),
         Err(e) => error_page(lang, Some(&p), e),
     }

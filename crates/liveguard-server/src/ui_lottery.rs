@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::ui::{error_page, lang_of, page, tr};
+use crate::ui::{csrf_refusal, error_page, form_field, lang_of, page, tr};
 
 /// Query of the page.
 #[derive(Debug, Deserialize)]
@@ -147,10 +147,6 @@ const RULES_TEMPLATE: &str = r#"{
   "delivery": "快递包邮"
 }"#;
 
-fn field<'a>(fields: &'a [(String, String)], k: &str) -> Option<&'a str> {
-    fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
-}
-
 fn state_label(lang: crate::ui::Lang, s: &str) -> &'static str {
     match s {
         "draft" => tr(lang, "草稿", "draft"),
@@ -231,10 +227,10 @@ pub(crate) async fn create(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let lang = lang_of(&headers);
-    if let Err(e) = p.check_csrf(field(&fields, "csrf").unwrap_or("")) {
-        return error_page(lang, Some(&p), e);
+    if let Some(refused) = csrf_refusal(lang, &p, &fields) {
+        return refused;
     }
-    let text = field(&fields, "rules").unwrap_or("").to_string();
+    let text = form_field(&fields, "rules").unwrap_or("").to_string();
     let rules = match serde_json::from_str(&text) {
         Ok(r) => r,
         Err(e) => {
@@ -248,7 +244,7 @@ pub(crate) async fn create(
             .await;
         }
     };
-    let session_id = field(&fields, "session_id").and_then(|v| v.parse().ok());
+    let session_id = form_field(&fields, "session_id").and_then(|v| v.parse().ok());
     match lottery_api::create(
         State(state.clone()),
         ApiPrincipal(p.clone()),
@@ -337,8 +333,8 @@ pub(crate) async fn action(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let lang = lang_of(&headers);
-    if let Err(e) = p.check_csrf(field(&fields, "csrf").unwrap_or("")) {
-        return error_page(lang, Some(&p), e);
+    if let Some(refused) = csrf_refusal(lang, &p, &fields) {
+        return refused;
     }
     let api = ApiPrincipal(p.clone());
     let result = match verb.as_str() {
@@ -346,7 +342,7 @@ pub(crate) async fn action(
             .await
             .map(|_| ()),
         "entrants" => {
-            let exclusions = field(&fields, "exclusions")
+            let exclusions = form_field(&fields, "exclusions")
                 .unwrap_or("")
                 .lines()
                 .filter_map(|l| l.split_once('='))
@@ -370,7 +366,10 @@ pub(crate) async fn action(
                 let body = DrawBody {
                     randomness: liveguard_lottery::Randomness::Drand {
                         round,
-                        signature: field(&fields, "signature").unwrap_or("").trim().to_string(),
+                        signature: form_field(&fields, "signature")
+                            .unwrap_or("")
+                            .trim()
+                            .to_string(),
                     },
                 };
                 lottery_api::draw(State(state.clone()), api, Path(id), ApiJson(body))
