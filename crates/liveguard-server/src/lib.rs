@@ -20,12 +20,13 @@ pub mod docx;
 pub mod error;
 pub mod live;
 pub mod live_api;
-mod lottery_api;
+pub mod lottery_api;
 pub mod master_api;
 pub mod ocr;
 pub mod openapi;
 pub mod pdf;
 pub mod perms;
+pub mod personal;
 mod review_api;
 pub mod settings;
 mod ui;
@@ -71,6 +72,10 @@ pub struct AppState {
     pub checkpoint_lock: Arc<tokio::sync::Mutex<()>>,
     /// The live pipeline (ingest queue, worker, console bus).
     pub live: Arc<live::LiveHub>,
+    /// Seals personal data at rest.
+    pub sealer: Arc<personal::Sealer>,
+    /// The key of the viewer pseudonyms (to find a viewer's entrant code).
+    pub pseudonym_key: Arc<[u8]>,
 }
 
 /// `(method, path, summary, permission or "public")` of every JSON route, for the OpenAPI
@@ -382,6 +387,18 @@ pub const API_ROUTES: &[(&str, &str, &str, &str)] = &[
         "Draw with the drand round fixed by the draw time (its signature) or the revealed seed",
         "OperateLive",
     ),
+    (
+        "get",
+        "/api/v1/lotteries/{id}/claims",
+        "The winners' prize claims; delivery data masked unless the role may see personal data",
+        "ViewLive",
+    ),
+    (
+        "post",
+        "/api/v1/lotteries/{id}/claims/{position}/{verb}",
+        "Move a prize claim: claim (account checked against the winning code; delivery data sealed), ship, redeem, forfeit (after the deadline)",
+        "HandlePrizes",
+    ),
     ("get", "/api/v1/openapi.json", "This document", "public"),
 ];
 
@@ -498,6 +515,12 @@ pub fn app(state: AppState) -> Router {
             post(lottery_api::entrants),
         )
         .route("/api/v1/lotteries/{id}/draw", post(lottery_api::draw))
+        .route("/api/v1/lotteries/{id}/claims", get(lottery_api::claims))
+        .route(
+            "/api/v1/lotteries/{id}/claims/{position}/{verb}",
+            post(lottery_api::claim_action),
+        )
+        .route("/public/lotteries/{id}/code", get(lottery_api::public_code))
         // Public by design (issue 6): anyone may check a committed lottery and its draw.
         .route("/public/lotteries/{id}", get(lottery_api::public))
         .route(
@@ -672,6 +695,9 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
     let pseudonym_key =
         checkpoint::load_or_create_secret(&settings.data_dir, live::PSEUDONYM_KEY_FILE)
             .map_err(|e| format!("viewer pseudonym key: {e}"))?;
+    let personal_key =
+        checkpoint::load_or_create_secret(&settings.data_dir, personal::PERSONAL_KEY_FILE)
+            .map_err(|e| format!("personal-data key: {e}"))?;
     let screen = Arc::new(default_screen()?);
     let live = live::LiveHub::start(
         live::WorkerCtx {
@@ -691,6 +717,8 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
         throttle: Arc::new(auth::LoginThrottle::default()),
         checkpoint_lock: Arc::new(tokio::sync::Mutex::new(())),
         live,
+        sealer: Arc::new(personal::Sealer::new(&personal_key)),
+        pseudonym_key: Arc::from(&pseudonym_key[..]),
     })
 }
 
@@ -1032,6 +1060,7 @@ impl Application {
             })
             .collect();
         let escalator = tokio::spawn(live_api::run_escalator(self.state.clone(), stop_rx.clone()));
+        let eraser = tokio::spawn(lottery_api::run_eraser(self.state.clone(), stop_rx.clone()));
         let router = app(self.state.clone());
         axum::serve(
             self.listener,
@@ -1045,6 +1074,7 @@ impl Application {
             let _ = w.await;
         }
         let _ = escalator.await;
+        let _ = eraser.await;
         self.state.store.close().await;
         Ok(())
     }

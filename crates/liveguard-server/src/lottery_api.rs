@@ -9,7 +9,9 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use liveguard_lottery::{Bundle, Entrants, LotteryRules, Randomness};
-use liveguard_store::{LotteryRow, LotteryStep};
+use liveguard_store::{ClaimStep, LotteryRow, LotteryStep};
+
+use crate::personal::Recipient;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -51,6 +53,7 @@ pub(crate) fn lottery_json(row: &LotteryRow) -> Value {
         "announcement": bundle.as_ref().map(|b| announcement(row.id, b)),
         "winners": bundle.as_ref().map(|b| b.winners.clone()),
         "created_at": row.created_at, "updated_at": row.updated_at,
+        "retain_until": row.retain_until,
     })
 }
 
@@ -140,6 +143,7 @@ pub(crate) async fn create(
             &body.rules.title,
             &rules,
             &body.rules.digest(),
+            state.settings.lottery.retain_days,
             p.audit("lottery.create", "lottery:new"),
         )
         .await?;
@@ -195,6 +199,7 @@ pub(crate) async fn commit(
                 rules: None,
                 entrants: None,
                 bundle: None,
+                winners: Vec::new(),
             },
             audit,
         )
@@ -253,6 +258,7 @@ pub(crate) async fn change(
                 )),
                 entrants: None,
                 bundle: None,
+                winners: Vec::new(),
             },
             audit,
         )
@@ -286,7 +292,25 @@ pub(crate) async fn entrants(
     let row = state.store.lottery(id).await?;
     let rules = rules_of(&row)?;
     let mut accounts = body.accounts;
+    let mut exclusions = body.exclusions;
+    if exclusions.len() > 10_000 {
+        return Err(ApiError::field(
+            "exclusions",
+            "at most 10000 excluded accounts",
+        ));
+    }
     if body.from_session_comments {
+        // Comment entrants are known by their viewer pseudonym: exclude those too.
+        let keyed: Vec<(String, String)> = exclusions
+            .iter()
+            .map(|(a, why)| {
+                (
+                    liveguard_live::pseudonym(&state.pseudonym_key, a),
+                    why.clone(),
+                )
+            })
+            .collect();
+        exclusions.extend(keyed);
         let session = row.session_id.ok_or_else(|| {
             ApiError::field("from_session_comments", "the lottery has no live session")
         })?;
@@ -327,11 +351,8 @@ pub(crate) async fn entrants(
     }
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(internal)?;
-    let committed = liveguard_lottery::commit_entrants(
-        &salt,
-        accounts.iter().map(String::as_str),
-        &body.exclusions,
-    );
+    let committed =
+        liveguard_lottery::commit_entrants(&salt, accounts.iter().map(String::as_str), &exclusions);
     let audit = p
         .audit("lottery.entrants", "lottery")
         .digest_values(None, Some(committed.root.clone()))
@@ -351,6 +372,7 @@ pub(crate) async fn entrants(
                 rules: None,
                 entrants: Some(serde_json::to_string(&committed).map_err(internal)?),
                 bundle: None,
+                winners: Vec::new(),
             },
             audit,
         )
@@ -402,6 +424,11 @@ pub(crate) async fn draw(
                 rules: None,
                 entrants: None,
                 bundle: Some(serde_json::to_string(&bundle).map_err(internal)?),
+                winners: bundle
+                    .winners
+                    .iter()
+                    .map(|w| (w.prize.clone(), w.code.clone()))
+                    .collect(),
             },
             audit,
         )
@@ -471,4 +498,299 @@ pub(crate) async fn public_inclusion(
             "removed": entrants.removals.iter().find(|r| r.code == code).map(|r| r.reason.clone())}),
         },
     ))
+}
+
+/// The entrant codes an account may have in `entrants`: from an uploaded list (the account
+/// itself) or from comments (its viewer pseudonym).
+fn codes_of(state: &AppState, entrants: &Entrants, account: &str) -> Result<[String; 2], ApiError> {
+    let salt = hex::decode(&entrants.salt).map_err(internal)?;
+    Ok([
+        liveguard_lottery::entrant_code(&salt, account),
+        liveguard_lottery::entrant_code(
+            &salt,
+            &liveguard_live::pseudonym(&state.pseudonym_key, account),
+        ),
+    ])
+}
+
+fn check_account(account: &str) -> Result<&str, ApiError> {
+    let a = account.trim();
+    if a.is_empty() || a.len() > 128 {
+        return Err(ApiError::field("account", "must be 1 to 128 bytes"));
+    }
+    Ok(a)
+}
+
+/// Query of the entrant-code lookup.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AccountQuery {
+    account: String,
+}
+
+/// `GET /public/lotteries/{id}/code?account=…`: how a viewer learns their entrant code
+/// (the one for the account they entered with), whether it is in the draw, removed (and
+/// why), or unknown.
+pub(crate) async fn public_code(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<AccountQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let account = check_account(&q.account)?;
+    let row = state.store.lottery(id).await?;
+    let entrants: Entrants =
+        serde_json::from_str(row.entrants.as_deref().ok_or(ApiError::NotFound)?)
+            .map_err(internal)?;
+    for code in codes_of(&state, &entrants, account)? {
+        if entrants.codes.binary_search(&code).is_ok() {
+            return Ok(Json(json!({"code": code, "included": true})));
+        }
+        if let Some(r) = entrants.removals.iter().find(|r| r.code == code) {
+            return Ok(Json(
+                json!({"code": code, "included": false, "removed": r.reason}),
+            ));
+        }
+    }
+    Ok(Json(json!({"code": null, "included": false})))
+}
+
+/// The JSON view of a prize claim; the recipient is shown in full only to roles allowed
+/// to see personal data, masked to the others, and is gone once erased.
+pub(crate) fn claim_json(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    c: &liveguard_store::ClaimRow,
+) -> Value {
+    let recipient = c.recipient_sealed.as_deref().map(|sealed| {
+        match state
+            .sealer
+            .open(&format!("lottery_claim:{}", c.id), sealed)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Recipient>(&b).ok())
+        {
+            Some(r) if p.can(Permission::ViewPersonalData) => json!(r),
+            Some(r) => json!(r.masked()),
+            None => {
+                json!({"error": "sealed data does not open with this server's personal-data key"})
+            }
+        }
+    });
+    json!({
+        "position": c.position, "prize": c.prize, "code": c.code, "state": c.state,
+        "recipient": recipient, "recipient_masked": !p.can(Permission::ViewPersonalData),
+        "carrier": c.carrier, "tracking": c.tracking, "note": c.note,
+        "claimed_at": c.claimed_at, "shipped_at": c.shipped_at, "closed_at": c.closed_at,
+        "personal_erase_at": c.personal_purge_at, "personal_erased_at": c.personal_erased_at,
+        "updated_at": c.updated_at,
+    })
+}
+
+/// `GET /api/v1/lotteries/{id}/claims`
+pub(crate) async fn claims(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    p.require(Permission::ViewLive)?;
+    state.store.lottery(id).await?;
+    let rows = state.store.lottery_claims(id).await?;
+    Ok(Json(json!({
+        "claims": rows.iter().map(|c| claim_json(&state, &p, c)).collect::<Vec<_>>()
+    })))
+}
+
+/// `POST /api/v1/lotteries/{id}/claims/{position}/{verb}` body.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClaimBody {
+    /// claim: the account the winner entered with (checked against the winning code).
+    #[serde(default)]
+    pub(crate) account: Option<String>,
+    /// claim: the delivery data.
+    #[serde(default)]
+    pub(crate) recipient: Option<Recipient>,
+    /// ship: carrier.
+    #[serde(default)]
+    pub(crate) carrier: Option<String>,
+    /// ship: tracking number.
+    #[serde(default)]
+    pub(crate) tracking: Option<String>,
+    /// redeem / forfeit: note.
+    #[serde(default)]
+    pub(crate) note: Option<String>,
+}
+
+fn bounded(field: &str, v: Option<&str>, max: usize) -> Result<String, ApiError> {
+    let v = v.map(str::trim).unwrap_or_default();
+    if v.is_empty() || v.chars().count() > max {
+        return Err(ApiError::field(
+            field,
+            format!("is required (at most {max} characters)"),
+        ));
+    }
+    Ok(v.to_string())
+}
+
+/// Moves one prize claim: `claim` (the winner's account must produce the winning code;
+/// before the redemption deadline; the delivery data is sealed), `ship`, `redeem`, or
+/// `forfeit` (after the deadline, per the committed rules on unclaimed prizes).
+pub(crate) async fn claim_step(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    id: i64,
+    position: i64,
+    verb: &str,
+    body: ClaimBody,
+) -> Result<liveguard_store::ClaimRow, ApiError> {
+    p.require(Permission::HandlePrizes)?;
+    let row = state.store.lottery(id).await?;
+    let rules = rules_of(&row)?;
+    let claim = state.store.lottery_claim(id, position).await?;
+    let now = state.store.now_ms() / 1000;
+    let deadline = liveguard_lottery::time_of(&rules.redemption_deadline);
+    let past_deadline = deadline.is_some_and(|d| now > d);
+    let erase = Some(state.settings.lottery.erase_personal_after_days);
+    let (step, audit) = match verb {
+        "claim" => {
+            if past_deadline {
+                return Err(ApiError::Conflict(format!(
+                    "the redemption deadline {} has passed; unclaimed: {}",
+                    rules.redemption_deadline, rules.unclaimed
+                )));
+            }
+            let account = check_account(body.account.as_deref().unwrap_or_default())?;
+            let entrants: Entrants =
+                serde_json::from_str(row.entrants.as_deref().ok_or(ApiError::NotFound)?)
+                    .map_err(internal)?;
+            if !codes_of(state, &entrants, account)?.contains(&claim.code) {
+                return Err(ApiError::field(
+                    "account",
+                    "this account's entrant code is not the winning code of this prize",
+                ));
+            }
+            let recipient = body
+                .recipient
+                .ok_or_else(|| ApiError::field("recipient", "is required"))?;
+            recipient
+                .validate()
+                .map_err(|(f, m)| ApiError::field(&format!("recipient.{f}"), m))?;
+            let plain = serde_json::to_vec(&recipient).map_err(internal)?;
+            let sealed = state
+                .sealer
+                .seal(&format!("lottery_claim:{}", claim.id), &plain)
+                .map_err(internal)?;
+            (
+                ClaimStep {
+                    from: &["awaiting"],
+                    to: "claimed",
+                    recipient_sealed: Some(sealed),
+                    ..Default::default()
+                },
+                p.audit("lottery.claim", "lottery_claim").reason(format!(
+                    "winner {} claimed {}",
+                    &claim.code[..12],
+                    claim.prize
+                )),
+            )
+        }
+        "ship" => {
+            let carrier = bounded("carrier", body.carrier.as_deref(), 50)?;
+            let tracking = bounded("tracking", body.tracking.as_deref(), 64)?;
+            (
+                ClaimStep {
+                    from: &["claimed"],
+                    to: "shipped",
+                    shipment: Some((carrier.clone(), tracking.clone())),
+                    ..Default::default()
+                },
+                p.audit("lottery.ship", "lottery_claim")
+                    .reason(format!("{carrier} {tracking}")),
+            )
+        }
+        "redeem" => {
+            let note = body
+                .note
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty());
+            if note.is_some_and(|n| n.chars().count() > 500) {
+                return Err(ApiError::field("note", "at most 500 characters"));
+            }
+            let note = note.unwrap_or("已签收 / received").to_string();
+            (
+                ClaimStep {
+                    from: &["claimed", "shipped"],
+                    to: "redeemed",
+                    note: Some(note.clone()),
+                    erase_after_days: erase,
+                    ..Default::default()
+                },
+                p.audit("lottery.redeem", "lottery_claim").reason(note),
+            )
+        }
+        "forfeit" => {
+            if !past_deadline {
+                return Err(ApiError::Conflict(format!(
+                    "a prize is forfeited only after the redemption deadline {}",
+                    rules.redemption_deadline
+                )));
+            }
+            let note = format!(
+                "逾期未兑奖 / unclaimed by {}: {}",
+                rules.redemption_deadline, rules.unclaimed
+            );
+            (
+                ClaimStep {
+                    from: &["awaiting"],
+                    to: "forfeited",
+                    note: Some(note.clone()),
+                    erase_after_days: erase,
+                    ..Default::default()
+                },
+                p.audit("lottery.forfeit", "lottery_claim").reason(note),
+            )
+        }
+        _ => return Err(ApiError::NotFound),
+    };
+    Ok(state
+        .store
+        .lottery_claim_step(id, position, step, audit)
+        .await?)
+}
+
+/// `POST /api/v1/lotteries/{id}/claims/{position}/{verb}`
+pub(crate) async fn claim_action(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    Path((id, position, verb)): Path<(i64, i64, String)>,
+    ApiJson(body): ApiJson<ClaimBody>,
+) -> Result<Json<Value>, ApiError> {
+    let c = claim_step(&state, &p, id, position, &verb, body).await?;
+    Ok(Json(claim_json(&state, &p, &c)))
+}
+
+/// Erases the delivery data of closed claims past their erase date (run periodically).
+pub async fn erase_personal_data(state: &AppState) -> Result<u64, ApiError> {
+    let audit = liveguard_store::AuditDraft::new(
+        "system",
+        "system",
+        "lottery.personal_erase",
+        "lottery_claim",
+    )
+    .reason("delivery data erased: the claim is closed and its retention has passed");
+    Ok(state.store.erase_lottery_personal_data(500, audit).await?)
+}
+
+/// Erases expired delivery data once a minute until `stop`.
+pub(crate) async fn run_eraser(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let every = std::time::Duration::from_secs(60);
+    loop {
+        if let Err(e) = erase_personal_data(&state).await {
+            tracing::warn!(error = %e, "Erasing expired winners' delivery data failed; will retry.");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+    }
 }

@@ -106,6 +106,15 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
                 {"type": "object", "required": ["kind", "seed", "commitment", "contribution"], "properties": {"kind": {"const": "commit_reveal"}, "seed": {"type": "string"}, "commitment": {"type": "string"}, "contribution": {"type": "string"}}}
             ]}}})
         }
+        ("post", "/api/v1/lotteries/{id}/claims/{position}/{verb}") => {
+            json!({"type": "object", "additionalProperties": false, "description": "claim: account and recipient; ship: carrier and tracking; redeem: note (optional); forfeit: nothing",
+            "properties": {
+                "account": {"type": "string", "minLength": 1, "maxLength": 128, "description": "the account the winner entered with; its entrant code must be the winning code"},
+                "recipient": {"type": "object", "additionalProperties": false, "required": ["name", "phone", "address"], "description": "delivery data: sealed at rest, masked by role, erased lottery.erase_personal_after_days after the claim closes",
+                    "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 50}, "phone": {"type": "string", "pattern": "^[0-9+ -]{7,20}$"}, "address": {"type": "string", "minLength": 5, "maxLength": 200}}},
+                "carrier": {"type": "string", "minLength": 1, "maxLength": 50}, "tracking": {"type": "string", "minLength": 1, "maxLength": 64},
+                "note": {"type": "string", "maxLength": 500}}})
+        }
         (
             "post",
             "/api/v1/live/sessions/{id}/start"
@@ -153,6 +162,12 @@ fn parameters(path: &str) -> Vec<Value> {
         p.push(
             json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}),
         );
+    }
+    if path.contains("{position}") {
+        p.push(json!({"name": "position", "in": "path", "required": true, "description": "the winner's place in the draw (0-based)", "schema": {"type": "integer", "minimum": 0}}));
+    }
+    if path.contains("{verb}") {
+        p.push(json!({"name": "verb", "in": "path", "required": true, "schema": {"type": "string", "enum": ["claim", "ship", "redeem", "forfeit"]}}));
     }
     match path {
         "/api/v1/tokens" => p.push(query(

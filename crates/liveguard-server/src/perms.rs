@@ -35,6 +35,10 @@ pub enum Permission {
     FollowUp,
     /// Put live records under legal hold or release them.
     LegalHold,
+    /// Record prize claims, shipments, redemptions and forfeits of lottery winners.
+    HandlePrizes,
+    /// See personal data (winners' delivery data) unmasked.
+    ViewPersonalData,
 }
 
 impl Permission {
@@ -55,6 +59,8 @@ impl Permission {
         Permission::OperateLive,
         Permission::FollowUp,
         Permission::LegalHold,
+        Permission::HandlePrizes,
+        Permission::ViewPersonalData,
     ];
 }
 
@@ -84,5 +90,8 @@ pub fn allowed(role: Role, permission: Permission) -> bool {
             Admin | ComplianceLead | OpsManager | OpsReviewer | CustomerService
         ),
         LegalHold => matches!(role, Admin | ComplianceLead | Legal),
+        HandlePrizes => matches!(role, ComplianceLead | OpsManager | CustomerService),
+        // Those who ship prizes and the lead answering for them; not the administrator.
+        ViewPersonalData => matches!(role, ComplianceLead | CustomerService),
     }
 }

@@ -49,6 +49,43 @@ pub struct Settings {
     pub webhooks: Vec<crate::webhook::WebhookSettings>,
     /// Live monitoring: queue bounds, retention, escalation (`[live]`).
     pub live: LiveSettings,
+    /// Lotteries: retention of records and of winners' delivery data (`[lottery]`).
+    pub lottery: LotterySettings,
+}
+
+/// Lottery settings.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LotterySettings {
+    /// Days a lottery's records (rules, entrants, draw, claims) are kept after it is
+    /// defined; at least 730 (two years, 规范促销行为暂行规定).
+    pub retain_days: i64,
+    /// Days after a prize claim is closed (redeemed or forfeited) when the winner's
+    /// delivery data is erased (collected for delivery only, 个人信息保护法 Art. 19).
+    pub erase_personal_after_days: i64,
+}
+
+impl Default for LotterySettings {
+    fn default() -> Self {
+        LotterySettings {
+            retain_days: 1095,
+            erase_personal_after_days: 30,
+        }
+    }
+}
+
+impl LotterySettings {
+    fn validate(&self) -> Result<(), String> {
+        if self.retain_days < 730 {
+            return Err(
+                "lottery.retain_days must be at least 730 (two years, 规范促销行为暂行规定)".into(),
+            );
+        }
+        if !(0..=365).contains(&self.erase_personal_after_days) {
+            return Err("lottery.erase_personal_after_days must be 0 to 365".into());
+        }
+        Ok(())
+    }
 }
 
 /// Live monitoring settings.
@@ -279,6 +316,7 @@ impl Default for Settings {
             review: ReviewSettings::default(),
             webhooks: Vec::new(),
             live: LiveSettings::default(),
+            lottery: LotterySettings::default(),
         }
     }
 }
@@ -383,6 +421,7 @@ impl Settings {
             w.validate(i)?;
         }
         self.live.validate()?;
+        self.lottery.validate()?;
         self.review.checklist.validate()
     }
 }

@@ -401,3 +401,300 @@ async fn operations_staff_run_a_lottery_from_the_pages() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+/// Defines, commits, closes with uploaded accounts and draws a lottery whose claims run
+/// until `deadline`; returns its id and the winners' claims.
+async fn drawn_with_accounts(t: &TestApp, accounts: &[&str], deadline: &str) -> (i64, Value) {
+    let ops = t.token_of("reviewer").await;
+    let mut r = rules();
+    r["entry"] = json!({"method": "uploaded_list"});
+    r["redemption_deadline"] = json!(deadline);
+    r["prizes"][0]["quantity"] = json!(2);
+    let c = post(t, &ops, "/api/v1/lotteries", json!({"rules": r})).await;
+    assert_eq!(c.status, StatusCode::CREATED, "{}", c.text());
+    let id = c.json()["id"].as_i64().unwrap();
+    assert!(
+        c.json()["retain_until"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("2029-11-30")),
+        "kept three years by default: {}",
+        c.text()
+    );
+    post(
+        t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/commit"),
+        json!({}),
+    )
+    .await;
+    let e = post(
+        t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/entrants"),
+        json!({"accounts": accounts, "exclusions": {"staff-1": "员工"}}),
+    )
+    .await;
+    assert_eq!(e.status, StatusCode::OK, "{}", e.text());
+    let d = post(
+        t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/draw"),
+        json!({"randomness": {"kind": "drand", "round": 123, "signature": ROUND_123_SIGNATURE}}),
+    )
+    .await;
+    assert_eq!(d.status, StatusCode::OK, "{}", d.text());
+    let claims = t
+        .call(get(&format!("/api/v1/lotteries/{id}/claims"), Some(&ops)))
+        .await
+        .json();
+    (id, claims)
+}
+
+#[tokio::test]
+async fn prizes_are_tracked_to_redemption_and_winners_data_is_sealed_masked_and_erased() {
+    let t = spawn_demo(|_| {}).await;
+    let accounts = ["u-1", "u-2", "u-3", "u-4", "staff-1"];
+    let (id, claims) = drawn_with_accounts(&t, &accounts, "2026-12-31T23:59:59Z").await;
+    let claims = claims["claims"].as_array().unwrap().clone();
+    assert_eq!(claims.len(), 2, "one claim per prize unit");
+    assert!(claims.iter().all(|c| c["state"] == "awaiting"));
+
+    // A viewer finds their code by the account they entered with.
+    let bundle: liveguard_lottery::Bundle = serde_json::from_slice(
+        &t.call(get(&format!("/public/lotteries/{id}/bundle.json"), None))
+            .await
+            .body,
+    )
+    .unwrap();
+    let salt = hex::decode(&bundle.entrants.salt).unwrap();
+    let code_of = |a: &str| liveguard_lottery::entrant_code(&salt, a);
+    let winner = accounts
+        .iter()
+        .find(|a| code_of(a) == claims[0]["code"].as_str().unwrap())
+        .unwrap()
+        .to_string();
+    let loser = accounts
+        .iter()
+        .find(|a| **a != "staff-1" && claims.iter().all(|c| c["code"] != code_of(a).as_str()))
+        .unwrap()
+        .to_string();
+    let mine = t
+        .call(get(
+            &format!("/public/lotteries/{id}/code?account={winner}"),
+            None,
+        ))
+        .await
+        .json();
+    assert_eq!(mine["code"], code_of(&winner).as_str());
+    assert_eq!(mine["included"], true);
+    let staff = t
+        .call(get(
+            &format!("/public/lotteries/{id}/code?account=staff-1"),
+            None,
+        ))
+        .await
+        .json();
+    assert_eq!(
+        (staff["included"].clone(), staff["removed"].clone()),
+        (json!(false), json!("excluded: 员工"))
+    );
+    let nobody = t
+        .call(get(
+            &format!("/public/lotteries/{id}/code?account=nobody"),
+            None,
+        ))
+        .await
+        .json();
+    assert_eq!(nobody["code"], Value::Null);
+
+    let service = t.token_of("service").await;
+    let reviewer = t.token_of("reviewer").await;
+    let recipient = json!({"name": "张小明", "phone": "13800138000", "address": "浙江省杭州市西湖区文三路 1 号"});
+    let claim = |account: &str| json!({"account": account, "recipient": recipient.clone()});
+    // Only prize handlers may claim; a loser's account does not match; bad data is named.
+    let r = post(
+        &t,
+        &reviewer,
+        &format!("/api/v1/lotteries/{id}/claims/0/claim"),
+        claim(&winner),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = post(
+        &t,
+        &service,
+        &format!("/api/v1/lotteries/{id}/claims/0/claim"),
+        claim(&loser),
+    )
+    .await;
+    assert_eq!(r.json()["field"], "account", "{}", r.text());
+    let r = post(
+        &t,
+        &service,
+        &format!("/api/v1/lotteries/{id}/claims/0/claim"),
+        json!({"account": winner, "recipient": {"name": "张小明", "phone": "call me", "address": "浙江省杭州市"}}),
+    )
+    .await;
+    assert_eq!(r.json()["field"], "recipient.phone", "{}", r.text());
+    // Shipping before the claim is a conflict naming the state.
+    let r = post(
+        &t,
+        &service,
+        &format!("/api/v1/lotteries/{id}/claims/0/ship"),
+        json!({"carrier": "顺丰", "tracking": "SF1"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let r = post(
+        &t,
+        &service,
+        &format!("/api/v1/lotteries/{id}/claims/0/claim"),
+        claim(&winner),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["state"], "claimed");
+    assert_eq!(
+        r.json()["recipient"]["phone"],
+        "13800138000",
+        "customer service sees it in full"
+    );
+
+    // Sealed at rest: the database never holds the phone number.
+    let row = t.state.store.lottery_claim(id, 0).await.unwrap();
+    let sealed = row.recipient_sealed.clone().unwrap();
+    assert!(sealed.starts_with("v1.") && !sealed.contains("13800138000") && !sealed.contains("张"));
+    // Masked for a role that does not need it; the audit log has no personal data.
+    let masked = t
+        .call(get(
+            &format!("/api/v1/lotteries/{id}/claims"),
+            Some(&reviewer),
+        ))
+        .await
+        .json();
+    assert_eq!(masked["claims"][0]["recipient"]["phone"], "138****8000");
+    assert_eq!(masked["claims"][0]["recipient"]["name"], "张**");
+    let lead = t.token_of("lead").await;
+    let audit = t
+        .call(get(
+            "/api/v1/audit/entries?object=lottery_claim:&limit=50",
+            Some(&lead),
+        ))
+        .await
+        .text();
+    assert!(
+        audit.contains("lottery.claim")
+            && !audit.contains("13800138000")
+            && !audit.contains("文三路")
+    );
+
+    let r = post(
+        &t,
+        &service,
+        &format!("/api/v1/lotteries/{id}/claims/0/ship"),
+        json!({"carrier": "顺丰", "tracking": ""}),
+    )
+    .await;
+    assert_eq!(r.json()["field"], "tracking");
+    let r = post(
+        &t,
+        &service,
+        &format!("/api/v1/lotteries/{id}/claims/0/ship"),
+        json!({"carrier": "顺丰", "tracking": "SF1234567890"}),
+    )
+    .await;
+    assert_eq!(r.json()["state"], "shipped", "{}", r.text());
+    // The second prize cannot be forfeited before the deadline.
+    let r = post(
+        &t,
+        &service,
+        &format!("/api/v1/lotteries/{id}/claims/1/forfeit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let r = post(
+        &t,
+        &service,
+        &format!("/api/v1/lotteries/{id}/claims/0/redeem"),
+        json!({"note": "客户已签收"}),
+    )
+    .await;
+    assert_eq!(r.json()["state"], "redeemed", "{}", r.text());
+    assert!(
+        r.json()["personal_erase_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-12-31"),
+        "30 days after closing: {}",
+        r.text()
+    );
+
+    // After the deadline: an unclaimed prize is forfeited per the rules, a late claim refused.
+    t.clock.advance(time::Duration::days(31));
+    let r = post(
+        &t,
+        &service,
+        &format!("/api/v1/lotteries/{id}/claims/1/claim"),
+        claim(&winner),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let r = post(
+        &t,
+        &service,
+        &format!("/api/v1/lotteries/{id}/claims/1/forfeit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.json()["state"], "forfeited", "{}", r.text());
+    assert!(r.json()["note"].as_str().unwrap().contains("逾期视为放弃"));
+
+    // The eraser removes the delivery data once its date has passed, and logs it.
+    assert_eq!(
+        liveguard_server::lottery_api::erase_personal_data(&t.state)
+            .await
+            .unwrap(),
+        1
+    );
+    let row = t.state.store.lottery_claim(id, 0).await.unwrap();
+    assert_eq!(row.recipient_sealed, None);
+    assert!(row.personal_erased_at.is_some());
+    assert_eq!(row.state, "redeemed", "the claim's record stays");
+    let after = t
+        .call(get(
+            &format!("/api/v1/lotteries/{id}/claims"),
+            Some(&service),
+        ))
+        .await
+        .json();
+    assert_eq!(after["claims"][0]["recipient"], Value::Null);
+    assert_eq!(
+        liveguard_server::lottery_api::erase_personal_data(&t.state)
+            .await
+            .unwrap(),
+        0
+    );
+    let audit = t
+        .call(get(
+            "/api/v1/audit/entries?object=lottery_claim:&limit=50",
+            Some(&lead),
+        ))
+        .await
+        .json();
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for want in [
+        "lottery.claim",
+        "lottery.ship",
+        "lottery.redeem",
+        "lottery.forfeit",
+        "lottery.personal_erase",
+    ] {
+        assert!(actions.contains(&want), "{want} in {actions:?}");
+    }
+}

@@ -236,7 +236,7 @@ pub use live::{
     AlertAction, IngestOutcome, IngestRow, LiveAlertRow, LiveEventRow, LiveSessionRow, LiveStats,
     LiveTaskRow, NewAlert, NewLiveSession, NewTask, SESSION_STATES,
 };
-pub use lottery::{LotteryRow, LotteryStep};
+pub use lottery::{ClaimRow, ClaimStep, LotteryRow, LotteryStep};
 pub use master::{MASTER_KINDS, MasterRow};
 pub use review::{NewSubmission, ProductRow, SubmissionRow, VersionRow};
 

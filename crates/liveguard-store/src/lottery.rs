@@ -28,6 +28,8 @@ pub struct LotteryRow {
     pub created_at: String,
     /// Updated.
     pub updated_at: String,
+    /// The record is kept at least until then (set when it is defined).
+    pub retain_until: Option<String>,
 }
 
 macro_rules! lottery_from_row {
@@ -44,9 +46,12 @@ macro_rules! lottery_from_row {
             bundle: r.try_get("bundle")?,
             created_at: r.try_get("created_at")?,
             updated_at: r.try_get("updated_at")?,
+            retain_until: r.try_get("retain_until")?,
         }
     }};
 }
+
+const LOTTERY_COLUMNS: &str = "id, session_id, title, state, rules, rules_digest, entrants, bundle, created_at, updated_at, retain_until";
 
 /// A step of a lottery: from which state to which, and what it stores.
 #[derive(Debug, Clone)]
@@ -61,6 +66,8 @@ pub struct LotteryStep {
     pub entrants: Option<String>,
     /// Bundle JSON to store, if any.
     pub bundle: Option<String>,
+    /// The winners (prize, entrant code) whose claims the step opens (the draw).
+    pub winners: Vec<(String, String)>,
 }
 
 impl Store {
@@ -71,17 +78,20 @@ impl Store {
         title: &str,
         rules: &str,
         rules_digest: &str,
+        retain_days: i64,
         audit: AuditDraft,
     ) -> Result<i64> {
         let now = self.clock.now_rfc3339();
+        let retain = crate::format_rfc3339(self.clock.now() + time::Duration::days(retain_days));
         Ok(write_tx!(self, tx => {
-            let id: i64 = sqlx::query("INSERT INTO lotteries (session_id, title, state, rules, rules_digest, created_at, updated_at) VALUES ($1, $2, 'draft', $3, $4, $5, $6) RETURNING id")
+            let id: i64 = sqlx::query("INSERT INTO lotteries (session_id, title, state, rules, rules_digest, created_at, updated_at, retain_until) VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7) RETURNING id")
                 .bind(session_id)
                 .bind(title)
                 .bind(rules)
                 .bind(rules_digest)
                 .bind(&now)
                 .bind(&now)
+                .bind(&retain)
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get("id")?;
@@ -94,7 +104,7 @@ impl Store {
     /// One lottery.
     pub async fn lottery(&self, id: i64) -> Result<LotteryRow> {
         let row = dispatch!(self, pool => {
-            match sqlx::query("SELECT id, session_id, title, state, rules, rules_digest, entrants, bundle, created_at, updated_at FROM lotteries WHERE id = $1")
+            match sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {LOTTERY_COLUMNS} FROM lotteries WHERE id = $1")))
                 .bind(id)
                 .fetch_optional(pool)
                 .await?
@@ -109,7 +119,7 @@ impl Store {
     /// Every lottery, newest first.
     pub async fn lotteries(&self) -> Result<Vec<LotteryRow>> {
         dispatch!(self, pool => {
-            let rows = sqlx::query("SELECT id, session_id, title, state, rules, rules_digest, entrants, bundle, created_at, updated_at FROM lotteries ORDER BY id DESC LIMIT 500")
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {LOTTERY_COLUMNS} FROM lotteries ORDER BY id DESC LIMIT 500")))
                 .fetch_all(pool)
                 .await?;
             rows.iter().map(|r| Ok(lottery_from_row!(r))).collect()
@@ -144,9 +154,207 @@ impl Store {
                     Some(r) => StoreError::Conflict { constraint: format!("lottery {id} is {}, not {}", r.try_get::<String, _>("state")?, step.from) },
                 });
             }
+            for (position, (prize, code)) in step.winners.iter().enumerate() {
+                sqlx::query("INSERT INTO lottery_claims (lottery_id, position, prize, code, state, updated_at) VALUES ($1, $2, $3, $4, 'awaiting', $5)")
+                    .bind(id)
+                    .bind(position as i64)
+                    .bind(prize)
+                    .bind(code)
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let draft = AuditDraft { object: format!("lottery:{id}"), ..audit };
             append_audit!(self, tx, draft);
         });
         self.lottery(id).await
+    }
+}
+
+/// One winner's prize, from claim to redemption or forfeit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimRow {
+    /// Id.
+    pub id: i64,
+    /// The lottery.
+    pub lottery_id: i64,
+    /// Position in the draw's winner list (0-based).
+    pub position: i64,
+    /// Prize name.
+    pub prize: String,
+    /// The winner's entrant code.
+    pub code: String,
+    /// `awaiting`, `claimed`, `shipped`, `redeemed` or `forfeited`.
+    pub state: String,
+    /// The recipient's delivery data, sealed by the server (never plain text here).
+    pub recipient_sealed: Option<String>,
+    /// Carrier.
+    pub carrier: Option<String>,
+    /// Tracking number.
+    pub tracking: Option<String>,
+    /// Note of the last step (why forfeited, how redeemed).
+    pub note: Option<String>,
+    /// When the winner claimed.
+    pub claimed_at: Option<String>,
+    /// When the prize was shipped.
+    pub shipped_at: Option<String>,
+    /// When the claim was closed (redeemed or forfeited).
+    pub closed_at: Option<String>,
+    /// When the personal data is erased.
+    pub personal_purge_at: Option<String>,
+    /// When it was erased.
+    pub personal_erased_at: Option<String>,
+    /// Updated.
+    pub updated_at: String,
+}
+
+macro_rules! claim_from_row {
+    ($r:expr) => {{
+        let r = &$r;
+        ClaimRow {
+            id: r.try_get("id")?,
+            lottery_id: r.try_get("lottery_id")?,
+            position: r.try_get::<i64, _>("position")?,
+            prize: r.try_get("prize")?,
+            code: r.try_get("code")?,
+            state: r.try_get("state")?,
+            recipient_sealed: r.try_get("recipient_sealed")?,
+            carrier: r.try_get("carrier")?,
+            tracking: r.try_get("tracking")?,
+            note: r.try_get("note")?,
+            claimed_at: r.try_get("claimed_at")?,
+            shipped_at: r.try_get("shipped_at")?,
+            closed_at: r.try_get("closed_at")?,
+            personal_purge_at: r.try_get("personal_purge_at")?,
+            personal_erased_at: r.try_get("personal_erased_at")?,
+            updated_at: r.try_get("updated_at")?,
+        }
+    }};
+}
+
+const CLAIM_COLUMNS: &str = "id, lottery_id, CAST(position AS BIGINT) AS position, prize, code, state, recipient_sealed, carrier, tracking, note, claimed_at, shipped_at, closed_at, personal_purge_at, personal_erased_at, updated_at";
+
+/// A step of a prize claim.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimStep {
+    /// The states the step applies to.
+    pub from: &'static [&'static str],
+    /// New state.
+    pub to: &'static str,
+    /// Sealed recipient data (the claim).
+    pub recipient_sealed: Option<String>,
+    /// Carrier and tracking number (the shipment).
+    pub shipment: Option<(String, String)>,
+    /// Note.
+    pub note: Option<String>,
+    /// Days after closing when the personal data is erased (closing steps).
+    pub erase_after_days: Option<i64>,
+}
+
+impl Store {
+    /// The claims of a lottery, in winner order.
+    pub async fn lottery_claims(&self, lottery_id: i64) -> Result<Vec<ClaimRow>> {
+        dispatch!(self, pool => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {CLAIM_COLUMNS} FROM lottery_claims WHERE lottery_id = $1 ORDER BY position")))
+                .bind(lottery_id)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| Ok(claim_from_row!(r))).collect()
+        })
+    }
+
+    /// One claim of a lottery by its position.
+    pub async fn lottery_claim(&self, lottery_id: i64, position: i64) -> Result<ClaimRow> {
+        let row = dispatch!(self, pool => {
+            match sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {CLAIM_COLUMNS} FROM lottery_claims WHERE lottery_id = $1 AND position = $2")))
+                .bind(lottery_id)
+                .bind(position)
+                .fetch_optional(pool)
+                .await?
+            {
+                Some(r) => Some(claim_from_row!(r)),
+                None => None,
+            }
+        });
+        row.ok_or(StoreError::NotFound)
+    }
+
+    /// Moves a claim one step; a claim not in `step.from` is a conflict naming its state.
+    /// Logged as `lottery_claim:<id>` (the audit never holds the personal data).
+    pub async fn lottery_claim_step(
+        &self,
+        lottery_id: i64,
+        position: i64,
+        step: ClaimStep,
+        audit: AuditDraft,
+    ) -> Result<ClaimRow> {
+        let now_t = self.clock.now();
+        let now = crate::format_rfc3339(now_t);
+        let purge = step
+            .erase_after_days
+            .map(|d| crate::format_rfc3339(now_t + time::Duration::days(d)));
+        let (claimed, shipped, closed) = match step.to {
+            "claimed" => (Some(now.clone()), None, None),
+            "shipped" => (None, Some(now.clone()), None),
+            "redeemed" | "forfeited" => (None, None, Some(now.clone())),
+            _ => (None, None, None),
+        };
+        write_tx!(self, tx => {
+            let Some(r) = sqlx::query("SELECT id, state FROM lottery_claims WHERE lottery_id = $1 AND position = $2")
+                .bind(lottery_id)
+                .bind(position)
+                .fetch_optional(&mut *tx)
+                .await? else { return Err(StoreError::NotFound) };
+            let id: i64 = r.try_get("id")?;
+            let state: String = r.try_get("state")?;
+            if !step.from.contains(&state.as_str()) {
+                return Err(StoreError::Conflict { constraint: format!("prize claim {position} is {state}, not {}", step.from.join(" or ")) });
+            }
+            sqlx::query("UPDATE lottery_claims SET state = $1, recipient_sealed = COALESCE($2, recipient_sealed), carrier = COALESCE($3, carrier), tracking = COALESCE($4, tracking), note = COALESCE($5, note), claimed_at = COALESCE($6, claimed_at), shipped_at = COALESCE($7, shipped_at), closed_at = COALESCE($8, closed_at), personal_purge_at = COALESCE($9, personal_purge_at), updated_at = $10 WHERE id = $11 AND state = $12")
+                .bind(step.to)
+                .bind(&step.recipient_sealed)
+                .bind(step.shipment.as_ref().map(|s| s.0.clone()))
+                .bind(step.shipment.as_ref().map(|s| s.1.clone()))
+                .bind(&step.note)
+                .bind(&claimed)
+                .bind(&shipped)
+                .bind(&closed)
+                .bind(&purge)
+                .bind(&now)
+                .bind(id)
+                .bind(&state)
+                .execute(&mut *tx)
+                .await?;
+            let draft = AuditDraft { object: format!("lottery_claim:{id}"), ..audit };
+            append_audit!(self, tx, draft);
+        });
+        self.lottery_claim(lottery_id, position).await
+    }
+
+    /// Erases the recipient data of closed claims whose erase date has come (at most
+    /// `limit` a pass); each erasure is logged as `lottery_claim:<id>`. Returns how many.
+    pub async fn erase_lottery_personal_data(&self, limit: i64, audit: AuditDraft) -> Result<u64> {
+        let now = self.clock.now_rfc3339();
+        let limit = limit.clamp(1, crate::PAGE_LIMIT_MAX);
+        Ok(write_tx!(self, tx => {
+            let rows = sqlx::query("SELECT id FROM lottery_claims WHERE recipient_sealed IS NOT NULL AND personal_purge_at IS NOT NULL AND personal_purge_at <= $1 ORDER BY id LIMIT $2")
+                .bind(&now)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut n = 0u64;
+            for r in &rows {
+                let id: i64 = r.try_get("id")?;
+                sqlx::query("UPDATE lottery_claims SET recipient_sealed = NULL, personal_erased_at = $1, updated_at = $1 WHERE id = $2")
+                    .bind(&now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let draft = AuditDraft { object: format!("lottery_claim:{id}"), ..audit.clone() };
+                append_audit!(self, tx, draft);
+                n += 1;
+            }
+            n
+        }))
     }
 }

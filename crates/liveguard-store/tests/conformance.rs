@@ -7,7 +7,8 @@ use std::sync::Arc;
 use liveguard_audit::{Checkpoint, LogKey, build_bundle, merkle, verify_bundle};
 use liveguard_core::Role;
 use liveguard_store::{
-    AuditDraft, AuditFilter, Backend, FixedClock, NewUser, Session, Store, StoreError,
+    AuditDraft, AuditFilter, Backend, ClaimStep, FixedClock, LotteryStep, NewUser, Session, Store,
+    StoreError,
 };
 
 fn clock() -> Arc<FixedClock> {
@@ -622,6 +623,8 @@ async fn story(store: Store) {
     let b = bundle(&store, &key).await;
     assert_eq!(verify_bundle(&b).unwrap().entries, size + 1);
 
+    lottery_story(&store).await;
+
     // Tampering with stored rows is detected.
     // (1) Edit an entry and recompute its stored hash, as an attacker with database access
     //     would: the row checks pass, but the signed checkpoint roots no longer match.
@@ -677,6 +680,225 @@ async fn story(store: Store) {
         Err(StoreError::Corrupt(_))
     ));
     store.close().await;
+}
+
+/// A lottery moves draft → committed → closed → drawn; the draw opens one claim per
+/// winner; claims move only from the states named; closed claims' sealed data is erased
+/// when due, each step logged.
+async fn lottery_story(store: &Store) {
+    let id = store
+        .create_lottery(
+            None,
+            "福袋",
+            "{}",
+            &"d0".repeat(32),
+            730,
+            draft("lottery.create"),
+        )
+        .await
+        .unwrap();
+    let row = store.lottery(id).await.unwrap();
+    assert_eq!(row.state, "draft");
+    assert!(
+        row.retain_until
+            .as_deref()
+            .unwrap()
+            .starts_with("2028-11-25")
+    );
+    let step = |from, to, winners: Vec<(String, String)>| LotteryStep {
+        from,
+        to,
+        rules: None,
+        entrants: None,
+        bundle: None,
+        winners,
+    };
+    assert!(matches!(
+        store
+            .lottery_step(id, step("committed", "closed", vec![]), draft("x"))
+            .await,
+        Err(StoreError::Conflict { .. })
+    ));
+    store
+        .lottery_step(
+            id,
+            step("draft", "committed", vec![]),
+            draft("lottery.commit"),
+        )
+        .await
+        .unwrap();
+    store
+        .lottery_step(
+            id,
+            step("committed", "closed", vec![]),
+            draft("lottery.entrants"),
+        )
+        .await
+        .unwrap();
+    let winners = vec![
+        ("面霜".to_string(), "aa".repeat(32)),
+        ("面霜".to_string(), "bb".repeat(32)),
+    ];
+    store
+        .lottery_step(id, step("closed", "drawn", winners), draft("lottery.draw"))
+        .await
+        .unwrap();
+    let claims = store.lottery_claims(id).await.unwrap();
+    assert_eq!(
+        claims
+            .iter()
+            .map(|c| (c.position, c.state.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(0, "awaiting"), (1, "awaiting")]
+    );
+    let claimed = store
+        .lottery_claim_step(
+            id,
+            0,
+            ClaimStep {
+                from: &["awaiting"],
+                to: "claimed",
+                recipient_sealed: Some("v1.sealed".into()),
+                ..Default::default()
+            },
+            draft("lottery.claim"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (claimed.state.as_str(), claimed.recipient_sealed.as_deref()),
+        ("claimed", Some("v1.sealed"))
+    );
+    assert!(claimed.claimed_at.is_some());
+    assert!(matches!(
+        store
+            .lottery_claim_step(
+                id,
+                0,
+                ClaimStep {
+                    from: &["awaiting"],
+                    to: "claimed",
+                    ..Default::default()
+                },
+                draft("x")
+            )
+            .await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(matches!(
+        store
+            .lottery_claim_step(
+                id,
+                9,
+                ClaimStep {
+                    from: &["awaiting"],
+                    to: "claimed",
+                    ..Default::default()
+                },
+                draft("x")
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let shipped = store
+        .lottery_claim_step(
+            id,
+            0,
+            ClaimStep {
+                from: &["claimed"],
+                to: "shipped",
+                shipment: Some(("顺丰".into(), "SF1".into())),
+                ..Default::default()
+            },
+            draft("lottery.ship"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (shipped.carrier.as_deref(), shipped.tracking.as_deref()),
+        (Some("顺丰"), Some("SF1"))
+    );
+    let closed = store
+        .lottery_claim_step(
+            id,
+            0,
+            ClaimStep {
+                from: &["shipped"],
+                to: "redeemed",
+                erase_after_days: Some(0),
+                ..Default::default()
+            },
+            draft("lottery.redeem"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        closed.recipient_sealed.as_deref(),
+        Some("v1.sealed"),
+        "kept until the erase pass"
+    );
+    store
+        .lottery_claim_step(
+            id,
+            1,
+            ClaimStep {
+                from: &["awaiting"],
+                to: "claimed",
+                recipient_sealed: Some("v1.other".into()),
+                ..Default::default()
+            },
+            draft("lottery.claim"),
+        )
+        .await
+        .unwrap();
+    store
+        .lottery_claim_step(
+            id,
+            1,
+            ClaimStep {
+                from: &["claimed", "shipped"],
+                to: "redeemed",
+                erase_after_days: Some(1),
+                ..Default::default()
+            },
+            draft("lottery.redeem"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .erase_lottery_personal_data(10, draft("lottery.personal_erase"))
+            .await
+            .unwrap(),
+        1,
+        "only the one due"
+    );
+    assert_eq!(
+        store
+            .lottery_claim(id, 1)
+            .await
+            .unwrap()
+            .recipient_sealed
+            .as_deref(),
+        Some("v1.other"),
+        "due tomorrow"
+    );
+    let erased = store.lottery_claim(id, 0).await.unwrap();
+    assert_eq!(
+        (erased.recipient_sealed, erased.state.as_str()),
+        (None, "redeemed")
+    );
+    assert!(erased.personal_erased_at.is_some());
+    let logged = store
+        .audit_search(&AuditFilter {
+            action: Some("lottery.personal_erase".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(logged.len(), 1);
+    assert_eq!(logged[0].object, format!("lottery_claim:{}", erased.id));
 }
 
 #[tokio::test]
