@@ -582,7 +582,11 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/lotteries", get(ui_lottery::list).post(ui_lottery::create))
         .route("/lotteries/{id}", get(ui_lottery::detail))
-        .route("/lotteries/{id}/{verb}", post(ui_lottery::action));
+        .route("/lotteries/{id}/{verb}", post(ui_lottery::action))
+        .route(
+            "/lotteries/{id}/claims/{position}/{verb}",
+            post(ui_lottery::claim_action),
+        );
     let ops = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

@@ -82,6 +82,24 @@ pub(crate) fn announcement(id: i64, b: &Bundle) -> Value {
     })
 }
 
+/// The lotteries of a session plan as the review shows them: state, digest, draw time and
+/// method, top prize, and what the rules check finds (with citations).
+pub(crate) async fn plan_lotteries(state: &AppState, plan_id: i64) -> Result<Vec<Value>, ApiError> {
+    let rows = state.store.lotteries_of_plan(plan_id).await?;
+    rows.iter()
+        .map(|row| {
+            let rules = rules_of(row)?;
+            Ok(json!({
+                "id": row.id, "title": row.title, "state": row.state, "session_id": row.session_id,
+                "rules_digest": row.rules_digest, "draw_at": rules.draw_at, "draw_method": rules.draw_method,
+                "top_prize_fen": rules.top_prize_fen(), "winners": rules.winners(),
+                "entry": rules.entry.method, "redemption_deadline": rules.redemption_deadline,
+                "findings": rules.check(),
+            }))
+        })
+        .collect()
+}
+
 /// `POST /api/v1/lotteries` body.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -513,7 +531,7 @@ fn codes_of(state: &AppState, entrants: &Entrants, account: &str) -> Result<[Str
     ])
 }
 
-fn check_account(account: &str) -> Result<&str, ApiError> {
+pub(crate) fn check_account(account: &str) -> Result<&str, ApiError> {
     let a = account.trim();
     if a.is_empty() || a.len() > 128 {
         return Err(ApiError::field("account", "must be 1 to 128 bytes"));
@@ -541,17 +559,49 @@ pub(crate) async fn public_code(
     let entrants: Entrants =
         serde_json::from_str(row.entrants.as_deref().ok_or(ApiError::NotFound)?)
             .map_err(internal)?;
-    for code in codes_of(&state, &entrants, account)? {
+    let found = lookup_code(&state, &entrants, account)?;
+    Ok(Json(
+        json!({"code": found.code, "included": found.included, "removed": found.removed}),
+    ))
+}
+
+/// What the committed entrants say of an account.
+pub(crate) struct CodeLookup {
+    /// Its entrant code, if it entered.
+    pub(crate) code: Option<String>,
+    /// In the draw.
+    pub(crate) included: bool,
+    /// Why it was removed, if it was.
+    pub(crate) removed: Option<String>,
+}
+
+/// Finds an account's entrant code (uploaded-list or comment pseudonym) in `entrants`.
+pub(crate) fn lookup_code(
+    state: &AppState,
+    entrants: &Entrants,
+    account: &str,
+) -> Result<CodeLookup, ApiError> {
+    for code in codes_of(state, entrants, account)? {
         if entrants.codes.binary_search(&code).is_ok() {
-            return Ok(Json(json!({"code": code, "included": true})));
+            return Ok(CodeLookup {
+                code: Some(code),
+                included: true,
+                removed: None,
+            });
         }
         if let Some(r) = entrants.removals.iter().find(|r| r.code == code) {
-            return Ok(Json(
-                json!({"code": code, "included": false, "removed": r.reason}),
-            ));
+            return Ok(CodeLookup {
+                code: Some(code),
+                included: false,
+                removed: Some(r.reason.clone()),
+            });
         }
     }
-    Ok(Json(json!({"code": null, "included": false})))
+    Ok(CodeLookup {
+        code: None,
+        included: false,
+        removed: None,
+    })
 }
 
 /// The JSON view of a prize claim; the recipient is shown in full only to roles allowed

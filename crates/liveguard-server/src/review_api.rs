@@ -452,6 +452,10 @@ pub(crate) async fn view(
         "urgency": due.map(|d| urgency(d, now)),
         "checklist": pending.map(|l| state.settings.review.checklist.for_level(l)),
         "final_review_reason": review.final_review_reason(&state.settings.review.routing),
+        "lotteries": match row.plan_id {
+            Some(plan) => crate::lottery_api::plan_lotteries(state, plan).await?,
+            None => Vec::new(),
+        },
     });
     let prev = previous.or_else(|| (review.version > 1).then(|| review.version as i64 - 1));
     if let Some(pv) = prev {

@@ -17,6 +17,8 @@ use crate::ui::{csrf_refusal, error_page, form_field, lang_of, page, tr};
 pub(crate) struct CodeQuery {
     #[serde(default)]
     code: Option<String>,
+    #[serde(default)]
+    account: Option<String>,
 }
 
 /// `GET /public/lotteries/{id}/verify`
@@ -49,10 +51,35 @@ pub(crate) async fn verify_page(
         .and_then(|b| serde_json::from_str(b).ok());
     let round =
         liveguard_lottery::time_of(&rules.draw_at).map(liveguard_lottery::quicknet_round_at);
-    let code = q
+    let account = q
+        .account
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty());
+    // A viewer who does not know their code finds it by the account they entered with.
+    let mut lookup_note = None;
+    let mut code = q
         .code
         .map(|c| c.trim().to_ascii_lowercase())
         .filter(|c| !c.is_empty());
+    if let (Some(a), Some(e)) = (&account, &entrants) {
+        match lottery_api::check_account(a).and_then(|a| lottery_api::lookup_code(&state, e, a)) {
+            Ok(found) if found.code.is_some() => code = found.code,
+            Ok(_) => {
+                lookup_note = Some(tr(
+                    lang,
+                    "该账号未参与本次抽奖",
+                    "This account did not enter this lottery",
+                ))
+            }
+            Err(_) => {
+                lookup_note = Some(tr(
+                    lang,
+                    "账号应为 1 至 128 字节",
+                    "An account is 1 to 128 bytes",
+                ))
+            }
+        }
+    }
     let check = code.as_ref().map(|c| {
         let valid = c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit());
         match (&entrants, valid) {
@@ -105,6 +132,12 @@ pub(crate) async fn verify_page(
         div.card {
             h3 { (tr(lang, "查询我是否在抽奖名单中", "Check that I was in the draw")) }
             form method="get" { input name="code" size="70" placeholder=(tr(lang, "粘贴您的参与者编码", "Paste your entrant code")) value=(code.clone().unwrap_or_default()); " " input type="submit" value=(tr(lang, "查询", "Check")); }
+            @if entrants.is_some() {
+                form method="get" { input name="account" size="30" placeholder=(tr(lang, "或输入您参与时的平台账号", "or the platform account you entered with")) value=(account.clone().unwrap_or_default()); " " input type="submit" value=(tr(lang, "查我的编码", "Find my code")); }
+                p.muted { (tr(lang, "编码 = SHA-256(“liveguard-entrant\\0” ‖ 盐 ‖ 账号)，评论参与者的账号为观众密钥摘要。", "code = SHA-256(\"liveguard-entrant\\0\" ‖ salt ‖ account); for comment entrants the account is the viewer's keyed digest.")) }
+            }
+            @if let Some(n) = lookup_note { p.error data-testid="lookup" { (n) } }
+            @if let (Some(_), Some(c)) = (&account, &code) { p data-testid="my-code" { (tr(lang, "您的参与者编码：", "Your entrant code: ")) code { (c) } } }
             @match &check {
                 Some(Ok(m)) => p.ok data-testid="inclusion" { (m) },
                 Some(Err(m)) => p.error data-testid="inclusion" { (m) },
@@ -122,6 +155,7 @@ pub(crate) async fn verify_page(
 
 use axum::Form;
 use maud::Markup;
+use serde_json::json;
 
 use crate::api::ApiJson;
 use crate::auth::{ApiPrincipal, UiPrincipal};
@@ -147,6 +181,162 @@ const RULES_TEMPLATE: &str = r#"{
   "delivery": "快递包邮"
 }"#;
 
+/// Prize rows on the form.
+const PRIZE_ROWS: usize = 4;
+/// The times on the form, read as Beijing time (UTC+8).
+const TIME_FIELDS: &[&str] = &[
+    "entry_opens_at",
+    "entry_closes_at",
+    "draw_at",
+    "redemption_deadline",
+];
+const TEXT_FIELDS: &[&str] = &[
+    "title",
+    "organiser",
+    "contact",
+    "dedupe",
+    "redemption",
+    "unclaimed",
+    "delivery",
+];
+const PRIZE_KINDS: &[(&str, &str, &str)] = &[
+    ("goods", "实物", "goods"),
+    ("coupon", "优惠券", "coupon"),
+    ("cash", "现金/红包", "cash"),
+    ("service", "服务", "service"),
+    ("virtual", "虚拟物品", "virtual"),
+];
+const ENTRY_METHODS: &[(&str, &str, &str)] = &[
+    ("comment_keyword", "评论关键词", "comment keyword"),
+    ("follow", "关注", "follow"),
+    ("purchase", "购买", "purchase"),
+    ("uploaded_list", "上传名单", "uploaded list"),
+];
+
+const DRAW_METHODS: &[(&str, &str, &str)] = &[
+    (
+        "drand-quicknet",
+        "drand 公共随机数（推荐）",
+        "drand public randomness (recommended)",
+    ),
+    (
+        "commit-reveal",
+        "承诺-揭示（无法访问 drand 时）",
+        "commit-reveal (without drand)",
+    ),
+];
+
+/// An RFC 3339 time as a `datetime-local` value in Beijing time.
+fn beijing_local(rfc3339: &str) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .and_then(|t| t.to_offset(time::macros::offset!(+8)).format(&fmt).ok())
+        .unwrap_or_default()
+}
+
+/// The form's values for `rules`.
+fn fields_of(r: &LotteryRules) -> Vec<(String, String)> {
+    let mut f = Vec::new();
+    let mut put = |k: &str, v: String| f.push((k.to_string(), v));
+    put("title", r.title.clone());
+    put("organiser", r.organiser.clone());
+    put("contact", r.contact.clone());
+    for (i, p) in r.prizes.iter().enumerate().take(PRIZE_ROWS) {
+        put(&format!("prize{i}_name"), p.name.clone());
+        put(&format!("prize{i}_kind"), p.kind.clone());
+        put(
+            &format!("prize{i}_value"),
+            format!("{}.{:02}", p.unit_value_fen / 100, p.unit_value_fen % 100),
+        );
+        put(&format!("prize{i}_quantity"), p.quantity.to_string());
+    }
+    put("entry_method", r.entry.method.clone());
+    put("entry_keyword", r.entry.keyword.clone().unwrap_or_default());
+    put("entry_chances", r.entry.chances_per_entry.to_string());
+    put("exclusions", r.exclusions.join("\n"));
+    put("entry_opens_at", beijing_local(&r.entry_opens_at));
+    put("entry_closes_at", beijing_local(&r.entry_closes_at));
+    put("draw_at", beijing_local(&r.draw_at));
+    put("redemption_deadline", beijing_local(&r.redemption_deadline));
+    put("draw_method", r.draw_method.clone());
+    put(
+        "seed_commitment",
+        r.seed_commitment.clone().unwrap_or_default(),
+    );
+    put("dedupe", r.dedupe.clone());
+    put("redemption", r.redemption.clone());
+    put("unclaimed", r.unclaimed.clone());
+    put("delivery", r.delivery.clone());
+    f
+}
+
+/// A money amount in yuan ("399", "399.5", "399.00") in fen.
+fn fen_of(yuan: &str) -> Option<i64> {
+    let (int, frac) = yuan.trim().split_once('.').unwrap_or((yuan.trim(), ""));
+    if int.is_empty()
+        || frac.len() > 2
+        || !(int.bytes().chain(frac.bytes())).all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let frac: i64 = format!("{frac:0<2}").parse().ok()?;
+    int.parse::<i64>().ok()?.checked_mul(100)?.checked_add(frac)
+}
+
+/// The rules the form describes; the error names the form field.
+fn rules_of_fields(f: &[(String, String)]) -> Result<LotteryRules, ApiError> {
+    let v = |k: &str| form_field(f, k).unwrap_or("").trim().to_string();
+    let mut prizes = Vec::new();
+    for i in 0..PRIZE_ROWS {
+        let name = v(&format!("prize{i}_name"));
+        if name.is_empty() {
+            continue;
+        }
+        let value = fen_of(&v(&format!("prize{i}_value"))).ok_or_else(|| {
+            ApiError::field(
+                &format!("prize{i}_value"),
+                "must be an amount in yuan, e.g. 399.00",
+            )
+        })?;
+        let quantity = v(&format!("prize{i}_quantity"))
+            .parse::<u32>()
+            .map_err(|_| {
+                ApiError::field(&format!("prize{i}_quantity"), "must be a whole number")
+            })?;
+        prizes.push(json!({"name": name, "kind": v(&format!("prize{i}_kind")), "unit_value_fen": value, "quantity": quantity}));
+    }
+    let mut times = serde_json::Map::new();
+    for k in TIME_FIELDS {
+        let local = v(k);
+        let with_seconds = if local.len() == 16 {
+            format!("{local}:00")
+        } else {
+            local
+        };
+        times.insert((*k).into(), json!(format!("{with_seconds}+08:00")));
+    }
+    let chances: u32 = v("entry_chances")
+        .parse()
+        .map_err(|_| ApiError::field("entry_chances", "must be a whole number"))?;
+    let keyword = Some(v("entry_keyword")).filter(|k| !k.is_empty());
+    let commitment = Some(v("seed_commitment").to_ascii_lowercase()).filter(|k| !k.is_empty());
+    let mut doc = json!({
+        "prizes": prizes,
+        "entry": {"method": v("entry_method"), "keyword": keyword, "chances_per_entry": chances},
+        "exclusions": v("exclusions").lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>(),
+        "draw_method": v("draw_method"),
+        "seed_commitment": commitment,
+    });
+    for k in TEXT_FIELDS {
+        doc[*k] = json!(v(k));
+    }
+    for (k, t) in times {
+        doc[k] = t;
+    }
+    serde_json::from_value(doc).map_err(|e| ApiError::field("rules", e.to_string()))
+}
+
 fn state_label(lang: crate::ui::Lang, s: &str) -> &'static str {
     match s {
         "draft" => tr(lang, "草稿", "draft"),
@@ -161,6 +351,23 @@ fn state_label(lang: crate::ui::Lang, s: &str) -> &'static str {
     }
 }
 
+fn claim_state_label(lang: crate::ui::Lang, s: &str) -> &'static str {
+    match s {
+        "awaiting" => tr(lang, "待兑奖", "awaiting claim"),
+        "claimed" => tr(lang, "已登记收货信息", "claimed"),
+        "shipped" => tr(lang, "已发货", "shipped"),
+        "redeemed" => tr(lang, "已兑奖", "redeemed"),
+        "forfeited" => tr(lang, "逾期放弃", "forfeited"),
+        _ => "?",
+    }
+}
+
+/// What the rules form shows: the posted fields, or a JSON text being imported.
+enum FormInput {
+    Fields(Vec<(String, String)>),
+    Json(String),
+}
+
 /// `GET /lotteries`: the operations list and the form to define a lottery.
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -168,7 +375,80 @@ pub(crate) async fn list(
     headers: HeaderMap,
 ) -> Response {
     let lang = lang_of(&headers);
-    list_view(&state, &p, lang, None, RULES_TEMPLATE.to_string()).await
+    let template: LotteryRules =
+        serde_json::from_str(RULES_TEMPLATE).expect("the template is valid rules");
+    list_view(
+        &state,
+        &p,
+        lang,
+        None,
+        FormInput::Fields(fields_of(&template)),
+    )
+    .await
+}
+
+fn rules_form(lang: crate::ui::Lang, input: &FormInput) -> Markup {
+    let empty = Vec::new();
+    let (f, json_text) = match input {
+        FormInput::Fields(f) => (f, None),
+        FormInput::Json(t) => (&empty, Some(t.as_str())),
+    };
+    let v = |k: &str| form_field(f, k).unwrap_or("").to_string();
+    let text = |k: &'static str, zh: &'static str, en: &'static str| {
+        html! { label { (tr(lang, zh, en)) " " input name=(k) value=(v(k)) size="40"; } }
+    };
+    let when = |k: &'static str, zh: &'static str, en: &'static str| {
+        html! { label { (tr(lang, zh, en)) " " input type="datetime-local" step="1" name=(k) value=(v(k)); } }
+    };
+    let choose = |k: String, options: &'static [(&'static str, &'static str, &'static str)]| {
+        let current = v(&k);
+        html! { select name=(k) { @for (val, zh, en) in options { option value=(val) selected[current == *val] { (tr(lang, zh, en)) } } } }
+    };
+    html! {
+        fieldset {
+            legend { (tr(lang, "基本信息（举办者须披露）", "Basics (the organiser's disclosure)")) }
+            (text("title", "抽奖名称", "Title"))
+            (text("organiser", "举办者", "Organiser"))
+            (text("contact", "联系方式", "Contact"))
+        }
+        fieldset {
+            legend { (tr(lang, "奖品（单价按元；最高奖含多次机会不得超过 5 万元）", "Prizes (unit value in yuan; the top prize, with multiple chances, at most ¥50,000)")) }
+            table { thead { tr { th { (tr(lang, "名称", "Name")) } th { (tr(lang, "种类", "Kind")) } th { (tr(lang, "单价（元）", "Unit value (¥)")) } th { (tr(lang, "数量", "Quantity")) } } }
+                tbody { @for i in 0..PRIZE_ROWS { tr {
+                    td { input name=(format!("prize{i}_name")) value=(v(&format!("prize{i}_name"))) size="24"; }
+                    td { (choose(format!("prize{i}_kind"), PRIZE_KINDS)) }
+                    td { input name=(format!("prize{i}_value")) value=(v(&format!("prize{i}_value"))) size="10" inputmode="decimal"; }
+                    td { input name=(format!("prize{i}_quantity")) value=(v(&format!("prize{i}_quantity"))) size="5" inputmode="numeric"; }
+                } } } }
+        }
+        fieldset {
+            legend { (tr(lang, "参与方式与资格", "How to enter and who may")) }
+            label { (tr(lang, "参与方式", "Entry method")) " " (choose("entry_method".into(), ENTRY_METHODS)) }
+            (text("entry_keyword", "评论关键词", "Comment keyword"))
+            label { (tr(lang, "每次参与的抽奖机会", "Chances per entry")) " " input name="entry_chances" value=(v("entry_chances")) size="4" inputmode="numeric"; }
+            label { (tr(lang, "排除规则（每行一条）", "Exclusions (one per line)")) textarea name="exclusions" rows="2" { (v("exclusions")) } }
+            (text("dedupe", "重复参与的处理", "Duplicates rule"))
+        }
+        fieldset {
+            legend { (tr(lang, "时间（北京时间）与开奖方式", "Times (Beijing time) and draw method")) }
+            (when("entry_opens_at", "开始报名", "Entry opens"))
+            (when("entry_closes_at", "截止报名", "Entry closes"))
+            (when("draw_at", "开奖时间", "Draw time"))
+            label { (tr(lang, "开奖方式", "Draw method")) " " (choose("draw_method".into(), DRAW_METHODS)) }
+            label { (tr(lang, "种子承诺 SHA-256（仅承诺-揭示）", "Seed commitment SHA-256 (commit-reveal only)")) " " input name="seed_commitment" value=(v("seed_commitment")) size="70" placeholder="printf %s SEED_HEX | xxd -r -p | sha256sum"; }
+        }
+        fieldset {
+            legend { (tr(lang, "兑奖", "Redemption")) }
+            (text("redemption", "兑奖方式", "How to claim"))
+            (when("redemption_deadline", "兑奖截止", "Claim deadline"))
+            (text("unclaimed", "逾期未兑奖的处理", "Unclaimed prizes"))
+            (text("delivery", "配送方式", "Delivery"))
+        }
+        details open[json_text.is_some()] {
+            summary { (tr(lang, "或导入规则 JSON（字段见 docs/lottery.md）", "Or import rules JSON (fields in docs/lottery.md)")) }
+            textarea name="rules" rows="12" { (json_text.unwrap_or("")) }
+        }
+    }
 }
 
 async fn list_view(
@@ -176,7 +456,7 @@ async fn list_view(
     p: &crate::auth::Principal,
     lang: crate::ui::Lang,
     error: Option<ApiError>,
-    rules_text: String,
+    input: FormInput,
 ) -> Response {
     if let Err(e) = p.require(Permission::ViewLive) {
         return error_page(lang, Some(p), e);
@@ -188,12 +468,17 @@ async fn list_view(
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return error_page(lang, Some(p), e.into()),
     };
+    let chosen_session = match &input {
+        FormInput::Fields(f) => form_field(f, "session_id").unwrap_or("").to_string(),
+        FormInput::Json(_) => String::new(),
+    };
     let body = html! {
         @if let Some(e) = &error { (crate::ui::error_box(&e.to_string())) }
         table {
-            thead { tr { th { "#" } th { (tr(lang, "抽奖", "Lottery")) } th { (tr(lang, "状态", "State")) } th { (tr(lang, "公示", "Public page")) } } }
+            thead { tr { th { "#" } th { (tr(lang, "抽奖", "Lottery")) } th { (tr(lang, "直播场次", "Session")) } th { (tr(lang, "状态", "State")) } th { (tr(lang, "公示", "Public page")) } } }
             tbody { @for r in &rows { tr data-testid="lottery" {
                 td { (r.id) } td { a href=(format!("/lotteries/{}", r.id)) { (r.title) } }
+                td { @if let Some(s) = r.session_id { a href=(format!("/live/sessions/{s}")) { "#" (s) } } }
                 td { (state_label(lang, &r.state)) }
                 td { @if r.state != "draft" { a href=(format!("/public/lotteries/{}/verify", r.id)) { (tr(lang, "公示与验证", "verify")) } } }
             } } }
@@ -203,8 +488,8 @@ async fn list_view(
                 h3 { (tr(lang, "新建抽奖", "New lottery")) }
                 form method="post" action="/lotteries" {
                     input type="hidden" name="csrf" value=(p.csrf());
-                    label { (tr(lang, "直播场次", "Live session")) " " select name="session_id" { option value="" { "—" } @for s in &sessions { option value=(s.id) { "#" (s.id) " " (s.title) } } } }
-                    label { (tr(lang, "抽奖规则（JSON，字段见 docs/lottery.md）", "Rules (JSON, fields in docs/lottery.md)")) textarea name="rules" rows="22" { (rules_text) } }
+                    label { (tr(lang, "直播场次", "Live session")) " " select name="session_id" { option value="" { "—" } @for s in &sessions { option value=(s.id) selected[chosen_session == s.id.to_string()] { "#" (s.id) " " (s.title) } } } }
+                    (rules_form(lang, &input))
                     input type="submit" value=(tr(lang, "检查并保存为草稿", "Check and save as draft"));
                 }
             }
@@ -219,7 +504,7 @@ async fn list_view(
     .into_response()
 }
 
-/// `POST /lotteries`
+/// `POST /lotteries`: from the form's fields, or from imported JSON when given.
 pub(crate) async fn create(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
@@ -230,19 +515,21 @@ pub(crate) async fn create(
     if let Some(refused) = csrf_refusal(lang, &p, &fields) {
         return refused;
     }
-    let text = form_field(&fields, "rules").unwrap_or("").to_string();
-    let rules = match serde_json::from_str(&text) {
+    let json_text = form_field(&fields, "rules")
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let (parsed, input) = if json_text.is_empty() {
+        (rules_of_fields(&fields), FormInput::Fields(fields.clone()))
+    } else {
+        (
+            serde_json::from_str(&json_text).map_err(|e| ApiError::field("rules", e.to_string())),
+            FormInput::Json(json_text),
+        )
+    };
+    let rules = match parsed {
         Ok(r) => r,
-        Err(e) => {
-            return list_view(
-                &state,
-                &p,
-                lang,
-                Some(ApiError::field("rules", e.to_string())),
-                text,
-            )
-            .await;
-        }
+        Err(e) => return list_view(&state, &p, lang, Some(e), input).await,
     };
     let session_id = form_field(&fields, "session_id").and_then(|v| v.parse().ok());
     match lottery_api::create(
@@ -255,7 +542,7 @@ pub(crate) async fn create(
         Ok((_, axum::Json(v))) => {
             axum::response::Redirect::to(&format!("/lotteries/{}", v["id"])).into_response()
         }
-        Err(e) => list_view(&state, &p, lang, Some(e), text).await,
+        Err(e) => list_view(&state, &p, lang, Some(e), input).await,
     }
 }
 
@@ -263,7 +550,7 @@ fn action_form(p: &crate::auth::Principal, id: i64, verb: &str, inner: Markup) -
     html! { form method="post" action=(format!("/lotteries/{id}/{verb}")) { input type="hidden" name="csrf" value=(p.csrf()); (inner) } }
 }
 
-/// `GET /lotteries/{id}`: the lottery with the next step's form.
+/// `GET /lotteries/{id}`: the lottery with the next step's form and the prize claims.
 pub(crate) async fn detail(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
@@ -272,6 +559,70 @@ pub(crate) async fn detail(
 ) -> Response {
     let lang = lang_of(&headers);
     detail_view(&state, &p, lang, id, None).await
+}
+
+fn claims_card(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    lang: crate::ui::Lang,
+    id: i64,
+    rules: &LotteryRules,
+    claims: &[liveguard_store::ClaimRow],
+    now: i64,
+) -> Markup {
+    let handle = p.can(Permission::HandlePrizes);
+    let past = liveguard_lottery::time_of(&rules.redemption_deadline).is_some_and(|d| now > d);
+    html! {
+        div.card data-testid="claims" {
+            h3 { (tr(lang, "兑奖与发货", "Claims and delivery")) }
+            p.muted { (tr(lang, "兑奖截止：", "Claim deadline: ")) (rules.redemption_deadline) " · "
+                (tr(lang, "收货信息仅用于发货，加密保存，结案后按期删除。", "Delivery data is for delivery only, stored encrypted and erased after the claim closes.")) }
+            table {
+                thead { tr { th { (tr(lang, "奖品", "Prize")) } th { (tr(lang, "中奖编码", "Winning code")) } th { (tr(lang, "状态", "State")) } th { (tr(lang, "收货信息", "Recipient")) } th { (tr(lang, "物流", "Shipment")) } th { (tr(lang, "操作", "Action")) } } }
+                tbody { @for c in claims {
+                    @let j = lottery_api::claim_json(state, p, c);
+                    tr data-testid="claim" {
+                        td { (c.prize) }
+                        td { code { (&c.code[..12]) "…" } }
+                        td { (claim_state_label(lang, &c.state)) @if let Some(n) = &c.note { br; small.muted { (n) } } }
+                        td {
+                            @if let Some(r) = j["recipient"].as_object() {
+                                (r.get("name").and_then(|v| v.as_str()).unwrap_or("")) " " (r.get("phone").and_then(|v| v.as_str()).unwrap_or("")) br;
+                                small { (r.get("address").and_then(|v| v.as_str()).unwrap_or("")) }
+                                @if let Some(at) = &c.personal_purge_at { br; small.muted { (tr(lang, "删除于 ", "erased at ")) (at) } }
+                            } @else if let Some(at) = &c.personal_erased_at {
+                                small.muted { (tr(lang, "已删除 ", "erased ")) (at) }
+                            } @else { "—" }
+                        }
+                        td { @if let (Some(cr), Some(t)) = (&c.carrier, &c.tracking) { (cr) " " (t) } }
+                        td { @if handle {
+                            @let to = |verb: &str, inner: Markup| html! { form method="post" action=(format!("/lotteries/{id}/claims/{}/{verb}", c.position)) { input type="hidden" name="csrf" value=(p.csrf()); (inner) } };
+                            @match c.state.as_str() {
+                                "awaiting" if !past => (to("claim", html! {
+                                    input name="account" placeholder=(tr(lang, "中奖者参与账号", "winner's account")) size="14" required;
+                                    input name="name" placeholder=(tr(lang, "收货人", "name")) size="8" required;
+                                    input name="phone" placeholder=(tr(lang, "电话", "phone")) size="12" required;
+                                    input name="address" placeholder=(tr(lang, "地址", "address")) size="24" required;
+                                    input type="submit" value=(tr(lang, "登记兑奖", "Record claim"));
+                                })),
+                                "awaiting" => (to("forfeit", html! { input type="submit" value=(tr(lang, "按规则作逾期处理", "Forfeit per the rules")); })),
+                                "claimed" => {
+                                    (to("ship", html! {
+                                        input name="carrier" placeholder=(tr(lang, "快递公司", "carrier")) size="8" required;
+                                        input name="tracking" placeholder=(tr(lang, "运单号", "tracking no.")) size="16" required;
+                                        input type="submit" value=(tr(lang, "发货", "Ship"));
+                                    }))
+                                    (to("redeem", html! { input name="note" placeholder=(tr(lang, "无需发货的兑奖说明", "redeemed without shipping: how")) size="20"; input type="submit" value=(tr(lang, "确认兑奖", "Redeemed")); }))
+                                },
+                                "shipped" => (to("redeem", html! { input name="note" placeholder=(tr(lang, "签收说明", "receipt note")) size="20"; input type="submit" value=(tr(lang, "确认签收", "Received")); })),
+                                _ => {},
+                            }
+                        } }
+                    }
+                } }
+            }
+        }
+    }
 }
 
 async fn detail_view(
@@ -284,18 +635,30 @@ async fn detail_view(
     if let Err(e) = p.require(Permission::ViewLive) {
         return error_page(lang, Some(p), e);
     }
-    let row = match state.store.lottery(id).await {
-        Ok(r) => r,
-        Err(e) => return error_page(lang, Some(p), e.into()),
+    let (row, claims) = match (
+        state.store.lottery(id).await,
+        state.store.lottery_claims(id).await,
+    ) {
+        (Ok(r), Ok(c)) => (r, c),
+        (Err(e), _) | (_, Err(e)) => return error_page(lang, Some(p), e.into()),
+    };
+    let Ok(rules) = serde_json::from_str::<LotteryRules>(&row.rules) else {
+        return error_page(
+            lang,
+            Some(p),
+            ApiError::Internal(format!("lottery {id} rules")),
+        );
     };
     let v = lottery_api::lottery_json(&row);
     let operate = p.can(Permission::OperateLive);
+    let now = state.store.now_ms() / 1000;
     let body = html! {
         @if let Some(e) = &error { (crate::ui::error_box(&e.to_string())) }
         div.card {
-            p { (tr(lang, "状态：", "State: ")) span data-testid="lottery-state" { (state_label(lang, &row.state)) } }
+            p { (tr(lang, "状态：", "State: ")) span data-testid="lottery-state" { (state_label(lang, &row.state)) }
+                @if let Some(r) = &row.retain_until { " · " (tr(lang, "记录保存至：", "Records kept until: ")) (r) } }
             p { (tr(lang, "规则摘要：", "Rules digest: ")) code { (row.rules_digest) } @if row.state != "draft" { " · " a href=(format!("/public/lotteries/{id}/verify")) { (tr(lang, "公示与验证页", "public verification page")) } } }
-            @if let Some(r) = v["drand_round"].as_u64() { p { "drand quicknet " (tr(lang, "开奖轮次：", "draw round: ")) (r) } }
+            @if let Some(r) = v["drand_round"].as_u64() { @if rules.draw_method == "drand-quicknet" { p { "drand quicknet " (tr(lang, "开奖轮次：", "draw round: ")) (r) } } }
             @if let Some(e) = v["entrants"].as_object() { p { (tr(lang, "参与者：", "Entrants: ")) (e["count"]) (tr(lang, "，已剔除 ", ", removed ")) (e["removed"]) } }
             pre.text { (serde_json::to_string_pretty(&v["rules"]).unwrap_or_default()) }
         }
@@ -304,13 +667,23 @@ async fn detail_view(
                 @match row.state.as_str() {
                     "draft" => (action_form(p, id, "commit", html! { p { (tr(lang, "提交后规则摘要公开，报名开始后只能作有利于消费者的修改。", "Once committed the digest is public; after entry opens only changes in the consumers' favour are allowed.")) } input type="submit" value=(tr(lang, "提交承诺并公示", "Commit and publish")); })),
                     "committed" => (action_form(p, id, "entrants", html! {
-                        p { (tr(lang, "截止报名：从本场直播含关键词的评论中取参与者（观众已为密钥摘要）。", "Close entry: take the entrants from this session's comments with the keyword (viewers are keyed digests).")) }
-                        label { (tr(lang, "剔除名单（每行：观众摘要=原因）", "Exclusions (one per line: viewer digest=reason)")) textarea name="exclusions" rows="4" {} }
+                        p { (tr(lang, "截止报名并承诺名单：", "Close entry and commit the entrants:")) }
+                        label { input type="radio" name="source" value="comments" checked[row.session_id.is_some()] disabled[row.session_id.is_none()]; " "
+                            (tr(lang, "本场直播中含关键词的评论（观众以密钥摘要计）", "this session's comments with the keyword (viewers as keyed digests)")) }
+                        label { input type="radio" name="source" value="list" checked[row.session_id.is_none()]; " " (tr(lang, "上传名单（每行一个平台账号）", "uploaded list (one platform account per line)")) }
+                        textarea name="accounts" rows="5" {}
+                        label { (tr(lang, "剔除名单（每行：平台账号=原因，如员工、主播、关联账号）", "Exclusions (one per line: platform account=reason, e.g. staff, streamer, related)")) textarea name="exclusions" rows="3" {} }
                         input type="submit" value=(tr(lang, "截止报名并承诺名单", "Close entry and commit the entrants"));
                     })),
                     "closed" => (action_form(p, id, "draw", html! {
-                        p { (tr(lang, "填入开奖轮次的 drand 签名（由 drand 公共接口取得），系统会验证签名。", "Paste the drand signature of the draw round (from drand's public API); it is verified.")) }
-                        label { (tr(lang, "签名（十六进制）", "Signature (hex)")) " " input name="signature" size="100"; }
+                        @if rules.draw_method == "commit-reveal" {
+                            p { (tr(lang, "揭示报名前承诺的种子，并填入独立第三方在报名截止后给出的贡献值。", "Reveal the seed committed before entry opened, with the contribution an independent party gave after entry closed.")) }
+                            label { (tr(lang, "种子（十六进制）", "Seed (hex)")) " " input name="seed" size="70"; }
+                            label { (tr(lang, "独立第三方贡献值", "Independent contribution")) " " input name="contribution" size="70"; }
+                        } @else {
+                            p { (tr(lang, "填入开奖轮次的 drand 签名（由 drand 公共接口取得），系统会验证签名。", "Paste the drand signature of the draw round (from drand's public API); it is verified.")) }
+                            label { (tr(lang, "签名（十六进制）", "Signature (hex)")) " " input name="signature" size="100"; }
+                        }
                         input type="submit" value=(tr(lang, "开奖", "Draw"));
                     })),
                     _ => {
@@ -320,8 +693,17 @@ async fn detail_view(
                 }
             }
         }
+        @if !claims.is_empty() { (claims_card(state, p, lang, id, &rules, &claims, now)) }
     };
     page(lang, &row.title, Some(p), body).into_response()
+}
+
+fn lines_map(text: &str) -> std::collections::HashMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.split_once('=').or_else(|| l.split_once('＝')))
+        .map(|(a, r)| (a.trim().to_string(), r.trim().to_string()))
+        .filter(|(a, _)| !a.is_empty())
+        .collect()
 }
 
 /// `POST /lotteries/{id}/{verb}`: commit, entrants, draw.
@@ -337,22 +719,26 @@ pub(crate) async fn action(
         return refused;
     }
     let api = ApiPrincipal(p.clone());
+    let field = |k: &str| form_field(&fields, k).unwrap_or("").trim().to_string();
     let result = match verb.as_str() {
         "commit" => lottery_api::commit(State(state.clone()), api, Path(id))
             .await
             .map(|_| ()),
         "entrants" => {
-            let exclusions = form_field(&fields, "exclusions")
-                .unwrap_or("")
-                .lines()
-                .filter_map(|l| l.split_once('='))
-                .map(|(a, r)| (a.trim().to_string(), r.trim().to_string()))
-                .filter(|(a, _)| !a.is_empty())
-                .collect();
+            let from_list = field("source") == "list";
             let body = EntrantsBody {
-                accounts: Vec::new(),
-                from_session_comments: true,
-                exclusions,
+                accounts: if from_list {
+                    field("accounts")
+                        .lines()
+                        .map(str::trim)
+                        .filter(|a| !a.is_empty())
+                        .map(String::from)
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+                from_session_comments: !from_list,
+                exclusions: lines_map(&field("exclusions")),
             };
             lottery_api::entrants(State(state.clone()), api, Path(id), ApiJson(body))
                 .await
@@ -360,21 +746,30 @@ pub(crate) async fn action(
         }
         "draw" => match state.store.lottery(id).await {
             Ok(row) => {
-                let round = lottery_api::lottery_json(&row)["drand_round"]
-                    .as_u64()
-                    .unwrap_or(0);
-                let body = DrawBody {
-                    randomness: liveguard_lottery::Randomness::Drand {
-                        round,
-                        signature: form_field(&fields, "signature")
+                let v = lottery_api::lottery_json(&row);
+                let randomness = if v["rules"]["draw_method"] == "commit-reveal" {
+                    liveguard_lottery::Randomness::CommitReveal {
+                        seed: field("seed").to_ascii_lowercase(),
+                        commitment: v["rules"]["seed_commitment"]
+                            .as_str()
                             .unwrap_or("")
-                            .trim()
                             .to_string(),
-                    },
+                        contribution: field("contribution"),
+                    }
+                } else {
+                    liveguard_lottery::Randomness::Drand {
+                        round: v["drand_round"].as_u64().unwrap_or(0),
+                        signature: field("signature"),
+                    }
                 };
-                lottery_api::draw(State(state.clone()), api, Path(id), ApiJson(body))
-                    .await
-                    .map(|_| ())
+                lottery_api::draw(
+                    State(state.clone()),
+                    api,
+                    Path(id),
+                    ApiJson(DrawBody { randomness }),
+                )
+                .await
+                .map(|_| ())
             }
             Err(e) => Err(e.into()),
         },
@@ -383,5 +778,72 @@ pub(crate) async fn action(
     match result {
         Ok(()) => axum::response::Redirect::to(&format!("/lotteries/{id}")).into_response(),
         Err(e) => detail_view(&state, &p, lang, id, Some(e)).await,
+    }
+}
+
+/// `POST /lotteries/{id}/claims/{position}/{verb}`: claim, ship, redeem, forfeit.
+pub(crate) async fn claim_action(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path((id, position, verb)): Path<(i64, i64, String)>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let lang = lang_of(&headers);
+    if let Some(refused) = csrf_refusal(lang, &p, &fields) {
+        return refused;
+    }
+    let field = |k: &str| form_field(&fields, k).map(|v| v.trim().to_string());
+    let body = lottery_api::ClaimBody {
+        account: field("account"),
+        recipient: (verb == "claim").then(|| crate::personal::Recipient {
+            name: field("name").unwrap_or_default(),
+            phone: field("phone").unwrap_or_default(),
+            address: field("address").unwrap_or_default(),
+        }),
+        carrier: field("carrier"),
+        tracking: field("tracking"),
+        note: field("note"),
+    };
+    match lottery_api::claim_step(&state, &p, id, position, &verb, body).await {
+        Ok(_) => axum::response::Redirect::to(&format!("/lotteries/{id}")).into_response(),
+        Err(e) => detail_view(&state, &p, lang, id, Some(e)).await,
+    }
+}
+
+/// The lotteries inside a session plan, for the reviewers: what will be drawn, when and how,
+/// whether the rules are committed, and what the rules check finds. A plan that says it has
+/// a lottery but has none defined is called out.
+pub(crate) fn plan_lotteries(
+    lang: crate::ui::Lang,
+    lotteries: &[serde_json::Value],
+    has_lottery: bool,
+) -> Markup {
+    html! {
+        div.card data-testid="plan-lotteries" {
+            h3 { (tr(lang, "本场抽奖", "Lotteries in this session")) }
+            @if lotteries.is_empty() {
+                @if has_lottery {
+                    p.error { (tr(lang, "本场计划有抽奖，但尚未登记抽奖规则：请在“抽奖”中定义并提交承诺后再批准。", "The plan has a lottery but no rules are defined yet: define and commit them under Lotteries before approving.")) }
+                } @else {
+                    p.muted { (tr(lang, "本场没有抽奖。", "No lottery in this session.")) }
+                }
+            }
+            @for l in lotteries {
+                p {
+                    a href=(format!("/lotteries/{}", l["id"])) { (l["title"].as_str().unwrap_or("")) }
+                    " · " (state_label(lang, l["state"].as_str().unwrap_or("")))
+                    " · " (tr(lang, "开奖 ", "draw ")) (l["draw_at"].as_str().unwrap_or("")) " (" (l["draw_method"].as_str().unwrap_or("")) ")"
+                    " · " (tr(lang, "最高奖 ¥", "top prize ¥")) (format!("{:.2}", l["top_prize_fen"].as_i64().unwrap_or(0) as f64 / 100.0))
+                    " · " (tr(lang, "中奖名额 ", "winners ")) (l["winners"])
+                    @if l["state"] == "draft" { " " span.badge.b-review { (tr(lang, "未提交承诺", "not committed")) } }
+                }
+                p.muted { (tr(lang, "规则摘要 ", "rules digest ")) code { (l["rules_digest"].as_str().unwrap_or("")) } }
+                @for f in l["findings"].as_array().into_iter().flatten() {
+                    p.error { code { (f["rule"].as_str().unwrap_or("")) } " " (f["message"].as_str().unwrap_or(""))
+                        @for c in f["citations"].as_array().into_iter().flatten() { " · " (c["law"].as_str().unwrap_or("")) " " (c["article"].as_str().unwrap_or("")) } }
+                }
+            }
+        }
     }
 }

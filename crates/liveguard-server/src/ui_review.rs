@@ -242,6 +242,9 @@ fn detail_page(
             @if stage == "approved" { p.ok { (tr(lang, "已批准并冻结。内容哈希 ", "Approved and frozen. Content hash ")) code { (v["content_hash"].as_str().unwrap_or("")) } " · " a href=(format!("/reviews/{}/print", v["id"])) { (tr(lang, "打印批准版本", "Print the approved version")) } " · " a href=(format!("/reviews/{}/print.pdf", v["id"])) { "PDF" } } }
             div.text data-testid="highlighted" { (highlight(v["text"].as_str().unwrap_or(""), &findings)) }
         }
+        @if v["plan_id"].is_i64() || v["has_lottery"] == true {
+            (crate::ui_lottery::plan_lotteries(lang, v["lotteries"].as_array().map(Vec::as_slice).unwrap_or(&[]), v["has_lottery"] == true))
+        }
         @if let Some(diff) = v.get("diff") {
             div.card {
                 h3 { (tr(lang, "与上一版本的差异", "Changes since the previous version")) }
@@ -509,6 +512,13 @@ pub(crate) async fn plans(
             return error_page(lang, Some(&p), e);
         }
     };
+    let mut plan_lotteries = std::collections::HashMap::new();
+    for (id, _, _) in &plans {
+        match crate::lottery_api::plan_lotteries(&state, *id).await {
+            Ok(l) => plan_lotteries.insert(*id, l),
+            Err(e) => return error_page(lang, Some(&p), e),
+        };
+    }
     let name_of = |list: &[(i64, String, Value)], id: &Value| {
         list.iter()
             .find(|(i, ..)| Some(*i) == id.as_i64())
@@ -536,6 +546,10 @@ pub(crate) async fn plans(
                         td { "¥" (format!("{:.2}", item["price_fen"].as_i64().unwrap_or(0) as f64 / 100.0)) }
                         td { (item["promotion"].as_str().unwrap_or("—")) }
                     } } } }
+                @let lotteries = plan_lotteries.get(id).map(Vec::as_slice).unwrap_or(&[]);
+                @if !lotteries.is_empty() || plan["has_lottery"] == true {
+                    (crate::ui_lottery::plan_lotteries(lang, lotteries, plan["has_lottery"] == true))
+                }
             }
         }
         div.card {

@@ -698,3 +698,274 @@ async fn prizes_are_tracked_to_redemption_and_winners_data_is_sealed_masked_and_
         assert!(actions.contains(&want), "{want} in {actions:?}");
     }
 }
+
+/// A browser-less walk through the pages: the field-by-field form, an uploaded list with
+/// exclusions by platform account, the draw, the claims table, the viewer's code lookup,
+/// and the lottery inside the session plan the reviewers see.
+#[tokio::test]
+async fn the_pages_define_fields_take_a_list_track_prizes_and_show_in_the_plan() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let t = spawn_demo(|_| {}).await;
+    let session = |user: &'static str| {
+        let t = &t;
+        async move {
+            t.login(user, &liveguard_server::demo_password(user))
+                .await
+                .unwrap()
+        }
+    };
+    let (ops_cookie, ops_csrf) = session("reviewer").await;
+    let (cs_cookie, cs_csrf) = session("service").await;
+    let form = |cookie: &str, csrf: &str, uri: &str, pairs: &[(&str, &str)]| {
+        let mut body = format!("csrf={}", enc(csrf));
+        for (k, v) in pairs {
+            body.push_str(&format!("&{k}={}", enc(v)));
+        }
+        Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let page = |cookie: &str, uri: &str| {
+        Request::builder()
+            .uri(uri)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let new = t.call(page(&ops_cookie, "/lotteries")).await.text();
+    assert!(
+        new.contains("name=\"prize0_name\"") && new.contains("value=\"399.00\""),
+        "the form has fields, filled from the example"
+    );
+    // Beijing time 23:15:33 is quicknet round 123 (15:15:33 UTC).
+    let mut fields = vec![
+        ("session_id", "1"),
+        ("title", "面霜福袋"),
+        ("organiser", "示例电子商务有限公司"),
+        ("contact", "400-000-0000"),
+        ("prize0_name", "面霜正装"),
+        ("prize0_kind", "goods"),
+        ("prize0_value", "abc"),
+        ("prize0_quantity", "2"),
+        ("prize1_name", "小样"),
+        ("prize1_kind", "goods"),
+        ("prize1_value", "19.9"),
+        ("prize1_quantity", "1"),
+        ("entry_method", "uploaded_list"),
+        ("entry_keyword", ""),
+        ("entry_chances", "1"),
+        ("exclusions", "员工、主播及关联账号"),
+        ("dedupe", "同一账号只计一次"),
+        ("entry_opens_at", "2023-08-23T23:00"),
+        ("entry_closes_at", "2023-08-23T23:10"),
+        ("draw_at", "2023-08-23T23:15:33"),
+        ("draw_method", "drand-quicknet"),
+        ("seed_commitment", ""),
+        ("redemption", "7日内私信登记"),
+        ("redemption_deadline", "2026-12-31T23:59:59"),
+        ("unclaimed", "逾期视为放弃"),
+        ("delivery", "快递包邮"),
+        ("rules", ""),
+    ];
+    let r = t
+        .call(form(&ops_cookie, &ops_csrf, "/lotteries", &fields))
+        .await;
+    assert!(
+        r.text().contains("prize0_value") && r.text().contains("面霜正装"),
+        "the field is named and the values kept"
+    );
+    fields[6].1 = "399";
+    let r = t
+        .call(form(&ops_cookie, &ops_csrf, "/lotteries", &fields))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let at = r.headers[header::LOCATION].to_str().unwrap().to_string();
+    let id: i64 = at.rsplit('/').next().unwrap().parse().unwrap();
+    let row = t.state.store.lottery(id).await.unwrap();
+    let rules: liveguard_lottery::LotteryRules = serde_json::from_str(&row.rules).unwrap();
+    assert_eq!(
+        (
+            rules.prizes[0].unit_value_fen,
+            rules.prizes[1].unit_value_fen,
+            rules.draw_at.as_str()
+        ),
+        (39900, 1990, "2023-08-23T23:15:33+08:00")
+    );
+    assert_eq!(
+        liveguard_lottery::time_of(&rules.draw_at).map(liveguard_lottery::quicknet_round_at),
+        Some(123)
+    );
+
+    // The reviewers see the lottery inside the session plan, and the demo script's page.
+    let (lead_cookie, _) = session("lead").await;
+    let plans = t.call(page(&lead_cookie, "/plans")).await.text();
+    assert!(
+        plans.contains("data-testid=\"plan-lotteries\"")
+            && plans.contains("面霜福袋")
+            && plans.contains("未提交承诺"),
+        "{plans}"
+    );
+    let review = t.call(page(&lead_cookie, "/reviews/1")).await.text();
+    assert!(
+        review.contains("面霜福袋") && review.contains(&row.rules_digest),
+        "the submission under the plan shows it"
+    );
+
+    t.call(form(
+        &ops_cookie,
+        &ops_csrf,
+        &format!("/lotteries/{id}/commit"),
+        &[],
+    ))
+    .await;
+    let r = t
+        .call(form(
+            &ops_cookie,
+            &ops_csrf,
+            &format!("/lotteries/{id}/entrants"),
+            &[
+                ("source", "list"),
+                ("accounts", "u-1\nu-2\nu-3\nu-2\nstaff-1\n"),
+                ("exclusions", "staff-1=员工"),
+            ],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let v = t
+        .call(get(&format!("/public/lotteries/{id}"), None))
+        .await
+        .json();
+    assert_eq!(
+        (
+            v["entrants"]["count"].as_i64(),
+            v["entrants"]["removed"].as_i64()
+        ),
+        (Some(3), Some(2)),
+        "u-2 once, staff out"
+    );
+    let r = t
+        .call(form(
+            &ops_cookie,
+            &ops_csrf,
+            &format!("/lotteries/{id}/draw"),
+            &[("signature", ROUND_123_SIGNATURE)],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+
+    // The viewer finds their code by account on the public page.
+    let verify = t
+        .call(get(
+            &format!("/public/lotteries/{id}/verify?account=u-3"),
+            None,
+        ))
+        .await
+        .text();
+    assert!(
+        verify.contains("data-testid=\"my-code\"") && verify.contains("在抽奖名单中"),
+        "{verify}"
+    );
+    let verify = t
+        .call(get(
+            &format!("/public/lotteries/{id}/verify?account=staff-1"),
+            None,
+        ))
+        .await
+        .text();
+    assert!(verify.contains("excluded: 员工"));
+    let verify = t
+        .call(get(
+            &format!("/public/lotteries/{id}/verify?account=nobody"),
+            None,
+        ))
+        .await
+        .text();
+    assert!(verify.contains("该账号未参与本次抽奖"));
+
+    // Customer service records the claim and the shipment; the reviewer sees it masked.
+    let claims = t.state.store.lottery_claims(id).await.unwrap();
+    assert_eq!(claims.len(), 3);
+    let bundle: liveguard_lottery::Bundle =
+        serde_json::from_str(&t.state.store.lottery(id).await.unwrap().bundle.unwrap()).unwrap();
+    let salt = hex::decode(&bundle.entrants.salt).unwrap();
+    let winner = ["u-1", "u-2", "u-3"]
+        .into_iter()
+        .find(|a| liveguard_lottery::entrant_code(&salt, a) == claims[0].code)
+        .unwrap();
+    let detail = t.call(page(&cs_cookie, &at)).await.text();
+    assert!(
+        detail.contains("data-testid=\"claims\"") && detail.contains("登记兑奖"),
+        "{detail}"
+    );
+    let r = t
+        .call(form(
+            &cs_cookie,
+            &cs_csrf,
+            &format!("/lotteries/{id}/claims/0/claim"),
+            &[
+                ("account", winner),
+                ("name", "王小红"),
+                ("phone", "139-0000-1234"),
+                ("address", "上海市浦东新区世纪大道 100 号"),
+            ],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let r = t
+        .call(form(
+            &cs_cookie,
+            &cs_csrf,
+            &format!("/lotteries/{id}/claims/0/ship"),
+            &[("carrier", "顺丰"), ("tracking", "")],
+        ))
+        .await;
+    assert!(
+        r.text().contains("tracking"),
+        "a missing tracking number is named"
+    );
+    let r = t
+        .call(form(
+            &cs_cookie,
+            &cs_csrf,
+            &format!("/lotteries/{id}/claims/0/ship"),
+            &[("carrier", "顺丰"), ("tracking", "SF100")],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let full = t.call(page(&cs_cookie, &at)).await.text();
+    assert!(full.contains("139-0000-1234") && full.contains("SF100") && full.contains("已发货"));
+    let masked = t.call(page(&ops_cookie, &at)).await.text();
+    assert!(
+        masked.contains("139****1234")
+            && masked.contains("王**")
+            && !masked.contains("139-0000-1234")
+    );
+    assert!(
+        !masked.contains("登记兑奖"),
+        "the reviewer does not handle prizes"
+    );
+    // Someone else's account does not claim a prize.
+    let loser = ["u-1", "u-2", "u-3"]
+        .into_iter()
+        .find(|a| liveguard_lottery::entrant_code(&salt, a) != claims[1].code)
+        .unwrap();
+    let r = t
+        .call(form(
+            &cs_cookie,
+            &cs_csrf,
+            &format!("/lotteries/{id}/claims/1/claim"),
+            &[
+                ("account", loser),
+                ("name", "李四"),
+                ("phone", "13900001234"),
+                ("address", "上海市浦东新区世纪大道 1 号"),
+            ],
+        ))
+        .await;
+    assert!(r.text().contains("winning code"), "{}", r.text());
+}

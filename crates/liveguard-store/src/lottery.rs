@@ -126,6 +126,18 @@ impl Store {
         })
     }
 
+    /// The lotteries of the live sessions run under a session plan (the review shows them
+    /// inside the plan), oldest first.
+    pub async fn lotteries_of_plan(&self, plan_id: i64) -> Result<Vec<LotteryRow>> {
+        dispatch!(self, pool => {
+            let rows = sqlx::query("SELECT l.id, l.session_id, l.title, l.state, l.rules, l.rules_digest, l.entrants, l.bundle, l.created_at, l.updated_at, l.retain_until FROM lotteries l JOIN live_sessions s ON s.id = l.session_id WHERE s.plan_id = $1 ORDER BY l.id LIMIT 100")
+                .bind(plan_id)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| Ok(lottery_from_row!(r))).collect()
+        })
+    }
+
     /// Moves a lottery one step, storing what the step produced; a lottery not in
     /// `step.from` is a conflict. Logged as `lottery:<id>`.
     pub async fn lottery_step(
