@@ -8,8 +8,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -244,4 +245,79 @@ test(`[${backend}] the duty officer starts the demo session, watches loadgen's a
   assert.match(await page.textContent('[data-testid=report-events]'), new RegExp(String(result.processed)));
   await shot(page, 'live-report');
   await context.close();
+});
+
+test(`[${backend}] a newcomer runs the demo lottery end to end, a customer-service agent records a claim, and the downloaded bundle verifies offline`, async () => {
+  const { context, page } = await loggedIn('reviewer');
+  await page.click('header >> text=抽奖');
+  await page.click('text=演示福袋');
+  const lotteryUrl = page.url();
+  const id = lotteryUrl.split('/').pop();
+  await Promise.all([page.waitForURL(lotteryUrl), page.click('input[value=提交承诺并公示]')]);
+  assert.match(await page.textContent('[data-testid=lottery-state]'), /已承诺/);
+
+  // Close entry with an uploaded list; a staff account is excluded by its platform id.
+  await page.check('input[name=source][value=list]');
+  await page.fill('textarea[name=accounts]', ['fan-01', 'fan-02', 'fan-03', 'fan-04', 'fan-05', 'fan-06', 'fan-02', 'staff-9'].join('\n'));
+  await page.fill('textarea[name=exclusions]', 'staff-9=员工');
+  await Promise.all([page.waitForURL(lotteryUrl), page.click('input[value=截止报名并承诺名单]')]);
+  assert.match(await page.textContent('[data-testid=lottery-state]'), /报名截止/);
+
+  // The recorded round's published signature is filled in; the draw verifies it.
+  await Promise.all([page.waitForURL(lotteryUrl), page.click('input[value=开奖]')]);
+  assert.match(await page.textContent('[data-testid=announcement]'), /开奖结果公布/);
+  assert.equal(await page.$$eval('[data-testid=claim]', (rows) => rows.length), 5);
+  await shot(page, 'lottery-drawn');
+  await context.close();
+
+  // A viewer checks the public page without an account and finds their code.
+  const viewer = await browser.newContext();
+  const vpage = await viewer.newPage();
+  await vpage.goto(`${baseUrl}/public/lotteries/${id}/verify`);
+  await vpage.fill('input[name=account]', 'fan-03');
+  await Promise.all([vpage.waitForURL(/account=fan-03/), vpage.click('input[value=查我的编码]')]);
+  assert.match(await vpage.textContent('[data-testid=inclusion]'), /在抽奖名单中/);
+  const resp = await vpage.request.get(`${baseUrl}/public/lotteries/${id}/bundle.json`);
+  assert.equal(resp.status(), 200);
+  const bundle = await resp.json();
+  await viewer.close();
+
+  // Customer service records the first winner's claim (the winner's account is checked).
+  const salted = (account) => {
+    const h = createHash('sha256');
+    h.update(Buffer.from('liveguard-entrant\0'));
+    h.update(Buffer.from(bundle.entrants.salt, 'hex'));
+    h.update(Buffer.from(account));
+    return h.digest('hex');
+  };
+  const fans = ['fan-01', 'fan-02', 'fan-03', 'fan-04', 'fan-05', 'fan-06'];
+  const winner = fans.find((a) => salted(a) === bundle.winners[0].code);
+  assert.ok(winner, 'the first winner is one of the uploaded accounts');
+  const cs = await loggedIn('service');
+  await cs.page.goto(lotteryUrl);
+  const row = cs.page.locator('[data-testid=claim]').first();
+  await row.locator('input[name=account]').fill(winner);
+  await row.locator('input[name=name]').fill('王小红');
+  await row.locator('input[name=phone]').fill('13900001234');
+  await row.locator('input[name=address]').fill('上海市浦东新区世纪大道 100 号');
+  await Promise.all([cs.page.waitForURL(lotteryUrl), row.locator('input[value=登记兑奖]').click()]);
+  assert.match(await cs.page.locator('[data-testid=claim]').first().textContent(), /已登记收货信息[\s\S]*13900001234/);
+  await cs.context.close();
+
+  // Offline: the bundle verifies; a tampered copy does not.
+  const dir = mkdtempSync(join(tmpdir(), 'lg-e2e-bundle-'));
+  try {
+    const good = join(dir, 'bundle.json');
+    writeFileSync(good, JSON.stringify(bundle));
+    const env = { ...process.env, LIVEGUARD_LOG: 'error', LIVEGUARD_BIN: undefined };
+    execFileSync(bin, ['lottery', 'verify', good], { env });
+    const tampered = structuredClone(bundle);
+    [tampered.winners[0].code, tampered.winners[1].code] = [tampered.winners[1].code, tampered.winners[0].code];
+    const bad = join(dir, 'tampered.json');
+    writeFileSync(bad, JSON.stringify(tampered));
+    const r = spawnSync(bin, ['lottery', 'verify', bad], { env });
+    assert.equal(r.status, 1, `${r.stdout}${r.stderr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -9,16 +9,11 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Subcommand;
 use liveguard_lottery::{
-    Bundle, Entry, LotteryRules, Prize, Randomness, commit_entrants, draw, time_of, verify,
+    Bundle, Entry, LotteryRules, Prize, RECORDED_ROUND, RECORDED_ROUND_TIME, RECORDED_SIGNATURE,
+    Randomness, commit_entrants, draw, time_of, verify,
 };
 
 use crate::Outcome;
-
-/// drand quicknet round 123 as published (api3.drand.sh/52db9ba7…e971/public/123): the
-/// recorded real round `simulate --randomness drand` uses.
-const RECORDED_ROUND: u64 = 123;
-const RECORDED_SIGNATURE: &str = "b75c69d0b72a5d906e854e808ba7e2accb1542ac355ae486d591aa9d43765482e26cd02df835d3546d23c4b13e0dfc92";
-const RECORDED_ROUND_TIME: &str = "2023-08-23T15:15:33Z";
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum LotteryCommand {

@@ -50,6 +50,14 @@ pub const QUICKNET_GENESIS: i64 = 1_692_803_367;
 /// quicknet period (seconds).
 pub const QUICKNET_PERIOD: i64 = 3;
 
+/// quicknet round 123 as drand published it (`api3.drand.sh/<chain>/public/123`): a real,
+/// recorded round for offline simulations, the demo lottery and the tests.
+pub const RECORDED_ROUND: u64 = 123;
+/// The BLS signature of [`RECORDED_ROUND`] (hex).
+pub const RECORDED_SIGNATURE: &str = "b75c69d0b72a5d906e854e808ba7e2accb1542ac355ae486d591aa9d43765482e26cd02df835d3546d23c4b13e0dfc92";
+/// When [`RECORDED_ROUND`] was produced.
+pub const RECORDED_ROUND_TIME: &str = "2023-08-23T15:15:33Z";
+
 /// The first quicknet round published at or after `unix_seconds`.
 pub fn quicknet_round_at(unix_seconds: i64) -> u64 {
     if unix_seconds <= QUICKNET_GENESIS {

@@ -999,6 +999,49 @@ async fn seed_demo_live_session(
     if snap.script.as_ref().map(|s| s.submission_id) != Some(approved_script) {
         return Err("the demo live session did not pick up the approved script".into());
     }
+    seed_demo_lottery(state, &p, row.id).await
+}
+
+/// A draft lottery on the demo session whose draw time is quicknet's recorded round 123, so
+/// a newcomer can commit, close entry, draw (the published signature is filled in) and
+/// verify it offline.
+async fn seed_demo_lottery(
+    state: &AppState,
+    p: &auth::Principal,
+    session_id: i64,
+) -> Result<(), String> {
+    let rules: liveguard_lottery::LotteryRules = serde_json::from_value(serde_json::json!({
+        "title": "演示福袋：面霜正装（drand 第 123 轮，可离线开奖）",
+        "organiser": "示例电子商务有限公司", "contact": "400-000-0000",
+        "prizes": [
+            {"name": "水润修护面霜 50g 正装", "kind": "goods", "unit_value_fen": 39900, "quantity": 2},
+            {"name": "面霜旅行装 5g", "kind": "goods", "unit_value_fen": 2900, "quantity": 3}
+        ],
+        "entry": {"method": "comment_keyword", "keyword": "想要面霜", "chances_per_entry": 1},
+        "exclusions": ["员工、主播、MCN 机构及其关联账号"],
+        "entry_opens_at": "2023-08-23T23:00:00+08:00", "entry_closes_at": "2023-08-23T23:10:00+08:00",
+        "draw_at": "2023-08-23T23:15:33+08:00", "draw_method": "drand-quicknet",
+        "dedupe": "同一账号多次评论只计一次（以第一次为准）",
+        "redemption": "中奖后通过直播间私信登记收货信息",
+        "redemption_deadline": "2027-01-31T23:59:59+08:00",
+        "unclaimed": "逾期未登记视为放弃，奖品不再补发", "delivery": "快递包邮"
+    }))
+    .map_err(|e| format!("demo lottery rules: {e}"))?;
+    if !rules.check().is_empty() {
+        return Err(format!("demo lottery rules: {:?}", rules.check()));
+    }
+    state
+        .store
+        .create_lottery(
+            Some(session_id),
+            &rules.title,
+            &serde_json::to_string(&rules).map_err(|e| e.to_string())?,
+            &rules.digest(),
+            state.settings.lottery.retain_days,
+            p.audit("lottery.create", "lottery:new"),
+        )
+        .await
+        .map_err(|e| format!("demo lottery: {e}"))?;
     Ok(())
 }
 

@@ -12,6 +12,39 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::ui::{csrf_refusal, error_page, form_field, lang_of, page, tr};
 
+fn yuan(fen: i64) -> String {
+    format!("¥{}.{:02}", fen / 100, fen % 100)
+}
+
+/// Every disclosure of the rules (《规范促销行为暂行规定》), as the public and the operators see it.
+pub(crate) fn rules_summary(lang: crate::ui::Lang, rules: &LotteryRules) -> maud::Markup {
+    let method = ENTRY_METHODS
+        .iter()
+        .find(|(m, ..)| *m == rules.entry.method)
+        .map(|(_, zh, en)| tr(lang, zh, en))
+        .unwrap_or("?");
+    let kind = |k: &str| {
+        PRIZE_KINDS
+            .iter()
+            .find(|(m, ..)| *m == k)
+            .map(|(_, zh, en)| tr(lang, zh, en))
+            .unwrap_or("?")
+    };
+    html! {
+        table.disclosure data-testid="disclosure" {
+            tr { th { (tr(lang, "举办者", "Organiser")) } td { (rules.organiser) " · " (rules.contact) } }
+            tr { th { (tr(lang, "奖品", "Prizes")) } td { @for p in &rules.prizes { (p.name) " · " (kind(&p.kind)) " · " (yuan(p.unit_value_fen)) " × " (p.quantity) br; } } }
+            tr { th { (tr(lang, "参与方式", "How to enter")) } td { (method) @if let Some(k) = &rules.entry.keyword { " · " (tr(lang, "关键词 ", "keyword ")) "「" (k) "」" } " · " (tr(lang, "每次参与机会 ", "chances per entry ")) (rules.entry.chances_per_entry) } }
+            tr { th { (tr(lang, "不可参与", "Excluded")) } td { (rules.exclusions.join("；")) } }
+            tr { th { (tr(lang, "重复参与", "Duplicates")) } td { (rules.dedupe) } }
+            tr { th { (tr(lang, "报名时间", "Entry window")) } td { (rules.entry_opens_at) " — " (rules.entry_closes_at) } }
+            tr { th { (tr(lang, "兑奖", "How to claim")) } td { (rules.redemption) " · " (tr(lang, "截止 ", "by ")) (rules.redemption_deadline) } }
+            tr { th { (tr(lang, "逾期未兑奖", "Unclaimed")) } td { (rules.unclaimed) } }
+            tr { th { (tr(lang, "配送", "Delivery")) } td { (rules.delivery) } }
+        }
+    }
+}
+
 /// Query of the page.
 #[derive(Debug, Deserialize)]
 pub(crate) struct CodeQuery {
@@ -111,10 +144,7 @@ pub(crate) async fn verify_page(
     });
     let body = html! {
         div.card {
-            p { (tr(lang, "举办者：", "Organiser: ")) (rules.organiser) " · " (rules.contact) }
-            table { thead { tr { th { (tr(lang, "奖品", "Prize")) } th { (tr(lang, "价值", "Value")) } th { (tr(lang, "数量", "Quantity")) } } }
-                tbody { @for p in &rules.prizes { tr { td { (p.name) } td { "¥" (p.unit_value_fen / 100) "." (format!("{:02}", p.unit_value_fen % 100)) } td { (p.quantity) } } } } }
-            p { (tr(lang, "参与方式：", "How to enter: ")) (rules.entry.method) @if let Some(k) = &rules.entry.keyword { " · " (k) } }
+            (rules_summary(lang, &rules))
             p { (tr(lang, "开奖时间：", "Draw time: ")) (rules.draw_at) " · " (tr(lang, "开奖方式：", "Method: ")) (rules.draw_method)
                 @if rules.draw_method == "drand-quicknet" { @if let Some(r) = round { " · drand quicknet " (tr(lang, "轮次 ", "round ")) (r) } } }
             p { (tr(lang, "规则摘要（SHA-256）：", "Rules digest (SHA-256): ")) code data-testid="rules-digest" { (row.rules_digest) } }
@@ -660,7 +690,9 @@ async fn detail_view(
             p { (tr(lang, "规则摘要：", "Rules digest: ")) code { (row.rules_digest) } @if row.state != "draft" { " · " a href=(format!("/public/lotteries/{id}/verify")) { (tr(lang, "公示与验证页", "public verification page")) } } }
             @if let Some(r) = v["drand_round"].as_u64() { @if rules.draw_method == "drand-quicknet" { p { "drand quicknet " (tr(lang, "开奖轮次：", "draw round: ")) (r) } } }
             @if let Some(e) = v["entrants"].as_object() { p { (tr(lang, "参与者：", "Entrants: ")) (e["count"]) (tr(lang, "，已剔除 ", ", removed ")) (e["removed"]) } }
-            pre.text { (serde_json::to_string_pretty(&v["rules"]).unwrap_or_default()) }
+            (rules_summary(lang, &rules))
+            p { (tr(lang, "开奖时间：", "Draw time: ")) (rules.draw_at) " · " (tr(lang, "开奖方式：", "Method: ")) (rules.draw_method) }
+            details { summary { (tr(lang, "规则原文（JSON，即被摘要的内容）", "Rules as committed (JSON, what the digest covers)")) } pre.text { (String::from_utf8_lossy(&rules.canonical_bytes())) } }
         }
         @if operate {
             div.card {
@@ -682,7 +714,9 @@ async fn detail_view(
                             label { (tr(lang, "独立第三方贡献值", "Independent contribution")) " " input name="contribution" size="70"; }
                         } @else {
                             p { (tr(lang, "填入开奖轮次的 drand 签名（由 drand 公共接口取得），系统会验证签名。", "Paste the drand signature of the draw round (from drand's public API); it is verified.")) }
-                            label { (tr(lang, "签名（十六进制）", "Signature (hex)")) " " input name="signature" size="100"; }
+                            @let recorded = v["drand_round"].as_u64() == Some(liveguard_lottery::RECORDED_ROUND);
+                            @if recorded { p.muted { (tr(lang, "第 123 轮的签名已由 drand 公开发布，本软件记录了它，已预先填入（演示可离线开奖）。", "Round 123's signature was published by drand and is recorded in liveguard; it is filled in (the demo draws offline).")) } }
+                            label { (tr(lang, "签名（十六进制）", "Signature (hex)")) " " input name="signature" size="100" value=(if recorded { liveguard_lottery::RECORDED_SIGNATURE } else { "" }); }
                         }
                         input type="submit" value=(tr(lang, "开奖", "Draw"));
                     })),
