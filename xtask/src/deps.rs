@@ -29,6 +29,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
         PURE_FORBIDDEN,
     ),
     ("liveguard-nats", &[], &["sqlx", "axum"]),
+    ("liveguard-drand", &[], &["sqlx", "axum", "async-nats"]),
     (
         "liveguard-lottery",
         &["liveguard-core", "liveguard-audit"],
@@ -45,6 +46,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
             "liveguard-live",
             "liveguard-nats",
             "liveguard-lottery",
+            "liveguard-drand",
             "liveguard-review",
         ],
         &["clap"],

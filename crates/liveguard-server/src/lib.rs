@@ -76,6 +76,8 @@ pub struct AppState {
     pub sealer: Arc<personal::Sealer>,
     /// The key of the viewer pseudonyms (to find a viewer's entrant code).
     pub pseudonym_key: Arc<[u8]>,
+    /// Fetches drand rounds for lottery draws.
+    pub drand: Arc<liveguard_drand::Client>,
 }
 
 /// `(method, path, summary, permission or "public")` of every JSON route, for the OpenAPI
@@ -384,7 +386,7 @@ pub const API_ROUTES: &[(&str, &str, &str, &str)] = &[
     (
         "post",
         "/api/v1/lotteries/{id}/draw",
-        "Draw with the drand round fixed by the draw time (its signature) or the revealed seed",
+        "Draw with the drand round fixed by the draw time (fetched from the relays, or its signature given) or the revealed seed",
         "OperateLive",
     ),
     (
@@ -702,6 +704,11 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
     let personal_key =
         checkpoint::load_or_create_secret(&settings.data_dir, personal::PERSONAL_KEY_FILE)
             .map_err(|e| format!("personal-data key: {e}"))?;
+    let drand = liveguard_drand::Client::new(
+        &settings.lottery.drand_relays,
+        Duration::from_secs(settings.lottery.drand_timeout_seconds),
+    )
+    .map_err(|e| format!("lottery.drand_relays: {e}"))?;
     let screen = Arc::new(default_screen()?);
     let live = live::LiveHub::start(
         live::WorkerCtx {
@@ -723,6 +730,7 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
         live,
         sealer: Arc::new(personal::Sealer::new(&personal_key)),
         pseudonym_key: Arc::from(&pseudonym_key[..]),
+        drand: Arc::new(drand),
     })
 }
 

@@ -403,8 +403,46 @@ pub(crate) async fn entrants(
 #[serde(deny_unknown_fields)]
 pub(crate) struct DrawBody {
     /// The drand round's signature (the round is fixed by the draw time) or the revealed
-    /// seed with the independent contribution.
-    pub(crate) randomness: Randomness,
+    /// seed with the independent contribution; absent = fetch the drand round from the
+    /// configured relays.
+    #[serde(default)]
+    pub(crate) randomness: Option<Randomness>,
+}
+
+/// The draw round of a drand lottery, fetched from the relays (verified by the draw).
+async fn fetch_round(
+    state: &AppState,
+    rules: &LotteryRules,
+    at: i64,
+) -> Result<(Randomness, String), ApiError> {
+    if rules.draw_method != "drand-quicknet" {
+        return Err(ApiError::field(
+            "randomness",
+            "a commit-reveal draw needs the revealed seed and the contribution",
+        ));
+    }
+    let round = liveguard_lottery::quicknet_round_at(at);
+    match state
+        .drand
+        .round(liveguard_lottery::QUICKNET_CHAIN_HASH, round)
+        .await
+    {
+        Ok(b) => Ok((
+            Randomness::Drand {
+                round: b.round,
+                signature: b.signature,
+            },
+            b.relay,
+        )),
+        Err(e @ liveguard_drand::DrandError::NotYet(_)) => Err(ApiError::Conflict(e.to_string())),
+        Err(e @ liveguard_drand::DrandError::NoRelays) => Err(ApiError::field(
+            "randomness",
+            format!("{e}; paste the round's signature instead"),
+        )),
+        Err(e) => Err(ApiError::Unavailable(format!(
+            "{e}; retry, or paste the round's signature"
+        ))),
+    }
 }
 
 /// `POST /api/v1/lotteries/{id}/draw`
@@ -423,13 +461,17 @@ pub(crate) async fn draw(
     .map_err(internal)?;
     let at = liveguard_lottery::time_of(&rules.draw_at)
         .ok_or_else(|| ApiError::field("rules.draw_at", "must be an RFC 3339 time"))?;
-    let bundle = liveguard_lottery::draw(&rules, entrants, body.randomness, at)
-        .map_err(|e| ApiError::field("randomness", e.to_string()))?;
+    let (randomness, source) = match body.randomness {
+        Some(r) => (r, "given".to_string()),
+        None => fetch_round(&state, &rules, at).await?,
+    };
+    let bundle = liveguard_lottery::draw(&rules, entrants, randomness, at)
+        .map_err(|e| ApiError::field("randomness", format!("{e} (from {source})")))?;
     let audit = p
         .audit("lottery.draw", "lottery")
         .digest_values(None, Some(bundle.seed.clone()))
         .reason(
-            json!({"seed": bundle.seed, "winners": bundle.winners.iter().map(|w| &w.code).collect::<Vec<_>>()})
+            json!({"seed": bundle.seed, "randomness_from": source, "winners": bundle.winners.iter().map(|w| &w.code).collect::<Vec<_>>()})
                 .to_string(),
         );
     let row = state

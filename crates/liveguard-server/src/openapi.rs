@@ -101,7 +101,7 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
                 "exclusions": {"type": "object", "additionalProperties": {"type": "string"}, "description": "account → reason (staff, streamers, related accounts)"}}})
         }
         ("post", "/api/v1/lotteries/{id}/draw") => {
-            json!({"type": "object", "additionalProperties": false, "required": ["randomness"], "properties": {"randomness": {"oneOf": [
+            json!({"type": "object", "additionalProperties": false, "description": "without randomness, a drand lottery's round is fetched from lottery.drand_relays (and verified)", "properties": {"randomness": {"oneOf": [
                 {"type": "object", "required": ["kind", "round", "signature"], "properties": {"kind": {"const": "drand"}, "round": {"type": "integer"}, "signature": {"type": "string"}}},
                 {"type": "object", "required": ["kind", "seed", "commitment", "contribution"], "properties": {"kind": {"const": "commit_reveal"}, "seed": {"type": "string"}, "commitment": {"type": "string"}, "contribution": {"type": "string"}}}
             ]}}})

@@ -63,6 +63,12 @@ pub struct LotterySettings {
     /// Days after a prize claim is closed (redeemed or forfeited) when the winner's
     /// delivery data is erased (collected for delivery only, 个人信息保护法 Art. 19).
     pub erase_personal_after_days: i64,
+    /// drand relays (http:// or https://) the server fetches the draw round from, tried in
+    /// order; empty = the operator pastes the round's signature. Relays are not trusted: the
+    /// signature is verified against quicknet's public key.
+    pub drand_relays: Vec<String>,
+    /// Seconds one relay may take to answer.
+    pub drand_timeout_seconds: u64,
 }
 
 impl Default for LotterySettings {
@@ -70,6 +76,15 @@ impl Default for LotterySettings {
         LotterySettings {
             retain_days: 1095,
             erase_personal_after_days: 30,
+            drand_relays: [
+                "https://api.drand.sh",
+                "https://api2.drand.sh",
+                "https://api3.drand.sh",
+                "https://drand.cloudflare.com",
+            ]
+            .map(String::from)
+            .to_vec(),
+            drand_timeout_seconds: 10,
         }
     }
 }
@@ -84,6 +99,14 @@ impl LotterySettings {
         if !(0..=365).contains(&self.erase_personal_after_days) {
             return Err("lottery.erase_personal_after_days must be 0 to 365".into());
         }
+        if !(1..=120).contains(&self.drand_timeout_seconds) {
+            return Err("lottery.drand_timeout_seconds must be 1 to 120".into());
+        }
+        if self.drand_relays.len() > 16 {
+            return Err("lottery.drand_relays takes at most 16 relays".into());
+        }
+        liveguard_drand::Client::new(&self.drand_relays, std::time::Duration::from_secs(1))
+            .map_err(|e| format!("lottery.drand_relays: {e}"))?;
         Ok(())
     }
 }

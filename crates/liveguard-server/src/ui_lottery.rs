@@ -713,7 +713,7 @@ async fn detail_view(
                             label { (tr(lang, "种子（十六进制）", "Seed (hex)")) " " input name="seed" size="70"; }
                             label { (tr(lang, "独立第三方贡献值", "Independent contribution")) " " input name="contribution" size="70"; }
                         } @else {
-                            p { (tr(lang, "填入开奖轮次的 drand 签名（由 drand 公共接口取得），系统会验证签名。", "Paste the drand signature of the draw round (from drand's public API); it is verified.")) }
+                            p { (tr(lang, "签名留空时，系统从 drand 中继获取开奖轮次并验证签名；无法联网时可粘贴由 drand 公共接口取得的签名（同样会验证）。", "Leave the signature empty and the server fetches the draw round from the drand relays and verifies it; offline, paste the signature from drand's public API (verified too).")) }
                             @let recorded = v["drand_round"].as_u64() == Some(liveguard_lottery::RECORDED_ROUND);
                             @if recorded { p.muted { (tr(lang, "第 123 轮的签名已由 drand 公开发布，本软件记录了它，已预先填入（演示可离线开奖）。", "Round 123's signature was published by drand and is recorded in liveguard; it is filled in (the demo draws offline).")) } }
                             label { (tr(lang, "签名（十六进制）", "Signature (hex)")) " " input name="signature" size="100" value=(if recorded { liveguard_lottery::RECORDED_SIGNATURE } else { "" }); }
@@ -782,19 +782,22 @@ pub(crate) async fn action(
             Ok(row) => {
                 let v = lottery_api::lottery_json(&row);
                 let randomness = if v["rules"]["draw_method"] == "commit-reveal" {
-                    liveguard_lottery::Randomness::CommitReveal {
+                    Some(liveguard_lottery::Randomness::CommitReveal {
                         seed: field("seed").to_ascii_lowercase(),
                         commitment: v["rules"]["seed_commitment"]
                             .as_str()
                             .unwrap_or("")
                             .to_string(),
                         contribution: field("contribution"),
-                    }
+                    })
+                } else if field("signature").is_empty() {
+                    // Fetched from the drand relays (and verified) by the draw.
+                    None
                 } else {
-                    liveguard_lottery::Randomness::Drand {
+                    Some(liveguard_lottery::Randomness::Drand {
                         round: v["drand_round"].as_u64().unwrap_or(0),
                         signature: field("signature"),
-                    }
+                    })
                 };
                 lottery_api::draw(
                     State(state.clone()),

@@ -402,9 +402,9 @@ async fn operations_staff_run_a_lottery_from_the_pages() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
-/// Defines, commits, closes with uploaded accounts and draws a lottery whose claims run
-/// until `deadline`; returns its id and the winners' claims.
-async fn drawn_with_accounts(t: &TestApp, accounts: &[&str], deadline: &str) -> (i64, Value) {
+/// Defines, commits and closes with uploaded accounts a lottery whose claims run until
+/// `deadline`; returns its id.
+async fn closed_with_accounts(t: &TestApp, accounts: &[&str], deadline: &str) -> i64 {
     let ops = t.token_of("reviewer").await;
     let mut r = rules();
     r["entry"] = json!({"method": "uploaded_list"});
@@ -435,6 +435,14 @@ async fn drawn_with_accounts(t: &TestApp, accounts: &[&str], deadline: &str) -> 
     )
     .await;
     assert_eq!(e.status, StatusCode::OK, "{}", e.text());
+    id
+}
+
+/// [`closed_with_accounts`], then drawn with the recorded round; returns its id and the
+/// winners' claims.
+async fn drawn_with_accounts(t: &TestApp, accounts: &[&str], deadline: &str) -> (i64, Value) {
+    let ops = t.token_of("reviewer").await;
+    let id = closed_with_accounts(t, accounts, deadline).await;
     let d = post(
         t,
         &ops,
@@ -968,4 +976,105 @@ async fn the_pages_define_fields_take_a_list_track_prizes_and_show_in_the_plan()
         ))
         .await;
     assert!(r.text().contains("winning code"), "{}", r.text());
+}
+
+/// A drand relay on a free local port: every request gets `status` and `body`.
+async fn fake_relay(status: u16, body: String) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 4096];
+            let n = s.read(&mut buf).await.unwrap_or(0);
+            let path_ok = String::from_utf8_lossy(&buf[..n]).starts_with(&format!(
+                "GET /{}/public/123 ",
+                liveguard_lottery::QUICKNET_CHAIN_HASH
+            ));
+            let (status, body) = if path_ok {
+                (status, body.clone())
+            } else {
+                (400, String::new())
+            };
+            let answer = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = s.write_all(answer.as_bytes()).await;
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn the_server_fetches_the_draw_round_from_relays_and_trusts_none_of_them() {
+    let beacon =
+        |sig: &str| json!({"round": 123, "randomness": "00", "signature": sig}).to_string();
+    let mut flipped = ROUND_123_SIGNATURE.to_string();
+    flipped.replace_range(0..2, "b6");
+    let liar = fake_relay(200, beacon(&flipped)).await;
+    let early = fake_relay(425, "too early".into()).await;
+    let honest = fake_relay(200, beacon(ROUND_123_SIGNATURE)).await;
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+
+    // A relay that lies: the signature does not verify, nothing is drawn.
+    let t = spawn_demo(|s| s.lottery.drand_relays = vec![liar.clone()]).await;
+    let ops = t.token_of("reviewer").await;
+    let id = closed_with_accounts(&t, &["a", "b", "c", "d"], "2026-12-31T23:59:59Z").await;
+    let r = post(&t, &ops, &format!("/api/v1/lotteries/{id}/draw"), json!({})).await;
+    assert_eq!(r.json()["field"], "randomness", "{}", r.text());
+    assert!(r.text().contains(&liar), "names the relay: {}", r.text());
+    assert_eq!(t.state.store.lottery(id).await.unwrap().state, "closed");
+
+    // The round not produced yet: a conflict saying so; every relay down: 503.
+    let t = spawn_demo(|s| s.lottery.drand_relays = vec![early.clone()]).await;
+    let ops = t.token_of("reviewer").await;
+    let id = closed_with_accounts(&t, &["a", "b", "c", "d"], "2026-12-31T23:59:59Z").await;
+    let r = post(&t, &ops, &format!("/api/v1/lotteries/{id}/draw"), json!({})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(r.text().contains("not available yet"));
+    let t = spawn_demo(|s| s.lottery.drand_relays = vec![dead.clone()]).await;
+    let ops = t.token_of("reviewer").await;
+    let id = closed_with_accounts(&t, &["a", "b", "c", "d"], "2026-12-31T23:59:59Z").await;
+    let r = post(&t, &ops, &format!("/api/v1/lotteries/{id}/draw"), json!({})).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text());
+
+    // A dead relay, then an honest one: drawn with the verified round; the audit names it.
+    let t = spawn_demo(|s| s.lottery.drand_relays = vec![dead.clone(), honest.clone()]).await;
+    let ops = t.token_of("reviewer").await;
+    let id = closed_with_accounts(&t, &["a", "b", "c", "d"], "2026-12-31T23:59:59Z").await;
+    let r = post(&t, &ops, &format!("/api/v1/lotteries/{id}/draw"), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let bundle: liveguard_lottery::Bundle =
+        serde_json::from_str(&t.state.store.lottery(id).await.unwrap().bundle.unwrap()).unwrap();
+    assert_eq!(
+        bundle.randomness,
+        liveguard_lottery::Randomness::Drand {
+            round: 123,
+            signature: ROUND_123_SIGNATURE.into()
+        }
+    );
+    liveguard_lottery::verify(&bundle).unwrap();
+    let lead = t.token_of("lead").await;
+    let audit = t
+        .call(get(
+            "/api/v1/audit/entries?action=lottery.draw&limit=5",
+            Some(&lead),
+        ))
+        .await
+        .text();
+    assert!(audit.contains(&honest), "{audit}");
+}
+
+#[tokio::test]
+async fn bad_relay_settings_stop_the_server_with_the_setting_named() {
+    let mut s = liveguard_server::Settings::default();
+    s.lottery.drand_relays = vec!["api.drand.sh".into()];
+    assert!(s.validate().unwrap_err().contains("lottery.drand_relays"));
+    s.lottery.drand_relays = Vec::new();
+    s.lottery.retain_days = 365;
+    assert!(s.validate().unwrap_err().contains("lottery.retain_days"));
 }

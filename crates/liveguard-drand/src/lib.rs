@@ -1,0 +1,357 @@
+//! Fetches one drand beacon (`GET {relay}/{chain hash}/public/{round}`) from a list of
+//! HTTP(S) relays, trying each in turn. Nothing here is trusted: the caller verifies the
+//! signature against the chain's public key (`liveguard-lottery`), so a wrong or lying relay
+//! can delay a draw but never choose its winners.
+//!
+//! HTTPS uses rustls (TLS 1.3, ring) with the system's root certificates.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper::body::Bytes;
+use serde::Deserialize;
+
+/// Largest answer read from a relay.
+const ANSWER_BYTES_MAX: usize = 64 * 1024;
+
+/// A beacon as a relay reports it (unverified).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Beacon {
+    /// Round.
+    pub round: u64,
+    /// BLS signature (hex).
+    pub signature: String,
+    /// The relay that answered.
+    pub relay: String,
+}
+
+/// Why no beacon was fetched.
+#[derive(Debug, thiserror::Error)]
+pub enum DrandError {
+    /// A relay address is not `http://` or `https://` with a host.
+    #[error("drand relay {0:?} is not an http:// or https:// address with a host")]
+    BadRelay(String),
+    /// No relay is configured.
+    #[error("no drand relay is configured (lottery.drand_relays)")]
+    NoRelays,
+    /// The round is not produced yet (every relay that answered said so).
+    #[error("drand round {0} is not available yet; draw after its time")]
+    NotYet(u64),
+    /// Every relay failed; one line a relay.
+    #[error("no drand relay answered: {}", .0.join("; "))]
+    Unreachable(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+struct Relay {
+    shown: String,
+    https: bool,
+    host: String,
+    port: u16,
+    authority: String,
+    path: String,
+}
+
+/// Fetches beacons from relays.
+#[derive(Clone)]
+pub struct Client {
+    relays: Vec<Relay>,
+    timeout: Duration,
+    tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field(
+                "relays",
+                &self.relays.iter().map(|r| &r.shown).collect::<Vec<_>>(),
+            )
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl Client {
+    /// A client for `relays` (`https://api.drand.sh`, `http://10.0.0.5:8080/drand`, …), each
+    /// request bounded by `timeout`.
+    pub fn new(relays: &[String], timeout: Duration) -> Result<Self, DrandError> {
+        let relays = relays
+            .iter()
+            .map(|r| parse_relay(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let tls = if relays.iter().any(|r| r.https) {
+            let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+            for cert in rustls_native_certs::load_native_certs().certs {
+                let _ = roots.add(cert);
+            }
+            let config = tokio_rustls::rustls::ClientConfig::builder_with_provider(Arc::new(
+                tokio_rustls::rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| DrandError::Unreachable(vec![format!("TLS setup: {e}")]))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+            Some(Arc::new(config))
+        } else {
+            None
+        };
+        Ok(Client {
+            relays,
+            timeout,
+            tls,
+        })
+    }
+
+    /// The relays, as configured.
+    pub fn relays(&self) -> Vec<String> {
+        self.relays.iter().map(|r| r.shown.clone()).collect()
+    }
+
+    /// Round `round` of chain `chain_hash` from the first relay that has it.
+    pub async fn round(&self, chain_hash: &str, round: u64) -> Result<Beacon, DrandError> {
+        if self.relays.is_empty() {
+            return Err(DrandError::NoRelays);
+        }
+        let mut failures = Vec::new();
+        let mut not_yet = 0;
+        for relay in &self.relays {
+            let path = format!("{}/{chain_hash}/public/{round}", relay.path);
+            match tokio::time::timeout(self.timeout, self.get(relay, &path)).await {
+                Err(_) => failures.push(format!(
+                    "{}: no answer within {:?}",
+                    relay.shown, self.timeout
+                )),
+                Ok(Err(e)) => failures.push(format!("{}: {e}", relay.shown)),
+                // drand answers 404 or 425 (Too Early) for a round still in the future.
+                Ok(Ok((404 | 425, _))) => {
+                    not_yet += 1;
+                    failures.push(format!("{}: round {round} not available", relay.shown));
+                }
+                Ok(Ok((200, body))) => match serde_json::from_slice::<Answer>(&body) {
+                    Ok(a) if a.round == round && !a.signature.is_empty() => {
+                        return Ok(Beacon {
+                            round,
+                            signature: a.signature,
+                            relay: relay.shown.clone(),
+                        });
+                    }
+                    Ok(a) => failures.push(format!(
+                        "{}: answered round {} instead of {round}",
+                        relay.shown, a.round
+                    )),
+                    Err(e) => failures.push(format!("{}: not a beacon: {e}", relay.shown)),
+                },
+                Ok(Ok((status, _))) => failures.push(format!("{}: HTTP {status}", relay.shown)),
+            }
+        }
+        if not_yet > 0 && not_yet == failures.len() {
+            return Err(DrandError::NotYet(round));
+        }
+        Err(DrandError::Unreachable(failures))
+    }
+
+    async fn get(&self, relay: &Relay, path: &str) -> Result<(u16, Bytes), String> {
+        let tcp = tokio::net::TcpStream::connect((relay.host.as_str(), relay.port))
+            .await
+            .map_err(|e| format!("connect: {e}"))?;
+        let request = hyper::Request::get(path)
+            .header(hyper::header::HOST, &relay.authority)
+            .header(
+                hyper::header::USER_AGENT,
+                concat!("liveguard/", env!("CARGO_PKG_VERSION")),
+            )
+            .header(hyper::header::ACCEPT, "application/json")
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| e.to_string())?;
+        if relay.https {
+            let config = self.tls.clone().ok_or("TLS is not set up")?;
+            let name = tokio_rustls::rustls::pki_types::ServerName::try_from(relay.host.clone())
+                .map_err(|e| format!("server name: {e}"))?;
+            let tls = tokio_rustls::TlsConnector::from(config)
+                .connect(name, tcp)
+                .await
+                .map_err(|e| format!("TLS: {e}"))?;
+            exchange(hyper_util::rt::TokioIo::new(tls), request).await
+        } else {
+            exchange(hyper_util::rt::TokioIo::new(tcp), request).await
+        }
+    }
+}
+
+async fn exchange<T>(io: T, request: hyper::Request<Empty<Bytes>>) -> Result<(u16, Bytes), String>
+where
+    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
+        .await
+        .map_err(|e| format!("HTTP: {e}"))?;
+    let conn = tokio::spawn(conn);
+    let result = async {
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| format!("HTTP: {e}"))?;
+        let status = response.status().as_u16();
+        let body = Limited::new(response.into_body(), ANSWER_BYTES_MAX)
+            .collect()
+            .await
+            .map_err(|e| format!("reading the answer: {e}"))?
+            .to_bytes();
+        Ok((status, body))
+    }
+    .await;
+    conn.abort();
+    result
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    round: u64,
+    signature: String,
+}
+
+fn parse_relay(s: &str) -> Result<Relay, DrandError> {
+    let bad = || DrandError::BadRelay(s.to_string());
+    let uri: hyper::Uri = s.trim().parse().map_err(|_| bad())?;
+    let https = match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => false,
+        _ => return Err(bad()),
+    };
+    let host = uri
+        .host()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(bad)?
+        .trim_matches(['[', ']'])
+        .to_string();
+    if uri.query().is_some() {
+        return Err(bad());
+    }
+    Ok(Relay {
+        shown: s.trim().trim_end_matches('/').to_string(),
+        https,
+        port: uri.port_u16().unwrap_or(if https { 443 } else { 80 }),
+        authority: uri
+            .authority()
+            .map(|a| a.to_string())
+            .unwrap_or(host.clone()),
+        host,
+        path: uri.path().trim_end_matches('/').to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A relay on a free local port answering every request with `status` and `body`;
+    /// returns its address and the request lines it saw.
+    async fn relay(
+        status: u16,
+        body: &'static str,
+    ) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = vec![0u8; 4096];
+                let n = s.read(&mut buf).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]).to_string();
+                log.lock()
+                    .unwrap()
+                    .push(head.lines().next().unwrap_or("").to_string());
+                let answer = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(answer.as_bytes()).await;
+            }
+        });
+        (format!("http://{addr}"), seen)
+    }
+
+    const BEACON_123: &str = r#"{"round":123,"randomness":"ab","signature":"b75c69d0"}"#;
+
+    #[tokio::test]
+    async fn the_first_relay_with_the_round_answers() {
+        let (down, _) = relay(500, "oops").await;
+        let (good, seen) = relay(200, BEACON_123).await;
+        let c = Client::new(&[down.clone(), format!("{good}/")], Duration::from_secs(5)).unwrap();
+        let b = c.round("chainhash", 123).await.unwrap();
+        assert_eq!(
+            b,
+            Beacon {
+                round: 123,
+                signature: "b75c69d0".into(),
+                relay: good
+            }
+        );
+        assert_eq!(
+            seen.lock().unwrap()[0],
+            "GET /chainhash/public/123 HTTP/1.1"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_future_round_and_dead_relays_are_told_apart() {
+        let (early, _) = relay(425, "too early").await;
+        let c = Client::new(std::slice::from_ref(&early), Duration::from_secs(5)).unwrap();
+        assert!(matches!(c.round("x", 9).await, Err(DrandError::NotYet(9))));
+        // A relay that answers another round, one that answers nonsense, one that is down.
+        let (wrong, _) = relay(200, BEACON_123).await;
+        let (junk, _) = relay(200, "<html>").await;
+        let closed = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://{}", l.local_addr().unwrap())
+        };
+        let c = Client::new(&[wrong, junk, closed], Duration::from_secs(5)).unwrap();
+        match c.round("x", 124).await {
+            Err(DrandError::Unreachable(lines)) => {
+                assert_eq!(lines.len(), 3, "{lines:?}");
+                assert!(lines[0].contains("round 123 instead of 124"), "{lines:?}");
+                assert!(lines[1].contains("not a beacon"), "{lines:?}");
+                assert!(lines[2].contains("connect"), "{lines:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn relay_addresses_are_checked() {
+        for bad in ["ftp://x", "api.drand.sh", "https://", "http://x/?q=1"] {
+            assert!(
+                matches!(
+                    Client::new(&[bad.to_string()], Duration::from_secs(1)),
+                    Err(DrandError::BadRelay(_))
+                ),
+                "{bad}"
+            );
+        }
+        let c = Client::new(
+            &[
+                "https://api.drand.sh/".to_string(),
+                "http://10.0.0.5:8080/drand".to_string(),
+            ],
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        assert_eq!(
+            c.relays(),
+            ["https://api.drand.sh", "http://10.0.0.5:8080/drand"]
+        );
+        assert_eq!(c.relays[1].path, "/drand");
+        assert_eq!((c.relays[0].port, c.relays[1].port), (443, 8080));
+    }
+
+    #[tokio::test]
+    async fn no_relays_is_an_error_naming_the_setting() {
+        let c = Client::new(&[], Duration::from_secs(1)).unwrap();
+        let e = c.round("x", 1).await.unwrap_err();
+        assert!(e.to_string().contains("lottery.drand_relays"));
+    }
+}
