@@ -311,6 +311,7 @@ pub(crate) async fn entrants(
     let rules = rules_of(&row)?;
     let mut accounts = body.accounts;
     let mut exclusions = body.exclusions;
+    let mut outside_window = 0u64;
     if exclusions.len() > 10_000 {
         return Err(ApiError::field(
             "exclusions",
@@ -333,12 +334,28 @@ pub(crate) async fn entrants(
             ApiError::field("from_session_comments", "the lottery has no live session")
         })?;
         let keyword = rules.entry.keyword.clone().unwrap_or_default();
+        // A comment counts only inside the committed entry window and after the rules were
+        // published (commit), by the comment's own time.
+        let opens = liveguard_lottery::time_of(&rules.entry_opens_at)
+            .ok_or_else(|| ApiError::field("rules.entry_opens_at", "must be an RFC 3339 time"))?;
+        let closes = liveguard_lottery::time_of(&rules.entry_closes_at)
+            .ok_or_else(|| ApiError::field("rules.entry_closes_at", "must be an RFC 3339 time"))?;
+        let committed = row
+            .committed_at
+            .as_deref()
+            .and_then(liveguard_lottery::time_of)
+            .unwrap_or(opens);
+        let (from_ms, to_ms) = (opens.max(committed) * 1000, closes * 1000 + 999);
         let mut after = 0;
         loop {
             let page = state.store.live_events(session, after, 500).await?;
             let Some(last) = page.last() else { break };
             after = last.id;
             for e in page.iter().filter(|e| e.kind == "comment") {
+                if !(from_ms..=to_ms).contains(&e.at_ms) {
+                    outside_window += 1;
+                    continue;
+                }
                 if let Ok(pe) = serde_json::from_str::<liveguard_live::Processed>(&e.body)
                     && pe
                         .text
@@ -358,7 +375,9 @@ pub(crate) async fn entrants(
     if accounts.is_empty() {
         return Err(ApiError::field(
             "accounts",
-            "no entrants: upload accounts or take them from the session's comments",
+            format!(
+                "no entrants: upload accounts or take them from the session's comments ({outside_window} comments fell outside the entry window after the commit)"
+            ),
         ));
     }
     if accounts.len() > ENTRANTS_MAX || accounts.iter().any(|a| a.is_empty() || a.len() > 128) {
@@ -375,9 +394,10 @@ pub(crate) async fn entrants(
         .audit("lottery.entrants", "lottery")
         .digest_values(None, Some(committed.root.clone()))
         .reason(format!(
-            "{} entrants, {} removed, root {}",
+            "{} entrants, {} removed, {} comments outside the entry window, root {}",
             committed.codes.len(),
             committed.removals.len(),
+            outside_window,
             committed.root
         ));
     let row = state

@@ -69,6 +69,12 @@ async fn a_lottery_is_committed_drawn_and_verifiable_by_anyone() {
         123,
         "the draw time fixes the round"
     );
+    // The rules are committed before entry opens (15:00 UTC); comments count only inside
+    // the window.
+    t.clock.advance(
+        time::macros::datetime!(2023-08-23 14:55 UTC)
+            - time::macros::datetime!(2026-12-01 12:00 UTC),
+    );
     // Nothing public before commit.
     assert_eq!(
         t.call(get(&format!("/public/lotteries/{id}"), None))
@@ -121,12 +127,13 @@ async fn a_lottery_is_committed_drawn_and_verifiable_by_anyone() {
     )
     .await;
     let r = post(&t, &ops, &format!("/api/v1/live/sessions/{session}/events"), json!({"events": [
-        {"key": "c1", "kind": "comment", "at_ms": 1_692_803_500_000i64, "user_id": "fan-1", "text": "想要面霜！"},
-        {"key": "c2", "kind": "comment", "at_ms": 1_692_803_500_001i64, "user_id": "fan-2", "text": "想要面霜"},
-        {"key": "c3", "kind": "comment", "at_ms": 1_692_803_500_002i64, "user_id": "fan-1", "text": "想要面霜 again"},
-        {"key": "c4", "kind": "comment", "at_ms": 1_692_803_500_003i64, "user_id": "staff-9", "text": "想要面霜"},
-        {"key": "c5", "kind": "comment", "at_ms": 1_692_803_500_004i64, "user_id": "fan-3", "text": "好看"},
-        {"key": "c6", "kind": "comment", "at_ms": 1_692_803_500_005i64, "user_id": "fan-4", "text": "想要面霜"},
+        {"key": "c1", "kind": "comment", "at_ms": 1_692_803_100_000i64, "user_id": "fan-1", "text": "想要面霜！"},
+        {"key": "c2", "kind": "comment", "at_ms": 1_692_803_100_001i64, "user_id": "fan-2", "text": "想要面霜"},
+        {"key": "c3", "kind": "comment", "at_ms": 1_692_803_100_002i64, "user_id": "fan-1", "text": "想要面霜 again"},
+        {"key": "c4", "kind": "comment", "at_ms": 1_692_803_100_003i64, "user_id": "staff-9", "text": "想要面霜"},
+        {"key": "c5", "kind": "comment", "at_ms": 1_692_803_100_004i64, "user_id": "fan-3", "text": "好看"},
+        {"key": "c6", "kind": "comment", "at_ms": 1_692_803_100_005i64, "user_id": "fan-4", "text": "想要面霜"},
+        {"key": "c7", "kind": "comment", "at_ms": 1_692_803_500_000i64, "user_id": "fan-5", "text": "想要面霜 (too late)"},
     ]})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let events = t
@@ -351,13 +358,17 @@ async fn operations_staff_run_a_lottery_from_the_pages() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let at = r.headers[header::LOCATION].to_str().unwrap().to_string();
     let id: i64 = at.rsplit('/').next().unwrap().parse().unwrap();
+    t.clock.advance(
+        time::macros::datetime!(2023-08-23 14:55 UTC)
+            - time::macros::datetime!(2026-12-01 12:00 UTC),
+    );
     t.call(form(&format!("/lotteries/{id}/commit"), &[])).await;
     assert!(t.call(page(&at)).await.text().contains("已承诺"));
     let ops = t.token_of("reviewer").await;
     post(&t, &ops, "/api/v1/live/sessions/1/start", json!({})).await;
     post(&t, &ops, "/api/v1/live/sessions/1/events", json!({"events": [
-        {"key": "k1", "kind": "comment", "at_ms": 1_692_803_500_000i64, "user_id": "a", "text": "想要面霜"},
-        {"key": "k2", "kind": "comment", "at_ms": 1_692_803_500_001i64, "user_id": "b", "text": "想要面霜"},
+        {"key": "k1", "kind": "comment", "at_ms": 1_692_803_100_000i64, "user_id": "a", "text": "想要面霜"},
+        {"key": "k2", "kind": "comment", "at_ms": 1_692_803_100_001i64, "user_id": "b", "text": "想要面霜"},
     ]})).await;
     t.call(form(
         &format!("/lotteries/{id}/entrants"),
@@ -1077,4 +1088,80 @@ async fn bad_relay_settings_stop_the_server_with_the_setting_named() {
     s.lottery.drand_relays = Vec::new();
     s.lottery.retain_days = 365;
     assert!(s.validate().unwrap_err().contains("lottery.retain_days"));
+}
+
+#[tokio::test]
+async fn comments_before_the_commit_or_outside_the_window_do_not_enter() {
+    let t = spawn_demo(|_| {}).await;
+    let ops = t.token_of("reviewer").await;
+    let r = post(
+        &t,
+        &ops,
+        "/api/v1/lotteries",
+        json!({"session_id": 1, "rules": rules()}),
+    )
+    .await;
+    let id = r.json()["id"].as_i64().unwrap();
+    // Committed late, at 15:05 UTC, five minutes into the 15:00–15:10 window.
+    t.clock.advance(
+        time::macros::datetime!(2023-08-23 15:05 UTC)
+            - time::macros::datetime!(2026-12-01 12:00 UTC),
+    );
+    post(
+        &t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/commit"),
+        json!({}),
+    )
+    .await;
+    post(&t, &ops, "/api/v1/live/sessions/1/start", json!({})).await;
+    let at = |h: u32, m: u32| {
+        time::macros::datetime!(2023-08-23 00:00 UTC).unix_timestamp() * 1000
+            + i64::from(h * 3600 + m * 60) * 1000
+    };
+    let r = post(&t, &ops, "/api/v1/live/sessions/1/events", json!({"events": [
+        {"key": "early", "kind": "comment", "at_ms": at(15, 2), "user_id": "before-commit", "text": "想要面霜"},
+        {"key": "in", "kind": "comment", "at_ms": at(15, 7), "user_id": "in-window", "text": "想要面霜"},
+        {"key": "late", "kind": "comment", "at_ms": at(15, 11), "user_id": "after-close", "text": "想要面霜"},
+    ]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/entrants"),
+        json!({"from_session_comments": true}),
+    )
+    .await;
+    assert_eq!(r.json()["entrants"]["count"], 1, "{}", r.text());
+    let code = t
+        .call(get(
+            &format!("/public/lotteries/{id}/code?account=in-window"),
+            None,
+        ))
+        .await
+        .json();
+    assert_eq!(
+        code["included"], true,
+        "the comment entrant finds their code by platform account"
+    );
+    let early = t
+        .call(get(
+            &format!("/public/lotteries/{id}/code?account=before-commit"),
+            None,
+        ))
+        .await
+        .json();
+    assert_eq!(early["code"], Value::Null);
+    let lead = t.token_of("lead").await;
+    let audit = t
+        .call(get(
+            "/api/v1/audit/entries?action=lottery.entrants&limit=5",
+            Some(&lead),
+        ))
+        .await
+        .text();
+    assert!(
+        audit.contains("2 comments outside the entry window"),
+        "{audit}"
+    );
 }

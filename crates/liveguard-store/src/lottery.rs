@@ -30,6 +30,8 @@ pub struct LotteryRow {
     pub updated_at: String,
     /// The record is kept at least until then (set when it is defined).
     pub retain_until: Option<String>,
+    /// When the rules were committed (published).
+    pub committed_at: Option<String>,
 }
 
 macro_rules! lottery_from_row {
@@ -47,11 +49,12 @@ macro_rules! lottery_from_row {
             created_at: r.try_get("created_at")?,
             updated_at: r.try_get("updated_at")?,
             retain_until: r.try_get("retain_until")?,
+            committed_at: r.try_get("committed_at")?,
         }
     }};
 }
 
-const LOTTERY_COLUMNS: &str = "id, session_id, title, state, rules, rules_digest, entrants, bundle, created_at, updated_at, retain_until";
+const LOTTERY_COLUMNS: &str = "id, session_id, title, state, rules, rules_digest, entrants, bundle, created_at, updated_at, retain_until, committed_at";
 
 /// A step of a lottery: from which state to which, and what it stores.
 #[derive(Debug, Clone)]
@@ -130,7 +133,7 @@ impl Store {
     /// inside the plan), oldest first.
     pub async fn lotteries_of_plan(&self, plan_id: i64) -> Result<Vec<LotteryRow>> {
         dispatch!(self, pool => {
-            let rows = sqlx::query("SELECT l.id, l.session_id, l.title, l.state, l.rules, l.rules_digest, l.entrants, l.bundle, l.created_at, l.updated_at, l.retain_until FROM lotteries l JOIN live_sessions s ON s.id = l.session_id WHERE s.plan_id = $1 ORDER BY l.id LIMIT 100")
+            let rows = sqlx::query("SELECT l.id, l.session_id, l.title, l.state, l.rules, l.rules_digest, l.entrants, l.bundle, l.created_at, l.updated_at, l.retain_until, l.committed_at FROM lotteries l JOIN live_sessions s ON s.id = l.session_id WHERE s.plan_id = $1 ORDER BY l.id LIMIT 100")
                 .bind(plan_id)
                 .fetch_all(pool)
                 .await?;
@@ -148,7 +151,7 @@ impl Store {
     ) -> Result<LotteryRow> {
         let now = self.clock.now_rfc3339();
         write_tx!(self, tx => {
-            let n = sqlx::query("UPDATE lotteries SET state = $1, rules = COALESCE($2, rules), rules_digest = COALESCE($3, rules_digest), entrants = COALESCE($4, entrants), bundle = COALESCE($5, bundle), updated_at = $6 WHERE id = $7 AND state = $8")
+            let n = sqlx::query("UPDATE lotteries SET state = $1, rules = COALESCE($2, rules), rules_digest = COALESCE($3, rules_digest), entrants = COALESCE($4, entrants), bundle = COALESCE($5, bundle), updated_at = $6, committed_at = CASE WHEN $8 = 'draft' THEN $6 ELSE committed_at END WHERE id = $7 AND state = $8")
                 .bind(step.to)
                 .bind(step.rules.as_ref().map(|r| r.0.clone()))
                 .bind(step.rules.as_ref().map(|r| r.1.clone()))

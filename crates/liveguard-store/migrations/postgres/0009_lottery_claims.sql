@@ -4,6 +4,8 @@
 -- the claim is closed and personal_purge_at has passed. The lottery record itself is kept
 -- until retain_until (at least two years, 规范促销行为暂行规定).
 ALTER TABLE lotteries ADD COLUMN retain_until TEXT;
+-- When the rules were committed: comment entries before it do not count.
+ALTER TABLE lotteries ADD COLUMN committed_at TEXT;
 
 CREATE TABLE lottery_claims (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
