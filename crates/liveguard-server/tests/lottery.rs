@@ -275,29 +275,17 @@ async fn a_lottery_is_committed_drawn_and_verifiable_by_anyone() {
         "a removed viewer sees why"
     );
     // Every step is in the audit log.
-    let lead = t.token_of("lead").await;
-    let audit = t
-        .call(get(
-            "/api/v1/audit/entries?object=lottery:&limit=50",
-            Some(&lead),
-        ))
-        .await
-        .json();
-    let actions: Vec<&str> = audit["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
-    for want in [
-        "lottery.create",
-        "lottery.commit",
-        "lottery.change",
-        "lottery.entrants",
-        "lottery.draw",
-    ] {
-        assert!(actions.contains(&want), "{want} in {actions:?}");
-    }
+    t.assert_audited(
+        "object=lottery:",
+        &[
+            "lottery.create",
+            "lottery.commit",
+            "lottery.change",
+            "lottery.entrants",
+            "lottery.draw",
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -694,28 +682,17 @@ async fn prizes_are_tracked_to_redemption_and_winners_data_is_sealed_masked_and_
             .unwrap(),
         0
     );
-    let audit = t
-        .call(get(
-            "/api/v1/audit/entries?object=lottery_claim:&limit=50",
-            Some(&lead),
-        ))
-        .await
-        .json();
-    let actions: Vec<&str> = audit["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
-    for want in [
-        "lottery.claim",
-        "lottery.ship",
-        "lottery.redeem",
-        "lottery.forfeit",
-        "lottery.personal_erase",
-    ] {
-        assert!(actions.contains(&want), "{want} in {actions:?}");
-    }
+    t.assert_audited(
+        "object=lottery_claim:",
+        &[
+            "lottery.claim",
+            "lottery.ship",
+            "lottery.redeem",
+            "lottery.forfeit",
+            "lottery.personal_erase",
+        ],
+    )
+    .await;
 }
 
 /// A browser-less walk through the pages: the field-by-field form, an uploaded list with

@@ -127,6 +127,28 @@ pub async fn spawn_demo(configure: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 impl TestApp {
+    /// Asserts that the audit entries the compliance lead gets for `query` (e.g.
+    /// `object=lottery:`) include every action in `want`.
+    pub async fn assert_audited(&self, query: &str, want: &[&str]) {
+        let lead = self.token_of("lead").await;
+        let audit = self
+            .call(get(
+                &format!("/api/v1/audit/entries?{query}&limit=200"),
+                Some(&lead),
+            ))
+            .await
+            .json();
+        let actions: Vec<&str> = audit["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .map(|e| e["action"].as_str().expect("action"))
+            .collect();
+        for w in want {
+            assert!(actions.contains(w), "{w} in {actions:?}");
+        }
+    }
+
     /// An API token of the user `username`.
     pub async fn token_of(&self, username: &str) -> String {
         let user = self
