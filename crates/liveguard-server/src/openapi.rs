@@ -352,6 +352,24 @@ fn success(method: &str, path: &str) -> (&'static str, Value) {
             "200",
             json!({"type": "string", "description": "text/event-stream: `event` (a stored LiveEvent), `alert` and `alert_update` (LiveAlert), `session`, `lagged` (reload)"}),
         ),
+        ("post", "/api/v1/lotteries") => ("201", r("Lottery")),
+        ("get", "/api/v1/lotteries") => (
+            "200",
+            json!({"type": "object", "properties": {"lotteries": {"type": "array", "items": r("Lottery")}}}),
+        ),
+        ("get", "/api/v1/lotteries/{id}")
+        | (
+            "post",
+            "/api/v1/lotteries/{id}/commit"
+            | "/api/v1/lotteries/{id}/rules"
+            | "/api/v1/lotteries/{id}/entrants"
+            | "/api/v1/lotteries/{id}/draw",
+        ) => ("200", r("Lottery")),
+        ("get", "/api/v1/lotteries/{id}/claims") => (
+            "200",
+            json!({"type": "object", "properties": {"claims": {"type": "array", "items": r("PrizeClaim")}}}),
+        ),
+        ("post", "/api/v1/lotteries/{id}/claims/{position}/{verb}") => ("200", r("PrizeClaim")),
         _ => ("200", json!({"type": "object"})),
     }
 }
@@ -419,6 +437,21 @@ fn schemas() -> Value {
             "lineup": {"type": "array", "items": {"type": "object", "properties": {"product_id": {"type": "integer"}, "price_fen": {"type": "integer"}, "category": {"type": "string"}}}},
             "script": {"type": ["object", "null"], "properties": {"submission_id": {"type": "integer"}, "version": {"type": "integer"}, "content_hash": r("Hash")}},
             "stats": {"type": "object"}}},
+        "Lottery": {"type": "object", "required": ["id", "title", "state", "rules", "rules_digest"], "properties": {
+            "id": {"type": "integer"}, "session_id": {"type": ["integer", "null"]}, "title": {"type": "string"},
+            "state": {"type": "string", "enum": ["draft", "committed", "closed", "drawn"]}, "rules": r("LotteryRules"), "rules_digest": r("Hash"),
+            "entrants": {"type": ["object", "null"], "properties": {"count": {"type": "integer"}, "removed": {"type": "integer"}, "root": r("Hash"), "salt": {"type": "string"}}},
+            "drand_round": {"type": ["integer", "null"], "description": "the quicknet round the draw time fixes"}, "seed": {"type": ["string", "null"]},
+            "announcement": {"type": ["object", "null"], "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}},
+            "winners": {"type": ["array", "null"], "items": {"type": "object", "properties": {"prize": {"type": "string"}, "index": {"type": "integer"}, "code": r("Hash")}}},
+            "created_at": {"type": "string"}, "updated_at": {"type": "string"}, "retain_until": {"type": ["string", "null"]}}},
+        "PrizeClaim": {"type": "object", "required": ["position", "prize", "code", "state"], "properties": {
+            "position": {"type": "integer"}, "prize": {"type": "string"}, "code": r("Hash"),
+            "state": {"type": "string", "enum": ["awaiting", "claimed", "shipped", "redeemed", "forfeited"]},
+            "recipient": {"type": ["object", "null"], "description": "masked unless the caller may see personal data; null once erased", "properties": {"name": {"type": "string"}, "phone": {"type": "string"}, "address": {"type": "string"}}},
+            "recipient_masked": {"type": "boolean"}, "carrier": {"type": ["string", "null"]}, "tracking": {"type": ["string", "null"]}, "note": {"type": ["string", "null"]},
+            "claimed_at": {"type": ["string", "null"]}, "shipped_at": {"type": ["string", "null"]}, "closed_at": {"type": ["string", "null"]},
+            "personal_erase_at": {"type": ["string", "null"]}, "personal_erased_at": {"type": ["string", "null"]}, "updated_at": {"type": "string"}}},
         "LotteryRules": {"type": "object", "description": "docs/lottery.md; every field but seed_commitment is required",
             "required": ["title", "organiser", "contact", "prizes", "entry", "exclusions", "entry_opens_at", "entry_closes_at", "draw_at", "draw_method", "dedupe", "redemption", "redemption_deadline", "unclaimed", "delivery"],
             "properties": {"title": {"type": "string"}, "organiser": {"type": "string"}, "contact": {"type": "string"},
