@@ -111,6 +111,33 @@ pub(crate) struct NewLotteryBody {
     pub(crate) rules: LotteryRules,
 }
 
+/// A drand lottery's round must still be in the future when its rules and its entrants are
+/// committed — otherwise its value is public and whoever commits could choose the outcome.
+/// Demo mode (`demo = true`) allows a recorded past round so the demo draws offline; the
+/// returned note says so in the audit entry.
+fn round_already_public(
+    state: &AppState,
+    rules: &LotteryRules,
+    what: &str,
+) -> Result<&'static str, ApiError> {
+    if rules.draw_method != "drand-quicknet" {
+        return Ok("");
+    }
+    let at = liveguard_lottery::time_of(&rules.draw_at)
+        .ok_or_else(|| ApiError::field("rules.draw_at", "must be an RFC 3339 time"))?;
+    if state.store.now_ms() / 1000 < at {
+        return Ok("");
+    }
+    if state.settings.demo {
+        return Ok(" (demo: the draw round was already public)");
+    }
+    Err(ApiError::Conflict(format!(
+        "the draw time {} has passed, so drand round {} is already public: a lottery's rules and entrants must be {what} before its random value exists",
+        rules.draw_at,
+        liveguard_lottery::quicknet_round_at(at)
+    )))
+}
+
 fn check(rules: &LotteryRules) -> Result<(), ApiError> {
     let problems = rules.check();
     if let Some(first) = problems.first() {
@@ -203,10 +230,11 @@ pub(crate) async fn commit(
     let row = state.store.lottery(id).await?;
     let rules = rules_of(&row)?;
     check(&rules)?;
+    let demo = round_already_public(&state, &rules, "committed")?;
     let audit = p
         .audit("lottery.commit", "lottery")
         .digest_values(None, Some(row.rules_digest.clone()))
-        .reason(format!("rules digest {}", row.rules_digest));
+        .reason(format!("rules digest {}{demo}", row.rules_digest));
     let row = state
         .store
         .lottery_step(
@@ -386,6 +414,7 @@ pub(crate) async fn entrants(
             format!("at most {ENTRANTS_MAX} accounts of 1 to 128 bytes"),
         ));
     }
+    let demo = round_already_public(&state, &rules, "committed")?;
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(internal)?;
     let committed =
@@ -394,7 +423,7 @@ pub(crate) async fn entrants(
         .audit("lottery.entrants", "lottery")
         .digest_values(None, Some(committed.root.clone()))
         .reason(format!(
-            "{} entrants, {} removed, {} comments outside the entry window, root {}",
+            "{} entrants, {} removed, {} comments outside the entry window, root {}{demo}",
             committed.codes.len(),
             committed.removals.len(),
             outside_window,

@@ -407,14 +407,28 @@ pub(crate) async fn list(
     let lang = lang_of(&headers);
     let template: LotteryRules =
         serde_json::from_str(RULES_TEMPLATE).expect("the template is valid rules");
-    list_view(
-        &state,
-        &p,
-        lang,
-        None,
-        FormInput::Fields(fields_of(&template)),
-    )
-    .await
+    let mut fields = fields_of(&template);
+    // The example's times: tomorrow evening, Beijing time, claims for a week.
+    let tomorrow = state
+        .store
+        .clock()
+        .now()
+        .to_offset(time::macros::offset!(+8))
+        .date()
+        + time::Duration::days(1);
+    let day = |d: time::Date| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
+    for (k, v) in fields.iter_mut() {
+        match k.as_str() {
+            "entry_opens_at" => *v = format!("{}T20:10:00", day(tomorrow)),
+            "entry_closes_at" => *v = format!("{}T20:20:00", day(tomorrow)),
+            "draw_at" => *v = format!("{}T20:21:00", day(tomorrow)),
+            "redemption_deadline" => {
+                *v = format!("{}T23:59:59", day(tomorrow + time::Duration::days(7)))
+            }
+            _ => {}
+        }
+    }
+    list_view(&state, &p, lang, None, FormInput::Fields(fields)).await
 }
 
 fn rules_form(lang: crate::ui::Lang, input: &FormInput) -> Markup {

@@ -69,12 +69,19 @@ async fn a_lottery_is_committed_drawn_and_verifiable_by_anyone() {
         123,
         "the draw time fixes the round"
     );
+    // Committing after the draw time is refused: the round's value would already be public.
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/commit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(r.text().contains("already public"), "{}", r.text());
     // The rules are committed before entry opens (15:00 UTC); comments count only inside
     // the window.
-    t.clock.advance(
-        time::macros::datetime!(2023-08-23 14:55 UTC)
-            - time::macros::datetime!(2026-12-01 12:00 UTC),
-    );
+    t.set_clock(time::macros::datetime!(2023-08-23 14:55 UTC));
     // Nothing public before commit.
     assert_eq!(
         t.call(get(&format!("/public/lotteries/{id}"), None))
@@ -346,10 +353,7 @@ async fn operations_staff_run_a_lottery_from_the_pages() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let at = r.headers[header::LOCATION].to_str().unwrap().to_string();
     let id: i64 = at.rsplit('/').next().unwrap().parse().unwrap();
-    t.clock.advance(
-        time::macros::datetime!(2023-08-23 14:55 UTC)
-            - time::macros::datetime!(2026-12-01 12:00 UTC),
-    );
+    t.set_clock(time::macros::datetime!(2023-08-23 14:55 UTC));
     t.call(form(&format!("/lotteries/{id}/commit"), &[])).await;
     assert!(t.call(page(&at)).await.text().contains("已承诺"));
     let ops = t.token_of("reviewer").await;
@@ -419,13 +423,20 @@ async fn closed_with_accounts(t: &TestApp, accounts: &[&str], deadline: &str) ->
         "kept three years by default: {}",
         c.text()
     );
-    post(
+    // Rules and entrants are committed before the draw round exists (15:15:33 UTC).
+    let now = {
+        use liveguard_store::Clock;
+        t.clock.now()
+    };
+    t.set_clock(time::macros::datetime!(2023-08-23 14:55 UTC));
+    let c = post(
         t,
         &ops,
         &format!("/api/v1/lotteries/{id}/commit"),
         json!({}),
     )
     .await;
+    assert_eq!(c.status, StatusCode::OK, "{}", c.text());
     let e = post(
         t,
         &ops,
@@ -434,6 +445,7 @@ async fn closed_with_accounts(t: &TestApp, accounts: &[&str], deadline: &str) ->
     )
     .await;
     assert_eq!(e.status, StatusCode::OK, "{}", e.text());
+    t.set_clock(now);
     id
 }
 
@@ -738,6 +750,10 @@ async fn the_pages_define_fields_take_a_list_track_prizes_and_show_in_the_plan()
         new.contains("name=\"prize0_name\"") && new.contains("value=\"399.00\""),
         "the form has fields, filled from the example"
     );
+    assert!(
+        new.contains("value=\"2026-12-02T20:21:00\""),
+        "the example draws tomorrow evening, Beijing time"
+    );
     // Beijing time 23:15:33 is quicknet round 123 (15:15:33 UTC).
     let mut fields = vec![
         ("session_id", "1"),
@@ -812,6 +828,7 @@ async fn the_pages_define_fields_take_a_list_track_prizes_and_show_in_the_plan()
         "the submission under the plan shows it"
     );
 
+    t.set_clock(time::macros::datetime!(2023-08-23 14:55 UTC));
     t.call(form(
         &ops_cookie,
         &ops_csrf,
@@ -1080,10 +1097,7 @@ async fn comments_before_the_commit_or_outside_the_window_do_not_enter() {
     .await;
     let id = r.json()["id"].as_i64().unwrap();
     // Committed late, at 15:05 UTC, five minutes into the 15:00–15:10 window.
-    t.clock.advance(
-        time::macros::datetime!(2023-08-23 15:05 UTC)
-            - time::macros::datetime!(2026-12-01 12:00 UTC),
-    );
+    t.set_clock(time::macros::datetime!(2023-08-23 15:05 UTC));
     post(
         &t,
         &ops,
@@ -1139,6 +1153,59 @@ async fn comments_before_the_commit_or_outside_the_window_do_not_enter() {
         .text();
     assert!(
         audit.contains("2 comments outside the entry window"),
+        "{audit}"
+    );
+}
+
+#[tokio::test]
+async fn demo_mode_may_draw_the_recorded_past_round_and_says_so() {
+    let t = spawn_demo(|s| s.demo = true).await;
+    let ops = t.token_of("reviewer").await;
+    // The seeded demo lottery: its draw time is round 123's, long past.
+    let list = t.call(get("/api/v1/lotteries", Some(&ops))).await.json();
+    let demo = list["lotteries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["title"].as_str().unwrap().contains("演示福袋"))
+        .expect("the demo seeds a lottery")
+        .clone();
+    assert_eq!(demo["drand_round"], liveguard_lottery::RECORDED_ROUND);
+    let id = demo["id"].as_i64().unwrap();
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/commit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/entrants"),
+        json!({"accounts": ["a", "b", "c", "d", "e", "f"]}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/draw"),
+        json!({"randomness": {"kind": "drand", "round": 123, "signature": ROUND_123_SIGNATURE}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let lead = t.token_of("lead").await;
+    let audit = t
+        .call(get(
+            "/api/v1/audit/entries?action=lottery.commit&limit=5",
+            Some(&lead),
+        ))
+        .await
+        .text();
+    assert!(
+        audit.contains("demo: the draw round was already public"),
         "{audit}"
     );
 }

@@ -127,6 +127,12 @@ pub async fn spawn_demo(configure: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 impl TestApp {
+    /// Sets the fixed clock to `at` (forwards or back).
+    pub fn set_clock(&self, at: time::OffsetDateTime) {
+        use liveguard_store::Clock;
+        self.clock.advance(at - self.clock.now());
+    }
+
     /// Asserts that the audit entries the compliance lead gets for `query` (e.g.
     /// `object=lottery:`) include every action in `want`.
     pub async fn assert_audited(&self, query: &str, want: &[&str]) {
