@@ -78,6 +78,8 @@ pub struct AppState {
     pub pseudonym_key: Arc<[u8]>,
     /// Fetches drand rounds for lottery draws.
     pub drand: Arc<liveguard_drand::Client>,
+    /// Public entrant-code lookups per client.
+    pub lookup_throttle: Arc<auth::LoginThrottle>,
 }
 
 /// `(method, path, summary, permission or "public")` of every JSON route, for the OpenAPI
@@ -731,6 +733,7 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
         sealer: Arc::new(personal::Sealer::new(&personal_key)),
         pseudonym_key: Arc::from(&pseudonym_key[..]),
         drand: Arc::new(drand),
+        lookup_throttle: Arc::new(auth::LoginThrottle::default()),
     })
 }
 

@@ -644,7 +644,9 @@ pub(crate) async fn public_code(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Query(q): Query<AccountQuery>,
+    parts: axum::http::request::Parts,
 ) -> Result<Json<Value>, ApiError> {
+    lookup_allowed(&state, &parts)?;
     let account = check_account(&q.account)?;
     let row = state.store.lottery(id).await?;
     let entrants: Entrants =
@@ -654,6 +656,24 @@ pub(crate) async fn public_code(
     Ok(Json(
         json!({"code": found.code, "included": found.included, "removed": found.removed}),
     ))
+}
+
+/// Counts a public lookup by account against the client's allowance
+/// (`lottery.lookups_per_minute`): a lookup tells whether an account entered.
+pub(crate) fn lookup_allowed(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+) -> Result<(), ApiError> {
+    let ip = crate::auth::client_ip(&parts.extensions);
+    let now = state.store.now_ms() / 1000;
+    if state
+        .lookup_throttle
+        .attempt(ip, now, state.settings.lottery.lookups_per_minute)
+    {
+        Ok(())
+    } else {
+        Err(ApiError::RateLimited)
+    }
 }
 
 /// What the committed entrants say of an account.

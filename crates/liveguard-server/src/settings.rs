@@ -69,6 +69,8 @@ pub struct LotterySettings {
     pub drand_relays: Vec<String>,
     /// Seconds one relay may take to answer.
     pub drand_timeout_seconds: u64,
+    /// Public entrant-code lookups by account allowed per client address per minute.
+    pub lookups_per_minute: u32,
 }
 
 impl Default for LotterySettings {
@@ -85,6 +87,7 @@ impl Default for LotterySettings {
             .map(String::from)
             .to_vec(),
             drand_timeout_seconds: 10,
+            lookups_per_minute: 30,
         }
     }
 }
@@ -101,6 +104,9 @@ impl LotterySettings {
         }
         if !(1..=120).contains(&self.drand_timeout_seconds) {
             return Err("lottery.drand_timeout_seconds must be 1 to 120".into());
+        }
+        if !(1..=10_000).contains(&self.lookups_per_minute) {
+            return Err("lottery.lookups_per_minute must be 1 to 10000".into());
         }
         if self.drand_relays.len() > 16 {
             return Err("lottery.drand_relays takes at most 16 relays".into());

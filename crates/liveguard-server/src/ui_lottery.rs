@@ -59,8 +59,9 @@ pub(crate) async fn verify_page(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Query(q): Query<CodeQuery>,
-    headers: HeaderMap,
+    parts: axum::http::request::Parts,
 ) -> Response {
+    let headers = parts.headers.clone();
     let lang = lang_of(&headers);
     let row = match state.store.lottery(id).await {
         Ok(r) if r.state != "draft" => r,
@@ -95,13 +96,23 @@ pub(crate) async fn verify_page(
         .map(|c| c.trim().to_ascii_lowercase())
         .filter(|c| !c.is_empty());
     if let (Some(a), Some(e)) = (&account, &entrants) {
-        match lottery_api::check_account(a).and_then(|a| lottery_api::lookup_code(&state, e, a)) {
+        match lottery_api::lookup_allowed(&state, &parts)
+            .and_then(|()| lottery_api::check_account(a))
+            .and_then(|a| lottery_api::lookup_code(&state, e, a))
+        {
             Ok(found) if found.code.is_some() => code = found.code,
             Ok(_) => {
                 lookup_note = Some(tr(
                     lang,
                     "该账号未参与本次抽奖",
                     "This account did not enter this lottery",
+                ))
+            }
+            Err(ApiError::RateLimited) => {
+                lookup_note = Some(tr(
+                    lang,
+                    "查询过于频繁，请一分钟后再试",
+                    "Too many lookups; try again in a minute",
                 ))
             }
             Err(_) => {

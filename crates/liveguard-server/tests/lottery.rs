@@ -1209,3 +1209,37 @@ async fn demo_mode_may_draw_the_recorded_past_round_and_says_so() {
         "{audit}"
     );
 }
+
+#[tokio::test]
+async fn public_code_lookups_are_limited_per_client() {
+    let t = spawn_demo(|s| s.lottery.lookups_per_minute = 2).await;
+    let id = closed_with_accounts(&t, &["a", "b", "c"], "2026-12-31T23:59:59Z").await;
+    for _ in 0..2 {
+        let r = t
+            .call(get(&format!("/public/lotteries/{id}/code?account=a"), None))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    let r = t
+        .call(get(&format!("/public/lotteries/{id}/code?account=b"), None))
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let page = t
+        .call(get(
+            &format!("/public/lotteries/{id}/verify?account=b"),
+            None,
+        ))
+        .await
+        .text();
+    assert!(page.contains("查询过于频繁"), "{page}");
+    // A pasted code needs no lookup and is not limited.
+    let page = t
+        .call(get(&format!("/public/lotteries/{id}/verify"), None))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    t.clock.advance(time::Duration::minutes(1));
+    let r = t
+        .call(get(&format!("/public/lotteries/{id}/code?account=b"), None))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "a new minute");
+}
