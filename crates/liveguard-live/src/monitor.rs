@@ -199,6 +199,8 @@ pub struct Monitor {
     card_product: Option<i64>,
     card_price: Option<i64>,
     key: Arc<[u8]>,
+    /// Titles of the session's lotteries whose rules are committed (published).
+    lotteries: Vec<String>,
 }
 
 fn cite(law: &str, article: &str, tag: ConfidenceTag) -> Citation {
@@ -269,6 +271,7 @@ impl Monitor {
             lineup: lineup.into_iter().map(|l| (l.product_id, l)).collect(),
             card_product: None,
             card_price: None,
+            lotteries: Vec::new(),
             key: Arc::from(pseudonym_key),
         }
     }
@@ -294,6 +297,12 @@ impl Monitor {
             .and_then(|p| self.lineup.get(&p))
             .map(|l| l.category)
             .unwrap_or(ProductCategory::General)
+    }
+
+    /// Sets the session's lotteries whose rules are committed (their titles); a lottery
+    /// announced or opened on air while there is none is flagged.
+    pub fn set_lotteries(&mut self, committed: Vec<String>) {
+        self.lotteries = committed;
     }
 
     /// Processes one validated event (see [`crate::validate`]).
@@ -341,6 +350,27 @@ impl Monitor {
                 out.moderation = moderation(screen, &stored, &out.findings);
             }
             out.text = Some(stored);
+        }
+        if ev.kind == EventKind::Lottery
+            && matches!(ev.action.as_deref(), Some("announce" | "open"))
+            && self.lotteries.is_empty()
+        {
+            let what = out
+                .text
+                .clone()
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| format!("lottery:{}", ev.action.as_deref().unwrap_or("")));
+            out.findings.push(live_finding(
+                &what,
+                0..what.len(),
+                "live/lottery-uncommitted",
+                Category::DisclosureMissing,
+                vec![
+                    cite("反不正当竞争法", "11", ConfidenceTag::P),
+                    cite("规范促销行为暂行规定", "13", ConfidenceTag::S),
+                ],
+                "本场没有已提交承诺并公示规则的抽奖：请暂停抽奖，在“抽奖”中定义并提交规则后再开始。A lottery was opened on air without committed, published rules.",
+            ));
         }
         out.findings
             .sort_by(|a, b| (a.span.byte_start, &a.rule).cmp(&(b.span.byte_start, &b.rule)));

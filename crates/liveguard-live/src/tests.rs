@@ -369,3 +369,53 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_lottery_opened_on_air_without_committed_rules_is_flagged() {
+    let mut m = monitor();
+    let mut s = Scratch::default();
+    let open = |key: &str, action: &str, text: Option<&str>| EventIn {
+        action: Some(action.into()),
+        text: text.map(String::from),
+        ..ev(key, EventKind::Lottery)
+    };
+    let p = m.process(
+        screen(),
+        &mut s,
+        &open("l1", "open", Some("福袋开啦，评论想要面霜参与")),
+    );
+    assert!(
+        rules(&p).contains(&"live/lottery-uncommitted"),
+        "{:?}",
+        rules(&p)
+    );
+    let f = p
+        .findings
+        .iter()
+        .find(|f| f.rule.as_ref() == "live/lottery-uncommitted")
+        .unwrap();
+    assert_eq!(
+        f.span.byte_end,
+        p.text.as_ref().unwrap().len(),
+        "the span is the stored text"
+    );
+    assert!(f.citations.iter().any(|c| c.law == "反不正当竞争法"));
+    assert_ne!(p.decision, liveguard_core::Decision::Pass);
+    // Without text the finding names the action; closing or drawing is not flagged again.
+    let p = m.process(screen(), &mut s, &open("l2", "announce", None));
+    assert_eq!(p.findings[0].matched, "lottery:announce");
+    let p = m.process(screen(), &mut s, &open("l3", "draw", None));
+    assert!(!rules(&p).contains(&"live/lottery-uncommitted"));
+    // With a committed lottery the same event passes.
+    m.set_lotteries(vec!["面霜福袋".into()]);
+    let p = m.process(
+        screen(),
+        &mut s,
+        &open("l4", "open", Some("福袋开啦，评论想要面霜参与")),
+    );
+    assert!(
+        !rules(&p).contains(&"live/lottery-uncommitted"),
+        "{:?}",
+        rules(&p)
+    );
+}

@@ -283,6 +283,29 @@ impl LiveHub {
     }
 }
 
+/// Before a batch that announces or opens a lottery, tells the monitor which of the
+/// session's lotteries are committed (they may be committed while the session runs).
+async fn refresh_lotteries(
+    store: &liveguard_store::Store,
+    session_id: i64,
+    monitor: &mut Monitor,
+    events: &[EventIn],
+) {
+    let opens = events.iter().any(|e| {
+        e.kind == liveguard_live::EventKind::Lottery
+            && matches!(e.action.as_deref(), Some("announce" | "open"))
+    });
+    if !opens {
+        return;
+    }
+    match store.committed_lottery_titles(session_id).await {
+        Ok(titles) => monitor.set_lotteries(titles),
+        Err(e) => {
+            tracing::warn!(error = %e, session = session_id, "Reading the session's lotteries failed; the monitor keeps what it knew.")
+        }
+    }
+}
+
 /// Loads the monitor of a session from its snapshot, its frozen script and its last card.
 pub(crate) async fn load_monitor(ctx: &WorkerCtx, session_id: i64) -> Result<Monitor, ApiError> {
     let row = ctx.store.live_session(session_id).await?;
@@ -437,6 +460,7 @@ async fn run_worker(
                     }
                 }
             };
+            refresh_lotteries(&ctx.store, job.session_id, m, &job.events).await;
             for ev in &job.events {
                 let p = m.process(&screen, &mut scratch, ev);
                 rows.push(ingest_row(job.session_id, job.received_ms, &p));
@@ -605,6 +629,7 @@ pub async fn run_nats_worker(
             {
                 tracing::warn!(error = %e, session = batch.session_id, "Re-reading the product card failed; the card this worker knows is used.");
             }
+            refresh_lotteries(&ctx.store, batch.session_id, monitor, &batch.events).await;
             for ev in &batch.events {
                 if liveguard_live::validate(ev).is_err() {
                     continue;

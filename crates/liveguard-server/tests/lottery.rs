@@ -1243,3 +1243,41 @@ async fn public_code_lookups_are_limited_per_client() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "a new minute");
 }
+
+#[tokio::test]
+async fn a_lottery_opened_in_the_live_room_without_committed_rules_raises_an_alert() {
+    let t = spawn_demo(|s| s.demo = true).await;
+    let ops = t.token_of("reviewer").await;
+    post(&t, &ops, "/api/v1/live/sessions/1/start", json!({})).await;
+    let open = |key: &str| json!({"events": [{"key": key, "kind": "lottery", "at_ms": 1_764_590_000_000i64, "action": "open", "text": "福袋开啦，评论想要面霜参与"}]});
+    // The demo's lottery is still a draft: opening a lottery on air is flagged.
+    let r = post(&t, &ops, "/api/v1/live/sessions/1/events", open("l1")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let alert = r.json()["results"][0]["alert_id"]
+        .as_i64()
+        .expect("an alert");
+    let alerts = t
+        .call(get("/api/v1/live/sessions/1/alerts", Some(&ops)))
+        .await
+        .text();
+    assert!(alerts.contains("live/lottery-uncommitted"), "{alerts}");
+    assert!(alert > 0);
+    // Once committed (published), the same action passes.
+    let list = t.call(get("/api/v1/lotteries", Some(&ops))).await.json();
+    let id = list["lotteries"][0]["id"].as_i64().unwrap();
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/commit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = post(&t, &ops, "/api/v1/live/sessions/1/events", open("l2")).await;
+    assert_eq!(
+        r.json()["results"][0]["alert_id"],
+        Value::Null,
+        "{}",
+        r.text()
+    );
+}

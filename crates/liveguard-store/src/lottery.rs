@@ -129,6 +129,17 @@ impl Store {
         })
     }
 
+    /// Titles of a live session's lotteries whose rules are committed (not drafts).
+    pub async fn committed_lottery_titles(&self, session_id: i64) -> Result<Vec<String>> {
+        dispatch!(self, pool => {
+            let rows = sqlx::query("SELECT title FROM lotteries WHERE session_id = $1 AND state <> 'draft' ORDER BY id LIMIT 100")
+                .bind(session_id)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| Ok(r.try_get("title")?)).collect()
+        })
+    }
+
     /// The lotteries of the live sessions run under a session plan (the review shows them
     /// inside the plan), oldest first.
     pub async fn lotteries_of_plan(&self, plan_id: i64) -> Result<Vec<LotteryRow>> {
