@@ -746,6 +746,31 @@ pub(crate) fn claim_json(
     })
 }
 
+/// Logs that someone was shown winners' delivery data in full (who, which lottery, how
+/// many recipients — never the data itself). Nothing is logged for masked views.
+pub(crate) async fn log_personal_view(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    lottery_id: i64,
+    claims: &[liveguard_store::ClaimRow],
+) -> Result<(), ApiError> {
+    let shown = claims
+        .iter()
+        .filter(|c| c.recipient_sealed.is_some())
+        .count();
+    if shown == 0 || !p.can(Permission::ViewPersonalData) {
+        return Ok(());
+    }
+    state
+        .store
+        .append_audit(
+            p.audit("lottery.personal_view", &format!("lottery:{lottery_id}"))
+                .reason(format!("{shown} winners' delivery data shown in full")),
+        )
+        .await?;
+    Ok(())
+}
+
 /// `GET /api/v1/lotteries/{id}/claims`
 pub(crate) async fn claims(
     State(state): State<AppState>,
@@ -755,6 +780,7 @@ pub(crate) async fn claims(
     p.require(Permission::ViewLive)?;
     state.store.lottery(id).await?;
     let rows = state.store.lottery_claims(id).await?;
+    log_personal_view(&state, &p, id, &rows).await?;
     Ok(Json(json!({
         "claims": rows.iter().map(|c| claim_json(&state, &p, c)).collect::<Vec<_>>()
     })))

@@ -697,6 +697,9 @@ async fn detail_view(
         (Ok(r), Ok(c)) => (r, c),
         (Err(e), _) | (_, Err(e)) => return error_page(lang, Some(p), e.into()),
     };
+    if let Err(e) = lottery_api::log_personal_view(state, p, id, &claims).await {
+        return error_page(lang, Some(p), e);
+    }
     let Ok(rules) = serde_json::from_str::<LotteryRules>(&row.rules) else {
         return error_page(
             lang,

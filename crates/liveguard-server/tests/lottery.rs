@@ -593,6 +593,24 @@ async fn prizes_are_tracked_to_redemption_and_winners_data_is_sealed_masked_and_
         .json();
     assert_eq!(masked["claims"][0]["recipient"]["phone"], "138****8000");
     assert_eq!(masked["claims"][0]["recipient"]["name"], "张**");
+    // Seeing it in full is logged (who, which lottery, how many); a masked view is not.
+    t.call(get(
+        &format!("/api/v1/lotteries/{id}/claims"),
+        Some(&service),
+    ))
+    .await;
+    let lead_token = t.token_of("lead").await;
+    let views = t
+        .call(get(
+            "/api/v1/audit/entries?action=lottery.personal_view&limit=10",
+            Some(&lead_token),
+        ))
+        .await
+        .json();
+    let views = views["entries"].as_array().unwrap();
+    assert_eq!(views.len(), 1, "{views:?}");
+    assert!(views[0]["actor"].as_str().unwrap().starts_with("service@"));
+    assert!(!views[0].to_string().contains("13800138000"));
     let lead = t.token_of("lead").await;
     let audit = t
         .call(get(
