@@ -1056,6 +1056,30 @@ async fn seed_demo_lottery(
     Ok(())
 }
 
+/// Once a minute until `stop`: erases winners' delivery data past its date and purges live
+/// records past their retention date (both audited as `system`).
+async fn run_housekeeping(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let every = Duration::from_secs(60);
+    loop {
+        if let Err(e) = lottery_api::erase_personal_data(&state).await {
+            tracing::warn!(error = %e, "Erasing expired winners' delivery data failed; will retry.");
+        }
+        match live_api::purge_expired(&state).await {
+            Ok(ids) if !ids.is_empty() => {
+                tracing::info!(sessions = ?ids, "Purged live records past their retention date.")
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "Purging expired live records failed; will retry.")
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
 /// A bound, ready-to-run server.
 pub struct Application {
     listener: tokio::net::TcpListener,
@@ -1118,7 +1142,7 @@ impl Application {
             })
             .collect();
         let escalator = tokio::spawn(live_api::run_escalator(self.state.clone(), stop_rx.clone()));
-        let eraser = tokio::spawn(lottery_api::run_eraser(self.state.clone(), stop_rx.clone()));
+        let housekeeping = tokio::spawn(run_housekeeping(self.state.clone(), stop_rx.clone()));
         let router = app(self.state.clone());
         axum::serve(
             self.listener,
@@ -1132,7 +1156,7 @@ impl Application {
             let _ = w.await;
         }
         let _ = escalator.await;
-        let _ = eraser.await;
+        let _ = housekeeping.await;
         self.state.store.close().await;
         Ok(())
     }

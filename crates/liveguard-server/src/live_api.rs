@@ -66,7 +66,7 @@ pub(crate) fn session_json(row: &LiveSessionRow) -> Value {
     json!({
         "id": row.id, "title": row.title, "plan_id": row.plan_id, "duty_officer_id": row.duty_officer_id,
         "state": row.state, "started_at": row.started_at, "ended_at": row.ended_at,
-        "retain_until": row.retain_until, "legal_hold": row.legal_hold, "created_at": row.created_at,
+        "retain_until": row.retain_until, "legal_hold": row.legal_hold, "purged_at": row.purged_at, "created_at": row.created_at,
         "room_id": snap["room_id"], "streamer_ids": snap["streamer_ids"], "lineup": snap["lineup"],
         "script": snap["script"], "starts_at": snap["starts_at"],
     })
@@ -880,6 +880,14 @@ pub(crate) async fn run_escalator(state: AppState, mut stop: tokio::sync::watch:
             tracing::warn!(error = %e, "Escalating overdue live alerts failed; will retry.");
         }
     }
+}
+
+/// Deletes the records of ended sessions whose retention date has passed (not under legal
+/// hold), at most ten sessions a pass; returns the sessions purged.
+pub async fn purge_expired(state: &AppState) -> Result<Vec<i64>, ApiError> {
+    let audit =
+        liveguard_store::AuditDraft::new("system", "system", "live.session.purge", "live_session");
+    Ok(state.store.purge_expired_live(10, audit).await?)
 }
 
 /// One escalation pass (at most 500 alerts, one transaction); returns how many alerts were

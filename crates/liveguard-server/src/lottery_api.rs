@@ -967,17 +967,3 @@ pub async fn erase_personal_data(state: &AppState) -> Result<u64, ApiError> {
     .reason("delivery data erased: the claim is closed and its retention has passed");
     Ok(state.store.erase_lottery_personal_data(500, audit).await?)
 }
-
-/// Erases expired delivery data once a minute until `stop`.
-pub(crate) async fn run_eraser(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let every = std::time::Duration::from_secs(60);
-    loop {
-        if let Err(e) = erase_personal_data(&state).await {
-            tracing::warn!(error = %e, "Erasing expired winners' delivery data failed; will retry.");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = stop.changed() => return,
-        }
-    }
-}

@@ -432,7 +432,7 @@ fn schemas() -> Value {
         "LiveSession": {"type": "object", "required": ["id", "title", "state"], "properties": {
             "id": {"type": "integer"}, "title": {"type": "string"}, "plan_id": {"type": ["integer", "null"]}, "duty_officer_id": {"type": "integer"},
             "state": {"type": "string", "enum": liveguard_store::SESSION_STATES}, "started_at": {"type": ["string", "null"]}, "ended_at": {"type": ["string", "null"]},
-            "retain_until": {"type": ["string", "null"]}, "legal_hold": {"type": "boolean"}, "room_id": {"type": ["integer", "null"]},
+            "retain_until": {"type": ["string", "null"]}, "legal_hold": {"type": "boolean"}, "purged_at": {"type": ["string", "null"], "description": "when the events, alerts, follow-ups and moderation were deleted after the retention date"}, "room_id": {"type": ["integer", "null"]},
             "streamer_ids": {"type": "array", "items": {"type": "integer"}},
             "lineup": {"type": "array", "items": {"type": "object", "properties": {"product_id": {"type": "integer"}, "price_fen": {"type": "integer"}, "category": {"type": "string"}}}},
             "script": {"type": ["object", "null"], "properties": {"submission_id": {"type": "integer"}, "version": {"type": "integer"}, "content_hash": r("Hash")}},

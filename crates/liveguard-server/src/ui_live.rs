@@ -447,7 +447,7 @@ pub(crate) async fn report_page(
     let body = html! {
         div.card {
             p { (tr(lang, "状态：", "State: ")) (state_label(lang, s["state"].as_str().unwrap_or(""))) " · " (tr(lang, "开播：", "Started: ")) (s["started_at"].as_str().unwrap_or("—")) " · " (tr(lang, "结束：", "Ended: ")) (s["ended_at"].as_str().unwrap_or("—"))
-              " · " (tr(lang, "保存至：", "Kept until: ")) (s["retain_until"].as_str().unwrap_or("—")) @if s["legal_hold"] == true { " · " span.badge.b-block { (tr(lang, "诉讼保全", "legal hold")) } } }
+              " · " (tr(lang, "保存至：", "Kept until: ")) (s["retain_until"].as_str().unwrap_or("—")) @if let Some(at) = s["purged_at"].as_str() { " · " span.badge { (tr(lang, "保存期满，记录已清除于 ", "retention passed; records purged at ")) (at) } } @if s["legal_hold"] == true { " · " span.badge.b-block { (tr(lang, "诉讼保全", "legal hold")) } } }
             p { a href=(format!("/api/v1/live/sessions/{id}/report")) download=(format!("live-session-{id}-report.json")) { (tr(lang, "导出 JSON", "Export JSON")) } " · " a href=(format!("/live/{id}")) { (tr(lang, "返回控制台", "Back to console")) } }
         }
         div.grid {

@@ -797,3 +797,77 @@ async fn live_alerts_and_their_decisions_reach_webhooks() {
     bad.events = vec!["live.alerts".into()];
     assert!(bad.validate(0).unwrap_err().contains("live.alerts"));
 }
+
+#[tokio::test]
+async fn records_are_purged_after_their_retention_date_unless_held() {
+    let t = spawn_demo(|_| {}).await;
+    let ops = t.token_of("reviewer").await;
+    let legal = t.token_of("legal").await;
+    post(&t, &ops, "/api/v1/live/sessions/1/start", json!({})).await;
+    let r = post(
+        &t,
+        &ops,
+        "/api/v1/live/sessions/1/events",
+        events(json!([{"key": "a", "kind": "transcript", "at_ms": T0, "text": "全网最低价，立竿见影"}])),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    post(&t, &ops, "/api/v1/live/sessions/1/end", json!({})).await;
+    // A day before the retention date nothing goes; after it, a held session stays.
+    t.clock.advance(time::Duration::days(1094));
+    assert!(
+        liveguard_server::live_api::purge_expired(&t.state)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let r = post(
+        &t,
+        &legal,
+        "/api/v1/live/sessions/1/hold",
+        json!({"legal_hold": true, "reason": "消费者投诉待处理"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    t.clock.advance(time::Duration::days(2));
+    assert!(
+        liveguard_server::live_api::purge_expired(&t.state)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    post(
+        &t,
+        &legal,
+        "/api/v1/live/sessions/1/hold",
+        json!({"legal_hold": false, "reason": "投诉已结案"}),
+    )
+    .await;
+    assert_eq!(
+        liveguard_server::live_api::purge_expired(&t.state)
+            .await
+            .unwrap(),
+        vec![1]
+    );
+    let s = get_json(&t, &ops, "/api/v1/live/sessions/1").await;
+    assert!(s["purged_at"].is_string(), "{s}");
+    let ev = get_json(&t, &ops, "/api/v1/live/sessions/1/events").await;
+    assert_eq!(ev["events"].as_array().unwrap().len(), 0);
+    let (cookie, _) = t
+        .login("reviewer", &liveguard_server::demo_password("reviewer"))
+        .await
+        .unwrap();
+    let page = t
+        .call(
+            axum::http::Request::builder()
+                .uri("/live/1/report")
+                .header(header::COOKIE, &cookie)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .text();
+    assert!(page.contains("记录已清除于"), "{page}");
+    t.assert_audited("action=live.session.purge", &["live.session.purge"])
+        .await;
+}

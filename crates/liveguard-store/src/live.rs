@@ -40,6 +40,9 @@ pub struct LiveSessionRow {
     pub retain_until: Option<String>,
     /// Kept regardless of `retain_until` while set.
     pub legal_hold: bool,
+    /// When the session's events, alerts, follow-ups and moderation were deleted after its
+    /// retention date.
+    pub purged_at: Option<String>,
     /// Created (RFC 3339).
     pub created_at: String,
 }
@@ -232,6 +235,7 @@ macro_rules! session_from_row {
             ended_at: r.try_get("ended_at")?,
             retain_until: r.try_get("retain_until")?,
             legal_hold: r.try_get("legal_hold")?,
+            purged_at: r.try_get("purged_at")?,
             created_at: r.try_get("created_at")?,
         }
     }};
@@ -278,7 +282,7 @@ macro_rules! event_from_row {
 
 macro_rules! session_cols {
     () => {
-        "id, title, plan_id, duty_officer_id, state, data, started_at, ended_at, retain_until, legal_hold, created_at"
+        "id, title, plan_id, duty_officer_id, state, data, started_at, ended_at, retain_until, legal_hold, purged_at, created_at"
     };
 }
 macro_rules! alert_cols {
@@ -356,6 +360,58 @@ impl Store {
             }
         });
         row.ok_or(StoreError::NotFound)
+    }
+
+    /// Deletes the events, alerts, follow-ups and moderation records of at most `limit`
+    /// ended sessions whose retention date has passed and that are not under legal hold,
+    /// one transaction a session, each logged as `live_session:<id>` with what was deleted.
+    /// Returns the sessions purged.
+    pub async fn purge_expired_live(&self, limit: i64, audit: AuditDraft) -> Result<Vec<i64>> {
+        let now = self.clock.now_rfc3339();
+        let ids: Vec<i64> = dispatch!(self, pool => {
+            let rows = sqlx::query("SELECT id FROM live_sessions WHERE state = 'ended' AND purged_at IS NULL AND legal_hold = FALSE AND retain_until IS NOT NULL AND retain_until < $1 ORDER BY id LIMIT $2")
+                .bind(&now)
+                .bind(limit.clamp(1, 100))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| r.try_get::<i64, _>("id")).collect::<std::result::Result<Vec<_>, _>>()?
+        });
+        let mut purged = Vec::new();
+        for id in ids {
+            let done = write_tx!(self, tx => {
+                // Checked again inside the transaction: a hold set meanwhile wins.
+                let due = sqlx::query("SELECT id FROM live_sessions WHERE id = $1 AND purged_at IS NULL AND legal_hold = FALSE AND retain_until < $2")
+                    .bind(id)
+                    .bind(&now)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .is_some();
+                if due {
+                    let mut counts = Vec::new();
+                    for table in ["live_moderation", "live_tasks", "live_alerts", "live_events"] {
+                        let n = sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE session_id = $1")))
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                        counts.push(format!("{n} {}", table.trim_start_matches("live_")));
+                    }
+                    sqlx::query("UPDATE live_sessions SET purged_at = $1, updated_at = $1 WHERE id = $2")
+                        .bind(&now)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    let draft = AuditDraft { object: format!("live_session:{id}"), ..audit.clone() }
+                        .reason(format!("retention passed; deleted {}", counts.join(", ")));
+                    append_audit!(self, tx, draft);
+                }
+                due
+            });
+            if done {
+                purged.push(id);
+            }
+        }
+        Ok(purged)
     }
 
     /// Moves a session `planned → live` or `live → ended`; `retain_days` sets the retention

@@ -623,6 +623,61 @@ async fn story(store: Store) {
     let b = bundle(&store, &key).await;
     assert_eq!(verify_bundle(&b).unwrap().entries, size + 1);
 
+    // After the retention date a session's records are purged — not while on legal hold.
+    store
+        .execute_raw_for_tests(format!(
+            "UPDATE live_sessions SET retain_until = '2001-01-01T00:00:00Z' WHERE id = {live_id}"
+        ))
+        .await
+        .unwrap();
+    assert!(store.live_session(live_id).await.unwrap().legal_hold);
+    let purged = store
+        .purge_expired_live(10, draft("live.session.purge"))
+        .await
+        .unwrap();
+    assert!(purged.is_empty(), "held");
+    store
+        .set_live_legal_hold(live_id, false, draft("live.session.hold"))
+        .await
+        .unwrap();
+    let purged = store
+        .purge_expired_live(10, draft("live.session.purge"))
+        .await
+        .unwrap();
+    assert_eq!(purged, vec![live_id]);
+    assert!(store.live_events(live_id, 0, 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .live_alerts(live_id, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let row = store.live_session(live_id).await.unwrap();
+    assert!(row.purged_at.is_some() && row.state == "ended");
+    let logged = store
+        .audit_search(&AuditFilter {
+            action: Some("live.session.purge".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(logged.len(), 1);
+    assert!(
+        logged[0].reason.as_deref().unwrap().contains("events"),
+        "{:?}",
+        logged[0].reason
+    );
+    assert!(
+        store
+            .purge_expired_live(10, draft("live.session.purge"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "once"
+    );
+
     lottery_story(&store).await;
 
     // Tampering with stored rows is detected.
