@@ -857,16 +857,7 @@ async fn records_are_purged_after_their_retention_date_unless_held() {
         .login("reviewer", &liveguard_server::demo_password("reviewer"))
         .await
         .unwrap();
-    let page = t
-        .call(
-            axum::http::Request::builder()
-                .uri("/live/1/report")
-                .header(header::COOKIE, &cookie)
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await
-        .text();
+    let page = t.call(page_get(&cookie, "/live/1/report")).await.text();
     assert!(page.contains("记录已清除于"), "{page}");
     t.assert_audited("action=live.session.purge", &["live.session.purge"])
         .await;

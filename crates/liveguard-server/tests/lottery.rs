@@ -304,26 +304,8 @@ async fn operations_staff_run_a_lottery_from_the_pages() {
         .login("reviewer", &liveguard_server::demo_password("reviewer"))
         .await
         .unwrap();
-    let form = |uri: &str, pairs: &[(&str, &str)]| {
-        let mut body = format!("csrf={}", enc(&csrf));
-        for (k, v) in pairs {
-            body.push_str(&format!("&{k}={}", enc(v)));
-        }
-        Request::builder()
-            .method("POST")
-            .uri(uri)
-            .header(header::COOKIE, &cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap()
-    };
-    let page = |uri: &str| {
-        Request::builder()
-            .uri(uri)
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .unwrap()
-    };
+    let form = |uri: &str, pairs: &[(&str, &str)]| form_post(&cookie, &csrf, uri, pairs);
+    let page = |uri: &str| page_get(&cookie, uri);
     let r = t.call(page("/lotteries")).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(
@@ -730,8 +712,7 @@ async fn prizes_are_tracked_to_redemption_and_winners_data_is_sealed_masked_and_
 /// and the lottery inside the session plan the reviewers see.
 #[tokio::test]
 async fn the_pages_define_fields_take_a_list_track_prizes_and_show_in_the_plan() {
-    use axum::body::Body;
-    use axum::http::{Request, header};
+    use axum::http::header;
     let t = spawn_demo(|_| {}).await;
     let session = |user: &'static str| {
         let t = &t;
@@ -743,26 +724,8 @@ async fn the_pages_define_fields_take_a_list_track_prizes_and_show_in_the_plan()
     };
     let (ops_cookie, ops_csrf) = session("reviewer").await;
     let (cs_cookie, cs_csrf) = session("service").await;
-    let form = |cookie: &str, csrf: &str, uri: &str, pairs: &[(&str, &str)]| {
-        let mut body = format!("csrf={}", enc(csrf));
-        for (k, v) in pairs {
-            body.push_str(&format!("&{k}={}", enc(v)));
-        }
-        Request::builder()
-            .method("POST")
-            .uri(uri)
-            .header(header::COOKIE, cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap()
-    };
-    let page = |cookie: &str, uri: &str| {
-        Request::builder()
-            .uri(uri)
-            .header(header::COOKIE, cookie)
-            .body(Body::empty())
-            .unwrap()
-    };
+    let form = form_post;
+    let page = page_get;
     let new = t.call(page(&ops_cookie, "/lotteries")).await.text();
     assert!(
         new.contains("name=\"prize0_name\"") && new.contains("value=\"399.00\""),

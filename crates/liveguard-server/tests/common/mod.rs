@@ -266,6 +266,30 @@ pub fn get(uri: &str, bearer: Option<&str>) -> Request<Body> {
 }
 
 /// Percent-encodes a form value (every byte but ASCII letters and digits).
+/// A form POST of a signed-in browser: the session cookie, its CSRF token and the fields.
+pub fn form_post(cookie: &str, csrf: &str, uri: &str, pairs: &[(&str, &str)]) -> Request<Body> {
+    let mut body = format!("csrf={}", enc(csrf));
+    for (k, v) in pairs {
+        body.push_str(&format!("&{k}={}", enc(v)));
+    }
+    Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// A page GET of a signed-in browser.
+pub fn page_get(cookie: &str, uri: &str) -> Request<Body> {
+    Request::builder()
+        .uri(uri)
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap()
+}
+
 pub fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| {
