@@ -400,7 +400,7 @@ pub const API_ROUTES: &[(&str, &str, &str, &str)] = &[
     (
         "post",
         "/api/v1/lotteries/{id}/claims/{position}/{verb}",
-        "Move a prize claim: claim (account checked against the winning code; delivery data sealed), ship, redeem, forfeit (after the deadline)",
+        "Move a prize claim: claim (account checked against the winning code; delivery data sealed), correct (the delivery data, before shipping), ship, redeem, forfeit (after the deadline)",
         "HandlePrizes",
     ),
     ("get", "/api/v1/openapi.json", "This document", "public"),

@@ -819,7 +819,8 @@ fn bounded(field: &str, v: Option<&str>, max: usize) -> Result<String, ApiError>
 }
 
 /// Moves one prize claim: `claim` (the winner's account must produce the winning code;
-/// before the redemption deadline; the delivery data is sealed), `ship`, `redeem`, or
+/// before the redemption deadline; the delivery data is sealed), `correct` (new delivery
+/// data before shipping), `ship`, `redeem`, or
 /// `forfeit` (after the deadline, per the committed rules on unclaimed prizes).
 pub(crate) async fn claim_step(
     state: &AppState,
@@ -878,6 +879,31 @@ pub(crate) async fn claim_step(
                     &claim.code[..12],
                     claim.prize
                 )),
+            )
+        }
+        "correct" => {
+            // A wrong address or phone is corrected before shipping; the old data is
+            // replaced, not kept.
+            let recipient = body
+                .recipient
+                .ok_or_else(|| ApiError::field("recipient", "is required"))?;
+            recipient
+                .validate()
+                .map_err(|(f, m)| ApiError::field(&format!("recipient.{f}"), m))?;
+            let plain = serde_json::to_vec(&recipient).map_err(internal)?;
+            let sealed = state
+                .sealer
+                .seal(&format!("lottery_claim:{}", claim.id), &plain)
+                .map_err(internal)?;
+            (
+                ClaimStep {
+                    from: &["claimed"],
+                    to: "claimed",
+                    recipient_sealed: Some(sealed),
+                    ..Default::default()
+                },
+                p.audit("lottery.claim.correct", "lottery_claim")
+                    .reason("delivery data corrected before shipping".to_string()),
             )
         }
         "ship" => {

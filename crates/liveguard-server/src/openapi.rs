@@ -107,7 +107,7 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
             ]}}})
         }
         ("post", "/api/v1/lotteries/{id}/claims/{position}/{verb}") => {
-            json!({"type": "object", "additionalProperties": false, "description": "claim: account and recipient; ship: carrier and tracking; redeem: note (optional); forfeit: nothing",
+            json!({"type": "object", "additionalProperties": false, "description": "claim: account and recipient; correct: recipient (before shipping); ship: carrier and tracking; redeem: note (optional); forfeit: nothing",
             "properties": {
                 "account": {"type": "string", "minLength": 1, "maxLength": 128, "description": "the account the winner entered with; its entrant code must be the winning code"},
                 "recipient": {"type": "object", "additionalProperties": false, "required": ["name", "phone", "address"], "description": "delivery data: sealed at rest, masked by role, erased lottery.erase_personal_after_days after the claim closes",
@@ -167,7 +167,7 @@ fn parameters(path: &str) -> Vec<Value> {
         p.push(json!({"name": "position", "in": "path", "required": true, "description": "the winner's place in the draw (0-based)", "schema": {"type": "integer", "minimum": 0}}));
     }
     if path.contains("{verb}") {
-        p.push(json!({"name": "verb", "in": "path", "required": true, "schema": {"type": "string", "enum": ["claim", "ship", "redeem", "forfeit"]}}));
+        p.push(json!({"name": "verb", "in": "path", "required": true, "schema": {"type": "string", "enum": ["claim", "correct", "ship", "redeem", "forfeit"]}}));
     }
     match path {
         "/api/v1/tokens" => p.push(query(

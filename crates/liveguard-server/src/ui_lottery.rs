@@ -668,6 +668,13 @@ fn claims_card(
                                         input type="submit" value=(tr(lang, "发货", "Ship"));
                                     }))
                                     (to("redeem", html! { input name="note" placeholder=(tr(lang, "无需发货的兑奖说明", "redeemed without shipping: how")) size="20"; input type="submit" value=(tr(lang, "确认兑奖", "Redeemed")); }))
+                                    details { summary { (tr(lang, "更正收货信息", "Correct the delivery data")) }
+                                        (to("correct", html! {
+                                            input name="name" placeholder=(tr(lang, "收货人", "name")) size="8" required;
+                                            input name="phone" placeholder=(tr(lang, "电话", "phone")) size="12" required;
+                                            input name="address" placeholder=(tr(lang, "地址", "address")) size="24" required;
+                                            input type="submit" value=(tr(lang, "更正", "Correct"));
+                                        })) }
                                 },
                                 "shipped" => (to("redeem", html! { input name="note" placeholder=(tr(lang, "签收说明", "receipt note")) size="20"; input type="submit" value=(tr(lang, "确认签收", "Received")); })),
                                 _ => {},
@@ -846,7 +853,7 @@ pub(crate) async fn action(
     }
 }
 
-/// `POST /lotteries/{id}/claims/{position}/{verb}`: claim, ship, redeem, forfeit.
+/// `POST /lotteries/{id}/claims/{position}/{verb}`: claim, correct, ship, redeem, forfeit.
 pub(crate) async fn claim_action(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
@@ -861,7 +868,7 @@ pub(crate) async fn claim_action(
     let field = |k: &str| form_field(&fields, k).map(|v| v.trim().to_string());
     let body = lottery_api::ClaimBody {
         account: field("account"),
-        recipient: (verb == "claim").then(|| crate::personal::Recipient {
+        recipient: (verb == "claim" || verb == "correct").then(|| crate::personal::Recipient {
             name: field("name").unwrap_or_default(),
             phone: field("phone").unwrap_or_default(),
             address: field("address").unwrap_or_default(),

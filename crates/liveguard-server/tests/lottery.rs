@@ -607,6 +607,25 @@ async fn prizes_are_tracked_to_redemption_and_winners_data_is_sealed_masked_and_
             && !audit.contains("文三路")
     );
 
+    // A wrong address is corrected before shipping; the claim time stays.
+    let claimed_at = t.state.store.lottery_claim(id, 0).await.unwrap().claimed_at;
+    t.clock.advance(time::Duration::minutes(5));
+    let r = post(
+        &t,
+        &service,
+        &format!("/api/v1/lotteries/{id}/claims/0/correct"),
+        json!({"recipient": {"name": "张小明", "phone": "13800138000", "address": "浙江省杭州市西湖区文三路 2 号"}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        r.json()["recipient"]["address"],
+        "浙江省杭州市西湖区文三路 2 号"
+    );
+    assert_eq!(
+        t.state.store.lottery_claim(id, 0).await.unwrap().claimed_at,
+        claimed_at
+    );
     let r = post(
         &t,
         &service,
@@ -623,6 +642,19 @@ async fn prizes_are_tracked_to_redemption_and_winners_data_is_sealed_masked_and_
     )
     .await;
     assert_eq!(r.json()["state"], "shipped", "{}", r.text());
+    let r = post(
+        &t,
+        &service,
+        &format!("/api/v1/lotteries/{id}/claims/0/correct"),
+        json!({"recipient": {"name": "张小明", "phone": "13800138000", "address": "浙江省杭州市西湖区文三路 3 号"}}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CONFLICT,
+        "not after shipping: {}",
+        r.text()
+    );
     // The second prize cannot be forfeited before the deadline.
     let r = post(
         &t,
@@ -698,6 +730,7 @@ async fn prizes_are_tracked_to_redemption_and_winners_data_is_sealed_masked_and_
         "object=lottery_claim:",
         &[
             "lottery.claim",
+            "lottery.claim.correct",
             "lottery.ship",
             "lottery.redeem",
             "lottery.forfeit",

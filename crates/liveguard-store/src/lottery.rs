@@ -336,6 +336,12 @@ impl Store {
             if !step.from.contains(&state.as_str()) {
                 return Err(StoreError::Conflict { constraint: format!("prize claim {position} is {state}, not {}", step.from.join(" or ")) });
             }
+            // A step within a state (a corrected recipient) keeps the state's timestamps.
+            let (claimed, shipped, closed) = if state == step.to {
+                (None, None, None)
+            } else {
+                (claimed.clone(), shipped.clone(), closed.clone())
+            };
             sqlx::query("UPDATE lottery_claims SET state = $1, recipient_sealed = COALESCE($2, recipient_sealed), carrier = COALESCE($3, carrier), tracking = COALESCE($4, tracking), note = COALESCE($5, note), claimed_at = COALESCE($6, claimed_at), shipped_at = COALESCE($7, shipped_at), closed_at = COALESCE($8, closed_at), personal_purge_at = COALESCE($9, personal_purge_at), updated_at = $10 WHERE id = $11 AND state = $12")
                 .bind(step.to)
                 .bind(&step.recipient_sealed)
