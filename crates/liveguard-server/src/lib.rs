@@ -514,10 +514,6 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/lotteries/{id}", get(lottery_api::get))
         .route("/api/v1/lotteries/{id}/commit", post(lottery_api::commit))
         .route("/api/v1/lotteries/{id}/rules", post(lottery_api::change))
-        .route(
-            "/api/v1/lotteries/{id}/entrants",
-            post(lottery_api::entrants),
-        )
         .route("/api/v1/lotteries/{id}/draw", post(lottery_api::draw))
         .route("/api/v1/lotteries/{id}/claims", get(lottery_api::claims))
         .route(
@@ -544,6 +540,19 @@ pub fn app(state: AppState) -> Router {
         )
         .layer(RequestBodyLimitLayer::new(
             review_api::UPLOAD_REQUEST_BYTES_MAX,
+        ));
+    // Closing a lottery's entry may carry an uploaded list of up to a million accounts.
+    let entrant_lists = Router::new()
+        .route(
+            "/api/v1/lotteries/{id}/entrants",
+            post(lottery_api::entrants),
+        )
+        .route(
+            "/lotteries/{id}/entrants",
+            post(ui_lottery::entrants_action),
+        )
+        .layer(RequestBodyLimitLayer::new(
+            lottery_api::ENTRANTS_REQUEST_BYTES_MAX,
         ));
     let ui = Router::new()
         .route("/", get(ui::dashboard))
@@ -602,6 +611,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ops)
         .layer(RequestBodyLimitLayer::new(body_max))
         .merge(uploads)
+        .merge(entrant_lists)
         .fallback(|| async { error::ApiError::NotFound })
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(track_metrics))

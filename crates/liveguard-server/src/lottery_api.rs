@@ -23,6 +23,9 @@ use crate::perms::Permission;
 
 /// Most entrants one lottery takes from an uploaded list.
 pub(crate) const ENTRANTS_MAX: usize = 1_000_000;
+/// Body limit of the routes that close entry: an uploaded list of [`ENTRANTS_MAX`] accounts
+/// of about 40 bytes each in JSON or a form, with its exclusions.
+pub(crate) const ENTRANTS_REQUEST_BYTES_MAX: usize = 64 * 1024 * 1024;
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::Internal(e.to_string())
@@ -54,6 +57,18 @@ pub(crate) fn lottery_json(row: &LotteryRow) -> Value {
         "winners": bundle.as_ref().map(|b| b.winners.clone()),
         "created_at": row.created_at, "updated_at": row.updated_at,
         "retain_until": row.retain_until,
+    })
+}
+
+/// The list view of a lottery: no entrants, winners or announcement (`GET` one for them).
+pub(crate) fn lottery_summary_json(row: &LotteryRow) -> Value {
+    json!({
+        "id": row.id, "session_id": row.session_id, "title": row.title, "state": row.state,
+        "rules_digest": row.rules_digest,
+        "drand_round": serde_json::from_str::<LotteryRules>(&row.rules).ok()
+            .and_then(|r| liveguard_lottery::time_of(&r.draw_at)).map(liveguard_lottery::quicknet_round_at),
+        "created_at": row.created_at, "updated_at": row.updated_at,
+        "retain_until": row.retain_until, "committed_at": row.committed_at,
     })
 }
 
@@ -206,7 +221,7 @@ pub(crate) async fn list(
     p.require(Permission::ViewLive)?;
     let rows = state.store.lotteries().await?;
     Ok(Json(
-        json!({"lotteries": rows.iter().map(lottery_json).collect::<Vec<_>>()}),
+        json!({"lotteries": rows.iter().map(lottery_summary_json).collect::<Vec<_>>()}),
     ))
 }
 

@@ -355,7 +355,7 @@ fn success(method: &str, path: &str) -> (&'static str, Value) {
         ("post", "/api/v1/lotteries") => ("201", r("Lottery")),
         ("get", "/api/v1/lotteries") => (
             "200",
-            json!({"type": "object", "properties": {"lotteries": {"type": "array", "items": r("Lottery")}}}),
+            json!({"type": "object", "properties": {"lotteries": {"type": "array", "items": r("LotterySummary")}}}),
         ),
         ("get", "/api/v1/lotteries/{id}")
         | (
@@ -445,6 +445,10 @@ fn schemas() -> Value {
             "announcement": {"type": ["object", "null"], "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}},
             "winners": {"type": ["array", "null"], "items": {"type": "object", "properties": {"prize": {"type": "string"}, "index": {"type": "integer"}, "code": r("Hash")}}},
             "created_at": {"type": "string"}, "updated_at": {"type": "string"}, "retain_until": {"type": ["string", "null"]}}},
+        "LotterySummary": {"type": "object", "description": "a lottery in a list: GET /api/v1/lotteries/{id} for its entrants, winners and announcement", "required": ["id", "title", "state", "rules_digest"], "properties": {
+            "id": {"type": "integer"}, "session_id": {"type": ["integer", "null"]}, "title": {"type": "string"},
+            "state": {"type": "string", "enum": ["draft", "committed", "closed", "drawn"]}, "rules_digest": r("Hash"), "drand_round": {"type": ["integer", "null"]},
+            "created_at": {"type": "string"}, "updated_at": {"type": "string"}, "retain_until": {"type": ["string", "null"]}, "committed_at": {"type": ["string", "null"]}}},
         "PrizeClaim": {"type": "object", "required": ["position", "prize", "code", "state"], "properties": {
             "position": {"type": "integer"}, "prize": {"type": "string"}, "code": r("Hash"),
             "state": {"type": "string", "enum": ["awaiting", "claimed", "shipped", "redeemed", "forfeited"]},

@@ -783,13 +783,36 @@ pub(crate) async fn action(
     headers: HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
+    act(state, p, id, &verb, headers, fields).await
+}
+
+/// `POST /lotteries/{id}/entrants`: closing entry, on its own route for its larger body
+/// limit (an uploaded list).
+pub(crate) async fn entrants_action(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    act(state, p, id, "entrants", headers, fields).await
+}
+
+async fn act(
+    state: AppState,
+    p: crate::auth::Principal,
+    id: i64,
+    verb: &str,
+    headers: HeaderMap,
+    fields: Vec<(String, String)>,
+) -> Response {
     let lang = lang_of(&headers);
     if let Some(refused) = csrf_refusal(lang, &p, &fields) {
         return refused;
     }
     let api = ApiPrincipal(p.clone());
     let field = |k: &str| form_field(&fields, k).unwrap_or("").trim().to_string();
-    let result = match verb.as_str() {
+    let result = match verb {
         "commit" => lottery_api::commit(State(state.clone()), api, Path(id))
             .await
             .map(|_| ()),

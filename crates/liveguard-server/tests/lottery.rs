@@ -1295,3 +1295,51 @@ async fn a_lottery_opened_in_the_live_room_without_committed_rules_raises_an_ale
         r.text()
     );
 }
+
+#[tokio::test]
+async fn a_large_uploaded_list_is_taken_while_other_routes_keep_their_limit() {
+    let t = spawn_demo(|_| {}).await;
+    let ops = t.token_of("reviewer").await;
+    let mut r = rules();
+    r["entry"] = json!({"method": "purchase"});
+    let c = post(&t, &ops, "/api/v1/lotteries", json!({"rules": r})).await;
+    let id = c.json()["id"].as_i64().unwrap();
+    t.set_clock(time::macros::datetime!(2023-08-23 14:55 UTC));
+    post(
+        &t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/commit"),
+        json!({}),
+    )
+    .await;
+    // 100,000 buyers exported from the platform: about 2 MB of JSON, over the 1 MiB default.
+    let accounts: Vec<String> = (0..100_000).map(|i| format!("buyer-{i:08}")).collect();
+    let body = json!({"accounts": accounts});
+    assert!(body.to_string().len() > 1024 * 1024);
+    let r = post(&t, &ops, &format!("/api/v1/lotteries/{id}/entrants"), body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["entrants"]["count"], 100_000);
+    // Elsewhere the default limit still holds.
+    let mut big = rules();
+    big["delivery"] = json!("x".repeat(1024 * 1024 + 1));
+    let r = post(&t, &ops, "/api/v1/lotteries", json!({"rules": big})).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text());
+    // The list does not carry the entrant documents; the lottery does.
+    let list = t.call(get("/api/v1/lotteries", Some(&ops))).await.json();
+    let row = list["lotteries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == id)
+        .unwrap()
+        .clone();
+    assert!(
+        row.get("entrants").is_none() && row["state"] == "closed",
+        "{row}"
+    );
+    let one = t
+        .call(get(&format!("/api/v1/lotteries/{id}"), Some(&ops)))
+        .await
+        .json();
+    assert_eq!(one["entrants"]["count"], 100_000);
+}

@@ -55,6 +55,8 @@ macro_rules! lottery_from_row {
 }
 
 const LOTTERY_COLUMNS: &str = "id, session_id, title, state, rules, rules_digest, entrants, bundle, created_at, updated_at, retain_until, committed_at";
+/// The same without the entrants and bundle documents (tens of MB for a large draw).
+const LOTTERY_SUMMARY_COLUMNS: &str = "id, session_id, title, state, rules, rules_digest, CAST(NULL AS TEXT) AS entrants, CAST(NULL AS TEXT) AS bundle, created_at, updated_at, retain_until, committed_at";
 
 /// A step of a lottery: from which state to which, and what it stores.
 #[derive(Debug, Clone)]
@@ -119,10 +121,10 @@ impl Store {
         row.ok_or(StoreError::NotFound)
     }
 
-    /// Every lottery, newest first.
+    /// Every lottery, newest first, without the entrants and bundle documents.
     pub async fn lotteries(&self) -> Result<Vec<LotteryRow>> {
         dispatch!(self, pool => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {LOTTERY_COLUMNS} FROM lotteries ORDER BY id DESC LIMIT 500")))
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {LOTTERY_SUMMARY_COLUMNS} FROM lotteries ORDER BY id DESC LIMIT 500")))
                 .fetch_all(pool)
                 .await?;
             rows.iter().map(|r| Ok(lottery_from_row!(r))).collect()
@@ -141,10 +143,10 @@ impl Store {
     }
 
     /// The lotteries of the live sessions run under a session plan (the review shows them
-    /// inside the plan), oldest first.
+    /// inside the plan), oldest first, without the entrants and bundle documents.
     pub async fn lotteries_of_plan(&self, plan_id: i64) -> Result<Vec<LotteryRow>> {
         dispatch!(self, pool => {
-            let rows = sqlx::query("SELECT l.id, l.session_id, l.title, l.state, l.rules, l.rules_digest, l.entrants, l.bundle, l.created_at, l.updated_at, l.retain_until, l.committed_at FROM lotteries l JOIN live_sessions s ON s.id = l.session_id WHERE s.plan_id = $1 ORDER BY l.id LIMIT 100")
+            let rows = sqlx::query("SELECT l.id, l.session_id, l.title, l.state, l.rules, l.rules_digest, CAST(NULL AS TEXT) AS entrants, CAST(NULL AS TEXT) AS bundle, l.created_at, l.updated_at, l.retain_until, l.committed_at FROM lotteries l JOIN live_sessions s ON s.id = l.session_id WHERE s.plan_id = $1 ORDER BY l.id LIMIT 100")
                 .bind(plan_id)
                 .fetch_all(pool)
                 .await?;
