@@ -582,10 +582,22 @@ pub(crate) async fn public(
 pub(crate) async fn public_bundle(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
     let row = state.store.lottery(id).await?;
+    // The stored JSON as it is: a million-entrant bundle is tens of MB, not worth a parse.
     let bundle = row.bundle.ok_or(ApiError::NotFound)?;
-    Ok(Json(serde_json::from_str(&bundle).map_err(internal)?))
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/json".to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"lottery-{id}.json\""),
+            ),
+        ],
+        bundle,
+    )
+        .into_response())
 }
 
 /// Query of the inclusion check.
