@@ -376,7 +376,7 @@ pub const API_ROUTES: &[(&str, &str, &str, &str)] = &[
     (
         "post",
         "/api/v1/lotteries/{id}/rules",
-        "Change committed rules, only in the consumers' favour, with a reason",
+        "Edit a draft's rules, or change committed rules only in the consumers' favour, with a reason",
         "OperateLive",
     ),
     (

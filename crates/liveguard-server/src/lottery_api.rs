@@ -272,8 +272,10 @@ pub(crate) async fn commit(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChangeBody {
-    rules: LotteryRules,
-    reason: String,
+    pub(crate) rules: LotteryRules,
+    /// Required once committed; optional for a draft.
+    #[serde(default)]
+    pub(crate) reason: String,
 }
 
 /// `POST /api/v1/lotteries/{id}/rules`: changes committed rules, only in the consumers'
@@ -285,37 +287,55 @@ pub(crate) async fn change(
     ApiJson(body): ApiJson<ChangeBody>,
 ) -> Result<Json<Value>, ApiError> {
     p.require(Permission::OperateLive)?;
-    if body.reason.trim().is_empty() {
-        return Err(ApiError::field("reason", "is required"));
-    }
     let row = state.store.lottery(id).await?;
-    let old = rules_of(&row)?;
-    let problems = old.change_after_start(&body.rules);
-    if let Some(first) = problems.first() {
-        return Err(ApiError::field(
-            &format!("rules.{}", first.field),
-            problems
-                .iter()
-                .map(|p| p.message.clone())
-                .collect::<Vec<_>>()
-                .join("; "),
-        ));
-    }
+    check(&body.rules)?;
+    let reason = body.reason.trim();
+    let (from, action) = match row.state.as_str() {
+        // A draft is not public yet: any valid rules.
+        "draft" => ("draft", "lottery.edit"),
+        "committed" => {
+            if reason.is_empty() {
+                return Err(ApiError::field("reason", "is required"));
+            }
+            let problems = rules_of(&row)?.change_after_start(&body.rules);
+            if let Some(first) = problems.first() {
+                return Err(ApiError::field(
+                    &format!("rules.{}", first.field),
+                    problems
+                        .iter()
+                        .map(|p| p.message.clone())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ));
+            }
+            ("committed", "lottery.change")
+        }
+        other => {
+            return Err(ApiError::Conflict(format!(
+                "lottery {id} is {other}: its rules can no longer change"
+            )));
+        }
+    };
     let new_digest = body.rules.digest();
     let audit = p
-        .audit("lottery.change", "lottery")
+        .audit(action, "lottery")
         .digest_values(Some(row.rules_digest.clone()), Some(new_digest.clone()))
-        .reason(body.reason.trim().to_string());
+        .reason(if reason.is_empty() {
+            "draft edited".to_string()
+        } else {
+            reason.to_string()
+        });
     let row = state
         .store
         .lottery_step(
             id,
             LotteryStep {
-                from: "committed",
-                to: "committed",
+                from,
+                to: from,
                 rules: Some((
                     serde_json::to_string(&body.rules).map_err(internal)?,
                     new_digest,
+                    body.rules.title.clone(),
                 )),
                 entrants: None,
                 bundle: None,
@@ -589,7 +609,10 @@ pub(crate) async fn public_bundle(
     let bundle = row.bundle.ok_or(ApiError::NotFound)?;
     Ok((
         [
-            (axum::http::header::CONTENT_TYPE, "application/json".to_string()),
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/json".to_string(),
+            ),
             (
                 axum::http::header::CONTENT_DISPOSITION,
                 format!("inline; filename=\"lottery-{id}.json\""),

@@ -91,8 +91,8 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
                 "session_id": {"type": "integer"}, "rules": {"$ref": "#/components/schemas/LotteryRules"}}})
         }
         ("post", "/api/v1/lotteries/{id}/rules") => {
-            json!({"type": "object", "additionalProperties": false, "required": ["rules", "reason"], "properties": {
-                "rules": {"$ref": "#/components/schemas/LotteryRules"}, "reason": {"type": "string", "minLength": 1}}})
+            json!({"type": "object", "additionalProperties": false, "required": ["rules"], "properties": {
+                "rules": {"$ref": "#/components/schemas/LotteryRules"}, "reason": {"type": "string", "description": "required once the rules are committed"}}})
         }
         ("post", "/api/v1/lotteries/{id}/entrants") => {
             json!({"type": "object", "additionalProperties": false, "properties": {

@@ -694,6 +694,18 @@ async fn detail_view(
     id: i64,
     error: Option<ApiError>,
 ) -> Response {
+    detail_view_editing(state, p, lang, id, error, None).await
+}
+
+/// The detail page; `edit` keeps a rules form the user sent back (after an error).
+async fn detail_view_editing(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    lang: crate::ui::Lang,
+    id: i64,
+    error: Option<ApiError>,
+    edit: Option<FormInput>,
+) -> Response {
     if let Err(e) = p.require(Permission::ViewLive) {
         return error_page(lang, Some(p), e);
     }
@@ -762,6 +774,18 @@ async fn detail_view(
                 }
             }
         }
+        @if operate && (row.state == "draft" || row.state == "committed") {
+            div.card {
+                details open[edit.is_some()] {
+                    summary { @if row.state == "draft" { (tr(lang, "修改草稿规则", "Edit the draft rules")) } @else { (tr(lang, "修改规则（报名开始后只能作有利于消费者的修改，须说明原因）", "Change the rules (after the start only in the consumers' favour, with a reason)")) } }
+                    (action_form(p, id, "rules", html! {
+                        (rules_form(lang, edit.as_ref().unwrap_or(&FormInput::Fields(fields_of(&rules)))))
+                        label { (tr(lang, "修改原因", "Reason")) " " input name="reason" size="40" required[row.state == "committed"]; }
+                        input type="submit" value=(tr(lang, "检查并保存", "Check and save"));
+                    }))
+                }
+            }
+        }
         @if !claims.is_empty() { (claims_card(state, p, lang, id, &rules, &claims, now)) }
     };
     page(lang, &row.title, Some(p), body).into_response()
@@ -812,6 +836,39 @@ async fn act(
     }
     let api = ApiPrincipal(p.clone());
     let field = |k: &str| form_field(&fields, k).unwrap_or("").trim().to_string();
+    if verb == "rules" {
+        let json_text = form_field(&fields, "rules")
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let (parsed, input) = if json_text.is_empty() {
+            (rules_of_fields(&fields), FormInput::Fields(fields.clone()))
+        } else {
+            (
+                serde_json::from_str(&json_text)
+                    .map_err(|e| ApiError::field("rules", e.to_string())),
+                FormInput::Json(json_text),
+            )
+        };
+        let result = match parsed {
+            Ok(rules) => lottery_api::change(
+                State(state.clone()),
+                ApiPrincipal(p.clone()),
+                Path(id),
+                ApiJson(lottery_api::ChangeBody {
+                    rules,
+                    reason: field("reason"),
+                }),
+            )
+            .await
+            .map(|_| ()),
+            Err(e) => Err(e),
+        };
+        return match result {
+            Ok(()) => axum::response::Redirect::to(&format!("/lotteries/{id}")).into_response(),
+            Err(e) => detail_view_editing(&state, &p, lang, id, Some(e), Some(input)).await,
+        };
+    }
     let result = match verb {
         "commit" => lottery_api::commit(State(state.clone()), api, Path(id))
             .await

@@ -1343,3 +1343,161 @@ async fn a_large_uploaded_list_is_taken_while_other_routes_keep_their_limit() {
         .json();
     assert_eq!(one["entrants"]["count"], 100_000);
 }
+
+#[tokio::test]
+async fn a_draft_is_edited_freely_and_committed_rules_only_for_consumers() {
+    let t = spawn_demo(|_| {}).await;
+    let ops = t.token_of("reviewer").await;
+    let c = post(&t, &ops, "/api/v1/lotteries", json!({"rules": rules()})).await;
+    let id = c.json()["id"].as_i64().unwrap();
+    let digest = c.json()["rules_digest"].as_str().unwrap().to_string();
+    // Draft: any valid rules, no reason needed; the title follows; invalid rules refused.
+    let mut edited = rules();
+    edited["title"] = json!("面霜专场福袋（改）");
+    edited["prizes"][0]["quantity"] = json!(0);
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/rules"),
+        json!({"rules": edited}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a prize of quantity 0: {}",
+        r.text()
+    );
+    edited["prizes"][0]["quantity"] = json!(1);
+    edited["prizes"][0]["unit_value_fen"] = json!(19_900);
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/rules"),
+        json!({"rules": edited}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["title"], "面霜专场福袋（改）");
+    assert_ne!(r.json()["rules_digest"], digest.as_str());
+    assert_eq!(
+        t.state.store.lottery(id).await.unwrap().committed_at,
+        None,
+        "still a draft"
+    );
+    t.assert_audited("action=lottery.edit", &["lottery.edit"])
+        .await;
+
+    // Through the page: a bad field comes back with the user's edit kept.
+    let (cookie, csrf) = t
+        .login("reviewer", &liveguard_server::demo_password("reviewer"))
+        .await
+        .unwrap();
+    let page = t
+        .call(page_get(&cookie, &format!("/lotteries/{id}")))
+        .await
+        .text();
+    assert!(page.contains("修改草稿规则") && page.contains("面霜专场福袋（改）"));
+    let mut fields: Vec<(&str, String)> = vec![
+        ("title", "页面改名".into()),
+        ("organiser", "示例电子商务有限公司".into()),
+        ("contact", "400-000-0000".into()),
+        ("prize0_name", "面霜正装".into()),
+        ("prize0_kind", "goods".into()),
+        ("prize0_value", "199".into()),
+        ("prize0_quantity", "x".into()),
+        ("entry_method", "comment_keyword".into()),
+        ("entry_keyword", "想要面霜".into()),
+        ("entry_chances", "1".into()),
+        ("exclusions", "员工".into()),
+        ("dedupe", "同一账号只计一次".into()),
+        ("entry_opens_at", "2023-08-23T23:00".into()),
+        ("entry_closes_at", "2023-08-23T23:10".into()),
+        ("draw_at", "2023-08-23T23:15:33".into()),
+        ("draw_method", "drand-quicknet".into()),
+        ("seed_commitment", "".into()),
+        ("redemption", "7日内私信登记".into()),
+        ("redemption_deadline", "2026-12-31T23:59:59".into()),
+        ("unclaimed", "逾期视为放弃".into()),
+        ("delivery", "快递包邮".into()),
+        ("rules", "".into()),
+        ("reason", "".into()),
+    ];
+    fn pairs<'a>(f: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
+        f.iter().map(|(k, v)| (*k, v.as_str())).collect()
+    }
+    let r = t
+        .call(form_post(
+            &cookie,
+            &csrf,
+            &format!("/lotteries/{id}/rules"),
+            &pairs(&fields),
+        ))
+        .await;
+    assert!(
+        r.text().contains("prize0_quantity") && r.text().contains("页面改名"),
+        "{}",
+        r.text()
+    );
+    fields[6].1 = "1".into();
+    let r = t
+        .call(form_post(
+            &cookie,
+            &csrf,
+            &format!("/lotteries/{id}/rules"),
+            &pairs(&fields),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(t.state.store.lottery(id).await.unwrap().title, "页面改名");
+
+    // Committed: a reason is required and only changes in the consumers' favour pass.
+    t.set_clock(time::macros::datetime!(2023-08-23 14:55 UTC));
+    post(
+        &t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/commit"),
+        json!({}),
+    )
+    .await;
+    let current: Value =
+        serde_json::from_str(&t.state.store.lottery(id).await.unwrap().rules).unwrap();
+    let mut more = current.clone();
+    more["prizes"][0]["quantity"] = json!(3);
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/rules"),
+        json!({"rules": more}),
+    )
+    .await;
+    assert_eq!(r.json()["field"], "reason", "{}", r.text());
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/rules"),
+        json!({"rules": more, "reason": "加送两份"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let committed_at = t.state.store.lottery(id).await.unwrap().committed_at;
+    assert!(committed_at.is_some());
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/rules"),
+        json!({"rules": current, "reason": "改回"}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "fewer prizes after the start: {}",
+        r.text()
+    );
+    assert_eq!(
+        t.state.store.lottery(id).await.unwrap().committed_at,
+        committed_at,
+        "a change keeps the commit time"
+    );
+}

@@ -65,8 +65,8 @@ pub struct LotteryStep {
     pub from: &'static str,
     /// New state.
     pub to: &'static str,
-    /// New rules and digest (a change before the draw), if any.
-    pub rules: Option<(String, String)>,
+    /// New rules, digest and title (an edited draft or a change before the draw), if any.
+    pub rules: Option<(String, String, String)>,
     /// Entrants JSON to store, if any.
     pub entrants: Option<String>,
     /// Bundle JSON to store, if any.
@@ -164,7 +164,7 @@ impl Store {
     ) -> Result<LotteryRow> {
         let now = self.clock.now_rfc3339();
         write_tx!(self, tx => {
-            let n = sqlx::query("UPDATE lotteries SET state = $1, rules = COALESCE($2, rules), rules_digest = COALESCE($3, rules_digest), entrants = COALESCE($4, entrants), bundle = COALESCE($5, bundle), updated_at = $6, committed_at = CASE WHEN $8 = 'draft' THEN $6 ELSE committed_at END WHERE id = $7 AND state = $8")
+            let n = sqlx::query("UPDATE lotteries SET state = $1, rules = COALESCE($2, rules), rules_digest = COALESCE($3, rules_digest), title = COALESCE($9, title), entrants = COALESCE($4, entrants), bundle = COALESCE($5, bundle), updated_at = $6, committed_at = CASE WHEN $8 = 'draft' AND $1 = 'committed' THEN $6 ELSE committed_at END WHERE id = $7 AND state = $8")
                 .bind(step.to)
                 .bind(step.rules.as_ref().map(|r| r.0.clone()))
                 .bind(step.rules.as_ref().map(|r| r.1.clone()))
@@ -173,6 +173,7 @@ impl Store {
                 .bind(&now)
                 .bind(id)
                 .bind(step.from)
+                .bind(step.rules.as_ref().map(|r| r.2.clone()))
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
