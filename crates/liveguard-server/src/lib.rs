@@ -80,6 +80,8 @@ pub struct AppState {
     pub drand: Arc<liveguard_drand::Client>,
     /// Public entrant-code lookups per client.
     pub lookup_throttle: Arc<auth::LoginThrottle>,
+    /// Parsed lottery documents for the public pages.
+    pub docs: Arc<lottery_api::DocCache>,
 }
 
 /// `(method, path, summary, permission or "public")` of every JSON route, for the OpenAPI
@@ -744,6 +746,7 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
         pseudonym_key: Arc::from(&pseudonym_key[..]),
         drand: Arc::new(drand),
         lookup_throttle: Arc::new(auth::LoginThrottle::default()),
+        docs: Arc::new(lottery_api::DocCache::default()),
     })
 }
 

@@ -45,19 +45,91 @@ pub(crate) fn lottery_json(row: &LotteryRow) -> Value {
         .bundle
         .as_deref()
         .and_then(|b| serde_json::from_str(b).ok());
+    lottery_json_with(row, entrants.as_ref(), bundle.as_ref())
+}
+
+/// [`lottery_json`] with the documents already parsed (`row` may be a summary row).
+pub(crate) fn lottery_json_with(
+    row: &LotteryRow,
+    entrants: Option<&Entrants>,
+    bundle: Option<&Bundle>,
+) -> Value {
     json!({
         "id": row.id, "session_id": row.session_id, "title": row.title, "state": row.state,
         "rules": serde_json::from_str::<Value>(&row.rules).unwrap_or(Value::Null),
         "rules_digest": row.rules_digest,
-        "entrants": entrants.as_ref().map(|e| json!({"count": e.codes.len(), "removed": e.removals.len(), "root": e.root, "salt": e.salt})),
+        "entrants": entrants.map(|e| json!({"count": e.codes.len(), "removed": e.removals.len(), "root": e.root, "salt": e.salt})),
         "drand_round": serde_json::from_str::<LotteryRules>(&row.rules).ok()
             .and_then(|r| liveguard_lottery::time_of(&r.draw_at)).map(liveguard_lottery::quicknet_round_at),
-        "seed": bundle.as_ref().map(|b| b.seed.clone()),
-        "announcement": bundle.as_ref().map(|b| announcement(row.id, b)),
-        "winners": bundle.as_ref().map(|b| b.winners.clone()),
+        "seed": bundle.map(|b| b.seed.clone()),
+        "announcement": bundle.map(|b| announcement(row.id, b)),
+        "winners": bundle.map(|b| b.winners.clone()),
         "created_at": row.created_at, "updated_at": row.updated_at,
         "retain_until": row.retain_until,
     })
+}
+
+/// The parsed entrant list and bundle of the lotteries viewers are checking on the public
+/// pages, so that a burst of viewers after a large draw does not read and parse tens of MB
+/// per request. Keyed by lottery, state and last change; two lotteries at most.
+#[derive(Debug, Default)]
+pub struct DocCache {
+    entries: std::sync::Mutex<std::collections::VecDeque<PublicDocs>>,
+}
+
+/// The documents of one lottery as the public pages use them.
+#[derive(Debug, Clone)]
+pub(crate) struct PublicDocs {
+    key: (i64, String, String),
+    entrants: Option<std::sync::Arc<Entrants>>,
+    pub(crate) bundle: Option<std::sync::Arc<Bundle>>,
+}
+
+impl PublicDocs {
+    /// The committed entrants (from the bundle once drawn).
+    pub(crate) fn entrants(&self) -> Option<&Entrants> {
+        self.bundle
+            .as_deref()
+            .map(|b| &b.entrants)
+            .or(self.entrants.as_deref())
+    }
+}
+
+/// The documents of the lottery `meta` describes (a summary row), from the cache or the
+/// database.
+pub(crate) async fn public_docs(
+    state: &AppState,
+    meta: &LotteryRow,
+) -> Result<PublicDocs, ApiError> {
+    let key = (meta.id, meta.state.clone(), meta.updated_at.clone());
+    {
+        let entries = state.docs.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(hit) = entries.iter().find(|d| d.key == key) {
+            return Ok(hit.clone());
+        }
+    }
+    let row = state.store.lottery(meta.id).await?;
+    let bundle: Option<Bundle> = row
+        .bundle
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(internal)?;
+    let entrants: Option<Entrants> = match (&bundle, row.entrants.as_deref()) {
+        (None, Some(e)) => Some(serde_json::from_str(e).map_err(internal)?),
+        _ => None,
+    };
+    // Keyed by what was read, not what was asked: a step in between gives a new key.
+    let docs = PublicDocs {
+        key: (row.id, row.state.clone(), row.updated_at.clone()),
+        entrants: entrants.map(std::sync::Arc::new),
+        bundle: bundle.map(std::sync::Arc::new),
+    };
+    let mut entries = state.docs.entries.lock().unwrap_or_else(|p| p.into_inner());
+    entries.retain(|d| d.key.0 != docs.key.0);
+    entries.push_front(docs.clone());
+    entries.truncate(2);
+    Ok(docs)
 }
 
 /// The list view of a lottery: no entrants, winners or announcement (`GET` one for them).
@@ -585,11 +657,12 @@ pub(crate) async fn public(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    let row = state.store.lottery(id).await?;
-    if row.state == "draft" {
+    let meta = state.store.lottery_meta(id).await?;
+    if meta.state == "draft" {
         return Err(ApiError::NotFound);
     }
-    let mut v = lottery_json(&row);
+    let docs = public_docs(&state, &meta).await?;
+    let mut v = lottery_json_with(&meta, docs.entrants(), docs.bundle.as_deref());
     v["verify"] = json!({
         "bundle": format!("/public/lotteries/{id}/bundle.json"),
         "inclusion": format!("/public/lotteries/{id}/inclusion?code=ENTRANT_CODE"),
@@ -643,13 +716,11 @@ pub(crate) async fn public_inclusion(
             "must be a 64-digit hex entrant code",
         ));
     }
-    let row = state.store.lottery(id).await?;
-    let entrants: Entrants =
-        serde_json::from_str(row.entrants.as_deref().ok_or(ApiError::NotFound)?)
-            .map_err(internal)?;
+    let docs = public_docs(&state, &state.store.lottery_meta(id).await?).await?;
+    let entrants = docs.entrants().ok_or(ApiError::NotFound)?;
     let code = q.code.to_ascii_lowercase();
     Ok(Json(
-        match liveguard_lottery::inclusion_proof(&entrants, &code) {
+        match liveguard_lottery::inclusion_proof(entrants, &code) {
             Some((index, size, proof)) => {
                 json!({"included": true, "index": index, "size": size, "proof": proof, "root": entrants.root})
             }
@@ -698,11 +769,9 @@ pub(crate) async fn public_code(
 ) -> Result<Json<Value>, ApiError> {
     lookup_allowed(&state, &parts)?;
     let account = check_account(&q.account)?;
-    let row = state.store.lottery(id).await?;
-    let entrants: Entrants =
-        serde_json::from_str(row.entrants.as_deref().ok_or(ApiError::NotFound)?)
-            .map_err(internal)?;
-    let found = lookup_code(&state, &entrants, account)?;
+    let docs = public_docs(&state, &state.store.lottery_meta(id).await?).await?;
+    let entrants = docs.entrants().ok_or(ApiError::NotFound)?;
+    let found = lookup_code(&state, entrants, account)?;
     Ok(Json(
         json!({"code": found.code, "included": found.included, "removed": found.removed}),
     ))

@@ -63,10 +63,14 @@ pub(crate) async fn verify_page(
 ) -> Response {
     let headers = parts.headers.clone();
     let lang = lang_of(&headers);
-    let row = match state.store.lottery(id).await {
+    let row = match state.store.lottery_meta(id).await {
         Ok(r) if r.state != "draft" => r,
         Ok(_) => return error_page(lang, None, ApiError::NotFound),
         Err(e) => return error_page(lang, None, e.into()),
+    };
+    let docs = match lottery_api::public_docs(&state, &row).await {
+        Ok(d) => d,
+        Err(e) => return error_page(lang, None, e),
     };
     let Ok(rules) = serde_json::from_str::<LotteryRules>(&row.rules) else {
         return error_page(
@@ -75,14 +79,8 @@ pub(crate) async fn verify_page(
             ApiError::Internal(format!("lottery {id} rules")),
         );
     };
-    let entrants: Option<Entrants> = row
-        .entrants
-        .as_deref()
-        .and_then(|e| serde_json::from_str(e).ok());
-    let bundle: Option<Bundle> = row
-        .bundle
-        .as_deref()
-        .and_then(|b| serde_json::from_str(b).ok());
+    let entrants: Option<&Entrants> = docs.entrants();
+    let bundle: Option<&Bundle> = docs.bundle.as_deref();
     let round =
         liveguard_lottery::time_of(&rules.draw_at).map(liveguard_lottery::quicknet_round_at);
     let account = q
@@ -95,7 +93,7 @@ pub(crate) async fn verify_page(
         .code
         .map(|c| c.trim().to_ascii_lowercase())
         .filter(|c| !c.is_empty());
-    if let (Some(a), Some(e)) = (&account, &entrants) {
+    if let (Some(a), Some(e)) = (&account, entrants) {
         match lottery_api::lookup_allowed(&state, &parts)
             .and_then(|()| lottery_api::check_account(a))
             .and_then(|a| lottery_api::lookup_code(&state, e, a))
@@ -126,7 +124,7 @@ pub(crate) async fn verify_page(
     }
     let check = code.as_ref().map(|c| {
         let valid = c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit());
-        match (&entrants, valid) {
+        match (entrants, valid) {
             (_, false) => Err(tr(
                 lang,
                 "参与者编码应为64位十六进制",
@@ -159,9 +157,9 @@ pub(crate) async fn verify_page(
             p { (tr(lang, "开奖时间：", "Draw time: ")) (rules.draw_at) " · " (tr(lang, "开奖方式：", "Method: ")) (rules.draw_method)
                 @if rules.draw_method == "drand-quicknet" { @if let Some(r) = round { " · drand quicknet " (tr(lang, "轮次 ", "round ")) (r) } } }
             p { (tr(lang, "规则摘要（SHA-256）：", "Rules digest (SHA-256): ")) code data-testid="rules-digest" { (row.rules_digest) } }
-            @if let Some(e) = &entrants { p { (tr(lang, "抽奖名单：", "Entrants: ")) (e.codes.len()) (tr(lang, " 人，默克尔根 ", ", Merkle root ")) code { (e.root) } } }
+            @if let Some(e) = entrants { p { (tr(lang, "抽奖名单：", "Entrants: ")) (e.codes.len()) (tr(lang, " 人，默克尔根 ", ", Merkle root ")) code { (e.root) } } }
         }
-        @if let Some(b) = &bundle {
+        @if let Some(b) = bundle {
             div.card data-testid="winners" {
                 h3 { (tr(lang, "中奖名单（参与者编码）", "Winners (entrant codes)")) }
                 table { @for w in &b.winners { tr { td { (w.prize) } td { code { (w.code) } } } } }

@@ -1501,3 +1501,61 @@ async fn a_draft_is_edited_freely_and_committed_rules_only_for_consumers() {
         "a change keeps the commit time"
     );
 }
+
+#[tokio::test]
+async fn the_public_pages_follow_the_draw_even_within_the_same_second() {
+    let t = spawn_demo(|_| {}).await;
+    let ops = t.token_of("reviewer").await;
+    let id = closed_with_accounts(&t, &["a", "b", "c", "d"], "2026-12-31T23:59:59Z").await;
+    // Viewers look while entry is closed: the entrant list is read once and kept.
+    let before = t
+        .call(get(&format!("/public/lotteries/{id}"), None))
+        .await
+        .json();
+    assert_eq!(
+        (
+            before["entrants"]["count"].as_i64(),
+            before["winners"].clone()
+        ),
+        (Some(4), Value::Null)
+    );
+    let salt = hex::decode(before["entrants"]["salt"].as_str().unwrap()).unwrap();
+    let code = liveguard_lottery::entrant_code(&salt, "c");
+    let inc = t
+        .call(get(
+            &format!("/public/lotteries/{id}/inclusion?code={code}"),
+            None,
+        ))
+        .await
+        .json();
+    assert_eq!(inc["included"], true);
+    // Drawn at the same (fixed) clock second: the pages show the winners at once.
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/lotteries/{id}/draw"),
+        json!({"randomness": {"kind": "drand", "round": 123, "signature": ROUND_123_SIGNATURE}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let after = t
+        .call(get(&format!("/public/lotteries/{id}"), None))
+        .await
+        .json();
+    assert_eq!(
+        after["winners"].as_array().map(Vec::len),
+        Some(2),
+        "{after}"
+    );
+    let page = t
+        .call(get(
+            &format!("/public/lotteries/{id}/verify?code={code}"),
+            None,
+        ))
+        .await
+        .text();
+    assert!(
+        page.contains("data-testid=\"winners\"") && page.contains("在抽奖名单中"),
+        "{page}"
+    );
+}

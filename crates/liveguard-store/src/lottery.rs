@@ -121,6 +121,21 @@ impl Store {
         row.ok_or(StoreError::NotFound)
     }
 
+    /// One lottery without its entrants and bundle documents.
+    pub async fn lottery_meta(&self, id: i64) -> Result<LotteryRow> {
+        let row = dispatch!(self, pool => {
+            match sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {LOTTERY_SUMMARY_COLUMNS} FROM lotteries WHERE id = $1")))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+            {
+                Some(r) => Some(lottery_from_row!(r)),
+                None => None,
+            }
+        });
+        row.ok_or(StoreError::NotFound)
+    }
+
     /// Every lottery, newest first, without the entrants and bundle documents.
     pub async fn lotteries(&self) -> Result<Vec<LotteryRow>> {
         dispatch!(self, pool => {
