@@ -937,6 +937,24 @@ fn bounded(field: &str, v: Option<&str>, max: usize) -> Result<String, ApiError>
     Ok(v.to_string())
 }
 
+/// Checks a winner's delivery data and seals it for the claim (the claim id is the
+/// associated data).
+fn sealed_recipient(
+    state: &AppState,
+    claim_id: i64,
+    recipient: Option<Recipient>,
+) -> Result<String, ApiError> {
+    let recipient = recipient.ok_or_else(|| ApiError::field("recipient", "is required"))?;
+    recipient
+        .validate()
+        .map_err(|(f, m)| ApiError::field(&format!("recipient.{f}"), m))?;
+    let plain = serde_json::to_vec(&recipient).map_err(internal)?;
+    state
+        .sealer
+        .seal(&format!("lottery_claim:{claim_id}"), &plain)
+        .map_err(internal)
+}
+
 /// Moves one prize claim: `claim` (the winner's account must produce the winning code;
 /// before the redemption deadline; the delivery data is sealed), `correct` (new delivery
 /// data before shipping), `ship`, `redeem`, or
@@ -975,17 +993,7 @@ pub(crate) async fn claim_step(
                     "this account's entrant code is not the winning code of this prize",
                 ));
             }
-            let recipient = body
-                .recipient
-                .ok_or_else(|| ApiError::field("recipient", "is required"))?;
-            recipient
-                .validate()
-                .map_err(|(f, m)| ApiError::field(&format!("recipient.{f}"), m))?;
-            let plain = serde_json::to_vec(&recipient).map_err(internal)?;
-            let sealed = state
-                .sealer
-                .seal(&format!("lottery_claim:{}", claim.id), &plain)
-                .map_err(internal)?;
+            let sealed = sealed_recipient(state, claim.id, body.recipient)?;
             (
                 ClaimStep {
                     from: &["awaiting"],
@@ -1003,17 +1011,7 @@ pub(crate) async fn claim_step(
         "correct" => {
             // A wrong address or phone is corrected before shipping; the old data is
             // replaced, not kept.
-            let recipient = body
-                .recipient
-                .ok_or_else(|| ApiError::field("recipient", "is required"))?;
-            recipient
-                .validate()
-                .map_err(|(f, m)| ApiError::field(&format!("recipient.{f}"), m))?;
-            let plain = serde_json::to_vec(&recipient).map_err(internal)?;
-            let sealed = state
-                .sealer
-                .seal(&format!("lottery_claim:{}", claim.id), &plain)
-                .map_err(internal)?;
+            let sealed = sealed_recipient(state, claim.id, body.recipient)?;
             (
                 ClaimStep {
                     from: &["claimed"],

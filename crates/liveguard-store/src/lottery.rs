@@ -108,23 +108,17 @@ impl Store {
 
     /// One lottery.
     pub async fn lottery(&self, id: i64) -> Result<LotteryRow> {
-        let row = dispatch!(self, pool => {
-            match sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {LOTTERY_COLUMNS} FROM lotteries WHERE id = $1")))
-                .bind(id)
-                .fetch_optional(pool)
-                .await?
-            {
-                Some(r) => Some(lottery_from_row!(r)),
-                None => None,
-            }
-        });
-        row.ok_or(StoreError::NotFound)
+        self.lottery_with(id, LOTTERY_COLUMNS).await
     }
 
     /// One lottery without its entrants and bundle documents.
     pub async fn lottery_meta(&self, id: i64) -> Result<LotteryRow> {
+        self.lottery_with(id, LOTTERY_SUMMARY_COLUMNS).await
+    }
+
+    async fn lottery_with(&self, id: i64, columns: &'static str) -> Result<LotteryRow> {
         let row = dispatch!(self, pool => {
-            match sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {LOTTERY_SUMMARY_COLUMNS} FROM lotteries WHERE id = $1")))
+            match sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {columns} FROM lotteries WHERE id = $1")))
                 .bind(id)
                 .fetch_optional(pool)
                 .await?
