@@ -307,7 +307,15 @@ pub(crate) fn admin(cmd: AdminCommand) -> anyhow::Result<Outcome> {
                     .store
                     .backup_sqlite(&out.display().to_string())
                     .await?;
-                writeln!(std::io::stdout().lock(), "wrote {}", out.display())?;
+                let mut stdout = std::io::stdout().lock();
+                writeln!(stdout, "wrote {}", out.display())?;
+                // The keys are not in the database copy; they are backed up separately.
+                writeln!(
+                    stdout,
+                    "not in the backup: back up {} from {} separately (sealed personal data cannot be read without its key)",
+                    liveguard_server::KEY_FILES.join(", "),
+                    state.settings.data_dir.display()
+                )?;
                 Ok(Outcome::Clean)
             }
         }

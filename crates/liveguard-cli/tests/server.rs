@@ -485,6 +485,11 @@ fn hot_backup_is_consistent_and_verifiable() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("personal-data.key") && said.contains("audit-signing.key"),
+        "the key files to keep separately are named: {said}"
+    );
     drop(server);
     // The copy opens on its own, with the original signing key, and its log verifies.
     let bundle = dir.0.join("from-backup.json");

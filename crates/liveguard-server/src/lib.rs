@@ -693,6 +693,15 @@ pub fn default_screen() -> Result<SharedScreen, String> {
     Ok(SharedScreen::new(b.build().map_err(|e| e.to_string())?))
 }
 
+/// The key files in the data directory: the audit signing key, the viewer-pseudonym key and
+/// the personal-data key. A database backup does not contain them; every node of one
+/// deployment needs the same files, and sealed personal data cannot be read without its key.
+pub const KEY_FILES: &[&str] = &[
+    checkpoint::KEY_FILE,
+    live::PSEUDONYM_KEY_FILE,
+    personal::PERSONAL_KEY_FILE,
+];
+
 /// Opens the store and key described by `settings` (no listener).
 pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, String> {
     settings.validate()?;
