@@ -540,15 +540,29 @@ pub fn time_of(s: &str) -> Option<i64> {
 /// The inclusion proof of entrant `code`: (index, size, proof hashes in hex), or `None` when
 /// the code is not in the draw.
 pub fn inclusion_proof(entrants: &Entrants, code: &str) -> Option<(u64, u64, Vec<String>)> {
+    inclusion_proof_in(&entrant_tree(entrants), entrants, code)
+}
+
+/// The Merkle tree over the committed codes, kept by callers that answer many inclusion
+/// checks (its root is `entrants.root`).
+pub fn entrant_tree(entrants: &Entrants) -> merkle::Tree {
+    merkle::Tree::new(entrants.codes.iter().map(|c| leaf(c)).collect())
+}
+
+/// [`inclusion_proof`] with the tree of `entrants` already built.
+pub fn inclusion_proof_in(
+    tree: &merkle::Tree,
+    entrants: &Entrants,
+    code: &str,
+) -> Option<(u64, u64, Vec<String>)> {
     let index = entrants
         .codes
         .binary_search_by(|c| c.as_str().cmp(code))
         .ok()?;
-    let leaves: Vec<Hash> = entrants.codes.iter().map(|c| leaf(c)).collect();
-    let proof = merkle::inclusion_proof(&leaves, index);
+    let proof = tree.inclusion_proof(index);
     Some((
         index as u64,
-        leaves.len() as u64,
+        tree.len() as u64,
         proof.iter().map(hex::encode).collect(),
     ))
 }

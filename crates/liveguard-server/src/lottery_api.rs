@@ -83,6 +83,8 @@ pub(crate) struct PublicDocs {
     key: (i64, String, String),
     entrants: Option<std::sync::Arc<Entrants>>,
     pub(crate) bundle: Option<std::sync::Arc<Bundle>>,
+    /// The entrants' Merkle tree, built on the first inclusion check.
+    tree: std::sync::Arc<std::sync::OnceLock<liveguard_audit::merkle::Tree>>,
 }
 
 impl PublicDocs {
@@ -92,6 +94,15 @@ impl PublicDocs {
             .as_deref()
             .map(|b| &b.entrants)
             .or(self.entrants.as_deref())
+    }
+
+    /// An entrant's inclusion proof `(index, size, proof)`, from the kept tree.
+    pub(crate) fn inclusion_proof(&self, code: &str) -> Option<(u64, u64, Vec<String>)> {
+        let entrants = self.entrants()?;
+        let tree = self
+            .tree
+            .get_or_init(|| liveguard_lottery::entrant_tree(entrants));
+        liveguard_lottery::inclusion_proof_in(tree, entrants, code)
     }
 }
 
@@ -124,6 +135,7 @@ pub(crate) async fn public_docs(
         key: (row.id, row.state.clone(), row.updated_at.clone()),
         entrants: entrants.map(std::sync::Arc::new),
         bundle: bundle.map(std::sync::Arc::new),
+        tree: Default::default(),
     };
     let mut entries = state.docs.entries.lock().unwrap_or_else(|p| p.into_inner());
     entries.retain(|d| d.key.0 != docs.key.0);
@@ -719,15 +731,13 @@ pub(crate) async fn public_inclusion(
     let docs = public_docs(&state, &state.store.lottery_meta(id).await?).await?;
     let entrants = docs.entrants().ok_or(ApiError::NotFound)?;
     let code = q.code.to_ascii_lowercase();
-    Ok(Json(
-        match liveguard_lottery::inclusion_proof(entrants, &code) {
-            Some((index, size, proof)) => {
-                json!({"included": true, "index": index, "size": size, "proof": proof, "root": entrants.root})
-            }
-            None => json!({"included": false, "root": entrants.root,
+    Ok(Json(match docs.inclusion_proof(&code) {
+        Some((index, size, proof)) => {
+            json!({"included": true, "index": index, "size": size, "proof": proof, "root": entrants.root})
+        }
+        None => json!({"included": false, "root": entrants.root,
             "removed": entrants.removals.iter().find(|r| r.code == code).map(|r| r.reason.clone())}),
-        },
-    ))
+    }))
 }
 
 /// The entrant codes an account may have in `entrants`: from an uploaded list (the account

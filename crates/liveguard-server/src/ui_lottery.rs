@@ -135,7 +135,7 @@ pub(crate) async fn verify_page(
                 "报名尚未截止，名单未提交",
                 "Entry has not closed yet",
             )),
-            (Some(e), true) => Ok(match liveguard_lottery::inclusion_proof(e, c) {
+            (Some(e), true) => Ok(match docs.inclusion_proof(c) {
                 Some((index, size, _)) => format!(
                     "{} #{index} / {size}",
                     tr(lang, "在抽奖名单中：", "In the draw: position")
