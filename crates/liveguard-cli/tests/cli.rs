@@ -396,6 +396,10 @@ fn lottery_simulate_writes_a_bundle_that_verifies_and_tampering_fails() {
             ),
             (Some(1998), Some(2), Some(10))
         );
+        assert!(
+            v["tree_build_ms"].is_u64() && v["proof_from_tree_us"].is_u64(),
+            "the inclusion-proof costs are reported (each proof checked): {v}"
+        );
         let (code, out, _) = run(d.cmd().args(["lottery", "verify", "bundle.json"]));
         assert_eq!(code, 0, "{out}");
         assert!(out.starts_with("VALID"), "{out}");

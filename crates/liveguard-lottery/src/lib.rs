@@ -146,28 +146,44 @@ pub fn commit_entrants<'a>(
     accounts: impl IntoIterator<Item = &'a str>,
     excluded: &HashMap<String, String>,
 ) -> Entrants {
-    let mut seen = HashSet::new();
-    let mut codes = Vec::new();
+    // An account always gives the same code, so duplicates sit next to each other once the
+    // codes are sorted: one sort does the deduplication and the committed order at once.
+    let mut items: Vec<(String, Option<&str>)> = accounts
+        .into_iter()
+        .map(|account| {
+            (
+                entrant_code(salt, account),
+                excluded.get(account).map(String::as_str),
+            )
+        })
+        .collect();
+    items.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut codes = Vec::with_capacity(items.len());
     let mut removals = Vec::new();
-    for account in accounts {
-        let code = entrant_code(salt, account);
-        if !seen.insert(account) {
-            removals.push(Removal {
+    for i in 0..items.len() {
+        let duplicate = i > 0 && items[i].0 == items[i - 1].0;
+        let why = items[i].1;
+        let code = if duplicate {
+            items[i].0.clone()
+        } else {
+            // The next item may still need this code to spot its duplicate.
+            match items.get(i + 1) {
+                Some(next) if next.0 == items[i].0 => items[i].0.clone(),
+                _ => std::mem::take(&mut items[i].0),
+            }
+        };
+        match (duplicate, why) {
+            (true, _) => removals.push(Removal {
                 code,
                 reason: "duplicate".into(),
-            });
-            continue;
-        }
-        if let Some(why) = excluded.get(account) {
-            removals.push(Removal {
+            }),
+            (false, Some(why)) => removals.push(Removal {
                 code,
                 reason: format!("excluded: {why}"),
-            });
-            continue;
+            }),
+            (false, None) => codes.push(code),
         }
-        codes.push(code);
     }
-    codes.sort_unstable();
     removals.sort_by(|a, b| (&a.code, &a.reason).cmp(&(&b.code, &b.reason)));
     let root = hex::encode(root_of(&codes));
     Entrants {
