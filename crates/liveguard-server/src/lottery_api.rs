@@ -35,6 +35,14 @@ fn rules_of(row: &LotteryRow) -> Result<LotteryRules, ApiError> {
     serde_json::from_str(&row.rules).map_err(internal)
 }
 
+/// The quicknet round a lottery's draw time fixes.
+pub(crate) fn drand_round(row: &LotteryRow) -> Option<u64> {
+    serde_json::from_str::<LotteryRules>(&row.rules)
+        .ok()
+        .and_then(|r| liveguard_lottery::time_of(&r.draw_at))
+        .map(liveguard_lottery::quicknet_round_at)
+}
+
 /// The JSON view of a lottery (public parts only: no accounts, only entrant codes).
 pub(crate) fn lottery_json(row: &LotteryRow) -> Value {
     let entrants: Option<Entrants> = row
@@ -59,8 +67,7 @@ pub(crate) fn lottery_json_with(
         "rules": serde_json::from_str::<Value>(&row.rules).unwrap_or(Value::Null),
         "rules_digest": row.rules_digest,
         "entrants": entrants.map(|e| json!({"count": e.codes.len(), "removed": e.removals.len(), "root": e.root, "salt": e.salt})),
-        "drand_round": serde_json::from_str::<LotteryRules>(&row.rules).ok()
-            .and_then(|r| liveguard_lottery::time_of(&r.draw_at)).map(liveguard_lottery::quicknet_round_at),
+        "drand_round": drand_round(row),
         "seed": bundle.map(|b| b.seed.clone()),
         "announcement": bundle.map(|b| announcement(row.id, b)),
         "winners": bundle.map(|b| b.winners.clone()),
@@ -69,17 +76,18 @@ pub(crate) fn lottery_json_with(
     })
 }
 
-/// The parsed entrant list and bundle of the lotteries viewers are checking on the public
-/// pages, so that a burst of viewers after a large draw does not read and parse tens of MB
-/// per request. Keyed by lottery, state and last change; two lotteries at most.
+/// The parsed entrant list, bundle and Merkle tree of the lotteries being looked at (the
+/// public pages, the operations page, claims), so that a burst of viewers after a large
+/// draw does not read and parse tens of MB per request. Keyed by lottery, state and last
+/// change; two lotteries at most.
 #[derive(Debug, Default)]
 pub struct DocCache {
-    entries: std::sync::Mutex<std::collections::VecDeque<PublicDocs>>,
+    entries: std::sync::Mutex<std::collections::VecDeque<CachedDocs>>,
 }
 
-/// The documents of one lottery as the public pages use them.
+/// The documents of one lottery, parsed once.
 #[derive(Debug, Clone)]
-pub(crate) struct PublicDocs {
+pub(crate) struct CachedDocs {
     key: (i64, String, String),
     entrants: Option<std::sync::Arc<Entrants>>,
     pub(crate) bundle: Option<std::sync::Arc<Bundle>>,
@@ -87,7 +95,7 @@ pub(crate) struct PublicDocs {
     tree: std::sync::Arc<std::sync::OnceLock<liveguard_audit::merkle::Tree>>,
 }
 
-impl PublicDocs {
+impl CachedDocs {
     /// The committed entrants (from the bundle once drawn).
     pub(crate) fn entrants(&self) -> Option<&Entrants> {
         self.bundle
@@ -108,10 +116,10 @@ impl PublicDocs {
 
 /// The documents of the lottery `meta` describes (a summary row), from the cache or the
 /// database.
-pub(crate) async fn public_docs(
+pub(crate) async fn cached_docs(
     state: &AppState,
     meta: &LotteryRow,
-) -> Result<PublicDocs, ApiError> {
+) -> Result<CachedDocs, ApiError> {
     let key = (meta.id, meta.state.clone(), meta.updated_at.clone());
     {
         let entries = state.docs.entries.lock().unwrap_or_else(|p| p.into_inner());
@@ -131,7 +139,7 @@ pub(crate) async fn public_docs(
         _ => None,
     };
     // Keyed by what was read, not what was asked: a step in between gives a new key.
-    let docs = PublicDocs {
+    let docs = CachedDocs {
         key: (row.id, row.state.clone(), row.updated_at.clone()),
         entrants: entrants.map(std::sync::Arc::new),
         bundle: bundle.map(std::sync::Arc::new),
@@ -149,8 +157,7 @@ pub(crate) fn lottery_summary_json(row: &LotteryRow) -> Value {
     json!({
         "id": row.id, "session_id": row.session_id, "title": row.title, "state": row.state,
         "rules_digest": row.rules_digest,
-        "drand_round": serde_json::from_str::<LotteryRules>(&row.rules).ok()
-            .and_then(|r| liveguard_lottery::time_of(&r.draw_at)).map(liveguard_lottery::quicknet_round_at),
+        "drand_round": drand_round(row),
         "created_at": row.created_at, "updated_at": row.updated_at,
         "retain_until": row.retain_until, "committed_at": row.committed_at,
     })
@@ -316,7 +323,13 @@ pub(crate) async fn get(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     p.require(Permission::ViewLive)?;
-    Ok(Json(lottery_json(&state.store.lottery(id).await?)))
+    let meta = state.store.lottery_meta(id).await?;
+    let docs = cached_docs(&state, &meta).await?;
+    Ok(Json(lottery_json_with(
+        &meta,
+        docs.entrants(),
+        docs.bundle.as_deref(),
+    )))
 }
 
 /// `POST /api/v1/lotteries/{id}/commit`: publishes the rules digest; entry may open.
@@ -326,7 +339,7 @@ pub(crate) async fn commit(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     p.require(Permission::OperateLive)?;
-    let row = state.store.lottery(id).await?;
+    let row = state.store.lottery_meta(id).await?;
     let rules = rules_of(&row)?;
     check(&rules)?;
     let demo = round_already_public(&state, &rules, "committed")?;
@@ -341,10 +354,7 @@ pub(crate) async fn commit(
             LotteryStep {
                 from: "draft",
                 to: "committed",
-                rules: None,
-                entrants: None,
-                bundle: None,
-                winners: Vec::new(),
+                ..Default::default()
             },
             audit,
         )
@@ -371,7 +381,7 @@ pub(crate) async fn change(
     ApiJson(body): ApiJson<ChangeBody>,
 ) -> Result<Json<Value>, ApiError> {
     p.require(Permission::OperateLive)?;
-    let row = state.store.lottery(id).await?;
+    let row = state.store.lottery_meta(id).await?;
     check(&body.rules)?;
     let reason = body.reason.trim();
     let (from, action) = match row.state.as_str() {
@@ -421,9 +431,7 @@ pub(crate) async fn change(
                     new_digest,
                     body.rules.title.clone(),
                 )),
-                entrants: None,
-                bundle: None,
-                winners: Vec::new(),
+                ..Default::default()
             },
             audit,
         )
@@ -454,7 +462,7 @@ pub(crate) async fn entrants(
     ApiJson(body): ApiJson<EntrantsBody>,
 ) -> Result<Json<Value>, ApiError> {
     p.require(Permission::OperateLive)?;
-    let row = state.store.lottery(id).await?;
+    let row = state.store.lottery_meta(id).await?;
     let rules = rules_of(&row)?;
     let mut accounts = body.accounts;
     let mut exclusions = body.exclusions;
@@ -555,10 +563,8 @@ pub(crate) async fn entrants(
             LotteryStep {
                 from: "committed",
                 to: "closed",
-                rules: None,
                 entrants: Some(serde_json::to_string(&committed).map_err(internal)?),
-                bundle: None,
-                winners: Vec::new(),
+                ..Default::default()
             },
             audit,
         )
@@ -649,14 +655,13 @@ pub(crate) async fn draw(
             LotteryStep {
                 from: "closed",
                 to: "drawn",
-                rules: None,
-                entrants: None,
                 bundle: Some(serde_json::to_string(&bundle).map_err(internal)?),
                 winners: bundle
                     .winners
                     .iter()
                     .map(|w| (w.prize.clone(), w.code.clone()))
                     .collect(),
+                ..Default::default()
             },
             audit,
         )
@@ -673,7 +678,7 @@ pub(crate) async fn public(
     if meta.state == "draft" {
         return Err(ApiError::NotFound);
     }
-    let docs = public_docs(&state, &meta).await?;
+    let docs = cached_docs(&state, &meta).await?;
     let mut v = lottery_json_with(&meta, docs.entrants(), docs.bundle.as_deref());
     v["verify"] = json!({
         "bundle": format!("/public/lotteries/{id}/bundle.json"),
@@ -728,7 +733,7 @@ pub(crate) async fn public_inclusion(
             "must be a 64-digit hex entrant code",
         ));
     }
-    let docs = public_docs(&state, &state.store.lottery_meta(id).await?).await?;
+    let docs = cached_docs(&state, &state.store.lottery_meta(id).await?).await?;
     let entrants = docs.entrants().ok_or(ApiError::NotFound)?;
     let code = q.code.to_ascii_lowercase();
     Ok(Json(match docs.inclusion_proof(&code) {
@@ -779,7 +784,7 @@ pub(crate) async fn public_code(
 ) -> Result<Json<Value>, ApiError> {
     lookup_allowed(&state, &parts)?;
     let account = check_account(&q.account)?;
-    let docs = public_docs(&state, &state.store.lottery_meta(id).await?).await?;
+    let docs = cached_docs(&state, &state.store.lottery_meta(id).await?).await?;
     let entrants = docs.entrants().ok_or(ApiError::NotFound)?;
     let found = lookup_code(&state, entrants, account)?;
     Ok(Json(
@@ -907,7 +912,7 @@ pub(crate) async fn claims(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     p.require(Permission::ViewLive)?;
-    state.store.lottery(id).await?;
+    state.store.lottery_meta(id).await?;
     let rows = state.store.lottery_claims(id).await?;
     log_personal_view(&state, &p, id, &rows).await?;
     Ok(Json(json!({
@@ -978,7 +983,7 @@ pub(crate) async fn claim_step(
     body: ClaimBody,
 ) -> Result<liveguard_store::ClaimRow, ApiError> {
     p.require(Permission::HandlePrizes)?;
-    let row = state.store.lottery(id).await?;
+    let row = state.store.lottery_meta(id).await?;
     let rules = rules_of(&row)?;
     let claim = state.store.lottery_claim(id, position).await?;
     let now = state.store.now_ms() / 1000;
@@ -994,10 +999,9 @@ pub(crate) async fn claim_step(
                 )));
             }
             let account = check_account(body.account.as_deref().unwrap_or_default())?;
-            let entrants: Entrants =
-                serde_json::from_str(row.entrants.as_deref().ok_or(ApiError::NotFound)?)
-                    .map_err(internal)?;
-            if !codes_of(state, &entrants, account)?.contains(&claim.code) {
+            let docs = cached_docs(state, &row).await?;
+            let entrants = docs.entrants().ok_or(ApiError::NotFound)?;
+            if !codes_of(state, entrants, account)?.contains(&claim.code) {
                 return Err(ApiError::field(
                     "account",
                     "this account's entrant code is not the winning code of this prize",

@@ -68,7 +68,7 @@ pub(crate) async fn verify_page(
         Ok(_) => return error_page(lang, None, ApiError::NotFound),
         Err(e) => return error_page(lang, None, e.into()),
     };
-    let docs = match lottery_api::public_docs(&state, &row).await {
+    let docs = match lottery_api::cached_docs(&state, &row).await {
         Ok(d) => d,
         Err(e) => return error_page(lang, None, e),
     };
@@ -708,7 +708,7 @@ async fn detail_view_editing(
         return error_page(lang, Some(p), e);
     }
     let (row, claims) = match (
-        state.store.lottery(id).await,
+        state.store.lottery_meta(id).await,
         state.store.lottery_claims(id).await,
     ) {
         (Ok(r), Ok(c)) => (r, c),
@@ -724,7 +724,11 @@ async fn detail_view_editing(
             ApiError::Internal(format!("lottery {id} rules")),
         );
     };
-    let v = lottery_api::lottery_json(&row);
+    let docs = match lottery_api::cached_docs(state, &row).await {
+        Ok(d) => d,
+        Err(e) => return error_page(lang, Some(p), e),
+    };
+    let v = lottery_api::lottery_json_with(&row, docs.entrants(), docs.bundle.as_deref());
     let operate = p.can(Permission::OperateLive);
     let now = state.store.now_ms() / 1000;
     let body = html! {
@@ -891,26 +895,23 @@ async fn act(
                 .await
                 .map(|_| ())
         }
-        "draw" => match state.store.lottery(id).await {
+        "draw" => match state.store.lottery_meta(id).await {
             Ok(row) => {
-                let v = lottery_api::lottery_json(&row);
-                let randomness = if v["rules"]["draw_method"] == "commit-reveal" {
-                    Some(liveguard_lottery::Randomness::CommitReveal {
-                        seed: field("seed").to_ascii_lowercase(),
-                        commitment: v["rules"]["seed_commitment"]
-                            .as_str()
-                            .unwrap_or("")
-                            .to_string(),
-                        contribution: field("contribution"),
-                    })
-                } else if field("signature").is_empty() {
+                let rules = serde_json::from_str::<LotteryRules>(&row.rules).ok();
+                let randomness = match rules {
+                    Some(r) if r.draw_method == "commit-reveal" => {
+                        Some(liveguard_lottery::Randomness::CommitReveal {
+                            seed: field("seed").to_ascii_lowercase(),
+                            commitment: r.seed_commitment.unwrap_or_default(),
+                            contribution: field("contribution"),
+                        })
+                    }
                     // Fetched from the drand relays (and verified) by the draw.
-                    None
-                } else {
-                    Some(liveguard_lottery::Randomness::Drand {
-                        round: v["drand_round"].as_u64().unwrap_or(0),
+                    _ if field("signature").is_empty() => None,
+                    _ => Some(liveguard_lottery::Randomness::Drand {
+                        round: lottery_api::drand_round(&row).unwrap_or(0),
                         signature: field("signature"),
-                    })
+                    }),
                 };
                 lottery_api::draw(
                     State(state.clone()),

@@ -59,7 +59,7 @@ const LOTTERY_COLUMNS: &str = "id, session_id, title, state, rules, rules_digest
 const LOTTERY_SUMMARY_COLUMNS: &str = "id, session_id, title, state, rules, rules_digest, CAST(NULL AS TEXT) AS entrants, CAST(NULL AS TEXT) AS bundle, created_at, updated_at, retain_until, committed_at";
 
 /// A step of a lottery: from which state to which, and what it stores.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct LotteryStep {
     /// Required current state.
     pub from: &'static str,

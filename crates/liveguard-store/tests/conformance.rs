@@ -763,10 +763,8 @@ async fn lottery_story(store: &Store) {
     let step = |from, to, winners: Vec<(String, String)>| LotteryStep {
         from,
         to,
-        rules: None,
-        entrants: None,
-        bundle: None,
         winners,
+        ..Default::default()
     };
     assert!(matches!(
         store
