@@ -1559,3 +1559,31 @@ async fn the_public_pages_follow_the_draw_even_within_the_same_second() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn a_plan_with_a_lottery_but_no_rules_is_called_out_to_reviewers() {
+    let t = spawn_demo(|_| {}).await;
+    let lead = t.token_of("lead").await;
+    let products = t.call(get("/api/v1/products", Some(&lead))).await.json();
+    let product = products["products"][0]["id"]
+        .as_i64()
+        .expect("a demo product");
+    let r = post(
+        &t,
+        &lead,
+        "/api/v1/plans",
+        json!({"title": "12月2日晚场", "room_id": 1, "starts_at": "2026-12-02T20:00:00+08:00", "streamer_ids": [2],
+            "lineup": [{"product_id": product, "price_fen": 9900}], "has_lottery": true}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let (cookie, _) = t
+        .login("lead", &liveguard_server::demo_password("lead"))
+        .await
+        .unwrap();
+    let page = t.call(page_get(&cookie, "/plans")).await.text();
+    assert!(
+        page.contains("12月2日晚场") && page.contains("尚未登记抽奖规则"),
+        "{page}"
+    );
+}
