@@ -314,10 +314,7 @@ pub(crate) async fn list_tokens(
     } else {
         p.require(Permission::ManageOwnTokens)?;
     }
-    let tokens = state
-        .store
-        .tokens(if all { None } else { Some(p.user.id) })
-        .await?;
+    let tokens = visible_tokens(&state, &p, all).await?;
     let list: Vec<Value> = tokens
         .iter()
         .map(|t| json!({"id": t.id, "user_id": t.user_id, "name": t.name, "prefix": t.prefix, "role": t.scope_role, "created_at": t.created_at, "revoked_at": t.revoked_at}))
@@ -333,10 +330,15 @@ pub(crate) struct NewTokenBody {
     role: Option<String>,
 }
 
-/// Creates an API token for `user`; returns (secret, stored token). The secret is shown once.
+/// Creates an API token for the caller; returns (secret, stored token). The secret is
+/// shown once.
+///
+/// A token never holds more than the credential that made it (security review F1): the
+/// requested role must lie within the caller's effective role, and a caller that is itself
+/// a scoped token passes its scope on when no role is asked for.
 pub(crate) async fn issue_token(
     state: &AppState,
-    user: &liveguard_store::User,
+    p: &auth::Principal,
     name: &str,
     scope: Option<&str>,
     audit: liveguard_store::AuditDraft,
@@ -345,17 +347,17 @@ pub(crate) async fn issue_token(
         return Err(ApiError::field("name", "1 to 100 bytes"));
     }
     let scope = match scope.map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
+        None => p.scope(),
         Some(s) => {
             let role: Role = s
                 .parse()
                 .map_err(|e: liveguard_core::ParseError| ApiError::field("role", e.to_string()))?;
-            if !auth::role_within(role, user.role) {
+            if !p.covers(role) {
                 return Err(ApiError::field(
                     "role",
                     format!(
-                        "a token cannot do more than its owner's role ({})",
-                        user.role
+                        "a token cannot do more than the credential that makes it ({})",
+                        p.user.role
                     ),
                 ));
             }
@@ -366,7 +368,7 @@ pub(crate) async fn issue_token(
     let token = state
         .store
         .create_token(
-            user.id,
+            p.user.id,
             name.trim(),
             &auth::secret_hash(&secret),
             &secret[..10],
@@ -375,6 +377,26 @@ pub(crate) async fn issue_token(
         )
         .await?;
     Ok((secret, token))
+}
+
+/// The tokens the caller may see and revoke: their own that reach no further than the
+/// credential in use, or everyone's for a credential with `ManageAllTokens`.
+pub(crate) async fn visible_tokens(
+    state: &AppState,
+    p: &auth::Principal,
+    all: bool,
+) -> Result<Vec<liveguard_store::ApiToken>, ApiError> {
+    if all && p.can(Permission::ManageAllTokens) {
+        return Ok(state.store.tokens(None).await?);
+    }
+    let owner_role = state.store.user(p.user.id).await?.role;
+    Ok(state
+        .store
+        .tokens(Some(p.user.id))
+        .await?
+        .into_iter()
+        .filter(|t| p.covers(t.scope_role.unwrap_or(owner_role)))
+        .collect())
 }
 
 /// `POST /api/v1/tokens`: the token is in the response once and never again.
@@ -386,7 +408,7 @@ pub(crate) async fn create_token(
     p.require(Permission::ManageOwnTokens)?;
     let (secret, t) = issue_token(
         &state,
-        &p.user,
+        &p,
         &b.name,
         b.role.as_deref(),
         p.audit("token.create", "api_token:new"),
@@ -400,7 +422,9 @@ pub(crate) async fn create_token(
     ))
 }
 
-/// Revokes a token the caller owns (or any token, for administrators).
+/// Revokes a token the caller owns (or any token, for administrators). A scoped token
+/// cannot revoke a token that reaches further than itself (security review F1): that
+/// needs the wider credential.
 pub(crate) async fn revoke_token_checked(
     state: &AppState,
     p: &auth::Principal,
@@ -408,13 +432,8 @@ pub(crate) async fn revoke_token_checked(
 ) -> Result<(), ApiError> {
     p.require(Permission::ManageOwnTokens)
         .or_else(|_| p.require(Permission::ManageAllTokens))?;
-    let owned = state
-        .store
-        .tokens(Some(p.user.id))
-        .await?
-        .iter()
-        .any(|t| t.id == id);
-    if !owned && !p.can(Permission::ManageAllTokens) {
+    let visible = visible_tokens(state, p, p.can(Permission::ManageAllTokens)).await?;
+    if !visible.iter().any(|t| t.id == id) {
         return Err(ApiError::NotFound);
     }
     state

@@ -97,6 +97,10 @@ pub enum Via {
     Token {
         /// Token id.
         id: i64,
+        /// The narrower role the token was issued with, if any. The principal's
+        /// `user.role` is already this role; it is kept here so that tokens made or revoked
+        /// with this credential can never reach further than it (security review F1).
+        scope: Option<liveguard_core::Role>,
     },
 }
 
@@ -128,13 +132,27 @@ impl Principal {
     pub fn actor(&self) -> String {
         match self.via {
             Via::Session { .. } => self.user.username.clone(),
-            Via::Token { id } => format!("{}@token:{id}", self.user.username),
+            Via::Token { id, .. } => format!("{}@token:{id}", self.user.username),
         }
     }
 
     /// An audit draft for an action by this principal.
     pub fn audit(&self, action: &str, object: &str) -> AuditDraft {
         AuditDraft::new(&self.actor(), self.user.role.as_str(), action, object)
+    }
+
+    /// The scope this credential carries: a scoped API token's role, `None` for a session
+    /// or an unscoped token (which act with the owner's own role).
+    pub fn scope(&self) -> Option<liveguard_core::Role> {
+        match &self.via {
+            Via::Token { scope, .. } => *scope,
+            Via::Session { .. } => None,
+        }
+    }
+
+    /// Whether a credential acting as `role` reaches no further than this one.
+    pub fn covers(&self, role: liveguard_core::Role) -> bool {
+        role_within(role, self.user.role)
     }
 
     /// The CSRF token of a session (empty for token callers).
@@ -209,7 +227,10 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
         }
         return Ok(Principal {
             user,
-            via: Via::Token { id: t.id },
+            via: Via::Token {
+                id: t.id,
+                scope: t.scope_role,
+            },
         });
     }
     let value = cookie(parts, SESSION_COOKIE).ok_or(ApiError::Unauthenticated)?;

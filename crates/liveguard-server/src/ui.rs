@@ -716,11 +716,7 @@ async fn tokens_view(
         return error_page(lang, Some(p), e);
     }
     let all = p.can(Permission::ManageAllTokens);
-    let tokens = match state
-        .store
-        .tokens(if all { None } else { Some(p.user.id) })
-        .await
-    {
+    let tokens = match api::visible_tokens(state, p, all).await {
         Ok(t) => t,
         Err(e) => return error_page(lang, Some(p), e.into()),
     };
@@ -788,7 +784,7 @@ pub(crate) async fn tokens_create(
     }
     let created = api::issue_token(
         &state,
-        &p.user,
+        &p,
         &f.name,
         f.role.as_deref(),
         p.audit("token.create", "api_token:new"),
