@@ -62,6 +62,19 @@ pub enum ApiError {
     /// The request body could not be read as the expected JSON.
     #[error("malformed request body: {0}")]
     BadBody(String),
+    /// The request line, path or query could not be read (the message says what).
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// The route exists, but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The request body has a content type the route does not take.
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    /// The request took longer than `request_timeout_seconds`; nothing is known to have
+    /// been changed by it unless a later read shows so.
+    #[error("the request took too long and was stopped")]
+    Timeout,
     /// Something failed inside; details are logged, not returned.
     #[error("internal error")]
     Internal(String),
@@ -107,6 +120,18 @@ impl ApiError {
                 "system",
             ),
             ApiError::Workflow(_) => (StatusCode::CONFLICT, "workflow_refused", "invalid_request"),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", "invalid_request"),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "invalid_request",
+            ),
+            ApiError::UnsupportedMediaType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "invalid_request",
+            ),
+            ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout", "system"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal"),
         }
     }
@@ -165,12 +190,78 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if matches!(self, ApiError::Busy(_) | ApiError::DatabaseUnavailable) {
+        if matches!(
+            self,
+            ApiError::Busy(_) | ApiError::DatabaseUnavailable | ApiError::Timeout
+        ) {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         resp
     }
+}
+
+/// Reads an error answer that axum or a tower layer wrote as plain text (path and query
+/// rejections, the body limit, 405, the timeout) as one of our errors; `None` for a
+/// status with no stable code, which is left as it is.
+fn plain_error(status: StatusCode, detail: String) -> Option<ApiError> {
+    Some(match status {
+        StatusCode::BAD_REQUEST => ApiError::BadRequest(detail),
+        StatusCode::NOT_FOUND => ApiError::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(detail),
+        StatusCode::UNPROCESSABLE_ENTITY => ApiError::BadBody(detail),
+        StatusCode::SERVICE_UNAVAILABLE if detail.is_empty() => ApiError::Timeout,
+        _ => return None,
+    })
+}
+
+/// Longest plain-text error body read back to build the problem document.
+const PLAIN_ERROR_BYTES_MAX: usize = 16 * 1024;
+
+/// Middleware: every error answer is `application/problem+json` with a stable code (or,
+/// for a browser asking for a page, an HTML error page) — also the ones written by axum's
+/// extractors and tower's layers, which answer in plain text (security review F14).
+pub async fn problem_json(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let page = !req.uri().path().starts_with("/api/")
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"));
+    let lang = crate::ui::lang_of(req.headers());
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let content_type = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.starts_with("application/problem+json") || content_type.starts_with("text/html")
+    {
+        return resp;
+    }
+    let allow = resp.headers().get(header::ALLOW).cloned();
+    let detail = axum::body::to_bytes(resp.into_body(), PLAIN_ERROR_BYTES_MAX)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let Some(error) = plain_error(status, detail) else {
+        return status.into_response();
+    };
+    let mut out = if page {
+        crate::ui::error_page(lang, None, error)
+    } else {
+        error.into_response()
+    };
+    if let Some(allow) = allow {
+        out.headers_mut().insert(header::ALLOW, allow);
+    }
+    out
 }
 
 #[cfg(test)]

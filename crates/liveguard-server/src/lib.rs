@@ -540,9 +540,7 @@ pub fn app(state: AppState) -> Router {
             "/api/v1/submissions/{id}/text",
             axum::routing::put(review_api::edit_submission),
         )
-        .layer(RequestBodyLimitLayer::new(
-            review_api::UPLOAD_REQUEST_BYTES_MAX,
-        ));
+        .layer(body_limit(review_api::UPLOAD_REQUEST_BYTES_MAX));
     // Closing a lottery's entry may carry an uploaded list of up to a million accounts.
     let entrant_lists = Router::new()
         .route(
@@ -553,9 +551,7 @@ pub fn app(state: AppState) -> Router {
             "/lotteries/{id}/entrants",
             post(ui_lottery::entrants_action),
         )
-        .layer(RequestBodyLimitLayer::new(
-            lottery_api::ENTRANTS_REQUEST_BYTES_MAX,
-        ));
+        .layer(body_limit(lottery_api::ENTRANTS_REQUEST_BYTES_MAX));
     let ui = Router::new()
         .route("/", get(ui::dashboard))
         .route("/login", get(ui::login_page).post(ui::login_submit))
@@ -611,7 +607,7 @@ pub fn app(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.settings.request_timeout_seconds);
     api.merge(ui)
         .merge(ops)
-        .layer(RequestBodyLimitLayer::new(body_max))
+        .layer(body_limit(body_max))
         .merge(uploads)
         .merge(entrant_lists)
         .fallback(|| async { error::ApiError::NotFound })
@@ -621,7 +617,21 @@ pub fn app(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,
         ))
+        .layer(middleware::from_fn(error::problem_json))
         .with_state(state)
+}
+
+/// The body limit of a group of routes: the transport limit (refuses a longer body,
+/// whether announced by `Content-Length` or streamed) and the same limit for axum's
+/// extractors, whose own default (2 MiB) would otherwise cut the larger groups short
+/// (security review F6).
+fn body_limit(
+    bytes_max: usize,
+) -> tower::layer::util::Stack<RequestBodyLimitLayer, axum::extract::DefaultBodyLimit> {
+    tower::layer::util::Stack::new(
+        RequestBodyLimitLayer::new(bytes_max),
+        axum::extract::DefaultBodyLimit::max(bytes_max),
+    )
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
