@@ -255,10 +255,9 @@ pub(crate) async fn change_password_checked(
     p: &auth::Principal,
     current: &str,
     new: &str,
+    ip: Option<std::net::IpAddr>,
 ) -> Result<(), ApiError> {
-    if !auth::verify_password(current.to_string(), p.user.password_hash.clone()).await {
-        return Err(ApiError::field("current_password", "does not match"));
-    }
+    auth::check_current_password(state, p, current, ip).await?;
     auth::validate_password(new).map_err(|_| {
         ApiError::field(
             "new_password",
@@ -290,9 +289,10 @@ pub(crate) async fn change_password_checked(
 pub(crate) async fn change_password(
     State(state): State<AppState>,
     ApiPrincipal(p): ApiPrincipal,
+    auth::ClientIp(ip): auth::ClientIp,
     ApiJson(b): ApiJson<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
-    change_password_checked(&state, &p, &b.current_password, &b.new_password).await?;
+    change_password_checked(&state, &p, &b.current_password, &b.new_password, ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -300,6 +300,18 @@ impl FromRequestParts<AppState> for UiPrincipal {
     }
 }
 
+/// The client address as an extractor (never fails; `None` when the server does not know).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(&parts.extensions)))
+    }
+}
+
 /// The client address, when the server knows it.
 pub fn client_ip(parts_ext: &axum::http::Extensions) -> Option<IpAddr> {
     parts_ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
@@ -328,61 +340,243 @@ impl LoginThrottle {
     }
 }
 
-/// A new session cookie value and the user, after checking throttle, lockout and password.
+/// Failures before the account-wide backoff starts (several addresses guessing one account).
+pub const ACCOUNT_FAILURES_BEFORE_BACKOFF: u32 = 20;
+/// Longest account-wide backoff, in seconds; addresses the account signed in from are exempt.
+pub const ACCOUNT_BACKOFF_SECONDS_MAX: i64 = 300;
+/// Addresses remembered per account as ones it signed in from.
+const TRUSTED_ADDRESSES_MAX: usize = 16;
+/// Entries kept before expired ones are dropped.
+const GUARD_ENTRIES_MAX: usize = 100_000;
+
+/// How failed passwords slow down the next attempt: free attempts, then a wait that
+/// doubles with each failure up to a ceiling. The count is forgotten once a full ceiling
+/// has passed after the wait without a new failure.
+#[derive(Debug, Clone, Copy)]
+pub struct BackoffPolicy {
+    /// Failures allowed before any wait.
+    pub free_failures: u32,
+    /// Longest wait, in seconds.
+    pub wait_seconds_max: i64,
+}
+
+impl BackoffPolicy {
+    /// Seconds to wait after `failures` failures (0 while still free).
+    pub fn wait_seconds(&self, failures: u32) -> i64 {
+        if failures < self.free_failures {
+            return 0;
+        }
+        let doublings = (failures - self.free_failures).min(30);
+        (1i64 << doublings).min(self.wait_seconds_max)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    last_unix: i64,
+}
+
+impl Failures {
+    fn current(self, policy: BackoffPolicy, now_unix: i64) -> Option<Failures> {
+        let wait = policy.wait_seconds(self.count);
+        (now_unix - self.last_unix <= wait + policy.wait_seconds_max).then_some(self)
+    }
+
+    fn remaining(self, policy: BackoffPolicy, now_unix: i64) -> i64 {
+        (self.last_unix + policy.wait_seconds(self.count) - now_unix).max(0)
+    }
+}
+
+#[derive(Debug, Default)]
+struct GuardState {
+    /// (user name, address) → failures: the attempts of one client on one account.
+    pairs: HashMap<(String, Option<IpAddr>), Failures>,
+    /// user name → failures from every address.
+    accounts: HashMap<String, Failures>,
+    /// user name → addresses it signed in from (exempt from the account-wide wait).
+    trusted: HashMap<String, Vec<Option<IpAddr>>>,
+}
+
+/// Failed passwords per account and client address (security review F4).
+///
+/// A wrong password makes the same client wait before trying that account again — 1 s,
+/// 2 s, 4 s … up to `lockout_minutes` — so guessing is slow, while the real user at
+/// another address is not kept out. Failures from many addresses also slow the account
+/// as a whole (up to [`ACCOUNT_BACKOFF_SECONDS_MAX`]), except for addresses it signed in
+/// from before. Unknown user names are counted the same way, so the answers never say
+/// which accounts exist. The state is in memory, per node: a restart forgets it.
+#[derive(Debug, Default)]
+pub struct LoginGuard {
+    state: Mutex<GuardState>,
+}
+
+impl LoginGuard {
+    fn key(username: &str) -> String {
+        username.trim().to_lowercase().chars().take(64).collect()
+    }
+
+    /// Seconds this client must still wait before trying `username` (0 = may try now).
+    pub fn wait_seconds(
+        &self,
+        username: &str,
+        ip: Option<IpAddr>,
+        now_unix: i64,
+        pair: BackoffPolicy,
+        account: BackoffPolicy,
+    ) -> i64 {
+        let name = Self::key(username);
+        let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let pair_wait = st
+            .pairs
+            .get(&(name.clone(), ip))
+            .and_then(|f| f.current(pair, now_unix))
+            .map_or(0, |f| f.remaining(pair, now_unix));
+        let trusted = st.trusted.get(&name).is_some_and(|t| t.contains(&ip));
+        let account_wait = if trusted {
+            0
+        } else {
+            st.accounts
+                .get(&name)
+                .and_then(|f| f.current(account, now_unix))
+                .map_or(0, |f| f.remaining(account, now_unix))
+        };
+        pair_wait.max(account_wait)
+    }
+
+    /// Counts a wrong password.
+    pub fn failed(
+        &self,
+        username: &str,
+        ip: Option<IpAddr>,
+        now_unix: i64,
+        pair: BackoffPolicy,
+        account: BackoffPolicy,
+    ) {
+        let name = Self::key(username);
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if st.pairs.len() > GUARD_ENTRIES_MAX || st.accounts.len() > GUARD_ENTRIES_MAX {
+            st.pairs.retain(|_, f| f.current(pair, now_unix).is_some());
+            st.accounts
+                .retain(|_, f| f.current(account, now_unix).is_some());
+        }
+        let bump = |old: Option<Failures>, policy: BackoffPolicy| Failures {
+            count: old
+                .and_then(|f| f.current(policy, now_unix))
+                .map_or(0, |f| f.count)
+                .saturating_add(1),
+            last_unix: now_unix,
+        };
+        let p = bump(st.pairs.get(&(name.clone(), ip)).copied(), pair);
+        st.pairs.insert((name.clone(), ip), p);
+        let a = bump(st.accounts.get(&name).copied(), account);
+        st.accounts.insert(name, a);
+    }
+
+    /// Forgets this client's failures on the account and remembers the address.
+    pub fn succeeded(&self, username: &str, ip: Option<IpAddr>) {
+        let name = Self::key(username);
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.pairs.remove(&(name.clone(), ip));
+        if st.trusted.len() > GUARD_ENTRIES_MAX {
+            st.trusted.clear();
+        }
+        let t = st.trusted.entry(name).or_default();
+        if !t.contains(&ip) {
+            if t.len() >= TRUSTED_ADDRESSES_MAX {
+                t.remove(0);
+            }
+            t.push(ip);
+        }
+    }
+}
+
+/// The per-client and the account-wide backoff of these settings.
+fn backoff_policies(settings: &crate::Settings) -> (BackoffPolicy, BackoffPolicy) {
+    let pair = BackoffPolicy {
+        free_failures: u32::try_from(settings.login_failures_max).unwrap_or(u32::MAX),
+        wait_seconds_max: settings.lockout_minutes * 60,
+    };
+    let account = BackoffPolicy {
+        free_failures: ACCOUNT_FAILURES_BEFORE_BACKOFF.max(pair.free_failures),
+        wait_seconds_max: ACCOUNT_BACKOFF_SECONDS_MAX.min(pair.wait_seconds_max),
+    };
+    (pair, account)
+}
+
+/// Checks a password for a sign-in or a password change, with the address throttle and
+/// the backoff. Every answer costs one Argon2 verification (or none, when the client must
+/// wait), whether the account exists, is disabled or not: unknown, disabled and wrong
+/// answer alike `bad_credentials`; only the right password of a disabled account hears
+/// `account_disabled`.
+async fn check_password(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    user: Option<&User>,
+    ip: Option<IpAddr>,
+) -> Result<(), ApiError> {
+    let now = state.store.clock().now().unix_timestamp();
+    if !state
+        .throttle
+        .attempt(ip, now, state.settings.login_attempts_per_minute)
+    {
+        metrics::counter!("liveguard_login_total", "outcome" => "throttled").increment(1);
+        return Err(ApiError::RateLimited);
+    }
+    let (pair, account) = backoff_policies(&state.settings);
+    let wait = state
+        .login_guard
+        .wait_seconds(username, ip, now, pair, account);
+    if wait > 0 {
+        metrics::counter!("liveguard_login_total", "outcome" => "backoff").increment(1);
+        return Err(ApiError::RetryAfter(wait));
+    }
+    let phc = match user {
+        Some(u) => u.password_hash.clone(),
+        None => dummy_hash().await,
+    };
+    let right = password.len() <= PASSWORD_BYTES_MAX
+        && verify_password(password.to_string(), phc).await
+        && user.is_some();
+    if !right {
+        state.login_guard.failed(username, ip, now, pair, account);
+        metrics::counter!("liveguard_login_total", "outcome" => "failed").increment(1);
+        return Err(ApiError::BadCredentials);
+    }
+    state.login_guard.succeeded(username, ip);
+    if user.is_some_and(|u| u.disabled) {
+        return Err(ApiError::Disabled);
+    }
+    Ok(())
+}
+
+/// A new session cookie value and the user, after checking throttle, backoff and password.
 pub async fn login(
     state: &AppState,
     username: &str,
     password: &str,
     ip: Option<IpAddr>,
 ) -> Result<(String, Session, User), ApiError> {
-    let now: OffsetDateTime = state.store.clock().now();
-    if !state.throttle.attempt(
-        ip,
-        now.unix_timestamp(),
-        state.settings.login_attempts_per_minute,
-    ) {
-        metrics::counter!("liveguard_login_total", "outcome" => "throttled").increment(1);
-        return Err(ApiError::RateLimited);
-    }
-    if password.len() > PASSWORD_BYTES_MAX {
-        return Err(ApiError::BadCredentials);
-    }
-    let Some(user) = state.store.user_by_name(username).await? else {
-        // Spend the same time as a real check, so timing does not reveal which names exist.
-        let _ = verify_password(password.to_string(), dummy_hash().await).await;
-        metrics::counter!("liveguard_login_total", "outcome" => "failed").increment(1);
-        return Err(ApiError::BadCredentials);
+    let user = state.store.user_by_name(username).await?;
+    let checked = check_password(state, username, password, user.as_ref(), ip).await;
+    let Some(user) = user else {
+        return Err(checked.err().unwrap_or(ApiError::BadCredentials));
     };
-    if user.disabled {
-        return Err(ApiError::Disabled);
+    if let Err(e) = checked {
+        if matches!(e, ApiError::BadCredentials) {
+            let draft = AuditDraft::new(
+                &user.username,
+                user.role.as_str(),
+                "session.login_failed",
+                &format!("user:{}", user.id),
+            );
+            state.store.record_login_failure(user.id, draft).await?;
+        }
+        return Err(e);
     }
+    let now: OffsetDateTime = state.store.clock().now();
     let now_text = format_rfc3339(now);
-    if let Some(until) = &user.locked_until
-        && until.as_str() > now_text.as_str()
-    {
-        return Err(ApiError::Locked(until.clone()));
-    }
-    if !verify_password(password.to_string(), user.password_hash.clone()).await {
-        let lock_until =
-            format_rfc3339(now + time::Duration::minutes(state.settings.lockout_minutes));
-        let draft = AuditDraft::new(
-            &user.username,
-            user.role.as_str(),
-            "session.login_failed",
-            &format!("user:{}", user.id),
-        );
-        state
-            .store
-            .record_login_failure(
-                user.id,
-                state.settings.login_failures_max,
-                &lock_until,
-                draft,
-            )
-            .await?;
-        metrics::counter!("liveguard_login_total", "outcome" => "failed").increment(1);
-        return Err(ApiError::BadCredentials);
-    }
     let token = random_hex32();
     let session = Session {
         token_hash: secret_hash(&token),
@@ -400,6 +594,33 @@ pub async fn login(
     state.store.create_session(&session, draft).await?;
     metrics::counter!("liveguard_login_total", "outcome" => "ok").increment(1);
     Ok((token, session, user))
+}
+
+/// Checks the current password of a signed-in user before a password change, with the
+/// same throttle and backoff as a sign-in (security review F8); a wrong one is audited.
+pub async fn check_current_password(
+    state: &AppState,
+    p: &Principal,
+    password: &str,
+    ip: Option<IpAddr>,
+) -> Result<(), ApiError> {
+    match check_password(state, &p.user.username, password, Some(&p.user), ip).await {
+        Ok(()) => Ok(()),
+        Err(ApiError::BadCredentials) => {
+            state
+                .store
+                .record_login_failure(
+                    p.user.id,
+                    p.audit(
+                        "user.password_change_failed",
+                        &format!("user:{}", p.user.id),
+                    ),
+                )
+                .await?;
+            Err(ApiError::field("current_password", "does not match"))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The `Set-Cookie` value for a session.
@@ -440,6 +661,65 @@ mod tests {
         assert!(t.attempt(ip, 61, 2));
         assert!(!t.attempt(ip, 62, 2));
         assert!(t.attempt(ip, 125, 2), "a new minute resets the window");
+    }
+
+    #[test]
+    fn backoff_doubles_to_its_ceiling_and_is_forgotten() {
+        let policy = BackoffPolicy {
+            free_failures: 5,
+            wait_seconds_max: 900,
+        };
+        assert_eq!(policy.wait_seconds(4), 0);
+        assert_eq!(policy.wait_seconds(5), 1);
+        assert_eq!(policy.wait_seconds(6), 2);
+        assert_eq!(policy.wait_seconds(14), 512);
+        assert_eq!(policy.wait_seconds(15), 900);
+        assert_eq!(policy.wait_seconds(u32::MAX), 900);
+        let account = BackoffPolicy {
+            free_failures: 20,
+            wait_seconds_max: 300,
+        };
+        let g = LoginGuard::default();
+        let attacker = Some("10.0.0.1".parse().unwrap());
+        let user = Some("10.0.0.2".parse().unwrap());
+        for _ in 0..15 {
+            g.failed("Admin", attacker, 1000, policy, account);
+        }
+        assert_eq!(
+            g.wait_seconds("admin", attacker, 1000, policy, account),
+            900
+        );
+        assert_eq!(
+            g.wait_seconds("admin", user, 1000, policy, account),
+            0,
+            "another address is not kept out"
+        );
+        assert_eq!(g.wait_seconds("admin", attacker, 1900, policy, account), 0);
+        // One failure after the wait: the wait again, never longer than the ceiling.
+        g.failed("admin", attacker, 1900, policy, account);
+        assert_eq!(
+            g.wait_seconds("admin", attacker, 1900, policy, account),
+            900
+        );
+        // A ceiling after the wait, the count is forgotten.
+        assert_eq!(g.wait_seconds("admin", attacker, 3601, policy, account), 0);
+        g.failed("admin", attacker, 3601, policy, account);
+        assert_eq!(g.wait_seconds("admin", attacker, 3601, policy, account), 0);
+        // Many addresses: the account slows, but not for an address it signed in from.
+        g.succeeded("admin", user);
+        for i in 0..30u8 {
+            g.failed("admin", Some([10, 1, 0, i].into()), 5000, policy, account);
+        }
+        assert!(
+            g.wait_seconds(
+                "admin",
+                Some("10.9.9.9".parse().unwrap()),
+                5000,
+                policy,
+                account
+            ) > 0
+        );
+        assert_eq!(g.wait_seconds("admin", user, 5000, policy, account), 0);
     }
 
     #[test]

@@ -24,9 +24,9 @@ pub enum ApiError {
     /// Wrong user name or password (deliberately not saying which).
     #[error("wrong user name or password")]
     BadCredentials,
-    /// The account is locked after failed logins.
-    #[error("account locked after repeated failed logins; try again after {0}")]
-    Locked(String),
+    /// Wrong passwords from this client: wait this many seconds before the next attempt.
+    #[error("too many failed attempts; try again in {0} s")]
+    RetryAfter(i64),
     /// The account is disabled.
     #[error("account disabled")]
     Disabled,
@@ -97,7 +97,7 @@ impl ApiError {
             ApiError::Csrf => (StatusCode::FORBIDDEN, "csrf_invalid", "auth"),
             ApiError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "auth"),
             ApiError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials", "auth"),
-            ApiError::Locked(_) => (StatusCode::FORBIDDEN, "account_locked", "auth"),
+            ApiError::RetryAfter(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "auth"),
             ApiError::Disabled => (StatusCode::FORBIDDEN, "account_disabled", "auth"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "invalid_request"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "invalid_request"),
@@ -196,6 +196,10 @@ impl IntoResponse for ApiError {
         ) {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let ApiError::RetryAfter(seconds) = self {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
         }
         resp
     }

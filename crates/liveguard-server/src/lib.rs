@@ -68,6 +68,8 @@ pub struct AppState {
     pub key: Arc<LogKey>,
     /// Login attempts per client.
     pub throttle: Arc<auth::LoginThrottle>,
+    /// Failed passwords per account and client, with backoff.
+    pub login_guard: Arc<auth::LoginGuard>,
     /// One checkpoint signer (and one first-run setup) at a time.
     pub checkpoint_lock: Arc<tokio::sync::Mutex<()>>,
     /// The live pipeline (ingest queue, worker, console bus).
@@ -759,6 +761,7 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
         settings: Arc::new(settings),
         key: Arc::new(key),
         throttle: Arc::new(auth::LoginThrottle::default()),
+        login_guard: Arc::new(auth::LoginGuard::default()),
         checkpoint_lock: Arc::new(tokio::sync::Mutex::new(())),
         live,
         sealer: Arc::new(personal::Sealer::new(&personal_key)),

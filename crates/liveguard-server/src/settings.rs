@@ -25,9 +25,9 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Session lifetime in minutes.
     pub session_minutes: i64,
-    /// Failed logins before lockout.
+    /// Wrong passwords per account and client address before the backoff starts.
     pub login_failures_max: i64,
-    /// Lockout length in minutes.
+    /// Longest backoff, in minutes.
     pub lockout_minutes: i64,
     /// Login attempts per client address per minute.
     pub login_attempts_per_minute: u32,

@@ -218,13 +218,14 @@ pub(crate) async fn login_submit(State(state): State<AppState>, req: Request) ->
                 ApiError::BadCredentials => {
                     tr(lang, "用户名或密码错误", "Wrong user name or password").to_string()
                 }
-                ApiError::Locked(until) => format!(
-                    "{} {until}",
+                ApiError::RetryAfter(seconds) => format!(
+                    "{} {seconds} {}",
                     tr(
                         lang,
-                        "连续登录失败，账户已锁定至",
-                        "Too many failed logins; the account is locked until"
-                    )
+                        "密码错误次数过多，请在",
+                        "Too many wrong passwords; try again in"
+                    ),
+                    tr(lang, "秒后再试", "s")
                 ),
                 ApiError::Disabled => {
                     tr(lang, "账户已停用", "This account is disabled").to_string()
@@ -848,6 +849,7 @@ pub(crate) struct PasswordForm {
 pub(crate) async fn password_submit(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
+    auth::ClientIp(ip): auth::ClientIp,
     headers: axum::http::HeaderMap,
     Form(f): Form<PasswordForm>,
 ) -> Response {
@@ -855,13 +857,13 @@ pub(crate) async fn password_submit(
     if let Err(e) = p.check_csrf(&f.csrf) {
         return error_page(lang, Some(&p), e);
     }
-    let msg = api::change_password_checked(&state, &p, &f.current_password, &f.new_password)
+    let msg = api::change_password_checked(&state, &p, &f.current_password, &f.new_password, ip)
         .await
         .map(|()| {
             tr(
                 lang,
-                "密码已修改，其他会话已退出。",
-                "Password changed; other sessions were ended.",
+                "密码已修改，其他会话已退出，您的 API 令牌已全部撤销（它们由旧密码的持有者创建）。",
+                "Password changed; other sessions were ended and your API tokens were revoked (they were made by whoever held the old password).",
             )
             .to_string()
         })

@@ -231,3 +231,135 @@ async fn r11_f14_every_error_is_problem_json() {
         r.headers
     );
 }
+
+/// A sign-in from a given client address.
+fn login_from(
+    ip: [u8; 4],
+    username: &str,
+    password: &str,
+) -> axum::http::Request<axum::body::Body> {
+    let mut req = json_req(
+        Method::POST,
+        "/api/v1/session",
+        None,
+        json!({"username": username, "password": password}),
+    );
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            ip, 40000,
+        ))));
+    req
+}
+
+#[tokio::test]
+async fn r11_f4_wrong_passwords_cannot_keep_a_user_out_or_tell_accounts_apart() {
+    let t = spawn_app().await;
+    let attacker = [10, 0, 0, 66];
+    // The attacker guesses: after five, the attacker waits, doubling, up to 15 minutes.
+    let mut codes = Vec::new();
+    for _ in 0..8 {
+        codes.push(t.call(login_from(attacker, "admin", "wrong")).await.json()["code"].clone());
+        t.clock.advance(time::Duration::milliseconds(10));
+    }
+    assert_eq!(codes[..5], vec![json!("bad_credentials"); 5][..]);
+    assert_eq!(codes[5], "rate_limited", "{codes:?}");
+    // The same sequence for a name that does not exist answers the same.
+    let mut unknown = Vec::new();
+    for _ in 0..8 {
+        unknown.push(
+            t.call(login_from(attacker, "no-such-user", "wrong"))
+                .await
+                .json()["code"]
+                .clone(),
+        );
+        t.clock.advance(time::Duration::milliseconds(10));
+    }
+    assert_eq!(codes, unknown, "known and unknown accounts answer alike");
+    // The real administrator at their own address signs in meanwhile.
+    let r = t.call(login_from([10, 0, 0, 1], "admin", PASSWORD)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // Keep guessing for an hour, one attempt whenever allowed: the lock never outlasts
+    // the backoff (at most 15 minutes), and the administrator still gets in.
+    for _ in 0..6 {
+        t.clock.advance(time::Duration::minutes(15));
+        let r = t.call(login_from(attacker, "admin", "wrong")).await;
+        assert_eq!(r.json()["code"], "bad_credentials", "{}", r.text());
+        let wait: i64 = t.call(login_from(attacker, "admin", "wrong")).await.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(wait <= 15 * 60, "{wait}");
+    }
+    let r = t.call(login_from([10, 0, 0, 1], "admin", PASSWORD)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // Many addresses against one account: the account slows, but not for an address it
+    // signed in from.
+    for i in 0..30u8 {
+        t.call(login_from([10, 2, 0, i], "legal", "wrong")).await;
+    }
+    let r = t.call(login_from([10, 3, 0, 1], "legal", PASSWORD)).await;
+    assert_eq!(r.json()["code"], "rate_limited", "{}", r.text());
+    // A disabled account: a wrong password answers like any other wrong password.
+    let admin = t.token_for(Role::Admin).await;
+    let r = t
+        .call(json_req(
+            Method::PATCH,
+            "/api/v1/users/7",
+            Some(&admin),
+            json!({"disabled": true}),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let name = t.state.store.user(7).await.unwrap().username;
+    let r = t.call(login_from([10, 4, 0, 1], &name, "wrong")).await;
+    assert_eq!(r.json()["code"], "bad_credentials", "{}", r.text());
+    let r = t.call(login_from([10, 4, 0, 1], &name, PASSWORD)).await;
+    assert_eq!(r.json()["code"], "account_disabled", "{}", r.text());
+}
+
+#[tokio::test]
+async fn r11_f8_password_changes_are_throttled_audited_and_end_api_tokens() {
+    let t = spawn_app().await;
+    let legal = t.token_for(Role::Legal).await;
+    let change = |current: &str| {
+        let mut req = json_req(
+            Method::POST,
+            "/api/v1/account/password",
+            Some(&legal),
+            json!({"current_password": current, "new_password": "a-new-password-1"}),
+        );
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                [10, 0, 0, 9],
+                40000,
+            ))));
+        req
+    };
+    let mut codes = Vec::new();
+    for i in 0..8 {
+        codes.push(t.call(change(&format!("guess-{i}"))).await.json()["code"].clone());
+    }
+    assert_eq!(codes[..5], vec![json!("validation_failed"); 5][..]);
+    assert!(codes[5..].iter().all(|c| c == "rate_limited"), "{codes:?}");
+    let failed = t
+        .state
+        .store
+        .audit_search(&liveguard_store::AuditFilter {
+            action: Some("user.password_change_failed".into()),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(failed.len(), 5, "each wrong guess is audited");
+    t.clock.advance(time::Duration::minutes(16));
+    let r = t.call(change(PASSWORD)).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    let r = t.call(get("/api/v1/me", Some(&legal))).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "the token ended with the old password"
+    );
+}

@@ -607,7 +607,8 @@ impl Store {
         Ok(user)
     }
 
-    /// Sets a new password hash, ends the user's other sessions, and logs it.
+    /// Sets a new password hash, ends the user's other sessions and revokes their API
+    /// tokens (a changed password ends every credential made with the old one), and logs it.
     pub async fn set_password(
         &self,
         id: i64,
@@ -632,29 +633,26 @@ impl Store {
                 .bind(keep_session.unwrap_or(""))
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                .bind(&now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             append_audit!(self, tx, AuditDraft { object: format!("user:{id}"), ..audit });
         });
         Ok(())
     }
 
-    /// Records a failed login: increments the counter and locks the account until
-    /// `lock_until` once `lock_after` failures are reached. Logged (the throttle is evidence).
-    pub async fn record_login_failure(
-        &self,
-        id: i64,
-        lock_after: i64,
-        lock_until: &str,
-        audit: AuditDraft,
-    ) -> Result<i64> {
+    /// Records a failed password (sign-in or password change): increments the user's
+    /// counter and logs it (the attempts are evidence). Locking is the server's backoff,
+    /// not a stored state, so a stored failure never keeps the user out.
+    pub async fn record_login_failure(&self, id: i64, audit: AuditDraft) -> Result<i64> {
         let failures = write_tx!(self, tx => {
             let n: i64 = sqlx::query("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
                 .bind(id)
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get("failed_logins")?;
-            if n >= lock_after {
-                sqlx::query("UPDATE users SET locked_until = $1 WHERE id = $2").bind(lock_until).bind(id).execute(&mut *tx).await?;
-            }
             append_audit!(self, tx, AuditDraft { object: format!("user:{id}"), ..audit });
             n
         });

@@ -126,39 +126,15 @@ async fn story(store: Store) {
         Err(StoreError::NotFound)
     ));
 
-    // Login throttling counters.
-    let n = store
-        .record_login_failure(
-            admin.id,
-            3,
-            "2026-11-26T09:15:00Z",
-            draft("session.login_failed"),
-        )
-        .await
-        .unwrap();
-    assert_eq!(n, 1);
-    store
-        .record_login_failure(
-            admin.id,
-            3,
-            "2026-11-26T09:15:00Z",
-            draft("session.login_failed"),
-        )
-        .await
-        .unwrap();
-    store
-        .record_login_failure(
-            admin.id,
-            3,
-            "2026-11-26T09:15:00Z",
-            draft("session.login_failed"),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        store.user(admin.id).await.unwrap().locked_until.as_deref(),
-        Some("2026-11-26T09:15:00Z")
-    );
+    // Failed-password counters (evidence; the server's backoff decides, nothing locks).
+    for expected in 1..=3 {
+        let n = store
+            .record_login_failure(admin.id, draft("session.login_failed"))
+            .await
+            .unwrap();
+        assert_eq!(n, expected);
+    }
+    assert_eq!(store.user(admin.id).await.unwrap().locked_until, None);
     store
         .set_password(admin.id, "$argon2id$new", None, draft("user.password"))
         .await
