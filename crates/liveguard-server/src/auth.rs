@@ -97,6 +97,8 @@ pub enum Via {
     Token {
         /// Token id.
         id: i64,
+        /// SHA-256 of the token, to check it again on a long-lived connection.
+        token_hash: String,
         /// The narrower role the token was issued with, if any. The principal's
         /// `user.role` is already this role; it is kept here so that tokens made or revoked
         /// with this credential can never reach further than it (security review F1).
@@ -229,6 +231,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
             user,
             via: Via::Token {
                 id: t.id,
+                token_hash: secret_hash(token),
                 scope: t.scope_role,
             },
         });
@@ -250,6 +253,55 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
             token_hash,
         },
     })
+}
+
+/// Seconds between checks of the credential behind an open WebSocket or event stream.
+pub const CREDENTIAL_RECHECK_SECONDS: u64 = 5;
+
+/// Checks again that the credential behind `p` is still good and still has `permission`:
+/// the token not revoked, the session not ended or expired, the user not disabled, the
+/// role not narrowed below it. Long-lived connections call it on each message and on a
+/// timer, and close when it fails (security review F3).
+pub async fn recheck(
+    state: &AppState,
+    p: &Principal,
+    permission: Permission,
+) -> Result<(), ApiError> {
+    let role = match &p.via {
+        Via::Token {
+            token_hash, scope, ..
+        } => {
+            let (_, user) = state
+                .store
+                .token_by_hash(token_hash)
+                .await?
+                .ok_or(ApiError::Unauthenticated)?;
+            if user.disabled {
+                return Err(ApiError::Disabled);
+            }
+            match scope {
+                Some(s) if !role_within(*s, user.role) => return Err(ApiError::Forbidden),
+                Some(s) => *s,
+                None => user.role,
+            }
+        }
+        Via::Session { token_hash, .. } => {
+            let (session, user) = state
+                .store
+                .session(token_hash)
+                .await?
+                .ok_or(ApiError::Unauthenticated)?;
+            if session.expires_at <= state.store.clock().now_rfc3339() || user.disabled {
+                return Err(ApiError::Unauthenticated);
+            }
+            user.role
+        }
+    };
+    if allowed(role, permission) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
 }
 
 /// The caller of an API route: bearer token or session cookie. For a session, every

@@ -98,6 +98,8 @@
   source.addEventListener("alert_update", function (m) { onAlertUpdate(JSON.parse(m.data)); });
   source.addEventListener("event", function (m) { onEvent(JSON.parse(m.data)); });
   source.addEventListener("session", function () { window.location.reload(); });
+  // The credential behind the stream ended (signed out, disabled): reload to the login page.
+  source.addEventListener("auth", function () { source.close(); window.location.reload(); });
   source.addEventListener("lagged", function () {
     status.textContent = t("消息过多，部分未显示：请刷新页面查看全部", "Too many messages; some were not shown: reload to see all");
   });

@@ -380,7 +380,7 @@ pub(crate) async fn ws(
     Ok(upgrade
         .max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| ws_loop(state, id, socket)))
+        .on_upgrade(move |socket| ws_loop(state, p, id, socket)))
 }
 
 /// The problem object of an error, as a WebSocket answer.
@@ -396,19 +396,43 @@ fn problem(e: &ApiError) -> Value {
     json!({"type": kind, "title": e.to_string(), "status": status.as_u16(), "code": code, "field": field})
 }
 
-async fn ws_loop(state: AppState, id: i64, mut socket: WebSocket) {
-    while let Some(msg) = socket.recv().await {
+/// One batch per text frame, answered in order. The credential is checked again before
+/// every batch and every [`crate::auth::CREDENTIAL_RECHECK_SECONDS`]; when it is revoked,
+/// its user disabled or its role narrowed, the connection gets the problem and is closed.
+async fn ws_loop(state: AppState, p: crate::auth::Principal, id: i64, mut socket: WebSocket) {
+    let mut recheck = tokio::time::interval(std::time::Duration::from_secs(
+        crate::auth::CREDENTIAL_RECHECK_SECONDS,
+    ));
+    recheck.tick().await;
+    loop {
+        let msg = tokio::select! {
+            msg = socket.recv() => msg,
+            _ = recheck.tick() => {
+                if let Err(e) = crate::auth::recheck(&state, &p, Permission::OperateLive).await {
+                    close_with(&mut socket, &e).await;
+                    return;
+                }
+                continue;
+            }
+        };
+        let Some(msg) = msg else { return };
         let reply = match msg {
-            Ok(Message::Text(t)) => match serde_json::from_str::<EventsBody>(t.as_str()) {
-                Ok(body) => ingest(&state, id, body)
-                    .await
-                    .unwrap_or_else(|e| problem(&e)),
-                Err(e) => problem(&ApiError::BadBody(e.to_string())),
-            },
+            Ok(Message::Text(t)) => {
+                if let Err(e) = crate::auth::recheck(&state, &p, Permission::OperateLive).await {
+                    close_with(&mut socket, &e).await;
+                    return;
+                }
+                match serde_json::from_str::<EventsBody>(t.as_str()) {
+                    Ok(body) => ingest(&state, id, body)
+                        .await
+                        .unwrap_or_else(|e| problem(&e)),
+                    Err(e) => problem(&ApiError::BadBody(e.to_string())),
+                }
+            }
             Ok(Message::Binary(_)) => problem(&ApiError::BadBody(
                 "send each batch as a text frame of JSON".into(),
             )),
-            Ok(Message::Close(_)) | Err(_) => break,
+            Ok(Message::Close(_)) | Err(_) => return,
             Ok(_) => continue,
         };
         if socket
@@ -416,9 +440,23 @@ async fn ws_loop(state: AppState, id: i64, mut socket: WebSocket) {
             .await
             .is_err()
         {
-            break;
+            return;
         }
     }
+}
+
+/// Sends the problem of a failed credential check, then closes the WebSocket (policy
+/// violation, 1008).
+async fn close_with(socket: &mut WebSocket, e: &ApiError) {
+    let _ = socket
+        .send(Message::Text(problem(e).to_string().into()))
+        .await;
+    let _ = socket
+        .send(Message::Close(Some(axum::extract::ws::CloseFrame {
+            code: 1008,
+            reason: "credential no longer valid".into(),
+        })))
+        .await;
 }
 
 /// Paging of events.
@@ -716,11 +754,28 @@ pub(crate) async fn stream(
     p.require(Permission::ViewLive)?;
     state.store.live_session(id).await?;
     let rx = state.live.bus.subscribe();
+    let mut recheck = tokio::time::interval(std::time::Duration::from_secs(
+        crate::auth::CREDENTIAL_RECHECK_SECONDS,
+    ));
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The credential is checked again on a timer; when it fails the stream says why in an
+    // `auth` event and ends (security review F3).
     let stream = futures_util::stream::unfold(
-        (rx, 0u64, 0u32),
-        move |(mut rx, mut second, mut sent)| async move {
+        (rx, 0u64, 0u32, recheck, Some((state, p))),
+        move |(mut rx, mut second, mut sent, mut recheck, caller)| async move {
+            let (state, p) = caller?;
             loop {
-                match rx.recv().await {
+                let received = tokio::select! {
+                    r = rx.recv() => r,
+                    _ = recheck.tick() => {
+                        if let Err(e) = crate::auth::recheck(&state, &p, Permission::ViewLive).await {
+                            let ev = Event::default().event("auth").data(problem(&e).to_string());
+                            return Some((Ok(ev), (rx, second, sent, recheck, None)));
+                        }
+                        continue;
+                    }
+                };
+                match received {
                     Ok(msg) if msg.session_id == id => {
                         if msg.routine_comment {
                             let now = std::time::SystemTime::now()
@@ -737,12 +792,12 @@ pub(crate) async fn stream(
                             sent += 1;
                         }
                         let ev = Event::default().event(msg.kind).data(msg.json.clone());
-                        return Some((Ok(ev), (rx, second, sent)));
+                        return Some((Ok(ev), (rx, second, sent, recheck, Some((state, p)))));
                     }
                     Ok(_) => continue,
                     Err(RecvError::Lagged(n)) => {
                         let ev = Event::default().event("lagged").data(n.to_string());
-                        return Some((Ok(ev), (rx, second, sent)));
+                        return Some((Ok(ev), (rx, second, sent, recheck, Some((state, p)))));
                     }
                     Err(RecvError::Closed) => return None,
                 }

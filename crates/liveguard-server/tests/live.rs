@@ -862,3 +862,128 @@ async fn records_are_purged_after_their_retention_date_unless_held() {
     t.assert_audited("action=live.session.purge", &["live.session.purge"])
         .await;
 }
+
+/// Security review F3 (issue 11): a revoked token or a disabled user loses its open
+/// WebSocket at the next batch and its event stream within the recheck period.
+#[tokio::test]
+async fn r11_f3_open_connections_end_with_their_credential() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+    let t = spawn_demo(|_| {}).await;
+    let ops = t.token_of("reviewer").await;
+    let admin = t.token_of("admin").await;
+    let id = get_json(&t, &ops, "/api/v1/live/sessions").await["sessions"][0]["id"]
+        .as_i64()
+        .unwrap();
+    post(
+        &t,
+        &ops,
+        &format!("/api/v1/live/sessions/{id}/start"),
+        json!({}),
+    )
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let router = t.router.clone();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    let mut req = format!("ws://127.0.0.1:{port}/api/v1/live/sessions/{id}/ws")
+        .into_client_request()
+        .unwrap();
+    // A token of its own, so that revoking it leaves `ops` working.
+    let r = post(&t, &ops, "/api/v1/tokens", json!({"name": "ws"})).await;
+    let ws_token = r.json()["token"].as_str().unwrap().to_string();
+    let ws_token_id = r.json()["id"].as_i64().unwrap();
+    req.headers_mut().insert(
+        "authorization",
+        format!("Bearer {ws_token}").parse().unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let batch = |key: &str| {
+        events(
+            json!([{"key": key, "kind": "comment", "at_ms": T0, "user_id": "u1", "text": "好看"}]),
+        )
+        .to_string()
+    };
+    ws.send(Message::Text(batch("before").into()))
+        .await
+        .unwrap();
+    let Some(Ok(Message::Text(first))) = ws.next().await else {
+        panic!("an answer")
+    };
+    assert!(first.as_str().contains("\"accepted\":1"), "{first}");
+    let r = t
+        .call(json_req(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{ws_token_id}"),
+            Some(&admin),
+            Value::Null,
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    ws.send(Message::Text(batch("after").into())).await.unwrap();
+    let Some(Ok(Message::Text(answer))) = ws.next().await else {
+        panic!("an answer")
+    };
+    assert!(answer.as_str().contains("unauthenticated"), "{answer}");
+    assert!(
+        matches!(ws.next().await, Some(Ok(Message::Close(_))) | None),
+        "then closed"
+    );
+    let stored = get_json(&t, &ops, &format!("/api/v1/live/sessions/{id}/events")).await;
+    assert!(!stored.to_string().contains("\"after\""), "{stored}");
+
+    // The event stream of a user who is then disabled ends with an `auth` event.
+    let service = t.token_of("service").await;
+    let resp = t
+        .router
+        .clone()
+        .oneshot(get(
+            &format!("/api/v1/live/sessions/{id}/stream"),
+            Some(&service),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let service_id = t
+        .state
+        .store
+        .user_by_name("service")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let r = t
+        .call(json_req(
+            Method::PATCH,
+            &format!("/api/v1/users/{service_id}"),
+            Some(&admin),
+            json!({"disabled": true}),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let mut body = resp.into_body();
+    let mut seen = String::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match tokio::time::timeout(left, body.frame()).await {
+            Ok(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    seen.push_str(&String::from_utf8_lossy(&data));
+                }
+            }
+            Ok(_) => break,
+            Err(_) => panic!("the stream did not end within 15 s: {seen}"),
+        }
+    }
+    assert!(seen.contains("event: auth"), "{seen}");
+    assert!(seen.contains("account_disabled"), "{seen}");
+}
