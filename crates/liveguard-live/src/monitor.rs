@@ -305,10 +305,11 @@ impl Monitor {
         self.lotteries = committed;
     }
 
-    /// Processes one validated event (see [`crate::validate`]).
+    /// Processes one validated event (see [`crate::validate`]). A sender's idempotency
+    /// key that carries personal data is replaced by its keyed digest (see [`stored_key`]).
     pub fn process(&mut self, screen: &Screen, scratch: &mut Scratch, ev: &EventIn) -> Processed {
         let mut out = Processed {
-            key: ev.key.clone(),
+            key: stored_key(screen, &self.key, &ev.key),
             kind: ev.kind,
             at_ms: ev.at_ms,
             text: None,
@@ -589,4 +590,14 @@ fn moderation(screen: &Screen, stored: &str, findings: &[Finding]) -> Option<Mod
         reasons,
         negative_feedback: negative,
     })
+}
+
+/// The idempotency key as stored: the sender's key, unless it carries personal data (a
+/// careless `13800138000-1`), then `k:` and its keyed digest — the same key always maps to
+/// the same digest, so re-delivery is still recognised (security review F10).
+pub(crate) fn stored_key(screen: &Screen, pseudonym_key: &[u8], key: &str) -> String {
+    if screen.mask_personal_info(key).1 == 0 {
+        return key.to_string();
+    }
+    format!("k:{}", pseudonym(pseudonym_key, key))
 }

@@ -295,6 +295,50 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// The action with every free-text field (dismissal comments, checklist comments,
+    /// required changes) passed through `f` — the server masks personal data with it
+    /// before anything is stored.
+    pub fn map_free_text(self, f: impl Fn(&str) -> String) -> Action {
+        match self {
+            Action::Decide(decisions) => Action::Decide(
+                decisions
+                    .into_iter()
+                    .map(|(k, d)| {
+                        let d = match d {
+                            FindingDecision::Dismiss { reason, comment } => {
+                                FindingDecision::Dismiss {
+                                    reason,
+                                    comment: f(&comment),
+                                }
+                            }
+                            other => other,
+                        };
+                        (k, d)
+                    })
+                    .collect(),
+            ),
+            Action::Approve {
+                checklist,
+                flag_final,
+            } => Action::Approve {
+                checklist: checklist
+                    .into_iter()
+                    .map(|(k, a)| {
+                        let comment = a.comment.as_deref().map(&f);
+                        (k, ChecklistAnswer { comment, ..a })
+                    })
+                    .collect(),
+                flag_final,
+            },
+            Action::Reject { required_changes } => Action::Reject {
+                required_changes: f(&required_changes),
+            },
+            other => other,
+        }
+    }
+}
+
 /// Who is acting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {

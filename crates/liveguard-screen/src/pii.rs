@@ -32,6 +32,10 @@ pub enum Detector {
     WechatId,
     /// Street addresses with a road and a house number.
     StreetAddress,
+    /// 18-character numbers shaped like a resident ID (province code, birth date) whose
+    /// check digit is wrong: masked as personal data (a mistyped ID still is), but not a
+    /// validated ID, so rules normally do not flag them.
+    ResidentIdUnchecked,
 }
 
 impl Detector {
@@ -44,6 +48,7 @@ impl Detector {
         Detector::QqNumber,
         Detector::WechatId,
         Detector::StreetAddress,
+        Detector::ResidentIdUnchecked,
     ];
 }
 
@@ -62,14 +67,40 @@ pub struct PiiMatch {
 const RUN_DIGITS_MAX: usize = 19;
 /// Shortest digit run any detector looks at (5-digit QQ numbers).
 const RUN_DIGITS_MIN: usize = 5;
+/// Longest run of digits read at all: a number glued to numeral characters around it
+/// (`张三13800138000`, `第一…`) is found inside a run up to this long; longer runs are
+/// not personal information we recognise and are skipped without allocating.
+const RUN_SCAN_DIGITS_MAX: usize = 40;
+/// Numeral characters trimmed from either end of a run written in Chinese numerals when
+/// the whole run is not a number we know (`张三一三八…`: 三 is part of the name).
+const RUN_TRIM_MAX: usize = 2;
 
-/// A run of digits in the original text, tolerant of single separators between digits.
-/// Fixed-size: runs longer than [`RUN_DIGITS_MAX`] are marked and never match.
+/// How a digit is written: a number is written in one script, so a change of script inside
+/// a run is where a name or a word (`三`, `第一`) touches the number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Script {
+    /// ASCII or full-width digits.
+    Arabic,
+    /// Chinese numerals (一, 壹, 两, 〇 …).
+    Chinese,
+    /// Circled and parenthesised digits.
+    Enclosed,
+}
+
+fn script_of(c: char) -> Script {
+    match c {
+        '0'..='9' | '０'..='９' => Script::Arabic,
+        '\u{2460}'..='\u{24FF}' => Script::Enclosed,
+        _ => Script::Chinese,
+    }
+}
+
+/// A candidate number: some digits of a run, with the byte range they cover in the
+/// original text.
 struct DigitRun {
     range: Range<usize>,
     digits: [u8; RUN_DIGITS_MAX],
     len: usize,
-    overflow: bool,
     /// Trailing X of an ID number (counted as the 18th character).
     x_suffix: bool,
 }
@@ -80,29 +111,86 @@ impl DigitRun {
     }
 }
 
+/// One digit of a run as read: value, script and its bytes in the original text.
+#[derive(Debug, Clone, Copy)]
+struct RunDigit {
+    value: u8,
+    script: Script,
+    start: usize,
+    end: usize,
+}
+
+/// A whole run of digits (tolerant of single separators), before it is cut into candidates.
+struct RawRun {
+    digits: [RunDigit; RUN_SCAN_DIGITS_MAX],
+    len: usize,
+    overflow: bool,
+    /// Byte end of an X right after the last digit.
+    x_end: Option<usize>,
+}
+
+impl RawRun {
+    /// The candidate made of digits `from..to`, if it is short enough for a detector.
+    fn candidate(&self, from: usize, to: usize) -> Option<DigitRun> {
+        let n = to - from;
+        if n > RUN_DIGITS_MAX || n == 0 {
+            return None;
+        }
+        let mut digits = [0u8; RUN_DIGITS_MAX];
+        for (slot, d) in digits.iter_mut().zip(&self.digits[from..to]) {
+            *slot = d.value;
+        }
+        let x_suffix = to == self.len && n == 17 && self.x_end.is_some();
+        let end = if x_suffix {
+            self.x_end.unwrap_or(self.digits[to - 1].end)
+        } else {
+            self.digits[to - 1].end
+        };
+        Some(DigitRun {
+            range: self.digits[from].start..end,
+            digits,
+            len: n,
+            x_suffix,
+        })
+    }
+}
+
 const RUN_SEPARATORS: &[char] = &[' ', '-', '.', '\u{3000}', '—', '－', '‐', '_', '·'];
 
-/// Calls `on_run` for every digit run of at least [`RUN_DIGITS_MIN`] digits, without allocating.
-fn for_each_digit_run(text: &str, mut on_run: impl FnMut(&DigitRun)) {
-    let mut run: Option<DigitRun> = None;
+/// Calls `on_run` for every candidate number in `text`, without allocating, and lets it
+/// say whether the candidate was personal information.
+///
+/// A run is tried whole first (a number may be spelt in mixed scripts to evade masking).
+/// When that finds nothing, the run is cut where the script changes (`张三13800138000`:
+/// `三` then `13800138000`), and a run written in Chinese numerals is tried with up to
+/// [`RUN_TRIM_MAX`] numerals trimmed at either end (`张三一三八…`).
+fn for_each_digit_run(text: &str, mut on_run: impl FnMut(&DigitRun) -> bool) {
+    let mut run: Option<RawRun> = None;
     let mut pending_sep = false;
     for (i, c) in text.char_indices() {
         if let Some(d) = digit_value(c) {
-            let end = i + c.len_utf8();
-            let r = run.get_or_insert(DigitRun {
-                range: i..end,
-                digits: [0; RUN_DIGITS_MAX],
+            let r = run.get_or_insert(RawRun {
+                digits: [RunDigit {
+                    value: 0,
+                    script: Script::Arabic,
+                    start: 0,
+                    end: 0,
+                }; RUN_SCAN_DIGITS_MAX],
                 len: 0,
                 overflow: false,
-                x_suffix: false,
+                x_end: None,
             });
-            if r.len < RUN_DIGITS_MAX {
-                r.digits[r.len] = d;
+            if r.len < RUN_SCAN_DIGITS_MAX {
+                r.digits[r.len] = RunDigit {
+                    value: d,
+                    script: script_of(c),
+                    start: i,
+                    end: i + c.len_utf8(),
+                };
                 r.len += 1;
             } else {
                 r.overflow = true;
             }
-            r.range.end = end;
             pending_sep = false;
             continue;
         }
@@ -111,22 +199,60 @@ fn for_each_digit_run(text: &str, mut on_run: impl FnMut(&DigitRun)) {
             continue;
         }
         if let Some(mut r) = run.take() {
-            if matches!(c, 'X' | 'x' | 'Ｘ' | 'ｘ') && !pending_sep && r.len == 17 && !r.overflow
-            {
-                r.x_suffix = true;
-                r.range.end = i + c.len_utf8();
+            if matches!(c, 'X' | 'x' | 'Ｘ' | 'ｘ') && !pending_sep {
+                r.x_end = Some(i + c.len_utf8());
             }
-            if r.len >= RUN_DIGITS_MIN && !r.overflow {
-                on_run(&r);
-            }
+            split_run(&r, &mut on_run);
         }
         pending_sep = false;
     }
-    if let Some(r) = run
-        && r.len >= RUN_DIGITS_MIN
-        && !r.overflow
-    {
-        on_run(&r);
+    if let Some(r) = run {
+        split_run(&r, &mut on_run);
+    }
+}
+
+fn split_run(r: &RawRun, on_run: &mut impl FnMut(&DigitRun) -> bool) {
+    if r.overflow || r.len < RUN_DIGITS_MIN {
+        return;
+    }
+    if r.candidate(0, r.len).is_some_and(|whole| on_run(&whole)) {
+        return;
+    }
+    // Cut where the script changes.
+    let mut from = 0;
+    let mut cut = false;
+    for to in 1..=r.len {
+        if to == r.len || r.digits[to].script != r.digits[from].script {
+            if from > 0 || to < r.len {
+                cut = true;
+                if to - from >= RUN_DIGITS_MIN
+                    && let Some(part) = r.candidate(from, to)
+                {
+                    on_run(&part);
+                }
+            }
+            from = to;
+        }
+    }
+    if cut {
+        return;
+    }
+    // One script throughout: Chinese numerals at the ends may belong to a name.
+    if r.digits[0].script != Script::Chinese {
+        return;
+    }
+    for lead in 0..=RUN_TRIM_MAX {
+        for trail in 0..=RUN_TRIM_MAX {
+            if lead + trail == 0 || lead + trail + RUN_DIGITS_MIN > r.len {
+                continue;
+            }
+            if let Some(part) = r.candidate(lead, r.len - trail)
+                && matches!(part.len, 11 | 17 | 18)
+                && on_run(&part)
+            {
+                return;
+            }
+        }
     }
 }
 
@@ -208,10 +334,15 @@ pub fn detect_with_hints(text: &str, which: &[Detector], hints: Hints) -> Vec<Pi
     if digits
         && (wants(Detector::CnMobile)
             || wants(Detector::CnResidentId)
+            || wants(Detector::ResidentIdUnchecked)
             || wants(Detector::BankCard)
             || wants_qq)
     {
-        for_each_digit_run(text, |run| classify_run(text, run, which, &cues, &mut out));
+        for_each_digit_run(text, |run| {
+            let before = out.len();
+            classify_run(text, run, which, &cues, &mut out);
+            out.len() > before
+        });
     }
     if wants(Detector::Email) && text.as_bytes().contains(&b'@') {
         detect_emails(text, &mut out);
@@ -251,14 +382,21 @@ fn classify_run(
     let wants = |d: Detector| which.contains(&d);
     let d = run.digits();
     let n = d.len();
-    if wants(Detector::CnResidentId)
-        && (n == 18 || (n == 17 && run.x_suffix))
-        && valid_resident_id(d, run.x_suffix)
-    {
+    if (n == 18 || (n == 17 && run.x_suffix)) && valid_resident_id(d, run.x_suffix) {
+        if wants(Detector::CnResidentId) {
+            out.push(PiiMatch {
+                detector: Detector::CnResidentId,
+                range: run.range.clone(),
+                masked: mask_keep(d, run.x_suffix, 6, 4),
+            });
+        }
+        return;
+    }
+    if wants(Detector::ResidentIdUnchecked) && n == 18 && plausible_resident_id(d) {
         out.push(PiiMatch {
-            detector: Detector::CnResidentId,
+            detector: Detector::ResidentIdUnchecked,
             range: run.range.clone(),
-            masked: mask_keep(d, run.x_suffix, 6, 4),
+            masked: mask_keep(d, false, 6, 4),
         });
         return;
     }
@@ -354,6 +492,21 @@ fn valid_resident_id(d: &[u8], x_suffix: bool) -> bool {
     let num = |r: Range<usize>| d[r].iter().fold(0u32, |acc, &x| acc * 10 + x as u32);
     let (year, month, day) = (num(6..10), num(10..12), num(12..14));
     (1900..=2099).contains(&year) && (1..=12).contains(&month) && (1..=31).contains(&day)
+}
+
+/// An 18-character number shaped like a resident ID — a province code and a birth date —
+/// whose check digit is wrong: a mistyped ID is still personal data (security review F10).
+fn plausible_resident_id(d: &[u8]) -> bool {
+    const PROVINCES: &[u32] = &[
+        11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51,
+        52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83, 91,
+    ];
+    let num = |r: Range<usize>| d[r].iter().fold(0u32, |acc, &x| acc * 10 + x as u32);
+    let (year, month, day) = (num(6..10), num(10..12), num(12..14));
+    PROVINCES.contains(&num(0..2))
+        && (1900..=2099).contains(&year)
+        && (1..=12).contains(&month)
+        && (1..=31).contains(&day)
 }
 
 fn luhn_valid(d: &[u8]) -> bool {
@@ -593,10 +746,22 @@ mod tests {
         let f = found(ok);
         assert_eq!(f[0].0, Detector::CnResidentId, "{f:?}");
         assert_eq!(f[0].2, "110105********002X");
+        // A wrong check digit on an ID-shaped number: still masked (a mistyped ID is
+        // still personal data), but not a random 18-digit number.
+        assert_eq!(
+            found("110105194912310021")[0].0,
+            Detector::ResidentIdUnchecked
+        );
         assert!(
-            found("110105194912310021")
+            detect("110105194912310021", &[Detector::CnResidentId]).is_empty(),
+            "not a validated ID"
+        );
+        assert_eq!(found("110101199003074578")[0].2, "110101********4578");
+        assert!(
+            found("990105194912310021")
                 .iter()
-                .all(|m| m.0 != Detector::CnResidentId)
+                .all(|m| m.0 != Detector::CnResidentId),
+            "no such province"
         );
         assert!(
             found("110105194913310028")
@@ -641,6 +806,34 @@ mod tests {
         assert_eq!(f[0].1, "上海市浦东新区张江路88号3栋501室");
         assert_eq!(f[0].2, "上海市浦东新区张江路***");
         assert!(found("这是88号链接").is_empty());
+    }
+
+    /// Security review F2: numbers glued to numeral characters of names and words.
+    #[test]
+    fn r11_f2_numbers_touching_numerals_are_found() {
+        for (t, want) in [
+            ("张三13800138000", "13800138000"),
+            ("张三 13800138000", "13800138000"),
+            ("王五13800138000", "13800138000"),
+            ("李四15912345678", "15912345678"),
+            ("第一13800138000", "13800138000"),
+            ("零13800138000", "13800138000"),
+            ("13800138000三", "13800138000"),
+            ("13800138000八", "13800138000"),
+            ("电话两13800138000", "13800138000"),
+            ("十13800138000", "13800138000"),
+            ("三11010519491231002X", "11010519491231002X"),
+            ("张三一三八一二三四五六七八", "一三八一二三四五六七八"),
+            ("一三八一二三四五六七八三", "一三八一二三四五六七八"),
+        ] {
+            let f = found(t);
+            assert_eq!(f.len(), 1, "{t}: {f:?}");
+            assert_eq!(f[0].1, want, "{t}: {f:?}");
+        }
+        let two = found("13800138000三13900139000");
+        assert_eq!(two.len(), 2, "{two:?}");
+        // Still whole when written in mixed scripts on purpose.
+        assert_eq!(found("一38 0013 8000")[0].1, "一38 0013 8000");
     }
 
     #[test]

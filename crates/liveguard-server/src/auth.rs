@@ -754,9 +754,9 @@ mod tests {
             900
         );
         // A ceiling after the wait, the count is forgotten.
-        assert_eq!(g.wait_seconds("admin", attacker, 3601, policy, account), 0);
-        g.failed("admin", attacker, 3601, policy, account);
-        assert_eq!(g.wait_seconds("admin", attacker, 3601, policy, account), 0);
+        assert_eq!(g.wait_seconds("admin", attacker, 3800, policy, account), 0);
+        g.failed("admin", attacker, 3800, policy, account);
+        assert_eq!(g.wait_seconds("admin", attacker, 3800, policy, account), 0);
         // Many addresses: the account slows, but not for an address it signed in from.
         g.succeeded("admin", user);
         for i in 0..30u8 {

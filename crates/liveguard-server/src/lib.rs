@@ -724,12 +724,15 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
         )
     })?;
     let url = settings.effective_database_url();
-    let store = Store::connect(&url, clock).await.map_err(|e| {
-        format!(
-            "cannot open database {}: {e}",
-            liveguard_store::redact_url(&url)
-        )
-    })?;
+    let store = Store::connect(&url, clock)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot open database {}: {e}",
+                liveguard_store::redact_url(&url)
+            )
+        })?
+        .with_redactor(Arc::new(|text: &str| personal::mask_free_text(text)));
     let key = checkpoint::load_or_create_key(&settings.data_dir)
         .map_err(|e| format!("audit signing key: {e}"))?;
     // Keys the viewer pseudonyms; every node of one deployment needs the same file.

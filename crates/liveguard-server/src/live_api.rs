@@ -36,7 +36,7 @@ fn reason_field(field: &str, v: Option<&str>, required: bool) -> Result<Option<S
             field,
             format!("must be at most {REASON_CHARS_MAX} characters"),
         )),
-        Some(s) => Ok(Some(s.to_string())),
+        Some(s) => Ok(Some(crate::personal::mask_free_text(s))),
     }
 }
 

@@ -383,7 +383,8 @@ pub(crate) async fn change(
     p.require(Permission::OperateLive)?;
     let row = state.store.lottery_meta(id).await?;
     check(&body.rules)?;
-    let reason = body.reason.trim();
+    let reason = crate::personal::mask_free_text(body.reason.trim());
+    let reason = reason.as_str();
     let (from, action) = match row.state.as_str() {
         // A draft is not public yet: any valid rules.
         "draft" => ("draft", "lottery.edit"),
@@ -465,7 +466,12 @@ pub(crate) async fn entrants(
     let row = state.store.lottery_meta(id).await?;
     let rules = rules_of(&row)?;
     let mut accounts = body.accounts;
-    let mut exclusions = body.exclusions;
+    // Exclusion reasons are published with the bundle: no personal data in them.
+    let mut exclusions: HashMap<String, String> = body
+        .exclusions
+        .into_iter()
+        .map(|(account, reason)| (account, crate::personal::mask_free_text(&reason)))
+        .collect();
     let mut outside_window = 0u64;
     if exclusions.len() > 10_000 {
         return Err(ApiError::field(
@@ -1060,7 +1066,7 @@ pub(crate) async fn claim_step(
             if note.is_some_and(|n| n.chars().count() > 500) {
                 return Err(ApiError::field("note", "at most 500 characters"));
             }
-            let note = note.unwrap_or("已签收 / received").to_string();
+            let note = crate::personal::mask_free_text(note.unwrap_or("已签收 / received"));
             (
                 ClaimStep {
                     from: &["claimed", "shipped"],

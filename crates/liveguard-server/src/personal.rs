@@ -158,6 +158,15 @@ impl Recipient {
     }
 }
 
+/// The one masking path for personal data in free text (security review F2, F10): phone
+/// and ID numbers (also glued to names and numerals, and IDs with a wrong check digit),
+/// bank cards, e-mail, QQ and WeChat ids, street addresses. Operator free text (reasons,
+/// notes, comments) goes through it before it is stored, and every audit reason before it
+/// reaches the append-only log.
+pub fn mask_free_text(text: &str) -> String {
+    liveguard_screen::pii::mask(text, liveguard_screen::Detector::ALL).0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

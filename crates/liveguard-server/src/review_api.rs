@@ -531,6 +531,7 @@ pub(crate) async fn act(
     action: Action,
     new_version: Option<VersionRow>,
 ) -> Result<Value, ApiError> {
+    let action = action.map_free_text(crate::personal::mask_free_text);
     let row = state.store.submission(id).await?;
     let mut review = load_review(&row)?;
     let actor = Actor {

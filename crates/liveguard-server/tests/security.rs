@@ -363,3 +363,142 @@ async fn r11_f8_password_changes_are_throttled_audited_and_end_api_tokens() {
         "the token ended with the old password"
     );
 }
+
+/// The raw values of every kind of personal data the review planted (F2, F10, F12).
+const PLANTED: &[&str] = &[
+    "13800138000",
+    "13900139000",
+    "15912345678",
+    "138 0013 8000",
+    "11010519491231002X",
+    "110101199003074578",
+    "wxid_lgtest777",
+    "lg_wechat_8899",
+    "zhang.san@example.com",
+];
+
+#[tokio::test]
+async fn r11_f2_f10_f12_no_raw_personal_data_at_rest_after_a_mixed_workload() {
+    let t = spawn_demo(|_| {}).await;
+    let ops = t.token_of("reviewer").await;
+    let lead = t.token_of("lead").await;
+    let post = |uri: String, token: String, body: Value| {
+        let t = &t;
+        async move {
+            t.call(json_req(Method::POST, &uri, Some(&token), body))
+                .await
+        }
+    };
+    // The engine flags and masks a number glued to a name (F2).
+    let r = post(
+        "/api/v1/scan".into(),
+        ops.clone(),
+        json!({"text": "张三13800138000", "channel": "comment"}),
+    )
+    .await;
+    assert_eq!(r.json()["decision"], "review", "{}", r.text());
+    assert_eq!(r.json()["masked_text"], "张三138****8000");
+    let sessions = t
+        .call(get("/api/v1/live/sessions", Some(&ops)))
+        .await
+        .json();
+    let id = sessions["sessions"][0]["id"].as_i64().unwrap();
+    post(
+        format!("/api/v1/live/sessions/{id}/start"),
+        ops.clone(),
+        json!({}),
+    )
+    .await;
+    let at = 1_764_590_400_000i64;
+    let r = post(format!("/api/v1/live/sessions/{id}/events"), ops.clone(), json!({"events": [
+        {"key": "13800138000-careless-key", "kind": "comment", "at_ms": at, "user_id": "13800138000",
+         "nickname": "张三13800138000", "text": "加我 wxid_lgtest777 身份证三11010519491231002X"},
+        {"key": "c2", "kind": "comment", "at_ms": at, "user_id": "u2", "nickname": "李四15912345678",
+         "text": "我的身份证110101199003074578，微信 lg_wechat_8899，邮箱 zhang.san@example.com"},
+        {"key": "t1", "kind": "transcript", "at_ms": at, "end_ms": at + 2000, "speaker": "主播第一13900139000",
+         "text": "有问题打第一13900139000，或者 138 0013 8000，全网最低价"},
+        {"key": "s1", "kind": "screen_text", "at_ms": at, "text": "客服电话两13800138000"},
+    ]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // Operator free text: an alert resolution and a moderation reason with a phone number.
+    let alerts = t
+        .call(get(
+            &format!("/api/v1/live/sessions/{id}/alerts"),
+            Some(&ops),
+        ))
+        .await
+        .json();
+    let alert = alerts["alerts"][0]["id"].as_i64().expect("an alert");
+    let r = post(
+        format!("/api/v1/live/alerts/{alert}/actions"),
+        ops.clone(),
+        json!({"action": "resolve", "reason": "viewer 13800138000 handled"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let events = t
+        .call(get(
+            &format!("/api/v1/live/sessions/{id}/events"),
+            Some(&ops),
+        ))
+        .await
+        .json();
+    let comment = events["events"][0]["id"].as_i64().unwrap();
+    let r = post(
+        format!("/api/v1/live/events/{comment}/moderation"),
+        ops.clone(),
+        json!({"action": "hide", "reason": "posted phone 138 0013 8000"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    // A legal hold with a reason, and a review rejected with a number in the changes.
+    let r = post(
+        format!("/api/v1/live/sessions/{id}/hold"),
+        lead.clone(),
+        json!({"legal_hold": true, "reason": "消费者 13900139000 投诉"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // Everything the API answers is masked too.
+    let all = format!(
+        "{}{}",
+        t.call(get(
+            &format!("/api/v1/live/sessions/{id}/events"),
+            Some(&ops)
+        ))
+        .await
+        .text(),
+        t.call(get("/api/v1/audit/entries?limit=200", Some(&lead)))
+            .await
+            .text()
+    );
+    assert!(all.contains("138****8000"), "masked values remain: {all}");
+    for raw in PLANTED {
+        assert!(!all.contains(raw), "{raw} in an answer");
+    }
+    // Nothing raw in the database, its WAL or shared memory; the files are the owner's only.
+    let dir = &t.state.settings.data_dir;
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("liveguard.db") {
+            continue;
+        }
+        files += 1;
+        let bytes = std::fs::read(&path).unwrap();
+        for raw in PLANTED {
+            assert!(
+                !bytes.windows(raw.len()).any(|w| w == raw.as_bytes()),
+                "{raw} found in {name}"
+            );
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{name} is {mode:o}");
+        }
+    }
+    assert!(files >= 2, "the database and its WAL were read");
+}

@@ -119,7 +119,15 @@ pub struct Store {
     clock: Arc<dyn Clock>,
     /// Serialises writers within this process (SQLite allows one writer at a time anyway).
     write_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Applied to every audit reason before it is hashed and written (the server masks
+    /// personal data in operator free text with it; the log is append-only, so what reaches
+    /// it can never be erased).
+    redactor: Redactor,
 }
+
+/// A function that rewrites free text before it is stored (for example masking phone
+/// numbers).
+pub type Redactor = Arc<dyn Fn(&str) -> String + Send + Sync>;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -166,7 +174,7 @@ macro_rules! write_tx {
 /// Appends an audit entry inside transaction `$tx`; evaluates to the stored [`Entry`].
 macro_rules! append_audit {
     ($self:expr, $tx:ident, $draft:expr) => {{
-        let draft: AuditDraft = $draft;
+        let draft: AuditDraft = $self.redacted($draft);
         let next: i64 = sqlx::query("SELECT COALESCE(MAX(seq), -1) + 1 AS next FROM audit_entries")
             .fetch_one(&mut *$tx)
             .await?
@@ -430,6 +438,38 @@ pub struct AuditFilter {
     pub limit: i64,
 }
 
+/// Makes a SQLite database file readable by its owner only (security review F12): created
+/// 0600 when missing, set to 0600 when present, with its `-wal` and `-shm` files (SQLite
+/// creates those with the database file's mode). The key files are 0600 too.
+fn private_files(path: &std::path::Path) -> Result<()> {
+    if path.as_os_str().is_empty() || path.to_str() == Some(":memory:") {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let io = |e: std::io::Error| {
+            StoreError::Invalid(format!("database file {}: {e}", path.display()))
+        };
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(io)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            let p = std::path::PathBuf::from(p);
+            if p.exists() {
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// Connects to `url` — `sqlite://PATH` (created if missing, WAL mode) or
     /// `postgres://…` — and runs the migrations.
@@ -443,7 +483,9 @@ impl Store {
                     .await?,
             )
         } else if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)?
+            let options = SqliteConnectOptions::from_str(url)?;
+            private_files(options.get_filename())?;
+            let options = options
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
@@ -465,9 +507,24 @@ impl Store {
             pool,
             clock,
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
+            redactor: Arc::new(str::to_string),
         };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// This store with `redactor` applied to every audit reason from now on.
+    pub fn with_redactor(mut self, redactor: Redactor) -> Store {
+        self.redactor = redactor;
+        self
+    }
+
+    /// `draft` with its reason passed through the redactor.
+    fn redacted(&self, mut draft: AuditDraft) -> AuditDraft {
+        if let Some(reason) = &draft.reason {
+            draft.reason = Some((self.redactor)(reason));
+        }
+        draft
     }
 
     async fn migrate(&self) -> Result<()> {
