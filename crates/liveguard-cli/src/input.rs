@@ -169,11 +169,15 @@ fn memchr_newline(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|&b| b == b'\n')
 }
 
-/// Decodes one line: UTF-8 if valid, GB18030 otherwise.
+/// Decodes one line: UTF-8 if valid or valid but for a few stray bytes (replaced), GB18030
+/// otherwise.
 pub(crate) fn decode(bytes: &[u8]) -> Line {
     match std::str::from_utf8(bytes) {
         Ok(s) => Line::Text {
             text: s.to_string(),
+        },
+        Err(_) if liveguard_normalize::is_mostly_utf8(bytes) => Line::Text {
+            text: String::from_utf8_lossy(bytes).into_owned(),
         },
         Err(_) => {
             let (text, _, _) = encoding_rs::GB18030.decode(bytes);

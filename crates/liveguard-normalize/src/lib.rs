@@ -638,6 +638,22 @@ pub fn digit_value(c: char) -> Option<u8> {
     })
 }
 
+/// Whether bytes that are not valid UTF-8 are still UTF-8 text with a few stray bytes
+/// (a truncated download, one bad byte appended) rather than text in another encoding such
+/// as GBK: the bytes of valid multi-byte characters outnumber the invalid bytes ten to one.
+/// (GBK text has almost no valid UTF-8 sequences.) Such text is read as UTF-8 with the bad
+/// bytes replaced; reading it all as GB18030 turns every Chinese character into mojibake and
+/// hides it from screening (security review F11).
+pub fn is_mostly_utf8(bytes: &[u8]) -> bool {
+    let mut invalid = 0usize;
+    let mut valid_multibyte = 0usize;
+    for chunk in bytes.utf8_chunks() {
+        valid_multibyte += chunk.valid().bytes().filter(|b| !b.is_ascii()).count();
+        invalid += chunk.invalid().len();
+    }
+    invalid == 0 || (valid_multibyte >= 3 && valid_multibyte >= 10 * invalid)
+}
+
 /// Where a byte offset lies in a text, for people: 1-based line, 1-based column in
 /// characters, and the 0-based character index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -205,3 +205,17 @@ proptest! {
         let _ = full().normalize(&s);
     }
 }
+
+#[test]
+fn r11_f11_utf8_with_a_stray_byte_is_still_utf8_and_gbk_is_not() {
+    let mut text = "欢迎来到直播间，这款面霜全网最好用。\n".as_bytes().to_vec();
+    assert!(crate::is_mostly_utf8(&text));
+    text.push(0xFF);
+    assert!(crate::is_mostly_utf8(&text), "one stray byte");
+    // GBK bytes of 欢迎来到直播间 (every character invalid as UTF-8).
+    let gbk = [
+        0xBB, 0xB6, 0xD3, 0xAD, 0xC0, 0xB4, 0xB5, 0xBD, 0xD6, 0xB1, 0xB2, 0xA5, 0xBC, 0xE4,
+    ];
+    assert!(!crate::is_mostly_utf8(&gbk));
+    assert!(!crate::is_mostly_utf8(&[0xFF]), "nothing valid to go by");
+}

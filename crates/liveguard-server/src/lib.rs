@@ -29,6 +29,7 @@ pub mod perms;
 pub mod personal;
 mod review_api;
 pub mod settings;
+pub mod subprocess;
 mod ui;
 mod ui_live;
 mod ui_lottery;

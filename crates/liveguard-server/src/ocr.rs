@@ -1,8 +1,11 @@
 //! Text in promo images, read by Tesseract (`chi_sim`) in a subprocess.
 //!
-//! The image type is checked from its first bytes before anything runs; the engine gets the
-//! bytes on stdin and at most [`OCR_SECONDS_MAX`] seconds; a missing engine is an error that
-//! says what to install, never a silent empty result.
+//! The image type is checked from its first bytes and its size in pixels from its header
+//! before anything runs ([`OCR_PIXELS_MAX`]); at most [`crate::subprocess::OCR_RUNNING_MAX`]
+//! runs go at once (more wait, up to a bound, then the answer is "busy"); the engine gets
+//! the bytes on stdin, at most [`OCR_SECONDS_MAX`] seconds and [`OCR_MEMORY_BYTES_MAX`] of
+//! address space; a missing engine is an error that says what to install, never a silent
+//! empty result.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -13,6 +16,12 @@ use tokio::io::AsyncWriteExt;
 pub const IMAGE_BYTES_MAX: usize = 10 * 1024 * 1024;
 /// Longest an OCR run may take.
 pub const OCR_SECONDS_MAX: u64 = 60;
+/// Most pixels an image may have (read from its header before anything decodes it): a
+/// 343 KB PNG can claim 19000 × 19000 pixels and make Tesseract take 1.2 GB (security
+/// review F5). 40 million pixels is a long product-detail image (750 × 50,000) with room.
+pub const OCR_PIXELS_MAX: u64 = 40_000_000;
+/// Address space an OCR run may take (kernel limit through `prlimit`).
+pub const OCR_MEMORY_BYTES_MAX: u64 = 1536 * 1024 * 1024;
 
 /// Why an image could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,6 +29,14 @@ pub enum OcrError {
     /// Larger than the limit.
     #[error("the image is {0} bytes; at most {IMAGE_BYTES_MAX} are accepted")]
     TooLarge(usize),
+    /// The header claims more pixels than [`OCR_PIXELS_MAX`], or cannot be read.
+    #[error(
+        "the image is {0} × {1} pixels; at most {OCR_PIXELS_MAX} pixels are read (scale it down or cut it into parts)"
+    )]
+    TooManyPixels(u64, u64),
+    /// Every OCR slot is taken and the queue is full.
+    #[error("{0}")]
+    Busy(String),
     /// Not PNG, JPEG, WebP, BMP, GIF or TIFF.
     #[error("not an image (expected PNG, JPEG, WebP, BMP, GIF or TIFF)")]
     NotAnImage,
@@ -68,20 +85,35 @@ pub async fn ocr_image(engine: &str, bytes: &[u8]) -> Result<String, OcrError> {
     if image_kind(bytes).is_none() {
         return Err(OcrError::NotAnImage);
     }
-    let mut child = match tokio::process::Command::new(engine)
-        .args(["stdin", "stdout", "-l", "chi_sim+eng", "--psm", "6"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-    {
-        Ok(c) => c,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(OcrError::EngineMissing(engine.to_string()));
-        }
-        Err(e) => return Err(OcrError::Engine(e.to_string())),
+    let size = imagesize::blob_size(bytes).map_err(|_| OcrError::NotAnImage)?;
+    let (width, height) = (size.width as u64, size.height as u64);
+    if width.saturating_mul(height) > OCR_PIXELS_MAX {
+        return Err(OcrError::TooManyPixels(width, height));
+    }
+    let Some(program) = crate::subprocess::find_program(engine) else {
+        return Err(OcrError::EngineMissing(engine.to_string()));
     };
+    let _turn = crate::subprocess::OCR_GATE
+        .enter()
+        .await
+        .map_err(|e| OcrError::Busy(e.to_string()))?;
+    let mut child =
+        match crate::subprocess::limited_command(&program, OCR_MEMORY_BYTES_MAX, OCR_SECONDS_MAX)
+            .args(["stdin", "stdout", "-l", "chi_sim+eng", "--psm", "6"])
+            // One thread per run: the gate decides how many cores OCR takes.
+            .env("OMP_THREAD_LIMIT", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(OcrError::EngineMissing(engine.to_string()));
+            }
+            Err(e) => return Err(OcrError::Engine(e.to_string())),
+        };
     let mut stdin = child
         .stdin
         .take()
@@ -125,6 +157,20 @@ mod tests {
         assert_eq!(image_kind(b"RIFF\0\0\0\0WEBPVP8 "), Some("webp"));
         assert_eq!(image_kind("这不是图片".as_bytes()), None);
         assert_eq!(image_kind(b""), None);
+    }
+
+    /// Security review F5: an image bomb is refused from its header, before any program runs.
+    #[tokio::test]
+    async fn r11_f5_an_image_that_claims_too_many_pixels_is_refused_unread() {
+        // A PNG header claiming 19000 × 19000 pixels (the review's 343 KB bomb, without the
+        // data): refused before the engine is even looked for.
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.extend_from_slice(&19000u32.to_be_bytes());
+        png.extend_from_slice(&19000u32.to_be_bytes());
+        png.extend_from_slice(&[8, 0, 0, 0, 0, 0, 0, 0, 0]);
+        let e = ocr_image("/nonexistent/tesseract", &png).await.unwrap_err();
+        assert_eq!(e, OcrError::TooManyPixels(19000, 19000));
+        assert!(e.to_string().contains("40000000"), "{e}");
     }
 
     #[tokio::test]

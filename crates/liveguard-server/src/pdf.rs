@@ -13,6 +13,9 @@ pub enum PdfError {
     /// The browser is not installed.
     #[error("PDF output needs `{0}` (Debian's chromium); the print page works without it")]
     EngineMissing(String),
+    /// Every PDF slot is taken and the queue is full.
+    #[error("{0}")]
+    Busy(String),
     /// The browser failed or timed out.
     #[error("making the PDF failed: {0}")]
     Engine(String),
@@ -25,6 +28,10 @@ pub async fn html_to_pdf(engine: &str, html: &str) -> Result<Vec<u8>, PdfError> 
         std::process::id(),
         &crate::auth::random_hex32()[..12]
     ));
+    let _turn = crate::subprocess::PDF_GATE
+        .enter()
+        .await
+        .map_err(|e| PdfError::Busy(e.to_string()))?;
     let result = render(engine, html, &dir).await;
     let _ = std::fs::remove_dir_all(&dir);
     result

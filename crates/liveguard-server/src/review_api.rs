@@ -182,19 +182,23 @@ async fn read_content(state: &AppState, c: Content) -> Result<String, ApiError> 
             let name = c.file_name.unwrap_or_default().to_lowercase();
             let ext = name.rsplit('.').next().unwrap_or("");
             match ext {
-                "txt" | "md" => match std::str::from_utf8(&bytes) {
-                    Ok(s) => s.trim_start_matches('\u{feff}').to_string(),
-                    Err(_) => {
-                        let (t, _, _) = encoding_rs::GB18030.decode(&bytes);
-                        t.into_owned()
-                    }
-                },
+                "txt" | "md" => {
+                    let text = if liveguard_normalize::is_mostly_utf8(&bytes) {
+                        String::from_utf8_lossy(&bytes).into_owned()
+                    } else {
+                        encoding_rs::GB18030.decode(&bytes).0.into_owned()
+                    };
+                    text.trim_start_matches('\u{feff}').to_string()
+                }
                 "docx" => crate::docx::docx_text(&bytes)
                     .map_err(|e| ApiError::field("file_base64", e.to_string()))?,
                 "png" | "jpg" | "jpeg" | "webp" | "bmp" | "gif" | "tif" | "tiff" => {
                     crate::ocr::ocr_image(&state.settings.ocr_engine, &bytes)
                         .await
-                        .map_err(|e| ApiError::field("file_base64", e.to_string()))?
+                        .map_err(|e| match e {
+                            crate::ocr::OcrError::Busy(m) => ApiError::Busy(m),
+                            e => ApiError::field("file_base64", e.to_string()),
+                        })?
                 }
                 _ => {
                     return Err(ApiError::field(

@@ -643,6 +643,7 @@ pub(crate) async fn print_pdf(
             bytes,
         )
             .into_response(),
+        Err(crate::pdf::PdfError::Busy(m)) => error_page(lang, Some(&p), ApiError::Busy(m)),
         Err(e) => error_page(lang, Some(&p), ApiError::Unavailable(e.to_string())),
     }
 }

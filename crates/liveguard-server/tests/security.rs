@@ -502,3 +502,47 @@ async fn r11_f2_f10_f12_no_raw_personal_data_at_rest_after_a_mixed_workload() {
     }
     assert!(files >= 2, "the database and its WAL were read");
 }
+
+async fn upload(t: &TestApp, token: &str, name: &str, bytes: &[u8]) -> Resp {
+    use base64::Engine;
+    let file = base64::engine::general_purpose::STANDARD.encode(bytes);
+    t.call(json_req(
+        Method::POST,
+        "/api/v1/submissions",
+        Some(token),
+        json!({"title": "t", "kind": "script", "session_start": "2026-12-20T20:00:00+08:00",
+               "file_name": name, "file_base64": file}),
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn r11_f11_a_stray_byte_does_not_turn_a_utf8_script_into_mojibake() {
+    let t = spawn_app().await;
+    let streamer = t.token_for(Role::Streamer).await;
+    let mut bytes = "欢迎来到直播间，这款面霜全网最好用。\n".as_bytes().to_vec();
+    bytes.push(0xFF);
+    let r = upload(&t, &streamer, "a.txt", &bytes).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert!(r.text().contains("absolute/zui"), "{}", r.text());
+    assert!(r.text().contains("全网最好用"), "{}", r.text());
+    // A real GBK file is still read as GBK.
+    let (gbk, _, _) = encoding_rs::GBK.encode("这款面霜全网最好用");
+    let r = upload(&t, &streamer, "b.txt", &gbk).await;
+    assert!(r.text().contains("absolute/zui"), "{}", r.text());
+}
+
+#[tokio::test]
+async fn r11_f5_an_image_bomb_is_refused_from_its_header() {
+    let t = spawn_app().await;
+    let streamer = t.token_for(Role::Streamer).await;
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    png.extend_from_slice(&19000u32.to_be_bytes());
+    png.extend_from_slice(&19000u32.to_be_bytes());
+    png.extend_from_slice(&[8, 0, 0, 0, 0, 0, 0, 0, 0]);
+    let started = std::time::Instant::now();
+    let r = upload(&t, &streamer, "bomb.png", &png).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("19000 × 19000"), "{}", r.text());
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
