@@ -28,6 +28,7 @@ pub mod pdf;
 pub mod perms;
 pub mod personal;
 mod review_api;
+pub mod serve;
 pub mod settings;
 pub mod subprocess;
 mod ui;
@@ -36,7 +37,6 @@ mod ui_lottery;
 mod ui_review;
 pub mod webhook;
 
-use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -614,6 +614,7 @@ pub fn app(state: AppState) -> Router {
         .merge(uploads)
         .merge(entrant_lists)
         .fallback(|| async { error::ApiError::NotFound })
+        .layer(middleware::from_fn(auth::refuse_cross_origin_writes))
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(track_metrics))
         .layer(TimeoutLayer::with_status_code(
@@ -1183,11 +1184,13 @@ impl Application {
         let escalator = tokio::spawn(live_api::run_escalator(self.state.clone(), stop_rx.clone()));
         let housekeeping = tokio::spawn(run_housekeeping(self.state.clone(), stop_rx.clone()));
         let router = app(self.state.clone());
-        axum::serve(
+        serve::serve(
             self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
+            router,
+            Duration::from_secs(self.state.settings.header_timeout_seconds),
+            Duration::from_secs(self.state.settings.request_timeout_seconds),
+            shutdown,
         )
-        .with_graceful_shutdown(shutdown)
         .await?;
         let _ = stop_tx.send(true);
         let _ = signer.await;

@@ -35,6 +35,9 @@ pub struct Settings {
     pub request_bytes_max: usize,
     /// Request timeout in seconds.
     pub request_timeout_seconds: u64,
+    /// Seconds a connection has to send a whole request head, from opening or from its
+    /// previous answer (idle and slow-header connections are closed after it).
+    pub header_timeout_seconds: u64,
     /// Checkpoint interval in seconds.
     pub checkpoint_interval_seconds: u64,
     /// Demo mode.
@@ -338,6 +341,7 @@ impl Default for Settings {
             login_attempts_per_minute: 20,
             request_bytes_max: 1024 * 1024,
             request_timeout_seconds: 30,
+            header_timeout_seconds: 10,
             checkpoint_interval_seconds: 10,
             demo: false,
             ocr_engine: "tesseract".into(),
@@ -388,6 +392,9 @@ impl Settings {
                 }
                 "REQUEST_BYTES_MAX" => {
                     self.request_bytes_max = v.parse().map_err(|_| bad("a number"))?
+                }
+                "HEADER_TIMEOUT_SECONDS" => {
+                    self.header_timeout_seconds = v.parse().map_err(|_| bad("a number"))?
                 }
                 "REQUEST_TIMEOUT_SECONDS" => {
                     self.request_timeout_seconds = v.parse().map_err(|_| bad("a number"))?

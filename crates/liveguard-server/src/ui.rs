@@ -719,7 +719,7 @@ async fn tokens_view(
     let all = p.can(Permission::ManageAllTokens);
     let tokens = match api::visible_tokens(state, p, all).await {
         Ok(t) => t,
-        Err(e) => return error_page(lang, Some(p), e.into()),
+        Err(e) => return error_page(lang, Some(p), e),
     };
     let body = html! {
         @match &created {

@@ -546,3 +546,78 @@ async fn r11_f5_an_image_bomb_is_refused_from_its_header() {
     assert!(r.text().contains("19000 × 19000"), "{}", r.text());
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
 }
+
+#[tokio::test]
+async fn r11_f9_idle_and_slow_header_connections_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = std::env::temp_dir().join(format!("lg-f9-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let settings = liveguard_server::Settings {
+        data_dir: dir.clone(),
+        listen: "127.0.0.1:0".into(),
+        header_timeout_seconds: 1,
+        ..liveguard_server::Settings::default()
+    };
+    let app = liveguard_server::Application::build(settings)
+        .await
+        .unwrap();
+    let addr = format!("127.0.0.1:{}", app.port());
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stop_rx.await;
+    }));
+    let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut partial = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    partial
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut kept = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 512];
+    let n = kept.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    // Each of them is closed by the server within a few seconds.
+    for (name, s) in [
+        ("idle", &mut idle),
+        ("partial", &mut partial),
+        ("kept-alive", &mut kept),
+    ] {
+        let read = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            let mut rest = Vec::new();
+            s.read_to_end(&mut rest).await.map(|_| rest)
+        })
+        .await;
+        assert!(read.is_ok(), "{name} connection still open after 5 s");
+    }
+    let _ = stop_tx.send(());
+    server.await.unwrap().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn r11_f13_the_login_form_refuses_cross_origin_posts() {
+    let t = spawn_app().await;
+    let login = |origin: Option<&str>| {
+        let mut b = axum::http::Request::builder()
+            .method(Method::POST)
+            .uri("/login")
+            .header("host", "127.0.0.1:8080")
+            .header("content-type", "application/x-www-form-urlencoded");
+        if let Some(o) = origin {
+            b = b.header("origin", o);
+        }
+        b.body(axum::body::Body::from(format!(
+            "username=auditor&password={PASSWORD}"
+        )))
+        .unwrap()
+    };
+    let r = t.call(login(Some("http://evil.example"))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert!(r.headers.get("set-cookie").is_none());
+    let r = t.call(login(Some("http://127.0.0.1:8080"))).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(r.headers.get("set-cookie").is_some());
+}
