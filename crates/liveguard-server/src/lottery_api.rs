@@ -465,13 +465,31 @@ pub(crate) async fn entrants(
     p.require(Permission::OperateLive)?;
     let row = state.store.lottery_meta(id).await?;
     let rules = rules_of(&row)?;
-    let mut accounts = body.accounts;
-    // Exclusion reasons are published with the bundle: no personal data in them.
-    let mut exclusions: HashMap<String, String> = body
-        .exclusions
-        .into_iter()
-        .map(|(account, reason)| (account, crate::personal::mask_free_text(&reason)))
+    // Every entrant is known by its keyed digest (the viewer pseudonym), uploaded accounts
+    // as well as commenters: codes published in the bundle cannot be recomputed from a
+    // guessed account (a phone number) without the deployment's key (security review F7).
+    let key = &state.pseudonym_key;
+    let mut accounts: Vec<String> = body
+        .accounts
+        .iter()
+        .map(|a| liveguard_live::pseudonym(key, a))
         .collect();
+    if body.accounts.len() > ENTRANTS_MAX
+        || body.accounts.iter().any(|a| a.is_empty() || a.len() > 128)
+    {
+        return Err(ApiError::field(
+            "accounts",
+            format!("at most {ENTRANTS_MAX} accounts of 1 to 128 bytes"),
+        ));
+    }
+    // Exclusions name platform accounts or viewer digests (as the console shows them); both
+    // are matched. Their reasons are published with the bundle: no personal data in them.
+    let mut exclusions: HashMap<String, String> = HashMap::new();
+    for (account, reason) in body.exclusions {
+        let reason = crate::personal::mask_free_text(&reason);
+        exclusions.insert(liveguard_live::pseudonym(key, &account), reason.clone());
+        exclusions.insert(account, reason);
+    }
     let mut outside_window = 0u64;
     if exclusions.len() > 10_000 {
         return Err(ApiError::field(
@@ -480,17 +498,6 @@ pub(crate) async fn entrants(
         ));
     }
     if body.from_session_comments {
-        // Comment entrants are known by their viewer pseudonym: exclude those too.
-        let keyed: Vec<(String, String)> = exclusions
-            .iter()
-            .map(|(a, why)| {
-                (
-                    liveguard_live::pseudonym(&state.pseudonym_key, a),
-                    why.clone(),
-                )
-            })
-            .collect();
-        exclusions.extend(keyed);
         let session = row.session_id.ok_or_else(|| {
             ApiError::field("from_session_comments", "the lottery has no live session")
         })?;

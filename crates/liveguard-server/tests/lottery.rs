@@ -488,7 +488,19 @@ async fn prizes_are_tracked_to_redemption_and_winners_data_is_sealed_masked_and_
     )
     .unwrap();
     let salt = hex::decode(&bundle.entrants.salt).unwrap();
-    let code_of = |a: &str| liveguard_lottery::entrant_code(&salt, a);
+    // Security review F7: a code cannot be recomputed from the published salt and a
+    // guessed account; only with the deployment's pseudonym key.
+    for a in accounts {
+        let guessed = liveguard_lottery::entrant_code(&salt, a);
+        assert!(
+            !bundle.entrants.codes.contains(&guessed)
+                && bundle.entrants.removals.iter().all(|r| r.code != guessed),
+            "{a} recoverable from the bundle"
+        );
+    }
+    let key = t.state.pseudonym_key.clone();
+    let code_of =
+        |a: &str| liveguard_lottery::entrant_code(&salt, &liveguard_live::pseudonym(&key, a));
     let winner = accounts
         .iter()
         .find(|a| code_of(a) == claims[0]["code"].as_str().unwrap())
@@ -940,9 +952,13 @@ async fn the_pages_define_fields_take_a_list_track_prizes_and_show_in_the_plan()
     let bundle: liveguard_lottery::Bundle =
         serde_json::from_str(&t.state.store.lottery(id).await.unwrap().bundle.unwrap()).unwrap();
     let salt = hex::decode(&bundle.entrants.salt).unwrap();
+    let key = t.state.pseudonym_key.clone();
     let winner = ["u-1", "u-2", "u-3"]
         .into_iter()
-        .find(|a| liveguard_lottery::entrant_code(&salt, a) == claims[0].code)
+        .find(|a| {
+            liveguard_lottery::entrant_code(&salt, &liveguard_live::pseudonym(&key, a))
+                == claims[0].code
+        })
         .unwrap();
     let detail = t.call(page(&cs_cookie, &at)).await.text();
     assert!(
@@ -999,7 +1015,10 @@ async fn the_pages_define_fields_take_a_list_track_prizes_and_show_in_the_plan()
     // Someone else's account does not claim a prize.
     let loser = ["u-1", "u-2", "u-3"]
         .into_iter()
-        .find(|a| liveguard_lottery::entrant_code(&salt, a) != claims[1].code)
+        .find(|a| {
+            liveguard_lottery::entrant_code(&salt, &liveguard_live::pseudonym(&key, a))
+                != claims[1].code
+        })
         .unwrap();
     let r = t
         .call(form(
@@ -1573,7 +1592,10 @@ async fn the_public_pages_follow_the_draw_even_within_the_same_second() {
         (Some(4), Value::Null)
     );
     let salt = hex::decode(before["entrants"]["salt"].as_str().unwrap()).unwrap();
-    let code = liveguard_lottery::entrant_code(&salt, "c");
+    let code = liveguard_lottery::entrant_code(
+        &salt,
+        &liveguard_live::pseudonym(&t.state.pseudonym_key, "c"),
+    );
     let inc = t
         .call(get(
             &format!("/public/lotteries/{id}/inclusion?code={code}"),
