@@ -463,7 +463,29 @@ pub(crate) struct AuditQuery {
     pub(crate) limit: Option<i64>,
 }
 
+/// A page size from a query: `default` when absent, refused (naming `limit`) outside
+/// 1..=[`PAGE_LIMIT_MAX`] — the documented range — instead of being quietly clamped.
+pub(crate) fn page_limit(limit: Option<i64>, default: i64) -> Result<i64, ApiError> {
+    match limit {
+        None => Ok(default),
+        Some(n) if (1..=PAGE_LIMIT_MAX).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::field(
+            "limit",
+            format!("must be 1 to {PAGE_LIMIT_MAX}"),
+        )),
+    }
+}
+
+/// A paging cursor from a query: refused (naming the parameter) when negative.
+pub(crate) fn cursor(name: &str, value: Option<i64>) -> Result<Option<i64>, ApiError> {
+    match value {
+        Some(v) if v < 0 => Err(ApiError::field(name, "must be 0 or more")),
+        v => Ok(v),
+    }
+}
+
 impl AuditQuery {
+    /// The store filter (the handler checks the page size and cursor first).
     pub(crate) fn filter(&self) -> AuditFilter {
         let clean = |s: &Option<String>| {
             s.as_ref()
@@ -475,7 +497,7 @@ impl AuditQuery {
             actor: clean(&self.actor),
             object_prefix: clean(&self.object),
             before_seq: self.before,
-            limit: self.limit.unwrap_or(50).clamp(1, PAGE_LIMIT_MAX),
+            limit: self.limit.unwrap_or(50),
         }
     }
 }
@@ -487,6 +509,8 @@ pub(crate) async fn audit_entries(
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Value>, ApiError> {
     p.require(Permission::ViewAudit)?;
+    page_limit(q.limit, 50)?;
+    cursor("before", q.before)?;
     let filter = q.filter();
     let entries = state.store.audit_search(&filter).await?;
     let next = if entries.len() as i64 == filter.limit {

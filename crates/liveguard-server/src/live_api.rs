@@ -491,7 +491,11 @@ pub(crate) async fn list_events(
     state.store.live_session(id).await?;
     let rows = state
         .store
-        .live_events(id, q.after.unwrap_or(0), q.limit.unwrap_or(100))
+        .live_events(
+            id,
+            crate::api::cursor("after", q.after)?.unwrap_or(0),
+            crate::api::page_limit(q.limit, 100)?,
+        )
         .await?;
     Ok(Json(json!({
         "events": rows.iter().map(event_json).collect::<Vec<_>>(),
@@ -542,7 +546,11 @@ pub(crate) async fn list_alerts(
     state.store.live_session(id).await?;
     let rows = state
         .store
-        .live_alerts(id, q.state.as_deref(), q.limit.unwrap_or(100))
+        .live_alerts(
+            id,
+            q.state.as_deref(),
+            crate::api::page_limit(q.limit, 100)?,
+        )
         .await?;
     Ok(Json(
         json!({"alerts": rows.iter().map(alert_json).collect::<Vec<_>>()}),

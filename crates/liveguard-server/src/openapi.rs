@@ -197,7 +197,7 @@ fn parameters(path: &str) -> Vec<Value> {
             ));
             p.push(query(
                 "before",
-                json!({"type": "integer"}),
+                json!({"type": "integer", "minimum": 0}),
                 false,
                 "entries with seq below this (next_before of the previous page)",
             ));

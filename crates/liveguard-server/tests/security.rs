@@ -187,6 +187,13 @@ async fn r11_f14_every_error_is_problem_json() {
         .call(get("/api/v1/audit/entries?nonsense=1", Some(&admin)))
         .await;
     assert_problem(&r, StatusCode::BAD_REQUEST, "bad_request");
+    // Out-of-range page sizes and cursors are refused as documented, not clamped.
+    for q in ["limit=-499", "limit=0", "limit=501", "before=-1"] {
+        let r = t
+            .call(get(&format!("/api/v1/audit/entries?{q}"), Some(&admin)))
+            .await;
+        assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    }
     let r = t
         .call(raw(Method::PUT, "/api/v1/me", &admin, b"{}".to_vec()))
         .await;
