@@ -5,8 +5,10 @@
 //! - `bench [--mb N]`: engine throughput, raw Aho-Corasick baseline, 100k lexicon build, latency.
 //! - `accuracy`: precision/recall on the project's dev set, the Taipei violations and COLD.
 //! - `codegen`: regenerate docs/rules-reference.md.
+//! - `api-fuzz`: schemathesis against the demo server with every role's token.
 
 mod accuracy;
+mod api_fuzz;
 mod bench;
 mod codegen;
 mod corpus;
@@ -22,9 +24,10 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("accuracy") => accuracy::run(&args[1..]),
         Some("codegen") => codegen::run(),
+        Some("api-fuzz") => api_fuzz::run(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|deps|bench [--mb N] [--record]|accuracy [--data DIR]|codegen>"
+                "usage: cargo xtask <ci|deps|bench [--mb N] [--record]|accuracy [--data DIR]|codegen|api-fuzz>"
             );
             return ExitCode::from(2);
         }
@@ -76,6 +79,7 @@ fn ci() -> anyhow::Result<()> {
     )?;
     fuzz_build()?;
     browser_tests()?;
+    api_fuzz::run()?;
     Ok(())
 }
 
