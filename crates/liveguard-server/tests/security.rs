@@ -628,3 +628,132 @@ async fn r11_f13_the_login_form_refuses_cross_origin_posts() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert!(r.headers.get("set-cookie").is_some());
 }
+
+/// The permission a route of [`liveguard_server::API_ROUTES`] names.
+fn permission_named(name: &str) -> Option<liveguard_server::perms::Permission> {
+    use liveguard_server::perms::Permission;
+    Permission::ALL
+        .iter()
+        .copied()
+        .find(|p| format!("{p:?}") == name)
+}
+
+/// Calls every documented API route with `token` and checks the answer against the
+/// permission table for `role`: a role without the route's permission never gets a 2xx,
+/// a role with it never gets 403. Path ids are the demo's (1) or absent (999999) where a
+/// hit could end the credentials under test.
+async fn walk_routes(t: &TestApp, token: &str, role: Role, label: &str) {
+    use liveguard_server::perms::allowed;
+    use tower::ServiceExt;
+    for (method, path, _, perm) in liveguard_server::API_ROUTES {
+        let Some(perm) = permission_named(perm) else {
+            continue; // public or any signed-in caller
+        };
+        let id = if path.contains("tokens/") || path.contains("users/") {
+            "999999"
+        } else {
+            "1"
+        };
+        let uri = path
+            .replace("{id}", id)
+            .replace("{position}", "0")
+            .replace("{verb}", "ship");
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let req = if method == Method::GET {
+            get(&uri, Some(token))
+        } else {
+            json_req(method.clone(), &uri, Some(token), json!({}))
+        };
+        // Status only: an allowed event stream never ends.
+        let resp = t.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        if allowed(role, perm) {
+            assert_ne!(status, StatusCode::FORBIDDEN, "{label}: {method} {uri}");
+        } else {
+            assert!(
+                !status.is_success(),
+                "{label}: {method} {uri} answered {status} without {perm:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn r11_every_route_with_every_role_and_every_token_scope() {
+    use liveguard_server::auth::role_within;
+    use liveguard_server::perms::{Permission, allowed};
+    let t = spawn_demo(|_| {}).await;
+    let names = [
+        "admin", "lead", "legal", "reviewer", "manager", "service", "streamer", "auditor",
+    ];
+    for owner_name in names {
+        let owner = t
+            .state
+            .store
+            .user_by_name(owner_name)
+            .await
+            .unwrap()
+            .unwrap();
+        let full = t.token_of(owner_name).await;
+        walk_routes(&t, &full, owner.role, owner_name).await;
+        for scope in Role::ALL
+            .iter()
+            .copied()
+            .filter(|s| role_within(*s, owner.role))
+        {
+            let secret = format!("lg_{}", liveguard_server::auth::random_hex32());
+            t.state
+                .store
+                .create_token(
+                    owner.id,
+                    "scoped",
+                    &liveguard_server::auth::secret_hash(&secret),
+                    &secret[..10],
+                    Some(scope),
+                    liveguard_store::AuditDraft::new("test", "system", "token.create", "x"),
+                )
+                .await
+                .unwrap();
+            let label = format!("{owner_name} scoped to {scope}");
+            walk_routes(&t, &secret, scope, &label).await;
+            // A scoped token making and revoking tokens never reaches past its scope.
+            let r = new_token(&t, &secret, json!({"name": "minted"})).await;
+            if allowed(scope, Permission::ManageOwnTokens) {
+                assert_eq!(r.status, StatusCode::CREATED, "{label}: {}", r.text());
+                assert_eq!(r.json()["role"], scope.as_str(), "{label}");
+            } else {
+                assert_eq!(r.status, StatusCode::FORBIDDEN, "{label}");
+            }
+            if scope != owner.role && role_within(scope, owner.role) {
+                let r = new_token(
+                    &t,
+                    &secret,
+                    json!({"name": "wider", "role": owner.role.as_str()}),
+                )
+                .await;
+                assert!(!r.status.is_success(), "{label}: minted its owner's role");
+                let wider = t
+                    .state
+                    .store
+                    .tokens(Some(owner.id))
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .find(|x| x.scope_role.is_none() && x.revoked_at.is_none())
+                    .unwrap();
+                let r = t
+                    .call(json_req(
+                        Method::DELETE,
+                        &format!("/api/v1/tokens/{}", wider.id),
+                        Some(&secret),
+                        Value::Null,
+                    ))
+                    .await;
+                assert!(
+                    !r.status.is_success(),
+                    "{label}: revoked its owner's full token"
+                );
+            }
+        }
+    }
+}
