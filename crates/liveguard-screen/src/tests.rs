@@ -478,6 +478,23 @@ proptest! {
         let _ = default_screen().scan(&text, c);
     }
 
+    /// Security review F2: a mobile number glued to names, numerals and words is masked
+    /// (the same property as `fuzz/fuzz_targets/mask_free_text.rs`).
+    #[test]
+    fn r11_f2_planted_mobiles_never_survive_masking(
+        prefix in "[张三李四王五第的电话号码是，：客服两零八十百a-zA-Z]{0,12}",
+        glue in prop::sample::select(vec!["", " ", "三", "第一", "两", "零", "张三", "\u{3000}"]),
+        second in 3u8..10,
+        rest in "[0-9]{9}",
+        after in prop::sample::select(vec!["", "三", "八", "号", "，", " 谢谢"]),
+    ) {
+        let number = format!("1{second}{rest}");
+        // ASCII letters right before the number could make it a WeChat id, which is masked too.
+        let text = format!("{prefix}{glue}{number}{after}");
+        let (masked, _) = crate::pii::mask(&text, crate::Detector::ALL);
+        prop_assert!(!masked.contains(&number), "{} → {}", text, masked);
+    }
+
     #[test]
     fn arbitrary_pack_text_never_panics(text in "\\PC{0,200}") {
         let _ = parse_pack(&text, "fuzz.toml");
