@@ -206,10 +206,12 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
     if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
         let value = auth.to_str().map_err(|_| ApiError::Unauthenticated)?;
+        // The scheme is case-insensitive (RFC 7235 §2.1).
         let token = value
-            .strip_prefix("Bearer ")
-            .ok_or(ApiError::Unauthenticated)?
-            .trim();
+            .get(..7)
+            .filter(|scheme| scheme.eq_ignore_ascii_case("bearer "))
+            .map(|_| value[7..].trim())
+            .ok_or(ApiError::Unauthenticated)?;
         let (t, mut user) = state
             .store
             .token_by_hash(&secret_hash(token))

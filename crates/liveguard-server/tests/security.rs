@@ -44,6 +44,13 @@ async fn r11_f1_a_scoped_token_never_mints_or_revokes_a_wider_one() {
         t.call(get("/api/v1/me", Some(&minted))).await.json()["role"],
         "ops_reviewer"
     );
+    // The scheme is case-insensitive (review note N5).
+    let lower = axum::http::Request::builder()
+        .uri("/api/v1/me")
+        .header("authorization", format!("bearer {minted}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(t.call(lower).await.status, StatusCode::OK);
     // Asking for a wider role is refused with the field named.
     let r = new_token(&t, &scoped, json!({"name": "x", "role": "admin"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
