@@ -306,7 +306,7 @@ impl Monitor {
     }
 
     /// Processes one validated event (see [`crate::validate`]). A sender's idempotency
-    /// key that carries personal data is replaced by its keyed digest (see [`stored_key`]).
+    /// key that carries personal data is replaced by its keyed digest (`stored_key`).
     pub fn process(&mut self, screen: &Screen, scratch: &mut Scratch, ev: &EventIn) -> Processed {
         let mut out = Processed {
             key: stored_key(screen, &self.key, &ev.key),
