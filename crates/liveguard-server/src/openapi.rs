@@ -151,6 +151,38 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
     Some(json!({"required": true, "content": {"application/json": {"schema": body}}}))
 }
 
+/// A documented example request body, for the routes that change master data, review and
+/// screening. `tests/security.rs` sends each one to the demo server in this order and expects
+/// it to succeed, so the examples cannot drift from what the server takes.
+pub fn example(method: &str, path: &str) -> Option<Value> {
+    Some(match (method, path) {
+        ("post", "/api/v1/scan") => {
+            json!({"text": "这款面霜是全网最好用的，用完立竿见影。", "channel": "script", "category": "cosmetics"})
+        }
+        ("post", "/api/v1/products") => {
+            json!({"name": "玻尿酸保湿面霜 50g", "category": "cosmetics",
+            "facts": {"cosmetic_filing": "沪G妆网备字2026000001", "price_history": [[0, 12900], [19, 9900]]}})
+        }
+        ("put", "/api/v1/products/{id}") => {
+            json!({"name": "玻尿酸保湿面霜 50g", "category": "cosmetics",
+            "facts": {"cosmetic_filing": "沪G妆网备字2026000001"}})
+        }
+        ("post", "/api/v1/rooms") => {
+            json!({"platform": "抖音", "account": "示例美妆直播间", "operator": "示例电子商务有限公司"})
+        }
+        ("post", "/api/v1/streamers") => json!({"name": "小林", "agency": "示例文化传媒"}),
+        ("post", "/api/v1/plans") => json!({"title": "12月20日 晚8点 护肤专场", "room_id": 1,
+            "starts_at": "2026-12-20T20:00:00+08:00", "streamer_ids": [2],
+            "lineup": [{"product_id": 1, "price_fen": 9900, "promotion": "前100名加赠旅行装"}], "has_lottery": false}),
+        ("post", "/api/v1/submissions") => {
+            json!({"title": "12月20日 护肤专场话术", "kind": "script", "product_id": 1,
+            "session_start": "2026-12-20T20:00:00+08:00", "text": "欢迎来到直播间，今天给大家带来这款保湿面霜。"})
+        }
+        ("post", "/api/v1/tokens") => json!({"name": "巡检脚本", "role": "auditor"}),
+        _ => return None,
+    })
+}
+
 fn query(name: &str, schema: Value, required: bool, description: &str) -> Value {
     json!({"name": name, "in": "query", "required": required, "schema": schema, "description": description})
 }
@@ -491,7 +523,10 @@ pub fn build() -> Value {
         if !params.is_empty() {
             op["parameters"] = Value::Array(params);
         }
-        if let Some(body) = request_body(method, path) {
+        if let Some(mut body) = request_body(method, path) {
+            if let Some(e) = example(method, path) {
+                body["content"]["application/json"]["example"] = e;
+            }
             op["requestBody"] = body;
         }
         let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
