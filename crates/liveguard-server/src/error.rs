@@ -258,7 +258,7 @@ pub async fn problem_json(req: axum::extract::Request, next: axum::middleware::N
         return status.into_response();
     };
     let mut out = if page {
-        crate::ui::error_page(lang, None, error)
+        crate::ui::plain_error_page(lang, error)
     } else {
         error.into_response()
     };

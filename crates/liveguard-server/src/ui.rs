@@ -150,6 +150,55 @@ pub(crate) fn error_page(lang: Lang, p: Option<&Principal>, e: ApiError) -> Resp
         .into_response()
 }
 
+/// The page for an error that axum or a layer answered before any handler ran (a bad path
+/// or query, a wrong method, a body too large, the timeout): said in words, with the way
+/// back, since the caller is not known here.
+pub(crate) fn plain_error_page(lang: Lang, e: ApiError) -> Response {
+    let (status, _, _) = e.parts();
+    let text = match &e {
+        ApiError::BadRequest(_) => tr(
+            lang,
+            "网址或查询参数的格式不对，请从页面上的链接进入。",
+            "The address or its query is not in the expected form; follow a link on a page instead.",
+        ),
+        ApiError::NotFound => tr(lang, "没有这个页面。", "There is no such page."),
+        ApiError::MethodNotAllowed => tr(
+            lang,
+            "这个页面不接受这种操作。",
+            "This page does not take this kind of request.",
+        ),
+        ApiError::TooLarge => tr(
+            lang,
+            "提交的内容超过了大小上限，未保存任何内容。",
+            "What was sent is over the size limit; nothing was saved.",
+        ),
+        ApiError::UnsupportedMediaType(_) | ApiError::BadBody(_) => tr(
+            lang,
+            "表单内容不完整或格式不对，未保存任何内容。",
+            "The form is incomplete or malformed; nothing was saved.",
+        ),
+        ApiError::Timeout => tr(
+            lang,
+            "处理超时，请稍后重试；重试前请先查看是否已经保存。",
+            "This took too long and was stopped; check whether it was saved before trying again.",
+        ),
+        _ => tr(
+            lang,
+            "请求未能完成。",
+            "The request could not be completed.",
+        ),
+    };
+    let body = html! {
+        (error_box(text))
+        p { a href="/" { (tr(lang, "返回工作台", "Back to the dashboard")) } }
+    };
+    (
+        status,
+        page(lang, tr(lang, "出错了", "Something went wrong"), None, body),
+    )
+        .into_response()
+}
+
 // ---- login, setup, language ----
 
 /// `GET /login`
@@ -214,33 +263,45 @@ pub(crate) async fn login_submit(State(state): State<AppState>, req: Request) ->
             resp
         }
         Err(e) => {
-            let message = match &e {
-                ApiError::BadCredentials => {
-                    tr(lang, "用户名或密码错误", "Wrong user name or password").to_string()
-                }
-                ApiError::RetryAfter(seconds) => format!(
-                    "{} {seconds} {}",
-                    tr(
-                        lang,
-                        "密码错误次数过多，请在",
-                        "Too many wrong passwords; try again in"
-                    ),
-                    tr(lang, "秒后再试", "s")
-                ),
-                ApiError::Disabled => {
-                    tr(lang, "账户已停用", "This account is disabled").to_string()
-                }
-                ApiError::RateLimited => tr(
-                    lang,
-                    "尝试次数过多，请稍后再试",
-                    "Too many attempts; try again later",
-                )
-                .to_string(),
-                other => other.to_string(),
-            };
+            let message = password_error_message(lang, &e);
             let status = e.parts().0;
             login_form(lang, Some(&message), status)
         }
+    }
+}
+
+/// What a person is told when a password check fails (sign-in or password change).
+fn password_error_message(lang: Lang, e: &ApiError) -> String {
+    match e {
+        ApiError::BadCredentials => {
+            tr(lang, "用户名或密码错误", "Wrong user name or password").to_string()
+        }
+        ApiError::Validation { field, .. } if field == "current_password" => {
+            tr(lang, "当前密码不正确", "The current password is wrong").to_string()
+        }
+        ApiError::Validation { field, .. } if field == "new_password" => tr(
+            lang,
+            "新密码需 10 到 256 个字符",
+            "The new password needs 10 to 256 characters",
+        )
+        .to_string(),
+        ApiError::RetryAfter(seconds) => format!(
+            "{} {seconds} {}",
+            tr(
+                lang,
+                "密码错误次数过多，请在",
+                "Too many wrong passwords; try again in"
+            ),
+            tr(lang, "秒后再试", "s")
+        ),
+        ApiError::Disabled => tr(lang, "账户已停用", "This account is disabled").to_string(),
+        ApiError::RateLimited => tr(
+            lang,
+            "尝试次数过多，请稍后再试",
+            "Too many attempts; try again later",
+        )
+        .to_string(),
+        other => other.to_string(),
     }
 }
 
@@ -867,7 +928,7 @@ pub(crate) async fn password_submit(
             )
             .to_string()
         })
-        .map_err(|e| e.to_string());
+        .map_err(|e| password_error_message(lang, &e));
     password_view(&p, lang, Some(msg))
 }
 
