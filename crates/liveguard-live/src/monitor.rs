@@ -309,7 +309,7 @@ impl Monitor {
     /// key that carries personal data is replaced by its keyed digest (`stored_key`).
     pub fn process(&mut self, screen: &Screen, scratch: &mut Scratch, ev: &EventIn) -> Processed {
         let mut out = Processed {
-            key: stored_key(screen, &self.key, &ev.key),
+            key: stored_key(&self.key, &ev.key),
             kind: ev.kind,
             at_ms: ev.at_ms,
             text: None,
@@ -595,8 +595,8 @@ fn moderation(screen: &Screen, stored: &str, findings: &[Finding]) -> Option<Mod
 /// The idempotency key as stored: the sender's key, unless it carries personal data (a
 /// careless `13800138000-1`), then `k:` and its keyed digest — the same key always maps to
 /// the same digest, so re-delivery is still recognised (security review F10).
-pub(crate) fn stored_key(screen: &Screen, pseudonym_key: &[u8], key: &str) -> String {
-    if screen.mask_personal_info(key).1 == 0 {
+pub(crate) fn stored_key(pseudonym_key: &[u8], key: &str) -> String {
+    if liveguard_screen::pii::detect(key, liveguard_screen::Detector::ALL).is_empty() {
         return key.to_string();
     }
     format!("k:{}", pseudonym(pseudonym_key, key))

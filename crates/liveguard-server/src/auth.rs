@@ -212,34 +212,43 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
             .filter(|scheme| scheme.eq_ignore_ascii_case("bearer "))
             .map(|_| value[7..].trim())
             .ok_or(ApiError::Unauthenticated)?;
-        let (t, mut user) = state
-            .store
-            .token_by_hash(&secret_hash(token))
-            .await?
-            .ok_or(ApiError::Unauthenticated)?;
-        if user.disabled {
-            return Err(ApiError::Disabled);
-        }
-        // A scoped token acts with its narrower role. It never widens its owner's rights:
-        // that is checked when it is issued, and again here against the owner's current
-        // role, in case the owner was demoted since.
-        if let Some(scope) = t.scope_role {
-            if !role_within(scope, user.role) {
-                return Err(ApiError::Forbidden);
-            }
-            user.role = scope;
-        }
-        return Ok(Principal {
-            user,
-            via: Via::Token {
-                id: t.id,
-                token_hash: secret_hash(token),
-                scope: t.scope_role,
-            },
-        });
+        return token_principal(state, secret_hash(token)).await;
     }
     let value = cookie(parts, SESSION_COOKIE).ok_or(ApiError::Unauthenticated)?;
-    let token_hash = secret_hash(value);
+    session_principal(state, secret_hash(value)).await
+}
+
+/// The caller behind an API token, by the token's hash.
+async fn token_principal(state: &AppState, token_hash: String) -> Result<Principal, ApiError> {
+    let (t, mut user) = state
+        .store
+        .token_by_hash(&token_hash)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    if user.disabled {
+        return Err(ApiError::Disabled);
+    }
+    // A scoped token acts with its narrower role. It never widens its owner's rights:
+    // that is checked when it is issued, and again here against the owner's current
+    // role, in case the owner was demoted since.
+    if let Some(scope) = t.scope_role {
+        if !role_within(scope, user.role) {
+            return Err(ApiError::Forbidden);
+        }
+        user.role = scope;
+    }
+    Ok(Principal {
+        user,
+        via: Via::Token {
+            id: t.id,
+            token_hash,
+            scope: t.scope_role,
+        },
+    })
+}
+
+/// The caller behind a browser session, by the cookie's hash.
+async fn session_principal(state: &AppState, token_hash: String) -> Result<Principal, ApiError> {
     let (session, user) = state
         .store
         .session(&token_hash)
@@ -262,48 +271,19 @@ pub const CREDENTIAL_RECHECK_SECONDS: u64 = 5;
 
 /// Checks again that the credential behind `p` is still good and still has `permission`:
 /// the token not revoked, the session not ended or expired, the user not disabled, the
-/// role not narrowed below it. Long-lived connections call it on each message and on a
-/// timer, and close when it fails (security review F3).
+/// role not narrowed below it — the same lookup as at connection time. Long-lived
+/// connections call it on each message and on a timer, and close when it fails (security
+/// review F3).
 pub async fn recheck(
     state: &AppState,
     p: &Principal,
     permission: Permission,
 ) -> Result<(), ApiError> {
-    let role = match &p.via {
-        Via::Token {
-            token_hash, scope, ..
-        } => {
-            let (_, user) = state
-                .store
-                .token_by_hash(token_hash)
-                .await?
-                .ok_or(ApiError::Unauthenticated)?;
-            if user.disabled {
-                return Err(ApiError::Disabled);
-            }
-            match scope {
-                Some(s) if !role_within(*s, user.role) => return Err(ApiError::Forbidden),
-                Some(s) => *s,
-                None => user.role,
-            }
-        }
-        Via::Session { token_hash, .. } => {
-            let (session, user) = state
-                .store
-                .session(token_hash)
-                .await?
-                .ok_or(ApiError::Unauthenticated)?;
-            if session.expires_at <= state.store.clock().now_rfc3339() || user.disabled {
-                return Err(ApiError::Unauthenticated);
-            }
-            user.role
-        }
+    let now = match &p.via {
+        Via::Token { token_hash, .. } => token_principal(state, token_hash.clone()).await?,
+        Via::Session { token_hash, .. } => session_principal(state, token_hash.clone()).await?,
     };
-    if allowed(role, permission) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden)
-    }
+    now.require(permission)
 }
 
 /// The caller of an API route: bearer token or session cookie. For a session, every
@@ -493,25 +473,47 @@ struct GuardState {
 /// as a whole (up to [`ACCOUNT_BACKOFF_SECONDS_MAX`]), except for addresses it signed in
 /// from before. Unknown user names are counted the same way, so the answers never say
 /// which accounts exist. The state is in memory, per node: a restart forgets it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LoginGuard {
+    /// The backoff of one client on one account.
+    pair: BackoffPolicy,
+    /// The backoff of one account across clients.
+    account: BackoffPolicy,
     state: Mutex<GuardState>,
 }
 
 impl LoginGuard {
+    /// A guard with these two backoffs.
+    pub fn new(pair: BackoffPolicy, account: BackoffPolicy) -> LoginGuard {
+        LoginGuard {
+            pair,
+            account,
+            state: Mutex::default(),
+        }
+    }
+
+    /// The guard of these settings: `login_failures_max` free attempts per client and
+    /// account, waits up to `lockout_minutes`; account-wide after
+    /// [`ACCOUNT_FAILURES_BEFORE_BACKOFF`], up to [`ACCOUNT_BACKOFF_SECONDS_MAX`].
+    pub fn for_settings(settings: &crate::Settings) -> LoginGuard {
+        let pair = BackoffPolicy {
+            free_failures: u32::try_from(settings.login_failures_max).unwrap_or(u32::MAX),
+            wait_seconds_max: settings.lockout_minutes * 60,
+        };
+        let account = BackoffPolicy {
+            free_failures: ACCOUNT_FAILURES_BEFORE_BACKOFF.max(pair.free_failures),
+            wait_seconds_max: ACCOUNT_BACKOFF_SECONDS_MAX.min(pair.wait_seconds_max),
+        };
+        LoginGuard::new(pair, account)
+    }
+
     fn key(username: &str) -> String {
         username.trim().to_lowercase().chars().take(64).collect()
     }
 
     /// Seconds this client must still wait before trying `username` (0 = may try now).
-    pub fn wait_seconds(
-        &self,
-        username: &str,
-        ip: Option<IpAddr>,
-        now_unix: i64,
-        pair: BackoffPolicy,
-        account: BackoffPolicy,
-    ) -> i64 {
+    pub fn wait_seconds(&self, username: &str, ip: Option<IpAddr>, now_unix: i64) -> i64 {
+        let (pair, account) = (self.pair, self.account);
         let name = Self::key(username);
         let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let pair_wait = st
@@ -532,14 +534,8 @@ impl LoginGuard {
     }
 
     /// Counts a wrong password.
-    pub fn failed(
-        &self,
-        username: &str,
-        ip: Option<IpAddr>,
-        now_unix: i64,
-        pair: BackoffPolicy,
-        account: BackoffPolicy,
-    ) {
+    pub fn failed(&self, username: &str, ip: Option<IpAddr>, now_unix: i64) {
+        let (pair, account) = (self.pair, self.account);
         let name = Self::key(username);
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if st.pairs.len() > GUARD_ENTRIES_MAX || st.accounts.len() > GUARD_ENTRIES_MAX {
@@ -578,19 +574,6 @@ impl LoginGuard {
     }
 }
 
-/// The per-client and the account-wide backoff of these settings.
-fn backoff_policies(settings: &crate::Settings) -> (BackoffPolicy, BackoffPolicy) {
-    let pair = BackoffPolicy {
-        free_failures: u32::try_from(settings.login_failures_max).unwrap_or(u32::MAX),
-        wait_seconds_max: settings.lockout_minutes * 60,
-    };
-    let account = BackoffPolicy {
-        free_failures: ACCOUNT_FAILURES_BEFORE_BACKOFF.max(pair.free_failures),
-        wait_seconds_max: ACCOUNT_BACKOFF_SECONDS_MAX.min(pair.wait_seconds_max),
-    };
-    (pair, account)
-}
-
 /// Checks a password for a sign-in or a password change, with the address throttle and
 /// the backoff. Every answer costs one Argon2 verification (or none, when the client must
 /// wait), whether the account exists, is disabled or not: unknown, disabled and wrong
@@ -611,10 +594,7 @@ async fn check_password(
         metrics::counter!("liveguard_login_total", "outcome" => "throttled").increment(1);
         return Err(ApiError::RateLimited);
     }
-    let (pair, account) = backoff_policies(&state.settings);
-    let wait = state
-        .login_guard
-        .wait_seconds(username, ip, now, pair, account);
+    let wait = state.login_guard.wait_seconds(username, ip, now);
     if wait > 0 {
         metrics::counter!("liveguard_login_total", "outcome" => "backoff").increment(1);
         return Err(ApiError::RetryAfter(wait));
@@ -627,7 +607,7 @@ async fn check_password(
         && verify_password(password.to_string(), phc).await
         && user.is_some();
     if !right {
-        state.login_guard.failed(username, ip, now, pair, account);
+        state.login_guard.failed(username, ip, now);
         metrics::counter!("liveguard_login_total", "outcome" => "failed").increment(1);
         return Err(ApiError::BadCredentials);
     }
@@ -766,47 +746,33 @@ mod tests {
             free_failures: 20,
             wait_seconds_max: 300,
         };
-        let g = LoginGuard::default();
+        let g = LoginGuard::new(policy, account);
         let attacker = Some("10.0.0.1".parse().unwrap());
         let user = Some("10.0.0.2".parse().unwrap());
         for _ in 0..15 {
-            g.failed("Admin", attacker, 1000, policy, account);
+            g.failed("Admin", attacker, 1000);
         }
+        assert_eq!(g.wait_seconds("admin", attacker, 1000), 900);
         assert_eq!(
-            g.wait_seconds("admin", attacker, 1000, policy, account),
-            900
-        );
-        assert_eq!(
-            g.wait_seconds("admin", user, 1000, policy, account),
+            g.wait_seconds("admin", user, 1000),
             0,
             "another address is not kept out"
         );
-        assert_eq!(g.wait_seconds("admin", attacker, 1900, policy, account), 0);
+        assert_eq!(g.wait_seconds("admin", attacker, 1900), 0);
         // One failure after the wait: the wait again, never longer than the ceiling.
-        g.failed("admin", attacker, 1900, policy, account);
-        assert_eq!(
-            g.wait_seconds("admin", attacker, 1900, policy, account),
-            900
-        );
+        g.failed("admin", attacker, 1900);
+        assert_eq!(g.wait_seconds("admin", attacker, 1900), 900);
         // A ceiling after the wait, the count is forgotten.
-        assert_eq!(g.wait_seconds("admin", attacker, 3800, policy, account), 0);
-        g.failed("admin", attacker, 3800, policy, account);
-        assert_eq!(g.wait_seconds("admin", attacker, 3800, policy, account), 0);
+        assert_eq!(g.wait_seconds("admin", attacker, 3800), 0);
+        g.failed("admin", attacker, 3800);
+        assert_eq!(g.wait_seconds("admin", attacker, 3800), 0);
         // Many addresses: the account slows, but not for an address it signed in from.
         g.succeeded("admin", user);
         for i in 0..30u8 {
-            g.failed("admin", Some([10, 1, 0, i].into()), 5000, policy, account);
+            g.failed("admin", Some([10, 1, 0, i].into()), 5000);
         }
-        assert!(
-            g.wait_seconds(
-                "admin",
-                Some("10.9.9.9".parse().unwrap()),
-                5000,
-                policy,
-                account
-            ) > 0
-        );
-        assert_eq!(g.wait_seconds("admin", user, 5000, policy, account), 0);
+        assert!(g.wait_seconds("admin", Some("10.9.9.9".parse().unwrap()), 5000) > 0);
+        assert_eq!(g.wait_seconds("admin", user, 5000), 0);
     }
 
     #[test]

@@ -760,13 +760,14 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
     )
     .await
     .map_err(|e| format!("live pipeline: {e}"))?;
+    let login_guard = Arc::new(auth::LoginGuard::for_settings(&settings));
     Ok(AppState {
         store,
         screen,
         settings: Arc::new(settings),
         key: Arc::new(key),
         throttle: Arc::new(auth::LoginThrottle::default()),
-        login_guard: Arc::new(auth::LoginGuard::default()),
+        login_guard,
         checkpoint_lock: Arc::new(tokio::sync::Mutex::new(())),
         live,
         sealer: Arc::new(personal::Sealer::new(&personal_key)),

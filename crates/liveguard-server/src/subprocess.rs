@@ -100,7 +100,8 @@ pub fn limited_command(
     memory_bytes_max: u64,
     cpu_seconds_max: u64,
 ) -> tokio::process::Command {
-    match find_program("prlimit") {
+    static PRLIMIT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    match PRLIMIT.get_or_init(|| find_program("prlimit")) {
         Some(prlimit) => {
             let mut c = tokio::process::Command::new(prlimit);
             c.arg(format!("--as={memory_bytes_max}"))
