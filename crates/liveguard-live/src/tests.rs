@@ -419,3 +419,27 @@ fn a_lottery_opened_on_air_without_committed_rules_is_flagged() {
         rules(&p)
     );
 }
+
+/// Security review F10: a sender's key carrying a phone number is stored as its keyed
+/// digest, the same one each time (so re-delivery is still recognised); other keys as sent.
+#[test]
+fn r11_f10_keys_with_personal_data_are_stored_as_keyed_digests() {
+    let key = b"deployment-key";
+    let careless = crate::monitor::stored_key(key, "13800138000-careless-key");
+    assert!(
+        careless.starts_with("k:") && !careless.contains("13800138000"),
+        "{careless}"
+    );
+    assert_eq!(
+        careless,
+        crate::monitor::stored_key(key, "13800138000-careless-key")
+    );
+    assert_ne!(
+        careless,
+        crate::monitor::stored_key(b"other-key", "13800138000-careless-key")
+    );
+    assert_eq!(
+        crate::monitor::stored_key(key, "batch-7-c12"),
+        "batch-7-c12"
+    );
+}

@@ -601,17 +601,7 @@ async fn batches_over_a_websocket_are_answered_in_order() {
         .as_i64()
         .unwrap();
     // Not live yet: the upgrade is refused.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let router = t.router.clone();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+    let port = t.serve_tcp().await;
     let connect = |token: String| async move {
         let mut req = format!("ws://127.0.0.1:{port}/api/v1/live/sessions/{id}/ws")
             .into_client_request()
@@ -883,17 +873,7 @@ async fn r11_f3_open_connections_end_with_their_credential() {
         json!({}),
     )
     .await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let router = t.router.clone();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+    let port = t.serve_tcp().await;
     let mut req = format!("ws://127.0.0.1:{port}/api/v1/live/sessions/{id}/ws")
         .into_client_request()
         .unwrap();
@@ -937,8 +917,80 @@ async fn r11_f3_open_connections_end_with_their_credential() {
         matches!(ws.next().await, Some(Ok(Message::Close(_))) | None),
         "then closed"
     );
+    // An idle WebSocket is closed by the timer once its token is revoked.
+    let r = post(&t, &ops, "/api/v1/tokens", json!({"name": "idle-ws"})).await;
+    let (idle_token, idle_id) = (
+        r.json()["token"].as_str().unwrap().to_string(),
+        r.json()["id"].as_i64().unwrap(),
+    );
+    let mut req = format!("ws://127.0.0.1:{port}/api/v1/live/sessions/{id}/ws")
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert(
+        "authorization",
+        format!("Bearer {idle_token}").parse().unwrap(),
+    );
+    let (mut idle, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let r = t
+        .call(json_req(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{idle_id}"),
+            Some(&ops),
+            Value::Null,
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    let answer = tokio::time::timeout(Duration::from_secs(7), idle.next())
+        .await
+        .expect("closed within the recheck period");
+    assert!(
+        matches!(&answer, Some(Ok(Message::Text(t))) if t.as_str().contains("unauthenticated")),
+        "{answer:?}"
+    );
     let stored = get_json(&t, &ops, &format!("/api/v1/live/sessions/{id}/events")).await;
     assert!(!stored.to_string().contains("\"after\""), "{stored}");
+
+    // The event stream of a token that is then revoked ends with an `auth` event.
+    let r = post(&t, &ops, "/api/v1/tokens", json!({"name": "console"})).await;
+    let (sse_token, sse_id) = (
+        r.json()["token"].as_str().unwrap().to_string(),
+        r.json()["id"].as_i64().unwrap(),
+    );
+    let resp = t
+        .router
+        .clone()
+        .oneshot(get(
+            &format!("/api/v1/live/sessions/{id}/stream"),
+            Some(&sse_token),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // The stream runs (its first check passes) before the token is revoked: the timer,
+    // not the first poll, must end it.
+    let mut body = resp.into_body();
+    let first = tokio::time::timeout(Duration::from_millis(300), body.frame()).await;
+    assert!(first.is_err(), "nothing to send yet: {first:?}");
+    let r = t
+        .call(json_req(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{sse_id}"),
+            Some(&ops),
+            Value::Null,
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    let started = std::time::Instant::now();
+    let seen = read_until_end(body).await;
+    assert!(
+        started.elapsed() <= Duration::from_secs(7),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        seen.contains("event: auth") && seen.contains("unauthenticated"),
+        "{seen}"
+    );
 
     // The event stream of a user who is then disabled ends with an `auth` event.
     let service = t.token_of("service").await;
@@ -969,7 +1021,13 @@ async fn r11_f3_open_connections_end_with_their_credential() {
         ))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let mut body = resp.into_body();
+    let seen = read_until_end(resp.into_body()).await;
+    assert!(seen.contains("event: auth"), "{seen}");
+    assert!(seen.contains("account_disabled"), "{seen}");
+}
+
+/// Everything an event stream sends until it ends (at most 15 s).
+async fn read_until_end(mut body: axum::body::Body) -> String {
     let mut seen = String::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
@@ -980,10 +1038,8 @@ async fn r11_f3_open_connections_end_with_their_credential() {
                     seen.push_str(&String::from_utf8_lossy(&data));
                 }
             }
-            Ok(_) => break,
+            Ok(_) => return seen,
             Err(_) => panic!("the stream did not end within 15 s: {seen}"),
         }
     }
-    assert!(seen.contains("event: auth"), "{seen}");
-    assert!(seen.contains("account_disabled"), "{seen}");
 }

@@ -23,26 +23,6 @@ fn rules() -> Value {
     })
 }
 
-/// `value` as JSON followed by spaces up to exactly `bytes` bytes.
-fn padded_json(value: &Value, bytes: usize) -> Vec<u8> {
-    let mut v = value.to_string().into_bytes();
-    assert!(v.len() <= bytes, "{} > {bytes}", v.len());
-    v.resize(bytes, b' ');
-    v
-}
-
-/// A JSON POST with a body given as bytes (and a `Content-Length`, as clients send).
-fn raw_json(uri: &str, token: &str, body: Vec<u8>) -> axum::http::Request<axum::body::Body> {
-    axum::http::Request::builder()
-        .method(Method::POST)
-        .uri(uri)
-        .header("content-type", "application/json")
-        .header("content-length", body.len())
-        .header("authorization", format!("Bearer {token}"))
-        .body(axum::body::Body::from(body))
-        .unwrap()
-}
-
 async fn post(t: &TestApp, token: &str, uri: &str, body: Value) -> Resp {
     t.call(json_req(Method::POST, uri, Some(token), body)).await
 }
@@ -1356,7 +1336,8 @@ async fn a_large_uploaded_list_is_taken_while_other_routes_keep_their_limit() {
     let accounts: Vec<String> = (0..200_000).map(|i| format!("buyer-{i:08}")).collect();
     let exact = padded_json(&json!({"accounts": accounts}), 64 * 1024 * 1024);
     let r = t
-        .call(raw_json(
+        .call(raw_json_req(
+            Method::POST,
             &format!("/api/v1/lotteries/{id}/entrants"),
             &ops,
             exact,
@@ -1376,7 +1357,8 @@ async fn a_large_uploaded_list_is_taken_while_other_routes_keep_their_limit() {
     .await;
     let over = padded_json(&json!({"accounts": ["a"]}), 64 * 1024 * 1024 + 1);
     let r = t
-        .call(raw_json(
+        .call(raw_json_req(
+            Method::POST,
             &format!("/api/v1/lotteries/{id2}/entrants"),
             &ops,
             over,
@@ -1391,10 +1373,14 @@ async fn a_large_uploaded_list_is_taken_while_other_routes_keep_their_limit() {
     assert_eq!(two["state"], "committed", "nothing changed: {two}");
     // Elsewhere the default limit (1 MiB) holds: exactly at it is read, one byte over is not.
     let at = padded_json(&json!({"rules": rules()}), 1024 * 1024);
-    let r = t.call(raw_json("/api/v1/lotteries", &ops, at)).await;
+    let r = t
+        .call(raw_json_req(Method::POST, "/api/v1/lotteries", &ops, at))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let over = padded_json(&json!({"rules": rules()}), 1024 * 1024 + 1);
-    let r = t.call(raw_json("/api/v1/lotteries", &ops, over)).await;
+    let r = t
+        .call(raw_json_req(Method::POST, "/api/v1/lotteries", &ops, over))
+        .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text());
     // The list does not carry the entrant documents; the lottery does.
     let list = t.call(get("/api/v1/lotteries", Some(&ops))).await.json();

@@ -122,22 +122,6 @@ async fn r11_f1_a_legal_scoped_lead_token_cannot_mint_its_way_to_personal_data()
     assert!(!perms.contains(&"ViewPersonalData"), "{perms:?}");
 }
 
-fn raw(
-    method: Method,
-    uri: &str,
-    token: &str,
-    body: Vec<u8>,
-) -> axum::http::Request<axum::body::Body> {
-    axum::http::Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json")
-        .header("content-length", body.len())
-        .header("authorization", format!("Bearer {token}"))
-        .body(axum::body::Body::from(body))
-        .unwrap()
-}
-
 fn assert_problem(r: &Resp, status: StatusCode, code: &str) {
     assert_eq!(r.status, status, "{}", r.text());
     assert_eq!(
@@ -166,7 +150,7 @@ async fn r11_f6_uploads_take_the_documented_size_and_not_a_byte_more() {
         .into_bytes();
     body.resize(limit, b' ');
     let r = t
-        .call(raw(
+        .call(raw_json_req(
             Method::POST,
             "/api/v1/submissions",
             &streamer,
@@ -179,7 +163,12 @@ async fn r11_f6_uploads_take_the_documented_size_and_not_a_byte_more() {
     assert_eq!(r.json()["field"], "text", "{}", r.text());
     body.push(b' ');
     let r = t
-        .call(raw(Method::POST, "/api/v1/submissions", &streamer, body))
+        .call(raw_json_req(
+            Method::POST,
+            "/api/v1/submissions",
+            &streamer,
+            body,
+        ))
         .await;
     assert_problem(&r, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
 }
@@ -202,11 +191,16 @@ async fn r11_f14_every_error_is_problem_json() {
         assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     }
     let r = t
-        .call(raw(Method::PUT, "/api/v1/me", &admin, b"{}".to_vec()))
+        .call(raw_json_req(
+            Method::PUT,
+            "/api/v1/me",
+            &admin,
+            b"{}".to_vec(),
+        ))
         .await;
     assert_problem(&r, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
     let r = t
-        .call(raw(
+        .call(raw_json_req(
             Method::POST,
             "/api/v1/scan",
             &admin,

@@ -127,6 +127,22 @@ pub async fn spawn_demo(configure: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 impl TestApp {
+    /// Serves the router on a free local port over real TCP (for WebSockets); returns the port.
+    pub async fn serve_tcp(&self) -> u16 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let router = self.router.clone();
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        port
+    }
+
     /// Sets the fixed clock to `at` (forwards or back).
     pub fn set_clock(&self, at: time::OffsetDateTime) {
         use liveguard_store::Clock;
@@ -255,6 +271,27 @@ pub fn json_req(method: Method, uri: &str, bearer: Option<&str>, body: Value) ->
         b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
     }
     b.body(Body::from(body.to_string())).unwrap()
+}
+
+/// A JSON request whose body is given as bytes (any size, padded or not), with the
+/// `Content-Length` clients send.
+pub fn raw_json_req(method: Method, uri: &str, bearer: &str, body: Vec<u8>) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_LENGTH, body.len())
+        .header(header::AUTHORIZATION, format!("Bearer {bearer}"))
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// `value` as JSON followed by spaces up to exactly `bytes` bytes.
+pub fn padded_json(value: &Value, bytes: usize) -> Vec<u8> {
+    let mut v = value.to_string().into_bytes();
+    assert!(v.len() <= bytes, "{} > {bytes}", v.len());
+    v.resize(bytes, b' ');
+    v
 }
 
 pub fn get(uri: &str, bearer: Option<&str>) -> Request<Body> {
