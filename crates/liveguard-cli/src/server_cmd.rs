@@ -179,24 +179,30 @@ pub(crate) fn worker(args: WorkerArgs) -> anyhow::Result<Outcome> {
             "a worker needs NATS: pass --nats nats://host:4222 or set live.nats_url (LIVEGUARD_NATS_URL)"
         );
     }
+    let Some(nats) = liveguard_server::live::pipeline_config(&settings.live).nats else {
+        anyhow::bail!("live.nats_url is not set");
+    };
     runtime()?.block_on(async move {
-        let state = liveguard_server::open_state(settings, Arc::new(SystemClock))
+        // The worker opens the store, the engine and the pseudonym key only: no web state.
+        let ctx = liveguard_server::open_worker(&settings, Arc::new(SystemClock))
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
+        let store = ctx.store.clone();
+        let bus = liveguard_pipeline::connect_nats(&nats).await?;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let run = tokio::spawn(liveguard_server::live::run_nats_worker(
-            state.clone(),
-            stop_rx,
-        ));
+        let durable = nats.durable.clone();
+        let run = tokio::spawn(async move {
+            liveguard_pipeline::run_nats_worker(ctx, bus, &durable, stop_rx).await
+        });
         writeln!(
             std::io::stdout().lock(),
             "liveguard worker is running (durable consumer {})",
-            state.settings.live.nats_durable
+            nats.durable
         )?;
         shutdown_signal().await;
         let _ = stop_tx.send(true);
-        run.await?.map_err(|e| anyhow::anyhow!(e))?;
-        state.store.close().await;
+        run.await??;
+        store.close().await;
         Ok(Outcome::Clean)
     })
 }

@@ -137,6 +137,18 @@ impl ApiError {
     }
 }
 
+impl From<liveguard_pipeline::PipelineError> for ApiError {
+    fn from(e: liveguard_pipeline::PipelineError) -> Self {
+        use liveguard_pipeline::PipelineError as P;
+        match e {
+            P::QueueFull(_) | P::StreamRefused(_) => ApiError::Busy(e.to_string()),
+            P::Stopped | P::NotStored => ApiError::Unavailable(e.to_string()),
+            P::Store(e) => e.into(),
+            P::Snapshot { .. } | P::Nats(_) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -74,7 +74,7 @@ pub struct AppState {
     /// One checkpoint signer (and one first-run setup) at a time.
     pub checkpoint_lock: Arc<tokio::sync::Mutex<()>>,
     /// The live pipeline (ingest queue, worker, console bus).
-    pub live: Arc<live::LiveHub>,
+    pub live: Arc<liveguard_pipeline::LiveHub>,
     /// Seals personal data at rest.
     pub sealer: Arc<personal::Sealer>,
     /// The key of the viewer pseudonyms (to find a viewer's entrant code).
@@ -716,8 +716,8 @@ pub const KEY_FILES: &[&str] = &[
     personal::PERSONAL_KEY_FILE,
 ];
 
-/// Opens the store and key described by `settings` (no listener).
-pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, String> {
+/// Opens the database of `settings` (creating the data directory), with the audit redactor.
+async fn open_store(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Store, String> {
     settings.validate()?;
     std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
         format!(
@@ -726,7 +726,7 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
         )
     })?;
     let url = settings.effective_database_url();
-    let store = Store::connect(&url, clock)
+    Ok(Store::connect(&url, clock)
         .await
         .map_err(|e| {
             format!(
@@ -734,7 +734,29 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
                 liveguard_store::redact_url(&url)
             )
         })?
-        .with_redactor(Arc::new(|text: &str| personal::mask_free_text(text)));
+        .with_redactor(Arc::new(|text: &str| personal::mask_free_text(text))))
+}
+
+/// What `liveguard worker` needs and no more: the store, the engine and the viewer
+/// pseudonym key — no web state, no listener.
+pub async fn open_worker(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> Result<liveguard_pipeline::WorkerCtx<Store>, String> {
+    let store = open_store(settings, clock).await?;
+    let pseudonym_key =
+        checkpoint::load_or_create_secret(&settings.data_dir, live::PSEUDONYM_KEY_FILE)
+            .map_err(|e| format!("viewer pseudonym key: {e}"))?;
+    Ok(liveguard_pipeline::WorkerCtx {
+        store,
+        screen: Arc::new(default_screen()?),
+        pseudonym_key: Arc::from(&pseudonym_key[..]),
+    })
+}
+
+/// Opens the store and key described by `settings` (no listener).
+pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, String> {
+    let store = open_store(&settings, clock).await?;
     let key = checkpoint::load_or_create_key(&settings.data_dir)
         .map_err(|e| format!("audit signing key: {e}"))?;
     // Keys the viewer pseudonyms; every node of one deployment needs the same file.
@@ -750,13 +772,13 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
     )
     .map_err(|e| format!("lottery.drand_relays: {e}"))?;
     let screen = Arc::new(default_screen()?);
-    let live = live::LiveHub::start(
-        live::WorkerCtx {
+    let live = liveguard_pipeline::LiveHub::start(
+        liveguard_pipeline::WorkerCtx {
             store: store.clone(),
             screen: screen.clone(),
             pseudonym_key: Arc::from(&pseudonym_key[..]),
         },
-        settings.live.clone(),
+        live::pipeline_config(&settings.live),
     )
     .await
     .map_err(|e| format!("live pipeline: {e}"))?;
@@ -1047,7 +1069,8 @@ async fn seed_demo_live_session(
     )
     .await
     .map_err(|e| format!("demo live session: {e}"))?;
-    let snap: live::SessionSnapshot = serde_json::from_str(&row.data).map_err(|e| e.to_string())?;
+    let snap: liveguard_pipeline::SessionSnapshot =
+        serde_json::from_str(&row.data).map_err(|e| e.to_string())?;
     if snap.script.as_ref().map(|s| s.submission_id) != Some(approved_script) {
         return Err("the demo live session did not pick up the approved script".into());
     }

@@ -21,8 +21,8 @@ use crate::AppState;
 use crate::api::ApiJson;
 use crate::auth::{ApiPrincipal, Principal};
 use crate::error::ApiError;
-use crate::live::{ScriptRef, SessionSnapshot};
 use crate::perms::Permission;
+use liveguard_pipeline::{ScriptRef, SessionSnapshot};
 
 /// Longest reason or note, in characters.
 pub const REASON_CHARS_MAX: usize = 500;
@@ -307,8 +307,8 @@ pub(crate) async fn ingest(state: &AppState, id: i64, body: EventsBody) -> Resul
     }
     let received = state.store.now_ms();
     let outcomes = match state.live.submit(id, body.events, received).await? {
-        crate::live::Submitted::Stored(o) => o,
-        crate::live::Submitted::Queued(n) => {
+        liveguard_pipeline::Submitted::Stored(o) => o,
+        liveguard_pipeline::Submitted::Queued(n) => {
             // Scale-out: durably queued in JetStream; workers store it and raise the alerts.
             return Ok(
                 json!({"accepted": n, "queued": true, "duplicates": 0, "alerts": [], "results": []}),
