@@ -376,8 +376,15 @@ mod tests {
         let r = s.process_batch(&[&a, &missing, &b, &again]).await;
         let a_out = r[0].as_ref().unwrap();
         assert_eq!(a_out.len(), 2);
-        assert!(a_out.iter().all(|e| e.event_id.is_some() && e.alert_id.is_some()));
-        assert!(matches!(r[1], Err(PipelineError::Store(StoreError::NotFound))));
+        assert!(
+            a_out
+                .iter()
+                .all(|e| e.event_id.is_some() && e.alert_id.is_some())
+        );
+        assert!(matches!(
+            r[1],
+            Err(PipelineError::Store(StoreError::NotFound))
+        ));
         assert_eq!(r[2].as_ref().unwrap().len(), 1);
         assert!(
             matches!(r[3], Err(PipelineError::NotStored)),
@@ -395,7 +402,9 @@ mod tests {
         s.process_batch(&[&batch(1, &["a"])]).await;
         let loads = store.loads.load(Ordering::SeqCst);
         store.down.store(true, Ordering::SeqCst);
-        let r = s.process_batch(&[&batch(1, &["b"]), &batch(2, &["c"])]).await;
+        let r = s
+            .process_batch(&[&batch(1, &["b"]), &batch(2, &["c"])])
+            .await;
         assert!(r.iter().all(|r| matches!(r, Err(PipelineError::NotStored))));
         store.down.store(false, Ordering::SeqCst);
         let r = s.process_batch(&[&batch(1, &["b"])]).await;

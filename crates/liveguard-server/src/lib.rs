@@ -6,36 +6,24 @@
 //! [`Application::run_until_stopped`] serves until the shutdown future resolves, then
 //! signs a final audit checkpoint.
 //!
-//! Routes: the UI (`ui`), the JSON API under `/api/v1` (`api`, listed in [`API_ROUTES`]
-//! and described by `/api/v1/openapi.json`), `/healthz`, `/readyz`, `/metrics` and
+//! Routes: each feature in [`features`] declares its pages and its JSON routes under
+//! `/api/v1` once ([`routes`], [`api_routes`], described by `/api/v1/openapi.json`), `/healthz`, `/readyz`, `/metrics` and
 //! `/.well-known/liveguard-audit-key`. Every route except health, readiness, metrics, login,
 //! first-run setup, the public key and the API description requires a session or an API
 //! token, and checks the caller's role on the server ([`perms`]).
 #![deny(missing_docs)]
 
-mod api;
-pub mod auth;
-pub mod checkpoint;
-pub mod docx;
-pub mod error;
-pub mod live;
-pub mod live_api;
-pub mod lottery_api;
-pub mod master_api;
-pub mod ocr;
-pub mod openapi;
-pub mod pdf;
-pub mod perms;
+pub mod convert;
+pub mod features;
+pub mod http;
+pub mod jobs;
 pub mod personal;
-mod review_api;
-pub mod serve;
 pub mod settings;
-pub mod subprocess;
 mod ui;
-mod ui_live;
-mod ui_lottery;
-mod ui_review;
-pub mod webhook;
+
+pub use features::live;
+pub use http::{auth, error, openapi, perms, serve};
+pub use jobs::{checkpoint, webhook};
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -45,13 +33,13 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post};
+use axum::routing::get;
+use http::routes::body_limit;
 use liveguard_audit::LogKey;
 use liveguard_core::Role;
 use liveguard_screen::{ScreenBuilder, ScreenConfig, SharedScreen, defaults};
 use liveguard_store::{AuditDraft, Clock, NewUser, Store, SystemClock};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use settings::{EXAMPLE_CONFIG, Settings};
@@ -84,535 +72,42 @@ pub struct AppState {
     /// Public entrant-code lookups per client.
     pub lookup_throttle: Arc<auth::LoginThrottle>,
     /// Parsed lottery documents for the public pages.
-    pub docs: Arc<lottery_api::DocCache>,
+    pub docs: Arc<features::lottery::api::DocCache>,
 }
 
-/// `(method, path, summary, permission or "public")` of every JSON route, for the OpenAPI
-/// document and for the tests that walk them.
-pub const API_ROUTES: &[(&str, &str, &str, &str)] = &[
-    (
-        "get",
-        "/api/v1/me",
-        "The caller: user, role, permissions, CSRF token of a session",
-        "any",
-    ),
-    (
-        "post",
-        "/api/v1/session",
-        "Log in with user name and password; sets the session cookie",
-        "public",
-    ),
-    ("delete", "/api/v1/session", "Log out", "any"),
-    ("get", "/api/v1/users", "List users", "ViewUsers"),
-    ("post", "/api/v1/users", "Create a user", "ManageUsers"),
-    (
-        "patch",
-        "/api/v1/users/{id}",
-        "Change a user's role or disabled flag",
-        "ManageUsers",
-    ),
-    (
-        "post",
-        "/api/v1/account/password",
-        "Change one's own password",
-        "any",
-    ),
-    (
-        "get",
-        "/api/v1/tokens",
-        "List one's API tokens (all with ?all=true)",
-        "ManageOwnTokens",
-    ),
-    (
-        "post",
-        "/api/v1/tokens",
-        "Create an API token (returned once)",
-        "ManageOwnTokens",
-    ),
-    (
-        "delete",
-        "/api/v1/tokens/{id}",
-        "Revoke an API token",
-        "ManageOwnTokens",
-    ),
-    (
-        "get",
-        "/api/v1/audit/entries",
-        "Browse the audit log, newest first",
-        "ViewAudit",
-    ),
-    (
-        "get",
-        "/api/v1/audit/checkpoint",
-        "The latest signed checkpoint",
-        "ViewAudit",
-    ),
-    (
-        "get",
-        "/api/v1/audit/proof/inclusion",
-        "Inclusion proof of an entry",
-        "ViewAudit",
-    ),
-    (
-        "get",
-        "/api/v1/audit/proof/consistency",
-        "Consistency proof between two sizes",
-        "ViewAudit",
-    ),
-    (
-        "get",
-        "/api/v1/audit/bundle",
-        "Self-contained bundle for offline verification",
-        "ExportAudit",
-    ),
-    (
-        "get",
-        "/api/v1/audit/verify",
-        "Verify the stored log against its checkpoints",
-        "ViewAudit",
-    ),
-    (
-        "post",
-        "/api/v1/scan",
-        "Screen one text with the engine",
-        "Scan",
-    ),
-    ("get", "/api/v1/products", "List products", "ViewReviews"),
-    (
-        "put",
-        "/api/v1/products/{id}",
-        "Replace a product's facts (price history, disclosures, claims); audited with before/after digests",
-        "ManageProducts",
-    ),
-    (
-        "post",
-        "/api/v1/products",
-        "Create a product with its facts (category, numbers, disclosures, prices)",
-        "ManageProducts",
-    ),
-    (
-        "get",
-        "/api/v1/submissions",
-        "The review queue with due times",
-        "ViewReviews",
-    ),
-    (
-        "get",
-        "/api/v1/rooms",
-        "Live rooms (platform, account, operator)",
-        "ViewReviews",
-    ),
-    ("post", "/api/v1/rooms", "Add a live room", "ManageProducts"),
-    (
-        "get",
-        "/api/v1/streamers",
-        "Streamers (name, agency)",
-        "ViewReviews",
-    ),
-    (
-        "post",
-        "/api/v1/streamers",
-        "Add a streamer",
-        "ManageProducts",
-    ),
-    (
-        "get",
-        "/api/v1/plans",
-        "Live session plans: date, room, streamers, lineup with prices and promotions",
-        "ViewReviews",
-    ),
-    (
-        "post",
-        "/api/v1/plans",
-        "Add a session plan; the room, streamers and products must exist",
-        "ManageProducts",
-    ),
-    (
-        "get",
-        "/api/v1/plans/{id}",
-        "One session plan",
-        "ViewReviews",
-    ),
-    (
-        "get",
-        "/api/v1/notifications",
-        "Review state changes that concern the caller, and for the compliance lead live alerts escalated to them, newest first (from the audit log)",
-        "ViewReviews",
-    ),
-    (
-        "post",
-        "/api/v1/submissions",
-        "Submit a script, product copy or promo image (text, .txt/.md/.docx, or an image via OCR); screened on save",
-        "Submit",
-    ),
-    (
-        "get",
-        "/api/v1/submissions/{id}",
-        "A submission: text, findings, review state, checklist, diff from the previous version",
-        "ViewReviews",
-    ),
-    (
-        "put",
-        "/api/v1/submissions/{id}/text",
-        "Save a new version (author); voids an approval",
-        "Submit",
-    ),
-    (
-        "post",
-        "/api/v1/submissions/{id}/actions",
-        "Submit, decide on findings, approve with the checklist, or reject",
-        "ViewReviews",
-    ),
-    (
-        "get",
-        "/api/v1/live/sessions",
-        "Live sessions, newest first",
-        "ViewLive",
-    ),
-    (
-        "post",
-        "/api/v1/live/sessions",
-        "Create a live session from an approved plan (lineup, frozen script, duty officer)",
-        "OperateLive",
-    ),
-    (
-        "get",
-        "/api/v1/live/sessions/{id}",
-        "A live session with its counters",
-        "ViewLive",
-    ),
-    (
-        "post",
-        "/api/v1/live/sessions/{id}/start",
-        "Start a planned session (events are accepted while it is live)",
-        "OperateLive",
-    ),
-    (
-        "post",
-        "/api/v1/live/sessions/{id}/end",
-        "End a live session; its records are kept for live.retain_days",
-        "OperateLive",
-    ),
-    (
-        "post",
-        "/api/v1/live/sessions/{id}/hold",
-        "Set or release the legal hold of a session's records",
-        "LegalHold",
-    ),
-    (
-        "post",
-        "/api/v1/live/sessions/{id}/events",
-        "Send a batch of live events (transcript, screen text, comments, product card, price, lottery); answered once stored",
-        "OperateLive",
-    ),
-    (
-        "get",
-        "/api/v1/live/sessions/{id}/ws",
-        "WebSocket for event batches: one text frame per batch, answered in order by one frame each",
-        "OperateLive",
-    ),
-    (
-        "get",
-        "/api/v1/live/sessions/{id}/events",
-        "Stored events of a session, oldest first, with their findings",
-        "ViewLive",
-    ),
-    (
-        "get",
-        "/api/v1/live/sessions/{id}/alerts",
-        "Alerts of a session, newest first",
-        "ViewLive",
-    ),
-    (
-        "get",
-        "/api/v1/live/sessions/{id}/tasks",
-        "Promise follow-ups of a session",
-        "ViewLive",
-    ),
-    (
-        "get",
-        "/api/v1/live/sessions/{id}/stream",
-        "Server-sent events of a session: event, alert, alert_update, session, lagged",
-        "ViewLive",
-    ),
-    (
-        "get",
-        "/api/v1/live/sessions/{id}/report",
-        "The post-session report",
-        "ViewLive",
-    ),
-    (
-        "post",
-        "/api/v1/live/alerts/{id}/actions",
-        "Acknowledge or resolve an alert (resolve needs a reason; may open an incident)",
-        "OperateLive",
-    ),
-    (
-        "post",
-        "/api/v1/live/events/{id}/moderation",
-        "Record a moderation action on a comment (negative feedback may not be hidden)",
-        "OperateLive",
-    ),
-    (
-        "post",
-        "/api/v1/live/tasks/{id}/close",
-        "Close a promise follow-up with a note",
-        "FollowUp",
-    ),
-    (
-        "get",
-        "/api/v1/lotteries",
-        "Lotteries, newest first",
-        "ViewLive",
-    ),
-    (
-        "post",
-        "/api/v1/lotteries",
-        "Define a lottery; the rules are checked (¥50,000 cap with multiple chances, disclosures) and stored as a draft",
-        "OperateLive",
-    ),
-    ("get", "/api/v1/lotteries/{id}", "One lottery", "ViewLive"),
-    (
-        "post",
-        "/api/v1/lotteries/{id}/commit",
-        "Commit the rules (their digest is logged and published) before entry opens",
-        "OperateLive",
-    ),
-    (
-        "post",
-        "/api/v1/lotteries/{id}/rules",
-        "Edit a draft's rules, or change committed rules only in the consumers' favour, with a reason",
-        "OperateLive",
-    ),
-    (
-        "post",
-        "/api/v1/lotteries/{id}/entrants",
-        "Close entry: commit the entrants (uploaded accounts or the session's keyword comments) as a Merkle root",
-        "OperateLive",
-    ),
-    (
-        "post",
-        "/api/v1/lotteries/{id}/draw",
-        "Draw with the drand round fixed by the draw time (fetched from the relays, or its signature given) or the revealed seed",
-        "OperateLive",
-    ),
-    (
-        "get",
-        "/api/v1/lotteries/{id}/claims",
-        "The winners' prize claims; delivery data masked unless the role may see personal data",
-        "ViewLive",
-    ),
-    (
-        "post",
-        "/api/v1/lotteries/{id}/claims/{position}/{verb}",
-        "Move a prize claim: claim (account checked against the winning code; delivery data sealed), correct (the delivery data, before shipping), ship, redeem, forfeit (after the deadline)",
-        "HandlePrizes",
-    ),
-    ("get", "/api/v1/openapi.json", "This document", "public"),
-];
+/// Every feature's routes, merged: adding a feature means one line here.
+pub fn routes() -> http::routes::RouteSet {
+    features::platform::routes()
+        .merge(features::review::routes())
+        .merge(features::master::routes())
+        .merge(features::live::routes())
+        .merge(features::lottery::routes())
+}
 
-/// The router with every route and middleware.
+/// `(method, path, summary, permission, "any" or "public")` of every declared JSON route,
+/// for the OpenAPI document and for the tests that walk them.
+pub fn api_routes() -> Vec<(&'static str, &'static str, &'static str, String)> {
+    static ROUTES: OnceLock<Vec<http::routes::ApiRoute>> = OnceLock::new();
+    ROUTES
+        .get_or_init(|| routes().api_routes().to_vec())
+        .iter()
+        .map(|r| (r.method, r.path, r.summary, r.access.name()))
+        .collect()
+}
+
+/// The router of the whole server.
 pub fn app(state: AppState) -> Router {
     // Install the metrics recorder before the first request is counted.
     let _ = prometheus();
-    let api = Router::new()
-        .route("/api/v1/me", get(api::me))
-        .route(
-            "/api/v1/session",
-            post(api::create_session).delete(api::delete_session),
-        )
-        .route("/api/v1/users", get(api::list_users).post(api::create_user))
-        .route("/api/v1/users/{id}", patch(api::update_user))
-        .route("/api/v1/account/password", post(api::change_password))
-        .route(
-            "/api/v1/tokens",
-            get(api::list_tokens).post(api::create_token),
-        )
-        .route("/api/v1/tokens/{id}", delete(api::revoke_token))
-        .route("/api/v1/audit/entries", get(api::audit_entries))
-        .route("/api/v1/audit/checkpoint", get(api::audit_checkpoint))
-        .route("/api/v1/audit/proof/inclusion", get(api::audit_inclusion))
-        .route(
-            "/api/v1/audit/proof/consistency",
-            get(api::audit_consistency),
-        )
-        .route("/api/v1/audit/bundle", get(api::audit_bundle))
-        .route("/api/v1/audit/verify", get(api::audit_verify))
-        .route("/api/v1/scan", post(api::scan))
-        .route("/api/v1/openapi.json", get(openapi::document))
-        .route(
-            "/api/v1/products",
-            get(review_api::list_products).post(review_api::create_product),
-        )
-        .route(
-            "/api/v1/products/{id}",
-            axum::routing::put(review_api::update_product),
-        )
-        .route("/api/v1/submissions", get(review_api::list_submissions))
-        .route("/api/v1/notifications", get(review_api::notifications))
-        .route(
-            "/api/v1/rooms",
-            get(master_api::list_rooms).post(master_api::create_room),
-        )
-        .route(
-            "/api/v1/streamers",
-            get(master_api::list_streamers).post(master_api::create_streamer),
-        )
-        .route(
-            "/api/v1/plans",
-            get(master_api::list_plans).post(master_api::create_plan),
-        )
-        .route("/api/v1/plans/{id}", get(master_api::get_plan))
-        .route("/api/v1/submissions/{id}", get(review_api::get_submission))
-        .route(
-            "/api/v1/submissions/{id}/actions",
-            post(review_api::submission_action),
-        )
-        .route(
-            "/api/v1/live/sessions",
-            get(live_api::list_sessions).post(live_api::post_session),
-        )
-        .route("/api/v1/live/sessions/{id}", get(live_api::get_session))
-        .route(
-            "/api/v1/live/sessions/{id}/start",
-            post(live_api::start_session),
-        )
-        .route(
-            "/api/v1/live/sessions/{id}/end",
-            post(live_api::end_session),
-        )
-        .route(
-            "/api/v1/live/sessions/{id}/hold",
-            post(live_api::hold_session),
-        )
-        .route(
-            "/api/v1/live/sessions/{id}/events",
-            get(live_api::list_events).post(live_api::post_events),
-        )
-        .route(
-            "/api/v1/live/sessions/{id}/alerts",
-            get(live_api::list_alerts),
-        )
-        .route("/api/v1/live/sessions/{id}/ws", get(live_api::ws))
-        .route(
-            "/api/v1/live/sessions/{id}/tasks",
-            get(live_api::list_tasks),
-        )
-        .route("/api/v1/live/sessions/{id}/stream", get(live_api::stream))
-        .route(
-            "/api/v1/live/sessions/{id}/report",
-            get(live_api::get_report),
-        )
-        .route(
-            "/api/v1/live/alerts/{id}/actions",
-            post(live_api::post_alert_action),
-        )
-        .route(
-            "/api/v1/live/events/{id}/moderation",
-            post(live_api::post_moderation),
-        )
-        .route("/api/v1/live/tasks/{id}/close", post(live_api::close_task))
-        .route(
-            "/api/v1/lotteries",
-            get(lottery_api::list).post(lottery_api::create),
-        )
-        .route("/api/v1/lotteries/{id}", get(lottery_api::get))
-        .route("/api/v1/lotteries/{id}/commit", post(lottery_api::commit))
-        .route("/api/v1/lotteries/{id}/rules", post(lottery_api::change))
-        .route("/api/v1/lotteries/{id}/draw", post(lottery_api::draw))
-        .route("/api/v1/lotteries/{id}/claims", get(lottery_api::claims))
-        .route(
-            "/api/v1/lotteries/{id}/claims/{position}/{verb}",
-            post(lottery_api::claim_action),
-        )
-        .route("/public/lotteries/{id}/code", get(lottery_api::public_code))
-        // Public by design (issue 6): anyone may check a committed lottery and its draw.
-        .route("/public/lotteries/{id}", get(lottery_api::public))
-        .route(
-            "/public/lotteries/{id}/bundle.json",
-            get(lottery_api::public_bundle),
-        )
-        .route(
-            "/public/lotteries/{id}/inclusion",
-            get(lottery_api::public_inclusion),
-        );
-    // Uploads carry files (base64 in JSON), so they get their own, larger body limit.
-    let uploads = Router::new()
-        .route("/api/v1/submissions", post(review_api::create_submission))
-        .route(
-            "/api/v1/submissions/{id}/text",
-            axum::routing::put(review_api::edit_submission),
-        )
-        .layer(body_limit(review_api::UPLOAD_REQUEST_BYTES_MAX));
-    // Closing a lottery's entry may carry an uploaded list of up to a million accounts.
-    let entrant_lists = Router::new()
-        .route(
-            "/api/v1/lotteries/{id}/entrants",
-            post(lottery_api::entrants),
-        )
-        .route(
-            "/lotteries/{id}/entrants",
-            post(ui_lottery::entrants_action),
-        )
-        .layer(body_limit(lottery_api::ENTRANTS_REQUEST_BYTES_MAX));
-    let ui = Router::new()
-        .route("/", get(ui::dashboard))
-        .route("/login", get(ui::login_page).post(ui::login_submit))
-        .route("/logout", post(ui::logout))
-        .route("/lang", get(ui::set_lang))
-        .route("/setup", get(ui::setup_page).post(ui::setup_submit))
-        .route("/scan", get(ui::scan_page).post(ui::scan_submit))
-        .route("/admin/users", get(ui::users_page).post(ui::users_create))
-        .route("/admin/users/{id}", post(ui::users_update))
-        .route("/tokens", get(ui::tokens_page).post(ui::tokens_create))
-        .route("/tokens/{id}/revoke", post(ui::tokens_revoke))
-        .route(
-            "/account/password",
-            get(ui::password_page).post(ui::password_submit),
-        )
-        .route("/audit", get(ui::audit_page))
-        .route("/reviews", get(ui_review::queue))
-        .route("/notifications", get(ui_review::notifications))
-        .route("/plans", get(ui_review::plans))
-        .route(
-            "/reviews/new",
-            get(ui_review::new_page).post(ui_review::new_submit),
-        )
-        .route("/reviews/{id}", get(ui_review::detail))
-        .route("/reviews/{id}/print", get(ui_review::print))
-        .route("/reviews/{id}/print.pdf", get(ui_review::print_pdf))
-        .route("/reviews/{id}/{verb}", post(ui_review::post_action))
-        .route("/live", get(ui_live::list).post(ui_live::create))
-        .route("/live/{id}", get(ui_live::console))
-        .route("/live/{id}/report", get(ui_live::report_page))
-        .route("/live/{id}/{verb}", post(ui_live::session_action))
-        .route("/live/alerts/{id}/{verb}", post(ui_live::alert_action))
-        .route("/live/events/{id}/moderate", post(ui_live::moderate))
-        .route("/live/tasks/{id}/close", post(ui_live::close_task))
-        .route("/static/live.js", get(ui_live::live_js))
-        .route(
-            "/public/lotteries/{id}/verify",
-            get(ui_lottery::verify_page),
-        )
-        .route("/lotteries", get(ui_lottery::list).post(ui_lottery::create))
-        .route("/lotteries/{id}", get(ui_lottery::detail))
-        .route("/lotteries/{id}/{verb}", post(ui_lottery::action))
-        .route(
-            "/lotteries/{id}/claims/{position}/{verb}",
-            post(ui_lottery::claim_action),
-        );
     let ops = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_text))
-        .route("/.well-known/liveguard-audit-key", get(api::audit_key));
+        .route("/metrics", get(metrics_text));
     let body_max = state.settings.request_bytes_max;
     let timeout = Duration::from_secs(state.settings.request_timeout_seconds);
-    api.merge(ui)
-        .merge(ops)
-        .layer(body_limit(body_max))
-        .merge(uploads)
-        .merge(entrant_lists)
+    routes()
+        .into_router(body_max)
+        .merge(ops.layer(body_limit(body_max)))
         .fallback(|| async { error::ApiError::NotFound })
         .layer(middleware::from_fn(auth::refuse_cross_origin_writes))
         .layer(middleware::from_fn(security_headers))
@@ -623,19 +118,6 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(error::problem_json))
         .with_state(state)
-}
-
-/// The body limit of a group of routes: the transport limit (refuses a longer body,
-/// whether announced by `Content-Length` or streamed) and the same limit for axum's
-/// extractors, whose own default (2 MiB) would otherwise cut the larger groups short
-/// (security review F6).
-fn body_limit(
-    bytes_max: usize,
-) -> tower::layer::util::Stack<RequestBodyLimitLayer, axum::extract::DefaultBodyLimit> {
-    tower::layer::util::Stack::new(
-        RequestBodyLimitLayer::new(bytes_max),
-        axum::extract::DefaultBodyLimit::max(bytes_max),
-    )
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
@@ -796,7 +278,7 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
         pseudonym_key: Arc::from(&pseudonym_key[..]),
         drand: Arc::new(drand),
         lookup_throttle: Arc::new(auth::LoginThrottle::default()),
-        docs: Arc::new(lottery_api::DocCache::default()),
+        docs: Arc::new(features::lottery::api::DocCache::default()),
     })
 }
 
@@ -910,7 +392,7 @@ async fn seed_demo_review(state: &AppState) -> Result<(), String> {
     .await?;
     let plan = master("plan", "12月1日 晚8点 面霜专场", serde_json::json!({"title": "12月1日 晚8点 面霜专场", "room_id": room.id, "starts_at": "2026-12-01T20:00:00+08:00",
         "streamer_ids": [host.id], "lineup": [{"product_id": product.id, "price_fen": 9_900, "promotion": "前100名加赠旅行装"}], "has_lottery": false})).await?;
-    serde_json::from_str::<master_api::SessionPlan>(&plan.data)
+    serde_json::from_str::<crate::features::master::api::SessionPlan>(&plan.data)
         .map_err(|e| format!("demo plan: {e}"))?;
     let streamer = state
         .store
@@ -925,20 +407,20 @@ async fn seed_demo_review(state: &AppState) -> Result<(), String> {
             token_hash: String::new(),
         },
     };
-    let body = review_api::SubmissionBody {
+    let body = crate::features::review::api::SubmissionBody {
         title: "12月1日 晚8点 面霜专场话术".into(),
         kind: "script".into(),
         product_id: Some(product.id),
         plan_id: Some(plan.id),
         session_start: "2026-12-01T20:00:00+08:00".into(),
         has_lottery: false,
-        content: review_api::Content {
+        content: crate::features::review::api::Content {
             text: Some("欢迎来到直播间！今天给大家带来我们家的水润修护面霜。\n这款面霜是全网最好用的，用完立竿见影，还能美白祛斑。\n原价399，今天直播间只要99，手慢无！\n第一次来的宝宝先领券，有问题找平台客服。".into()),
             file_base64: None,
             file_name: None,
         },
     };
-    review_api::create(state, &p, body)
+    crate::features::review::api::create(state, &p, body)
         .await
         .map_err(|e| e.to_string())?;
     let approved = seed_demo_approved_script(state, &p, product.id, plan.id).await?;
@@ -953,20 +435,20 @@ async fn seed_demo_approved_script(
     product_id: i64,
     plan_id: i64,
 ) -> Result<i64, String> {
-    let body = review_api::SubmissionBody {
+    let body = crate::features::review::api::SubmissionBody {
         title: "12月1日 晚8点 面霜专场话术（定稿）".into(),
         kind: "script".into(),
         product_id: Some(product_id),
         plan_id: Some(plan_id),
         session_start: "2026-12-01T20:00:00+08:00".into(),
         has_lottery: false,
-        content: review_api::Content {
+        content: crate::features::review::api::Content {
             text: Some("欢迎来到直播间！今天给大家带来我们家的水润修护面霜，主打保湿。\n成分是水、甘油、透明质酸钠和角鲨烷，适合干性及混合性肌肤。\n今天直播间只要99元，前100名加赠旅行装，七天无理由退货。\n有问题请找平台客服。".into()),
             file_base64: None,
             file_name: None,
         },
     };
-    let id = review_api::create(state, author, body)
+    let id = crate::features::review::api::create(state, author, body)
         .await
         .map_err(|e| e.to_string())?;
     let as_user = |name: &'static str| async move {
@@ -984,7 +466,7 @@ async fn seed_demo_approved_script(
             },
         })
     };
-    review_api::act(state, author, id, liveguard_review::Action::Submit, None)
+    crate::features::review::api::act(state, author, id, liveguard_review::Action::Submit, None)
         .await
         .map_err(|e| format!("demo script submit: {e}"))?;
     for _ in 0..8 {
@@ -993,7 +475,7 @@ async fn seed_demo_approved_script(
             .submission(id)
             .await
             .map_err(|e| e.to_string())?;
-        let review = review_api::load_review(&row).map_err(|e| e.to_string())?;
+        let review = crate::features::review::api::load_review(&row).map_err(|e| e.to_string())?;
         let level = match review.stage {
             liveguard_review::Stage::Approved { .. } => return Ok(id),
             liveguard_review::Stage::Pending { level } => level,
@@ -1023,7 +505,7 @@ async fn seed_demo_approved_script(
         for name in signers {
             let who = as_user(name).await?;
             // A signer who already signed this level is refused; the next one signs.
-            let _ = review_api::act(
+            let _ = crate::features::review::api::act(
                 state,
                 &who,
                 id,
@@ -1058,10 +540,10 @@ async fn seed_demo_live_session(
             token_hash: String::new(),
         },
     };
-    let row = live_api::create_session(
+    let row = crate::features::live::api::create_session(
         state,
         &p,
-        live_api::NewSessionBody {
+        crate::features::live::api::NewSessionBody {
             plan_id,
             duty_officer: "reviewer".into(),
             title: Some("12月1日 晚8点 面霜专场（演示场次）".into()),
@@ -1118,30 +600,6 @@ async fn seed_demo_lottery(
         .await
         .map_err(|e| format!("demo lottery: {e}"))?;
     Ok(())
-}
-
-/// Once a minute until `stop`: erases winners' delivery data past its date and purges live
-/// records past their retention date (both audited as `system`).
-async fn run_housekeeping(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let every = Duration::from_secs(60);
-    loop {
-        if let Err(e) = lottery_api::erase_personal_data(&state).await {
-            tracing::warn!(error = %e, "Erasing expired winners' delivery data failed; will retry.");
-        }
-        match live_api::purge_expired(&state).await {
-            Ok(ids) if !ids.is_empty() => {
-                tracing::info!(sessions = ?ids, "Purged live records past their retention date.")
-            }
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "Purging expired live records failed; will retry.")
-            }
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = stop.changed() => return,
-        }
-    }
 }
 
 /// A bound, ready-to-run server.
@@ -1205,8 +663,12 @@ impl Application {
                 ))
             })
             .collect();
-        let escalator = tokio::spawn(live_api::run_escalator(self.state.clone(), stop_rx.clone()));
-        let housekeeping = tokio::spawn(run_housekeeping(self.state.clone(), stop_rx.clone()));
+        let escalator = tokio::spawn(features::live::api::run_escalator(
+            self.state.clone(),
+            stop_rx.clone(),
+        ));
+        let housekeeping =
+            tokio::spawn(jobs::run_housekeeping(self.state.clone(), stop_rx.clone()));
         let router = app(self.state.clone());
         serve::serve(
             self.listener,

@@ -49,7 +49,7 @@ pub struct Settings {
     /// Pre-broadcast review: routing to 终审, deadlines and checklists (`[review]`).
     pub review: ReviewSettings,
     /// Webhooks for review state changes (`[[webhooks]]`).
-    pub webhooks: Vec<crate::webhook::WebhookSettings>,
+    pub webhooks: Vec<crate::jobs::webhook::WebhookSettings>,
     /// Live monitoring: queue bounds, retention, escalation (`[live]`).
     pub live: LiveSettings,
     /// Lotteries: retention of records and of winners' delivery data (`[lottery]`).
@@ -450,8 +450,11 @@ impl Settings {
                 ));
             }
         }
-        if self.webhooks.len() > crate::webhook::WEBHOOKS_MAX {
-            return Err(format!("at most {} webhooks", crate::webhook::WEBHOOKS_MAX));
+        if self.webhooks.len() > crate::jobs::webhook::WEBHOOKS_MAX {
+            return Err(format!(
+                "at most {} webhooks",
+                crate::jobs::webhook::WEBHOOKS_MAX
+            ));
         }
         for (i, w) in self.webhooks.iter().enumerate() {
             w.validate(i)?;

@@ -315,7 +315,7 @@ async fn a_demo_session_runs_end_to_end() {
     // Escalation of the block alert nobody acknowledged.
     let other = alerts[1]["id"].as_i64().unwrap();
     assert_eq!(
-        liveguard_server::live_api::escalate_overdue(&t.state)
+        liveguard_server::jobs::escalate_overdue(&t.state)
             .await
             .unwrap(),
         0,
@@ -323,7 +323,7 @@ async fn a_demo_session_runs_end_to_end() {
     );
     t.clock.advance(time::Duration::seconds(121));
     assert_eq!(
-        liveguard_server::live_api::escalate_overdue(&t.state)
+        liveguard_server::jobs::escalate_overdue(&t.state)
             .await
             .unwrap(),
         1
@@ -806,7 +806,7 @@ async fn records_are_purged_after_their_retention_date_unless_held() {
     // A day before the retention date nothing goes; after it, a held session stays.
     t.clock.advance(time::Duration::days(1094));
     assert!(
-        liveguard_server::live_api::purge_expired(&t.state)
+        liveguard_server::jobs::purge_expired(&t.state)
             .await
             .unwrap()
             .is_empty()
@@ -821,7 +821,7 @@ async fn records_are_purged_after_their_retention_date_unless_held() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     t.clock.advance(time::Duration::days(2));
     assert!(
-        liveguard_server::live_api::purge_expired(&t.state)
+        liveguard_server::jobs::purge_expired(&t.state)
             .await
             .unwrap()
             .is_empty()
@@ -834,7 +834,7 @@ async fn records_are_purged_after_their_retention_date_unless_held() {
     )
     .await;
     assert_eq!(
-        liveguard_server::live_api::purge_expired(&t.state)
+        liveguard_server::jobs::purge_expired(&t.state)
             .await
             .unwrap(),
         vec![1]

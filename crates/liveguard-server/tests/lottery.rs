@@ -715,7 +715,7 @@ async fn prizes_are_tracked_to_redemption_and_winners_data_is_sealed_masked_and_
 
     // The eraser removes the delivery data once its date has passed, and logs it.
     assert_eq!(
-        liveguard_server::lottery_api::erase_personal_data(&t.state)
+        liveguard_server::jobs::erase_personal_data(&t.state)
             .await
             .unwrap(),
         1
@@ -733,7 +733,7 @@ async fn prizes_are_tracked_to_redemption_and_winners_data_is_sealed_masked_and_
         .json();
     assert_eq!(after["claims"][0]["recipient"], Value::Null);
     assert_eq!(
-        liveguard_server::lottery_api::erase_personal_data(&t.state)
+        liveguard_server::jobs::erase_personal_data(&t.state)
             .await
             .unwrap(),
         0

@@ -648,7 +648,7 @@ fn permission_named(name: &str) -> Option<liveguard_server::perms::Permission> {
 async fn walk_routes(t: &TestApp, token: &str, role: Role, label: &str) {
     use liveguard_server::perms::allowed;
     use tower::ServiceExt;
-    for (method, path, _, perm) in liveguard_server::API_ROUTES {
+    for (method, path, _, perm) in &liveguard_server::api_routes() {
         let Some(perm) = permission_named(perm) else {
             continue; // public or any signed-in caller
         };
@@ -769,7 +769,7 @@ async fn r11_f14_the_documented_examples_work_against_the_server() {
     let t = spawn_demo(|_| {}).await;
     let doc = t.call(get("/api/v1/openapi.json", None)).await.json();
     let mut sent = 0;
-    for (method, path, _, perm) in liveguard_server::API_ROUTES {
+    for (method, path, _, perm) in &liveguard_server::api_routes() {
         let op = &doc["paths"][path][method];
         let example = &op["requestBody"]["content"]["application/json"]["example"];
         if example.is_null() {

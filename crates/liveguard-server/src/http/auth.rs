@@ -18,8 +18,8 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::AppState;
-use crate::error::ApiError;
-use crate::perms::{Permission, allowed};
+use crate::http::error::ApiError;
+use crate::http::perms::{Permission, allowed};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "lg_session";

@@ -1,12 +1,10 @@
-//! The OpenAPI 3.1 document of every JSON route, built from [`crate::API_ROUTES`] so that a
+//! The OpenAPI 3.1 document of every JSON route, built from the features' route declarations ([`crate::api_routes`]) so that a
 //! route cannot be served without being described (a test checks both directions), with the
 //! request bodies, query parameters and response shapes of each.
 
 use axum::Json;
 use liveguard_core::{Channel, ProductCategory, Role};
 use serde_json::{Map, Value, json};
-
-use crate::API_ROUTES;
 
 fn codes<T: Copy>(all: &[T], f: fn(T) -> &'static str) -> Value {
     json!(all.iter().map(|v| f(*v)).collect::<Vec<_>>())
@@ -37,7 +35,7 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
         }
         ("post", "/api/v1/scan") => {
             json!({"type": "object", "additionalProperties": false, "required": ["text"],
-            "properties": {"text": {"type": "string", "maxLength": crate::api::SCAN_TEXT_BYTES_MAX},
+            "properties": {"text": {"type": "string", "maxLength": crate::features::platform::api::SCAN_TEXT_BYTES_MAX},
                 "channel": {"type": "string", "enum": codes(Channel::ALL, Channel::as_str), "default": "script"},
                 "category": {"type": "string", "enum": codes(ProductCategory::ALL, ProductCategory::as_str), "default": "general"}}})
         }
@@ -65,8 +63,8 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
         ("post", "/api/v1/plans") => {
             json!({"type": "object", "additionalProperties": false, "required": ["title", "room_id", "starts_at", "streamer_ids", "lineup"],
             "properties": {"title": {"type": "string", "minLength": 1, "maxLength": 100}, "room_id": {"type": "integer"}, "starts_at": {"type": "string", "format": "date-time"},
-                "streamer_ids": {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": crate::master_api::PLAN_STREAMERS_MAX},
-                "lineup": {"type": "array", "minItems": 1, "maxItems": crate::master_api::LINEUP_MAX, "items": {"type": "object", "additionalProperties": false, "required": ["product_id", "price_fen"],
+                "streamer_ids": {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": crate::features::master::api::PLAN_STREAMERS_MAX},
+                "lineup": {"type": "array", "minItems": 1, "maxItems": crate::features::master::api::LINEUP_MAX, "items": {"type": "object", "additionalProperties": false, "required": ["product_id", "price_fen"],
                     "properties": {"product_id": {"type": "integer"}, "price_fen": {"type": "integer", "minimum": 1}, "promotion": {"type": ["string", "null"], "maxLength": 200}}}},
                 "has_lottery": {"type": "boolean"}}})
         }
@@ -127,7 +125,7 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
         }
         ("post", "/api/v1/live/sessions/{id}/hold") => {
             json!({"type": "object", "additionalProperties": false, "required": ["legal_hold", "reason"],
-            "properties": {"legal_hold": {"type": "boolean"}, "reason": {"type": "string", "minLength": 1, "maxLength": crate::live_api::REASON_CHARS_MAX}}})
+            "properties": {"legal_hold": {"type": "boolean"}, "reason": {"type": "string", "minLength": 1, "maxLength": crate::features::live::api::REASON_CHARS_MAX}}})
         }
         ("post", "/api/v1/live/sessions/{id}/events") => {
             json!({"type": "object", "additionalProperties": false, "required": ["events"],
@@ -135,16 +133,16 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
         }
         ("post", "/api/v1/live/alerts/{id}/actions") => {
             json!({"type": "object", "additionalProperties": false, "required": ["action"],
-            "properties": {"action": {"type": "string", "enum": ["acknowledge", "resolve"]}, "reason": {"type": "string", "maxLength": crate::live_api::REASON_CHARS_MAX, "description": "required to resolve"},
+            "properties": {"action": {"type": "string", "enum": ["acknowledge", "resolve"]}, "reason": {"type": "string", "maxLength": crate::features::live::api::REASON_CHARS_MAX, "description": "required to resolve"},
                 "incident": {"type": "boolean", "description": "open an incident record"}}})
         }
         ("post", "/api/v1/live/events/{id}/moderation") => {
             json!({"type": "object", "additionalProperties": false, "required": ["action", "reason"],
-            "properties": {"action": {"type": "string", "enum": crate::live_api::MODERATION_ACTIONS}, "reason": {"type": "string", "minLength": 1, "maxLength": crate::live_api::REASON_CHARS_MAX}}})
+            "properties": {"action": {"type": "string", "enum": crate::features::live::api::MODERATION_ACTIONS}, "reason": {"type": "string", "minLength": 1, "maxLength": crate::features::live::api::REASON_CHARS_MAX}}})
         }
         ("post", "/api/v1/live/tasks/{id}/close") => {
             json!({"type": "object", "additionalProperties": false, "required": ["note"],
-            "properties": {"note": {"type": "string", "minLength": 1, "maxLength": crate::live_api::REASON_CHARS_MAX}}})
+            "properties": {"note": {"type": "string", "minLength": 1, "maxLength": crate::features::live::api::REASON_CHARS_MAX}}})
         }
         _ => return None,
     };
@@ -275,7 +273,7 @@ fn parameters(path: &str) -> Vec<Value> {
         "/api/v1/live/sessions/{id}/alerts" => {
             p.push(query(
                 "state",
-                json!({"type": "string", "enum": crate::live_api::ALERT_STATES}),
+                json!({"type": "string", "enum": crate::features::live::api::ALERT_STATES}),
                 false,
                 "only alerts in this state",
             ));
@@ -338,7 +336,7 @@ fn success(method: &str, path: &str) -> (&'static str, Value) {
         ("get", "/api/v1/notifications") => (
             "200",
             json!({"type": "object", "properties": {"notifications": {"type": "array", "items": {"type": "object", "required": ["seq", "time", "event", "text_zh", "text_en"], "properties": {
-                "seq": {"type": "integer"}, "time": {"type": "string"}, "event": {"type": "string", "enum": crate::webhook::EVENTS.iter().copied().chain(["live.alert.escalate"]).collect::<Vec<_>>()},
+                "seq": {"type": "integer"}, "time": {"type": "string"}, "event": {"type": "string", "enum": crate::jobs::webhook::EVENTS.iter().copied().chain(["live.alert.escalate"]).collect::<Vec<_>>()},
                 "submission_id": {"type": "integer", "description": "review events"}, "alert_id": {"type": "integer", "description": "live.alert.escalate (compliance lead, administrators)"}, "session_id": {"type": "integer"},
                 "version": {"type": "integer"}, "actor": {"type": "string"}, "text_zh": {"type": "string"}, "text_en": {"type": "string"}}}}}}),
         ),
@@ -458,7 +456,7 @@ fn schemas() -> Value {
             "masked": {"type": "integer"}}},
         "LiveAlert": {"type": "object", "required": ["id", "session_id", "event_id", "severity", "summary", "state", "created_ms"], "properties": {
             "id": {"type": "integer"}, "session_id": {"type": "integer"}, "event_id": {"type": "integer"}, "severity": {"type": "string", "enum": ["review", "block"]},
-            "summary": {"type": "string"}, "state": {"type": "string", "enum": crate::live_api::ALERT_STATES}, "created_ms": {"type": "integer"},
+            "summary": {"type": "string"}, "state": {"type": "string", "enum": crate::features::live::api::ALERT_STATES}, "created_ms": {"type": "integer"},
             "acked_ms": {"type": ["integer", "null"]}, "acked_by": {"type": ["string", "null"]}, "resolved_ms": {"type": ["integer", "null"]},
             "resolved_by": {"type": ["string", "null"]}, "resolution": {"type": ["string", "null"]}, "escalated_ms": {"type": ["integer", "null"]}, "incident": {"type": "boolean"}}},
         "LiveSession": {"type": "object", "required": ["id", "title", "state"], "properties": {
@@ -505,7 +503,7 @@ fn schemas() -> Value {
 /// The document.
 pub fn build() -> Value {
     let mut paths = Map::new();
-    for (method, path, summary, permission) in API_ROUTES {
+    for (method, path, summary, permission) in &crate::api_routes() {
         let (status, schema) = success(method, path);
         let ok = if schema.is_null() {
             json!({"description": "Done"})

@@ -14,9 +14,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::auth::{self, ApiPrincipal, Via};
-use crate::error::ApiError;
-use crate::perms::Permission;
+use crate::http::auth::{self, ApiPrincipal, Via};
+use crate::http::error::ApiError;
+use crate::http::perms::Permission;
 
 /// Longest text `POST /api/v1/scan` accepts, in bytes.
 pub(crate) const SCAN_TEXT_BYTES_MAX: usize = 256 * 1024;
@@ -527,7 +527,7 @@ pub(crate) async fn audit_checkpoint(
     ApiPrincipal(p): ApiPrincipal,
 ) -> Result<Json<Value>, ApiError> {
     p.require(Permission::ViewAudit)?;
-    let cp = crate::checkpoint::ensure(&state).await?;
+    let cp = crate::jobs::checkpoint::ensure(&state).await?;
     Ok(Json(
         serde_json::to_value(cp).map_err(|e| ApiError::Internal(e.to_string()))?,
     ))
@@ -598,7 +598,7 @@ pub(crate) async fn audit_bundle(
     ApiPrincipal(p): ApiPrincipal,
 ) -> Result<Response, ApiError> {
     p.require(Permission::ExportAudit)?;
-    let bundle = crate::checkpoint::bundle(&state).await?;
+    let bundle = crate::jobs::checkpoint::bundle(&state).await?;
     state
         .store
         .append_audit(p.audit("audit.export", &format!("audit:{}", bundle.entries.len())))
@@ -617,7 +617,7 @@ pub(crate) async fn audit_verify(
     ApiPrincipal(p): ApiPrincipal,
 ) -> Result<Json<Value>, ApiError> {
     p.require(Permission::ViewAudit)?;
-    Ok(Json(crate::checkpoint::verify_now(&state).await))
+    Ok(Json(crate::jobs::checkpoint::verify_now(&state).await))
 }
 
 /// `GET /.well-known/liveguard-audit-key`: the public key checkpoints are signed with.

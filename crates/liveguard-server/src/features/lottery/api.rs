@@ -16,10 +16,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::api::ApiJson;
-use crate::auth::ApiPrincipal;
-use crate::error::ApiError;
-use crate::perms::Permission;
+use crate::features::platform::api::ApiJson;
+use crate::http::auth::ApiPrincipal;
+use crate::http::error::ApiError;
+use crate::http::perms::Permission;
 
 /// Most entrants one lottery takes from an uploaded list.
 pub(crate) const ENTRANTS_MAX: usize = 1_000_000;
@@ -811,7 +811,7 @@ pub(crate) fn lookup_allowed(
     state: &AppState,
     parts: &axum::http::request::Parts,
 ) -> Result<(), ApiError> {
-    let ip = crate::auth::client_ip(&parts.extensions);
+    let ip = crate::http::auth::client_ip(&parts.extensions);
     let now = state.store.now_ms() / 1000;
     if state
         .lookup_throttle
@@ -866,7 +866,7 @@ pub(crate) fn lookup_code(
 /// to see personal data, masked to the others, and is gone once erased.
 pub(crate) fn claim_json(
     state: &AppState,
-    p: &crate::auth::Principal,
+    p: &crate::http::auth::Principal,
     c: &liveguard_store::ClaimRow,
 ) -> Value {
     let recipient = c.recipient_sealed.as_deref().map(|sealed| {
@@ -897,7 +897,7 @@ pub(crate) fn claim_json(
 /// many recipients — never the data itself). Nothing is logged for masked views.
 pub(crate) async fn log_personal_view(
     state: &AppState,
-    p: &crate::auth::Principal,
+    p: &crate::http::auth::Principal,
     lottery_id: i64,
     claims: &[liveguard_store::ClaimRow],
 ) -> Result<(), ApiError> {
@@ -989,7 +989,7 @@ fn sealed_recipient(
 /// `forfeit` (after the deadline, per the committed rules on unclaimed prizes).
 pub(crate) async fn claim_step(
     state: &AppState,
-    p: &crate::auth::Principal,
+    p: &crate::http::auth::Principal,
     id: i64,
     position: i64,
     verb: &str,

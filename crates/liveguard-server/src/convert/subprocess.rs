@@ -65,7 +65,7 @@ impl Gate {
     }
 }
 
-/// OCR runs at once (each may use one core and up to [`crate::ocr::OCR_MEMORY_BYTES_MAX`]).
+/// OCR runs at once (each may use one core and up to [`crate::convert::ocr::OCR_MEMORY_BYTES_MAX`]).
 pub const OCR_RUNNING_MAX: usize = 2;
 /// OCR runs allowed to wait for a turn.
 pub const OCR_WAITING_MAX: usize = 8;

@@ -9,7 +9,7 @@ use maud::html;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::ui::{csrf_refusal, error_page, form_field, lang_of, page, tr};
 
 fn yuan(fen: i64) -> String {
@@ -68,7 +68,7 @@ pub(crate) async fn verify_page(
         Ok(_) => return error_page(lang, None, ApiError::NotFound),
         Err(e) => return error_page(lang, None, e.into()),
     };
-    let docs = match lottery_api::cached_docs(&state, &row).await {
+    let docs = match crate::features::lottery::api::cached_docs(&state, &row).await {
         Ok(d) => d,
         Err(e) => return error_page(lang, None, e),
     };
@@ -94,9 +94,9 @@ pub(crate) async fn verify_page(
         .map(|c| c.trim().to_ascii_lowercase())
         .filter(|c| !c.is_empty());
     if let (Some(a), Some(e)) = (&account, entrants) {
-        match lottery_api::lookup_allowed(&state, &parts)
-            .and_then(|()| lottery_api::check_account(a))
-            .and_then(|a| lottery_api::lookup_code(&state, e, a))
+        match crate::features::lottery::api::lookup_allowed(&state, &parts)
+            .and_then(|()| crate::features::lottery::api::check_account(a))
+            .and_then(|a| crate::features::lottery::api::lookup_code(&state, e, a))
         {
             Ok(found) if found.code.is_some() => code = found.code,
             Ok(_) => {
@@ -196,10 +196,10 @@ use axum::Form;
 use maud::Markup;
 use serde_json::json;
 
-use crate::api::ApiJson;
-use crate::auth::{ApiPrincipal, UiPrincipal};
-use crate::lottery_api::{self, DrawBody, EntrantsBody, NewLotteryBody};
-use crate::perms::Permission;
+use crate::features::lottery::api::{DrawBody, EntrantsBody, NewLotteryBody};
+use crate::features::platform::api::ApiJson;
+use crate::http::auth::{ApiPrincipal, UiPrincipal};
+use crate::http::perms::Permission;
 
 /// A filled-in example the form starts from.
 const RULES_TEMPLATE: &str = r#"{
@@ -506,7 +506,7 @@ fn rules_form(lang: crate::ui::Lang, input: &FormInput) -> Markup {
 
 async fn list_view(
     state: &AppState,
-    p: &crate::auth::Principal,
+    p: &crate::http::auth::Principal,
     lang: crate::ui::Lang,
     error: Option<ApiError>,
     input: FormInput,
@@ -585,7 +585,7 @@ pub(crate) async fn create(
         Err(e) => return list_view(&state, &p, lang, Some(e), input).await,
     };
     let session_id = form_field(&fields, "session_id").and_then(|v| v.parse().ok());
-    match lottery_api::create(
+    match crate::features::lottery::api::create(
         State(state.clone()),
         ApiPrincipal(p.clone()),
         ApiJson(NewLotteryBody { session_id, rules }),
@@ -599,7 +599,7 @@ pub(crate) async fn create(
     }
 }
 
-fn action_form(p: &crate::auth::Principal, id: i64, verb: &str, inner: Markup) -> Markup {
+fn action_form(p: &crate::http::auth::Principal, id: i64, verb: &str, inner: Markup) -> Markup {
     html! { form method="post" action=(format!("/lotteries/{id}/{verb}")) { input type="hidden" name="csrf" value=(p.csrf()); (inner) } }
 }
 
@@ -616,7 +616,7 @@ pub(crate) async fn detail(
 
 fn claims_card(
     state: &AppState,
-    p: &crate::auth::Principal,
+    p: &crate::http::auth::Principal,
     lang: crate::ui::Lang,
     id: i64,
     rules: &LotteryRules,
@@ -633,7 +633,7 @@ fn claims_card(
             table {
                 thead { tr { th { (tr(lang, "奖品", "Prize")) } th { (tr(lang, "中奖编码", "Winning code")) } th { (tr(lang, "状态", "State")) } th { (tr(lang, "收货信息", "Recipient")) } th { (tr(lang, "物流", "Shipment")) } th { (tr(lang, "操作", "Action")) } } }
                 tbody { @for c in claims {
-                    @let j = lottery_api::claim_json(state, p, c);
+                    @let j = crate::features::lottery::api::claim_json(state, p, c);
                     tr data-testid="claim" {
                         td { (c.prize) }
                         td { code { (&c.code[..12]) "…" } }
@@ -687,7 +687,7 @@ fn claims_card(
 
 async fn detail_view(
     state: &AppState,
-    p: &crate::auth::Principal,
+    p: &crate::http::auth::Principal,
     lang: crate::ui::Lang,
     id: i64,
     error: Option<ApiError>,
@@ -698,7 +698,7 @@ async fn detail_view(
 /// The detail page; `edit` keeps a rules form the user sent back (after an error).
 async fn detail_view_editing(
     state: &AppState,
-    p: &crate::auth::Principal,
+    p: &crate::http::auth::Principal,
     lang: crate::ui::Lang,
     id: i64,
     error: Option<ApiError>,
@@ -714,7 +714,7 @@ async fn detail_view_editing(
         (Ok(r), Ok(c)) => (r, c),
         (Err(e), _) | (_, Err(e)) => return error_page(lang, Some(p), e.into()),
     };
-    if let Err(e) = lottery_api::log_personal_view(state, p, id, &claims).await {
+    if let Err(e) = crate::features::lottery::api::log_personal_view(state, p, id, &claims).await {
         return error_page(lang, Some(p), e);
     }
     let Ok(rules) = serde_json::from_str::<LotteryRules>(&row.rules) else {
@@ -724,11 +724,15 @@ async fn detail_view_editing(
             ApiError::Internal(format!("lottery {id} rules")),
         );
     };
-    let docs = match lottery_api::cached_docs(state, &row).await {
+    let docs = match crate::features::lottery::api::cached_docs(state, &row).await {
         Ok(d) => d,
         Err(e) => return error_page(lang, Some(p), e),
     };
-    let v = lottery_api::lottery_json_with(&row, docs.entrants(), docs.bundle.as_deref());
+    let v = crate::features::lottery::api::lottery_json_with(
+        &row,
+        docs.entrants(),
+        docs.bundle.as_deref(),
+    );
     let operate = p.can(Permission::OperateLive);
     let now = state.store.now_ms() / 1000;
     let body = html! {
@@ -826,7 +830,7 @@ pub(crate) async fn entrants_action(
 
 async fn act(
     state: AppState,
-    p: crate::auth::Principal,
+    p: crate::http::auth::Principal,
     id: i64,
     verb: &str,
     headers: HeaderMap,
@@ -853,11 +857,11 @@ async fn act(
             )
         };
         let result = match parsed {
-            Ok(rules) => lottery_api::change(
+            Ok(rules) => crate::features::lottery::api::change(
                 State(state.clone()),
                 ApiPrincipal(p.clone()),
                 Path(id),
-                ApiJson(lottery_api::ChangeBody {
+                ApiJson(crate::features::lottery::api::ChangeBody {
                     rules,
                     reason: field("reason"),
                 }),
@@ -872,7 +876,7 @@ async fn act(
         };
     }
     let result = match verb {
-        "commit" => lottery_api::commit(State(state.clone()), api, Path(id))
+        "commit" => crate::features::lottery::api::commit(State(state.clone()), api, Path(id))
             .await
             .map(|_| ()),
         "entrants" => {
@@ -891,9 +895,14 @@ async fn act(
                 from_session_comments: !from_list,
                 exclusions: lines_map(&field("exclusions")),
             };
-            lottery_api::entrants(State(state.clone()), api, Path(id), ApiJson(body))
-                .await
-                .map(|_| ())
+            crate::features::lottery::api::entrants(
+                State(state.clone()),
+                api,
+                Path(id),
+                ApiJson(body),
+            )
+            .await
+            .map(|_| ())
         }
         "draw" => match state.store.lottery_meta(id).await {
             Ok(row) => {
@@ -909,11 +918,11 @@ async fn act(
                     // Fetched from the drand relays (and verified) by the draw.
                     _ if field("signature").is_empty() => None,
                     _ => Some(liveguard_lottery::Randomness::Drand {
-                        round: lottery_api::drand_round(&row).unwrap_or(0),
+                        round: crate::features::lottery::api::drand_round(&row).unwrap_or(0),
                         signature: field("signature"),
                     }),
                 };
-                lottery_api::draw(
+                crate::features::lottery::api::draw(
                     State(state.clone()),
                     api,
                     Path(id),
@@ -945,7 +954,7 @@ pub(crate) async fn claim_action(
         return refused;
     }
     let field = |k: &str| form_field(&fields, k).map(|v| v.trim().to_string());
-    let body = lottery_api::ClaimBody {
+    let body = crate::features::lottery::api::ClaimBody {
         account: field("account"),
         recipient: (verb == "claim" || verb == "correct").then(|| crate::personal::Recipient {
             name: field("name").unwrap_or_default(),
@@ -956,7 +965,7 @@ pub(crate) async fn claim_action(
         tracking: field("tracking"),
         note: field("note"),
     };
-    match lottery_api::claim_step(&state, &p, id, position, &verb, body).await {
+    match crate::features::lottery::api::claim_step(&state, &p, id, position, &verb, body).await {
         Ok(_) => axum::response::Redirect::to(&format!("/lotteries/{id}")).into_response(),
         Err(e) => detail_view(&state, &p, lang, id, Some(e)).await,
     }

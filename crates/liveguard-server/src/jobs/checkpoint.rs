@@ -8,7 +8,7 @@ use liveguard_audit::{
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// File holding the log's Ed25519 secret key (hex) in the data directory.
 pub const KEY_FILE: &str = "audit-signing.key";

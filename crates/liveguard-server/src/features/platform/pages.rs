@@ -1,203 +1,22 @@
-//! Server-rendered pages (maud). Chinese first; `/lang?to=en` switches to English.
-//! Every form posts the session's CSRF token; every handler checks the role on the server.
+//! Platform pages: sign-in, first-run setup, language, the dashboard, the scan page, users,
+//! API tokens, one's password and the audit log. Every form posts the session's CSRF token;
+//! every handler checks the role on the server.
 
 use axum::Form;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use liveguard_core::{Channel, ProductCategory, Role};
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::api;
-use crate::auth::{self, LANG_COOKIE, Principal, UiPrincipal, Via};
-use crate::error::ApiError;
-use crate::perms::Permission;
+use crate::features::platform::api;
+use crate::http::auth::{self, LANG_COOKIE, Principal, UiPrincipal, Via};
+use crate::http::error::ApiError;
+use crate::http::perms::Permission;
 
-/// The interface language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Lang {
-    /// 中文 (default).
-    Zh,
-    /// English.
-    En,
-}
-
-pub(crate) fn lang_of(headers: &axum::http::HeaderMap) -> Lang {
-    let is_en = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .any(|kv| kv.trim() == format!("{LANG_COOKIE}=en"));
-    if is_en { Lang::En } else { Lang::Zh }
-}
-
-/// Picks the Chinese or English text.
-pub(crate) fn tr(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
-}
-
-const CSS: &str = r#"
-*{box-sizing:border-box}body{margin:0;font:15px/1.6 -apple-system,"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;color:#1f2328;background:#f6f7f9}
-header{background:#14213d;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center}
-header a,header button{color:#dfe7ff;text-decoration:none;background:none;border:0;font:inherit;cursor:pointer;padding:0}
-header .brand{font-weight:700;color:#fff;margin-right:1rem}header .who{margin-left:auto;font-size:.9em;color:#b8c4e8}
-main{max-width:1100px;margin:1rem auto;padding:0 1rem}h1{font-size:1.4rem}
-.card{background:#fff;border:1px solid #d8dee4;border-radius:6px;padding:1rem;margin:0 0 1rem}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(230px,1fr));gap:1rem}
-table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1px solid #e5e8eb;padding:.4rem .5rem;text-align:left;vertical-align:top;font-size:.92em}
-input,select,textarea{font:inherit;padding:.35rem;border:1px solid #b6bec7;border-radius:4px;max-width:100%}textarea{width:100%;min-height:10rem}
-button.primary,input[type=submit]{background:#1f6feb;color:#fff;border:0;border-radius:4px;padding:.4rem .9rem;cursor:pointer}
-.error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem;border-radius:4px}.ok{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem;border-radius:4px}
-.muted{color:#656d76}.soon{opacity:.55}tr.overdue td{background:#fff5f5}
-mark.sev-block{background:#ffc1c0;border-bottom:2px solid #cf222e}mark.sev-review{background:#fff1b8;border-bottom:2px solid #bf8700}mark.sev-info{background:#ddf4ff;border-bottom:2px dotted #0969da}
-.badge{display:inline-block;border-radius:10px;padding:0 .5rem;font-size:.8em}.b-block{background:#cf222e;color:#fff}.b-review{background:#bf8700;color:#fff}.b-info{background:#0969da;color:#fff}.b-pass{background:#1a7f37;color:#fff}
-.text{white-space:pre-wrap;background:#fff;border:1px solid #d8dee4;padding:.8rem;border-radius:6px;line-height:2}
-form.inline{display:inline}label{display:block;margin:.4rem 0}label.inline{display:inline}
-.scroll{max-height:60vh;overflow:auto}.live-grid{display:grid;grid-template-columns:1fr 1fr;gap:1rem}@media (max-width:900px){.live-grid{grid-template-columns:1fr}}
-@media (max-width:640px){th:nth-child(n+5),td:nth-child(n+5){display:none}}
-@media print{header,form{display:none}body{background:#fff}.card{border:0}}
-"#;
-
-pub(crate) fn page(lang: Lang, title: &str, p: Option<&Principal>, body: Markup) -> Html<String> {
-    let nav = p.map(|p| {
-        html! {
-            a.brand href="/" { "liveguard " (tr(lang, "直播合规", "Live-commerce compliance")) }
-            a href="/" { (tr(lang, "工作台", "Dashboard")) }
-            @if p.can(Permission::Scan) { a href="/scan" { (tr(lang, "合规扫描", "Screen text")) } }
-            @if p.can(Permission::ViewReviews) { a href="/reviews" { (tr(lang, "开播前审核", "Pre-broadcast review")) } a href="/plans" { (tr(lang, "直播排期", "Plans")) } a href="/notifications" { (tr(lang, "通知", "Notifications")) } }
-            @if p.can(Permission::ViewLive) { a href="/live" { (tr(lang, "直播监控", "Live monitoring")) } }
-            @if p.can(Permission::ViewLive) { a href="/lotteries" { (tr(lang, "抽奖", "Lotteries")) } }
-            @if p.can(Permission::ViewUsers) { a href="/admin/users" { (tr(lang, "用户", "Users")) } }
-            @if p.can(Permission::ManageOwnTokens) { a href="/tokens" { (tr(lang, "API 令牌", "API tokens")) } }
-            @if p.can(Permission::ViewAudit) { a href="/audit" { (tr(lang, "审计日志", "Audit log")) } }
-            a href="/account/password" { (tr(lang, "修改密码", "Password")) }
-            span.who { (p.user.display_name) " · " (role_label(lang, p.user.role)) }
-            a href=(if lang == Lang::Zh { "/lang?to=en" } else { "/lang?to=zh" }) { (if lang == Lang::Zh { "English" } else { "中文" }) }
-            form.inline method="post" action="/logout" {
-                input type="hidden" name="csrf" value=(p.csrf());
-                button type="submit" { (tr(lang, "退出", "Log out")) }
-            }
-        }
-    });
-    Html(
-        html! {
-            (DOCTYPE)
-            html lang=(if lang == Lang::Zh { "zh-CN" } else { "en" }) {
-                head {
-                    meta charset="utf-8";
-                    meta name="viewport" content="width=device-width, initial-scale=1";
-                    title { (title) " · liveguard" }
-                    style { (PreEscaped(CSS)) }
-                }
-                body {
-                    header {
-                        @if let Some(n) = nav { (n) } @else { span.brand { "liveguard " (tr(lang, "直播合规", "Live-commerce compliance")) } a href=(if lang == Lang::Zh { "/lang?to=en" } else { "/lang?to=zh" }) { (if lang == Lang::Zh { "English" } else { "中文" }) } }
-                    }
-                    main { h1 { (title) } (body) }
-                }
-            }
-        }
-        .into_string(),
-    )
-}
-
-pub(crate) fn role_label(lang: Lang, role: Role) -> String {
-    match lang {
-        Lang::Zh => role.label_zh().to_string(),
-        Lang::En => role.as_str().replace('_', " "),
-    }
-}
-
-pub(crate) fn error_box(message: &str) -> Markup {
-    html! { p.error role="alert" { (message) } }
-}
-
-/// The value of form field `k`.
-pub(crate) fn form_field<'a>(fields: &'a [(String, String)], k: &str) -> Option<&'a str> {
-    fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
-}
-
-/// Checks a form's `csrf` field against the session: `None` when it matches, else the
-/// refusal page.
-pub(crate) fn csrf_refusal(
-    lang: Lang,
-    p: &Principal,
-    fields: &[(String, String)],
-) -> Option<Response> {
-    p.check_csrf(form_field(fields, "csrf").unwrap_or(""))
-        .err()
-        .map(|e| error_page(lang, Some(p), e))
-}
-
-/// Turns an API error into a page with the same status.
-pub(crate) fn error_page(lang: Lang, p: Option<&Principal>, e: ApiError) -> Response {
-    let (status, _, _) = e.parts();
-    (
-        status,
-        page(
-            lang,
-            tr(lang, "出错了", "Something went wrong"),
-            p,
-            error_box(&e.to_string()),
-        ),
-    )
-        .into_response()
-}
-
-/// The page for an error that axum or a layer answered before any handler ran (a bad path
-/// or query, a wrong method, a body too large, the timeout): said in words, with the way
-/// back, since the caller is not known here.
-pub(crate) fn plain_error_page(lang: Lang, e: ApiError) -> Response {
-    let (status, _, _) = e.parts();
-    let text = match &e {
-        ApiError::BadRequest(_) => tr(
-            lang,
-            "网址或查询参数的格式不对，请从页面上的链接进入。",
-            "The address or its query is not in the expected form; follow a link on a page instead.",
-        ),
-        ApiError::NotFound => tr(lang, "没有这个页面。", "There is no such page."),
-        ApiError::MethodNotAllowed => tr(
-            lang,
-            "这个页面不接受这种操作。",
-            "This page does not take this kind of request.",
-        ),
-        ApiError::TooLarge => tr(
-            lang,
-            "提交的内容超过了大小上限，未保存任何内容。",
-            "What was sent is over the size limit; nothing was saved.",
-        ),
-        ApiError::UnsupportedMediaType(_) | ApiError::BadBody(_) => tr(
-            lang,
-            "表单内容不完整或格式不对，未保存任何内容。",
-            "The form is incomplete or malformed; nothing was saved.",
-        ),
-        ApiError::Timeout => tr(
-            lang,
-            "处理超时，请稍后重试；重试前请先查看是否已经保存。",
-            "This took too long and was stopped; check whether it was saved before trying again.",
-        ),
-        _ => tr(
-            lang,
-            "请求未能完成。",
-            "The request could not be completed.",
-        ),
-    };
-    let body = html! {
-        (error_box(text))
-        p { a href="/" { (tr(lang, "返回工作台", "Back to the dashboard")) } }
-    };
-    (
-        status,
-        page(lang, tr(lang, "出错了", "Something went wrong"), None, body),
-    )
-        .into_response()
-}
+use crate::ui::*;
 
 // ---- login, setup, language ----
 
@@ -574,28 +393,6 @@ fn query_escape(value: &str) -> String {
         .collect()
 }
 
-/// The text with each finding's span marked by severity (non-overlapping segments; the
-/// highest severity covering a segment wins). maud escapes every piece.
-pub(crate) fn highlight(text: &str, findings: &[liveguard_screen::Finding]) -> Markup {
-    let mut cuts: Vec<usize> = vec![0, text.len()];
-    for f in findings {
-        cuts.push(f.span.byte_start);
-        cuts.push(f.span.byte_end);
-    }
-    cuts.sort_unstable();
-    cuts.dedup();
-    html! {
-        @for w in cuts.windows(2) {
-            @let (a, b) = (w[0], w[1]);
-            @let sev = findings.iter().filter(|f| f.span.byte_start <= a && b <= f.span.byte_end).map(|f| f.severity).max();
-            @match sev {
-                Some(s) => mark class=(format!("sev-{s}")) title=(findings.iter().filter(|f| f.span.byte_start <= a && b <= f.span.byte_end).map(|f| f.rule.to_string()).collect::<Vec<_>>().join(", ")) { (&text[a..b]) },
-                None => (&text[a..b]),
-            }
-        }
-    }
-}
-
 // ---- users ----
 
 /// `GET /admin/users`
@@ -967,7 +764,7 @@ pub(crate) async fn audit_page(
         Err(e) => return error_page(lang, Some(&p), e.into()),
     };
     let verification = if q.verify.is_some() {
-        Some(crate::checkpoint::verify_now(&state).await)
+        Some(crate::jobs::checkpoint::verify_now(&state).await)
     } else {
         None
     };

@@ -20,10 +20,10 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::AppState;
-use crate::api::ApiJson;
-use crate::auth::{ApiPrincipal, Principal};
-use crate::error::ApiError;
-use crate::perms::Permission;
+use crate::features::platform::api::ApiJson;
+use crate::http::auth::{ApiPrincipal, Principal};
+use crate::http::error::ApiError;
+use crate::http::perms::Permission;
 
 /// Largest uploaded file, in bytes (before base64).
 pub(crate) const UPLOAD_BYTES_MAX: usize = 10 * 1024 * 1024;
@@ -190,13 +190,13 @@ async fn read_content(state: &AppState, c: Content) -> Result<String, ApiError> 
                     };
                     text.trim_start_matches('\u{feff}').to_string()
                 }
-                "docx" => crate::docx::docx_text(&bytes)
+                "docx" => crate::convert::docx::docx_text(&bytes)
                     .map_err(|e| ApiError::field("file_base64", e.to_string()))?,
                 "png" | "jpg" | "jpeg" | "webp" | "bmp" | "gif" | "tif" | "tiff" => {
-                    crate::ocr::ocr_image(&state.settings.ocr_engine, &bytes)
+                    crate::convert::ocr::ocr_image(&state.settings.ocr_engine, &bytes)
                         .await
                         .map_err(|e| match e {
-                            crate::ocr::OcrError::Busy(m) => ApiError::Busy(m),
+                            crate::convert::ocr::OcrError::Busy(m) => ApiError::Busy(m),
                             e => ApiError::field("file_base64", e.to_string()),
                         })?
                 }
@@ -326,7 +326,7 @@ async fn product_of(state: &AppState, id: i64, field: &str) -> Result<Product, A
 async fn products_of(
     state: &AppState,
     product_id: Option<i64>,
-    plan: Option<&crate::master_api::SessionPlan>,
+    plan: Option<&crate::features::master::api::SessionPlan>,
 ) -> Result<Vec<Product>, ApiError> {
     let mut ids: Vec<(i64, &str)> = product_id
         .map(|id| (id, "product_id"))
@@ -363,7 +363,7 @@ pub(crate) async fn create(
     p.require(Permission::Submit)?;
     channel_of(&b.kind)?;
     let plan = match b.plan_id {
-        Some(id) => Some(crate::master_api::plan(state, id).await?),
+        Some(id) => Some(crate::features::master::api::plan(state, id).await?),
         None => None,
     };
     let mut session_text = b.session_start.trim().to_string();
@@ -457,7 +457,7 @@ pub(crate) async fn view(
         "checklist": pending.map(|l| state.settings.review.checklist.for_level(l)),
         "final_review_reason": review.final_review_reason(&state.settings.review.routing),
         "lotteries": match row.plan_id {
-            Some(plan) => crate::lottery_api::plan_lotteries(state, plan).await?,
+            Some(plan) => crate::features::lottery::api::plan_lotteries(state, plan).await?,
             None => Vec::new(),
         },
     });
@@ -646,7 +646,7 @@ pub(crate) async fn edit(
     let row = state.store.submission(id).await?;
     let review = load_review(&row)?;
     let plan = match row.plan_id {
-        Some(id) => Some(crate::master_api::plan(state, id).await?),
+        Some(id) => Some(crate::features::master::api::plan(state, id).await?),
         None => None,
     };
     let products = products_of(state, row.product_id, plan.as_ref()).await?;
@@ -699,7 +699,7 @@ pub(crate) async fn notifications(
 
 pub(crate) async fn notifications_for(
     state: &AppState,
-    p: &crate::auth::Principal,
+    p: &crate::http::auth::Principal,
 ) -> Result<Vec<Value>, ApiError> {
     let mut subs = std::collections::HashMap::new();
     for row in state.store.submissions().await? {
@@ -719,7 +719,7 @@ pub(crate) async fn notifications_for(
     let me = p.user.username.as_str();
     let mut out = Vec::new();
     for entry in entries {
-        let Some(event) = crate::webhook::payload(&entry) else {
+        let Some(event) = crate::jobs::webhook::payload(&entry) else {
             continue;
         };
         let id = event["submission_id"].as_i64().unwrap_or(-1);

@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::api::ApiJson;
-use crate::auth::ApiPrincipal;
-use crate::error::ApiError;
-use crate::perms::Permission;
+use crate::features::platform::api::ApiJson;
+use crate::http::auth::ApiPrincipal;
+use crate::http::error::ApiError;
+use crate::http::perms::Permission;
 
 /// Most products in one session plan.
 pub const LINEUP_MAX: usize = 100;
@@ -97,7 +97,7 @@ async fn exists(state: &AppState, kind: &str, id: i64, field: &str) -> Result<()
 
 async fn create(
     state: &AppState,
-    p: &crate::auth::Principal,
+    p: &crate::http::auth::Principal,
     kind: &str,
     name: &str,
     doc: Value,
@@ -195,7 +195,7 @@ pub(crate) async fn create_plan(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     p.require(Permission::ManageProducts)?;
     let title = text("title", &b.title, 100)?;
-    crate::review_api::parse_time("starts_at", &b.starts_at)?;
+    crate::features::review::api::parse_time("starts_at", &b.starts_at)?;
     exists(&state, "room", b.room_id, "room_id").await?;
     if b.streamer_ids.is_empty() || b.streamer_ids.len() > PLAN_STREAMERS_MAX {
         return Err(ApiError::field(

@@ -14,10 +14,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::AppState;
-use crate::auth::UiPrincipal;
-use crate::error::ApiError;
-use crate::perms::Permission;
-use crate::review_api::{self, Content, SubmissionBody};
+use crate::features::review::api::{Content, SubmissionBody};
+use crate::http::auth::UiPrincipal;
+use crate::http::error::ApiError;
+use crate::http::perms::Permission;
 use crate::ui::{Lang, error_box, error_page, highlight, lang_of, page, tr};
 
 const REASONS: &[(&str, &str, &str)] = &[
@@ -66,9 +66,9 @@ pub(crate) async fn queue(
     if let Err(e) = p.require(Permission::ViewReviews) {
         return error_page(lang, Some(&p), e);
     }
-    let list = match review_api::list_submissions(
+    let list = match crate::features::review::api::list_submissions(
         State(state),
-        crate::auth::ApiPrincipal(p.clone()),
+        crate::http::auth::ApiPrincipal(p.clone()),
     )
     .await
     {
@@ -186,7 +186,7 @@ pub(crate) async fn new_submit(
             file_name: None,
         },
     };
-    match review_api::create(&state, &p, body).await {
+    match crate::features::review::api::create(&state, &p, body).await {
         Ok(id) => Redirect::to(&format!("/reviews/{id}")).into_response(),
         Err(e) => error_page(lang, Some(&p), e),
     }
@@ -203,7 +203,7 @@ pub(crate) async fn detail(
     if let Err(e) = p.require(Permission::ViewReviews) {
         return error_page(lang, Some(&p), e);
     }
-    match review_api::view(&state, id, None).await {
+    match crate::features::review::api::view(&state, id, None).await {
         Ok(v) => detail_page(lang, &p, &v, None),
         Err(e) => error_page(lang, Some(&p), e),
     }
@@ -211,7 +211,7 @@ pub(crate) async fn detail(
 
 fn detail_page(
     lang: Lang,
-    p: &crate::auth::Principal,
+    p: &crate::http::auth::Principal,
     v: &Value,
     message: Option<&str>,
 ) -> Response {
@@ -243,7 +243,7 @@ fn detail_page(
             div.text data-testid="highlighted" { (highlight(v["text"].as_str().unwrap_or(""), &findings)) }
         }
         @if v["plan_id"].is_i64() || v["has_lottery"] == true {
-            (crate::ui_lottery::plan_lotteries(lang, v["lotteries"].as_array().map(Vec::as_slice).unwrap_or(&[]), v["has_lottery"] == true))
+            (crate::features::lottery::pages::plan_lotteries(lang, v["lotteries"].as_array().map(Vec::as_slice).unwrap_or(&[]), v["has_lottery"] == true))
         }
         @if let Some(diff) = v.get("diff") {
             div.card {
@@ -327,7 +327,7 @@ fn detail_page(
 
 async fn after_action(
     state: &AppState,
-    p: &crate::auth::Principal,
+    p: &crate::http::auth::Principal,
     lang: Lang,
     id: i64,
     result: Result<Value, ApiError>,
@@ -335,7 +335,7 @@ async fn after_action(
     match result {
         Ok(_) => Redirect::to(&format!("/reviews/{id}")).into_response(),
         Err(ApiError::Forbidden) => error_page(lang, Some(p), ApiError::Forbidden),
-        Err(e) => match review_api::view(state, id, None).await {
+        Err(e) => match crate::features::review::api::view(state, id, None).await {
             Ok(v) => {
                 let mut resp = detail_page(lang, p, &v, Some(&e.to_string()));
                 *resp.status_mut() = e.parts().0;
@@ -417,26 +417,26 @@ pub(crate) async fn post_action(
                 file_base64: None,
                 file_name: None,
             };
-            let result = review_api::edit(&state, &p, id, content)
+            let result = crate::features::review::api::edit(&state, &p, id, content)
                 .await
                 .map(|()| Value::Null);
             return after_action(&state, &p, lang, id, result).await;
         }
         _ => return error_page(lang, Some(&p), ApiError::NotFound),
     };
-    let result = review_api::act(&state, &p, id, action, None).await;
+    let result = crate::features::review::api::act(&state, &p, id, action, None).await;
     after_action(&state, &p, lang, id, result).await
 }
 
 /// The print page of an approved version: text, hash, approval chain, decisions.
 async fn print_page(
     state: &AppState,
-    p: &crate::auth::Principal,
+    p: &crate::http::auth::Principal,
     id: i64,
     lang: Lang,
 ) -> Result<maud::PreEscaped<String>, ApiError> {
     p.require(Permission::ViewReviews)?;
-    let v = review_api::view(state, id, None).await?;
+    let v = crate::features::review::api::view(state, id, None).await?;
     if v["stage"] != "approved" {
         return Err(ApiError::Workflow(
             "only an approved version can be printed".into(),
@@ -514,7 +514,7 @@ pub(crate) async fn plans(
     };
     let mut plan_lotteries = std::collections::HashMap::new();
     for (id, _, _) in &plans {
-        match crate::lottery_api::plan_lotteries(&state, *id).await {
+        match crate::features::lottery::api::plan_lotteries(&state, *id).await {
             Ok(l) => plan_lotteries.insert(*id, l),
             Err(e) => return error_page(lang, Some(&p), e),
         };
@@ -548,7 +548,7 @@ pub(crate) async fn plans(
                     } } } }
                 @let lotteries = plan_lotteries.get(id).map(Vec::as_slice).unwrap_or(&[]);
                 @if !lotteries.is_empty() || plan["has_lottery"] == true {
-                    (crate::ui_lottery::plan_lotteries(lang, lotteries, plan["has_lottery"] == true))
+                    (crate::features::lottery::pages::plan_lotteries(lang, lotteries, plan["has_lottery"] == true))
                 }
             }
         }
@@ -582,7 +582,7 @@ pub(crate) async fn notifications(
     if let Err(e) = p.require(Permission::ViewReviews) {
         return error_page(lang, Some(&p), e);
     }
-    let items = match review_api::notifications_for(&state, &p).await {
+    let items = match crate::features::review::api::notifications_for(&state, &p).await {
         Ok(v) => v,
         Err(e) => return error_page(lang, Some(&p), e),
     };
@@ -628,7 +628,7 @@ pub(crate) async fn print_pdf(
         Ok(h) => h,
         Err(e) => return error_page(lang, Some(&p), e),
     };
-    match crate::pdf::html_to_pdf(&state.settings.pdf_engine, &html.0).await {
+    match crate::convert::pdf::html_to_pdf(&state.settings.pdf_engine, &html.0).await {
         Ok(bytes) => (
             [
                 (
@@ -643,7 +643,9 @@ pub(crate) async fn print_pdf(
             bytes,
         )
             .into_response(),
-        Err(crate::pdf::PdfError::Busy(m)) => error_page(lang, Some(&p), ApiError::Busy(m)),
+        Err(crate::convert::pdf::PdfError::Busy(m)) => {
+            error_page(lang, Some(&p), ApiError::Busy(m))
+        }
         Err(e) => error_page(lang, Some(&p), ApiError::Unavailable(e.to_string())),
     }
 }

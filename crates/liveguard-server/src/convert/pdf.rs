@@ -26,9 +26,9 @@ pub async fn html_to_pdf(engine: &str, html: &str) -> Result<Vec<u8>, PdfError> 
     let dir = std::env::temp_dir().join(format!(
         "liveguard-pdf-{}-{}",
         std::process::id(),
-        &crate::auth::random_hex32()[..12]
+        &crate::http::auth::random_hex32()[..12]
     ));
-    let _turn = crate::subprocess::PDF_GATE
+    let _turn = crate::convert::subprocess::PDF_GATE
         .enter()
         .await
         .map_err(|e| PdfError::Busy(e.to_string()))?;

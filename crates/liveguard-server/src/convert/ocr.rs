@@ -1,7 +1,7 @@
 //! Text in promo images, read by Tesseract (`chi_sim`) in a subprocess.
 //!
 //! The image type is checked from its first bytes and its size in pixels from its header
-//! before anything runs ([`OCR_PIXELS_MAX`]); at most [`crate::subprocess::OCR_RUNNING_MAX`]
+//! before anything runs ([`OCR_PIXELS_MAX`]); at most [`crate::convert::subprocess::OCR_RUNNING_MAX`]
 //! runs go at once (more wait, up to a bound, then the answer is "busy"); the engine gets
 //! the bytes on stdin, at most [`OCR_SECONDS_MAX`] seconds and [`OCR_MEMORY_BYTES_MAX`] of
 //! address space; a missing engine is an error that says what to install, never a silent
@@ -90,30 +90,33 @@ pub async fn ocr_image(engine: &str, bytes: &[u8]) -> Result<String, OcrError> {
     if width.saturating_mul(height) > OCR_PIXELS_MAX {
         return Err(OcrError::TooManyPixels(width, height));
     }
-    let Some(program) = crate::subprocess::find_program(engine) else {
+    let Some(program) = crate::convert::subprocess::find_program(engine) else {
         return Err(OcrError::EngineMissing(engine.to_string()));
     };
-    let _turn = crate::subprocess::OCR_GATE
+    let _turn = crate::convert::subprocess::OCR_GATE
         .enter()
         .await
         .map_err(|e| OcrError::Busy(e.to_string()))?;
-    let mut child =
-        match crate::subprocess::limited_command(&program, OCR_MEMORY_BYTES_MAX, OCR_SECONDS_MAX)
-            .args(["stdin", "stdout", "-l", "chi_sim+eng", "--psm", "6"])
-            // One thread per run: the gate decides how many cores OCR takes.
-            .env("OMP_THREAD_LIMIT", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-        {
-            Ok(c) => c,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(OcrError::EngineMissing(engine.to_string()));
-            }
-            Err(e) => return Err(OcrError::Engine(e.to_string())),
-        };
+    let mut child = match crate::convert::subprocess::limited_command(
+        &program,
+        OCR_MEMORY_BYTES_MAX,
+        OCR_SECONDS_MAX,
+    )
+    .args(["stdin", "stdout", "-l", "chi_sim+eng", "--psm", "6"])
+    // One thread per run: the gate decides how many cores OCR takes.
+    .env("OMP_THREAD_LIMIT", "1")
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .kill_on_drop(true)
+    .spawn()
+    {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(OcrError::EngineMissing(engine.to_string()));
+        }
+        Err(e) => return Err(OcrError::Engine(e.to_string())),
+    };
     let mut stdin = child
         .stdin
         .take()

@@ -18,10 +18,10 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::AppState;
-use crate::api::ApiJson;
-use crate::auth::{ApiPrincipal, Principal};
-use crate::error::ApiError;
-use crate::perms::Permission;
+use crate::features::platform::api::ApiJson;
+use crate::http::auth::{ApiPrincipal, Principal};
+use crate::http::error::ApiError;
+use crate::http::perms::Permission;
 use liveguard_pipeline::{ScriptRef, SessionSnapshot};
 
 /// Longest reason or note, in characters.
@@ -80,7 +80,7 @@ pub(crate) async fn create_session(
     body: NewSessionBody,
 ) -> Result<LiveSessionRow, ApiError> {
     p.require(Permission::OperateLive)?;
-    let plan = crate::master_api::plan(state, body.plan_id).await?;
+    let plan = crate::features::master::api::plan(state, body.plan_id).await?;
     let officer = state
         .store
         .user_by_name(body.duty_officer.trim())
@@ -109,7 +109,7 @@ pub(crate) async fn create_session(
     let mut script = None;
     for sub in state.store.submissions().await? {
         if sub.plan_id == Some(body.plan_id) && sub.kind == "script" && sub.stage == "approved" {
-            let review = crate::review_api::load_review(&sub)?;
+            let review = crate::features::review::api::load_review(&sub)?;
             let v = state
                 .store
                 .submission_version(sub.id, review.version as i64)
@@ -350,7 +350,7 @@ pub(crate) async fn ws(
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<axum::response::Response, ApiError> {
     p.require(Permission::OperateLive)?;
-    if matches!(p.via, crate::auth::Via::Session { .. }) {
+    if matches!(p.via, crate::http::auth::Via::Session { .. }) {
         let get = |h: axum::http::HeaderName| {
             headers
                 .get(h)
@@ -397,18 +397,18 @@ fn problem(e: &ApiError) -> Value {
 }
 
 /// One batch per text frame, answered in order. The credential is checked again before
-/// every batch and every [`crate::auth::CREDENTIAL_RECHECK_SECONDS`]; when it is revoked,
+/// every batch and every [`crate::http::auth::CREDENTIAL_RECHECK_SECONDS`]; when it is revoked,
 /// its user disabled or its role narrowed, the connection gets the problem and is closed.
-async fn ws_loop(state: AppState, p: crate::auth::Principal, id: i64, mut socket: WebSocket) {
+async fn ws_loop(state: AppState, p: crate::http::auth::Principal, id: i64, mut socket: WebSocket) {
     let mut recheck = tokio::time::interval(std::time::Duration::from_secs(
-        crate::auth::CREDENTIAL_RECHECK_SECONDS,
+        crate::http::auth::CREDENTIAL_RECHECK_SECONDS,
     ));
     recheck.tick().await;
     loop {
         let msg = tokio::select! {
             msg = socket.recv() => msg,
             _ = recheck.tick() => {
-                if let Err(e) = crate::auth::recheck(&state, &p, Permission::OperateLive).await {
+                if let Err(e) = crate::http::auth::recheck(&state, &p, Permission::OperateLive).await {
                     close_with(&mut socket, &e).await;
                     return;
                 }
@@ -418,7 +418,9 @@ async fn ws_loop(state: AppState, p: crate::auth::Principal, id: i64, mut socket
         let Some(msg) = msg else { return };
         let reply = match msg {
             Ok(Message::Text(t)) => {
-                if let Err(e) = crate::auth::recheck(&state, &p, Permission::OperateLive).await {
+                if let Err(e) =
+                    crate::http::auth::recheck(&state, &p, Permission::OperateLive).await
+                {
                     close_with(&mut socket, &e).await;
                     return;
                 }
@@ -493,8 +495,8 @@ pub(crate) async fn list_events(
         .store
         .live_events(
             id,
-            crate::api::cursor("after", q.after)?.unwrap_or(0),
-            crate::api::page_limit(q.limit, 100)?,
+            crate::features::platform::api::cursor("after", q.after)?.unwrap_or(0),
+            crate::features::platform::api::page_limit(q.limit, 100)?,
         )
         .await?;
     Ok(Json(json!({
@@ -549,7 +551,7 @@ pub(crate) async fn list_alerts(
         .live_alerts(
             id,
             q.state.as_deref(),
-            crate::api::page_limit(q.limit, 100)?,
+            crate::features::platform::api::page_limit(q.limit, 100)?,
         )
         .await?;
     Ok(Json(
@@ -763,7 +765,7 @@ pub(crate) async fn stream(
     state.store.live_session(id).await?;
     let rx = state.live.bus.subscribe();
     let mut recheck = tokio::time::interval(std::time::Duration::from_secs(
-        crate::auth::CREDENTIAL_RECHECK_SECONDS,
+        crate::http::auth::CREDENTIAL_RECHECK_SECONDS,
     ));
     recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // The credential is checked again on a timer; when it fails the stream says why in an
@@ -776,7 +778,7 @@ pub(crate) async fn stream(
                 let received = tokio::select! {
                     r = rx.recv() => r,
                     _ = recheck.tick() => {
-                        if let Err(e) = crate::auth::recheck(&state, &p, Permission::ViewLive).await {
+                        if let Err(e) = crate::http::auth::recheck(&state, &p, Permission::ViewLive).await {
                             let ev = Event::default().event("auth").data(problem(&e).to_string());
                             return Some((Ok(ev), (rx, second, sent, recheck, None)));
                         }

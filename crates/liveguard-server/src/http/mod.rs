@@ -1,0 +1,9 @@
+//! The HTTP pieces every feature shares: errors, authentication and CSRF, permissions, the
+//! route declarations and the OpenAPI document assembled from them, and the connection loop.
+
+pub mod auth;
+pub mod error;
+pub mod openapi;
+pub mod perms;
+pub mod routes;
+pub mod serve;
