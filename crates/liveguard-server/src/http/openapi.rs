@@ -150,7 +150,7 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
 }
 
 /// A documented example request body, for the routes that change master data, review and
-/// screening. `tests/security.rs` sends each one to the demo server in this order and expects
+/// screening. `tests/it/security.rs` sends each one to the demo server in this order and expects
 /// it to succeed, so the examples cannot drift from what the server takes.
 pub fn example(method: &str, path: &str) -> Option<Value> {
     Some(match (method, path) {

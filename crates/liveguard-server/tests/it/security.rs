@@ -2,7 +2,7 @@
 //! (`shared/docs/security-review-2026-12.md`, issue 11): one test per finding, named
 //! `r11_f<N>_…`, each of which failed on the reviewed build (8a7e1c0).
 
-mod common;
+use crate::common;
 
 use axum::http::{Method, StatusCode};
 use common::*;

@@ -2,7 +2,7 @@
 //! favour only, close entry from the session's comments, draw with a real drand round,
 //! and verify everything through the public endpoints and offline.
 
-mod common;
+use crate::common;
 
 use axum::http::{Method, StatusCode};
 use common::*;

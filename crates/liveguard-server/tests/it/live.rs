@@ -1,7 +1,7 @@
 //! Live monitoring end to end on the demo company: a session from the approved plan, events
 //! in, findings, alerts and their decisions, moderation, follow-ups, escalation, the report.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! The server in-process (router `oneshot`), on a temporary SQLite database with a fixed clock.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};

@@ -1,0 +1,330 @@
+//! The demo company: accounts for every role, products, a plan, a submission through
+//! review, an approved script, a live session and a lottery — created on an empty database
+//! so a newcomer can click through every capability.
+
+use liveguard_core::Role;
+use liveguard_store::{AuditDraft, NewUser};
+
+use crate::AppState;
+use crate::http::auth;
+use crate::jobs::checkpoint;
+
+/// The demo accounts: (user name, display name, role). Their password is [`demo_password`].
+pub const DEMO_USERS: &[(&str, &str, Role)] = &[
+    ("admin", "系统管理员 王工", Role::Admin),
+    ("lead", "合规组长 李敏", Role::ComplianceLead),
+    ("legal", "法务 陈律", Role::Legal),
+    ("reviewer", "运营初审 张一", Role::OpsReviewer),
+    ("manager", "运营复审 刘二", Role::OpsManager),
+    ("service", "客服 赵小", Role::CustomerService),
+    ("streamer", "主播 小美", Role::Streamer),
+    ("auditor", "外部审计 周审", Role::Auditor),
+];
+
+/// The demo password of a demo account (printed at start in demo mode; never used otherwise).
+pub fn demo_password(username: &str) -> String {
+    format!("demo-{username}-2026")
+}
+
+/// Creates the demo company on an empty database; returns whether it did.
+pub async fn seed_demo(state: &AppState) -> Result<bool, String> {
+    if state.store.user_count().await.map_err(|e| e.to_string())? > 0 {
+        return Ok(false);
+    }
+    for (name, display, role) in DEMO_USERS {
+        let hash = auth::hash_password(demo_password(name))
+            .await
+            .map_err(|e| e.to_string())?;
+        let new = NewUser {
+            username: name.to_string(),
+            display_name: display.to_string(),
+            role: *role,
+            password_hash: hash,
+        };
+        state
+            .store
+            .create_user(
+                new,
+                AuditDraft::new("demo", "system", "user.create", "user:new").reason("demo data"),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    state
+        .store
+        .append_audit(
+            AuditDraft::new("demo", "system", "rules.load", "rules:default")
+                .reason("default rule packs loaded"),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    seed_demo_review(state).await?;
+    checkpoint::ensure(state).await.map_err(|e| e.to_string())?;
+    Ok(true)
+}
+
+/// A cosmetics product with its facts and a draft script by the demo streamer, ready to be
+/// submitted and pushed through 初审 → 复审 → 终审 by the demo accounts.
+async fn seed_demo_review(state: &AppState) -> Result<(), String> {
+    let facts = serde_json::json!({
+        "name": "水润修护面霜 50g",
+        "category": "cosmetics",
+        "cosmetic_filing": "浙G妆网备字2026001234",
+        "approved_claims": ["保湿"],
+        "disclosures": [["ingredients", "水、甘油、透明质酸钠、角鲨烷"], ["suitable_for", "干性及混合性肌肤"], ["usage", "洁面后取适量涂抹于面部"], ["warnings", "如有不适请停止使用"], ["after_sales", "平台客服，七天无理由退货"]],
+        "seven_day_return": true,
+        // Transaction prices in fen on the days before the demo session (day numbers since 1970).
+        "price_history": [[20_780, 12_900], [20_782, 9_900], [20_784, 11_900]]
+    });
+    // The facts must be what the product checks read.
+    serde_json::from_value::<liveguard_screen::product::Product>(facts.clone())
+        .map_err(|e| format!("demo product facts: {e}"))?;
+    let product = state
+        .store
+        .create_product(
+            "水润修护面霜 50g",
+            "cosmetics",
+            &facts.to_string(),
+            AuditDraft::new("lead", "compliance_lead", "product.create", "product:new")
+                .reason("demo data"),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    // A live room, a streamer and the evening's session plan with the cream in its lineup.
+    let demo_audit = |kind: &str| {
+        AuditDraft::new(
+            "lead",
+            "compliance_lead",
+            &format!("{kind}.create"),
+            &format!("{kind}:new"),
+        )
+        .reason("demo data")
+    };
+    let master = |kind: &'static str, name: &'static str, doc: serde_json::Value| {
+        let audit = demo_audit(kind);
+        async move {
+            state
+                .store
+                .create_master(kind, name, &doc.to_string(), audit)
+                .await
+                .map_err(|e| e.to_string())
+        }
+    };
+    let room = master("room", "抖音 · 好物严选直播间", serde_json::json!({"platform": "抖音", "account": "好物严选直播间", "operator": "示例电子商务有限公司"})).await?;
+    let host = master(
+        "streamer",
+        "小林",
+        serde_json::json!({"name": "小林", "agency": "示例MCN"}),
+    )
+    .await?;
+    let plan = master("plan", "12月1日 晚8点 面霜专场", serde_json::json!({"title": "12月1日 晚8点 面霜专场", "room_id": room.id, "starts_at": "2026-12-01T20:00:00+08:00",
+        "streamer_ids": [host.id], "lineup": [{"product_id": product.id, "price_fen": 9_900, "promotion": "前100名加赠旅行装"}], "has_lottery": false})).await?;
+    serde_json::from_str::<crate::features::master::api::SessionPlan>(&plan.data)
+        .map_err(|e| format!("demo plan: {e}"))?;
+    let streamer = state
+        .store
+        .user_by_name("streamer")
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("demo streamer missing")?;
+    let p = auth::Principal {
+        user: streamer,
+        via: auth::Via::Session {
+            csrf: String::new(),
+            token_hash: String::new(),
+        },
+    };
+    let body = crate::features::review::api::SubmissionBody {
+        title: "12月1日 晚8点 面霜专场话术".into(),
+        kind: "script".into(),
+        product_id: Some(product.id),
+        plan_id: Some(plan.id),
+        session_start: "2026-12-01T20:00:00+08:00".into(),
+        has_lottery: false,
+        content: crate::features::review::api::Content {
+            text: Some("欢迎来到直播间！今天给大家带来我们家的水润修护面霜。\n这款面霜是全网最好用的，用完立竿见影，还能美白祛斑。\n原价399，今天直播间只要99，手慢无！\n第一次来的宝宝先领券，有问题找平台客服。".into()),
+            file_base64: None,
+            file_name: None,
+        },
+    };
+    crate::features::review::api::create(state, &p, body)
+        .await
+        .map_err(|e| e.to_string())?;
+    let approved = seed_demo_approved_script(state, &p, product.id, plan.id).await?;
+    seed_demo_live_session(state, plan.id, approved).await
+}
+
+/// A clean script for the demo plan, pushed through 初审 → 复审 → 终审 by the demo accounts,
+/// so the demo live session has a frozen script to detect drift against.
+async fn seed_demo_approved_script(
+    state: &AppState,
+    author: &auth::Principal,
+    product_id: i64,
+    plan_id: i64,
+) -> Result<i64, String> {
+    let body = crate::features::review::api::SubmissionBody {
+        title: "12月1日 晚8点 面霜专场话术（定稿）".into(),
+        kind: "script".into(),
+        product_id: Some(product_id),
+        plan_id: Some(plan_id),
+        session_start: "2026-12-01T20:00:00+08:00".into(),
+        has_lottery: false,
+        content: crate::features::review::api::Content {
+            text: Some("欢迎来到直播间！今天给大家带来我们家的水润修护面霜，主打保湿。\n成分是水、甘油、透明质酸钠和角鲨烷，适合干性及混合性肌肤。\n今天直播间只要99元，前100名加赠旅行装，七天无理由退货。\n有问题请找平台客服。".into()),
+            file_base64: None,
+            file_name: None,
+        },
+    };
+    let id = crate::features::review::api::create(state, author, body)
+        .await
+        .map_err(|e| e.to_string())?;
+    let as_user = |name: &'static str| async move {
+        let user = state
+            .store
+            .user_by_name(name)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("demo user {name} missing"))?;
+        Ok::<_, String>(auth::Principal {
+            user,
+            via: auth::Via::Session {
+                csrf: String::new(),
+                token_hash: String::new(),
+            },
+        })
+    };
+    crate::features::review::api::act(state, author, id, liveguard_review::Action::Submit, None)
+        .await
+        .map_err(|e| format!("demo script submit: {e}"))?;
+    for _ in 0..8 {
+        let row = state
+            .store
+            .submission(id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let review = crate::features::review::api::load_review(&row).map_err(|e| e.to_string())?;
+        let level = match review.stage {
+            liveguard_review::Stage::Approved { .. } => return Ok(id),
+            liveguard_review::Stage::Pending { level } => level,
+            other => return Err(format!("demo script stuck at {other:?}")),
+        };
+        let signers: &[&'static str] = match level {
+            liveguard_review::Level::First => &["reviewer"],
+            liveguard_review::Level::Second => &["manager"],
+            liveguard_review::Level::Final => &["lead", "legal"],
+        };
+        let checklist = state
+            .settings
+            .review
+            .checklist
+            .for_level(level)
+            .into_iter()
+            .map(|item| {
+                (
+                    item.key,
+                    liveguard_review::ChecklistAnswer {
+                        pass: true,
+                        comment: None,
+                    },
+                )
+            })
+            .collect::<std::collections::BTreeMap<_, _>>();
+        for name in signers {
+            let who = as_user(name).await?;
+            // A signer who already signed this level is refused; the next one signs.
+            let _ = crate::features::review::api::act(
+                state,
+                &who,
+                id,
+                liveguard_review::Action::Approve {
+                    checklist: checklist.clone(),
+                    flag_final: false,
+                },
+                None,
+            )
+            .await;
+        }
+    }
+    Err("the demo script did not reach approval".into())
+}
+
+/// A planned demo live session for the demo plan, with the demo reviewer on duty.
+async fn seed_demo_live_session(
+    state: &AppState,
+    plan_id: i64,
+    approved_script: i64,
+) -> Result<(), String> {
+    let lead = state
+        .store
+        .user_by_name("lead")
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("demo lead missing")?;
+    let p = auth::Principal {
+        user: lead,
+        via: auth::Via::Session {
+            csrf: String::new(),
+            token_hash: String::new(),
+        },
+    };
+    let row = crate::features::live::api::create_session(
+        state,
+        &p,
+        crate::features::live::api::NewSessionBody {
+            plan_id,
+            duty_officer: "reviewer".into(),
+            title: Some("12月1日 晚8点 面霜专场（演示场次）".into()),
+        },
+    )
+    .await
+    .map_err(|e| format!("demo live session: {e}"))?;
+    let snap: liveguard_pipeline::SessionSnapshot =
+        serde_json::from_str(&row.data).map_err(|e| e.to_string())?;
+    if snap.script.as_ref().map(|s| s.submission_id) != Some(approved_script) {
+        return Err("the demo live session did not pick up the approved script".into());
+    }
+    seed_demo_lottery(state, &p, row.id).await
+}
+
+/// A draft lottery on the demo session whose draw time is quicknet's recorded round 123, so
+/// a newcomer can commit, close entry, draw (the published signature is filled in) and
+/// verify it offline.
+async fn seed_demo_lottery(
+    state: &AppState,
+    p: &auth::Principal,
+    session_id: i64,
+) -> Result<(), String> {
+    let rules: liveguard_lottery::LotteryRules = serde_json::from_value(serde_json::json!({
+        "title": "演示福袋：面霜正装（drand 第 123 轮，可离线开奖）",
+        "organiser": "示例电子商务有限公司", "contact": "400-000-0000",
+        "prizes": [
+            {"name": "水润修护面霜 50g 正装", "kind": "goods", "unit_value_fen": 39900, "quantity": 2},
+            {"name": "面霜旅行装 5g", "kind": "goods", "unit_value_fen": 2900, "quantity": 3}
+        ],
+        "entry": {"method": "comment_keyword", "keyword": "想要面霜", "chances_per_entry": 1},
+        "exclusions": ["员工、主播、MCN 机构及其关联账号"],
+        "entry_opens_at": "2023-08-23T23:00:00+08:00", "entry_closes_at": "2023-08-23T23:10:00+08:00",
+        "draw_at": "2023-08-23T23:15:33+08:00", "draw_method": "drand-quicknet",
+        "dedupe": "同一账号多次评论只计一次（以第一次为准）",
+        "redemption": "中奖后通过直播间私信登记收货信息",
+        "redemption_deadline": "2027-01-31T23:59:59+08:00",
+        "unclaimed": "逾期未登记视为放弃，奖品不再补发", "delivery": "快递包邮"
+    }))
+    .map_err(|e| format!("demo lottery rules: {e}"))?;
+    if !rules.check().is_empty() {
+        return Err(format!("demo lottery rules: {:?}", rules.check()));
+    }
+    state
+        .store
+        .create_lottery(
+            Some(session_id),
+            &rules.title,
+            &serde_json::to_string(&rules).map_err(|e| e.to_string())?,
+            &rules.digest(),
+            state.settings.lottery.retain_days,
+            p.audit("lottery.create", "lottery:new"),
+        )
+        .await
+        .map_err(|e| format!("demo lottery: {e}"))?;
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! The server's integration tests, compiled into one binary (one link instead of one per
+//! file): a module per feature area and one shared test application in `common` (sign-in,
+//! tokens, requests, a real TCP server).
+
+mod common;
+
+mod api;
+mod live;
+mod lottery;
+mod security;
