@@ -345,10 +345,7 @@ impl Application {
                 ))
             })
             .collect();
-        let escalator = tokio::spawn(features::live::api::run_escalator(
-            self.state.clone(),
-            stop_rx.clone(),
-        ));
+        let escalator = tokio::spawn(jobs::run_escalator(self.state.clone(), stop_rx.clone()));
         let housekeeping =
             tokio::spawn(jobs::run_housekeeping(self.state.clone(), stop_rx.clone()));
         let router = app(self.state.clone());

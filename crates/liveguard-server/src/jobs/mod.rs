@@ -1,14 +1,24 @@
 //! Background work: signed audit checkpoints, webhook delivery, and the housekeeping loop
 //! (retention purges of live records, erasure of winners' delivery data). Escalation of
-//! unacknowledged alerts has its own, faster loop (every 5 s). Each pass is a function of
-//! the feature whose records it changes, re-exported here.
+//! unacknowledged alerts has its own, faster loop (every 5 s). Each pass answers with
+//! [`JobError`].
 
 pub mod checkpoint;
+mod escalation;
+mod retention;
 pub mod webhook;
 
-/// The passes the loops run, callable one at a time (tests, operators' tools).
-pub use crate::features::live::api::{escalate_overdue, purge_expired};
-pub use crate::features::lottery::api::erase_personal_data;
+pub use escalation::escalate_overdue;
+pub(crate) use escalation::run_escalator;
+pub use retention::{erase_personal_data, purge_expired};
+
+/// Why a background pass failed (it is retried on the next tick).
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The database refused or could not be reached.
+    #[error(transparent)]
+    Store(#[from] liveguard_store::StoreError),
+}
 
 use std::time::Duration;
 
@@ -22,10 +32,10 @@ pub(crate) async fn run_housekeeping(
 ) {
     let every = Duration::from_secs(60);
     loop {
-        if let Err(e) = crate::features::lottery::api::erase_personal_data(&state).await {
+        if let Err(e) = erase_personal_data(&state).await {
             tracing::warn!(error = %e, "Erasing expired winners' delivery data failed; will retry.");
         }
-        match crate::features::live::api::purge_expired(&state).await {
+        match purge_expired(&state).await {
             Ok(ids) if !ids.is_empty() => {
                 tracing::info!(sessions = ?ids, "Purged live records past their retention date.")
             }

@@ -1125,15 +1125,3 @@ pub(crate) async fn claim_action(
     let c = claim_step(&state, &p, id, position, &verb, body).await?;
     Ok(Json(claim_json(&state, &p, &c)))
 }
-
-/// Erases the delivery data of closed claims past their erase date (run periodically).
-pub async fn erase_personal_data(state: &AppState) -> Result<u64, ApiError> {
-    let audit = liveguard_store::AuditDraft::new(
-        "system",
-        "system",
-        "lottery.personal_erase",
-        "lottery_claim",
-    )
-    .reason("delivery data erased: the claim is closed and its retention has passed");
-    Ok(state.store.erase_lottery_personal_data(500, audit).await?)
-}
