@@ -41,8 +41,7 @@ impl DataArgs {
             }
             None => Settings::default(),
         };
-        s.apply_env(std::env::vars())
-            .map_err(|e| anyhow::anyhow!(e))?;
+        s.apply_env(std::env::vars())?;
         if let Some(d) = &self.data_dir {
             s.data_dir = d.clone();
         }
@@ -52,7 +51,7 @@ impl DataArgs {
         if let Some(n) = &self.nats {
             s.live.nats_url = n.clone();
         }
-        s.validate().map_err(|e| anyhow::anyhow!(e))?;
+        s.validate()?;
         Ok(s)
     }
 }
@@ -142,7 +141,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
     settings.demo |= args.demo;
     let demo = settings.demo;
     runtime()?.block_on(async move {
-        let app = Application::build(settings).await.map_err(|e| anyhow::anyhow!(e))?;
+        let app = Application::build(settings).await?;
         let url = format!("http://127.0.0.1:{}", app.port());
         let mut out = std::io::stdout().lock();
         writeln!(out, "liveguard is running at {url}  (healthz: {url}/healthz)")?;
@@ -184,9 +183,7 @@ pub(crate) fn worker(args: WorkerArgs) -> anyhow::Result<Outcome> {
     };
     runtime()?.block_on(async move {
         // The worker opens the store, the engine and the pseudonym key only: no web state.
-        let ctx = liveguard_server::open_worker(&settings, Arc::new(SystemClock))
-            .await
-            .map_err(|e| anyhow::anyhow!(e))?;
+        let ctx = liveguard_server::open_worker(&settings, Arc::new(SystemClock)).await?;
         let store = ctx.store.clone();
         let bus = liveguard_pipeline::connect_nats(&nats).await?;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -238,7 +235,7 @@ pub(crate) fn admin(cmd: AdminCommand) -> anyhow::Result<Outcome> {
                     .map_err(|e: liveguard_core::ParseError| anyhow::anyhow!(e))?;
                 let state = liveguard_server::open_state(data.settings()?, Arc::new(SystemClock))
                     .await
-                    .map_err(|e| anyhow::anyhow!(e))?;
+                    ?;
                 let (password, generated) = if password_stdin {
                     let mut p = String::new();
                     std::io::stdin().take(1024).read_to_string(&mut p)?;
@@ -282,7 +279,7 @@ pub(crate) fn admin(cmd: AdminCommand) -> anyhow::Result<Outcome> {
             AdminCommand::CreateToken { data, user, name } => {
                 let state = liveguard_server::open_state(data.settings()?, Arc::new(SystemClock))
                     .await
-                    .map_err(|e| anyhow::anyhow!(e))?;
+                    ?;
                 let u = state
                     .store
                     .user_by_name(&user)
@@ -307,7 +304,7 @@ pub(crate) fn admin(cmd: AdminCommand) -> anyhow::Result<Outcome> {
             AdminCommand::Backup { data, out } => {
                 let state = liveguard_server::open_state(data.settings()?, Arc::new(SystemClock))
                     .await
-                    .map_err(|e| anyhow::anyhow!(e))?;
+                    ?;
                 anyhow::ensure!(!out.exists(), "{} already exists", out.display());
                 state
                     .store
@@ -331,9 +328,8 @@ pub(crate) fn admin(cmd: AdminCommand) -> anyhow::Result<Outcome> {
 pub(crate) fn audit(cmd: AuditCommand) -> anyhow::Result<Outcome> {
     match cmd {
         AuditCommand::Export { data, out } => runtime()?.block_on(async move {
-            let state = liveguard_server::open_state(data.settings()?, Arc::new(SystemClock))
-                .await
-                .map_err(|e| anyhow::anyhow!(e))?;
+            let state =
+                liveguard_server::open_state(data.settings()?, Arc::new(SystemClock)).await?;
             let bundle = liveguard_server::checkpoint::bundle(&state)
                 .await
                 .map_err(|e| anyhow::anyhow!(e.to_string()))?;

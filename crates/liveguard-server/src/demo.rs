@@ -9,6 +9,38 @@ use crate::AppState;
 use crate::http::auth;
 use crate::jobs::checkpoint;
 
+/// Why the demo company could not be created: the step that failed and its cause.
+#[derive(Debug, thiserror::Error)]
+#[error("demo data: {step}")]
+pub struct DemoError {
+    step: &'static str,
+    #[source]
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl DemoError {
+    fn new(
+        step: &'static str,
+        problem: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> DemoError {
+        DemoError {
+            step,
+            source: problem.into(),
+        }
+    }
+}
+
+/// Names the step of a failure.
+trait Step<T> {
+    fn step(self, step: &'static str) -> Result<T, DemoError>;
+}
+
+impl<T, E: Into<Box<dyn std::error::Error + Send + Sync>>> Step<T> for Result<T, E> {
+    fn step(self, step: &'static str) -> Result<T, DemoError> {
+        self.map_err(|e| DemoError::new(step, e))
+    }
+}
+
 /// The demo accounts: (user name, display name, role). Their password is [`demo_password`].
 pub const DEMO_USERS: &[(&str, &str, Role)] = &[
     ("admin", "系统管理员 王工", Role::Admin),
@@ -27,14 +59,14 @@ pub fn demo_password(username: &str) -> String {
 }
 
 /// Creates the demo company on an empty database; returns whether it did.
-pub async fn seed_demo(state: &AppState) -> Result<bool, String> {
-    if state.store.user_count().await.map_err(|e| e.to_string())? > 0 {
+pub async fn seed_demo(state: &AppState) -> Result<bool, DemoError> {
+    if state.store.user_count().await.step("accounts")? > 0 {
         return Ok(false);
     }
     for (name, display, role) in DEMO_USERS {
         let hash = auth::hash_password(demo_password(name))
             .await
-            .map_err(|e| e.to_string())?;
+            .step("accounts")?;
         let new = NewUser {
             username: name.to_string(),
             display_name: display.to_string(),
@@ -48,7 +80,7 @@ pub async fn seed_demo(state: &AppState) -> Result<bool, String> {
                 AuditDraft::new("demo", "system", "user.create", "user:new").reason("demo data"),
             )
             .await
-            .map_err(|e| e.to_string())?;
+            .step("accounts")?;
     }
     state
         .store
@@ -57,15 +89,15 @@ pub async fn seed_demo(state: &AppState) -> Result<bool, String> {
                 .reason("default rule packs loaded"),
         )
         .await
-        .map_err(|e| e.to_string())?;
+        .step("accounts")?;
     seed_demo_review(state).await?;
-    checkpoint::ensure(state).await.map_err(|e| e.to_string())?;
+    checkpoint::ensure(state).await.step("accounts")?;
     Ok(true)
 }
 
 /// A cosmetics product with its facts and a draft script by the demo streamer, ready to be
 /// submitted and pushed through 初审 → 复审 → 终审 by the demo accounts.
-async fn seed_demo_review(state: &AppState) -> Result<(), String> {
+async fn seed_demo_review(state: &AppState) -> Result<(), DemoError> {
     let facts = serde_json::json!({
         "name": "水润修护面霜 50g",
         "category": "cosmetics",
@@ -78,7 +110,7 @@ async fn seed_demo_review(state: &AppState) -> Result<(), String> {
     });
     // The facts must be what the product checks read.
     serde_json::from_value::<liveguard_screen::product::Product>(facts.clone())
-        .map_err(|e| format!("demo product facts: {e}"))?;
+        .step("product facts")?;
     let product = state
         .store
         .create_product(
@@ -89,7 +121,7 @@ async fn seed_demo_review(state: &AppState) -> Result<(), String> {
                 .reason("demo data"),
         )
         .await
-        .map_err(|e| e.to_string())?;
+        .step("review")?;
     // A live room, a streamer and the evening's session plan with the cream in its lineup.
     let demo_audit = |kind: &str| {
         AuditDraft::new(
@@ -107,7 +139,7 @@ async fn seed_demo_review(state: &AppState) -> Result<(), String> {
                 .store
                 .create_master(kind, name, &doc.to_string(), audit)
                 .await
-                .map_err(|e| e.to_string())
+                .step("review")
         }
     };
     let room = master("room", "抖音 · 好物严选直播间", serde_json::json!({"platform": "抖音", "account": "好物严选直播间", "operator": "示例电子商务有限公司"})).await?;
@@ -119,14 +151,15 @@ async fn seed_demo_review(state: &AppState) -> Result<(), String> {
     .await?;
     let plan = master("plan", "12月1日 晚8点 面霜专场", serde_json::json!({"title": "12月1日 晚8点 面霜专场", "room_id": room.id, "starts_at": "2026-12-01T20:00:00+08:00",
         "streamer_ids": [host.id], "lineup": [{"product_id": product.id, "price_fen": 9_900, "promotion": "前100名加赠旅行装"}], "has_lottery": false})).await?;
-    serde_json::from_str::<crate::features::master::api::SessionPlan>(&plan.data)
-        .map_err(|e| format!("demo plan: {e}"))?;
+    serde_json::from_str::<crate::features::master::service::SessionPlan>(&plan.data)
+        .step("plan")?;
     let streamer = state
         .store
         .user_by_name("streamer")
         .await
-        .map_err(|e| e.to_string())?
-        .ok_or("demo streamer missing")?;
+        .step("review")?
+        .ok_or("demo user missing")
+        .step("streamer")?;
     let p = auth::Principal {
         user: streamer,
         via: auth::Via::Session {
@@ -134,22 +167,22 @@ async fn seed_demo_review(state: &AppState) -> Result<(), String> {
             token_hash: String::new(),
         },
     };
-    let body = crate::features::review::api::SubmissionBody {
+    let body = crate::features::review::service::SubmissionBody {
         title: "12月1日 晚8点 面霜专场话术".into(),
         kind: "script".into(),
         product_id: Some(product.id),
         plan_id: Some(plan.id),
         session_start: "2026-12-01T20:00:00+08:00".into(),
         has_lottery: false,
-        content: crate::features::review::api::Content {
+        content: crate::features::review::service::Content {
             text: Some("欢迎来到直播间！今天给大家带来我们家的水润修护面霜。\n这款面霜是全网最好用的，用完立竿见影，还能美白祛斑。\n原价399，今天直播间只要99，手慢无！\n第一次来的宝宝先领券，有问题找平台客服。".into()),
             file_base64: None,
             file_name: None,
         },
     };
-    crate::features::review::api::create(state, &p, body)
+    crate::features::review::service::create(state, &p, body)
         .await
-        .map_err(|e| e.to_string())?;
+        .step("review")?;
     let approved = seed_demo_approved_script(state, &p, product.id, plan.id).await?;
     seed_demo_live_session(state, plan.id, approved).await
 }
@@ -161,31 +194,32 @@ async fn seed_demo_approved_script(
     author: &auth::Principal,
     product_id: i64,
     plan_id: i64,
-) -> Result<i64, String> {
-    let body = crate::features::review::api::SubmissionBody {
+) -> Result<i64, DemoError> {
+    let body = crate::features::review::service::SubmissionBody {
         title: "12月1日 晚8点 面霜专场话术（定稿）".into(),
         kind: "script".into(),
         product_id: Some(product_id),
         plan_id: Some(plan_id),
         session_start: "2026-12-01T20:00:00+08:00".into(),
         has_lottery: false,
-        content: crate::features::review::api::Content {
+        content: crate::features::review::service::Content {
             text: Some("欢迎来到直播间！今天给大家带来我们家的水润修护面霜，主打保湿。\n成分是水、甘油、透明质酸钠和角鲨烷，适合干性及混合性肌肤。\n今天直播间只要99元，前100名加赠旅行装，七天无理由退货。\n有问题请找平台客服。".into()),
             file_base64: None,
             file_name: None,
         },
     };
-    let id = crate::features::review::api::create(state, author, body)
+    let id = crate::features::review::service::create(state, author, body)
         .await
-        .map_err(|e| e.to_string())?;
+        .step("approved script")?;
     let as_user = |name: &'static str| async move {
         let user = state
             .store
             .user_by_name(name)
             .await
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("demo user {name} missing"))?;
-        Ok::<_, String>(auth::Principal {
+            .step("approved script")?
+            .ok_or("demo user missing")
+            .step(name)?;
+        Ok::<_, DemoError>(auth::Principal {
             user,
             via: auth::Via::Session {
                 csrf: String::new(),
@@ -193,20 +227,27 @@ async fn seed_demo_approved_script(
             },
         })
     };
-    crate::features::review::api::act(state, author, id, liveguard_review::Action::Submit, None)
-        .await
-        .map_err(|e| format!("demo script submit: {e}"))?;
+    crate::features::review::service::act(
+        state,
+        author,
+        id,
+        liveguard_review::Action::Submit,
+        None,
+    )
+    .await
+    .step("script submit")?;
     for _ in 0..8 {
-        let row = state
-            .store
-            .submission(id)
-            .await
-            .map_err(|e| e.to_string())?;
-        let review = crate::features::review::api::load_review(&row).map_err(|e| e.to_string())?;
+        let row = state.store.submission(id).await.step("approved script")?;
+        let review = crate::features::review::service::load_review(&row).step("approved script")?;
         let level = match review.stage {
             liveguard_review::Stage::Approved { .. } => return Ok(id),
             liveguard_review::Stage::Pending { level } => level,
-            other => return Err(format!("demo script stuck at {other:?}")),
+            other => {
+                return Err(DemoError::new(
+                    "approved script",
+                    format!("stuck at {other:?}"),
+                ));
+            }
         };
         let signers: &[&'static str] = match level {
             liveguard_review::Level::First => &["reviewer"],
@@ -232,7 +273,7 @@ async fn seed_demo_approved_script(
         for name in signers {
             let who = as_user(name).await?;
             // A signer who already signed this level is refused; the next one signs.
-            let _ = crate::features::review::api::act(
+            let _ = crate::features::review::service::act(
                 state,
                 &who,
                 id,
@@ -245,7 +286,7 @@ async fn seed_demo_approved_script(
             .await;
         }
     }
-    Err("the demo script did not reach approval".into())
+    Err(DemoError::new("approved script", "did not reach approval"))
 }
 
 /// A planned demo live session for the demo plan, with the demo reviewer on duty.
@@ -253,13 +294,14 @@ async fn seed_demo_live_session(
     state: &AppState,
     plan_id: i64,
     approved_script: i64,
-) -> Result<(), String> {
+) -> Result<(), DemoError> {
     let lead = state
         .store
         .user_by_name("lead")
         .await
-        .map_err(|e| e.to_string())?
-        .ok_or("demo lead missing")?;
+        .step("live session")?
+        .ok_or("demo user missing")
+        .step("lead")?;
     let p = auth::Principal {
         user: lead,
         via: auth::Via::Session {
@@ -267,21 +309,24 @@ async fn seed_demo_live_session(
             token_hash: String::new(),
         },
     };
-    let row = crate::features::live::api::create_session(
+    let row = crate::features::live::service::create_session(
         state,
         &p,
-        crate::features::live::api::NewSessionBody {
+        crate::features::live::service::NewSessionBody {
             plan_id,
             duty_officer: "reviewer".into(),
             title: Some("12月1日 晚8点 面霜专场（演示场次）".into()),
         },
     )
     .await
-    .map_err(|e| format!("demo live session: {e}"))?;
+    .step("live session")?;
     let snap: liveguard_pipeline::SessionSnapshot =
-        serde_json::from_str(&row.data).map_err(|e| e.to_string())?;
+        serde_json::from_str(&row.data).step("live session")?;
     if snap.script.as_ref().map(|s| s.submission_id) != Some(approved_script) {
-        return Err("the demo live session did not pick up the approved script".into());
+        return Err(DemoError::new(
+            "live session",
+            "did not pick up the approved script",
+        ));
     }
     seed_demo_lottery(state, &p, row.id).await
 }
@@ -293,7 +338,7 @@ async fn seed_demo_lottery(
     state: &AppState,
     p: &auth::Principal,
     session_id: i64,
-) -> Result<(), String> {
+) -> Result<(), DemoError> {
     let rules: liveguard_lottery::LotteryRules = serde_json::from_value(serde_json::json!({
         "title": "演示福袋：面霜正装（drand 第 123 轮，可离线开奖）",
         "organiser": "示例电子商务有限公司", "contact": "400-000-0000",
@@ -310,21 +355,24 @@ async fn seed_demo_lottery(
         "redemption_deadline": "2027-01-31T23:59:59+08:00",
         "unclaimed": "逾期未登记视为放弃，奖品不再补发", "delivery": "快递包邮"
     }))
-    .map_err(|e| format!("demo lottery rules: {e}"))?;
+    .step("lottery rules")?;
     if !rules.check().is_empty() {
-        return Err(format!("demo lottery rules: {:?}", rules.check()));
+        return Err(DemoError::new(
+            "lottery rules",
+            format!("{:?}", rules.check()),
+        ));
     }
     state
         .store
         .create_lottery(
             Some(session_id),
             &rules.title,
-            &serde_json::to_string(&rules).map_err(|e| e.to_string())?,
+            &serde_json::to_string(&rules).step("lottery")?,
             &rules.digest(),
             state.settings.lottery.retain_days,
             p.audit("lottery.create", "lottery:new"),
         )
         .await
-        .map_err(|e| format!("demo lottery: {e}"))?;
+        .step("lottery")?;
     Ok(())
 }

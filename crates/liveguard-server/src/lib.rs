@@ -26,7 +26,7 @@ pub use http::{auth, error, openapi, perms, serve};
 pub use jobs::{checkpoint, webhook};
 
 mod demo;
-pub use demo::{DEMO_USERS, demo_password, seed_demo};
+pub use demo::{DEMO_USERS, DemoError, demo_password, seed_demo};
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -74,7 +74,7 @@ pub struct AppState {
     /// Public entrant-code lookups per client.
     pub lookup_throttle: Arc<auth::LoginThrottle>,
     /// Parsed lottery documents for the public pages.
-    pub docs: Arc<features::lottery::api::DocCache>,
+    pub docs: Arc<features::lottery::service::DocCache>,
 }
 
 /// Every feature's routes, merged: adding a feature means one line here.
@@ -86,12 +86,27 @@ pub fn routes() -> http::routes::RouteSet {
         .merge(features::lottery::routes())
 }
 
+/// The declared JSON routes and component schemas of every feature, read once: the OpenAPI
+/// document and the tests that walk the routes use them.
+pub fn declarations() -> &'static (
+    Vec<http::routes::Op>,
+    Vec<(&'static str, serde_json::Value)>,
+) {
+    static DECLARED: OnceLock<(
+        Vec<http::routes::Op>,
+        Vec<(&'static str, serde_json::Value)>,
+    )> = OnceLock::new();
+    DECLARED.get_or_init(|| {
+        let set = routes();
+        (set.ops().cloned().collect(), set.schemas().to_vec())
+    })
+}
+
 /// `(method, path, summary, permission, "any" or "public")` of every declared JSON route,
-/// for the OpenAPI document and for the tests that walk them.
+/// for the tests that walk them.
 pub fn api_routes() -> Vec<(&'static str, &'static str, &'static str, String)> {
-    static ROUTES: OnceLock<Vec<http::routes::ApiRoute>> = OnceLock::new();
-    ROUTES
-        .get_or_init(|| routes().api_routes().to_vec())
+    declarations()
+        .0
         .iter()
         .map(|r| (r.method, r.path, r.summary, r.access.name()))
         .collect()
@@ -108,7 +123,7 @@ pub fn app(state: AppState) -> Router {
     let body_max = state.settings.request_bytes_max;
     let timeout = Duration::from_secs(state.settings.request_timeout_seconds);
     routes()
-        .into_router(body_max)
+        .into_router(&state, body_max)
         .merge(ops.layer(body_limit(body_max)))
         .fallback(|| async { error::ApiError::NotFound })
         .layer(middleware::from_fn(auth::refuse_cross_origin_writes))
@@ -184,11 +199,68 @@ async fn security_headers(req: Request, next: Next) -> Response {
     resp
 }
 
+/// Why the server (or a worker) could not start. The message says what failed; the cause is
+/// its [`std::error::Error::source`] (the command line prints the whole chain).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The configuration is not usable.
+    #[error(transparent)]
+    Settings(#[from] settings::SettingsError),
+    /// The data directory cannot be created.
+    #[error("cannot create data directory {path}")]
+    DataDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The database cannot be opened or migrated.
+    #[error("cannot open database {url}")]
+    Database {
+        /// The database URL, password redacted.
+        url: String,
+        /// Why.
+        source: liveguard_store::StoreError,
+    },
+    /// A key file in the data directory cannot be read or created.
+    #[error("{what}")]
+    Key {
+        /// Which key.
+        what: &'static str,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A default rule pack does not load (a build with a broken pack).
+    #[error("default rule packs")]
+    Rules(#[from] liveguard_screen::PackError),
+    /// The engine cannot be built from the packs.
+    #[error("screening engine")]
+    Engine(#[from] liveguard_screen::BuildError),
+    /// A drand relay address is not usable.
+    #[error("lottery.drand_relays")]
+    Drand(#[from] liveguard_drand::DrandError),
+    /// The live pipeline (its NATS connection) cannot start.
+    #[error("live pipeline")]
+    Pipeline(#[from] liveguard_pipeline::PipelineError),
+    /// The demo company cannot be created.
+    #[error(transparent)]
+    Demo(#[from] demo::DemoError),
+    /// The listen address cannot be bound.
+    #[error("cannot listen on {address}")]
+    Listen {
+        /// The address.
+        address: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
 /// Builds the engine from the embedded default rule packs.
-pub fn default_screen() -> Result<SharedScreen, String> {
+pub fn default_screen() -> Result<SharedScreen, StartError> {
     let mut b = ScreenBuilder::new(ScreenConfig::default_config());
-    defaults::add_default_packs(&mut b).map_err(|e| e.to_string())?;
-    Ok(SharedScreen::new(b.build().map_err(|e| e.to_string())?))
+    defaults::add_default_packs(&mut b)?;
+    Ok(SharedScreen::new(b.build()?))
 }
 
 /// The key files in the data directory: the audit signing key, the viewer-pseudonym key and
@@ -201,24 +273,26 @@ pub const KEY_FILES: &[&str] = &[
 ];
 
 /// Opens the database of `settings` (creating the data directory), with the audit redactor.
-async fn open_store(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Store, String> {
+async fn open_store(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Store, StartError> {
     settings.validate()?;
-    std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
-        format!(
-            "cannot create data directory {}: {e}",
-            settings.data_dir.display()
-        )
+    std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartError::DataDir {
+        path: settings.data_dir.clone(),
+        source,
     })?;
     let url = settings.effective_database_url();
     Ok(Store::connect(&url, clock)
         .await
-        .map_err(|e| {
-            format!(
-                "cannot open database {}: {e}",
-                liveguard_store::redact_url(&url)
-            )
+        .map_err(|source| StartError::Database {
+            url: liveguard_store::redact_url(&url),
+            source,
         })?
         .with_redactor(Arc::new(|text: &str| personal::mask_free_text(text))))
+}
+
+/// A 32-byte secret from the data directory, created on first use.
+fn secret(settings: &Settings, file: &str, what: &'static str) -> Result<[u8; 32], StartError> {
+    checkpoint::load_or_create_secret(&settings.data_dir, file)
+        .map_err(|source| StartError::Key { what, source })
 }
 
 /// What `liveguard worker` needs and no more: the store, the engine and the viewer
@@ -226,11 +300,9 @@ async fn open_store(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Store,
 pub async fn open_worker(
     settings: &Settings,
     clock: Arc<dyn Clock>,
-) -> Result<liveguard_pipeline::WorkerCtx<Store>, String> {
+) -> Result<liveguard_pipeline::WorkerCtx<Store>, StartError> {
     let store = open_store(settings, clock).await?;
-    let pseudonym_key =
-        checkpoint::load_or_create_secret(&settings.data_dir, live::PSEUDONYM_KEY_FILE)
-            .map_err(|e| format!("viewer pseudonym key: {e}"))?;
+    let pseudonym_key = secret(settings, live::PSEUDONYM_KEY_FILE, "viewer pseudonym key")?;
     Ok(liveguard_pipeline::WorkerCtx {
         store,
         screen: Arc::new(default_screen()?),
@@ -239,22 +311,20 @@ pub async fn open_worker(
 }
 
 /// Opens the store and key described by `settings` (no listener).
-pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, String> {
+pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
     let store = open_store(&settings, clock).await?;
-    let key = checkpoint::load_or_create_key(&settings.data_dir)
-        .map_err(|e| format!("audit signing key: {e}"))?;
+    let key =
+        checkpoint::load_or_create_key(&settings.data_dir).map_err(|source| StartError::Key {
+            what: "audit signing key",
+            source,
+        })?;
     // Keys the viewer pseudonyms; every node of one deployment needs the same file.
-    let pseudonym_key =
-        checkpoint::load_or_create_secret(&settings.data_dir, live::PSEUDONYM_KEY_FILE)
-            .map_err(|e| format!("viewer pseudonym key: {e}"))?;
-    let personal_key =
-        checkpoint::load_or_create_secret(&settings.data_dir, personal::PERSONAL_KEY_FILE)
-            .map_err(|e| format!("personal-data key: {e}"))?;
+    let pseudonym_key = secret(&settings, live::PSEUDONYM_KEY_FILE, "viewer pseudonym key")?;
+    let personal_key = secret(&settings, personal::PERSONAL_KEY_FILE, "personal-data key")?;
     let drand = liveguard_drand::Client::new(
         &settings.lottery.drand_relays,
         Duration::from_secs(settings.lottery.drand_timeout_seconds),
-    )
-    .map_err(|e| format!("lottery.drand_relays: {e}"))?;
+    )?;
     let screen = Arc::new(default_screen()?);
     let live = liveguard_pipeline::LiveHub::start(
         liveguard_pipeline::WorkerCtx {
@@ -264,8 +334,7 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
         },
         live::pipeline_config(&settings.live),
     )
-    .await
-    .map_err(|e| format!("live pipeline: {e}"))?;
+    .await?;
     let login_guard = Arc::new(auth::LoginGuard::for_settings(&settings));
     Ok(AppState {
         store,
@@ -280,7 +349,7 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
         pseudonym_key: Arc::from(&pseudonym_key[..]),
         drand: Arc::new(drand),
         lookup_throttle: Arc::new(auth::LoginThrottle::default()),
-        docs: Arc::new(features::lottery::api::DocCache::default()),
+        docs: Arc::new(features::lottery::service::DocCache::default()),
     })
 }
 
@@ -293,17 +362,21 @@ pub struct Application {
 
 impl Application {
     /// Opens storage and binds `settings.listen` (port 0 picks a free port).
-    pub async fn build(settings: Settings) -> Result<Application, String> {
+    pub async fn build(settings: Settings) -> Result<Application, StartError> {
         let listen = settings.listen.clone();
         let demo = settings.demo;
         let state = open_state(settings, Arc::new(SystemClock)).await?;
         if demo {
             seed_demo(&state).await?;
         }
+        let listen_error = |source| StartError::Listen {
+            address: listen.clone(),
+            source,
+        };
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
-            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+            .map_err(listen_error)?;
+        let port = listener.local_addr().map_err(listen_error)?.port();
         Ok(Application {
             listener,
             state,

@@ -6,6 +6,41 @@ use liveguard_review::versions::DeadlinePolicy;
 use liveguard_review::{ChecklistItem, Level, RoutingPolicy, default_checklist};
 use serde::Deserialize;
 
+/// A configuration that cannot be used; the message names the option or the variable.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingsError {
+    /// The TOML text does not parse, or names an option that does not exist.
+    #[error("{0}")]
+    Toml(#[from] toml::de::Error),
+    /// An option's value is outside its range (the message names the option).
+    #[error("{0}")]
+    Invalid(String),
+    /// A `LIVEGUARD_*` variable whose value is not of its type.
+    #[error("environment variable {variable}: expected {expected}")]
+    Env {
+        /// The variable.
+        variable: String,
+        /// What it takes.
+        expected: &'static str,
+    },
+    /// A `LIVEGUARD_*` variable that names no option.
+    #[error("unknown environment variable {0}")]
+    UnknownEnv(String),
+}
+
+impl From<String> for SettingsError {
+    fn from(message: String) -> Self {
+        SettingsError::Invalid(message)
+    }
+}
+
+impl From<&str> for SettingsError {
+    fn from(message: &str) -> Self {
+        SettingsError::Invalid(message.to_string())
+    }
+}
+
 /// The example configuration, which is also the documentation of every option.
 pub const EXAMPLE_CONFIG: &str = include_str!("../../../config/liveguard.example.toml");
 
@@ -96,7 +131,7 @@ impl Default for LotterySettings {
 }
 
 impl LotterySettings {
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), SettingsError> {
         if self.retain_days < 730 {
             return Err(
                 "lottery.retain_days must be at least 730 (two years, 规范促销行为暂行规定)".into(),
@@ -167,7 +202,7 @@ impl Default for LiveSettings {
 }
 
 impl LiveSettings {
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), SettingsError> {
         if !(1..=1_000_000).contains(&self.queue_batches) {
             return Err("live.queue_batches must be 1 to 1000000".into());
         }
@@ -284,7 +319,7 @@ impl Checklists {
         }
     }
 
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), SettingsError> {
         for (name, items) in [
             ("first", &self.first),
             ("second", &self.second),
@@ -292,10 +327,14 @@ impl Checklists {
         ] {
             let at = format!("review.checklist.{name}");
             if items.is_empty() {
-                return Err(format!("{at} needs at least one item"));
+                return Err(SettingsError::Invalid(format!(
+                    "{at} needs at least one item"
+                )));
             }
             if items.len() > CHECKLIST_ITEMS_MAX {
-                return Err(format!("{at} has more than {CHECKLIST_ITEMS_MAX} items"));
+                return Err(SettingsError::Invalid(format!(
+                    "{at} has more than {CHECKLIST_ITEMS_MAX} items"
+                )));
             }
             let mut seen = std::collections::BTreeSet::new();
             for item in items {
@@ -306,20 +345,23 @@ impl Checklists {
                         .bytes()
                         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
                 if !key_ok {
-                    return Err(format!(
+                    return Err(SettingsError::Invalid(format!(
                         "{at}: key {:?} must be 1-64 characters of a-z, 0-9 and _",
                         item.key
-                    ));
+                    )));
                 }
                 if !seen.insert(item.key.as_str()) {
-                    return Err(format!("{at}: key {:?} appears twice", item.key));
+                    return Err(SettingsError::Invalid(format!(
+                        "{at}: key {:?} appears twice",
+                        item.key
+                    )));
                 }
                 let chars = item.text.trim().chars().count();
                 if chars == 0 || chars > 200 || item.text.contains('\n') {
-                    return Err(format!(
+                    return Err(SettingsError::Invalid(format!(
                         "{at}: the text of {:?} must be one line of 1-200 characters",
                         item.key
-                    ));
+                    )));
                 }
             }
         }
@@ -356,20 +398,23 @@ impl Default for Settings {
 
 impl Settings {
     /// Parses a TOML file's text over the defaults.
-    pub fn from_toml(text: &str) -> Result<Settings, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+    pub fn from_toml(text: &str) -> Result<Settings, SettingsError> {
+        Ok(toml::from_str(text)?)
     }
 
     /// Applies `LIVEGUARD_*` variables from `vars` (pass `std::env::vars()`).
     pub fn apply_env(
         &mut self,
         vars: impl Iterator<Item = (String, String)>,
-    ) -> Result<(), String> {
+    ) -> Result<(), SettingsError> {
         for (k, v) in vars {
             let Some(name) = k.strip_prefix("LIVEGUARD_") else {
                 continue;
             };
-            let bad = |what: &str| format!("environment variable {k}: expected {what}");
+            let bad = |expected: &'static str| SettingsError::Env {
+                variable: k.clone(),
+                expected,
+            };
             match name {
                 "LISTEN" => self.listen = v,
                 "DATA_DIR" => self.data_dir = PathBuf::from(v),
@@ -409,7 +454,7 @@ impl Settings {
                 // Logging and tooling variables share the prefix; they are not settings.
                 "LOG" | "BIN" => {}
                 _ if name.starts_with("TEST_") || name.starts_with("E2E_") => {}
-                _ => return Err(format!("unknown environment variable {k}")),
+                _ => return Err(SettingsError::UnknownEnv(k)),
             }
         }
         Ok(())
@@ -425,7 +470,7 @@ impl Settings {
     }
 
     /// Checks ranges; the message names the option.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SettingsError> {
         if self.session_minutes < 1 {
             return Err("session_minutes must be at least 1".into());
         }
@@ -445,16 +490,16 @@ impl Settings {
             ("final_minutes_before", d.final_minutes_before),
         ] {
             if !(0..=60 * 24 * 60).contains(&m) {
-                return Err(format!(
+                return Err(SettingsError::Invalid(format!(
                     "review.deadlines.{name} must be between 0 and 86400 minutes (60 days)"
-                ));
+                )));
             }
         }
         if self.webhooks.len() > crate::jobs::webhook::WEBHOOKS_MAX {
-            return Err(format!(
+            return Err(SettingsError::Invalid(format!(
                 "at most {} webhooks",
                 crate::jobs::webhook::WEBHOOKS_MAX
-            ));
+            )));
         }
         for (i, w) in self.webhooks.iter().enumerate() {
             w.validate(i)?;
@@ -482,13 +527,14 @@ mod tests {
         assert!(
             Settings::from_toml("lisen = \"x\"")
                 .unwrap_err()
+                .to_string()
                 .contains("lisen")
         );
         let mut s = Settings::default();
         let err = s
             .apply_env([("LIVEGUARD_LISEN".to_string(), "x".to_string())].into_iter())
             .unwrap_err();
-        assert!(err.contains("LIVEGUARD_LISEN"));
+        assert!(err.to_string().contains("LIVEGUARD_LISEN"));
         s.apply_env(
             [
                 ("LIVEGUARD_SESSION_MINUTES".to_string(), "5".to_string()),
@@ -536,6 +582,7 @@ text = "品牌授权文件齐全"
             Settings::from_toml(toml)
                 .and_then(|s| s.validate())
                 .unwrap_err()
+                .to_string()
         };
         assert!(bad("[review.checklist]\nfirst = []").contains("review.checklist.first needs"));
         assert!(

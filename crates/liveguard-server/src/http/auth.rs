@@ -286,6 +286,13 @@ pub async fn recheck(
     now.require(permission)
 }
 
+/// The caller, as a route's guard found and checked it
+/// ([`crate::http::routes::RouteSet::into_router`]): the handler's [`ApiPrincipal`] takes it
+/// from the request's extensions instead of looking the credential up again. Only the
+/// server puts it there.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Principal);
+
 /// The caller of an API route: bearer token or session cookie. For a session, every
 /// state-changing method must carry the session's CSRF token in `X-CSRF-Token`.
 #[derive(Debug, Clone)]
@@ -298,6 +305,9 @@ impl FromRequestParts<AppState> for ApiPrincipal {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        if let Some(Authenticated(p)) = parts.extensions.get::<Authenticated>() {
+            return Ok(ApiPrincipal(p.clone()));
+        }
         let p = authenticate(parts, state).await?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe && matches!(p.via, Via::Session { .. }) {

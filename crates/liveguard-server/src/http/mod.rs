@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod openapi;
 pub mod perms;
 pub mod routes;

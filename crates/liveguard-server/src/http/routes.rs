@@ -1,15 +1,23 @@
-//! Route declarations. A feature's `routes()` declares each JSON route once — method, path,
-//! who may call it and a summary, beside its handler — and the same call serves it; the
-//! OpenAPI document ([`crate::http::openapi`]) and the route-walking tests read the
-//! declarations, so a route cannot be served without its document entry and permission.
-//! Pages (HTML) are served through the same set but are not part of the API document.
+//! Route declarations. A feature's `routes()` declares each JSON route once, beside its
+//! handler, as an [`Op`]: method, path, who may call it, a summary and its OpenAPI fragment
+//! (request body, query parameters, success answer, an example). The same call serves the
+//! route behind a guard that authenticates the caller and checks the declared permission
+//! before the handler runs, so a route cannot be served without its document entry and its
+//! permission. The OpenAPI document ([`crate::http::openapi`]) and the route-walking tests
+//! read the declarations. Pages (HTML) are served through the same set but are not part of
+//! the API document; they check their permission with the signed-in user.
 
 use axum::Router;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::handler::Handler;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
+use serde_json::{Value, json};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::AppState;
+use crate::http::auth::{ApiPrincipal, Authenticated};
 use crate::http::perms::Permission;
 
 /// Who may call a route.
@@ -19,7 +27,7 @@ pub enum Access {
     Public,
     /// Any signed-in caller.
     Any,
-    /// Callers whose role has this permission (the handler checks it on the server).
+    /// Callers whose role has this permission (checked by the route's guard).
     Perm(Permission),
 }
 
@@ -34,9 +42,29 @@ impl Access {
     }
 }
 
-/// One declared JSON route.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiRoute {
+/// A reference to a component schema of the API document.
+pub fn schema_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+/// A query parameter of the API document.
+pub fn query(name: &str, schema: Value, required: bool, description: &str) -> Value {
+    json!({"name": name, "in": "query", "required": required, "schema": schema, "description": description})
+}
+
+/// A `limit` query parameter: a page size from 1 to the store's largest page.
+pub fn limit_query(default: i64) -> Value {
+    query(
+        "limit",
+        json!({"type": "integer", "minimum": 1, "maximum": liveguard_store::PAGE_LIMIT_MAX, "default": default}),
+        false,
+        "page size",
+    )
+}
+
+/// One declared JSON route: what it is, who may call it and its part of the API document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Op {
     /// `get`, `post`, `put`, `patch` or `delete`.
     pub method: &'static str,
     /// The path, with `{name}` parameters.
@@ -45,17 +73,166 @@ pub struct ApiRoute {
     pub access: Access,
     /// One line for the API document.
     pub summary: &'static str,
+    /// The OpenAPI `requestBody` object, if it takes a body.
+    pub request: Option<Value>,
+    /// Path parameters other than integer ids, and query parameters.
+    pub parameters: Vec<Value>,
+    /// The success status.
+    pub status: &'static str,
+    /// The success answer's schema; `None` for an answer without a body.
+    pub response: Option<Value>,
+    /// A documented example request body that the server accepts (tested).
+    pub example: Option<Value>,
+}
+
+impl Op {
+    fn new(method: &'static str, path: &'static str, access: Access, summary: &'static str) -> Op {
+        Op {
+            method,
+            path,
+            access,
+            summary,
+            request: None,
+            parameters: Vec::new(),
+            status: "200",
+            response: Some(json!({"type": "object"})),
+            example: None,
+        }
+    }
+
+    /// A `GET` route answering 200 with an object.
+    pub fn get(path: &'static str, access: Access, summary: &'static str) -> Op {
+        Op::new("get", path, access, summary)
+    }
+
+    /// A `POST` route answering 200 with an object.
+    pub fn post(path: &'static str, access: Access, summary: &'static str) -> Op {
+        Op::new("post", path, access, summary)
+    }
+
+    /// A `PUT` route answering 200 with an object.
+    pub fn put(path: &'static str, access: Access, summary: &'static str) -> Op {
+        Op::new("put", path, access, summary)
+    }
+
+    /// A `PATCH` route answering 200 with an object.
+    pub fn patch(path: &'static str, access: Access, summary: &'static str) -> Op {
+        Op::new("patch", path, access, summary)
+    }
+
+    /// A `DELETE` route answering 204 without a body.
+    pub fn delete(path: &'static str, access: Access, summary: &'static str) -> Op {
+        Op::new("delete", path, access, summary).no_content()
+    }
+
+    /// Takes a required JSON body of this schema.
+    pub fn body(mut self, schema: Value) -> Op {
+        self.request =
+            Some(json!({"required": true, "content": {"application/json": {"schema": schema}}}));
+        self
+    }
+
+    /// Takes no body, or an empty JSON object.
+    pub fn empty_body(mut self) -> Op {
+        self.request = Some(
+            json!({"required": false, "content": {"application/json": {"schema": {"type": "object", "maxProperties": 0}}}}),
+        );
+        self
+    }
+
+    /// Documents a parameter (a query parameter, or a path parameter that is not an id).
+    pub fn param(mut self, parameter: Value) -> Op {
+        self.parameters.push(parameter);
+        self
+    }
+
+    /// Answers 200 with this schema.
+    pub fn ok(self, schema: Value) -> Op {
+        self.answers("200", schema)
+    }
+
+    /// Answers 201 with this schema.
+    pub fn created(self, schema: Value) -> Op {
+        self.answers("201", schema)
+    }
+
+    /// Answers `status` with this schema.
+    pub fn answers(mut self, status: &'static str, schema: Value) -> Op {
+        self.status = status;
+        self.response = Some(schema);
+        self
+    }
+
+    /// Answers 204 without a body.
+    pub fn no_content(mut self) -> Op {
+        self.status = "204";
+        self.response = None;
+        self
+    }
+
+    /// A request body that the server accepts, shown in the document and sent by the tests.
+    pub fn example(mut self, example: Value) -> Op {
+        self.example = Some(example);
+        self
+    }
+
+    /// The OpenAPI operation object.
+    pub fn operation(&self) -> Value {
+        let ok = match &self.response {
+            None => json!({"description": "Done"}),
+            Some(schema) => {
+                json!({"description": "Success", "content": {"application/json": {"schema": schema}}})
+            }
+        };
+        let mut op = json!({
+            "summary": self.summary,
+            "x-liveguard-permission": self.access.name(),
+            "responses": {
+                self.status: ok,
+                "default": {"description": "Error", "content": {"application/problem+json": {"schema": schema_ref("Problem")}}},
+            },
+        });
+        if self.access != Access::Public {
+            op["security"] = json!([{ "bearer": [] }, { "session": [] }]);
+        }
+        let mut params: Vec<Value> = self
+            .path
+            .split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            .filter(|name| {
+                !self
+                    .parameters
+                    .iter()
+                    .any(|p| p["in"] == "path" && p["name"] == *name)
+            })
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "integer"}}))
+            .collect();
+        params.extend(self.parameters.iter().cloned());
+        if !params.is_empty() {
+            op["parameters"] = Value::Array(params);
+        }
+        if let Some(mut body) = self.request.clone() {
+            if let Some(e) = &self.example {
+                body["content"]["application/json"]["example"] = e.clone();
+            }
+            op["requestBody"] = body;
+        }
+        op
+    }
 }
 
 /// The routes of a feature (or of several, merged): what is served and what is declared.
 #[derive(Default)]
 pub struct RouteSet {
-    /// Routes under the server's general body limit.
-    router: Router<AppState>,
-    /// Routes with their own, larger body limit (uploads, entrant lists).
-    large: Router<AppState>,
-    /// The declared JSON routes.
-    api: Vec<ApiRoute>,
+    /// Pages under the server's general body limit.
+    pages: Router<AppState>,
+    /// Pages with their own, larger body limit.
+    large_pages: Router<AppState>,
+    /// The declared JSON routes, each with its handler and its own body limit, if any.
+    api: Vec<(Op, MethodRouter<AppState>, Option<usize>)>,
+    /// Component schemas of the API document, by name.
+    schemas: Vec<(&'static str, Value)>,
 }
 
 fn filter(method: &str) -> MethodFilter {
@@ -82,6 +259,28 @@ pub fn body_limit(
     )
 }
 
+/// The guard in front of every declared route that is not public: authenticates the caller
+/// (token, or session with its CSRF token on writes), checks the declared permission, and
+/// hands the caller to the handler's [`ApiPrincipal`] without a second lookup.
+async fn guard(
+    State((state, access)): State<(AppState, Access)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let p = match ApiPrincipal::from_request_parts(&mut parts, &state).await {
+        Ok(ApiPrincipal(p)) => p,
+        Err(e) => return e.into_response(),
+    };
+    if let Access::Perm(permission) = access
+        && let Err(e) = p.require(permission)
+    {
+        return e.into_response();
+    }
+    parts.extensions.insert(Authenticated(p));
+    next.run(Request::from_parts(parts, body)).await
+}
+
 impl RouteSet {
     /// An empty set.
     pub fn new() -> Self {
@@ -89,46 +288,42 @@ impl RouteSet {
     }
 
     /// Declares and serves a JSON route.
-    pub fn api<H, T>(
-        mut self,
-        method: &'static str,
-        path: &'static str,
-        access: Access,
-        summary: &'static str,
-        handler: H,
-    ) -> Self
+    pub fn api<H, T>(self, op: Op, handler: H) -> Self
     where
         H: Handler<T, AppState>,
         T: 'static,
     {
-        self.router = self.router.route(path, on(filter(method), handler));
-        self.declare(method, path, access, summary)
+        self.declare(op, handler, None)
     }
 
     /// Declares and serves a JSON route whose body may be up to `bytes_max` bytes.
-    pub fn api_large<H, T>(
-        mut self,
-        method: &'static str,
-        path: &'static str,
-        access: Access,
-        summary: &'static str,
-        bytes_max: usize,
-        handler: H,
-    ) -> Self
+    pub fn api_large<H, T>(self, op: Op, bytes_max: usize, handler: H) -> Self
     where
         H: Handler<T, AppState>,
         T: 'static,
     {
-        self.large = self.large.route(
-            path,
-            on(filter(method), handler).layer(body_limit(bytes_max)),
-        );
-        self.declare(method, path, access, summary)
+        self.declare(op, handler, Some(bytes_max))
+    }
+
+    fn declare<H, T>(mut self, op: Op, handler: H, bytes_max: Option<usize>) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let methods = on(filter(op.method), handler);
+        self.api.push((op, methods, bytes_max));
+        self
+    }
+
+    /// A component schema of the API document, referred to with [`schema_ref`].
+    pub fn schema(mut self, name: &'static str, schema: Value) -> Self {
+        self.schemas.push((name, schema));
+        self
     }
 
     /// Serves a page (HTML, or a public file) at `path`.
     pub fn page(mut self, path: &'static str, methods: MethodRouter<AppState>) -> Self {
-        self.router = self.router.route(path, methods);
+        self.pages = self.pages.route(path, methods);
         self
     }
 
@@ -139,44 +334,49 @@ impl RouteSet {
         methods: MethodRouter<AppState>,
         bytes_max: usize,
     ) -> Self {
-        self.large = self.large.route(path, methods.layer(body_limit(bytes_max)));
+        self.large_pages = self
+            .large_pages
+            .route(path, methods.layer(body_limit(bytes_max)));
         self
     }
 
     /// Both sets in one.
     pub fn merge(mut self, other: RouteSet) -> Self {
-        self.router = self.router.merge(other.router);
-        self.large = self.large.merge(other.large);
+        self.pages = self.pages.merge(other.pages);
+        self.large_pages = self.large_pages.merge(other.large_pages);
         self.api.extend(other.api);
+        self.schemas.extend(other.schemas);
         self
     }
 
-    /// The declared JSON routes.
-    pub fn api_routes(&self) -> &[ApiRoute] {
-        &self.api
+    /// The declared JSON routes, in declaration order.
+    pub fn ops(&self) -> impl Iterator<Item = &Op> {
+        self.api.iter().map(|(op, _, _)| op)
     }
 
-    /// The router: the general routes under `general_bytes_max`, the large ones under their
-    /// own limits.
-    pub fn into_router(self, general_bytes_max: usize) -> Router<AppState> {
-        self.router
-            .layer(body_limit(general_bytes_max))
-            .merge(self.large)
+    /// The declared component schemas, in declaration order.
+    pub fn schemas(&self) -> &[(&'static str, Value)] {
+        &self.schemas
     }
 
-    fn declare(
-        mut self,
-        method: &'static str,
-        path: &'static str,
-        access: Access,
-        summary: &'static str,
-    ) -> Self {
-        self.api.push(ApiRoute {
-            method,
-            path,
-            access,
-            summary,
-        });
-        self
+    /// The router: pages and JSON routes under `general_bytes_max` unless they declared
+    /// their own limit; every JSON route that is not public behind its guard.
+    pub fn into_router(self, state: &AppState, general_bytes_max: usize) -> Router<AppState> {
+        let mut general = self.pages;
+        let mut large = self.large_pages;
+        for (op, methods, bytes_max) in self.api {
+            let methods = match op.access {
+                Access::Public => methods,
+                access => methods.route_layer(middleware::from_fn_with_state(
+                    (state.clone(), access),
+                    guard,
+                )),
+            };
+            match bytes_max {
+                None => general = general.route(op.path, methods),
+                Some(max) => large = large.route(op.path, methods.layer(body_limit(max))),
+            }
+        }
+        general.layer(body_limit(general_bytes_max)).merge(large)
     }
 }

@@ -1,7 +1,7 @@
 //! Escalation of live alerts nobody acknowledged in time.
 
 use crate::AppState;
-use crate::features::live::api::alert_json;
+use crate::features::live::service::alert_json;
 use crate::jobs::JobError;
 
 /// Escalates open `block` alerts not acknowledged within `live.escalate_after_seconds`,

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::settings::SettingsError;
 
 /// The audit actions a webhook can receive: review state changes and decisions on live
 /// alerts.
@@ -82,7 +83,7 @@ fn redacted_url(url: &str) -> String {
 
 impl WebhookSettings {
     /// Checks the URL, the secret and the event names; the message names the problem.
-    pub fn validate(&self, index: usize) -> Result<(), String> {
+    pub fn validate(&self, index: usize) -> Result<(), SettingsError> {
         let at = format!("webhooks[{index}]");
         let uri: hyper::Uri = self
             .url
@@ -91,27 +92,33 @@ impl WebhookSettings {
         match uri.scheme_str() {
             Some("http") => {}
             Some("https") => {
-                return Err(format!(
+                return Err(SettingsError::Invalid(format!(
                     "{at}.url: HTTPS is not built in; point the webhook at an HTTP relay on the same host or network that forwards to the HTTPS endpoint"
-                ));
+                )));
             }
-            _ => return Err(format!("{at}.url must start with http://")),
+            _ => {
+                return Err(SettingsError::Invalid(format!(
+                    "{at}.url must start with http://"
+                )));
+            }
         }
         if uri.host().is_none_or(str::is_empty) {
-            return Err(format!("{at}.url has no host"));
+            return Err(SettingsError::Invalid(format!("{at}.url has no host")));
         }
         if self.secret.chars().count() < 16 {
-            return Err(format!("{at}.secret must be at least 16 characters"));
+            return Err(SettingsError::Invalid(format!(
+                "{at}.secret must be at least 16 characters"
+            )));
         }
         if let Some(e) = self
             .events
             .iter()
             .find(|e| !EVENTS.contains(&e.as_str()) && e.as_str() != ALERT_EVENT)
         {
-            return Err(format!(
+            return Err(SettingsError::Invalid(format!(
                 "{at}.events: unknown event `{e}` (known: {}, {ALERT_EVENT})",
                 EVENTS.join(", ")
-            ));
+            )));
         }
         Ok(())
     }
@@ -406,26 +413,34 @@ mod tests {
             hook("https://example.com/x")
                 .validate(1)
                 .unwrap_err()
+                .to_string()
                 .contains("relay")
         );
         assert!(
             hook("ftp://x/y")
                 .validate(0)
                 .unwrap_err()
+                .to_string()
                 .contains("http://")
         );
         assert!(
             hook("not a url")
                 .validate(0)
                 .unwrap_err()
+                .to_string()
                 .contains("webhooks[0].url")
         );
         let mut h = hook("http://h/x");
         h.secret = "short".into();
-        assert!(h.validate(0).unwrap_err().contains("secret"));
+        assert!(h.validate(0).unwrap_err().to_string().contains("secret"));
         let mut h = hook("http://h/x");
         h.events = vec!["review.aproved".into()];
-        assert!(h.validate(0).unwrap_err().contains("review.aproved"));
+        assert!(
+            h.validate(0)
+                .unwrap_err()
+                .to_string()
+                .contains("review.aproved")
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! The live-monitoring API: sessions linked to approved plans, event ingest, alerts and
-//! their decisions, promise follow-ups, comment moderation, the console stream and the
-//! post-session report. The UI (`ui_live`) calls the same functions.
+//! The live-monitoring JSON API: sessions linked to approved plans, event ingest over HTTP
+//! and WebSocket, alerts and their decisions, promise follow-ups, comment moderation, the
+//! console's event stream and the post-session report. The handlers are thin: the
+//! operations are in [`super::service`], which the pages call too; each route's permission
+//! is declared and checked in `mod.rs`.
 
-use std::collections::BTreeMap;
 use std::convert::Infallible;
 
 use axum::Json;
@@ -10,148 +11,19 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use liveguard_core::{Category, ProductCategory, Role};
-use liveguard_live::{EventIn, LineupEntry, Processed};
-use liveguard_store::{AlertAction, LiveAlertRow, LiveSessionRow, NewLiveSession};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
+use super::service::*;
 use crate::AppState;
-use crate::features::platform::api::ApiJson;
-use crate::http::auth::{ApiPrincipal, Principal};
+use crate::http::auth::ApiPrincipal;
 use crate::http::error::ApiError;
+use crate::http::extract::ApiJson;
 use crate::http::perms::Permission;
-use liveguard_pipeline::{ScriptRef, SessionSnapshot};
-
-/// Longest reason or note, in characters.
-pub const REASON_CHARS_MAX: usize = 500;
-
-fn reason_field(field: &str, v: Option<&str>, required: bool) -> Result<Option<String>, ApiError> {
-    let v = v.map(str::trim).filter(|s| !s.is_empty());
-    match v {
-        None if required => Err(ApiError::field(field, "is required")),
-        None => Ok(None),
-        Some(s) if s.chars().count() > REASON_CHARS_MAX => Err(ApiError::field(
-            field,
-            format!("must be at most {REASON_CHARS_MAX} characters"),
-        )),
-        Some(s) => Ok(Some(crate::personal::mask_free_text(s))),
-    }
-}
-
-/// Roles that may be a session's duty officer (场控).
-pub const DUTY_ROLES: &[Role] = &[
-    Role::OpsReviewer,
-    Role::OpsManager,
-    Role::ComplianceLead,
-    Role::Admin,
-];
-
-/// `POST /api/v1/live/sessions` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewSessionBody {
-    /// The approved session plan.
-    pub plan_id: i64,
-    /// User name of the duty officer.
-    pub duty_officer: String,
-    /// Title; the plan's title when absent.
-    #[serde(default)]
-    pub title: Option<String>,
-}
-
-pub(crate) fn session_json(row: &LiveSessionRow) -> Value {
-    let snap = serde_json::from_str::<Value>(&row.data).unwrap_or(Value::Null);
-    json!({
-        "id": row.id, "title": row.title, "plan_id": row.plan_id, "duty_officer_id": row.duty_officer_id,
-        "state": row.state, "started_at": row.started_at, "ended_at": row.ended_at,
-        "retain_until": row.retain_until, "legal_hold": row.legal_hold, "purged_at": row.purged_at, "created_at": row.created_at,
-        "room_id": snap["room_id"], "streamer_ids": snap["streamer_ids"], "lineup": snap["lineup"],
-        "script": snap["script"], "starts_at": snap["starts_at"],
-    })
-}
-
-/// Creates a session from a plan: the lineup with each product's category, and the newest
-/// approved script submitted for the plan (frozen by its content hash).
-pub(crate) async fn create_session(
-    state: &AppState,
-    p: &Principal,
-    body: NewSessionBody,
-) -> Result<LiveSessionRow, ApiError> {
-    p.require(Permission::OperateLive)?;
-    let plan = crate::features::master::api::plan(state, body.plan_id).await?;
-    let officer = state
-        .store
-        .user_by_name(body.duty_officer.trim())
-        .await?
-        .filter(|u| !u.disabled)
-        .ok_or_else(|| ApiError::field("duty_officer", "no active user of that name"))?;
-    if !DUTY_ROLES.contains(&officer.role) {
-        return Err(ApiError::field(
-            "duty_officer",
-            "must be an operations reviewer or manager, the compliance lead or an administrator",
-        ));
-    }
-    let mut lineup = Vec::with_capacity(plan.lineup.len());
-    for item in &plan.lineup {
-        let product = state.store.product(item.product_id).await?;
-        let category = product
-            .category
-            .parse::<ProductCategory>()
-            .map_err(|e| ApiError::Internal(format!("product {}: {e}", product.id)))?;
-        lineup.push(LineupEntry {
-            product_id: item.product_id,
-            price_fen: item.price_fen,
-            category,
-        });
-    }
-    let mut script = None;
-    for sub in state.store.submissions().await? {
-        if sub.plan_id == Some(body.plan_id) && sub.kind == "script" && sub.stage == "approved" {
-            let review = crate::features::review::api::load_review(&sub)?;
-            let v = state
-                .store
-                .submission_version(sub.id, review.version as i64)
-                .await?;
-            script = Some(ScriptRef {
-                submission_id: sub.id,
-                version: v.version,
-                content_hash: v.content_hash,
-            });
-            break;
-        }
-    }
-    let snap = SessionSnapshot {
-        room_id: Some(plan.room_id),
-        streamer_ids: plan.streamer_ids.clone(),
-        lineup,
-        script,
-        starts_at: Some(plan.starts_at.clone()),
-    };
-    let title = body.title.unwrap_or_else(|| plan.title.clone());
-    let data = serde_json::to_string(&snap).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let id = state
-        .store
-        .create_live_session(
-            NewLiveSession {
-                title,
-                plan_id: Some(body.plan_id),
-                duty_officer_id: officer.id,
-                data,
-            },
-            p.audit("live.session.create", "live_session:new"),
-        )
-        .await?;
-    Ok(state.store.live_session(id).await?)
-}
 
 /// `GET /api/v1/live/sessions`
-pub(crate) async fn list_sessions(
-    State(state): State<AppState>,
-    ApiPrincipal(p): ApiPrincipal,
-) -> Result<Json<Value>, ApiError> {
-    p.require(Permission::ViewLive)?;
+pub(crate) async fn list_sessions(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let rows = state.store.live_sessions().await?;
     Ok(Json(
         json!({"sessions": rows.iter().map(session_json).collect::<Vec<_>>()}),
@@ -171,52 +43,13 @@ pub(crate) async fn post_session(
 /// `GET /api/v1/live/sessions/{id}`
 pub(crate) async fn get_session(
     State(state): State<AppState>,
-    ApiPrincipal(p): ApiPrincipal,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    p.require(Permission::ViewLive)?;
     let row = state.store.live_session(id).await?;
     let stats = state.store.live_stats(id).await?;
     let mut v = session_json(&row);
     v["stats"] = stats_json(&stats);
     Ok(Json(v))
-}
-
-fn stats_json(s: &liveguard_store::LiveStats) -> Value {
-    let map = |pairs: &[(String, i64)]| pairs.iter().cloned().collect::<BTreeMap<_, _>>();
-    json!({
-        "events": s.events(), "events_by_kind": map(&s.events_by_kind),
-        "events_by_decision": map(&s.events_by_decision), "alerts_by_state": map(&s.alerts_by_state),
-        "viewers": s.viewers, "open_tasks": s.open_tasks, "moderation_actions": s.moderation_actions,
-    })
-}
-
-/// Starts (`live`) or ends (`ended`) a session.
-pub(crate) async fn set_state(
-    state: &AppState,
-    p: &Principal,
-    id: i64,
-    to: &str,
-) -> Result<LiveSessionRow, ApiError> {
-    p.require(Permission::OperateLive)?;
-    let action = if to == "live" {
-        "live.session.start"
-    } else {
-        "live.session.end"
-    };
-    let row = state
-        .store
-        .set_live_session_state(
-            id,
-            to,
-            state.settings.live.retain_days,
-            p.audit(action, "live_session"),
-        )
-        .await?;
-    state
-        .live
-        .publish(id, "session", json!({"state": row.state}));
-    Ok(row)
 }
 
 /// `POST /api/v1/live/sessions/{id}/start`
@@ -258,7 +91,6 @@ pub(crate) async fn hold_session(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<HoldBody>,
 ) -> Result<Json<Value>, ApiError> {
-    p.require(Permission::LegalHold)?;
     let reason = reason_field("reason", Some(&body.reason), true)?.unwrap_or_default();
     let action = if body.legal_hold {
         "live.session.hold"
@@ -276,63 +108,12 @@ pub(crate) async fn hold_session(
     Ok(Json(session_json(&state.store.live_session(id).await?)))
 }
 
-/// `POST /api/v1/live/sessions/{id}/events` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EventsBody {
-    /// The events, in the order they happened.
-    pub events: Vec<EventIn>,
-}
-
-/// Validates a whole batch (the error names the event and field), queues it and answers
-/// once it is stored: the JSON both ingest transports return.
-pub(crate) async fn ingest(state: &AppState, id: i64, body: EventsBody) -> Result<Value, ApiError> {
-    let max = state.live.batch_events_max();
-    if body.events.is_empty() || body.events.len() > max {
-        return Err(ApiError::field(
-            "events",
-            format!("must hold 1 to {max} events"),
-        ));
-    }
-    for (i, e) in body.events.iter().enumerate() {
-        liveguard_live::validate(e)
-            .map_err(|err| ApiError::field(&format!("events[{i}].{}", err.field), err.message))?;
-    }
-    let session = state.store.live_session(id).await?;
-    if session.state != "live" {
-        return Err(ApiError::Conflict(format!(
-            "session {id} is {}; events are accepted only while it is live",
-            session.state
-        )));
-    }
-    let received = state.store.now_ms();
-    let outcomes = match state.live.submit(id, body.events, received).await? {
-        liveguard_pipeline::Submitted::Stored(o) => o,
-        liveguard_pipeline::Submitted::Queued(n) => {
-            // Scale-out: durably queued in JetStream; workers store it and raise the alerts.
-            return Ok(
-                json!({"accepted": n, "queued": true, "duplicates": 0, "alerts": [], "results": []}),
-            );
-        }
-    };
-    let accepted = outcomes.iter().filter(|o| !o.duplicate).count();
-    let alerts: Vec<i64> = outcomes.iter().filter_map(|o| o.alert_id).collect();
-    Ok(json!({
-        "accepted": accepted,
-        "duplicates": outcomes.len() - accepted,
-        "alerts": alerts,
-        "results": outcomes,
-    }))
-}
-
 /// `POST /api/v1/live/sessions/{id}/events`
 pub(crate) async fn post_events(
     State(state): State<AppState>,
-    ApiPrincipal(p): ApiPrincipal,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<EventsBody>,
 ) -> Result<Json<Value>, ApiError> {
-    p.require(Permission::OperateLive)?;
     Ok(Json(ingest(&state, id, body).await?))
 }
 
@@ -349,7 +130,6 @@ pub(crate) async fn ws(
     headers: axum::http::HeaderMap,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<axum::response::Response, ApiError> {
-    p.require(Permission::OperateLive)?;
     if matches!(p.via, crate::http::auth::Via::Session { .. }) {
         let get = |h: axum::http::HeaderName| {
             headers
@@ -473,45 +253,25 @@ pub struct EventsQuery {
     pub limit: Option<i64>,
 }
 
-pub(crate) fn event_json(row: &liveguard_store::LiveEventRow) -> Value {
-    let mut v = serde_json::from_str::<Value>(&row.body).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut v {
-        m.insert("id".into(), json!(row.id));
-        m.insert("received_ms".into(), json!(row.received_ms));
-    }
-    v
-}
-
 /// `GET /api/v1/live/sessions/{id}/events`
 pub(crate) async fn list_events(
     State(state): State<AppState>,
-    ApiPrincipal(p): ApiPrincipal,
     Path(id): Path<i64>,
     Query(q): Query<EventsQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    p.require(Permission::ViewLive)?;
     state.store.live_session(id).await?;
     let rows = state
         .store
         .live_events(
             id,
-            crate::features::platform::api::cursor("after", q.after)?.unwrap_or(0),
-            crate::features::platform::api::page_limit(q.limit, 100)?,
+            crate::features::platform::service::cursor("after", q.after)?.unwrap_or(0),
+            crate::features::platform::service::page_limit(q.limit, 100)?,
         )
         .await?;
     Ok(Json(json!({
         "events": rows.iter().map(event_json).collect::<Vec<_>>(),
         "next_after": rows.last().map(|r| r.id),
     })))
-}
-
-pub(crate) fn alert_json(a: &LiveAlertRow) -> Value {
-    json!({
-        "id": a.id, "session_id": a.session_id, "event_id": a.event_id, "severity": a.severity,
-        "summary": a.summary, "state": a.state, "created_ms": a.created_ms, "acked_ms": a.acked_ms,
-        "acked_by": a.acked_by, "resolved_ms": a.resolved_ms, "resolved_by": a.resolved_by,
-        "resolution": a.resolution, "escalated_ms": a.escalated_ms, "incident": a.incident,
-    })
 }
 
 /// Alert filter.
@@ -532,11 +292,9 @@ pub const ALERT_STATES: &[&str] = &["open", "acknowledged", "escalated", "resolv
 /// `GET /api/v1/live/sessions/{id}/alerts`
 pub(crate) async fn list_alerts(
     State(state): State<AppState>,
-    ApiPrincipal(p): ApiPrincipal,
     Path(id): Path<i64>,
     Query(q): Query<AlertsQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    p.require(Permission::ViewLive)?;
     if let Some(s) = &q.state
         && !ALERT_STATES.contains(&s.as_str())
     {
@@ -551,70 +309,12 @@ pub(crate) async fn list_alerts(
         .live_alerts(
             id,
             q.state.as_deref(),
-            crate::features::platform::api::page_limit(q.limit, 100)?,
+            crate::features::platform::service::page_limit(q.limit, 100)?,
         )
         .await?;
     Ok(Json(
         json!({"alerts": rows.iter().map(alert_json).collect::<Vec<_>>()}),
     ))
-}
-
-/// `POST /api/v1/live/alerts/{id}/actions` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AlertActionBody {
-    /// `acknowledge` or `resolve`.
-    pub action: String,
-    /// Required to resolve: what was done (主播已当场更正, 已隐藏评论 …).
-    #[serde(default)]
-    pub reason: Option<String>,
-    /// Open an incident record for it (the incident module keeps it).
-    #[serde(default)]
-    pub incident: bool,
-}
-
-/// Acknowledges or resolves an alert; audited; consoles are told.
-pub(crate) async fn alert_action(
-    state: &AppState,
-    p: &Principal,
-    id: i64,
-    body: AlertActionBody,
-) -> Result<LiveAlertRow, ApiError> {
-    p.require(Permission::OperateLive)?;
-    let (action, name) = match body.action.as_str() {
-        "acknowledge" => (AlertAction::Acknowledge, "live.alert.acknowledge"),
-        "resolve" => (AlertAction::Resolve, "live.alert.resolve"),
-        other => {
-            return Err(ApiError::field(
-                "action",
-                format!("unknown action `{other}`; use acknowledge or resolve"),
-            ));
-        }
-    };
-    let reason = reason_field(
-        "reason",
-        body.reason.as_deref(),
-        action == AlertAction::Resolve,
-    )?;
-    let mut audit = p.audit(name, "live_alert");
-    if let Some(r) = &reason {
-        audit = audit.reason(json!({"reason": r, "incident": body.incident}).to_string());
-    }
-    let row = state
-        .store
-        .live_alert_action(
-            id,
-            action,
-            &p.actor(),
-            reason.as_deref(),
-            body.incident,
-            audit,
-        )
-        .await?;
-    state
-        .live
-        .publish(row.session_id, "alert_update", alert_json(&row));
-    Ok(row)
 }
 
 /// `POST /api/v1/live/alerts/{id}/actions`
@@ -625,64 +325,6 @@ pub(crate) async fn post_alert_action(
     ApiJson(body): ApiJson<AlertActionBody>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(alert_json(&alert_action(&state, &p, id, body).await?)))
-}
-
-/// `POST /api/v1/live/events/{id}/moderation` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModerationBody {
-    /// `hide`, `mute`, `reply` or `keep`.
-    pub action: String,
-    /// Why (for `reply`, the answer given).
-    pub reason: String,
-}
-
-/// Moderation actions a person may record.
-pub const MODERATION_ACTIONS: &[&str] = &["hide", "mute", "reply", "keep"];
-
-/// Records who did what to a comment. Hiding or muting negative product feedback is refused.
-pub(crate) async fn moderate(
-    state: &AppState,
-    p: &Principal,
-    event_id: i64,
-    body: ModerationBody,
-) -> Result<i64, ApiError> {
-    p.require(Permission::OperateLive)?;
-    if !MODERATION_ACTIONS.contains(&body.action.as_str()) {
-        return Err(ApiError::field(
-            "action",
-            format!("must be one of {}", MODERATION_ACTIONS.join(", ")),
-        ));
-    }
-    let reason = reason_field("reason", Some(&body.reason), true)?.unwrap_or_default();
-    let event = state.store.live_event(event_id).await?;
-    if event.kind != "comment" {
-        return Err(ApiError::field("event", "only comments are moderated"));
-    }
-    let processed: Processed = serde_json::from_str(&event.body)
-        .map_err(|e| ApiError::Internal(format!("live event {event_id}: {e}")))?;
-    let negative = processed
-        .moderation
-        .as_ref()
-        .is_some_and(|m| m.negative_feedback);
-    if negative && matches!(body.action.as_str(), "hide" | "mute") {
-        return Err(ApiError::Workflow(
-            "this comment is negative product feedback: it may not be hidden to mislead buyers (直播电商监督管理办法 Art. 31, 电子商务法 Art. 39); reply to it instead".into(),
-        ));
-    }
-    let id = state
-        .store
-        .record_moderation(
-            event.session_id,
-            event_id,
-            &body.action,
-            &p.actor(),
-            &reason,
-            p.audit(&format!("live.comment.{}", body.action), "live_event")
-                .reason(reason.clone()),
-        )
-        .await?;
-    Ok(id)
 }
 
 /// `POST /api/v1/live/events/{id}/moderation`
@@ -718,33 +360,11 @@ pub(crate) async fn close_task(
     Ok(Json(json!({"id": id, "state": "done"})))
 }
 
-pub(crate) async fn close(
-    state: &AppState,
-    p: &Principal,
-    id: i64,
-    note: &str,
-) -> Result<(), ApiError> {
-    p.require(Permission::FollowUp)?;
-    let note = reason_field("note", Some(note), true)?.unwrap_or_default();
-    state
-        .store
-        .close_live_task(
-            id,
-            &p.actor(),
-            &note,
-            p.audit("live.task.close", "live_task").reason(note.clone()),
-        )
-        .await?;
-    Ok(())
-}
-
 /// `GET /api/v1/live/sessions/{id}/tasks`
 pub(crate) async fn list_tasks(
     State(state): State<AppState>,
-    ApiPrincipal(p): ApiPrincipal,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    p.require(Permission::ViewLive)?;
     state.store.live_session(id).await?;
     let tasks = state.store.live_tasks(id).await?;
     Ok(Json(json!({"tasks": tasks.iter().map(|t| json!({
@@ -761,7 +381,6 @@ pub(crate) async fn stream(
     ApiPrincipal(p): ApiPrincipal,
     Path(id): Path<i64>,
 ) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    p.require(Permission::ViewLive)?;
     state.store.live_session(id).await?;
     let rx = state.live.bus.subscribe();
     let mut recheck = tokio::time::interval(std::time::Duration::from_secs(
@@ -817,117 +436,10 @@ pub(crate) async fn stream(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
-fn percentile(sorted: &[i64], q: f64) -> Option<i64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
-    Some(sorted[i])
-}
-
-/// The post-session report: timeline, findings by category and rule, drift from the
-/// script, alerts with response times, comment statistics and follow-ups.
-pub(crate) async fn report(state: &AppState, id: i64) -> Result<Value, ApiError> {
-    let row = state.store.live_session(id).await?;
-    let stats = state.store.live_stats(id).await?;
-    // Alerts, oldest first, all of them.
-    let mut alerts = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = state.store.live_alert_page(id, after, 500).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        alerts.extend(page);
-    }
-    let mut ack: Vec<i64> = alerts
-        .iter()
-        .filter_map(|a| a.acked_ms.map(|t| t - a.created_ms))
-        .collect();
-    ack.sort_unstable();
-    let mut by_severity: BTreeMap<String, i64> = BTreeMap::new();
-    for a in &alerts {
-        *by_severity.entry(a.severity.clone()).or_default() += 1;
-    }
-    // Findings of every flagged event.
-    let mut by_category: BTreeMap<String, i64> = BTreeMap::new();
-    let mut by_rule: BTreeMap<String, i64> = BTreeMap::new();
-    let mut drift = Vec::new();
-    let mut flagged_comments = 0;
-    let mut after = 0;
-    loop {
-        let page = state.store.live_flagged_events(id, after, 500).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        for e in &page {
-            let Ok(p) = serde_json::from_str::<Processed>(&e.body) else {
-                continue;
-            };
-            if e.kind == "comment" {
-                flagged_comments += 1;
-            }
-            for f in &p.findings {
-                *by_category.entry(f.category.as_str().into()).or_default() += 1;
-                *by_rule.entry(f.rule.to_string()).or_default() += 1;
-                if f.rule.as_ref() == "live/script-drift" && drift.len() < 200 {
-                    drift.push(json!({"event_id": e.id, "at_ms": e.at_ms, "said": f.matched, "category": f.category, "text": p.text}));
-                }
-            }
-        }
-    }
-    let comments = stats
-        .events_by_kind
-        .iter()
-        .find(|(k, _)| k == "comment")
-        .map(|(_, n)| *n)
-        .unwrap_or(0);
-    let tasks = state.store.live_tasks(id).await?;
-    let transcript = state
-        .store
-        .live_recent_events(
-            id,
-            &[
-                "transcript",
-                "screen_text",
-                "product_card",
-                "price",
-                "lottery",
-            ],
-            500,
-        )
-        .await?;
-    Ok(json!({
-        "session": session_json(&row),
-        "stats": stats_json(&stats),
-        "findings_by_category": by_category,
-        "findings_by_rule": by_rule,
-        "drift": drift,
-        "alerts": {
-            "total": alerts.len(),
-            "by_severity": by_severity,
-            "escalated": alerts.iter().filter(|a| a.escalated_ms.is_some()).count(),
-            "incidents": alerts.iter().filter(|a| a.incident).count(),
-            "unresolved": alerts.iter().filter(|a| a.state != "resolved").count(),
-            "acknowledge_ms": {"p50": percentile(&ack, 0.5), "p90": percentile(&ack, 0.9), "max": ack.last()},
-            "list": alerts.iter().rev().take(200).map(alert_json).collect::<Vec<_>>(),
-        },
-        "comments": {
-            "total": comments,
-            "flagged": flagged_comments,
-            "viewers": stats.viewers,
-            "moderation_actions": stats.moderation_actions,
-        },
-        "tasks": tasks.iter().map(|t| json!({"id": t.id, "said": t.said, "product_id": t.product_id, "state": t.state, "note": t.note})).collect::<Vec<_>>(),
-        "timeline": transcript.iter().rev().map(event_json).collect::<Vec<_>>(),
-        "categories": Category::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
-    }))
-}
-
 /// `GET /api/v1/live/sessions/{id}/report`
 pub(crate) async fn get_report(
     State(state): State<AppState>,
-    ApiPrincipal(p): ApiPrincipal,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    p.require(Permission::ViewLive)?;
     Ok(Json(report(&state, id).await?))
 }

@@ -10,8 +10,8 @@ use liveguard_live::Processed;
 use maud::{Markup, html};
 use serde_json::Value;
 
+use super::service::{self, AlertActionBody, ModerationBody, NewSessionBody};
 use crate::AppState;
-use crate::features::live::api::{AlertActionBody, ModerationBody, NewSessionBody};
 use crate::http::auth::{Principal, UiPrincipal};
 use crate::http::error::ApiError;
 use crate::http::perms::Permission;
@@ -118,7 +118,7 @@ async fn list_view(
                     label { (tr(lang, "直播排期", "Session plan")) " "
                         select name="plan_id" required { @for pl in &plans { option value=(pl.id) { "#" (pl.id) " " (pl.name) } } } }
                     label { (tr(lang, "场控（值班）", "Duty officer")) " "
-                        select name="duty_officer" required { @for u in users.iter().filter(|u| !u.disabled && crate::features::live::api::DUTY_ROLES.contains(&u.role)) { option value=(u.username) selected[u.id == p.user.id] { (u.display_name) " (" (u.username) ")" } } } }
+                        select name="duty_officer" required { @for u in users.iter().filter(|u| !u.disabled && service::DUTY_ROLES.contains(&u.role)) { option value=(u.username) selected[u.id == p.user.id] { (u.display_name) " (" (u.username) ")" } } } }
                     label { (tr(lang, "标题（可选）", "Title (optional)")) " " input name="title" maxlength="200"; }
                     input type="submit" value=(tr(lang, "创建", "Create"));
                 }
@@ -174,7 +174,7 @@ pub(crate) async fn create(
             .filter(|t| !t.is_empty())
             .map(str::to_string),
     };
-    match crate::features::live::api::create_session(&state, &p, body).await {
+    match service::create_session(&state, &p, body).await {
         Ok(row) => Redirect::to(&format!("/live/{}", row.id)).into_response(),
         Err(e) => list_view(&state, &p, lang, Some(e)).await,
     }
@@ -197,7 +197,7 @@ pub(crate) async fn session_action(
         "end" => "ended",
         _ => return error_page(lang, Some(&p), ApiError::NotFound),
     };
-    match crate::features::live::api::set_state(&state, &p, id, to).await {
+    match service::set_state(&state, &p, id, to).await {
         Ok(_) => Redirect::to(&format!("/live/{id}")).into_response(),
         Err(e) => error_page(lang, Some(&p), e),
     }
@@ -220,7 +220,7 @@ pub(crate) async fn alert_action(
         reason: form_field(&fields, "reason").map(str::to_string),
         incident: form_field(&fields, "incident") == Some("on"),
     };
-    match crate::features::live::api::alert_action(&state, &p, id, body).await {
+    match service::alert_action(&state, &p, id, body).await {
         Ok(row) => Redirect::to(&format!("/live/{}#alerts", row.session_id)).into_response(),
         Err(e) => error_page(lang, Some(&p), e),
     }
@@ -246,7 +246,7 @@ pub(crate) async fn moderate(
         Ok(e) => e.session_id,
         Err(e) => return error_page(lang, Some(&p), e.into()),
     };
-    match crate::features::live::api::moderate(&state, &p, id, body).await {
+    match service::moderate(&state, &p, id, body).await {
         Ok(_) => Redirect::to(&format!("/live/{session}#comments")).into_response(),
         Err(e) => error_page(lang, Some(&p), e),
     }
@@ -267,14 +267,7 @@ pub(crate) async fn close_task(
     let back = form_field(&fields, "session")
         .and_then(|s| s.parse::<i64>().ok())
         .unwrap_or(0);
-    match crate::features::live::api::close(
-        &state,
-        &p,
-        id,
-        form_field(&fields, "note").unwrap_or(""),
-    )
-    .await
-    {
+    match service::close(&state, &p, id, form_field(&fields, "note").unwrap_or("")).await {
         Ok(()) => Redirect::to(&format!("/live/{back}#tasks")).into_response(),
         Err(e) => error_page(lang, Some(&p), e),
     }
@@ -349,7 +342,7 @@ pub(crate) async fn console(
         Ok(v) => v,
         Err(e) => return error_page(lang, Some(&p), e),
     };
-    let s = crate::features::live::api::session_json(&row);
+    let s = service::session_json(&row);
     let operate = p.can(Permission::OperateLive);
     let parse = |b: &str| serde_json::from_str::<Processed>(b).ok();
     let open = stats
@@ -439,7 +432,7 @@ pub(crate) async fn report_page(
     if let Err(e) = p.require(Permission::ViewLive) {
         return error_page(lang, Some(&p), e);
     }
-    let r = match crate::features::live::api::report(&state, id).await {
+    let r = match service::report(&state, id).await {
         Ok(v) => v,
         Err(e) => return error_page(lang, Some(&p), e),
     };

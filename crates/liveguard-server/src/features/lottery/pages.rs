@@ -68,7 +68,7 @@ pub(crate) async fn verify_page(
         Ok(_) => return error_page(lang, None, ApiError::NotFound),
         Err(e) => return error_page(lang, None, e.into()),
     };
-    let docs = match crate::features::lottery::api::cached_docs(&state, &row).await {
+    let docs = match service::cached_docs(&state, &row).await {
         Ok(d) => d,
         Err(e) => return error_page(lang, None, e),
     };
@@ -94,9 +94,9 @@ pub(crate) async fn verify_page(
         .map(|c| c.trim().to_ascii_lowercase())
         .filter(|c| !c.is_empty());
     if let (Some(a), Some(e)) = (&account, entrants) {
-        match crate::features::lottery::api::lookup_allowed(&state, &parts)
-            .and_then(|()| crate::features::lottery::api::check_account(a))
-            .and_then(|a| crate::features::lottery::api::lookup_code(&state, e, a))
+        match service::lookup_allowed(&state, &parts)
+            .and_then(|()| service::check_account(a))
+            .and_then(|a| service::lookup_code(&state, e, a))
         {
             Ok(found) if found.code.is_some() => code = found.code,
             Ok(_) => {
@@ -196,9 +196,8 @@ use axum::Form;
 use maud::Markup;
 use serde_json::json;
 
-use crate::features::lottery::api::{DrawBody, EntrantsBody, NewLotteryBody};
-use crate::features::platform::api::ApiJson;
-use crate::http::auth::{ApiPrincipal, UiPrincipal};
+use super::service::{self, DrawBody, EntrantsBody, NewLotteryBody};
+use crate::http::auth::UiPrincipal;
 use crate::http::perms::Permission;
 
 /// A filled-in example the form starts from.
@@ -585,16 +584,8 @@ pub(crate) async fn create(
         Err(e) => return list_view(&state, &p, lang, Some(e), input).await,
     };
     let session_id = form_field(&fields, "session_id").and_then(|v| v.parse().ok());
-    match crate::features::lottery::api::create(
-        State(state.clone()),
-        ApiPrincipal(p.clone()),
-        ApiJson(NewLotteryBody { session_id, rules }),
-    )
-    .await
-    {
-        Ok((_, axum::Json(v))) => {
-            axum::response::Redirect::to(&format!("/lotteries/{}", v["id"])).into_response()
-        }
+    match service::create(&state, &p, NewLotteryBody { session_id, rules }).await {
+        Ok(row) => axum::response::Redirect::to(&format!("/lotteries/{}", row.id)).into_response(),
         Err(e) => list_view(&state, &p, lang, Some(e), input).await,
     }
 }
@@ -714,7 +705,7 @@ async fn detail_view_editing(
         (Ok(r), Ok(c)) => (r, c),
         (Err(e), _) | (_, Err(e)) => return error_page(lang, Some(p), e.into()),
     };
-    if let Err(e) = crate::features::lottery::api::log_personal_view(state, p, id, &claims).await {
+    if let Err(e) = service::log_personal_view(state, p, id, &claims).await {
         return error_page(lang, Some(p), e);
     }
     let Ok(rules) = serde_json::from_str::<LotteryRules>(&row.rules) else {
@@ -724,7 +715,7 @@ async fn detail_view_editing(
             ApiError::Internal(format!("lottery {id} rules")),
         );
     };
-    let docs = match crate::features::lottery::api::cached_docs(state, &row).await {
+    let docs = match service::cached_docs(state, &row).await {
         Ok(d) => d,
         Err(e) => return error_page(lang, Some(p), e),
     };
@@ -840,7 +831,6 @@ async fn act(
     if let Some(refused) = csrf_refusal(lang, &p, &fields) {
         return refused;
     }
-    let api = ApiPrincipal(p.clone());
     let field = |k: &str| form_field(&fields, k).unwrap_or("").trim().to_string();
     if verb == "rules" {
         let json_text = form_field(&fields, "rules")
@@ -857,14 +847,14 @@ async fn act(
             )
         };
         let result = match parsed {
-            Ok(rules) => crate::features::lottery::api::change(
-                State(state.clone()),
-                ApiPrincipal(p.clone()),
-                Path(id),
-                ApiJson(crate::features::lottery::api::ChangeBody {
+            Ok(rules) => service::change(
+                &state,
+                &p,
+                id,
+                service::ChangeBody {
                     rules,
                     reason: field("reason"),
-                }),
+                },
             )
             .await
             .map(|_| ()),
@@ -876,9 +866,7 @@ async fn act(
         };
     }
     let result = match verb {
-        "commit" => crate::features::lottery::api::commit(State(state.clone()), api, Path(id))
-            .await
-            .map(|_| ()),
+        "commit" => service::commit(&state, &p, id).await.map(|_| ()),
         "entrants" => {
             let from_list = field("source") == "list";
             let body = EntrantsBody {
@@ -895,14 +883,7 @@ async fn act(
                 from_session_comments: !from_list,
                 exclusions: lines_map(&field("exclusions")),
             };
-            crate::features::lottery::api::entrants(
-                State(state.clone()),
-                api,
-                Path(id),
-                ApiJson(body),
-            )
-            .await
-            .map(|_| ())
+            service::entrants(&state, &p, id, body).await.map(|_| ())
         }
         "draw" => match state.store.lottery_meta(id).await {
             Ok(row) => {
@@ -918,18 +899,13 @@ async fn act(
                     // Fetched from the drand relays (and verified) by the draw.
                     _ if field("signature").is_empty() => None,
                     _ => Some(liveguard_lottery::Randomness::Drand {
-                        round: crate::features::lottery::api::drand_round(&row).unwrap_or(0),
+                        round: service::drand_round(&row).unwrap_or(0),
                         signature: field("signature"),
                     }),
                 };
-                crate::features::lottery::api::draw(
-                    State(state.clone()),
-                    api,
-                    Path(id),
-                    ApiJson(DrawBody { randomness }),
-                )
-                .await
-                .map(|_| ())
+                service::draw(&state, &p, id, DrawBody { randomness })
+                    .await
+                    .map(|_| ())
             }
             Err(e) => Err(e.into()),
         },
@@ -954,7 +930,7 @@ pub(crate) async fn claim_action(
         return refused;
     }
     let field = |k: &str| form_field(&fields, k).map(|v| v.trim().to_string());
-    let body = crate::features::lottery::api::ClaimBody {
+    let body = service::ClaimBody {
         account: field("account"),
         recipient: (verb == "claim" || verb == "correct").then(|| crate::personal::Recipient {
             name: field("name").unwrap_or_default(),
@@ -965,7 +941,7 @@ pub(crate) async fn claim_action(
         tracking: field("tracking"),
         note: field("note"),
     };
-    match crate::features::lottery::api::claim_step(&state, &p, id, position, &verb, body).await {
+    match service::claim_step(&state, &p, id, position, &verb, body).await {
         Ok(_) => axum::response::Redirect::to(&format!("/lotteries/{id}")).into_response(),
         Err(e) => detail_view(&state, &p, lang, id, Some(e)).await,
     }

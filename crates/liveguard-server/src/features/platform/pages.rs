@@ -10,8 +10,8 @@ use liveguard_core::{Channel, ProductCategory, Role};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::service;
 use crate::AppState;
-use crate::features::platform::api;
 use crate::http::auth::{self, LANG_COOKIE, Principal, UiPrincipal, Via};
 use crate::http::error::ApiError;
 use crate::http::perms::Permission;
@@ -336,17 +336,17 @@ pub(crate) async fn scan_submit(
     {
         return error_page(lang, Some(&p), e);
     }
-    if f.text.len() > api::SCAN_TEXT_BYTES_MAX {
+    if f.text.len() > service::SCAN_TEXT_BYTES_MAX {
         return error_page(
             lang,
             Some(&p),
             ApiError::field(
                 "text",
-                format!("at most {} bytes", api::SCAN_TEXT_BYTES_MAX),
+                format!("at most {} bytes", service::SCAN_TEXT_BYTES_MAX),
             ),
         );
     }
-    let ctx = match api::scan_context(Some(&f.channel), Some(&f.category)) {
+    let ctx = match service::scan_context(Some(&f.channel), Some(&f.category)) {
         Ok(c) => c,
         Err(e) => return error_page(lang, Some(&p), e),
     };
@@ -492,7 +492,7 @@ pub(crate) async fn users_create(
     if let Err(e) = p.check_csrf(&f.csrf) {
         return error_page(lang, Some(&p), e);
     }
-    let msg = match api::create_user_checked(
+    let msg = match service::create_user_checked(
         &state,
         &p,
         f.username.trim(),
@@ -533,7 +533,7 @@ pub(crate) async fn users_update(
     if let Err(e) = p.check_csrf(&f.csrf) {
         return error_page(lang, Some(&p), e);
     }
-    let msg = match api::update_user_checked(
+    let msg = match service::update_user_checked(
         &state,
         &p,
         id,
@@ -575,7 +575,7 @@ async fn tokens_view(
         return error_page(lang, Some(p), e);
     }
     let all = p.can(Permission::ManageAllTokens);
-    let tokens = match api::visible_tokens(state, p, all).await {
+    let tokens = match service::visible_tokens(state, p, all).await {
         Ok(t) => t,
         Err(e) => return error_page(lang, Some(p), e),
     };
@@ -641,7 +641,7 @@ pub(crate) async fn tokens_create(
     {
         return error_page(lang, Some(&p), e);
     }
-    let created = api::issue_token(
+    let created = service::issue_token(
         &state,
         &p,
         &f.name,
@@ -666,7 +666,7 @@ pub(crate) async fn tokens_revoke(
     if let Err(e) = p.check_csrf(&f.csrf) {
         return error_page(lang, Some(&p), e);
     }
-    match api::revoke_token_checked(&state, &p, id).await {
+    match service::revoke_token_checked(&state, &p, id).await {
         Ok(()) => Redirect::to("/tokens").into_response(),
         Err(e) => error_page(lang, Some(&p), e),
     }
@@ -715,7 +715,7 @@ pub(crate) async fn password_submit(
     if let Err(e) = p.check_csrf(&f.csrf) {
         return error_page(lang, Some(&p), e);
     }
-    let msg = api::change_password_checked(&state, &p, &f.current_password, &f.new_password, ip)
+    let msg = service::change_password_checked(&state, &p, &f.current_password, &f.new_password, ip)
         .await
         .map(|()| {
             tr(
@@ -751,7 +751,7 @@ pub(crate) async fn audit_page(
     if let Err(e) = p.require(Permission::ViewAudit) {
         return error_page(lang, Some(&p), e);
     }
-    let aq = api::AuditQuery {
+    let aq = service::AuditQuery {
         action: q.action.clone(),
         actor: q.actor.clone(),
         object: q.object.clone(),

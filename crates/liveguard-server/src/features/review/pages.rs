@@ -13,12 +13,13 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::service::{self, Content, SubmissionBody};
 use crate::AppState;
-use crate::features::review::api::{Content, SubmissionBody};
 use crate::http::auth::UiPrincipal;
 use crate::http::error::ApiError;
 use crate::http::perms::Permission;
 use crate::ui::{Lang, error_box, error_page, highlight, lang_of, page, tr};
+use liveguard_review::versions::Urgency;
 
 const REASONS: &[(&str, &str, &str)] = &[
     ("self_comparison", "自我比较", "self-comparison"),
@@ -66,13 +67,8 @@ pub(crate) async fn queue(
     if let Err(e) = p.require(Permission::ViewReviews) {
         return error_page(lang, Some(&p), e);
     }
-    let list = match crate::features::review::api::list_submissions(
-        State(state),
-        crate::http::auth::ApiPrincipal(p.clone()),
-    )
-    .await
-    {
-        Ok(axum::Json(v)) => v,
+    let list = match service::queue(&state, &p).await {
+        Ok(items) => items,
         Err(e) => return error_page(lang, Some(&p), e),
     };
     let body = html! {
@@ -80,14 +76,15 @@ pub(crate) async fn queue(
         table {
             thead { tr { th { "#" } th { (tr(lang, "标题", "Title")) } th { (tr(lang, "状态", "Stage")) } th { (tr(lang, "作者", "Author")) } th { (tr(lang, "版本", "Version")) } th { (tr(lang, "截止", "Due")) } } }
             tbody {
-                @for s in list["submissions"].as_array().into_iter().flatten() {
-                    tr class=(if s["urgency"] == "overdue" { "overdue" } else { "" }) {
-                        td { (s["id"]) }
-                        td { a href=(format!("/reviews/{}", s["id"])) { (s["title"].as_str().unwrap_or("")) } @if s["awaiting_me"] == true { " " span.badge.b-review { (tr(lang, "待我审核", "awaiting me")) } } }
-                        td { (stage_label(lang, s["stage"].as_str().unwrap_or(""))) }
-                        td { (s["author"].as_str().unwrap_or("")) }
-                        td { (s["version"]) }
-                        td { (s["due"].as_str().unwrap_or("—")) @if s["urgency"] == "overdue" { " " span.badge.b-block { (tr(lang, "已逾期", "overdue")) } } @else if s["urgency"] == "due_soon" { " " span.badge.b-review { (tr(lang, "即将到期", "due soon")) } } }
+                @for s in &list {
+                    @let overdue = s.urgency == Some(Urgency::Overdue);
+                    tr class=(if overdue { "overdue" } else { "" }) {
+                        td { (s.id) }
+                        td { a href=(format!("/reviews/{}", s.id)) { (s.title) } @if s.awaiting_me { " " span.badge.b-review { (tr(lang, "待我审核", "awaiting me")) } } }
+                        td { (stage_label(lang, &s.stage)) }
+                        td { (s.author) }
+                        td { (s.version) }
+                        td { (s.due.as_deref().unwrap_or("—")) @if overdue { " " span.badge.b-block { (tr(lang, "已逾期", "overdue")) } } @else if s.urgency == Some(Urgency::DueSoon) { " " span.badge.b-review { (tr(lang, "即将到期", "due soon")) } } }
                     }
                 }
             }
@@ -186,7 +183,7 @@ pub(crate) async fn new_submit(
             file_name: None,
         },
     };
-    match crate::features::review::api::create(&state, &p, body).await {
+    match service::create(&state, &p, body).await {
         Ok(id) => Redirect::to(&format!("/reviews/{id}")).into_response(),
         Err(e) => error_page(lang, Some(&p), e),
     }
@@ -203,7 +200,7 @@ pub(crate) async fn detail(
     if let Err(e) = p.require(Permission::ViewReviews) {
         return error_page(lang, Some(&p), e);
     }
-    match crate::features::review::api::view(&state, id, None).await {
+    match service::view(&state, id, None).await {
         Ok(v) => detail_page(lang, &p, &v, None),
         Err(e) => error_page(lang, Some(&p), e),
     }
@@ -335,7 +332,7 @@ async fn after_action(
     match result {
         Ok(_) => Redirect::to(&format!("/reviews/{id}")).into_response(),
         Err(ApiError::Forbidden) => error_page(lang, Some(p), ApiError::Forbidden),
-        Err(e) => match crate::features::review::api::view(state, id, None).await {
+        Err(e) => match service::view(state, id, None).await {
             Ok(v) => {
                 let mut resp = detail_page(lang, p, &v, Some(&e.to_string()));
                 *resp.status_mut() = e.parts().0;
@@ -417,14 +414,14 @@ pub(crate) async fn post_action(
                 file_base64: None,
                 file_name: None,
             };
-            let result = crate::features::review::api::edit(&state, &p, id, content)
+            let result = service::edit(&state, &p, id, content)
                 .await
                 .map(|()| Value::Null);
             return after_action(&state, &p, lang, id, result).await;
         }
         _ => return error_page(lang, Some(&p), ApiError::NotFound),
     };
-    let result = crate::features::review::api::act(&state, &p, id, action, None).await;
+    let result = service::act(&state, &p, id, action, None).await;
     after_action(&state, &p, lang, id, result).await
 }
 
@@ -436,7 +433,7 @@ async fn print_page(
     lang: Lang,
 ) -> Result<maud::PreEscaped<String>, ApiError> {
     p.require(Permission::ViewReviews)?;
-    let v = crate::features::review::api::view(state, id, None).await?;
+    let v = service::view(state, id, None).await?;
     if v["stage"] != "approved" {
         return Err(ApiError::Workflow(
             "only an approved version can be printed".into(),
@@ -514,7 +511,7 @@ pub(crate) async fn plans(
     };
     let mut plan_lotteries = std::collections::HashMap::new();
     for (id, _, _) in &plans {
-        match crate::features::lottery::api::plan_lotteries(&state, *id).await {
+        match crate::features::lottery::service::plan_lotteries(&state, *id).await {
             Ok(l) => plan_lotteries.insert(*id, l),
             Err(e) => return error_page(lang, Some(&p), e),
         };
@@ -582,7 +579,7 @@ pub(crate) async fn notifications(
     if let Err(e) = p.require(Permission::ViewReviews) {
         return error_page(lang, Some(&p), e);
     }
-    let items = match crate::features::review::api::notifications_for(&state, &p).await {
+    let items = match service::notifications_for(&state, &p).await {
         Ok(v) => v,
         Err(e) => return error_page(lang, Some(&p), e),
     };

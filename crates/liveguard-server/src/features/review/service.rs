@@ -1,0 +1,665 @@
+//! The review operations that the JSON API and the pages both call: read an upload, screen a
+//! version with the word rules and the product checks of the plan's lineup, create a
+//! submission, save a new version, apply a workflow action, show a submission, list the queue
+//! and the caller's notifications. Each takes typed input and the caller, checks the caller's
+//! permission (pages are not behind the API's route guard) and writes its state change with
+//! its audit entries in one store call.
+
+use liveguard_core::{Channel, ProductCategory};
+use liveguard_review::versions::{Urgency, diff_lines, resolved_findings, urgency};
+use liveguard_review::{Action, Actor, Event, FindingRef, Level, Review, Stage, content_hash};
+use liveguard_screen::product::{Product, check_product};
+use liveguard_screen::{Finding, ScanContext};
+use liveguard_store::{AuditDraft, NewSubmission, SubmissionRow, VersionRow};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::AppState;
+use crate::http::auth::Principal;
+use crate::http::error::ApiError;
+use crate::http::perms::Permission;
+/// One submission in the review queue.
+#[derive(Debug, Serialize)]
+pub(crate) struct QueueItem {
+    pub(crate) id: i64,
+    pub(crate) title: String,
+    pub(crate) kind: String,
+    pub(crate) stage: String,
+    pub(crate) author: String,
+    pub(crate) version: u32,
+    pub(crate) session_start: String,
+    /// When the pending level is due (RFC 3339), for pending submissions.
+    pub(crate) due: Option<String>,
+    pub(crate) urgency: Option<Urgency>,
+    /// Pending at a level the caller may sign, and not the caller's own.
+    pub(crate) awaiting_me: bool,
+}
+
+/// The review queue with due times and urgency, as the caller sees it.
+pub(crate) async fn queue(state: &AppState, p: &Principal) -> Result<Vec<QueueItem>, ApiError> {
+    p.require(Permission::ViewReviews)?;
+    let now = state.store.clock().now().unix_timestamp();
+    let mut items = Vec::new();
+    for row in state.store.submissions().await? {
+        let review = load_review(&row)?;
+        let start = parse_time("session_start", &row.session_start)?.unix_timestamp();
+        let (due, mine) = match review.stage {
+            Stage::Pending { level } => (
+                Some(state.settings.review.deadlines.due(level, start)),
+                liveguard_review::may_review(p.user.role, level)
+                    && review.author != p.user.username,
+            ),
+            _ => (None, false),
+        };
+        items.push(QueueItem {
+            id: row.id,
+            title: row.title,
+            kind: row.kind,
+            stage: row.stage,
+            author: review.author,
+            version: review.version,
+            session_start: row.session_start,
+            due: due
+                .and_then(|d| OffsetDateTime::from_unix_timestamp(d).ok())
+                .map(liveguard_store::format_rfc3339),
+            urgency: due.map(|d| urgency(d, now)),
+            awaiting_me: mine,
+        });
+    }
+    Ok(items)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Content {
+    pub(crate) text: Option<String>,
+    pub(crate) file_base64: Option<String>,
+    pub(crate) file_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SubmissionBody {
+    pub(crate) title: String,
+    pub(crate) kind: String,
+    pub(crate) product_id: Option<i64>,
+    #[serde(default)]
+    pub(crate) plan_id: Option<i64>,
+    /// Taken from the plan when a plan is given and this is empty.
+    #[serde(default)]
+    pub(crate) session_start: String,
+    #[serde(default)]
+    pub(crate) has_lottery: bool,
+    #[serde(flatten)]
+    pub(crate) content: Content,
+}
+
+pub(crate) fn channel_of(kind: &str) -> Result<Channel, ApiError> {
+    match kind {
+        "script" => Ok(Channel::Script),
+        "product_copy" => Ok(Channel::ProductCopy),
+        "image_text" => Ok(Channel::ImageText),
+        other => Err(ApiError::field(
+            "kind",
+            format!("unknown kind `{other}` (expected script, product_copy, image_text)"),
+        )),
+    }
+}
+
+pub(crate) fn parse_time(field: &str, value: &str) -> Result<OffsetDateTime, ApiError> {
+    OffsetDateTime::parse(value, &Rfc3339).map_err(|_| {
+        ApiError::field(
+            field,
+            format!("`{value}` is not an RFC 3339 time such as 2026-12-01T20:00:00+08:00"),
+        )
+    })
+}
+
+/// The text of a submission: given directly, or read from an uploaded file.
+pub(crate) async fn read_content(state: &AppState, c: Content) -> Result<String, ApiError> {
+    let text = match (c.text, c.file_base64) {
+        (Some(t), None) => t,
+        (None, Some(b64)) => {
+            let bytes = decode_base64(&b64)
+                .ok_or_else(|| ApiError::field("file_base64", "not valid base64"))?;
+            if bytes.len() > UPLOAD_BYTES_MAX {
+                return Err(ApiError::field(
+                    "file_base64",
+                    format!(
+                        "the file is {} bytes; at most {UPLOAD_BYTES_MAX}",
+                        bytes.len()
+                    ),
+                ));
+            }
+            let name = c.file_name.unwrap_or_default().to_lowercase();
+            let ext = name.rsplit('.').next().unwrap_or("");
+            match ext {
+                "txt" | "md" => {
+                    let text = if liveguard_normalize::is_mostly_utf8(&bytes) {
+                        String::from_utf8_lossy(&bytes).into_owned()
+                    } else {
+                        encoding_rs::GB18030.decode(&bytes).0.into_owned()
+                    };
+                    text.trim_start_matches('\u{feff}').to_string()
+                }
+                "docx" => crate::convert::docx::docx_text(&bytes)
+                    .map_err(|e| ApiError::field("file_base64", e.to_string()))?,
+                "png" | "jpg" | "jpeg" | "webp" | "bmp" | "gif" | "tif" | "tiff" => {
+                    crate::convert::ocr::ocr_image(&state.settings.ocr_engine, &bytes)
+                        .await
+                        .map_err(|e| match e {
+                            crate::convert::ocr::OcrError::Busy(m) => ApiError::Busy(m),
+                            e => ApiError::field("file_base64", e.to_string()),
+                        })?
+                }
+                _ => {
+                    return Err(ApiError::field(
+                        "file_name",
+                        "expected a .txt, .md, .docx or image file (.png, .jpg, .webp, .bmp, .gif, .tiff)",
+                    ));
+                }
+            }
+        }
+        (Some(_), Some(_)) => {
+            return Err(ApiError::field(
+                "text",
+                "give either text or a file, not both",
+            ));
+        }
+        (None, None) => return Err(ApiError::field("text", "give the text or a file")),
+    };
+    if text.trim().is_empty() {
+        return Err(ApiError::field("text", "the submission is empty"));
+    }
+    if text.len() > SUBMISSION_TEXT_BYTES_MAX {
+        return Err(ApiError::field(
+            "text",
+            format!("at most {SUBMISSION_TEXT_BYTES_MAX} bytes"),
+        ));
+    }
+    Ok(text)
+}
+
+pub(crate) fn decode_base64(input: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let clean: String = input.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(&clean)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(&clean))
+        .ok()
+}
+
+/// Screens `text` as `kind` about `product` for a session at `session_start`: word rules and
+/// product-aware checks together.
+///
+/// With several products (a session plan), the word rules run once per distinct category
+/// and identical findings are kept once; every product gets its own product checks.
+pub(crate) fn screen(
+    state: &AppState,
+    text: &str,
+    kind: &str,
+    products: &[Product],
+    session_start: OffsetDateTime,
+) -> Result<Vec<Finding>, ApiError> {
+    let channel = channel_of(kind)?;
+    let mut categories = categories_of(products);
+    if categories.is_empty() {
+        categories.push(ProductCategory::General);
+    }
+    let engine = state.screen.load();
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for category in categories {
+        for f in engine
+            .scan(text, ScanContext::new(channel, category))
+            .findings
+        {
+            if seen.insert((f.rule.clone(), f.span.byte_start, f.span.byte_end)) {
+                findings.push(f);
+            }
+        }
+    }
+    let day = (session_start.unix_timestamp().div_euclid(86_400)) as i32;
+    for p in products {
+        findings.extend(check_product(text, p, day));
+    }
+    Ok(findings)
+}
+
+pub(crate) fn finding_refs(findings: &[Finding]) -> Vec<FindingRef> {
+    findings
+        .iter()
+        .map(|f| FindingRef {
+            id: finding_id(f),
+            severity: f.severity,
+        })
+        .collect()
+}
+
+pub(crate) fn finding_id(f: &Finding) -> String {
+    format!("{}@{}", f.rule, f.span.byte_start)
+}
+
+pub(crate) fn stage_code(stage: &Stage) -> &'static str {
+    match stage {
+        Stage::Draft => "draft",
+        Stage::Pending {
+            level: Level::First,
+        } => "pending_first",
+        Stage::Pending {
+            level: Level::Second,
+        } => "pending_second",
+        Stage::Pending {
+            level: Level::Final,
+        } => "pending_final",
+        Stage::Approved { .. } => "approved",
+        Stage::Rejected { .. } => "rejected",
+    }
+}
+
+/// The distinct categories of `products`, sorted.
+pub(crate) fn categories_of(products: &[Product]) -> Vec<ProductCategory> {
+    let mut categories: Vec<ProductCategory> = products.iter().filter_map(|p| p.category).collect();
+    categories.sort();
+    categories.dedup();
+    categories
+}
+
+pub(crate) async fn product_of(
+    state: &AppState,
+    id: i64,
+    field: &str,
+) -> Result<Product, ApiError> {
+    let row = state
+        .store
+        .product(id)
+        .await
+        .map_err(|_| ApiError::field(field, format!("no product {id}")))?;
+    serde_json::from_str(&row.data).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// The products a submission is about: its own product and its plan's lineup.
+pub(crate) async fn products_of(
+    state: &AppState,
+    product_id: Option<i64>,
+    plan: Option<&crate::features::master::service::SessionPlan>,
+) -> Result<Vec<Product>, ApiError> {
+    let mut ids: Vec<(i64, &str)> = product_id
+        .map(|id| (id, "product_id"))
+        .into_iter()
+        .collect();
+    for item in plan.map(|p| p.lineup.as_slice()).unwrap_or_default() {
+        if !ids.iter().any(|(id, _)| *id == item.product_id) {
+            ids.push((item.product_id, "plan_id"));
+        }
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    for (id, field) in ids {
+        out.push(product_of(state, id, field).await?);
+    }
+    Ok(out)
+}
+
+/// Saves version 1 of a new submission as a draft, screened; returns its id (API and UI).
+pub(crate) async fn create(
+    state: &AppState,
+    p: &Principal,
+    b: SubmissionBody,
+) -> Result<i64, ApiError> {
+    p.require(Permission::Submit)?;
+    channel_of(&b.kind)?;
+    let plan = match b.plan_id {
+        Some(id) => Some(crate::features::master::service::plan(state, id).await?),
+        None => None,
+    };
+    let mut session_text = b.session_start.trim().to_string();
+    let mut has_lottery = b.has_lottery;
+    if let Some(plan) = &plan {
+        if session_text.is_empty() {
+            session_text = plan.starts_at.clone();
+        } else if parse_time("session_start", &session_text)?
+            != parse_time("session_start", &plan.starts_at)?
+        {
+            return Err(ApiError::field(
+                "session_start",
+                format!("differs from the plan's start {}", plan.starts_at),
+            ));
+        }
+        has_lottery |= plan.has_lottery;
+    }
+    let session_start = parse_time("session_start", &session_text)?;
+    let products = products_of(state, b.product_id, plan.as_ref()).await?;
+    let text = read_content(state, b.content).await?;
+    let findings = screen(state, &text, &b.kind, &products, session_start)?;
+    let hash = content_hash(&text);
+    let categories = categories_of(&products);
+    let review = Review::new(
+        &p.user.username,
+        hash.clone(),
+        finding_refs(&findings),
+        categories,
+        has_lottery,
+    );
+    let new = NewSubmission {
+        title: b.title,
+        kind: b.kind,
+        author_id: p.user.id,
+        product_id: b.product_id,
+        plan_id: b.plan_id,
+        session_start: session_text,
+        has_lottery,
+        stage: stage_code(&review.stage).into(),
+        review: to_json(&review)?,
+        first: VersionRow {
+            version: 1,
+            text,
+            content_hash: hash,
+            findings: to_json(&findings)?,
+            created_at: String::new(),
+        },
+    };
+    Ok(state
+        .store
+        .create_submission(new, p.audit("submission.create", "submission:new"))
+        .await?)
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<String, ApiError> {
+    serde_json::to_string(v).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+pub(crate) fn load_review(row: &SubmissionRow) -> Result<Review, ApiError> {
+    serde_json::from_str(&row.review)
+        .map_err(|e| ApiError::Internal(format!("review state of submission {}: {e}", row.id)))
+}
+
+/// The full view of a submission; with `previous`, also the diff from that version.
+pub(crate) async fn view(
+    state: &AppState,
+    id: i64,
+    previous: Option<i64>,
+) -> Result<Value, ApiError> {
+    let row = state.store.submission(id).await?;
+    let review = load_review(&row)?;
+    let current = state
+        .store
+        .submission_version(id, review.version as i64)
+        .await?;
+    let findings: Vec<Finding> =
+        serde_json::from_str(&current.findings).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let start = parse_time("session_start", &row.session_start)?.unix_timestamp();
+    let pending = match review.stage {
+        Stage::Pending { level } => Some(level),
+        _ => None,
+    };
+    let now = state.store.clock().now().unix_timestamp();
+    let due = pending.map(|l| state.settings.review.deadlines.due(l, start));
+    let mut v = json!({
+        "id": row.id, "title": row.title, "kind": row.kind, "product_id": row.product_id, "plan_id": row.plan_id, "session_start": row.session_start,
+        "has_lottery": row.has_lottery, "stage": row.stage, "version": review.version, "content_hash": review.content_hash,
+        "author": review.author, "text": current.text, "findings": findings, "review": review,
+        "due": due.and_then(|d| OffsetDateTime::from_unix_timestamp(d).ok()).map(liveguard_store::format_rfc3339),
+        "urgency": due.map(|d| urgency(d, now)),
+        "checklist": pending.map(|l| state.settings.review.checklist.for_level(l)),
+        "final_review_reason": review.final_review_reason(&state.settings.review.routing),
+        "lotteries": match row.plan_id {
+            Some(plan) => crate::features::lottery::service::plan_lotteries(state, plan).await?,
+            None => Vec::new(),
+        },
+    });
+    let prev = previous.or_else(|| (review.version > 1).then(|| review.version as i64 - 1));
+    if let Some(pv) = prev {
+        let old = state.store.submission_version(id, pv).await?;
+        let old_findings: Vec<Finding> =
+            serde_json::from_str(&old.findings).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let with_text = |fs: &[Finding]| {
+            fs.iter()
+                .map(|f| {
+                    (
+                        FindingRef {
+                            id: finding_id(f),
+                            severity: f.severity,
+                        },
+                        f.matched.clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let (old_refs, new_refs) = (with_text(&old_findings), with_text(&findings));
+        let resolved: Vec<&str> = resolved_findings(&old_refs, &new_refs)
+            .into_iter()
+            .map(|f| f.id.as_str())
+            .collect();
+        v["diff"] = json!({ "from_version": pv, "lines": diff_lines(&old.text, &current.text), "resolved_findings": resolved });
+    }
+    Ok(v)
+}
+
+/// Applies one workflow action and stores the result with its audit entries.
+pub(crate) async fn act(
+    state: &AppState,
+    p: &Principal,
+    id: i64,
+    action: Action,
+    new_version: Option<VersionRow>,
+) -> Result<Value, ApiError> {
+    let action = action.map_free_text(crate::personal::mask_free_text);
+    let row = state.store.submission(id).await?;
+    let mut review = load_review(&row)?;
+    let actor = Actor {
+        username: p.user.username.clone(),
+        role: p.user.role,
+    };
+    let events = review
+        .apply(&actor, action, &state.settings.review.routing, &|l| {
+            state.settings.review.checklist.for_level(l)
+        })
+        .map_err(|e| ApiError::Workflow(e.to_string()))?;
+    let object = format!("submission:{id}@v{}", review.version);
+    let audits: Vec<AuditDraft> = events
+        .iter()
+        .map(|e| {
+            let json = serde_json::to_value(e).unwrap_or(Value::Null);
+            let name = json["event"].as_str().unwrap_or("event").to_string();
+            let mut d = p.audit(&format!("review.{name}"), &object);
+            d.reason = Some(json.to_string().chars().take(1000).collect());
+            if let Event::Approved { content_hash } = e {
+                d.after = Some(content_hash.clone());
+            }
+            d
+        })
+        .collect();
+    let version = if events.iter().any(|e| matches!(e, Event::NewVersion { .. })) {
+        new_version
+    } else {
+        None
+    };
+    if !audits.is_empty() {
+        state
+            .store
+            .update_submission(
+                id,
+                &row.updated_at,
+                stage_code(&review.stage),
+                &to_json(&review)?,
+                version,
+                audits,
+            )
+            .await?;
+    }
+    view(state, id, None).await
+}
+
+/// The author saves a new version, screened again (API and UI).
+pub(crate) async fn edit(
+    state: &AppState,
+    p: &Principal,
+    id: i64,
+    c: Content,
+) -> Result<(), ApiError> {
+    p.require(Permission::Submit)?;
+    let row = state.store.submission(id).await?;
+    let review = load_review(&row)?;
+    let plan = match row.plan_id {
+        Some(id) => Some(crate::features::master::service::plan(state, id).await?),
+        None => None,
+    };
+    let products = products_of(state, row.product_id, plan.as_ref()).await?;
+    let text = read_content(state, c).await?;
+    let findings = screen(
+        state,
+        &text,
+        &row.kind,
+        &products,
+        parse_time("session_start", &row.session_start)?,
+    )?;
+    let hash = content_hash(&text);
+    let version = VersionRow {
+        version: review.version as i64 + 1,
+        text,
+        content_hash: hash.clone(),
+        findings: to_json(&findings)?,
+        created_at: String::new(),
+    };
+    act(
+        state,
+        p,
+        id,
+        Action::Edit {
+            content_hash: hash,
+            findings: finding_refs(&findings),
+        },
+        Some(version),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Most notifications returned.
+pub(crate) const NOTIFICATIONS_MAX: usize = 50;
+
+pub(crate) async fn notifications_for(
+    state: &AppState,
+    p: &crate::http::auth::Principal,
+) -> Result<Vec<Value>, ApiError> {
+    let mut subs = std::collections::HashMap::new();
+    for row in state.store.submissions().await? {
+        let review = load_review(&row)?;
+        subs.insert(row.id, (review.author, row.title));
+    }
+    let entries = state
+        .store
+        .audit_search(&liveguard_store::AuditFilter {
+            action: None,
+            actor: None,
+            object_prefix: Some("submission:".into()),
+            before_seq: None,
+            limit: liveguard_store::PAGE_LIMIT_MAX,
+        })
+        .await?;
+    let me = p.user.username.as_str();
+    let mut out = Vec::new();
+    for entry in entries {
+        let Some(event) = crate::jobs::webhook::payload(&entry) else {
+            continue;
+        };
+        let id = event["submission_id"].as_i64().unwrap_or(-1);
+        let Some((author, title)) = subs.get(&id) else {
+            continue;
+        };
+        let level: Option<Level> = serde_json::from_value(event["detail"]["level"].clone()).ok();
+        let mine = author == me && entry.actor != me;
+        let relevant = match (entry.action.as_str(), level) {
+            ("review.routed", Some(l)) => {
+                mine || (author != me && liveguard_review::may_review(p.user.role, l))
+            }
+            ("review.approved" | "review.rejected" | "review.signed", _) => mine,
+            _ => false,
+        };
+        if !relevant {
+            continue;
+        }
+        let (zh, en) = match (entry.action.as_str(), level) {
+            ("review.routed", Some(l)) => (
+                format!("「{title}」进入{}", l.label_zh()),
+                format!("\"{title}\" is waiting for {}", l.label_en()),
+            ),
+            ("review.signed", Some(l)) => (
+                format!("「{title}」已通过{}", l.label_zh()),
+                format!("\"{title}\" passed {}", l.label_en()),
+            ),
+            ("review.rejected", _) => (
+                format!("「{title}」被退回修改"),
+                format!("\"{title}\" was sent back for changes"),
+            ),
+            _ => (
+                format!("「{title}」已批准并冻结"),
+                format!("\"{title}\" was approved and frozen"),
+            ),
+        };
+        out.push(json!({
+            "seq": entry.seq, "time": entry.time, "event": entry.action, "submission_id": id,
+            "version": event["version"], "actor": entry.actor, "text_zh": zh, "text_en": en,
+        }));
+        if out.len() >= NOTIFICATIONS_MAX {
+            break;
+        }
+    }
+    // Live alerts escalated because the duty officer did not acknowledge them in time go to
+    // whoever they are escalated to: the compliance lead (and administrators).
+    if matches!(
+        p.user.role,
+        liveguard_core::Role::ComplianceLead | liveguard_core::Role::Admin
+    ) {
+        let escalations = state
+            .store
+            .audit_search(&liveguard_store::AuditFilter {
+                action: Some("live.alert.escalate".into()),
+                actor: None,
+                object_prefix: Some("live_alert:".into()),
+                before_seq: None,
+                limit: NOTIFICATIONS_MAX as i64,
+            })
+            .await?;
+        let mut titles = std::collections::HashMap::new();
+        for entry in escalations {
+            let Some(alert_id) = entry
+                .object
+                .strip_prefix("live_alert:")
+                .and_then(|i| i.parse::<i64>().ok())
+            else {
+                continue;
+            };
+            let Ok(alert) = state.store.live_alert(alert_id).await else {
+                continue;
+            };
+            let title = match titles.entry(alert.session_id) {
+                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => v.insert(
+                    state
+                        .store
+                        .live_session(alert.session_id)
+                        .await
+                        .map(|s| s.title)
+                        .unwrap_or_default(),
+                ),
+            };
+            out.push(json!({
+                "seq": entry.seq, "time": entry.time, "event": entry.action, "alert_id": alert_id,
+                "session_id": alert.session_id, "actor": entry.actor,
+                "text_zh": format!("「{title}」阻断告警超时未确认，已升级给您：{}", alert.summary),
+                "text_en": format!("\"{title}\": a block alert was not acknowledged in time and is escalated to you: {}", alert.summary),
+            }));
+        }
+        out.sort_by(|a, b| b["seq"].as_u64().cmp(&a["seq"].as_u64()));
+        out.truncate(NOTIFICATIONS_MAX);
+    }
+    Ok(out)
+}
+
+/// Largest uploaded file, in bytes (before base64).
+pub(crate) const UPLOAD_BYTES_MAX: usize = 10 * 1024 * 1024;
+/// Longest submission text, in bytes.
+pub(crate) const SUBMISSION_TEXT_BYTES_MAX: usize = 256 * 1024;
