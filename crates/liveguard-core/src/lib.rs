@@ -3,7 +3,8 @@
 //! Every other crate speaks in these types: how serious a finding is ([`Severity`]),
 //! what the per-text verdict is ([`Decision`]), where a text came from ([`Channel`]),
 //! what is being sold ([`ProductCategory`]), what kind of problem a finding is
-//! ([`Category`]) and which law it rests on ([`Citation`]).
+//! ([`Category`]) and which law it rests on ([`Citation`]); and where time comes from
+//! ([`clock::Clock`]).
 //!
 //! # Stability
 //! The string forms (`as_str`) are a public interface: they appear in JSON output,
@@ -13,6 +14,8 @@
 //! Parsing an unknown string is an error ([`ParseError`]) that names the value and
 //! lists the accepted ones; nothing silently falls back to a default.
 #![deny(missing_docs)]
+
+pub mod clock;
 
 use std::fmt;
 use std::str::FromStr;

@@ -21,8 +21,6 @@
 //! failures (`Database`, `Corrupt`); `sqlx::Error` is mapped in one place.
 #![deny(missing_docs)]
 
-mod clock;
-
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,7 +33,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use clock::{Clock, FixedClock, SystemClock, format_rfc3339};
+pub use liveguard_core::clock::{Clock, FixedClock, SystemClock, format_rfc3339};
 /// The driver's error type, carried inside [`StoreError`].
 pub use sqlx::Error as SqlxError;
 

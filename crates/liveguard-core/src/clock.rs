@@ -1,4 +1,7 @@
-//! The clock the store (and the server) stamps times with, injected so tests are reproducible.
+//! The clock every time stamp comes from, injected so that tests are reproducible: the store
+//! stamps rows and audit entries with it, the server and the jobs read deadlines with it, and
+//! the pure crates take a `&dyn Clock` (or a time from their caller) instead of reading the
+//! system clock. [`SystemClock`] is the one place that reads the operating system's clock.
 
 use std::sync::Mutex;
 
