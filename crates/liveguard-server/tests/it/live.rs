@@ -785,7 +785,12 @@ async fn live_alerts_and_their_decisions_reach_webhooks() {
     // An unknown event name in the configuration is refused by name.
     let mut bad = hook.clone();
     bad.events = vec!["live.alerts".into()];
-    assert!(bad.validate(0).unwrap_err().to_string().contains("live.alerts"));
+    assert!(
+        bad.validate(0)
+            .unwrap_err()
+            .to_string()
+            .contains("live.alerts")
+    );
 }
 
 #[tokio::test]

@@ -1111,10 +1111,20 @@ async fn the_server_fetches_the_draw_round_from_relays_and_trusts_none_of_them()
 async fn bad_relay_settings_stop_the_server_with_the_setting_named() {
     let mut s = liveguard_server::Settings::default();
     s.lottery.drand_relays = vec!["api.drand.sh".into()];
-    assert!(s.validate().unwrap_err().to_string().contains("lottery.drand_relays"));
+    assert!(
+        s.validate()
+            .unwrap_err()
+            .to_string()
+            .contains("lottery.drand_relays")
+    );
     s.lottery.drand_relays = Vec::new();
     s.lottery.retain_days = 365;
-    assert!(s.validate().unwrap_err().to_string().contains("lottery.retain_days"));
+    assert!(
+        s.validate()
+            .unwrap_err()
+            .to_string()
+            .contains("lottery.retain_days")
+    );
 }
 
 #[tokio::test]
