@@ -331,6 +331,84 @@ code_enum! {
     }
 }
 
+code_enum! {
+    /// Where a live session stands: planned, on air, or over.
+    SessionState, "live session state" {
+        /// Created from an approved plan; not on air yet.
+        Planned = "planned",
+        /// On air: events are accepted.
+        Live = "live",
+        /// Over; its records are kept until the retention date.
+        Ended = "ended",
+    }
+}
+
+code_enum! {
+    /// Where a live alert stands.
+    AlertState, "alert state" {
+        /// Raised; nobody has acted on it.
+        Open = "open",
+        /// Seen by the duty officer.
+        Acknowledged = "acknowledged",
+        /// Left open too long; escalated to the compliance lead.
+        Escalated = "escalated",
+        /// Dealt with, with a note.
+        Resolved = "resolved",
+    }
+}
+
+code_enum! {
+    /// Where a promise follow-up (保价, 赠品, 赔付) stands.
+    TaskState, "follow-up state" {
+        /// Still to be honoured.
+        Open = "open",
+        /// Honoured, with a note.
+        Done = "done",
+    }
+}
+
+code_enum! {
+    /// Where a lottery stands: its rules drafted, committed, its entrants closed, drawn.
+    LotteryState, "lottery state" {
+        /// Rules drafted, not yet public.
+        Draft = "draft",
+        /// Rules committed (their digest published); entry open.
+        Committed = "committed",
+        /// Entrants committed; waiting for the draw.
+        Closed = "closed",
+        /// Drawn.
+        Drawn = "drawn",
+    }
+}
+
+code_enum! {
+    /// Where a winner's prize claim stands.
+    ClaimState, "prize claim state" {
+        /// Drawn; the winner has not claimed yet.
+        Awaiting = "awaiting",
+        /// Claimed with delivery data.
+        Claimed = "claimed",
+        /// Sent.
+        Shipped = "shipped",
+        /// Received.
+        Redeemed = "redeemed",
+        /// Not claimed by the deadline.
+        Forfeited = "forfeited",
+    }
+}
+
+code_enum! {
+    /// The kinds of master record.
+    MasterKind, "master record kind" {
+        /// A live room (platform, account, operator).
+        Room = "room",
+        /// A streamer (name, agency).
+        Streamer = "streamer",
+        /// A session plan (date, room, streamers, lineup).
+        Plan = "plan",
+    }
+}
+
 impl Role {
     /// The Chinese name shown in the UI.
     pub fn label_zh(self) -> &'static str {

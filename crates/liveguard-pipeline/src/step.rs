@@ -263,7 +263,11 @@ fn ingest_row(session_id: i64, received_ms: i64, p: &Processed) -> IngestRow {
         viewer: p.viewer.clone(),
         body: serde_json::to_string(p).expect("processed events serialise"),
         alert: p.alerts().then(|| NewAlert {
-            severity: p.decision.as_str().into(),
+            // An event alerts at review or block; its alert carries that severity.
+            severity: match p.decision {
+                liveguard_core::Decision::Block => liveguard_core::Severity::Block,
+                _ => liveguard_core::Severity::Review,
+            },
             summary: summary(p),
         }),
         tasks: p

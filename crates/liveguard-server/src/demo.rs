@@ -2,6 +2,7 @@
 //! review, an approved script, a live session and a lottery — created on an empty database
 //! so a newcomer can click through every capability.
 
+use liveguard_core::MasterKind;
 use liveguard_core::Role;
 use liveguard_store::{AuditDraft, NewUser};
 
@@ -132,8 +133,8 @@ async fn seed_demo_review(state: &AppState) -> Result<(), DemoError> {
         )
         .reason("demo data")
     };
-    let master = |kind: &'static str, name: &'static str, doc: serde_json::Value| {
-        let audit = demo_audit(kind);
+    let master = |kind: MasterKind, name: &'static str, doc: serde_json::Value| {
+        let audit = demo_audit(kind.as_str());
         async move {
             state
                 .store
@@ -142,14 +143,14 @@ async fn seed_demo_review(state: &AppState) -> Result<(), DemoError> {
                 .step("review")
         }
     };
-    let room = master("room", "抖音 · 好物严选直播间", serde_json::json!({"platform": "抖音", "account": "好物严选直播间", "operator": "示例电子商务有限公司"})).await?;
+    let room = master(MasterKind::Room, "抖音 · 好物严选直播间", serde_json::json!({"platform": "抖音", "account": "好物严选直播间", "operator": "示例电子商务有限公司"})).await?;
     let host = master(
-        "streamer",
+        MasterKind::Streamer,
         "小林",
         serde_json::json!({"name": "小林", "agency": "示例MCN"}),
     )
     .await?;
-    let plan = master("plan", "12月1日 晚8点 面霜专场", serde_json::json!({"title": "12月1日 晚8点 面霜专场", "room_id": room.id, "starts_at": "2026-12-01T20:00:00+08:00",
+    let plan = master(MasterKind::Plan, "12月1日 晚8点 面霜专场", serde_json::json!({"title": "12月1日 晚8点 面霜专场", "room_id": room.id, "starts_at": "2026-12-01T20:00:00+08:00",
         "streamer_ids": [host.id], "lineup": [{"product_id": product.id, "price_fen": 9_900, "promotion": "前100名加赠旅行装"}], "has_lottery": false})).await?;
     serde_json::from_str::<crate::features::master::service::SessionPlan>(&plan.data)
         .step("plan")?;

@@ -204,10 +204,10 @@ pub use accounts::{ApiToken, NewUser, Session, User};
 pub use audit::{AuditDraft, AuditFilter};
 pub use live::{
     AlertAction, IngestOutcome, IngestRow, LiveAlertRow, LiveEventRow, LiveSessionRow, LiveStats,
-    LiveTaskRow, NewAlert, NewLiveSession, NewTask, SESSION_STATES,
+    LiveTaskRow, NewAlert, NewLiveSession, NewTask,
 };
 pub use lottery::{ClaimRow, ClaimStep, LotteryRow, LotteryStep};
-pub use master::{MASTER_KINDS, MasterRow};
+pub use master::MasterRow;
 pub use review::{NewSubmission, ProductRow, SubmissionRow, VersionRow};
 
 /// Makes a SQLite database file readable by its owner only (security review F12): created

@@ -7,18 +7,16 @@
 //! starting and ending a session, acknowledging or resolving an alert, a moderation action,
 //! closing a follow-up — is, in the same transaction.
 
-use sqlx::Row;
+use liveguard_core::{AlertState, SessionState, Severity, TaskState};
+use sqlx::{FromRow, Row};
 
 use crate::{AuditDraft, Pool, Result, Store, StoreError};
 
 /// Rows per multi-row insert (9 bound values each, far below either database's limit).
 const INGEST_CHUNK: usize = 200;
 
-/// Session states.
-pub const SESSION_STATES: &[&str] = &["planned", "live", "ended"];
-
 /// A live session.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct LiveSessionRow {
     /// Id.
     pub id: i64,
@@ -28,8 +26,9 @@ pub struct LiveSessionRow {
     pub plan_id: Option<i64>,
     /// The duty officer (场控) receiving the alerts.
     pub duty_officer_id: i64,
-    /// `planned`, `live` or `ended`.
-    pub state: String,
+    /// Planned, live or ended.
+    #[sqlx(try_from = "String")]
+    pub state: SessionState,
     /// JSON snapshot: room, streamers, lineup, approved script reference.
     pub data: String,
     /// Started (RFC 3339).
@@ -64,7 +63,7 @@ pub struct NewLiveSession {
 #[derive(Debug, Clone)]
 pub struct NewAlert {
     /// `review` or `block`.
-    pub severity: String,
+    pub severity: Severity,
     /// One line for the console.
     pub summary: String,
 }
@@ -117,13 +116,14 @@ pub struct IngestOutcome {
 }
 
 /// A stored event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct LiveEventRow {
     /// Id.
     pub id: i64,
     /// Session.
     pub session_id: i64,
     /// Key.
+    #[sqlx(rename = "event_key")]
     pub key: String,
     /// Kind code.
     pub kind: String,
@@ -140,7 +140,7 @@ pub struct LiveEventRow {
 }
 
 /// An alert.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct LiveAlertRow {
     /// Id.
     pub id: i64,
@@ -149,11 +149,13 @@ pub struct LiveAlertRow {
     /// The event that raised it.
     pub event_id: i64,
     /// `review` or `block`.
-    pub severity: String,
+    #[sqlx(try_from = "String")]
+    pub severity: Severity,
     /// One line.
     pub summary: String,
     /// `open`, `acknowledged`, `escalated` or `resolved`.
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: AlertState,
     /// Raised (Unix ms).
     pub created_ms: i64,
     /// Acknowledged (Unix ms).
@@ -173,7 +175,7 @@ pub struct LiveAlertRow {
 }
 
 /// A promise follow-up.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct LiveTaskRow {
     /// Id.
     pub id: i64,
@@ -188,7 +190,8 @@ pub struct LiveTaskRow {
     /// Product.
     pub product_id: Option<i64>,
     /// `open` or `done`.
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: TaskState,
     /// Created (Unix ms).
     pub created_ms: i64,
     /// Closed by.
@@ -219,65 +222,6 @@ impl LiveStats {
     pub fn events(&self) -> i64 {
         self.events_by_kind.iter().map(|(_, n)| n).sum()
     }
-}
-
-macro_rules! session_from_row {
-    ($r:expr) => {{
-        let r = &$r;
-        LiveSessionRow {
-            id: r.try_get("id")?,
-            title: r.try_get("title")?,
-            plan_id: r.try_get("plan_id")?,
-            duty_officer_id: r.try_get("duty_officer_id")?,
-            state: r.try_get("state")?,
-            data: r.try_get("data")?,
-            started_at: r.try_get("started_at")?,
-            ended_at: r.try_get("ended_at")?,
-            retain_until: r.try_get("retain_until")?,
-            legal_hold: r.try_get("legal_hold")?,
-            purged_at: r.try_get("purged_at")?,
-            created_at: r.try_get("created_at")?,
-        }
-    }};
-}
-
-macro_rules! alert_from_row {
-    ($r:expr) => {{
-        let r = &$r;
-        LiveAlertRow {
-            id: r.try_get("id")?,
-            session_id: r.try_get("session_id")?,
-            event_id: r.try_get("event_id")?,
-            severity: r.try_get("severity")?,
-            summary: r.try_get("summary")?,
-            state: r.try_get("state")?,
-            created_ms: r.try_get("created_ms")?,
-            acked_ms: r.try_get("acked_ms")?,
-            acked_by: r.try_get("acked_by")?,
-            resolved_ms: r.try_get("resolved_ms")?,
-            resolved_by: r.try_get("resolved_by")?,
-            resolution: r.try_get("resolution")?,
-            escalated_ms: r.try_get("escalated_ms")?,
-            incident: r.try_get("incident")?,
-        }
-    }};
-}
-
-macro_rules! event_from_row {
-    ($r:expr) => {{
-        let r = &$r;
-        LiveEventRow {
-            id: r.try_get("id")?,
-            session_id: r.try_get("session_id")?,
-            key: r.try_get("event_key")?,
-            kind: r.try_get("kind")?,
-            at_ms: r.try_get("at_ms")?,
-            received_ms: r.try_get("received_ms")?,
-            decision: r.try_get("decision")?,
-            product_id: r.try_get("product_id")?,
-            body: r.try_get("body")?,
-        }
-    }};
 }
 
 macro_rules! session_cols {
@@ -343,7 +287,7 @@ impl Store {
             let rows = sqlx::query(concat!("SELECT ", session_cols!(), " FROM live_sessions ORDER BY id DESC LIMIT 500"))
                 .fetch_all(pool)
                 .await?;
-            rows.iter().map(|r| Ok(session_from_row!(r))).collect()
+            rows.iter().map(|r| Ok(LiveSessionRow::from_row(r)?)).collect()
         })
     }
 
@@ -355,7 +299,7 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
             {
-                Some(r) => Some(session_from_row!(r)),
+                Some(r) => Some(LiveSessionRow::from_row(&r)?),
                 None => None,
             }
         });
@@ -419,14 +363,14 @@ impl Store {
     pub async fn set_live_session_state(
         &self,
         id: i64,
-        to: &str,
+        to: SessionState,
         retain_days: i64,
         audit: AuditDraft,
     ) -> Result<LiveSessionRow> {
         let from = match to {
-            "live" => "planned",
-            "ended" => "live",
-            _ => {
+            SessionState::Live => SessionState::Planned,
+            SessionState::Ended => SessionState::Live,
+            SessionState::Planned => {
                 return Err(StoreError::Invalid(format!(
                     "a session cannot be moved to `{to}`"
                 )));
@@ -436,13 +380,13 @@ impl Store {
         let now_text = crate::format_rfc3339(now);
         let retain = crate::format_rfc3339(now + time::Duration::days(retain_days));
         write_tx!(self, tx => {
-            let sql = if to == "live" {
+            let sql = if to == SessionState::Live {
                 "UPDATE live_sessions SET state = $1, started_at = $2, updated_at = $2 WHERE id = $3 AND state = $4"
             } else {
                 "UPDATE live_sessions SET state = $1, ended_at = $2, updated_at = $2, retain_until = $5 WHERE id = $3 AND state = $4"
             };
-            let mut q = sqlx::query(sql).bind(to).bind(&now_text).bind(id).bind(from);
-            if to == "ended" {
+            let mut q = sqlx::query(sql).bind(to.as_str()).bind(&now_text).bind(id).bind(from.as_str());
+            if to == SessionState::Ended {
                 q = q.bind(&retain);
             }
             let n = q.execute(&mut *tx).await?.rows_affected();
@@ -532,7 +476,7 @@ impl Store {
                             let a = r.alert.as_ref().expect("filtered above");
                             b.push_bind(r.session_id)
                                 .push_bind(*id)
-                                .push_bind(&a.severity)
+                                .push_bind(a.severity.as_str())
                                 .push_bind(&a.summary)
                                 .push_bind("open")
                                 .push_bind(r.received_ms)
@@ -597,7 +541,7 @@ impl Store {
                 .bind(limit)
                 .fetch_all(pool)
                 .await?;
-            rows.iter().map(|r| Ok(event_from_row!(r))).collect()
+            rows.iter().map(|r| Ok(LiveEventRow::from_row(r)?)).collect()
         })
     }
 
@@ -618,7 +562,7 @@ impl Store {
                 .bind(limit)
                 .fetch_all(pool)
                 .await?;
-            rows.iter().map(|r| Ok(event_from_row!(r))).collect()
+            rows.iter().map(|r| Ok(LiveEventRow::from_row(r)?)).collect()
         })
     }
 
@@ -630,7 +574,7 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
             {
-                Some(r) => Some(event_from_row!(r)),
+                Some(r) => Some(LiveEventRow::from_row(&r)?),
                 None => None,
             }
         });
@@ -645,7 +589,7 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
             {
-                Some(r) => Ok(Some(event_from_row!(r))),
+                Some(r) => Ok(Some(LiveEventRow::from_row(&r)?)),
                 None => Ok(None),
             }
         })
@@ -666,7 +610,7 @@ impl Store {
                 .bind(limit)
                 .fetch_all(pool)
                 .await?;
-            rows.iter().map(|r| Ok(alert_from_row!(r))).collect()
+            rows.iter().map(|r| Ok(LiveAlertRow::from_row(r)?)).collect()
         })
     }
 
@@ -685,7 +629,7 @@ impl Store {
                 .bind(limit)
                 .fetch_all(pool)
                 .await?;
-            rows.iter().map(|r| Ok(alert_from_row!(r))).collect()
+            rows.iter().map(|r| Ok(LiveAlertRow::from_row(r)?)).collect()
         })
     }
 
@@ -698,7 +642,7 @@ impl Store {
                 .bind(limit)
                 .fetch_all(pool)
                 .await?;
-            rows.iter().map(|r| Ok(alert_from_row!(r))).collect()
+            rows.iter().map(|r| Ok(LiveAlertRow::from_row(r)?)).collect()
         })
     }
 
@@ -728,7 +672,7 @@ impl Store {
                 .bind(limit)
                 .fetch_all(pool)
                 .await?;
-            rows.iter().map(|r| Ok(event_from_row!(r))).collect()
+            rows.iter().map(|r| Ok(LiveEventRow::from_row(r)?)).collect()
         })
     }
 
@@ -740,7 +684,7 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
             {
-                Some(r) => Some(alert_from_row!(r)),
+                Some(r) => Some(LiveAlertRow::from_row(&r)?),
                 None => None,
             }
         });
@@ -761,7 +705,7 @@ impl Store {
                 .bind(limit)
                 .fetch_all(pool)
                 .await?;
-            rows.iter().map(|r| Ok(alert_from_row!(r))).collect()
+            rows.iter().map(|r| Ok(LiveAlertRow::from_row(r)?)).collect()
         })
     }
 
@@ -873,18 +817,7 @@ impl Store {
                 .bind(session_id)
                 .fetch_all(pool)
                 .await?;
-            rows.iter().map(|r| Ok(LiveTaskRow {
-                id: r.try_get("id")?,
-                session_id: r.try_get("session_id")?,
-                event_id: r.try_get("event_id")?,
-                phrase: r.try_get("phrase")?,
-                said: r.try_get("said")?,
-                product_id: r.try_get("product_id")?,
-                state: r.try_get("state")?,
-                created_ms: r.try_get("created_ms")?,
-                closed_by: r.try_get("closed_by")?,
-                note: r.try_get("note")?,
-            })).collect()
+            rows.iter().map(|r| Ok(LiveTaskRow::from_row(r)?)).collect()
         })
     }
 

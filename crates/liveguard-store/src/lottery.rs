@@ -1,12 +1,13 @@
 //! Lotteries: the committed rules, the entrant commitment and the proof bundle, as JSON
 //! documents the lottery library owns; every step logged in the same transaction.
 
-use sqlx::Row;
+use liveguard_core::{ClaimState, LotteryState};
+use sqlx::{FromRow, Row};
 
 use crate::{AuditDraft, Pool, Result, Store, StoreError};
 
 /// One lottery.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct LotteryRow {
     /// Id.
     pub id: i64,
@@ -14,8 +15,9 @@ pub struct LotteryRow {
     pub session_id: Option<i64>,
     /// Title.
     pub title: String,
-    /// `draft`, `committed`, `closed` (entrants committed) or `drawn`.
-    pub state: String,
+    /// Draft, committed, closed (entrants committed) or drawn.
+    #[sqlx(try_from = "String")]
+    pub state: LotteryState,
     /// Rules JSON.
     pub rules: String,
     /// SHA-256 of the canonical rules.
@@ -34,37 +36,17 @@ pub struct LotteryRow {
     pub committed_at: Option<String>,
 }
 
-macro_rules! lottery_from_row {
-    ($r:expr) => {{
-        let r = &$r;
-        LotteryRow {
-            id: r.try_get("id")?,
-            session_id: r.try_get("session_id")?,
-            title: r.try_get("title")?,
-            state: r.try_get("state")?,
-            rules: r.try_get("rules")?,
-            rules_digest: r.try_get("rules_digest")?,
-            entrants: r.try_get("entrants")?,
-            bundle: r.try_get("bundle")?,
-            created_at: r.try_get("created_at")?,
-            updated_at: r.try_get("updated_at")?,
-            retain_until: r.try_get("retain_until")?,
-            committed_at: r.try_get("committed_at")?,
-        }
-    }};
-}
-
 const LOTTERY_COLUMNS: &str = "id, session_id, title, state, rules, rules_digest, entrants, bundle, created_at, updated_at, retain_until, committed_at";
 /// The same without the entrants and bundle documents (tens of MB for a large draw).
 const LOTTERY_SUMMARY_COLUMNS: &str = "id, session_id, title, state, rules, rules_digest, CAST(NULL AS TEXT) AS entrants, CAST(NULL AS TEXT) AS bundle, created_at, updated_at, retain_until, committed_at";
 
 /// A step of a lottery: from which state to which, and what it stores.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LotteryStep {
     /// Required current state.
-    pub from: &'static str,
+    pub from: LotteryState,
     /// New state.
-    pub to: &'static str,
+    pub to: LotteryState,
     /// New rules, digest and title (an edited draft or a change before the draw), if any.
     pub rules: Option<(String, String, String)>,
     /// Entrants JSON to store, if any.
@@ -73,6 +55,20 @@ pub struct LotteryStep {
     pub bundle: Option<String>,
     /// The winners (prize, entrant code) whose claims the step opens (the draw).
     pub winners: Vec<(String, String)>,
+}
+
+impl Default for LotteryStep {
+    /// A step that stores nothing and moves nowhere (`from` and `to` are set by the caller).
+    fn default() -> Self {
+        LotteryStep {
+            from: LotteryState::Draft,
+            to: LotteryState::Draft,
+            rules: None,
+            entrants: None,
+            bundle: None,
+            winners: Vec::new(),
+        }
+    }
 }
 
 impl Store {
@@ -123,7 +119,7 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
             {
-                Some(r) => Some(lottery_from_row!(r)),
+                Some(r) => Some(LotteryRow::from_row(&r)?),
                 None => None,
             }
         });
@@ -136,7 +132,7 @@ impl Store {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {LOTTERY_SUMMARY_COLUMNS} FROM lotteries ORDER BY id DESC LIMIT 500")))
                 .fetch_all(pool)
                 .await?;
-            rows.iter().map(|r| Ok(lottery_from_row!(r))).collect()
+            rows.iter().map(|r| Ok(LotteryRow::from_row(r)?)).collect()
         })
     }
 
@@ -159,7 +155,7 @@ impl Store {
                 .bind(plan_id)
                 .fetch_all(pool)
                 .await?;
-            rows.iter().map(|r| Ok(lottery_from_row!(r))).collect()
+            rows.iter().map(|r| Ok(LotteryRow::from_row(r)?)).collect()
         })
     }
 
@@ -174,14 +170,14 @@ impl Store {
         let now = self.clock.now_rfc3339();
         write_tx!(self, tx => {
             let n = sqlx::query("UPDATE lotteries SET state = $1, rules = COALESCE($2, rules), rules_digest = COALESCE($3, rules_digest), title = COALESCE($9, title), entrants = COALESCE($4, entrants), bundle = COALESCE($5, bundle), updated_at = $6, committed_at = CASE WHEN $8 = 'draft' AND $1 = 'committed' THEN $6 ELSE committed_at END WHERE id = $7 AND state = $8")
-                .bind(step.to)
+                .bind(step.to.as_str())
                 .bind(step.rules.as_ref().map(|r| r.0.clone()))
                 .bind(step.rules.as_ref().map(|r| r.1.clone()))
                 .bind(&step.entrants)
                 .bind(&step.bundle)
                 .bind(&now)
                 .bind(id)
-                .bind(step.from)
+                .bind(step.from.as_str())
                 .bind(step.rules.as_ref().map(|r| r.2.clone()))
                 .execute(&mut *tx)
                 .await?
@@ -210,7 +206,7 @@ impl Store {
 }
 
 /// One winner's prize, from claim to redemption or forfeit.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ClaimRow {
     /// Id.
     pub id: i64,
@@ -223,7 +219,8 @@ pub struct ClaimRow {
     /// The winner's entrant code.
     pub code: String,
     /// `awaiting`, `claimed`, `shipped`, `redeemed` or `forfeited`.
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: ClaimState,
     /// The recipient's delivery data, sealed by the server (never plain text here).
     pub recipient_sealed: Option<String>,
     /// Carrier.
@@ -246,39 +243,15 @@ pub struct ClaimRow {
     pub updated_at: String,
 }
 
-macro_rules! claim_from_row {
-    ($r:expr) => {{
-        let r = &$r;
-        ClaimRow {
-            id: r.try_get("id")?,
-            lottery_id: r.try_get("lottery_id")?,
-            position: r.try_get::<i64, _>("position")?,
-            prize: r.try_get("prize")?,
-            code: r.try_get("code")?,
-            state: r.try_get("state")?,
-            recipient_sealed: r.try_get("recipient_sealed")?,
-            carrier: r.try_get("carrier")?,
-            tracking: r.try_get("tracking")?,
-            note: r.try_get("note")?,
-            claimed_at: r.try_get("claimed_at")?,
-            shipped_at: r.try_get("shipped_at")?,
-            closed_at: r.try_get("closed_at")?,
-            personal_purge_at: r.try_get("personal_purge_at")?,
-            personal_erased_at: r.try_get("personal_erased_at")?,
-            updated_at: r.try_get("updated_at")?,
-        }
-    }};
-}
-
 const CLAIM_COLUMNS: &str = "id, lottery_id, CAST(position AS BIGINT) AS position, prize, code, state, recipient_sealed, carrier, tracking, note, claimed_at, shipped_at, closed_at, personal_purge_at, personal_erased_at, updated_at";
 
 /// A step of a prize claim.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ClaimStep {
     /// The states the step applies to.
-    pub from: &'static [&'static str],
+    pub from: &'static [ClaimState],
     /// New state.
-    pub to: &'static str,
+    pub to: ClaimState,
     /// Sealed recipient data (the claim).
     pub recipient_sealed: Option<String>,
     /// Carrier and tracking number (the shipment).
@@ -289,6 +262,20 @@ pub struct ClaimStep {
     pub erase_after_days: Option<i64>,
 }
 
+impl Default for ClaimStep {
+    /// A step that applies to no state (`from` and `to` are set by the caller).
+    fn default() -> Self {
+        ClaimStep {
+            from: &[],
+            to: ClaimState::Awaiting,
+            recipient_sealed: None,
+            shipment: None,
+            note: None,
+            erase_after_days: None,
+        }
+    }
+}
+
 impl Store {
     /// The claims of a lottery, in winner order.
     pub async fn lottery_claims(&self, lottery_id: i64) -> Result<Vec<ClaimRow>> {
@@ -297,7 +284,7 @@ impl Store {
                 .bind(lottery_id)
                 .fetch_all(pool)
                 .await?;
-            rows.iter().map(|r| Ok(claim_from_row!(r))).collect()
+            rows.iter().map(|r| Ok(ClaimRow::from_row(r)?)).collect()
         })
     }
 
@@ -310,7 +297,7 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
             {
-                Some(r) => Some(claim_from_row!(r)),
+                Some(r) => Some(ClaimRow::from_row(&r)?),
                 None => None,
             }
         });
@@ -332,10 +319,10 @@ impl Store {
             .erase_after_days
             .map(|d| crate::format_rfc3339(now_t + time::Duration::days(d)));
         let (claimed, shipped, closed) = match step.to {
-            "claimed" => (Some(now.clone()), None, None),
-            "shipped" => (None, Some(now.clone()), None),
-            "redeemed" | "forfeited" => (None, None, Some(now.clone())),
-            _ => (None, None, None),
+            ClaimState::Claimed => (Some(now.clone()), None, None),
+            ClaimState::Shipped => (None, Some(now.clone()), None),
+            ClaimState::Redeemed | ClaimState::Forfeited => (None, None, Some(now.clone())),
+            ClaimState::Awaiting => (None, None, None),
         };
         write_tx!(self, tx => {
             let Some(r) = sqlx::query("SELECT id, state FROM lottery_claims WHERE lottery_id = $1 AND position = $2")
@@ -345,8 +332,10 @@ impl Store {
                 .await? else { return Err(StoreError::NotFound) };
             let id: i64 = r.try_get("id")?;
             let state: String = r.try_get("state")?;
-            if !step.from.contains(&state.as_str()) {
-                return Err(StoreError::Conflict { constraint: format!("prize claim {position} is {state}, not {}", step.from.join(" or ")) });
+            let state = ClaimState::try_from(state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if !step.from.contains(&state) {
+                let from: Vec<&str> = step.from.iter().map(|s| s.as_str()).collect();
+                return Err(StoreError::Conflict { constraint: format!("prize claim {position} is {state}, not {}", from.join(" or ")) });
             }
             // A step within a state (a corrected recipient) keeps the state's timestamps.
             let (claimed, shipped, closed) = if state == step.to {
@@ -355,7 +344,7 @@ impl Store {
                 (claimed.clone(), shipped.clone(), closed.clone())
             };
             sqlx::query("UPDATE lottery_claims SET state = $1, recipient_sealed = COALESCE($2, recipient_sealed), carrier = COALESCE($3, carrier), tracking = COALESCE($4, tracking), note = COALESCE($5, note), claimed_at = COALESCE($6, claimed_at), shipped_at = COALESCE($7, shipped_at), closed_at = COALESCE($8, closed_at), personal_purge_at = COALESCE($9, personal_purge_at), updated_at = $10 WHERE id = $11 AND state = $12")
-                .bind(step.to)
+                .bind(step.to.as_str())
                 .bind(&step.recipient_sealed)
                 .bind(step.shipment.as_ref().map(|s| s.0.clone()))
                 .bind(step.shipment.as_ref().map(|s| s.1.clone()))
@@ -366,7 +355,7 @@ impl Store {
                 .bind(&purge)
                 .bind(&now)
                 .bind(id)
-                .bind(&state)
+                .bind(state.as_str())
                 .execute(&mut *tx)
                 .await?;
             let draft = AuditDraft { object: format!("lottery_claim:{id}"), ..audit };

@@ -1,20 +1,19 @@
 //! Master data of the review: live rooms, streamers and session plans, each a JSON document
 //! the server validates, stored by kind, every creation logged in the same transaction.
 
-use sqlx::Row;
+use liveguard_core::MasterKind;
+use sqlx::{FromRow, Row};
 
 use crate::{AuditDraft, Pool, Result, Store, StoreError};
 
-/// The kinds of master record.
-pub const MASTER_KINDS: &[&str] = &["room", "streamer", "plan"];
-
 /// One master record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct MasterRow {
     /// Id (shared across kinds).
     pub id: i64,
-    /// `room`, `streamer` or `plan`.
-    pub kind: String,
+    /// Room, streamer or plan.
+    #[sqlx(try_from = "String")]
+    pub kind: MasterKind,
     /// Display name.
     pub name: String,
     /// JSON document.
@@ -23,33 +22,15 @@ pub struct MasterRow {
     pub created_at: String,
 }
 
-macro_rules! master_from_row {
-    ($r:expr) => {{
-        let r = &$r;
-        MasterRow {
-            id: r.try_get("id")?,
-            kind: r.try_get("kind")?,
-            name: r.try_get("name")?,
-            data: r.try_get("data")?,
-            created_at: r.try_get("created_at")?,
-        }
-    }};
-}
-
 impl Store {
     /// Stores a master record of `kind` and logs it as `<kind>:<id>`.
     pub async fn create_master(
         &self,
-        kind: &str,
+        kind: MasterKind,
         name: &str,
         data: &str,
         audit: AuditDraft,
     ) -> Result<MasterRow> {
-        if !MASTER_KINDS.contains(&kind) {
-            return Err(StoreError::Invalid(format!(
-                "unknown master data kind `{kind}`"
-            )));
-        }
         let name = name.trim();
         if name.is_empty() || name.len() > 200 {
             return Err(StoreError::Invalid(format!(
@@ -59,7 +40,7 @@ impl Store {
         let now = self.clock.now_rfc3339();
         let id: i64 = write_tx!(self, tx => {
             let id: i64 = sqlx::query("INSERT INTO master_records (kind, name, data, created_at, updated_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-                .bind(kind)
+                .bind(kind.as_str())
                 .bind(name)
                 .bind(data)
                 .bind(&now)
@@ -73,7 +54,7 @@ impl Store {
         });
         Ok(MasterRow {
             id,
-            kind: kind.into(),
+            kind,
             name: name.into(),
             data: data.into(),
             created_at: now,
@@ -81,26 +62,26 @@ impl Store {
     }
 
     /// Every record of `kind`, oldest first.
-    pub async fn masters(&self, kind: &str) -> Result<Vec<MasterRow>> {
+    pub async fn masters(&self, kind: MasterKind) -> Result<Vec<MasterRow>> {
         dispatch!(self, pool => {
             let rows = sqlx::query("SELECT id, kind, name, data, created_at FROM master_records WHERE kind = $1 ORDER BY id")
-                .bind(kind)
+                .bind(kind.as_str())
                 .fetch_all(pool)
                 .await?;
-            rows.iter().map(|r| Ok(master_from_row!(r))).collect()
+            rows.iter().map(|r| Ok(MasterRow::from_row(r)?)).collect()
         })
     }
 
     /// One record of `kind`.
-    pub async fn master(&self, kind: &str, id: i64) -> Result<MasterRow> {
+    pub async fn master(&self, kind: MasterKind, id: i64) -> Result<MasterRow> {
         let row = dispatch!(self, pool => {
             match sqlx::query("SELECT id, kind, name, data, created_at FROM master_records WHERE kind = $1 AND id = $2")
-                .bind(kind)
+                .bind(kind.as_str())
                 .bind(id)
                 .fetch_optional(pool)
                 .await?
             {
-                Some(r) => Some(master_from_row!(r)),
+                Some(r) => Some(MasterRow::from_row(&r)?),
                 None => None,
             }
         });

@@ -2,7 +2,7 @@
 //! product facts, review state, findings — belong to the server; the store keeps them, the
 //! columns queues filter on, and the audit entries of every change in the same transaction.
 
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 use crate::{AuditDraft, Pool, Result, Store, StoreError};
 
@@ -20,7 +20,7 @@ pub struct ProductRow {
 }
 
 /// A submission (its current state).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SubmissionRow {
     /// Id.
     pub id: i64,
@@ -86,26 +86,6 @@ pub struct NewSubmission {
     pub review: String,
     /// Version 1.
     pub first: VersionRow,
-}
-
-macro_rules! submission_from_row {
-    ($r:expr) => {{
-        let r = &$r;
-        SubmissionRow {
-            id: r.try_get("id")?,
-            title: r.try_get("title")?,
-            kind: r.try_get("kind")?,
-            author_id: r.try_get("author_id")?,
-            product_id: r.try_get("product_id")?,
-            plan_id: r.try_get("plan_id")?,
-            session_start: r.try_get("session_start")?,
-            has_lottery: r.try_get("has_lottery")?,
-            stage: r.try_get("stage")?,
-            review: r.try_get("review")?,
-            created_at: r.try_get("created_at")?,
-            updated_at: r.try_get("updated_at")?,
-        }
-    }};
 }
 
 const SUBMISSION_COLUMNS: &str = "id, title, kind, author_id, product_id, plan_id, session_start, has_lottery, stage, review, created_at, updated_at";
@@ -264,7 +244,7 @@ impl Store {
                 .bind(id)
                 .fetch_optional(pool)
                 .await?;
-            match row { Some(r) => Some(submission_from_row!(r)), None => None }
+            match row { Some(r) => Some(SubmissionRow::from_row(&r)?), None => None }
         });
         row.ok_or(StoreError::NotFound)
     }
@@ -275,7 +255,7 @@ impl Store {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SUBMISSION_COLUMNS} FROM submissions ORDER BY id DESC LIMIT 500")))
                 .fetch_all(pool)
                 .await?;
-            rows.iter().map(|r| Ok(submission_from_row!(r))).collect()
+            rows.iter().map(|r| Ok(SubmissionRow::from_row(r)?)).collect()
         })
     }
 

@@ -2,6 +2,7 @@
 //! mandatory under `CI=true`). Each PostgreSQL run creates a uniquely named database and
 //! drops it afterwards (`LIVEGUARD_TEST_KEEP_DB=1` keeps it).
 
+use liveguard_core::{ClaimState, LotteryState, MasterKind, SessionState, Severity};
 use std::sync::Arc;
 
 use liveguard_audit::{Checkpoint, LogKey, build_bundle, merkle, verify_bundle};
@@ -240,7 +241,7 @@ async fn story(store: Store) {
     // Master data: a room and a plan, by kind; unknown kinds and empty names are refused.
     let room = store
         .create_master(
-            "room",
+            MasterKind::Room,
             "抖音 · 直播间",
             r#"{"platform":"抖音"}"#,
             draft("room.create"),
@@ -248,28 +249,32 @@ async fn story(store: Store) {
         .await
         .unwrap();
     let plan = store
-        .create_master("plan", "晚场", r#"{"title":"晚场"}"#, draft("plan.create"))
+        .create_master(
+            MasterKind::Plan,
+            "晚场",
+            r#"{"title":"晚场"}"#,
+            draft("plan.create"),
+        )
         .await
         .unwrap();
+    // An unknown kind cannot reach the store: the kind is a closed enum that refuses to parse.
+    assert!("rocket".parse::<MasterKind>().is_err());
     assert!(
         store
-            .create_master("rocket", "x", "{}", draft("rocket.create"))
+            .create_master(MasterKind::Room, "  ", "{}", draft("room.create"))
             .await
             .is_err()
     );
-    assert!(
-        store
-            .create_master("room", "  ", "{}", draft("room.create"))
-            .await
-            .is_err()
-    );
-    assert_eq!(store.masters("room").await.unwrap(), vec![room.clone()]);
     assert_eq!(
-        store.master("plan", plan.id).await.unwrap().data,
+        store.masters(MasterKind::Room).await.unwrap(),
+        vec![room.clone()]
+    );
+    assert_eq!(
+        store.master(MasterKind::Plan, plan.id).await.unwrap().data,
         r#"{"title":"晚场"}"#
     );
     assert!(matches!(
-        store.master("room", plan.id).await,
+        store.master(MasterKind::Room, plan.id).await,
         Err(StoreError::NotFound)
     ));
     let first = liveguard_store::VersionRow {
@@ -365,17 +370,27 @@ async fn story(store: Store) {
     assert!(
         matches!(
             store
-                .set_live_session_state(live_id, "ended", 1095, draft("live.session.end"))
+                .set_live_session_state(
+                    live_id,
+                    SessionState::Ended,
+                    1095,
+                    draft("live.session.end")
+                )
                 .await,
             Err(StoreError::Conflict { .. })
         ),
         "a planned session cannot end"
     );
     let started = store
-        .set_live_session_state(live_id, "live", 1095, draft("live.session.start"))
+        .set_live_session_state(
+            live_id,
+            SessionState::Live,
+            1095,
+            draft("live.session.start"),
+        )
         .await
         .unwrap();
-    assert_eq!(started.state, "live");
+    assert_eq!(started.state.as_str(), "live");
     let row = |key: &str, alert: bool| liveguard_store::IngestRow {
         session_id: live_id,
         key: key.into(),
@@ -387,7 +402,7 @@ async fn story(store: Store) {
         viewer: Some(format!("v-{}", key.len())),
         body: format!(r#"{{"key":"{key}"}}"#),
         alert: alert.then(|| liveguard_store::NewAlert {
-            severity: "block".into(),
+            severity: Severity::Block,
             summary: "加微信".into(),
         }),
         tasks: if alert {
@@ -535,7 +550,12 @@ async fn story(store: Store) {
             .is_err()
     );
     let ended = store
-        .set_live_session_state(live_id, "ended", 1095, draft("live.session.end"))
+        .set_live_session_state(
+            live_id,
+            SessionState::Ended,
+            1095,
+            draft("live.session.end"),
+        )
         .await
         .unwrap();
     assert_eq!(ended.retain_until.as_deref(), Some("2029-11-25T09:00:00Z"));
@@ -630,7 +650,7 @@ async fn story(store: Store) {
             .is_empty()
     );
     let row = store.live_session(live_id).await.unwrap();
-    assert!(row.purged_at.is_some() && row.state == "ended");
+    assert!(row.purged_at.is_some() && row.state == SessionState::Ended);
     let logged = store
         .audit_search(&AuditFilter {
             action: Some("live.session.purge".into()),
@@ -729,7 +749,7 @@ async fn lottery_story(store: &Store) {
         .await
         .unwrap();
     let row = store.lottery(id).await.unwrap();
-    assert_eq!(row.state, "draft");
+    assert_eq!(row.state.as_str(), "draft");
     assert!(
         row.retain_until
             .as_deref()
@@ -744,14 +764,18 @@ async fn lottery_story(store: &Store) {
     };
     assert!(matches!(
         store
-            .lottery_step(id, step("committed", "closed", vec![]), draft("x"))
+            .lottery_step(
+                id,
+                step(LotteryState::Committed, LotteryState::Closed, vec![]),
+                draft("x")
+            )
             .await,
         Err(StoreError::Conflict { .. })
     ));
     store
         .lottery_step(
             id,
-            step("draft", "committed", vec![]),
+            step(LotteryState::Draft, LotteryState::Committed, vec![]),
             draft("lottery.commit"),
         )
         .await
@@ -759,7 +783,7 @@ async fn lottery_story(store: &Store) {
     store
         .lottery_step(
             id,
-            step("committed", "closed", vec![]),
+            step(LotteryState::Committed, LotteryState::Closed, vec![]),
             draft("lottery.entrants"),
         )
         .await
@@ -769,7 +793,11 @@ async fn lottery_story(store: &Store) {
         ("面霜".to_string(), "bb".repeat(32)),
     ];
     store
-        .lottery_step(id, step("closed", "drawn", winners), draft("lottery.draw"))
+        .lottery_step(
+            id,
+            step(LotteryState::Closed, LotteryState::Drawn, winners),
+            draft("lottery.draw"),
+        )
         .await
         .unwrap();
     let claims = store.lottery_claims(id).await.unwrap();
@@ -785,8 +813,8 @@ async fn lottery_story(store: &Store) {
             id,
             0,
             ClaimStep {
-                from: &["awaiting"],
-                to: "claimed",
+                from: &[ClaimState::Awaiting],
+                to: ClaimState::Claimed,
                 recipient_sealed: Some("v1.sealed".into()),
                 ..Default::default()
             },
@@ -805,8 +833,8 @@ async fn lottery_story(store: &Store) {
                 id,
                 0,
                 ClaimStep {
-                    from: &["awaiting"],
-                    to: "claimed",
+                    from: &[ClaimState::Awaiting],
+                    to: ClaimState::Claimed,
                     ..Default::default()
                 },
                 draft("x")
@@ -820,8 +848,8 @@ async fn lottery_story(store: &Store) {
                 id,
                 9,
                 ClaimStep {
-                    from: &["awaiting"],
-                    to: "claimed",
+                    from: &[ClaimState::Awaiting],
+                    to: ClaimState::Claimed,
                     ..Default::default()
                 },
                 draft("x")
@@ -834,8 +862,8 @@ async fn lottery_story(store: &Store) {
             id,
             0,
             ClaimStep {
-                from: &["claimed"],
-                to: "shipped",
+                from: &[ClaimState::Claimed],
+                to: ClaimState::Shipped,
                 shipment: Some(("顺丰".into(), "SF1".into())),
                 ..Default::default()
             },
@@ -852,8 +880,8 @@ async fn lottery_story(store: &Store) {
             id,
             0,
             ClaimStep {
-                from: &["shipped"],
-                to: "redeemed",
+                from: &[ClaimState::Shipped],
+                to: ClaimState::Redeemed,
                 erase_after_days: Some(0),
                 ..Default::default()
             },
@@ -871,8 +899,8 @@ async fn lottery_story(store: &Store) {
             id,
             1,
             ClaimStep {
-                from: &["awaiting"],
-                to: "claimed",
+                from: &[ClaimState::Awaiting],
+                to: ClaimState::Claimed,
                 recipient_sealed: Some("v1.other".into()),
                 ..Default::default()
             },
@@ -885,8 +913,8 @@ async fn lottery_story(store: &Store) {
             id,
             1,
             ClaimStep {
-                from: &["claimed", "shipped"],
-                to: "redeemed",
+                from: &[ClaimState::Claimed, ClaimState::Shipped],
+                to: ClaimState::Redeemed,
                 erase_after_days: Some(1),
                 ..Default::default()
             },

@@ -723,7 +723,7 @@ async fn prizes_are_tracked_to_redemption_and_winners_data_is_sealed_masked_and_
     let row = t.state.store.lottery_claim(id, 0).await.unwrap();
     assert_eq!(row.recipient_sealed, None);
     assert!(row.personal_erased_at.is_some());
-    assert_eq!(row.state, "redeemed", "the claim's record stays");
+    assert_eq!(row.state.as_str(), "redeemed", "the claim's record stays");
     let after = t
         .call(get(
             &format!("/api/v1/lotteries/{id}/claims"),
@@ -1065,7 +1065,10 @@ async fn the_server_fetches_the_draw_round_from_relays_and_trusts_none_of_them()
     let r = post(&t, &ops, &format!("/api/v1/lotteries/{id}/draw"), json!({})).await;
     assert_eq!(r.json()["field"], "randomness", "{}", r.text());
     assert!(r.text().contains(&liar), "names the relay: {}", r.text());
-    assert_eq!(t.state.store.lottery(id).await.unwrap().state, "closed");
+    assert_eq!(
+        t.state.store.lottery(id).await.unwrap().state.as_str(),
+        "closed"
+    );
 
     // The round not produced yet: a conflict saying so; every relay down: 503.
     let t = spawn_demo(|s| s.lottery.drand_relays = vec![early.clone()]).await;

@@ -4,6 +4,7 @@
 //! operations are in [`super::service`], which the pages call too; each route's permission
 //! is declared and checked in `mod.rs`.
 
+use liveguard_core::SessionState;
 use std::convert::Infallible;
 
 use axum::Json;
@@ -59,7 +60,7 @@ pub(crate) async fn start_session(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(session_json(
-        &set_state(&state, &p, id, "live").await?,
+        &set_state(&state, &p, id, SessionState::Live).await?,
     )))
 }
 
@@ -70,7 +71,7 @@ pub(crate) async fn end_session(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(session_json(
-        &set_state(&state, &p, id, "ended").await?,
+        &set_state(&state, &p, id, SessionState::Ended).await?,
     )))
 }
 
@@ -150,7 +151,7 @@ pub(crate) async fn ws(
     let upgrade =
         upgrade.map_err(|e| ApiError::BadBody(format!("expected a WebSocket upgrade: {e}")))?;
     let session = state.store.live_session(id).await?;
-    if session.state != "live" {
+    if session.state != SessionState::Live {
         return Err(ApiError::Conflict(format!(
             "session {id} is {}; events are accepted only while it is live",
             session.state

@@ -1,5 +1,6 @@
 //! Live monitoring: sessions, event batches (HTTP and WebSocket), alerts, moderation, follow-ups, the console and the post-session report.
 
+use liveguard_core::SessionState;
 pub mod api;
 pub mod pages;
 pub mod service;
@@ -136,7 +137,7 @@ pub fn routes() -> RouteSet {
             "resolved_by": {"type": ["string", "null"]}, "resolution": {"type": ["string", "null"]}, "escalated_ms": {"type": ["integer", "null"]}, "incident": {"type": "boolean"}}}))
         .schema("LiveSession", json!({"type": "object", "required": ["id", "title", "state"], "properties": {
             "id": {"type": "integer"}, "title": {"type": "string"}, "plan_id": {"type": ["integer", "null"]}, "duty_officer_id": {"type": "integer"},
-            "state": {"type": "string", "enum": liveguard_store::SESSION_STATES}, "started_at": {"type": ["string", "null"]}, "ended_at": {"type": ["string", "null"]},
+            "state": {"type": "string", "enum": SessionState::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()}, "started_at": {"type": ["string", "null"]}, "ended_at": {"type": ["string", "null"]},
             "retain_until": {"type": ["string", "null"]}, "legal_hold": {"type": "boolean"}, "purged_at": {"type": ["string", "null"], "description": "when the events, alerts, follow-ups and moderation were deleted after the retention date"}, "room_id": {"type": ["integer", "null"]},
             "streamer_ids": {"type": "array", "items": {"type": "integer"}},
             "lineup": {"type": "array", "items": {"type": "object", "properties": {"product_id": {"type": "integer"}, "price_fen": {"type": "integer"}, "category": {"type": "string"}}}},

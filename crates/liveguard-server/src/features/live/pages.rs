@@ -6,6 +6,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use liveguard_core::{AlertState, MasterKind, SessionState, TaskState};
 use liveguard_live::Processed;
 use maud::{Markup, html};
 use serde_json::Value;
@@ -95,7 +96,7 @@ async fn list_view(
     }
     let (sessions, plans, users) = match (
         state.store.live_sessions().await,
-        state.store.masters("plan").await,
+        state.store.masters(MasterKind::Plan).await,
         state.store.users().await,
     ) {
         (Ok(a), Ok(b), Ok(c)) => (a, b, c),
@@ -132,7 +133,7 @@ async fn list_view(
                     tr data-testid="live-session" {
                         td { (s.id) }
                         td { a href=(format!("/live/{}", s.id)) { (s.title) } }
-                        td { span class=(format!("badge {}", if s.state == "live" { "b-block" } else { "b-info" })) { (state_label(lang, &s.state)) } }
+                        td { span class=(format!("badge {}", if s.state == SessionState::Live { "b-block" } else { "b-info" })) { (state_label(lang, s.state.as_str())) } }
                         td { (user_name(s.duty_officer_id)) }
                         td { (s.started_at.as_deref().unwrap_or("—")) }
                         td { a href=(format!("/live/{}/report", s.id)) { (tr(lang, "报告", "report")) } }
@@ -193,8 +194,8 @@ pub(crate) async fn session_action(
         return refused;
     }
     let to = match verb.as_str() {
-        "start" => "live",
-        "end" => "ended",
+        "start" => SessionState::Live,
+        "end" => SessionState::Ended,
         _ => return error_page(lang, Some(&p), ApiError::NotFound),
     };
     match service::set_state(&state, &p, id, to).await {
@@ -354,7 +355,7 @@ pub(crate) async fn console(
     let body = html! {
         div.card #console data-session=(id) data-csrf=(p.csrf()) data-operate=(operate) data-lang=(if lang == Lang::Zh { "zh" } else { "en" }) {
             p {
-                span #session-state class=(format!("badge {}", if row.state == "live" { "b-block" } else { "b-info" })) { (state_label(lang, &row.state)) }
+                span #session-state class=(format!("badge {}", if row.state == SessionState::Live { "b-block" } else { "b-info" })) { (state_label(lang, row.state.as_str())) }
                 " " (tr(lang, "场控：", "Duty officer: ")) (officer.display_name)
                 " · " (tr(lang, "计划开播：", "Planned start: ")) (s["starts_at"].as_str().unwrap_or("—"))
                 " · " a href=(format!("/live/{id}/report")) { (tr(lang, "场次报告", "Session report")) }
@@ -371,8 +372,8 @@ pub(crate) async fn console(
                 } } } }
             p #stats.muted { (tr(lang, "事件 ", "Events ")) span #stat-events { (stats.events()) } " · " (tr(lang, "未解决告警 ", "Unresolved alerts ")) span #stat-open { (open) } " · " (tr(lang, "评论观众 ", "Commenting viewers ")) (stats.viewers) }
             @if operate {
-                @if row.state == "planned" { form.inline method="post" action=(format!("/live/{id}/start")) { (csrf(&p)) input type="submit" value=(tr(lang, "开播", "Start session")); } }
-                @if row.state == "live" { form.inline method="post" action=(format!("/live/{id}/end")) { (csrf(&p)) input type="submit" value=(tr(lang, "结束直播", "End session")); } }
+                @if row.state == SessionState::Planned { form.inline method="post" action=(format!("/live/{id}/start")) { (csrf(&p)) input type="submit" value=(tr(lang, "开播", "Start session")); } }
+                @if row.state == SessionState::Live { form.inline method="post" action=(format!("/live/{id}/end")) { (csrf(&p)) input type="submit" value=(tr(lang, "结束直播", "End session")); } }
             }
             p #live-status.muted { (tr(lang, "实时连接中…", "Connecting…")) }
         }
@@ -385,9 +386,9 @@ pub(crate) async fn console(
                             td { (fmt_ms(a.created_ms)) }
                             td { span class=(format!("badge b-{}", a.severity)) { (a.severity) } }
                             td { (a.summary) }
-                            td.alert-state { (state_label(lang, &a.state)) @if let Some(r) = &a.resolution { " · " (r) } }
-                            td { @if operate && a.state != "resolved" {
-                                @if a.state != "acknowledged" { form.inline method="post" action=(format!("/live/alerts/{}/acknowledge", a.id)) { (csrf(&p)) button type="submit" { (tr(lang, "确认", "Acknowledge")) } } " " }
+                            td.alert-state { (state_label(lang, a.state.as_str())) @if let Some(r) = &a.resolution { " · " (r) } }
+                            td { @if operate && a.state != AlertState::Resolved {
+                                @if a.state != AlertState::Acknowledged { form.inline method="post" action=(format!("/live/alerts/{}/acknowledge", a.id)) { (csrf(&p)) button type="submit" { (tr(lang, "确认", "Acknowledge")) } } " " }
                                 form.inline method="post" action=(format!("/live/alerts/{}/resolve", a.id)) { (csrf(&p)) input name="reason" required maxlength="500" placeholder=(tr(lang, "处理说明", "what was done")); " " label.inline { input type="checkbox" name="incident"; (tr(lang, "立案", "incident")) } " " button type="submit" { (tr(lang, "解决", "Resolve")) } }
                             } }
                         }
@@ -410,8 +411,8 @@ pub(crate) async fn console(
             h3 { (tr(lang, "承诺跟进", "Promise follow-ups")) }
             table { tbody { @for t in &tasks { tr data-testid="task" {
                 td { (fmt_ms(t.created_ms)) } td { (t.said) } td { @if let Some(pid) = t.product_id { "#" (pid) } }
-                td { (if t.state == "open" { tr(lang, "待跟进", "open") } else { tr(lang, "已完成", "done") }) @if let Some(n) = &t.note { " · " (n) } }
-                td { @if t.state == "open" && p.can(Permission::FollowUp) {
+                td { (if t.state == TaskState::Open { tr(lang, "待跟进", "open") } else { tr(lang, "已完成", "done") }) @if let Some(n) = &t.note { " · " (n) } }
+                td { @if t.state == TaskState::Open && p.can(Permission::FollowUp) {
                     form.inline method="post" action=(format!("/live/tasks/{}/close", t.id)) { (csrf(&p)) input type="hidden" name="session" value=(id); input name="note" required maxlength="500" placeholder=(tr(lang, "如何兑现", "how it was honoured")); " " button type="submit" { (tr(lang, "完成", "Close")) } }
                 } }
             } } } }

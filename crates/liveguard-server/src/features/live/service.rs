@@ -4,6 +4,7 @@
 //! typed input and the caller, checks the caller's permission (pages are not behind the API's
 //! route guard) and writes its state change with its audit entry in one store call.
 
+use liveguard_core::{AlertState, SessionState};
 use std::collections::BTreeMap;
 
 use liveguard_core::{Category, ProductCategory, Role};
@@ -138,10 +139,10 @@ pub(crate) async fn set_state(
     state: &AppState,
     p: &Principal,
     id: i64,
-    to: &str,
+    to: SessionState,
 ) -> Result<LiveSessionRow, ApiError> {
     p.require(Permission::OperateLive)?;
-    let action = if to == "live" {
+    let action = if to == SessionState::Live {
         "live.session.start"
     } else {
         "live.session.end"
@@ -184,7 +185,7 @@ pub(crate) async fn ingest(state: &AppState, id: i64, body: EventsBody) -> Resul
             .map_err(|err| ApiError::field(&format!("events[{i}].{}", err.field), err.message))?;
     }
     let session = state.store.live_session(id).await?;
-    if session.state != "live" {
+    if session.state != SessionState::Live {
         return Err(ApiError::Conflict(format!(
             "session {id} is {}; events are accepted only while it is live",
             session.state
@@ -375,7 +376,9 @@ pub(crate) async fn report(state: &AppState, id: i64) -> Result<Value, ApiError>
     ack.sort_unstable();
     let mut by_severity: BTreeMap<String, i64> = BTreeMap::new();
     for a in &alerts {
-        *by_severity.entry(a.severity.clone()).or_default() += 1;
+        *by_severity
+            .entry(a.severity.as_str().to_string())
+            .or_default() += 1;
     }
     // Findings of every flagged event.
     let mut by_category: BTreeMap<String, i64> = BTreeMap::new();
@@ -435,7 +438,7 @@ pub(crate) async fn report(state: &AppState, id: i64) -> Result<Value, ApiError>
             "by_severity": by_severity,
             "escalated": alerts.iter().filter(|a| a.escalated_ms.is_some()).count(),
             "incidents": alerts.iter().filter(|a| a.incident).count(),
-            "unresolved": alerts.iter().filter(|a| a.state != "resolved").count(),
+            "unresolved": alerts.iter().filter(|a| a.state != AlertState::Resolved).count(),
             "acknowledge_ms": {"p50": percentile(&ack, 0.5), "p90": percentile(&ack, 0.9), "max": ack.last()},
             "list": alerts.iter().rev().take(200).map(alert_json).collect::<Vec<_>>(),
         },

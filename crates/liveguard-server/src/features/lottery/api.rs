@@ -6,6 +6,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use liveguard_core::LotteryState;
 use liveguard_lottery::{Bundle, Entrants};
 use liveguard_store::LotteryRow;
 
@@ -121,7 +122,7 @@ pub(crate) async fn public(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let meta = state.store.lottery_meta(id).await?;
-    if meta.state == "draft" {
+    if meta.state == LotteryState::Draft {
         return Err(ApiError::NotFound);
     }
     let docs = cached_docs(&state, &meta).await?;

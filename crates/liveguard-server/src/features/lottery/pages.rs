@@ -4,6 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use liveguard_core::LotteryState;
 use liveguard_lottery::{Bundle, Entrants, LotteryRules};
 use maud::html;
 use serde::Deserialize;
@@ -64,7 +65,7 @@ pub(crate) async fn verify_page(
     let headers = parts.headers.clone();
     let lang = lang_of(&headers);
     let row = match state.store.lottery_meta(id).await {
-        Ok(r) if r.state != "draft" => r,
+        Ok(r) if r.state != LotteryState::Draft => r,
         Ok(_) => return error_page(lang, None, ApiError::NotFound),
         Err(e) => return error_page(lang, None, e.into()),
     };
@@ -531,8 +532,8 @@ async fn list_view(
             tbody { @for r in &rows { tr data-testid="lottery" {
                 td { (r.id) } td { a href=(format!("/lotteries/{}", r.id)) { (r.title) } }
                 td { @if let Some(s) = r.session_id { a href=(format!("/live/sessions/{s}")) { "#" (s) } } }
-                td { (state_label(lang, &r.state)) }
-                td { @if r.state != "draft" { a href=(format!("/public/lotteries/{}/verify", r.id)) { (tr(lang, "公示与验证", "verify")) } } }
+                td { (state_label(lang, r.state.as_str())) }
+                td { @if r.state != LotteryState::Draft { a href=(format!("/public/lotteries/{}/verify", r.id)) { (tr(lang, "公示与验证", "verify")) } } }
             } } }
         }
         @if p.can(Permission::OperateLive) {
@@ -628,7 +629,7 @@ fn claims_card(
                     tr data-testid="claim" {
                         td { (c.prize) }
                         td { code { (&c.code[..12]) "…" } }
-                        td { (claim_state_label(lang, &c.state)) @if let Some(n) = &c.note { br; small.muted { (n) } } }
+                        td { (claim_state_label(lang, c.state.as_str())) @if let Some(n) = &c.note { br; small.muted { (n) } } }
                         td {
                             @if let Some(r) = j["recipient"].as_object() {
                                 (r.get("name").and_then(|v| v.as_str()).unwrap_or("")) " " (r.get("phone").and_then(|v| v.as_str()).unwrap_or("")) br;
@@ -729,9 +730,9 @@ async fn detail_view_editing(
     let body = html! {
         @if let Some(e) = &error { (crate::ui::error_box(&e.to_string())) }
         div.card {
-            p { (tr(lang, "状态：", "State: ")) span data-testid="lottery-state" { (state_label(lang, &row.state)) }
+            p { (tr(lang, "状态：", "State: ")) span data-testid="lottery-state" { (state_label(lang, row.state.as_str())) }
                 @if let Some(r) = &row.retain_until { " · " (tr(lang, "记录保存至：", "Records kept until: ")) (r) } }
-            p { (tr(lang, "规则摘要：", "Rules digest: ")) code { (row.rules_digest) } @if row.state != "draft" { " · " a href=(format!("/public/lotteries/{id}/verify")) { (tr(lang, "公示与验证页", "public verification page")) } } }
+            p { (tr(lang, "规则摘要：", "Rules digest: ")) code { (row.rules_digest) } @if row.state != LotteryState::Draft { " · " a href=(format!("/public/lotteries/{id}/verify")) { (tr(lang, "公示与验证页", "public verification page")) } } }
             @if let Some(r) = v["drand_round"].as_u64() { @if rules.draw_method == "drand-quicknet" { p { "drand quicknet " (tr(lang, "开奖轮次：", "draw round: ")) (r) } } }
             @if let Some(e) = v["entrants"].as_object() { p { (tr(lang, "参与者：", "Entrants: ")) (e["count"]) (tr(lang, "，已剔除 ", ", removed ")) (e["removed"]) } }
             (rules_summary(lang, &rules))
@@ -771,13 +772,13 @@ async fn detail_view_editing(
                 }
             }
         }
-        @if operate && (row.state == "draft" || row.state == "committed") {
+        @if operate && (row.state == LotteryState::Draft || row.state == LotteryState::Committed) {
             div.card {
                 details open[edit.is_some()] {
-                    summary { @if row.state == "draft" { (tr(lang, "修改草稿规则", "Edit the draft rules")) } @else { (tr(lang, "修改规则（报名开始后只能作有利于消费者的修改，须说明原因）", "Change the rules (after the start only in the consumers' favour, with a reason)")) } }
+                    summary { @if row.state == LotteryState::Draft { (tr(lang, "修改草稿规则", "Edit the draft rules")) } @else { (tr(lang, "修改规则（报名开始后只能作有利于消费者的修改，须说明原因）", "Change the rules (after the start only in the consumers' favour, with a reason)")) } }
                     (action_form(p, id, "rules", html! {
                         (rules_form(lang, edit.as_ref().unwrap_or(&FormInput::Fields(fields_of(&rules)))))
-                        label { (tr(lang, "修改原因", "Reason")) " " input name="reason" size="40" required[row.state == "committed"]; }
+                        label { (tr(lang, "修改原因", "Reason")) " " input name="reason" size="40" required[row.state == LotteryState::Committed]; }
                         input type="submit" value=(tr(lang, "检查并保存", "Check and save"));
                     }))
                 }

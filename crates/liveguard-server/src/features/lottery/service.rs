@@ -3,6 +3,7 @@
 //! input and the caller, checks the caller's permission (pages are not behind the API's
 //! route guard) and writes its state change with its audit entry in one store call.
 
+use liveguard_core::{ClaimState, LotteryState};
 use std::collections::HashMap;
 
 use liveguard_lottery::{Bundle, Entrants, LotteryRules, Randomness};
@@ -47,7 +48,7 @@ pub struct DocCache {
 /// The documents of one lottery, parsed once.
 #[derive(Debug, Clone)]
 pub(crate) struct CachedDocs {
-    key: (i64, String, String),
+    key: (i64, LotteryState, String),
     entrants: Option<std::sync::Arc<Entrants>>,
     pub(crate) bundle: Option<std::sync::Arc<Bundle>>,
     /// The entrants' Merkle tree, built on the first inclusion check.
@@ -244,8 +245,8 @@ pub(crate) async fn commit(
         .lottery_step(
             id,
             LotteryStep {
-                from: "draft",
-                to: "committed",
+                from: LotteryState::Draft,
+                to: LotteryState::Committed,
                 ..Default::default()
             },
             audit,
@@ -277,10 +278,10 @@ pub(crate) async fn change(
     check(&body.rules)?;
     let reason = crate::personal::mask_free_text(body.reason.trim());
     let reason = reason.as_str();
-    let (from, action) = match row.state.as_str() {
+    let (from, action) = match row.state {
         // A draft is not public yet: any valid rules.
-        "draft" => ("draft", "lottery.edit"),
-        "committed" => {
+        LotteryState::Draft => (LotteryState::Draft, "lottery.edit"),
+        LotteryState::Committed => {
             if reason.is_empty() {
                 return Err(ApiError::field("reason", "is required"));
             }
@@ -295,7 +296,7 @@ pub(crate) async fn change(
                         .join("; "),
                 ));
             }
-            ("committed", "lottery.change")
+            (LotteryState::Committed, "lottery.change")
         }
         other => {
             return Err(ApiError::Conflict(format!(
@@ -466,8 +467,8 @@ pub(crate) async fn entrants(
         .lottery_step(
             id,
             LotteryStep {
-                from: "committed",
-                to: "closed",
+                from: LotteryState::Committed,
+                to: LotteryState::Closed,
                 entrants: Some(serde_json::to_string(&committed).map_err(internal)?),
                 ..Default::default()
             },
@@ -558,8 +559,8 @@ pub(crate) async fn draw(
         .lottery_step(
             id,
             LotteryStep {
-                from: "closed",
-                to: "drawn",
+                from: LotteryState::Closed,
+                to: LotteryState::Drawn,
                 bundle: Some(serde_json::to_string(&bundle).map_err(internal)?),
                 winners: bundle
                     .winners
@@ -771,8 +772,8 @@ pub(crate) async fn claim_step(
             let sealed = sealed_recipient(state, claim.id, body.recipient)?;
             (
                 ClaimStep {
-                    from: &["awaiting"],
-                    to: "claimed",
+                    from: &[ClaimState::Awaiting],
+                    to: ClaimState::Claimed,
                     recipient_sealed: Some(sealed),
                     ..Default::default()
                 },
@@ -789,8 +790,8 @@ pub(crate) async fn claim_step(
             let sealed = sealed_recipient(state, claim.id, body.recipient)?;
             (
                 ClaimStep {
-                    from: &["claimed"],
-                    to: "claimed",
+                    from: &[ClaimState::Claimed],
+                    to: ClaimState::Claimed,
                     recipient_sealed: Some(sealed),
                     ..Default::default()
                 },
@@ -803,8 +804,8 @@ pub(crate) async fn claim_step(
             let tracking = bounded("tracking", body.tracking.as_deref(), 64)?;
             (
                 ClaimStep {
-                    from: &["claimed"],
-                    to: "shipped",
+                    from: &[ClaimState::Claimed],
+                    to: ClaimState::Shipped,
                     shipment: Some((carrier.clone(), tracking.clone())),
                     ..Default::default()
                 },
@@ -824,8 +825,8 @@ pub(crate) async fn claim_step(
             let note = crate::personal::mask_free_text(note.unwrap_or("已签收 / received"));
             (
                 ClaimStep {
-                    from: &["claimed", "shipped"],
-                    to: "redeemed",
+                    from: &[ClaimState::Claimed, ClaimState::Shipped],
+                    to: ClaimState::Redeemed,
                     note: Some(note.clone()),
                     erase_after_days: erase,
                     ..Default::default()
@@ -846,8 +847,8 @@ pub(crate) async fn claim_step(
             );
             (
                 ClaimStep {
-                    from: &["awaiting"],
-                    to: "forfeited",
+                    from: &[ClaimState::Awaiting],
+                    to: ClaimState::Forfeited,
                     note: Some(note.clone()),
                     erase_after_days: erase,
                     ..Default::default()

@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use liveguard_core::MasterKind;
 use serde_json::{Value, json};
 
 use super::service::{self, *};
@@ -23,7 +24,7 @@ fn row_json(row: &liveguard_store::MasterRow) -> Value {
     v
 }
 
-async fn list(state: &AppState, kind: &str) -> Result<Vec<Value>, ApiError> {
+async fn list(state: &AppState, kind: MasterKind) -> Result<Vec<Value>, ApiError> {
     Ok(state
         .store
         .masters(kind)
@@ -35,17 +36,23 @@ async fn list(state: &AppState, kind: &str) -> Result<Vec<Value>, ApiError> {
 
 /// `GET /api/v1/rooms`
 pub(crate) async fn list_rooms(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({"rooms": list(&state, "room").await?})))
+    Ok(Json(
+        json!({"rooms": list(&state, MasterKind::Room).await?}),
+    ))
 }
 
 /// `GET /api/v1/streamers`
 pub(crate) async fn list_streamers(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({"streamers": list(&state, "streamer").await?})))
+    Ok(Json(
+        json!({"streamers": list(&state, MasterKind::Streamer).await?}),
+    ))
 }
 
 /// `GET /api/v1/plans`
 pub(crate) async fn list_plans(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({"plans": list(&state, "plan").await?})))
+    Ok(Json(
+        json!({"plans": list(&state, MasterKind::Plan).await?}),
+    ))
 }
 
 /// `GET /api/v1/plans/{id}`
@@ -53,7 +60,9 @@ pub(crate) async fn get_plan(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(row_json(&state.store.master("plan", id).await?)))
+    Ok(Json(row_json(
+        &state.store.master(MasterKind::Plan, id).await?,
+    )))
 }
 
 /// `POST /api/v1/rooms`

@@ -1,6 +1,7 @@
 //! Master data operations: add live rooms, streamers and session plans (validated;
 //! references must exist), and read a stored plan for the review and live features.
 
+use liveguard_core::MasterKind;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -83,7 +84,7 @@ pub struct SessionPlan {
 
 pub(crate) async fn exists(
     state: &AppState,
-    kind: &str,
+    kind: MasterKind,
     id: i64,
     field: &str,
 ) -> Result<(), ApiError> {
@@ -98,7 +99,7 @@ pub(crate) async fn exists(
 pub(crate) async fn create(
     state: &AppState,
     p: &crate::http::auth::Principal,
-    kind: &str,
+    kind: MasterKind,
     name: &str,
     doc: Value,
 ) -> Result<liveguard_store::MasterRow, ApiError> {
@@ -128,7 +129,7 @@ pub(crate) async fn create_room(
         operator: text("operator", &b.operator, 100)?,
     };
     let name = format!("{} · {}", room.platform, room.account);
-    create(state, p, "room", &name, json!(room)).await
+    create(state, p, MasterKind::Room, &name, json!(room)).await
 }
 
 /// Adds a Streamer (validated; references must exist), with its audit entry.
@@ -146,7 +147,7 @@ pub(crate) async fn create_streamer(
         },
     };
     let name = streamer.name.clone();
-    create(state, p, "streamer", &name, json!(streamer)).await
+    create(state, p, MasterKind::Streamer, &name, json!(streamer)).await
 }
 
 /// Adds a SessionPlan (validated; references must exist), with its audit entry.
@@ -158,7 +159,7 @@ pub(crate) async fn create_plan(
     p.require(Permission::ManageProducts)?;
     let title = text("title", &b.title, 100)?;
     crate::features::review::service::parse_time("starts_at", &b.starts_at)?;
-    exists(state, "room", b.room_id, "room_id").await?;
+    exists(state, MasterKind::Room, b.room_id, "room_id").await?;
     if b.streamer_ids.is_empty() || b.streamer_ids.len() > PLAN_STREAMERS_MAX {
         return Err(ApiError::field(
             "streamer_ids",
@@ -166,7 +167,7 @@ pub(crate) async fn create_plan(
         ));
     }
     for id in &b.streamer_ids {
-        exists(state, "streamer", *id, "streamer_ids").await?;
+        exists(state, MasterKind::Streamer, *id, "streamer_ids").await?;
     }
     if b.lineup.is_empty() || b.lineup.len() > LINEUP_MAX {
         return Err(ApiError::field(
@@ -208,14 +209,14 @@ pub(crate) async fn create_plan(
         lineup,
         ..b
     };
-    create(state, p, "plan", &title, json!(plan)).await
+    create(state, p, MasterKind::Plan, &title, json!(plan)).await
 }
 
 /// The stored plan `id` (for submissions).
 pub(crate) async fn plan(state: &AppState, id: i64) -> Result<SessionPlan, ApiError> {
     let row = state
         .store
-        .master("plan", id)
+        .master(MasterKind::Plan, id)
         .await
         .map_err(|_| ApiError::field("plan_id", format!("no plan {id}")))?;
     serde_json::from_str(&row.data).map_err(|e| ApiError::Internal(format!("plan {id}: {e}")))

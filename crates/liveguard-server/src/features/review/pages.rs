@@ -2,6 +2,7 @@
 //! findings, decisions, checklist and actions, and the printable approval.
 //! They call the same services as the API (`review_api`); nothing here touches storage.
 
+use liveguard_core::MasterKind;
 use std::collections::BTreeMap;
 
 use axum::Form;
@@ -111,7 +112,7 @@ pub(crate) async fn new_page(
     }
     let (products, plans) = match (
         state.store.products().await,
-        state.store.masters("plan").await,
+        state.store.masters(MasterKind::Plan).await,
     ) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return error_page(lang, Some(&p), e.into()),
@@ -481,7 +482,7 @@ pub(crate) async fn plans(
     if let Err(e) = p.require(Permission::ViewReviews) {
         return error_page(lang, Some(&p), e);
     }
-    let load = |kind: &'static str| {
+    let load = |kind: MasterKind| {
         let state = state.clone();
         async move {
             let rows = state.store.masters(kind).await?;
@@ -499,9 +500,9 @@ pub(crate) async fn plans(
         }
     };
     let (rooms, streamers, plans, products) = match (
-        load("room").await,
-        load("streamer").await,
-        load("plan").await,
+        load(MasterKind::Room).await,
+        load(MasterKind::Streamer).await,
+        load(MasterKind::Plan).await,
         state.store.products().await.map_err(ApiError::from),
     ) {
         (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
