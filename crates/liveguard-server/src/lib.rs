@@ -86,19 +86,24 @@ pub fn routes() -> http::routes::RouteSet {
         .merge(features::lottery::routes())
 }
 
-/// The declared JSON routes and component schemas of every feature, read once: the OpenAPI
-/// document and the tests that walk the routes use them.
-pub fn declarations() -> &'static (
-    Vec<http::routes::Op>,
-    Vec<(&'static str, serde_json::Value)>,
-) {
-    static DECLARED: OnceLock<(
-        Vec<http::routes::Op>,
-        Vec<(&'static str, serde_json::Value)>,
-    )> = OnceLock::new();
+/// The declared JSON routes and component schemas of every feature.
+pub struct Declarations {
+    /// The JSON routes, in declaration order.
+    pub ops: Vec<http::routes::Op>,
+    /// The component schemas the features declared, in declaration order.
+    pub schemas: Vec<(&'static str, serde_json::Value)>,
+}
+
+/// Every feature's declarations, read once: the OpenAPI document and the tests that walk
+/// the routes use them.
+pub fn declarations() -> &'static Declarations {
+    static DECLARED: OnceLock<Declarations> = OnceLock::new();
     DECLARED.get_or_init(|| {
         let set = routes();
-        (set.ops().cloned().collect(), set.schemas().to_vec())
+        Declarations {
+            ops: set.ops().cloned().collect(),
+            schemas: set.schemas().to_vec(),
+        }
     })
 }
 
@@ -106,7 +111,7 @@ pub fn declarations() -> &'static (
 /// for the tests that walk them.
 pub fn api_routes() -> Vec<(&'static str, &'static str, &'static str, String)> {
     declarations()
-        .0
+        .ops
         .iter()
         .map(|r| (r.method, r.path, r.summary, r.access.name()))
         .collect()

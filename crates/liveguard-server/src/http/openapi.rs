@@ -41,7 +41,10 @@ fn shared_schemas() -> Vec<(&'static str, Value)> {
 /// When two declarations give one component schema, or one method and path, twice: a
 /// programming error that the tests meet before a release.
 pub fn build() -> Value {
-    let (ops, feature_schemas) = crate::declarations();
+    let crate::Declarations {
+        ops,
+        schemas: feature_schemas,
+    } = crate::declarations();
     let mut paths = Map::new();
     for op in ops {
         let entry = paths

@@ -80,7 +80,7 @@ pub(crate) async fn cached_docs(
     state: &AppState,
     meta: &LotteryRow,
 ) -> Result<CachedDocs, ApiError> {
-    let key = (meta.id, meta.state.clone(), meta.updated_at.clone());
+    let key = (meta.id, meta.state, meta.updated_at.clone());
     {
         let entries = state.docs.entries.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(hit) = entries.iter().find(|d| d.key == key) {
@@ -100,7 +100,7 @@ pub(crate) async fn cached_docs(
     };
     // Keyed by what was read, not what was asked: a step in between gives a new key.
     let docs = CachedDocs {
-        key: (row.id, row.state.clone(), row.updated_at.clone()),
+        key: (row.id, row.state, row.updated_at.clone()),
         entrants: entrants.map(std::sync::Arc::new),
         bundle: bundle.map(std::sync::Arc::new),
         tree: Default::default(),
@@ -235,7 +235,7 @@ pub(crate) async fn commit(
     let row = state.store.lottery_meta(id).await?;
     let rules = rules_of(&row)?;
     check(&rules)?;
-    let demo = round_already_public(&state, &rules, "committed")?;
+    let demo = round_already_public(state, &rules, "committed")?;
     let audit = p
         .audit("lottery.commit", "lottery")
         .digest_values(None, Some(row.rules_digest.clone()))
@@ -447,7 +447,7 @@ pub(crate) async fn entrants(
             format!("at most {ENTRANTS_MAX} accounts of 1 to 128 bytes"),
         ));
     }
-    let demo = round_already_public(&state, &rules, "committed")?;
+    let demo = round_already_public(state, &rules, "committed")?;
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(internal)?;
     let committed =
@@ -543,7 +543,7 @@ pub(crate) async fn draw(
         .ok_or_else(|| ApiError::field("rules.draw_at", "must be an RFC 3339 time"))?;
     let (randomness, source) = match body.randomness {
         Some(r) => (r, "given".to_string()),
-        None => fetch_round(&state, &rules, at).await?,
+        None => fetch_round(state, &rules, at).await?,
     };
     let bundle = liveguard_lottery::draw(&rules, entrants, randomness, at)
         .map_err(|e| ApiError::field("randomness", format!("{e} (from {source})")))?;
