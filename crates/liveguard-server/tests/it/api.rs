@@ -1748,3 +1748,38 @@ async fn session_plans_drive_product_checks_and_routing() {
     let r = t.call(form("/reviews/new", &cookie, &body)).await;
     assert!(r.text().contains("plan_id"), "{}", r.text());
 }
+
+/// Issue 12: the permission a route declares is checked by the route's guard before the
+/// handler (and its body extractor) runs, so a caller without it hears 403 whatever it sent,
+/// a caller without credentials 401, and a caller with it reaches the handler.
+#[tokio::test]
+async fn r12_the_declared_permission_is_checked_before_the_handler_runs() {
+    let t = spawn_app().await;
+    let reviewer = t.token_for(Role::OpsReviewer).await;
+    let admin = t.token_for(Role::Admin).await;
+    let garbage = b"{not json".to_vec();
+    let r = t
+        .call(raw_json_req(
+            Method::POST,
+            "/api/v1/users",
+            &reviewer,
+            garbage.clone(),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert_eq!(r.json()["code"], "forbidden");
+    let mut anonymous = raw_json_req(Method::POST, "/api/v1/users", &admin, garbage.clone());
+    anonymous.headers_mut().remove(header::AUTHORIZATION);
+    let r = t.call(anonymous).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text());
+    // With the permission the handler runs, and its extractor refuses the body.
+    let r = t
+        .call(raw_json_req(Method::POST, "/api/v1/users", &admin, garbage))
+        .await;
+    assert!(
+        r.status.is_client_error() && r.status != StatusCode::FORBIDDEN,
+        "{}",
+        r.status
+    );
+    assert_ne!(r.json()["code"], "forbidden");
+}
