@@ -625,7 +625,7 @@ fn claims_card(
             table {
                 thead { tr { th { (tr(lang, "奖品", "Prize")) } th { (tr(lang, "中奖编码", "Winning code")) } th { (tr(lang, "状态", "State")) } th { (tr(lang, "收货信息", "Recipient")) } th { (tr(lang, "物流", "Shipment")) } th { (tr(lang, "操作", "Action")) } } }
                 tbody { @for c in claims {
-                    @let j = crate::features::lottery::api::claim_json(state, p, c);
+                    @let j = service::claim_json(state, p, c);
                     tr data-testid="claim" {
                         td { (c.prize) }
                         td { code { (&c.code[..12]) "…" } }
@@ -720,11 +720,7 @@ async fn detail_view_editing(
         Ok(d) => d,
         Err(e) => return error_page(lang, Some(p), e),
     };
-    let v = crate::features::lottery::api::lottery_json_with(
-        &row,
-        docs.entrants(),
-        docs.bundle.as_deref(),
-    );
+    let v = service::lottery_json_with(&row, docs.entrants(), docs.bundle.as_deref());
     let operate = p.can(Permission::OperateLive);
     let now = state.store.now_ms() / 1000;
     let body = html! {

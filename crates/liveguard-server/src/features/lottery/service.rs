@@ -863,3 +863,92 @@ pub(crate) async fn claim_step(
         .lottery_claim_step(id, position, step, audit)
         .await?)
 }
+
+/// The JSON view of a lottery (public parts only: no accounts, only entrant codes).
+pub(crate) fn lottery_json(row: &LotteryRow) -> Value {
+    let entrants: Option<Entrants> = row
+        .entrants
+        .as_deref()
+        .and_then(|e| serde_json::from_str(e).ok());
+    let bundle: Option<Bundle> = row
+        .bundle
+        .as_deref()
+        .and_then(|b| serde_json::from_str(b).ok());
+    lottery_json_with(row, entrants.as_ref(), bundle.as_ref())
+}
+
+/// [`lottery_json`] with the documents already parsed (`row` may be a summary row).
+pub(crate) fn lottery_json_with(
+    row: &LotteryRow,
+    entrants: Option<&Entrants>,
+    bundle: Option<&Bundle>,
+) -> Value {
+    json!({
+        "id": row.id, "session_id": row.session_id, "title": row.title, "state": row.state,
+        "rules": serde_json::from_str::<Value>(&row.rules).unwrap_or(Value::Null),
+        "rules_digest": row.rules_digest,
+        "entrants": entrants.map(|e| json!({"count": e.codes.len(), "removed": e.removals.len(), "root": e.root, "salt": e.salt})),
+        "drand_round": drand_round(row),
+        "seed": bundle.map(|b| b.seed.clone()),
+        "announcement": bundle.map(|b| announcement(row.id, b)),
+        "winners": bundle.map(|b| b.winners.clone()),
+        "created_at": row.created_at, "updated_at": row.updated_at,
+        "retain_until": row.retain_until,
+    })
+}
+
+/// The text the streamer reads and posts after the draw (zh first, en second): prizes with
+/// the winners' entrant codes (first 12 digits), how to claim, where to verify.
+pub(crate) fn announcement(id: i64, b: &Bundle) -> Value {
+    let lines_zh: Vec<String> = b
+        .winners
+        .iter()
+        .map(|w| format!("「{}」：参与者编码 {}…", w.prize, &w.code[..12]))
+        .collect();
+    let lines_en: Vec<String> = b
+        .winners
+        .iter()
+        .map(|w| format!("{}: entrant code {}…", w.prize, &w.code[..12]))
+        .collect();
+    json!({
+        "zh": format!(
+            "【{}】开奖结果公布（共 {} 人参与，随机数来自公开的 drand/承诺揭示，任何人可验证）：\n{}\n兑奖：{}（截止 {}）。逾期：{}\n验证：/public/lotteries/{id}/verify",
+            b.rules.title, b.entrants.codes.len(), lines_zh.join("\n"), b.rules.redemption, b.rules.redemption_deadline, b.rules.unclaimed
+        ),
+        "en": format!(
+            "{} — results ({} entrants; public randomness, verifiable by anyone):\n{}\nClaim: {} (by {}). Unclaimed: {}\nVerify: /public/lotteries/{id}/verify",
+            b.rules.title, b.entrants.codes.len(), lines_en.join("\n"), b.rules.redemption, b.rules.redemption_deadline, b.rules.unclaimed
+        ),
+    })
+}
+
+/// The JSON view of a prize claim; the recipient is shown in full only to roles allowed
+/// to see personal data, masked to the others, and is gone once erased.
+pub(crate) fn claim_json(
+    state: &AppState,
+    p: &crate::http::auth::Principal,
+    c: &liveguard_store::ClaimRow,
+) -> Value {
+    let recipient = c.recipient_sealed.as_deref().map(|sealed| {
+        match state
+            .sealer
+            .open(&format!("lottery_claim:{}", c.id), sealed)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Recipient>(&b).ok())
+        {
+            Some(r) if p.can(Permission::ViewPersonalData) => json!(r),
+            Some(r) => json!(r.masked()),
+            None => {
+                json!({"error": "sealed data does not open with this server's personal-data key"})
+            }
+        }
+    });
+    json!({
+        "position": c.position, "prize": c.prize, "code": c.code, "state": c.state,
+        "recipient": recipient, "recipient_masked": !p.can(Permission::ViewPersonalData),
+        "carrier": c.carrier, "tracking": c.tracking, "note": c.note,
+        "claimed_at": c.claimed_at, "shipped_at": c.shipped_at, "closed_at": c.closed_at,
+        "personal_erase_at": c.personal_purge_at, "personal_erased_at": c.personal_erased_at,
+        "updated_at": c.updated_at,
+    })
+}
