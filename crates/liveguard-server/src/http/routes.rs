@@ -380,3 +380,53 @@ impl RouteSet {
         general.layer(body_limit(general_bytes_max)).merge(large)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_operation_documents_its_access_parameters_body_answer_and_example() {
+        let op = Op::post(
+            "/api/v1/lotteries/{id}/claims/{position}",
+            Access::Perm(Permission::HandlePrizes),
+            "Move a claim",
+        )
+        .param(json!({"name": "position", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}))
+        .param(query("all", json!({"type": "boolean"}), false, "every one"))
+        .body(json!({"type": "object"}))
+        .created(schema_ref("PrizeClaim"))
+        .example(json!({"note": "x"}));
+        let doc = op.operation();
+        assert_eq!(doc["x-liveguard-permission"], "HandlePrizes");
+        assert!(doc["security"].is_array());
+        let params = doc["parameters"].as_array().unwrap();
+        // `{id}` is documented as an integer without being declared; `{position}` once, as declared.
+        assert_eq!(params.iter().filter(|p| p["name"] == "id").count(), 1);
+        assert_eq!(params.iter().filter(|p| p["name"] == "position").count(), 1);
+        assert_eq!(
+            params.iter().find(|p| p["name"] == "position").unwrap()["schema"]["minimum"],
+            0
+        );
+        assert!(
+            params
+                .iter()
+                .any(|p| p["name"] == "all" && p["in"] == "query")
+        );
+        assert_eq!(doc["requestBody"]["required"], true);
+        assert_eq!(
+            doc["requestBody"]["content"]["application/json"]["example"]["note"],
+            "x"
+        );
+        assert_eq!(
+            doc["responses"]["201"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/PrizeClaim"
+        );
+        assert!(doc["responses"]["default"].is_object());
+
+        let public = Op::delete("/api/v1/session", Access::Public, "Log out").operation();
+        assert!(public["security"].is_null());
+        assert!(public["parameters"].is_null());
+        assert!(public["responses"]["204"]["content"].is_null(), "no body");
+    }
+}
