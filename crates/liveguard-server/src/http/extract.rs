@@ -1,4 +1,5 @@
-//! Extractors every feature's JSON routes share.
+//! Extractors the features share: JSON bodies whose rejections name the problem, and the
+//! language a page is shown in.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -25,5 +26,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::TooLarge),
             Err(e) => Err(ApiError::BadBody(e.body_text())),
         }
+    }
+}
+
+/// The language a page is shown in: Chinese unless the person chose English (the language
+/// cookie set by `/lang`).
+pub(crate) struct PageLang(pub(crate) crate::ui::Lang);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PageLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(PageLang(crate::ui::lang_of(&parts.headers)))
     }
 }

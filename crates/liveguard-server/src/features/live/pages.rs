@@ -4,7 +4,7 @@
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use liveguard_core::{AlertState, MasterKind, SessionState, TaskState};
 use liveguard_live::Processed;
@@ -15,8 +15,9 @@ use super::service::{self, AlertActionBody, ModerationBody, NewSessionBody};
 use crate::AppState;
 use crate::http::auth::{Principal, UiPrincipal};
 use crate::http::error::ApiError;
+use crate::http::extract::PageLang;
 use crate::http::perms::Permission;
-use crate::ui::{Lang, csrf_refusal, error_page, form_field, highlight, lang_of, page, tr};
+use crate::ui::{Lang, csrf_refusal, error_page, form_field, highlight, page, tr};
 
 /// The console script (served from `/static/live.js`; the CSP allows only same-origin scripts).
 pub(crate) const LIVE_JS: &str = include_str!("../../ui/live.js");
@@ -79,9 +80,8 @@ fn csrf(p: &Principal) -> Markup {
 pub(crate) async fn list(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = lang_of(&headers);
     list_view(&state, &p, lang, None).await
 }
 
@@ -149,10 +149,9 @@ async fn list_view(
 pub(crate) async fn create(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Some(refused) = csrf_refusal(lang, &p, &fields) {
         return refused;
     }
@@ -186,10 +185,9 @@ pub(crate) async fn session_action(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     Path((id, verb)): Path<(i64, String)>,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Some(refused) = csrf_refusal(lang, &p, &fields) {
         return refused;
     }
@@ -209,10 +207,9 @@ pub(crate) async fn alert_action(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     Path((id, verb)): Path<(i64, String)>,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Some(refused) = csrf_refusal(lang, &p, &fields) {
         return refused;
     }
@@ -232,10 +229,9 @@ pub(crate) async fn moderate(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     Path(id): Path<i64>,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Some(refused) = csrf_refusal(lang, &p, &fields) {
         return refused;
     }
@@ -258,10 +254,9 @@ pub(crate) async fn close_task(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     Path(id): Path<i64>,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Some(refused) = csrf_refusal(lang, &p, &fields) {
         return refused;
     }
@@ -307,9 +302,8 @@ pub(crate) async fn console(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     Path(id): Path<i64>,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Err(e) = p.require(Permission::ViewLive) {
         return error_page(lang, Some(&p), e);
     }
@@ -427,9 +421,8 @@ pub(crate) async fn report_page(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     Path(id): Path<i64>,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Err(e) = p.require(Permission::ViewLive) {
         return error_page(lang, Some(&p), e);
     }

@@ -2,7 +2,6 @@
 //! viewer's entrant code was in the draw. No account needed (issue 6).
 
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use liveguard_core::LotteryState;
 use liveguard_lottery::{Bundle, Entrants, LotteryRules};
@@ -11,6 +10,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::http::error::ApiError;
+use crate::http::extract::PageLang;
 use crate::ui::{csrf_refusal, error_page, form_field, lang_of, page, tr};
 
 fn yuan(fen: i64) -> String {
@@ -411,9 +411,8 @@ enum FormInput {
 pub(crate) async fn list(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = lang_of(&headers);
     let template: LotteryRules =
         serde_json::from_str(RULES_TEMPLATE).expect("the template is valid rules");
     let mut fields = fields_of(&template);
@@ -561,10 +560,9 @@ async fn list_view(
 pub(crate) async fn create(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Some(refused) = csrf_refusal(lang, &p, &fields) {
         return refused;
     }
@@ -600,9 +598,8 @@ pub(crate) async fn detail(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     Path(id): Path<i64>,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = lang_of(&headers);
     detail_view(&state, &p, lang, id, None).await
 }
 
@@ -798,10 +795,10 @@ pub(crate) async fn action(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     Path((id, verb)): Path<(i64, String)>,
-    headers: HeaderMap,
+    lang: PageLang,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    act(state, p, id, &verb, headers, fields).await
+    act(state, p, id, &verb, lang, fields).await
 }
 
 /// `POST /lotteries/{id}/entrants`: closing entry, on its own route for its larger body
@@ -810,10 +807,10 @@ pub(crate) async fn entrants_action(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     Path(id): Path<i64>,
-    headers: HeaderMap,
+    lang: PageLang,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    act(state, p, id, "entrants", headers, fields).await
+    act(state, p, id, "entrants", lang, fields).await
 }
 
 async fn act(
@@ -821,10 +818,9 @@ async fn act(
     p: crate::http::auth::Principal,
     id: i64,
     verb: &str,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
     fields: Vec<(String, String)>,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Some(refused) = csrf_refusal(lang, &p, &fields) {
         return refused;
     }
@@ -919,10 +915,9 @@ pub(crate) async fn claim_action(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     Path((id, position, verb)): Path<(i64, i64, String)>,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Some(refused) = csrf_refusal(lang, &p, &fields) {
         return refused;
     }

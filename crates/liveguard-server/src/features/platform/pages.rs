@@ -14,6 +14,7 @@ use super::service;
 use crate::AppState;
 use crate::http::auth::{self, LANG_COOKIE, Principal, UiPrincipal, Via};
 use crate::http::error::ApiError;
+use crate::http::extract::PageLang;
 use crate::http::perms::Permission;
 
 use crate::ui::*;
@@ -23,9 +24,8 @@ use crate::ui::*;
 /// `GET /login`
 pub(crate) async fn login_page(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = lang_of(&headers);
     if state.store.user_count().await.unwrap_or(1) == 0 {
         return Redirect::to("/setup").into_response();
     }
@@ -176,9 +176,8 @@ pub(crate) async fn set_lang(Query(q): Query<LangQuery>) -> Response {
 /// `GET /setup`: create the first administrator (only while there are no users).
 pub(crate) async fn setup_page(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = lang_of(&headers);
     if state.store.user_count().await.unwrap_or(1) > 0 {
         return Redirect::to("/login").into_response();
     }
@@ -211,10 +210,9 @@ pub(crate) struct SetupForm {
 /// `POST /setup`
 pub(crate) async fn setup_submit(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
+    PageLang(lang): PageLang,
     Form(f): Form<SetupForm>,
 ) -> Response {
-    let lang = lang_of(&headers);
     let _one_setup = state.checkpoint_lock.lock().await;
     if state.store.user_count().await.unwrap_or(1) > 0 {
         return Redirect::to("/login").into_response();
@@ -252,9 +250,8 @@ pub(crate) async fn setup_submit(
 pub(crate) async fn dashboard(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
-    headers: axum::http::HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = lang_of(&headers);
     let audit = if p.can(Permission::ViewAudit) {
         state.store.audit_size().await.ok()
     } else {
@@ -282,11 +279,7 @@ pub(crate) async fn dashboard(
 const EXAMPLE_SCRIPT: &str = "欢迎来到直播间！这款面霜是全网最好用的，原价399今天只要99，手慢无！\n坚持用能治疗湿疹，还能美白祛斑。想要更便宜的加我薇信私聊。\n第一次来的宝宝先领券，最好不要错过。";
 
 /// `GET /scan`
-pub(crate) async fn scan_page(
-    UiPrincipal(p): UiPrincipal,
-    headers: axum::http::HeaderMap,
-) -> Response {
-    let lang = lang_of(&headers);
+pub(crate) async fn scan_page(UiPrincipal(p): UiPrincipal, PageLang(lang): PageLang) -> Response {
     if let Err(e) = p.require(Permission::Scan) {
         return error_page(lang, Some(&p), e);
     }
@@ -326,10 +319,9 @@ pub(crate) struct ScanForm {
 pub(crate) async fn scan_submit(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
-    headers: axum::http::HeaderMap,
+    PageLang(lang): PageLang,
     Form(f): Form<ScanForm>,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Err(e) = p
         .require(Permission::Scan)
         .and_then(|_| p.check_csrf(&f.csrf))
@@ -399,9 +391,8 @@ fn query_escape(value: &str) -> String {
 pub(crate) async fn users_page(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
-    headers: axum::http::HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = lang_of(&headers);
     users_view(&state, &p, lang, None).await
 }
 
@@ -485,10 +476,9 @@ pub(crate) struct NewUserForm {
 pub(crate) async fn users_create(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
-    headers: axum::http::HeaderMap,
+    PageLang(lang): PageLang,
     Form(f): Form<NewUserForm>,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Err(e) = p.check_csrf(&f.csrf) {
         return error_page(lang, Some(&p), e);
     }
@@ -526,10 +516,9 @@ pub(crate) async fn users_update(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     Path(id): Path<i64>,
-    headers: axum::http::HeaderMap,
+    PageLang(lang): PageLang,
     Form(f): Form<UpdateUserForm>,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Err(e) = p.check_csrf(&f.csrf) {
         return error_page(lang, Some(&p), e);
     }
@@ -560,9 +549,9 @@ pub(crate) async fn users_update(
 pub(crate) async fn tokens_page(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
-    headers: axum::http::HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    tokens_view(&state, &p, lang_of(&headers), None).await
+    tokens_view(&state, &p, lang, None).await
 }
 
 async fn tokens_view(
@@ -631,10 +620,9 @@ pub(crate) struct NewTokenForm {
 pub(crate) async fn tokens_create(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
-    headers: axum::http::HeaderMap,
+    PageLang(lang): PageLang,
     Form(f): Form<NewTokenForm>,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Err(e) = p
         .require(Permission::ManageOwnTokens)
         .and_then(|_| p.check_csrf(&f.csrf))
@@ -659,10 +647,9 @@ pub(crate) async fn tokens_revoke(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     Path(id): Path<i64>,
-    headers: axum::http::HeaderMap,
+    PageLang(lang): PageLang,
     Form(f): Form<CsrfOnly>,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Err(e) = p.check_csrf(&f.csrf) {
         return error_page(lang, Some(&p), e);
     }
@@ -677,9 +664,8 @@ pub(crate) async fn tokens_revoke(
 /// `GET /account/password`
 pub(crate) async fn password_page(
     UiPrincipal(p): UiPrincipal,
-    headers: axum::http::HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = lang_of(&headers);
     password_view(&p, lang, None)
 }
 
@@ -708,10 +694,9 @@ pub(crate) async fn password_submit(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     auth::ClientIp(ip): auth::ClientIp,
-    headers: axum::http::HeaderMap,
+    PageLang(lang): PageLang,
     Form(f): Form<PasswordForm>,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Err(e) = p.check_csrf(&f.csrf) {
         return error_page(lang, Some(&p), e);
     }
@@ -744,10 +729,9 @@ pub(crate) struct AuditPageQuery {
 pub(crate) async fn audit_page(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
-    headers: axum::http::HeaderMap,
+    PageLang(lang): PageLang,
     Query(q): Query<AuditPageQuery>,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Err(e) = p.require(Permission::ViewAudit) {
         return error_page(lang, Some(&p), e);
     }

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use liveguard_review::{Action, ChecklistAnswer, DismissReason, FindingDecision, Level};
 use maud::{Markup, html};
@@ -18,8 +17,9 @@ use super::service::{self, Content, SubmissionBody};
 use crate::AppState;
 use crate::http::auth::UiPrincipal;
 use crate::http::error::ApiError;
+use crate::http::extract::PageLang;
 use crate::http::perms::Permission;
-use crate::ui::{Lang, error_box, error_page, highlight, lang_of, page, tr};
+use crate::ui::{Lang, error_box, error_page, highlight, page, tr};
 use liveguard_review::versions::Urgency;
 
 const REASONS: &[(&str, &str, &str)] = &[
@@ -62,9 +62,8 @@ fn level_label(level: &str) -> &'static str {
 pub(crate) async fn queue(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Err(e) = p.require(Permission::ViewReviews) {
         return error_page(lang, Some(&p), e);
     }
@@ -104,9 +103,8 @@ pub(crate) async fn queue(
 pub(crate) async fn new_page(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Err(e) = p.require(Permission::Submit) {
         return error_page(lang, Some(&p), e);
     }
@@ -150,10 +148,9 @@ pub(crate) struct NewForm {
 pub(crate) async fn new_submit(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
     Form(f): Form<NewForm>,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Err(e) = p.check_csrf(&f.csrf) {
         return error_page(lang, Some(&p), e);
     }
@@ -195,9 +192,8 @@ pub(crate) async fn detail(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     Path(id): Path<i64>,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Err(e) = p.require(Permission::ViewReviews) {
         return error_page(lang, Some(&p), e);
     }
@@ -349,10 +345,9 @@ pub(crate) async fn post_action(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     Path((id, verb)): Path<(i64, String)>,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let lang = lang_of(&headers);
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     if let Err(e) = p.check_csrf(get("csrf").unwrap_or("")) {
         return error_page(lang, Some(&p), e);
@@ -476,9 +471,8 @@ async fn print_page(
 pub(crate) async fn plans(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Err(e) = p.require(Permission::ViewReviews) {
         return error_page(lang, Some(&p), e);
     }
@@ -574,9 +568,8 @@ pub(crate) async fn plans(
 pub(crate) async fn notifications(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = lang_of(&headers);
     if let Err(e) = p.require(Permission::ViewReviews) {
         return error_page(lang, Some(&p), e);
     }
@@ -605,9 +598,8 @@ pub(crate) async fn print(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     Path(id): Path<i64>,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = lang_of(&headers);
     match print_page(&state, &p, id, lang).await {
         Ok(html) => axum::response::Html(html.0).into_response(),
         Err(e) => error_page(lang, Some(&p), e),
@@ -619,9 +611,8 @@ pub(crate) async fn print_pdf(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     Path(id): Path<i64>,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = lang_of(&headers);
     let html = match print_page(&state, &p, id, lang).await {
         Ok(h) => h,
         Err(e) => return error_page(lang, Some(&p), e),
