@@ -322,6 +322,11 @@ impl FromRequestParts<AppState> for ApiPrincipal {
     }
 }
 
+/// The signed-in person behind a page request, as [`UiPrincipal`] found them; only the
+/// server puts it in a request's extensions.
+#[derive(Debug, Clone)]
+pub struct PageCaller(pub Principal);
+
 /// The caller of a UI page: a session; anyone else is sent to the login page.
 /// Form handlers check the CSRF field themselves with [`Principal::check_csrf`].
 #[derive(Debug, Clone)]
@@ -335,7 +340,12 @@ impl FromRequestParts<AppState> for UiPrincipal {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         match authenticate(parts, state).await {
-            Ok(p) if matches!(p.via, Via::Session { .. }) => Ok(UiPrincipal(p)),
+            Ok(p) if matches!(p.via, Via::Session { .. }) => {
+                // For the page's form extractor (`CsrfForm`), which checks the CSRF field
+                // against this session.
+                parts.extensions.insert(PageCaller(p.clone()));
+                Ok(UiPrincipal(p))
+            }
             Ok(_) | Err(ApiError::Unauthenticated) | Err(ApiError::Disabled) => {
                 Err(Redirect::to("/login").into_response())
             }

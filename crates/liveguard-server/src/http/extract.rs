@@ -1,5 +1,5 @@
-//! Extractors the features share: JSON bodies whose rejections name the problem, and the
-//! language a page is shown in.
+//! Extractors the features share: JSON bodies whose rejections name the problem, the
+//! language a page is shown in, and a page form whose CSRF field is checked.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -41,5 +41,34 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PageLang {
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
         Ok(PageLang(crate::ui::lang_of(&parts.headers)))
+    }
+}
+
+/// The fields of a form posted from a page, its `csrf` field checked against the signed-in
+/// person's session before the handler runs; a missing or wrong one is answered with the
+/// error page (403). Put it after the handler's [`crate::http::auth::UiPrincipal`], which
+/// finds the session.
+pub(crate) struct CsrfForm(pub(crate) Vec<(String, String)>);
+
+impl FromRequest<crate::AppState> for CsrfForm {
+    type Rejection = axum::response::Response;
+
+    async fn from_request(req: Request, state: &crate::AppState) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let lang = crate::ui::lang_of(req.headers());
+        let Some(crate::http::auth::PageCaller(p)) = req
+            .extensions()
+            .get::<crate::http::auth::PageCaller>()
+            .cloned()
+        else {
+            return Err(axum::response::Redirect::to("/login").into_response());
+        };
+        let axum::Form(fields) = axum::Form::<Vec<(String, String)>>::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        if let Some(refused) = crate::ui::csrf_refusal(lang, &p, &fields) {
+            return Err(refused);
+        }
+        Ok(CsrfForm(fields))
     }
 }

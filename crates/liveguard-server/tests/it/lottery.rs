@@ -1661,3 +1661,36 @@ async fn a_plan_with_a_lottery_but_no_rules_is_called_out_to_reviewers() {
         "{page}"
     );
 }
+
+/// Issue 12: the live and lottery page forms are read through `CsrfForm`, which checks the
+/// session's CSRF field before the handler runs: a wrong or missing one changes nothing and
+/// is answered 403 with the error page; the right one goes through.
+#[tokio::test]
+async fn r12_page_forms_change_nothing_without_the_sessions_csrf_token() {
+    let t = spawn_demo(|_| {}).await;
+    let (cookie, csrf) = t
+        .login("reviewer", &liveguard_server::demo_password("reviewer"))
+        .await
+        .unwrap();
+    for uri in ["/live/1/start", "/lotteries/1/commit"] {
+        let r = t.call(form_post(&cookie, "not-the-token", uri, &[])).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{uri}: {}", r.text());
+        assert!(r.text().contains("<html"), "{uri}: an error page");
+    }
+    assert_eq!(
+        t.state.store.live_session(1).await.unwrap().state.as_str(),
+        "planned"
+    );
+    assert_eq!(
+        t.state.store.lottery_meta(1).await.unwrap().state.as_str(),
+        "draft"
+    );
+    let r = t
+        .call(form_post(&cookie, &csrf, "/live/1/start", &[]))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(
+        t.state.store.live_session(1).await.unwrap().state.as_str(),
+        "live"
+    );
+}

@@ -2,7 +2,6 @@
 //! screen text, comments and alerts on one page, updated by server-sent events), and the
 //! post-session report. They call the same functions as the API (`live_api`).
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,9 +14,9 @@ use super::service::{self, AlertActionBody, ModerationBody, NewSessionBody};
 use crate::AppState;
 use crate::http::auth::{Principal, UiPrincipal};
 use crate::http::error::ApiError;
-use crate::http::extract::PageLang;
+use crate::http::extract::{CsrfForm, PageLang};
 use crate::http::perms::Permission;
-use crate::ui::{Lang, csrf_refusal, error_page, form_field, highlight, page, tr};
+use crate::ui::{Lang, error_page, form_field, highlight, page, tr};
 
 /// The console script (served from `/static/live.js`; the CSP allows only same-origin scripts).
 pub(crate) const LIVE_JS: &str = include_str!("../../ui/live.js");
@@ -150,11 +149,8 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     PageLang(lang): PageLang,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm,
 ) -> Response {
-    if let Some(refused) = csrf_refusal(lang, &p, &fields) {
-        return refused;
-    }
     let Some(plan_id) = form_field(&fields, "plan_id").and_then(|v| v.parse::<i64>().ok()) else {
         return list_view(
             &state,
@@ -186,11 +182,8 @@ pub(crate) async fn session_action(
     UiPrincipal(p): UiPrincipal,
     Path((id, verb)): Path<(i64, String)>,
     PageLang(lang): PageLang,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(_fields): CsrfForm,
 ) -> Response {
-    if let Some(refused) = csrf_refusal(lang, &p, &fields) {
-        return refused;
-    }
     let to = match verb.as_str() {
         "start" => SessionState::Live,
         "end" => SessionState::Ended,
@@ -208,11 +201,8 @@ pub(crate) async fn alert_action(
     UiPrincipal(p): UiPrincipal,
     Path((id, verb)): Path<(i64, String)>,
     PageLang(lang): PageLang,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm,
 ) -> Response {
-    if let Some(refused) = csrf_refusal(lang, &p, &fields) {
-        return refused;
-    }
     let body = AlertActionBody {
         action: verb,
         reason: form_field(&fields, "reason").map(str::to_string),
@@ -230,11 +220,8 @@ pub(crate) async fn moderate(
     UiPrincipal(p): UiPrincipal,
     Path(id): Path<i64>,
     PageLang(lang): PageLang,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm,
 ) -> Response {
-    if let Some(refused) = csrf_refusal(lang, &p, &fields) {
-        return refused;
-    }
     let body = ModerationBody {
         action: form_field(&fields, "action").unwrap_or("").to_string(),
         reason: form_field(&fields, "reason").unwrap_or("").to_string(),
@@ -255,11 +242,8 @@ pub(crate) async fn close_task(
     UiPrincipal(p): UiPrincipal,
     Path(id): Path<i64>,
     PageLang(lang): PageLang,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm,
 ) -> Response {
-    if let Some(refused) = csrf_refusal(lang, &p, &fields) {
-        return refused;
-    }
     let back = form_field(&fields, "session")
         .and_then(|s| s.parse::<i64>().ok())
         .unwrap_or(0);

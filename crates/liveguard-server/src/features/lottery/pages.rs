@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::http::error::ApiError;
-use crate::http::extract::PageLang;
-use crate::ui::{csrf_refusal, error_page, form_field, lang_of, page, tr};
+use crate::http::extract::{CsrfForm, PageLang};
+use crate::ui::{error_page, form_field, lang_of, page, tr};
 
 fn yuan(fen: i64) -> String {
     format!("¥{}.{:02}", fen / 100, fen % 100)
@@ -193,7 +193,6 @@ pub(crate) async fn verify_page(
     page(lang, &title, None, body).into_response()
 }
 
-use axum::Form;
 use maud::Markup;
 use serde_json::json;
 
@@ -561,11 +560,8 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     PageLang(lang): PageLang,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm,
 ) -> Response {
-    if let Some(refused) = csrf_refusal(lang, &p, &fields) {
-        return refused;
-    }
     let json_text = form_field(&fields, "rules")
         .unwrap_or("")
         .trim()
@@ -796,7 +792,7 @@ pub(crate) async fn action(
     UiPrincipal(p): UiPrincipal,
     Path((id, verb)): Path<(i64, String)>,
     lang: PageLang,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm,
 ) -> Response {
     act(state, p, id, &verb, lang, fields).await
 }
@@ -808,7 +804,7 @@ pub(crate) async fn entrants_action(
     UiPrincipal(p): UiPrincipal,
     Path(id): Path<i64>,
     lang: PageLang,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm,
 ) -> Response {
     act(state, p, id, "entrants", lang, fields).await
 }
@@ -821,9 +817,6 @@ async fn act(
     PageLang(lang): PageLang,
     fields: Vec<(String, String)>,
 ) -> Response {
-    if let Some(refused) = csrf_refusal(lang, &p, &fields) {
-        return refused;
-    }
     let field = |k: &str| form_field(&fields, k).unwrap_or("").trim().to_string();
     if verb == "rules" {
         let json_text = form_field(&fields, "rules")
@@ -916,11 +909,8 @@ pub(crate) async fn claim_action(
     UiPrincipal(p): UiPrincipal,
     Path((id, position, verb)): Path<(i64, i64, String)>,
     PageLang(lang): PageLang,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm,
 ) -> Response {
-    if let Some(refused) = csrf_refusal(lang, &p, &fields) {
-        return refused;
-    }
     let field = |k: &str| form_field(&fields, k).map(|v| v.trim().to_string());
     let body = service::ClaimBody {
         account: field("account"),
