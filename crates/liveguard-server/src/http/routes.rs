@@ -47,6 +47,11 @@ pub fn schema_ref(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
+/// The stable codes of a closed set (a `code_enum!` or the like), for a schema's `enum`.
+pub fn codes<T: Copy>(all: &[T], code: fn(T) -> &'static str) -> Value {
+    json!(all.iter().map(|v| code(*v)).collect::<Vec<_>>())
+}
+
 /// A query parameter of the API document.
 pub fn query(name: &str, schema: Value, required: bool, description: &str) -> Value {
     json!({"name": name, "in": "query", "required": required, "schema": schema, "description": description})

@@ -4,7 +4,7 @@
 //! operations are in [`super::service`], which the pages call too; each route's permission
 //! is declared and checked in `mod.rs`.
 
-use liveguard_core::SessionState;
+use liveguard_core::{AlertState, SessionState};
 use std::convert::Infallible;
 
 use axum::Json;
@@ -287,9 +287,6 @@ pub struct AlertsQuery {
     pub limit: Option<i64>,
 }
 
-/// Alert states.
-pub const ALERT_STATES: &[&str] = &["open", "acknowledged", "escalated", "resolved"];
-
 /// `GET /api/v1/live/sessions/{id}/alerts`
 pub(crate) async fn list_alerts(
     State(state): State<AppState>,
@@ -297,11 +294,12 @@ pub(crate) async fn list_alerts(
     Query(q): Query<AlertsQuery>,
 ) -> Result<Json<Value>, ApiError> {
     if let Some(s) = &q.state
-        && !ALERT_STATES.contains(&s.as_str())
+        && s.parse::<AlertState>().is_err()
     {
+        let known: Vec<&str> = AlertState::ALL.iter().map(|a| a.as_str()).collect();
         return Err(ApiError::field(
             "state",
-            format!("must be one of {}", ALERT_STATES.join(", ")),
+            format!("must be one of {}", known.join(", ")),
         ));
     }
     state.store.live_session(id).await?;

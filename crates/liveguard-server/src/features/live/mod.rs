@@ -1,16 +1,16 @@
 //! Live monitoring: sessions, event batches (HTTP and WebSocket), alerts, moderation, follow-ups, the console and the post-session report.
 
-use liveguard_core::SessionState;
 pub mod api;
 pub mod pages;
 pub mod service;
 
 use axum::routing::{get, post};
+use liveguard_core::{AlertState, SessionState};
 use liveguard_pipeline::{NatsConfig, PipelineConfig};
 use serde_json::json;
 
 use crate::http::perms::Permission;
-use crate::http::routes::{Access, Op, RouteSet, limit_query, query, schema_ref as r};
+use crate::http::routes::{Access, Op, RouteSet, codes, limit_query, query, schema_ref as r};
 use crate::settings::LiveSettings;
 
 /// This feature's routes, each declared once with its permission and its API document.
@@ -80,7 +80,7 @@ pub fn routes() -> RouteSet {
         )
         .api(
             Op::get("/api/v1/live/sessions/{id}/alerts", view, "Alerts of a session, newest first")
-                .param(query("state", json!({"type": "string", "enum": api::ALERT_STATES}), false, "only alerts in this state"))
+                .param(query("state", json!({"type": "string", "enum": codes(AlertState::ALL, AlertState::as_str)}), false, "only alerts in this state"))
                 .param(limit_query(100))
                 .ok(json!({"type": "object", "properties": {"alerts": {"type": "array", "items": r("LiveAlert")}}})),
             api::list_alerts,
@@ -115,7 +115,7 @@ pub fn routes() -> RouteSet {
         )
         .schema("LiveEventIn", json!({"type": "object", "additionalProperties": false, "required": ["key", "kind", "at_ms"], "properties": {
             "key": {"type": "string", "minLength": 1, "maxLength": liveguard_live::KEY_BYTES_MAX, "pattern": "^[!-~]+$", "description": "idempotency key, unique within the session"},
-            "kind": {"type": "string", "enum": liveguard_live::EventKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>()},
+            "kind": {"type": "string", "enum": codes(liveguard_live::EventKind::ALL, liveguard_live::EventKind::as_str)},
             "at_ms": {"type": "integer", "description": "when it happened, Unix milliseconds (a transcript segment's start)"},
             "text": {"type": "string", "description": "required for transcript, screen_text and comment; comments at most 500 characters, others 5000"},
             "end_ms": {"type": "integer"}, "speaker": {"type": "string", "maxLength": 64}, "confidence": {"type": "number", "minimum": 0, "maximum": 1},
@@ -132,12 +132,12 @@ pub fn routes() -> RouteSet {
             "masked": {"type": "integer"}}}))
         .schema("LiveAlert", json!({"type": "object", "required": ["id", "session_id", "event_id", "severity", "summary", "state", "created_ms"], "properties": {
             "id": {"type": "integer"}, "session_id": {"type": "integer"}, "event_id": {"type": "integer"}, "severity": {"type": "string", "enum": ["review", "block"]},
-            "summary": {"type": "string"}, "state": {"type": "string", "enum": api::ALERT_STATES}, "created_ms": {"type": "integer"},
+            "summary": {"type": "string"}, "state": {"type": "string", "enum": codes(AlertState::ALL, AlertState::as_str)}, "created_ms": {"type": "integer"},
             "acked_ms": {"type": ["integer", "null"]}, "acked_by": {"type": ["string", "null"]}, "resolved_ms": {"type": ["integer", "null"]},
             "resolved_by": {"type": ["string", "null"]}, "resolution": {"type": ["string", "null"]}, "escalated_ms": {"type": ["integer", "null"]}, "incident": {"type": "boolean"}}}))
         .schema("LiveSession", json!({"type": "object", "required": ["id", "title", "state"], "properties": {
             "id": {"type": "integer"}, "title": {"type": "string"}, "plan_id": {"type": ["integer", "null"]}, "duty_officer_id": {"type": "integer"},
-            "state": {"type": "string", "enum": SessionState::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()}, "started_at": {"type": ["string", "null"]}, "ended_at": {"type": ["string", "null"]},
+            "state": {"type": "string", "enum": codes(SessionState::ALL, SessionState::as_str)}, "started_at": {"type": ["string", "null"]}, "ended_at": {"type": ["string", "null"]},
             "retain_until": {"type": ["string", "null"]}, "legal_hold": {"type": "boolean"}, "purged_at": {"type": ["string", "null"], "description": "when the events, alerts, follow-ups and moderation were deleted after the retention date"}, "room_id": {"type": ["integer", "null"]},
             "streamer_ids": {"type": "array", "items": {"type": "integer"}},
             "lineup": {"type": "array", "items": {"type": "object", "properties": {"product_id": {"type": "integer"}, "price_fen": {"type": "integer"}, "category": {"type": "string"}}}},

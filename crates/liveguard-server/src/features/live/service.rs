@@ -1,8 +1,10 @@
 //! The live-monitoring operations that the JSON API and the pages both call: create a session
 //! from an approved plan, start and end it, take a batch of events into the pipeline, act on
-//! alerts, moderate comments, close follow-ups, and build the post-session report. Each takes
-//! typed input and the caller, checks the caller's permission (pages are not behind the API's
-//! route guard) and writes its state change with its audit entry in one store call.
+//! alerts, moderate comments, close follow-ups, and build the post-session report. Each
+//! operation that changes something takes typed input and the caller, checks the caller's
+//! permission (pages are not behind the API's route guard) and writes its state change with
+//! its audit entry in one store call; the reads (the report) leave the check to their page or
+//! route.
 
 use liveguard_core::{AlertState, SessionState};
 use std::collections::BTreeMap;

@@ -5,16 +5,17 @@ pub mod pages;
 pub mod service;
 
 use axum::routing::{get, post};
+use liveguard_core::{ClaimState, LotteryState};
 use serde_json::json;
 
 use crate::http::perms::Permission;
-use crate::http::routes::{Access, Op, RouteSet, schema_ref as r};
+use crate::http::routes::{Access, Op, RouteSet, codes, schema_ref as r};
 
 /// This feature's routes, each declared once with its permission and its API document.
 pub fn routes() -> RouteSet {
     let view = Access::Perm(Permission::ViewLive);
     let operate = Access::Perm(Permission::OperateLive);
-    let states = json!(["draft", "committed", "closed", "drawn"]);
+    let states = codes(LotteryState::ALL, LotteryState::as_str);
     RouteSet::new()
         .api(
             Op::get("/api/v1/lotteries", view, "Lotteries, newest first")
@@ -94,7 +95,7 @@ pub fn routes() -> RouteSet {
             "created_at": {"type": "string"}, "updated_at": {"type": "string"}, "retain_until": {"type": ["string", "null"]}, "committed_at": {"type": ["string", "null"]}}}))
         .schema("PrizeClaim", json!({"type": "object", "required": ["position", "prize", "code", "state"], "properties": {
             "position": {"type": "integer"}, "prize": {"type": "string"}, "code": r("Hash"),
-            "state": {"type": "string", "enum": ["awaiting", "claimed", "shipped", "redeemed", "forfeited"]},
+            "state": {"type": "string", "enum": codes(ClaimState::ALL, ClaimState::as_str)},
             "recipient": {"type": ["object", "null"], "description": "masked unless the caller may see personal data; null once erased", "properties": {"name": {"type": "string"}, "phone": {"type": "string"}, "address": {"type": "string"}}},
             "recipient_masked": {"type": "boolean"}, "carrier": {"type": ["string", "null"]}, "tracking": {"type": ["string", "null"]}, "note": {"type": ["string", "null"]},
             "claimed_at": {"type": ["string", "null"]}, "shipped_at": {"type": ["string", "null"]}, "closed_at": {"type": ["string", "null"]},

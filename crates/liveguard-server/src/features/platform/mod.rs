@@ -6,14 +6,10 @@ pub mod service;
 
 use axum::routing::{get, post};
 use liveguard_core::{Channel, ProductCategory, Role};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::http::perms::Permission;
-use crate::http::routes::{Access, Op, RouteSet, limit_query, query, schema_ref as r};
-
-fn codes<T: Copy>(all: &[T], f: fn(T) -> &'static str) -> Value {
-    json!(all.iter().map(|v| f(*v)).collect::<Vec<_>>())
-}
+use crate::http::routes::{Access, Op, RouteSet, codes, limit_query, query, schema_ref as r};
 
 /// This feature's routes, each declared once with its permission and its API document.
 pub fn routes() -> RouteSet {

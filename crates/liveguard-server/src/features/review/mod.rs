@@ -9,12 +9,12 @@ use liveguard_core::ProductCategory;
 use serde_json::{Value, json};
 
 use crate::http::perms::Permission;
-use crate::http::routes::{Access, Op, RouteSet, schema_ref as r};
+use crate::http::routes::{Access, Op, RouteSet, codes, schema_ref as r};
 
 fn product_body() -> Value {
     json!({"type": "object", "additionalProperties": false, "required": ["name", "category"],
     "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200},
-        "category": {"type": "string", "enum": ProductCategory::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>()},
+        "category": {"type": "string", "enum": codes(ProductCategory::ALL, ProductCategory::as_str)},
         "facts": {"type": "object", "description": "cosmetic_filing, registration, sc_number, approved_claims, disclosures [[kind, text]], seven_day_return, return_exception, price_history [[day, fen]], comparison_evidence"}}})
 }
 
