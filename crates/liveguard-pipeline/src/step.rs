@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use liveguard_core::Decision;
 use liveguard_live::{EventIn, Monitor, Processed};
 use liveguard_screen::Scratch;
-use liveguard_store::{IngestRow, NewAlert, NewTask};
+use liveguard_store::{IngestRow, NewAlert, NewTask, Stamp};
 use serde::{Deserialize, Serialize};
 
 use crate::messages::summary;
@@ -256,8 +256,8 @@ fn ingest_row(session_id: i64, received_ms: i64, p: &Processed) -> IngestRow {
         session_id,
         key: p.key.clone(),
         kind: p.kind.as_str().into(),
-        at_ms: p.at_ms,
-        received_ms,
+        at_ms: Stamp::from_ms(p.at_ms),
+        received_ms: Stamp::from_ms(received_ms),
         decision: p.decision.as_str().into(),
         product_id: p.product_id,
         viewer: p.viewer.clone(),

@@ -59,6 +59,6 @@ impl LiveStore for Store {
     }
 
     fn now_ms(&self) -> i64 {
-        Store::now_ms(self)
+        Store::now(self).ms()
     }
 }

@@ -3,7 +3,8 @@
 use liveguard_core::Role;
 use sqlx::{FromRow, Row};
 
-use crate::{AuditDraft, Pool, Result, Store, StoreError};
+use crate::columns::{RoleColumn, TextTime, opt_role, opt_text_time, text_time};
+use crate::{AuditDraft, Pool, Result, Stamp, Store, StoreError};
 
 /// The columns of a user row, optionally with a table prefix: written once, so that adding a
 /// column cannot miss one of the queries that read users.
@@ -184,8 +185,8 @@ impl Store {
                 .bind(&session.token_hash)
                 .bind(session.user_id)
                 .bind(&session.csrf_token)
-                .bind(&session.created_at)
-                .bind(&session.expires_at)
+                .bind(session.created_at.rfc3339())
+                .bind(session.expires_at.rfc3339())
                 .execute(&mut *tx)
                 .await?;
             append_audit!(self, tx, audit);
@@ -211,8 +212,8 @@ impl Store {
                         token_hash: r.try_get("token_hash")?,
                         user_id: r.try_get("user_id")?,
                         csrf_token: r.try_get("csrf_token")?,
-                        created_at: r.try_get("s_created")?,
-                        expires_at: r.try_get("expires_at")?,
+                        created_at: text_time(&r, "s_created")?,
+                        expires_at: text_time(&r, "expires_at")?,
                     };
                     Ok(Some((session, User::from_row(&r)?)))
                 }
@@ -294,11 +295,10 @@ impl Store {
                         user_id: r.try_get("user_id")?,
                         name: r.try_get("name")?,
                         prefix: r.try_get("prefix")?,
-                        scope_role: Option::<Role>::try_from(r.try_get::<RoleColumn, _>("scope_role")?)
-                            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                        created_at: r.try_get("t_created")?,
-                        revoked_at: r.try_get("revoked_at")?,
-                        last_used_at: r.try_get("last_used_at")?,
+                        scope_role: opt_role(&r, "scope_role")?,
+                        created_at: text_time(&r, "t_created")?,
+                        revoked_at: opt_text_time(&r, "revoked_at")?,
+                        last_used_at: opt_text_time(&r, "last_used_at")?,
                     };
                     Ok(Some((token, User::from_row(&r)?)))
                 }
@@ -356,14 +356,18 @@ pub struct User {
     pub disabled: bool,
     /// Consecutive failed logins.
     pub failed_logins: i64,
-    /// Locked until this time (RFC 3339) after too many failures.
-    pub locked_until: Option<String>,
+    /// Locked until this time after too many failures.
+    #[sqlx(try_from = "TextTime")]
+    pub locked_until: Option<Stamp>,
     /// When the password was last set.
-    pub password_changed_at: String,
+    #[sqlx(try_from = "String")]
+    pub password_changed_at: Stamp,
     /// Created.
-    pub created_at: String,
+    #[sqlx(try_from = "String")]
+    pub created_at: Stamp,
     /// Last changed.
-    pub updated_at: String,
+    #[sqlx(try_from = "String")]
+    pub updated_at: Stamp,
     /// Hex salt of this user's personal-data digests (never shown; erased with the data).
     pub pd_salt: String,
 }
@@ -409,9 +413,9 @@ pub struct Session {
     /// The CSRF token bound to this session.
     pub csrf_token: String,
     /// Created.
-    pub created_at: String,
+    pub created_at: Stamp,
     /// Expires.
-    pub expires_at: String,
+    pub expires_at: Stamp,
 }
 
 /// An API token (the secret is only ever shown once, at creation).
@@ -429,11 +433,14 @@ pub struct ApiToken {
     #[sqlx(try_from = "RoleColumn")]
     pub scope_role: Option<Role>,
     /// Created.
-    pub created_at: String,
+    #[sqlx(try_from = "String")]
+    pub created_at: Stamp,
     /// Revoked, if it was.
-    pub revoked_at: Option<String>,
+    #[sqlx(try_from = "TextTime")]
+    pub revoked_at: Option<Stamp>,
     /// Last use.
-    pub last_used_at: Option<String>,
+    #[sqlx(try_from = "TextTime")]
+    pub last_used_at: Option<Stamp>,
 }
 
 fn validate_username(name: &str) -> Result<()> {
@@ -456,18 +463,6 @@ fn random_salt() -> Result<String> {
     getrandom::fill(&mut bytes)
         .map_err(|e| StoreError::Invalid(format!("no randomness available: {e}")))?;
     Ok(hex::encode(bytes))
-}
-
-/// A nullable role column as stored; [`ApiToken::scope_role`] is read through it.
-#[derive(sqlx::Type)]
-#[sqlx(transparent)]
-struct RoleColumn(Option<String>);
-
-impl TryFrom<RoleColumn> for Option<Role> {
-    type Error = liveguard_core::ParseError;
-    fn try_from(stored: RoleColumn) -> std::result::Result<Self, Self::Error> {
-        stored.0.map(Role::try_from).transpose()
-    }
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use liveguard_core::clock::{Clock, FixedClock, SystemClock, format_rfc3339};
+pub use liveguard_core::clock::{Clock, FixedClock, Stamp, SystemClock, format_rfc3339};
 /// The driver's error type, carried inside [`StoreError`].
 pub use sqlx::Error as SqlxError;
 
@@ -196,6 +196,7 @@ macro_rules! append_audit {
 
 mod accounts;
 mod audit;
+mod columns;
 mod live;
 mod lottery;
 mod master;

@@ -10,7 +10,8 @@
 use liveguard_core::{AlertState, SessionState, Severity, TaskState};
 use sqlx::{FromRow, Row};
 
-use crate::{AuditDraft, Pool, Result, Store, StoreError};
+use crate::columns::{MsTime, TextTime};
+use crate::{AuditDraft, Pool, Result, Stamp, Store, StoreError};
 
 /// Rows per multi-row insert (9 bound values each, far below either database's limit).
 const INGEST_CHUNK: usize = 200;
@@ -31,19 +32,24 @@ pub struct LiveSessionRow {
     pub state: SessionState,
     /// JSON snapshot: room, streamers, lineup, approved script reference.
     pub data: String,
-    /// Started (RFC 3339).
-    pub started_at: Option<String>,
-    /// Ended (RFC 3339).
-    pub ended_at: Option<String>,
-    /// Records are kept at least until (RFC 3339), set when the session ends.
-    pub retain_until: Option<String>,
+    /// Started.
+    #[sqlx(try_from = "TextTime")]
+    pub started_at: Option<Stamp>,
+    /// Ended.
+    #[sqlx(try_from = "TextTime")]
+    pub ended_at: Option<Stamp>,
+    /// Records are kept at least until then, set when the session ends.
+    #[sqlx(try_from = "TextTime")]
+    pub retain_until: Option<Stamp>,
     /// Kept regardless of `retain_until` while set.
     pub legal_hold: bool,
     /// When the session's events, alerts, follow-ups and moderation were deleted after its
     /// retention date.
-    pub purged_at: Option<String>,
-    /// Created (RFC 3339).
-    pub created_at: String,
+    #[sqlx(try_from = "TextTime")]
+    pub purged_at: Option<Stamp>,
+    /// Created.
+    #[sqlx(try_from = "String")]
+    pub created_at: Stamp,
 }
 
 /// A new session.
@@ -88,10 +94,10 @@ pub struct IngestRow {
     pub key: String,
     /// Event kind code.
     pub kind: String,
-    /// When it happened (Unix ms).
-    pub at_ms: i64,
-    /// When the server received it (Unix ms).
-    pub received_ms: i64,
+    /// When it happened.
+    pub at_ms: Stamp,
+    /// When the server received it.
+    pub received_ms: Stamp,
     /// `pass`, `review` or `block`.
     pub decision: String,
     /// Product on the card.
@@ -127,10 +133,12 @@ pub struct LiveEventRow {
     pub key: String,
     /// Kind code.
     pub kind: String,
-    /// When (Unix ms).
-    pub at_ms: i64,
-    /// Received (Unix ms).
-    pub received_ms: i64,
+    /// When.
+    #[sqlx(try_from = "i64")]
+    pub at_ms: Stamp,
+    /// Received.
+    #[sqlx(try_from = "i64")]
+    pub received_ms: Stamp,
     /// Decision.
     pub decision: String,
     /// Product on the card.
@@ -156,20 +164,24 @@ pub struct LiveAlertRow {
     /// `open`, `acknowledged`, `escalated` or `resolved`.
     #[sqlx(try_from = "String")]
     pub state: AlertState,
-    /// Raised (Unix ms).
-    pub created_ms: i64,
-    /// Acknowledged (Unix ms).
-    pub acked_ms: Option<i64>,
+    /// Raised.
+    #[sqlx(try_from = "i64")]
+    pub created_ms: Stamp,
+    /// Acknowledged.
+    #[sqlx(try_from = "MsTime")]
+    pub acked_ms: Option<Stamp>,
     /// By whom.
     pub acked_by: Option<String>,
-    /// Resolved (Unix ms).
-    pub resolved_ms: Option<i64>,
+    /// Resolved.
+    #[sqlx(try_from = "MsTime")]
+    pub resolved_ms: Option<Stamp>,
     /// By whom.
     pub resolved_by: Option<String>,
     /// Resolution reason.
     pub resolution: Option<String>,
-    /// Escalated to the compliance lead (Unix ms).
-    pub escalated_ms: Option<i64>,
+    /// Escalated to the compliance lead.
+    #[sqlx(try_from = "MsTime")]
+    pub escalated_ms: Option<Stamp>,
     /// An incident record was requested.
     pub incident: bool,
 }
@@ -192,8 +204,9 @@ pub struct LiveTaskRow {
     /// `open` or `done`.
     #[sqlx(try_from = "String")]
     pub state: TaskState,
-    /// Created (Unix ms).
-    pub created_ms: i64,
+    /// Created.
+    #[sqlx(try_from = "i64")]
+    pub created_ms: Stamp,
     /// Closed by.
     pub closed_by: Option<String>,
     /// Note on closing.
@@ -250,9 +263,9 @@ pub enum AlertAction {
 }
 
 impl Store {
-    /// Unix milliseconds now, by the store's clock.
-    pub fn now_ms(&self) -> i64 {
-        (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64
+    /// Now, by the store's clock.
+    pub fn now(&self) -> Stamp {
+        self.clock.stamp()
     }
 
     /// Creates a session in state `planned`; logged as `live_session:<id>`.
@@ -442,8 +455,8 @@ impl Store {
                         b.push_bind(r.session_id)
                             .push_bind(&r.key)
                             .push_bind(&r.kind)
-                            .push_bind(r.at_ms)
-                            .push_bind(r.received_ms)
+                            .push_bind(r.at_ms.ms())
+                            .push_bind(r.received_ms.ms())
                             .push_bind(&r.decision)
                             .push_bind(r.product_id)
                             .push_bind(&r.viewer)
@@ -479,7 +492,7 @@ impl Store {
                                 .push_bind(a.severity.as_str())
                                 .push_bind(&a.summary)
                                 .push_bind("open")
-                                .push_bind(r.received_ms)
+                                .push_bind(r.received_ms.ms())
                                 .push_bind(false);
                         });
                         qb.push(" RETURNING id, event_id");
@@ -501,7 +514,7 @@ impl Store {
                                 .push_bind(&t.said)
                                 .push_bind(t.product_id)
                                 .push_bind("open")
-                                .push_bind(r.received_ms);
+                                .push_bind(r.received_ms.ms());
                         });
                         qb.build().execute(&mut *$tx).await?;
                     }
@@ -691,17 +704,17 @@ impl Store {
         row.ok_or(StoreError::NotFound)
     }
 
-    /// Open `block` alerts raised before `cutoff_ms` (not acknowledged in time), oldest first.
+    /// Open `block` alerts raised before `cutoff` (not acknowledged in time), oldest first.
     pub async fn live_overdue_block_alerts(
         &self,
-        cutoff_ms: i64,
+        cutoff: Stamp,
         limit: i64,
     ) -> Result<Vec<LiveAlertRow>> {
         let limit = limit.clamp(1, crate::PAGE_LIMIT_MAX);
         dispatch!(self, pool => {
             // Ordered like the (state, severity, created_ms) index, so no sort.
             let rows = sqlx::query(concat!("SELECT ", alert_cols!(), " FROM live_alerts WHERE state = 'open' AND severity = 'block' AND created_ms < $1 ORDER BY state, severity, created_ms LIMIT $2"))
-                .bind(cutoff_ms)
+                .bind(cutoff.ms())
                 .bind(limit)
                 .fetch_all(pool)
                 .await?;
@@ -709,20 +722,20 @@ impl Store {
         })
     }
 
-    /// Escalates the open `block` alerts raised before `cutoff_ms` (at most `limit`, oldest
+    /// Escalates the open `block` alerts raised before `cutoff` (at most `limit`, oldest
     /// first) in one transaction, one audit entry per alert (`audit` with the object set to
     /// `live_alert:<id>`). Returns the escalated alerts.
     pub async fn escalate_live_alerts(
         &self,
-        cutoff_ms: i64,
+        cutoff: Stamp,
         limit: i64,
         audit: AuditDraft,
     ) -> Result<Vec<LiveAlertRow>> {
-        let now = self.now_ms();
+        let now = self.now().ms();
         let limit = limit.clamp(1, crate::PAGE_LIMIT_MAX);
         let ids: Vec<i64> = write_tx!(self, tx => {
             let rows = sqlx::query("SELECT id FROM live_alerts WHERE state = 'open' AND severity = 'block' AND created_ms < $1 ORDER BY state, severity, created_ms LIMIT $2")
-                .bind(cutoff_ms)
+                .bind(cutoff.ms())
                 .bind(limit)
                 .fetch_all(&mut *tx)
                 .await?;
@@ -759,7 +772,7 @@ impl Store {
         incident: bool,
         audit: AuditDraft,
     ) -> Result<LiveAlertRow> {
-        let now = self.now_ms();
+        let now = self.now().ms();
         write_tx!(self, tx => {
             let (sql, allowed): (&str, &str) = match action {
                 AlertAction::Acknowledge => ("UPDATE live_alerts SET state = 'acknowledged', acked_ms = $1, acked_by = $2 WHERE id = $3 AND state IN ('open', 'escalated')", "open or escalated"),
@@ -792,7 +805,7 @@ impl Store {
         reason: &str,
         audit: AuditDraft,
     ) -> Result<i64> {
-        let now = self.now_ms();
+        let now = self.now().ms();
         Ok(write_tx!(self, tx => {
             let id: i64 = sqlx::query("INSERT INTO live_moderation (session_id, event_id, action, actor, reason, created_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
                 .bind(session_id)
@@ -829,7 +842,7 @@ impl Store {
         note: &str,
         audit: AuditDraft,
     ) -> Result<()> {
-        let now = self.now_ms();
+        let now = self.now().ms();
         write_tx!(self, tx => {
             let n = sqlx::query("UPDATE live_tasks SET state = 'done', closed_ms = $1, closed_by = $2, note = $3 WHERE id = $4 AND state = 'open'")
                 .bind(now)

@@ -4,7 +4,8 @@
 use liveguard_core::{ClaimState, LotteryState};
 use sqlx::{FromRow, Row};
 
-use crate::{AuditDraft, Pool, Result, Store, StoreError};
+use crate::columns::TextTime;
+use crate::{AuditDraft, Pool, Result, Stamp, Store, StoreError};
 
 /// One lottery.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -27,13 +28,17 @@ pub struct LotteryRow {
     /// Proof bundle JSON (after the draw).
     pub bundle: Option<String>,
     /// Created.
-    pub created_at: String,
+    #[sqlx(try_from = "String")]
+    pub created_at: Stamp,
     /// Updated.
-    pub updated_at: String,
+    #[sqlx(try_from = "String")]
+    pub updated_at: Stamp,
     /// The record is kept at least until then (set when it is defined).
-    pub retain_until: Option<String>,
+    #[sqlx(try_from = "TextTime")]
+    pub retain_until: Option<Stamp>,
     /// When the rules were committed (published).
-    pub committed_at: Option<String>,
+    #[sqlx(try_from = "TextTime")]
+    pub committed_at: Option<Stamp>,
 }
 
 const LOTTERY_COLUMNS: &str = "id, session_id, title, state, rules, rules_digest, entrants, bundle, created_at, updated_at, retain_until, committed_at";
@@ -230,17 +235,23 @@ pub struct ClaimRow {
     /// Note of the last step (why forfeited, how redeemed).
     pub note: Option<String>,
     /// When the winner claimed.
-    pub claimed_at: Option<String>,
+    #[sqlx(try_from = "TextTime")]
+    pub claimed_at: Option<Stamp>,
     /// When the prize was shipped.
-    pub shipped_at: Option<String>,
+    #[sqlx(try_from = "TextTime")]
+    pub shipped_at: Option<Stamp>,
     /// When the claim was closed (redeemed or forfeited).
-    pub closed_at: Option<String>,
+    #[sqlx(try_from = "TextTime")]
+    pub closed_at: Option<Stamp>,
     /// When the personal data is erased.
-    pub personal_purge_at: Option<String>,
+    #[sqlx(try_from = "TextTime")]
+    pub personal_purge_at: Option<Stamp>,
     /// When it was erased.
-    pub personal_erased_at: Option<String>,
+    #[sqlx(try_from = "TextTime")]
+    pub personal_erased_at: Option<Stamp>,
     /// Updated.
-    pub updated_at: String,
+    #[sqlx(try_from = "String")]
+    pub updated_at: Stamp,
 }
 
 const CLAIM_COLUMNS: &str = "id, lottery_id, CAST(position AS BIGINT) AS position, prize, code, state, recipient_sealed, carrier, tracking, note, claimed_at, shipped_at, closed_at, personal_purge_at, personal_erased_at, updated_at";

@@ -4,7 +4,7 @@
 use liveguard_core::MasterKind;
 use sqlx::{FromRow, Row};
 
-use crate::{AuditDraft, Pool, Result, Store, StoreError};
+use crate::{AuditDraft, Pool, Result, Stamp, Store, StoreError};
 
 /// One master record.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -19,7 +19,8 @@ pub struct MasterRow {
     /// JSON document.
     pub data: String,
     /// Created (RFC 3339).
-    pub created_at: String,
+    #[sqlx(try_from = "String")]
+    pub created_at: Stamp,
 }
 
 impl Store {
@@ -37,14 +38,14 @@ impl Store {
                 "{kind} name must be 1 to 200 bytes"
             )));
         }
-        let now = self.clock.now_rfc3339();
+        let now = self.clock.stamp().floor_second();
         let id: i64 = write_tx!(self, tx => {
             let id: i64 = sqlx::query("INSERT INTO master_records (kind, name, data, created_at, updated_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
                 .bind(kind.as_str())
                 .bind(name)
                 .bind(data)
-                .bind(&now)
-                .bind(&now)
+                .bind(now.rfc3339())
+                .bind(now.rfc3339())
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get("id")?;

@@ -4,7 +4,8 @@
 
 use sqlx::{FromRow, Row};
 
-use crate::{AuditDraft, Pool, Result, Store, StoreError};
+use crate::columns::text_time;
+use crate::{AuditDraft, Pool, Result, Stamp, Store, StoreError};
 
 /// A product on file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,9 +44,11 @@ pub struct SubmissionRow {
     /// JSON document of the review state.
     pub review: String,
     /// Created.
-    pub created_at: String,
+    #[sqlx(try_from = "String")]
+    pub created_at: Stamp,
     /// Last changed.
-    pub updated_at: String,
+    #[sqlx(try_from = "String")]
+    pub updated_at: Stamp,
 }
 
 /// One version's text and findings.
@@ -60,7 +63,7 @@ pub struct VersionRow {
     /// JSON array of findings.
     pub findings: String,
     /// Saved.
-    pub created_at: String,
+    pub created_at: Stamp,
 }
 
 /// A new submission with its first version.
@@ -268,7 +271,7 @@ impl Store {
                 .fetch_optional(pool)
                 .await?;
             match row {
-                Some(r) => Some(VersionRow { version: r.try_get("version")?, text: r.try_get("text")?, content_hash: r.try_get("content_hash")?, findings: r.try_get("findings")?, created_at: r.try_get("created_at")? }),
+                Some(r) => Some(VersionRow { version: r.try_get("version")?, text: r.try_get("text")?, content_hash: r.try_get("content_hash")?, findings: r.try_get("findings")?, created_at: text_time(&r, "created_at")? }),
                 None => None,
             }
         });
@@ -281,7 +284,7 @@ impl Store {
     pub async fn update_submission(
         &self,
         id: i64,
-        expected_updated_at: &str,
+        expected_updated_at: Stamp,
         stage: &str,
         review: &str,
         new_version: Option<VersionRow>,
@@ -294,7 +297,7 @@ impl Store {
                 .bind(review)
                 .bind(&now)
                 .bind(id)
-                .bind(expected_updated_at)
+                .bind(expected_updated_at.rfc3339())
                 .execute(&mut *tx)
                 .await?;
             if changed.rows_affected() == 0 {

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use liveguard_audit::{Checkpoint, LogKey, build_bundle, merkle, verify_bundle};
 use liveguard_core::Role;
 use liveguard_store::{
-    AuditDraft, AuditFilter, Backend, ClaimStep, FixedClock, LotteryStep, NewUser, Session, Store,
-    StoreError,
+    AuditDraft, AuditFilter, Backend, ClaimStep, FixedClock, LotteryStep, NewUser, Session, Stamp,
+    Store, StoreError,
 };
 
 fn clock() -> Arc<FixedClock> {
@@ -93,8 +93,8 @@ async fn story(store: Store) {
         token_hash: "h1".into(),
         user_id: legal.id,
         csrf_token: "c1".into(),
-        created_at: "2026-11-26T09:00:00Z".into(),
-        expires_at: "2026-11-27T09:00:00Z".into(),
+        created_at: Stamp::parse("2026-11-26T09:00:00Z").unwrap(),
+        expires_at: Stamp::parse("2026-11-27T09:00:00Z").unwrap(),
     };
     store
         .create_session(&session, draft("session.login"))
@@ -282,7 +282,7 @@ async fn story(store: Store) {
         text: "全网最低价".into(),
         content_hash: liveguard_audit::digest_hex("全网最低价".as_bytes()),
         findings: "[]".into(),
-        created_at: String::new(),
+        created_at: Stamp::from_ms(0),
     };
     let sid = store
         .create_submission(
@@ -312,12 +312,12 @@ async fn story(store: Store) {
         text: "今日活动价".into(),
         content_hash: liveguard_audit::digest_hex("今日活动价".as_bytes()),
         findings: "[]".into(),
-        created_at: String::new(),
+        created_at: Stamp::from_ms(0),
     };
     store
         .update_submission(
             sid,
-            &sub.updated_at,
+            sub.updated_at,
             "pending_first",
             r#"{"v":2}"#,
             Some(v2),
@@ -336,7 +336,7 @@ async fn story(store: Store) {
     let stale = store
         .update_submission(
             sid,
-            "1999-01-01T00:00:00Z",
+            Stamp::parse("1999-01-01T00:00:00Z").unwrap(),
             "approved",
             "{}",
             None,
@@ -395,8 +395,8 @@ async fn story(store: Store) {
         session_id: live_id,
         key: key.into(),
         kind: "comment".into(),
-        at_ms: 1_764_590_400_000,
-        received_ms: 1_764_590_400_100,
+        at_ms: Stamp::from_ms(1_764_590_400_000),
+        received_ms: Stamp::from_ms(1_764_590_400_100),
         decision: if alert { "block" } else { "pass" }.into(),
         product_id: Some(product.id),
         viewer: Some(format!("v-{}", key.len())),
@@ -441,27 +441,39 @@ async fn story(store: Store) {
     assert_eq!(stats.alerts_by_state, vec![("open".to_string(), 1)]);
     let alert_id = first[1].alert_id.unwrap();
     let overdue = store
-        .live_overdue_block_alerts(1_764_590_400_101, 10)
+        .live_overdue_block_alerts(Stamp::from_ms(1_764_590_400_101), 10)
         .await
         .unwrap();
     assert_eq!(overdue.len(), 1);
     assert!(
         store
-            .escalate_live_alerts(1_764_590_400_100, 10, draft("live.alert.escalate"))
+            .escalate_live_alerts(
+                Stamp::from_ms(1_764_590_400_100),
+                10,
+                draft("live.alert.escalate")
+            )
             .await
             .unwrap()
             .is_empty(),
         "not before the cutoff"
     );
     let esc = store
-        .escalate_live_alerts(1_764_590_400_101, 10, draft("live.alert.escalate"))
+        .escalate_live_alerts(
+            Stamp::from_ms(1_764_590_400_101),
+            10,
+            draft("live.alert.escalate"),
+        )
         .await
         .unwrap();
     assert_eq!((esc.len(), esc[0].state.as_str()), (1, "escalated"));
     assert!(esc[0].escalated_ms.is_some());
     assert!(
         store
-            .escalate_live_alerts(1_764_590_400_101, 10, draft("live.alert.escalate"))
+            .escalate_live_alerts(
+                Stamp::from_ms(1_764_590_400_101),
+                10,
+                draft("live.alert.escalate")
+            )
             .await
             .unwrap()
             .is_empty(),
@@ -558,7 +570,10 @@ async fn story(store: Store) {
         )
         .await
         .unwrap();
-    assert_eq!(ended.retain_until.as_deref(), Some("2029-11-25T09:00:00Z"));
+    assert_eq!(
+        ended.retain_until.map(Stamp::rfc3339).as_deref(),
+        Some("2029-11-25T09:00:00Z")
+    );
     store
         .set_live_legal_hold(live_id, true, draft("live.session.hold"))
         .await
@@ -752,8 +767,8 @@ async fn lottery_story(store: &Store) {
     assert_eq!(row.state.as_str(), "draft");
     assert!(
         row.retain_until
-            .as_deref()
             .unwrap()
+            .rfc3339()
             .starts_with("2028-11-25")
     );
     let step = |from, to, winners: Vec<(String, String)>| LotteryStep {

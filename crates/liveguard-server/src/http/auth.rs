@@ -13,9 +13,8 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use liveguard_store::{AuditDraft, Session, User, format_rfc3339};
+use liveguard_store::{AuditDraft, Session, User};
 use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
 
 use crate::AppState;
 use crate::http::error::ApiError;
@@ -254,7 +253,7 @@ async fn session_principal(state: &AppState, token_hash: String) -> Result<Princ
         .session(&token_hash)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
-    if session.expires_at <= state.store.clock().now_rfc3339() || user.disabled {
+    if session.expires_at <= state.store.now() || user.disabled {
         return Err(ApiError::Unauthenticated);
     }
     Ok(Principal {
@@ -662,15 +661,14 @@ pub async fn login(
         }
         return Err(e);
     }
-    let now: OffsetDateTime = state.store.clock().now();
-    let now_text = format_rfc3339(now);
+    let now = state.store.now().floor_second();
     let token = random_hex32();
     let session = Session {
         token_hash: secret_hash(&token),
         user_id: user.id,
         csrf_token: random_hex32(),
-        created_at: now_text,
-        expires_at: format_rfc3339(now + time::Duration::minutes(state.settings.session_minutes)),
+        created_at: now,
+        expires_at: now.plus(time::Duration::minutes(state.settings.session_minutes)),
     };
     let draft = AuditDraft::new(
         &user.username,

@@ -44,13 +44,15 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PageLang {
     }
 }
 
-/// The fields of a form posted from a page, its `csrf` field checked against the signed-in
-/// person's session before the handler runs; a missing or wrong one is answered with the
-/// error page (403). Put it after the handler's [`crate::http::auth::UiPrincipal`], which
-/// finds the session.
-pub(crate) struct CsrfForm(pub(crate) Vec<(String, String)>);
+/// A form posted from a page, its `csrf` field checked against the signed-in person's
+/// session before the handler runs; a missing or wrong one is answered with the error page
+/// (403) and nothing else of the form is read. `T` is the form's fields: a struct for a
+/// fixed form (its `csrf` field need not be declared), or the default list of pairs for a
+/// form with repeated fields. Put it after the handler's
+/// [`crate::http::auth::UiPrincipal`], which finds the session.
+pub(crate) struct CsrfForm<T = Vec<(String, String)>>(pub(crate) T);
 
-impl FromRequest<crate::AppState> for CsrfForm {
+impl<T: DeserializeOwned> FromRequest<crate::AppState> for CsrfForm<T> {
     type Rejection = axum::response::Response;
 
     async fn from_request(req: Request, state: &crate::AppState) -> Result<Self, Self::Rejection> {
@@ -63,12 +65,28 @@ impl FromRequest<crate::AppState> for CsrfForm {
         else {
             return Err(axum::response::Redirect::to("/login").into_response());
         };
-        let axum::Form(fields) = axum::Form::<Vec<(String, String)>>::from_request(req, state)
+        let is_form = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let refuse =
+            |message: String| crate::ui::error_page(lang, Some(&p), ApiError::BadBody(message));
+        if !is_form {
+            return Err(refuse(
+                "expected Content-Type: application/x-www-form-urlencoded".into(),
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(IntoResponse::into_response)?;
+        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|e| refuse(format!("the form could not be read: {e}")))?;
         if let Some(refused) = crate::ui::csrf_refusal(lang, &p, &fields) {
             return Err(refused);
         }
-        Ok(CsrfForm(fields))
+        let form = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|e| refuse(format!("the form could not be read: {e}")))?;
+        Ok(CsrfForm(form))
     }
 }

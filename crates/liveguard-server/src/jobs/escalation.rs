@@ -23,7 +23,7 @@ pub(crate) async fn run_escalator(state: AppState, mut stop: tokio::sync::watch:
 /// escalated.
 pub async fn escalate_overdue(state: &AppState) -> Result<usize, JobError> {
     let after = state.settings.live.escalate_after_seconds;
-    let cutoff = state.store.now_ms() - after * 1000;
+    let cutoff = state.store.now().plus(time::Duration::seconds(-after));
     let audit =
         liveguard_store::AuditDraft::new("system", "system", "live.alert.escalate", "live_alert")
             .reason(format!(

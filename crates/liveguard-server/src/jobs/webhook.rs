@@ -349,7 +349,7 @@ pub async fn deliver_alerts(
                 "delivery": format!("alert-{}", a.id),
                 "event": ALERT_EVENT,
                 "alert_id": a.id, "session_id": a.session_id, "event_id": a.event_id,
-                "severity": a.severity, "summary": a.summary, "created_ms": a.created_ms,
+                "severity": a.severity, "summary": a.summary, "created_ms": a.created_ms.ms(),
             });
             let bytes = serde_json::to_vec(&body).expect("JSON values serialize");
             post(hook, ALERT_EVENT, &format!("alert-{}", a.id), bytes).await?;

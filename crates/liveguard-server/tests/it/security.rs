@@ -812,3 +812,61 @@ async fn r11_f14_the_documented_examples_work_against_the_server() {
     }
     assert!(sent >= 8, "{sent} examples");
 }
+
+/// The account and review forms (typed forms) have their CSRF field checked by the same
+/// extractor as every other page form: a wrong token changes nothing, a right one does, and a
+/// form missing a field is refused with a page naming the problem.
+#[tokio::test]
+async fn r12_typed_page_forms_are_csrf_checked_before_they_are_read() {
+    let t = spawn_demo(|_| {}).await;
+    let (cookie, csrf) = t
+        .login("admin", &liveguard_server::demo_password("admin"))
+        .await
+        .unwrap();
+    let fields = [
+        ("username", "newcomer"),
+        ("display_name", "新同事"),
+        ("role", "ops_reviewer"),
+        ("password", "a-long-enough-password"),
+    ];
+    let r = t
+        .call(form_post(&cookie, "not-the-token", "/admin/users", &fields))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let named = |users: &[liveguard_store::User]| users.iter().any(|u| u.username == "newcomer");
+    assert!(!named(&t.state.store.users().await.unwrap()));
+
+    let r = t
+        .call(form_post(&cookie, &csrf, "/admin/users", &fields[..2]))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(
+        r.text().contains("role"),
+        "names the missing field: {}",
+        r.text()
+    );
+    assert!(!named(&t.state.store.users().await.unwrap()));
+
+    let r = t
+        .call(form_post(&cookie, &csrf, "/admin/users", &fields))
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    assert!(named(&t.state.store.users().await.unwrap()));
+
+    let before = t.state.store.submissions().await.unwrap().len();
+    let r = t
+        .call(form_post(
+            &cookie,
+            "not-the-token",
+            "/reviews/new",
+            &[
+                ("title", "t"),
+                ("kind", "script"),
+                ("session_start", ""),
+                ("text", "x"),
+            ],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert_eq!(t.state.store.submissions().await.unwrap().len(), before);
+}

@@ -368,7 +368,7 @@ pub(crate) async fn list_tasks(
     let tasks = state.store.live_tasks(id).await?;
     Ok(Json(json!({"tasks": tasks.iter().map(|t| json!({
         "id": t.id, "event_id": t.event_id, "said": t.said, "phrase": t.phrase, "product_id": t.product_id,
-        "state": t.state, "created_ms": t.created_ms, "closed_by": t.closed_by, "note": t.note,
+        "state": t.state, "created_ms": t.created_ms.ms(), "closed_by": t.closed_by, "note": t.note,
     })).collect::<Vec<_>>()})))
 }
 

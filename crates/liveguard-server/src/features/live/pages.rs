@@ -63,12 +63,7 @@ fn kind_label(lang: Lang, k: &str) -> &'static str {
 }
 
 fn fmt_ms(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .map(|t| {
-            let t = t.to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC));
-            format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
-        })
-        .unwrap_or_default()
+    liveguard_store::Stamp::from_ms(ms).beijing_clock()
 }
 
 fn csrf(p: &Principal) -> Markup {
@@ -134,7 +129,7 @@ async fn list_view(
                         td { a href=(format!("/live/{}", s.id)) { (s.title) } }
                         td { span class=(format!("badge {}", if s.state == SessionState::Live { "b-block" } else { "b-info" })) { (state_label(lang, s.state.as_str())) } }
                         td { (user_name(s.duty_officer_id)) }
-                        td { (s.started_at.as_deref().unwrap_or("—")) }
+                        td { @if let Some(t) = s.started_at { (t.beijing()) } @else { "—" } }
                         td { a href=(format!("/live/{}/report", s.id)) { (tr(lang, "报告", "report")) } }
                     }
                 }
@@ -361,7 +356,7 @@ pub(crate) async fn console(
                 tbody #alert-rows {
                     @for a in &alerts {
                         tr data-testid="alert" data-alert=(a.id) {
-                            td { (fmt_ms(a.created_ms)) }
+                            td { (a.created_ms.beijing_clock()) }
                             td { span class=(format!("badge b-{}", a.severity)) { (a.severity) } }
                             td { (a.summary) }
                             td.alert-state { (state_label(lang, a.state.as_str())) @if let Some(r) = &a.resolution { " · " (r) } }
@@ -388,7 +383,7 @@ pub(crate) async fn console(
         div.card #tasks {
             h3 { (tr(lang, "承诺跟进", "Promise follow-ups")) }
             table { tbody { @for t in &tasks { tr data-testid="task" {
-                td { (fmt_ms(t.created_ms)) } td { (t.said) } td { @if let Some(pid) = t.product_id { "#" (pid) } }
+                td { (t.created_ms.beijing_clock()) } td { (t.said) } td { @if let Some(pid) = t.product_id { "#" (pid) } }
                 td { (if t.state == TaskState::Open { tr(lang, "待跟进", "open") } else { tr(lang, "已完成", "done") }) @if let Some(n) = &t.note { " · " (n) } }
                 td { @if t.state == TaskState::Open && p.can(Permission::FollowUp) {
                     form.inline method="post" action=(format!("/live/tasks/{}/close", t.id)) { (csrf(&p)) input type="hidden" name="session" value=(id); input name="note" required maxlength="500" placeholder=(tr(lang, "如何兑现", "how it was honoured")); " " button type="submit" { (tr(lang, "完成", "Close")) } }

@@ -7,6 +7,7 @@
 //! route.
 
 use liveguard_core::{AlertState, SessionState};
+use liveguard_store::Stamp;
 use std::collections::BTreeMap;
 
 use liveguard_core::{Category, ProductCategory, Role};
@@ -193,7 +194,7 @@ pub(crate) async fn ingest(state: &AppState, id: i64, body: EventsBody) -> Resul
             session.state
         )));
     }
-    let received = state.store.now_ms();
+    let received = state.store.now().ms();
     let outcomes = match state.live.submit(id, body.events, received).await? {
         liveguard_pipeline::Submitted::Stored(o) => o,
         liveguard_pipeline::Submitted::Queued(n) => {
@@ -373,7 +374,7 @@ pub(crate) async fn report(state: &AppState, id: i64) -> Result<Value, ApiError>
     }
     let mut ack: Vec<i64> = alerts
         .iter()
-        .filter_map(|a| a.acked_ms.map(|t| t - a.created_ms))
+        .filter_map(|a| a.acked_ms.map(|t| t.ms() - a.created_ms.ms()))
         .collect();
     ack.sort_unstable();
     let mut by_severity: BTreeMap<String, i64> = BTreeMap::new();
@@ -403,7 +404,7 @@ pub(crate) async fn report(state: &AppState, id: i64) -> Result<Value, ApiError>
                 *by_category.entry(f.category.as_str().into()).or_default() += 1;
                 *by_rule.entry(f.rule.to_string()).or_default() += 1;
                 if f.rule.as_ref() == "live/script-drift" && drift.len() < 200 {
-                    drift.push(json!({"event_id": e.id, "at_ms": e.at_ms, "said": f.matched, "category": f.category, "text": p.text}));
+                    drift.push(json!({"event_id": e.id, "at_ms": e.at_ms.ms(), "said": f.matched, "category": f.category, "text": p.text}));
                 }
             }
         }
@@ -460,8 +461,8 @@ pub(crate) fn session_json(row: &LiveSessionRow) -> Value {
     let snap = serde_json::from_str::<Value>(&row.data).unwrap_or(Value::Null);
     json!({
         "id": row.id, "title": row.title, "plan_id": row.plan_id, "duty_officer_id": row.duty_officer_id,
-        "state": row.state, "started_at": row.started_at, "ended_at": row.ended_at,
-        "retain_until": row.retain_until, "legal_hold": row.legal_hold, "purged_at": row.purged_at, "created_at": row.created_at,
+        "state": row.state, "started_at": row.started_at.map(Stamp::rfc3339), "ended_at": row.ended_at.map(Stamp::rfc3339),
+        "retain_until": row.retain_until.map(Stamp::rfc3339), "legal_hold": row.legal_hold, "purged_at": row.purged_at.map(Stamp::rfc3339), "created_at": row.created_at.rfc3339(),
         "room_id": snap["room_id"], "streamer_ids": snap["streamer_ids"], "lineup": snap["lineup"],
         "script": snap["script"], "starts_at": snap["starts_at"],
     })
@@ -480,7 +481,7 @@ pub(crate) fn event_json(row: &liveguard_store::LiveEventRow) -> Value {
     let mut v = serde_json::from_str::<Value>(&row.body).unwrap_or(Value::Null);
     if let Value::Object(m) = &mut v {
         m.insert("id".into(), json!(row.id));
-        m.insert("received_ms".into(), json!(row.received_ms));
+        m.insert("received_ms".into(), json!(row.received_ms.ms()));
     }
     v
 }
@@ -488,8 +489,8 @@ pub(crate) fn event_json(row: &liveguard_store::LiveEventRow) -> Value {
 pub(crate) fn alert_json(a: &LiveAlertRow) -> Value {
     json!({
         "id": a.id, "session_id": a.session_id, "event_id": a.event_id, "severity": a.severity,
-        "summary": a.summary, "state": a.state, "created_ms": a.created_ms, "acked_ms": a.acked_ms,
-        "acked_by": a.acked_by, "resolved_ms": a.resolved_ms, "resolved_by": a.resolved_by,
-        "resolution": a.resolution, "escalated_ms": a.escalated_ms, "incident": a.incident,
+        "summary": a.summary, "state": a.state, "created_ms": a.created_ms.ms(), "acked_ms": a.acked_ms.map(Stamp::ms),
+        "acked_by": a.acked_by, "resolved_ms": a.resolved_ms.map(Stamp::ms), "resolved_by": a.resolved_by,
+        "resolution": a.resolution, "escalated_ms": a.escalated_ms.map(Stamp::ms), "incident": a.incident,
     })
 }

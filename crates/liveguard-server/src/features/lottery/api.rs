@@ -8,6 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use liveguard_core::LotteryState;
 use liveguard_store::LotteryRow;
+use liveguard_store::Stamp;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -28,8 +29,8 @@ pub(crate) fn lottery_summary_json(row: &LotteryRow) -> Value {
         "id": row.id, "session_id": row.session_id, "title": row.title, "state": row.state,
         "rules_digest": row.rules_digest,
         "drand_round": drand_round(row),
-        "created_at": row.created_at, "updated_at": row.updated_at,
-        "retain_until": row.retain_until, "committed_at": row.committed_at,
+        "created_at": row.created_at.rfc3339(), "updated_at": row.updated_at.rfc3339(),
+        "retain_until": row.retain_until.map(Stamp::rfc3339), "committed_at": row.committed_at.map(Stamp::rfc3339),
     })
 }
 

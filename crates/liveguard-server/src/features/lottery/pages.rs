@@ -627,9 +627,9 @@ fn claims_card(
                             @if let Some(r) = j["recipient"].as_object() {
                                 (r.get("name").and_then(|v| v.as_str()).unwrap_or("")) " " (r.get("phone").and_then(|v| v.as_str()).unwrap_or("")) br;
                                 small { (r.get("address").and_then(|v| v.as_str()).unwrap_or("")) }
-                                @if let Some(at) = &c.personal_purge_at { br; small.muted { (tr(lang, "删除于 ", "erased at ")) (at) } }
+                                @if let Some(at) = &c.personal_purge_at { br; small.muted { (tr(lang, "删除于 ", "erased at ")) (at.beijing()) } }
                             } @else if let Some(at) = &c.personal_erased_at {
-                                small.muted { (tr(lang, "已删除 ", "erased ")) (at) }
+                                small.muted { (tr(lang, "已删除 ", "erased ")) (at.beijing()) }
                             } @else { "—" }
                         }
                         td { @if let (Some(cr), Some(t)) = (&c.carrier, &c.tracking) { (cr) " " (t) } }
@@ -715,12 +715,12 @@ async fn detail_view_editing(
     };
     let v = service::lottery_json_with(&row, docs.entrants(), docs.bundle.as_deref());
     let operate = p.can(Permission::OperateLive);
-    let now = state.store.now_ms() / 1000;
+    let now = state.store.now().unix_seconds();
     let body = html! {
         @if let Some(e) = &error { (crate::ui::error_box(&e.to_string())) }
         div.card {
             p { (tr(lang, "状态：", "State: ")) span data-testid="lottery-state" { (state_label(lang, row.state.as_str())) }
-                @if let Some(r) = &row.retain_until { " · " (tr(lang, "记录保存至：", "Records kept until: ")) (r) } }
+                @if let Some(r) = &row.retain_until { " · " (tr(lang, "记录保存至：", "Records kept until: ")) (r.beijing()) } }
             p { (tr(lang, "规则摘要：", "Rules digest: ")) code { (row.rules_digest) } @if row.state != LotteryState::Draft { " · " a href=(format!("/public/lotteries/{id}/verify")) { (tr(lang, "公示与验证页", "public verification page")) } } }
             @if let Some(r) = v["drand_round"].as_u64() { @if rules.draw_method == "drand-quicknet" { p { "drand quicknet " (tr(lang, "开奖轮次：", "draw round: ")) (r) } } }
             @if let Some(e) = v["entrants"].as_object() { p { (tr(lang, "参与者：", "Entrants: ")) (e["count"]) (tr(lang, "，已剔除 ", ", removed ")) (e["removed"]) } }

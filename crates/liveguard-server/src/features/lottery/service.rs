@@ -4,6 +4,7 @@
 //! route guard) and writes its state change with its audit entry in one store call.
 
 use liveguard_core::{ClaimState, LotteryState};
+use liveguard_store::Stamp;
 use std::collections::HashMap;
 
 use liveguard_lottery::{Bundle, Entrants, LotteryRules, Randomness};
@@ -48,7 +49,7 @@ pub struct DocCache {
 /// The documents of one lottery, parsed once.
 #[derive(Debug, Clone)]
 pub(crate) struct CachedDocs {
-    key: (i64, LotteryState, String),
+    key: (i64, LotteryState, Stamp),
     entrants: Option<std::sync::Arc<Entrants>>,
     pub(crate) bundle: Option<std::sync::Arc<Bundle>>,
     /// The entrants' Merkle tree, built on the first inclusion check.
@@ -80,7 +81,7 @@ pub(crate) async fn cached_docs(
     state: &AppState,
     meta: &LotteryRow,
 ) -> Result<CachedDocs, ApiError> {
-    let key = (meta.id, meta.state, meta.updated_at.clone());
+    let key = (meta.id, meta.state, meta.updated_at);
     {
         let entries = state.docs.entries.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(hit) = entries.iter().find(|d| d.key == key) {
@@ -100,7 +101,7 @@ pub(crate) async fn cached_docs(
     };
     // Keyed by what was read, not what was asked: a step in between gives a new key.
     let docs = CachedDocs {
-        key: (row.id, row.state, row.updated_at.clone()),
+        key: (row.id, row.state, row.updated_at),
         entrants: entrants.map(std::sync::Arc::new),
         bundle: bundle.map(std::sync::Arc::new),
         tree: Default::default(),
@@ -155,7 +156,7 @@ pub(crate) fn round_already_public(
     }
     let at = liveguard_lottery::time_of(&rules.draw_at)
         .ok_or_else(|| ApiError::field("rules.draw_at", "must be an RFC 3339 time"))?;
-    if state.store.now_ms() / 1000 < at {
+    if state.store.now().unix_seconds() < at {
         return Ok("");
     }
     if state.settings.demo {
@@ -401,11 +402,7 @@ pub(crate) async fn entrants(
             .ok_or_else(|| ApiError::field("rules.entry_opens_at", "must be an RFC 3339 time"))?;
         let closes = liveguard_lottery::time_of(&rules.entry_closes_at)
             .ok_or_else(|| ApiError::field("rules.entry_closes_at", "must be an RFC 3339 time"))?;
-        let committed = row
-            .committed_at
-            .as_deref()
-            .and_then(liveguard_lottery::time_of)
-            .unwrap_or(opens);
+        let committed = row.committed_at.map(Stamp::unix_seconds).unwrap_or(opens);
         let (from_ms, to_ms) = (opens.max(committed) * 1000, closes * 1000 + 999);
         let mut after = 0;
         loop {
@@ -413,7 +410,7 @@ pub(crate) async fn entrants(
             let Some(last) = page.last() else { break };
             after = last.id;
             for e in page.iter().filter(|e| e.kind == "comment") {
-                if !(from_ms..=to_ms).contains(&e.at_ms) {
+                if !(from_ms..=to_ms).contains(&e.at_ms.ms()) {
                     outside_window += 1;
                     continue;
                 }
@@ -607,7 +604,7 @@ pub(crate) fn lookup_allowed(
     parts: &axum::http::request::Parts,
 ) -> Result<(), ApiError> {
     let ip = crate::http::auth::client_ip(&parts.extensions);
-    let now = state.store.now_ms() / 1000;
+    let now = state.store.now().unix_seconds();
     if state
         .lookup_throttle
         .attempt(ip, now, state.settings.lottery.lookups_per_minute)
@@ -748,7 +745,7 @@ pub(crate) async fn claim_step(
     let row = state.store.lottery_meta(id).await?;
     let rules = rules_of(&row)?;
     let claim = state.store.lottery_claim(id, position).await?;
-    let now = state.store.now_ms() / 1000;
+    let now = state.store.now().unix_seconds();
     let deadline = liveguard_lottery::time_of(&rules.redemption_deadline);
     let past_deadline = deadline.is_some_and(|d| now > d);
     let erase = Some(state.settings.lottery.erase_personal_after_days);
@@ -892,8 +889,8 @@ pub(crate) fn lottery_json_with(
         "seed": bundle.map(|b| b.seed.clone()),
         "announcement": bundle.map(|b| announcement(row.id, b)),
         "winners": bundle.map(|b| b.winners.clone()),
-        "created_at": row.created_at, "updated_at": row.updated_at,
-        "retain_until": row.retain_until,
+        "created_at": row.created_at.rfc3339(), "updated_at": row.updated_at.rfc3339(),
+        "retain_until": row.retain_until.map(Stamp::rfc3339),
     })
 }
 
@@ -947,8 +944,8 @@ pub(crate) fn claim_json(
         "position": c.position, "prize": c.prize, "code": c.code, "state": c.state,
         "recipient": recipient, "recipient_masked": !p.can(Permission::ViewPersonalData),
         "carrier": c.carrier, "tracking": c.tracking, "note": c.note,
-        "claimed_at": c.claimed_at, "shipped_at": c.shipped_at, "closed_at": c.closed_at,
-        "personal_erase_at": c.personal_purge_at, "personal_erased_at": c.personal_erased_at,
-        "updated_at": c.updated_at,
+        "claimed_at": c.claimed_at.map(Stamp::rfc3339), "shipped_at": c.shipped_at.map(Stamp::rfc3339), "closed_at": c.closed_at.map(Stamp::rfc3339),
+        "personal_erase_at": c.personal_purge_at.map(Stamp::rfc3339), "personal_erased_at": c.personal_erased_at.map(Stamp::rfc3339),
+        "updated_at": c.updated_at.rfc3339(),
     })
 }

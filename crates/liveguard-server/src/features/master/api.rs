@@ -19,7 +19,7 @@ fn row_json(row: &liveguard_store::MasterRow) -> Value {
     if let Value::Object(m) = &mut v {
         m.insert("id".into(), json!(row.id));
         m.insert("name".into(), json!(row.name));
-        m.insert("created_at".into(), json!(row.created_at));
+        m.insert("created_at".into(), json!(row.created_at.rfc3339()));
     }
     v
 }

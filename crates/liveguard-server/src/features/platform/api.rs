@@ -7,6 +7,7 @@ use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use liveguard_audit::merkle;
+use liveguard_store::Stamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -21,7 +22,7 @@ fn user_json(u: &liveguard_store::User) -> Value {
     json!({
         "id": u.id, "username": u.username, "display_name": u.display_name,
         "role": u.role, "role_label": u.role.label_zh(), "disabled": u.disabled,
-        "created_at": u.created_at, "updated_at": u.updated_at,
+        "created_at": u.created_at.rfc3339(), "updated_at": u.updated_at.rfc3339(),
     })
 }
 
@@ -60,7 +61,7 @@ pub(crate) async fn create_session(
         state.settings.session_minutes * 60,
         state.settings.secure_cookies,
     );
-    let mut resp = Json(json!({ "user": user_json(&user), "csrf_token": session.csrf_token, "expires_at": session.expires_at })).into_response();
+    let mut resp = Json(json!({ "user": user_json(&user), "csrf_token": session.csrf_token, "expires_at": session.expires_at.rfc3339() })).into_response();
     resp.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?,
@@ -162,7 +163,7 @@ pub(crate) async fn list_tokens(
     let tokens = visible_tokens(&state, &p, all).await?;
     let list: Vec<Value> = tokens
         .iter()
-        .map(|t| json!({"id": t.id, "user_id": t.user_id, "name": t.name, "prefix": t.prefix, "role": t.scope_role, "created_at": t.created_at, "revoked_at": t.revoked_at}))
+        .map(|t| json!({"id": t.id, "user_id": t.user_id, "name": t.name, "prefix": t.prefix, "role": t.scope_role, "created_at": t.created_at.rfc3339(), "revoked_at": t.revoked_at.map(Stamp::rfc3339)}))
         .collect();
     Ok(Json(json!({ "tokens": list })))
 }

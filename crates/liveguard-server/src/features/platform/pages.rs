@@ -14,7 +14,7 @@ use super::service;
 use crate::AppState;
 use crate::http::auth::{self, LANG_COOKIE, Principal, UiPrincipal, Via};
 use crate::http::error::ApiError;
-use crate::http::extract::PageLang;
+use crate::http::extract::{CsrfForm, PageLang};
 use crate::http::perms::Permission;
 
 use crate::ui::*;
@@ -128,12 +128,8 @@ fn password_error_message(lang: Lang, e: &ApiError) -> String {
 pub(crate) async fn logout(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
-    headers: axum::http::HeaderMap,
-    Form(f): Form<CsrfOnly>,
+    CsrfForm(_): CsrfForm,
 ) -> Response {
-    if let Err(e) = p.check_csrf(&f.csrf) {
-        return error_page(lang_of(&headers), Some(&p), e);
-    }
     if let Via::Session { token_hash, .. } = &p.via {
         let _ = state
             .store
@@ -149,11 +145,6 @@ pub(crate) async fn logout(
         HeaderValue::from_static("lg_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
     );
     resp
-}
-
-#[derive(Deserialize)]
-pub(crate) struct CsrfOnly {
-    pub(crate) csrf: String,
 }
 
 #[derive(Deserialize)]
@@ -309,7 +300,6 @@ fn scan_form(lang: Lang, p: &Principal, text: &str, channel: &str, category: &st
 
 #[derive(Deserialize)]
 pub(crate) struct ScanForm {
-    csrf: String,
     text: String,
     channel: String,
     category: String,
@@ -320,12 +310,9 @@ pub(crate) async fn scan_submit(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     PageLang(lang): PageLang,
-    Form(f): Form<ScanForm>,
+    CsrfForm(f): CsrfForm<ScanForm>,
 ) -> Response {
-    if let Err(e) = p
-        .require(Permission::Scan)
-        .and_then(|_| p.check_csrf(&f.csrf))
-    {
+    if let Err(e) = p.require(Permission::Scan) {
         return error_page(lang, Some(&p), e);
     }
     if f.text.len() > service::SCAN_TEXT_BYTES_MAX {
@@ -465,7 +452,6 @@ mod tests {
 
 #[derive(Deserialize)]
 pub(crate) struct NewUserForm {
-    csrf: String,
     username: String,
     display_name: String,
     role: String,
@@ -477,11 +463,8 @@ pub(crate) async fn users_create(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     PageLang(lang): PageLang,
-    Form(f): Form<NewUserForm>,
+    CsrfForm(f): CsrfForm<NewUserForm>,
 ) -> Response {
-    if let Err(e) = p.check_csrf(&f.csrf) {
-        return error_page(lang, Some(&p), e);
-    }
     let msg = match service::create_user_checked(
         &state,
         &p,
@@ -505,7 +488,6 @@ pub(crate) async fn users_create(
 
 #[derive(Deserialize)]
 pub(crate) struct UpdateUserForm {
-    csrf: String,
     role: String,
     disabled: String,
     reason: Option<String>,
@@ -517,11 +499,8 @@ pub(crate) async fn users_update(
     UiPrincipal(p): UiPrincipal,
     Path(id): Path<i64>,
     PageLang(lang): PageLang,
-    Form(f): Form<UpdateUserForm>,
+    CsrfForm(f): CsrfForm<UpdateUserForm>,
 ) -> Response {
-    if let Err(e) = p.check_csrf(&f.csrf) {
-        return error_page(lang, Some(&p), e);
-    }
     let msg = match service::update_user_checked(
         &state,
         &p,
@@ -579,9 +558,9 @@ async fn tokens_view(
             tbody {
                 @for t in &tokens {
                     tr {
-                        td { (t.id) } td { (t.name) } td { code { (t.prefix) "…" } } td { (t.user_id) } td { @if let Some(r) = t.scope_role { (role_label(lang, r)) } @else { "—" } } td { (t.created_at) }
+                        td { (t.id) } td { (t.name) } td { code { (t.prefix) "…" } } td { (t.user_id) } td { @if let Some(r) = t.scope_role { (role_label(lang, r)) } @else { "—" } } td { (t.created_at.beijing()) }
                         td {
-                            @if let Some(r) = &t.revoked_at { (tr(lang, "已撤销 ", "revoked ")) (r) } @else {
+                            @if let Some(r) = &t.revoked_at { (tr(lang, "已撤销 ", "revoked ")) (r.beijing()) } @else {
                                 form.inline method="post" action=(format!("/tokens/{}/revoke", t.id)) {
                                     input type="hidden" name="csrf" value=(p.csrf());
                                     input type="submit" value=(tr(lang, "撤销", "Revoke"));
@@ -611,7 +590,6 @@ async fn tokens_view(
 
 #[derive(Deserialize)]
 pub(crate) struct NewTokenForm {
-    csrf: String,
     name: String,
     role: Option<String>,
 }
@@ -621,12 +599,9 @@ pub(crate) async fn tokens_create(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     PageLang(lang): PageLang,
-    Form(f): Form<NewTokenForm>,
+    CsrfForm(f): CsrfForm<NewTokenForm>,
 ) -> Response {
-    if let Err(e) = p
-        .require(Permission::ManageOwnTokens)
-        .and_then(|_| p.check_csrf(&f.csrf))
-    {
+    if let Err(e) = p.require(Permission::ManageOwnTokens) {
         return error_page(lang, Some(&p), e);
     }
     let created = service::issue_token(
@@ -648,11 +623,8 @@ pub(crate) async fn tokens_revoke(
     UiPrincipal(p): UiPrincipal,
     Path(id): Path<i64>,
     PageLang(lang): PageLang,
-    Form(f): Form<CsrfOnly>,
+    CsrfForm(_): CsrfForm,
 ) -> Response {
-    if let Err(e) = p.check_csrf(&f.csrf) {
-        return error_page(lang, Some(&p), e);
-    }
     match service::revoke_token_checked(&state, &p, id).await {
         Ok(()) => Redirect::to("/tokens").into_response(),
         Err(e) => error_page(lang, Some(&p), e),
@@ -684,7 +656,6 @@ fn password_view(p: &Principal, lang: Lang, message: Option<Result<String, Strin
 
 #[derive(Deserialize)]
 pub(crate) struct PasswordForm {
-    csrf: String,
     current_password: String,
     new_password: String,
 }
@@ -695,11 +666,8 @@ pub(crate) async fn password_submit(
     UiPrincipal(p): UiPrincipal,
     auth::ClientIp(ip): auth::ClientIp,
     PageLang(lang): PageLang,
-    Form(f): Form<PasswordForm>,
+    CsrfForm(f): CsrfForm<PasswordForm>,
 ) -> Response {
-    if let Err(e) = p.check_csrf(&f.csrf) {
-        return error_page(lang, Some(&p), e);
-    }
     let msg = service::change_password_checked(&state, &p, &f.current_password, &f.new_password, ip)
         .await
         .map(|()| {

@@ -5,7 +5,6 @@
 use liveguard_core::MasterKind;
 use std::collections::BTreeMap;
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use liveguard_review::{Action, ChecklistAnswer, DismissReason, FindingDecision, Level};
@@ -17,7 +16,7 @@ use super::service::{self, Content, SubmissionBody};
 use crate::AppState;
 use crate::http::auth::UiPrincipal;
 use crate::http::error::ApiError;
-use crate::http::extract::PageLang;
+use crate::http::extract::{CsrfForm, PageLang};
 use crate::http::perms::Permission;
 use crate::ui::{Lang, error_box, error_page, highlight, page, tr};
 use liveguard_review::versions::Urgency;
@@ -133,7 +132,6 @@ pub(crate) async fn new_page(
 
 #[derive(Deserialize)]
 pub(crate) struct NewForm {
-    csrf: String,
     title: String,
     kind: String,
     product_id: String,
@@ -149,11 +147,8 @@ pub(crate) async fn new_submit(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     PageLang(lang): PageLang,
-    Form(f): Form<NewForm>,
+    CsrfForm(f): CsrfForm<NewForm>,
 ) -> Response {
-    if let Err(e) = p.check_csrf(&f.csrf) {
-        return error_page(lang, Some(&p), e);
-    }
     let id_field = |field: &'static str, v: &str| match v.trim() {
         "" => Ok(None),
         v => v
@@ -346,12 +341,9 @@ pub(crate) async fn post_action(
     UiPrincipal(p): UiPrincipal,
     Path((id, verb)): Path<(i64, String)>,
     PageLang(lang): PageLang,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Response {
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    if let Err(e) = p.check_csrf(get("csrf").unwrap_or("")) {
-        return error_page(lang, Some(&p), e);
-    }
     let action = match verb.as_str() {
         "submit" => Action::Submit,
         "reject" => Action::Reject {

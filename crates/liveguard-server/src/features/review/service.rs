@@ -10,6 +10,7 @@ use liveguard_review::versions::{Urgency, diff_lines, resolved_findings, urgency
 use liveguard_review::{Action, Actor, Event, FindingRef, Level, Review, Stage, content_hash};
 use liveguard_screen::product::{Product, check_product};
 use liveguard_screen::{Finding, ScanContext};
+use liveguard_store::Stamp;
 use liveguard_store::{AuditDraft, NewSubmission, SubmissionRow, VersionRow};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -357,7 +358,7 @@ pub(crate) async fn create(
             text,
             content_hash: hash,
             findings: to_json(&findings)?,
-            created_at: String::new(),
+            created_at: Stamp::from_ms(0),
         },
     };
     Ok(state
@@ -481,7 +482,7 @@ pub(crate) async fn act(
             .store
             .update_submission(
                 id,
-                &row.updated_at,
+                row.updated_at,
                 stage_code(&review.stage),
                 &to_json(&review)?,
                 version,
@@ -521,7 +522,7 @@ pub(crate) async fn edit(
         text,
         content_hash: hash.clone(),
         findings: to_json(&findings)?,
-        created_at: String::new(),
+        created_at: Stamp::from_ms(0),
     };
     act(
         state,
