@@ -11,6 +11,10 @@ use crate::http::auth::{LANG_COOKIE, Principal};
 use crate::http::error::ApiError;
 use crate::http::perms::Permission;
 
+pub(crate) mod labels;
+
+pub(crate) use labels::Label;
+
 /// The interface language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Lang {
@@ -57,6 +61,9 @@ mark.sev-block{background:#ffc1c0;border-bottom:2px solid #cf222e}mark.sev-revie
 form.inline{display:inline}label{display:block;margin:.4rem 0}label.inline{display:inline}
 .scroll{max-height:60vh;overflow:auto}.live-grid{display:grid;grid-template-columns:1fr 1fr;gap:1rem}@media (max-width:900px){.live-grid{grid-template-columns:1fr}}
 @media (max-width:640px){th:nth-child(n+5),td:nth-child(n+5){display:none}}
+figure.chart{margin:0}figure.chart figcaption{font-weight:600;margin:.2rem 0 .4rem}figure.chart svg{display:block;max-width:640px;height:auto}
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:.6rem;margin:0 0 1rem}
+.tile{display:block;background:#fff;border:1px solid #d8dee4;border-radius:6px;padding:.6rem .8rem;text-decoration:none;color:inherit}.tile .n{display:block;font-size:1.6rem;font-weight:700}.tile .l{color:#656d76}.tile.urgent{border-color:#cf222e}.tile.urgent .n{color:#cf222e}
 @media print{header,form{display:none}body{background:#fff}.card{border:0}}
 "#;
 
@@ -103,10 +110,26 @@ pub(crate) fn page(lang: Lang, title: &str, p: Option<&Principal>, body: Markup)
     )
 }
 
-pub(crate) fn role_label(lang: Lang, role: Role) -> String {
+pub(crate) fn role_label(lang: Lang, role: Role) -> &'static str {
+    role.label(lang)
+}
+
+/// A time for people, in Beijing time to the minute: `2026年12月10日 20:00` (English:
+/// `2026-12-10 20:00`).
+pub(crate) fn when(lang: Lang, t: liveguard_store::Stamp) -> String {
     match lang {
-        Lang::Zh => role.label_zh().to_string(),
-        Lang::En => role.as_str().replace('_', " "),
+        Lang::En => t.beijing(),
+        Lang::Zh => {
+            let b = t.time().to_offset(liveguard_core::clock::BEIJING);
+            format!(
+                "{}年{}月{}日 {:02}:{:02}",
+                b.year(),
+                u8::from(b.month()),
+                b.day(),
+                b.hour(),
+                b.minute()
+            )
+        }
     }
 }
 
@@ -212,6 +235,52 @@ pub(crate) fn highlight(text: &str, findings: &[liveguard_screen::Finding]) -> M
             @match sev {
                 Some(s) => mark class=(format!("sev-{s}")) title=(findings.iter().filter(|f| f.span.byte_start <= a && b <= f.span.byte_end).map(|f| f.rule.to_string()).collect::<Vec<_>>().join(", ")) { (&text[a..b]) },
                 None => (&text[a..b]),
+            }
+        }
+    }
+}
+
+/// A number someone has to act on, linking to the queue it counts (`待我审核 3`). `urgent`
+/// colours it when the number is not zero.
+pub(crate) fn stat_tile(label: &str, count: i64, href: &str, urgent: bool) -> Markup {
+    let class = if urgent && count > 0 {
+        "tile urgent"
+    } else {
+        "tile"
+    };
+    html! {
+        a class=(class) href=(href) data-testid="tile" {
+            span.n { (count) } span.l { (label) }
+        }
+    }
+}
+
+/// A horizontal bar chart drawn as inline SVG (no script, prints and scales on a phone):
+/// one bar per labelled value, each bar's length relative to the largest, the value written
+/// after it. The caption says what is counted; the labels are the caller's (in the page's
+/// language). A chart with nothing to show says so.
+pub(crate) fn bar_chart(lang: Lang, caption: &str, bars: &[(String, i64)]) -> Markup {
+    const ROW: i64 = 26;
+    const LABEL_W: i64 = 150;
+    const BAR_W: i64 = 260;
+    let max = bars.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
+    let height = ROW * bars.len() as i64 + 4;
+    html! {
+        figure.chart {
+            figcaption { (caption) }
+            @if bars.is_empty() {
+                p.muted { (tr(lang, "暂无数据", "Nothing to show yet")) }
+            } @else {
+                svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label=(caption)
+                    viewBox=(format!("0 0 {} {height}", LABEL_W + BAR_W + 60)) width="100%" {
+                    @for (i, (label, value)) in bars.iter().enumerate() {
+                        @let y = ROW * i as i64 + 2;
+                        @let w = (BAR_W * (*value).max(0) / max).max(if *value > 0 { 2 } else { 0 });
+                        text x=(LABEL_W - 6) y=(y + 17) text-anchor="end" font-size="13" { (label) }
+                        rect x=(LABEL_W) y=(y + 4) width=(w) height=(ROW - 8) rx="2" fill="#1f6feb" {}
+                        text x=(LABEL_W + w + 6) y=(y + 17) font-size="13" { (value) }
+                    }
+                }
             }
         }
     }

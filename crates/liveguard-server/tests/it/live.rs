@@ -416,6 +416,19 @@ async fn a_demo_session_runs_end_to_end() {
         assert_eq!(r.status, StatusCode::OK, "{uri}");
         assert!(!r.text().contains("13812345678"));
     }
+    // The report page speaks Chinese and draws its counts: categories and severities by
+    // their labels, charts as inline SVG, no raw codes.
+    let report = t
+        .call(page_get(&cookie, &format!("/live/{id}/report")))
+        .await
+        .text();
+    assert!(report.contains("<figure class=\"chart\">"), "{report}");
+    assert!(report.contains("<svg"), "{report}");
+    assert!(report.contains("站外引流") || report.contains("功效宣称"), "{report}");
+    assert!(report.contains("需复核") || report.contains("拦截"), "{report}");
+    for code in [">block<", ">review<", "off_platform", "efficacy_claim", ">open<"] {
+        assert!(!report.contains(code), "{code} shown raw in the report");
+    }
 
     // End: events refused afterwards, retention set, the report complete.
     let r = post(

@@ -440,5 +440,5 @@ pub(crate) async fn get_report(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(report(&state, id).await?))
+    Ok(Json(report(&state, id).await?.to_json()))
 }

@@ -16,7 +16,10 @@ use crate::http::auth::{Principal, UiPrincipal};
 use crate::http::error::ApiError;
 use crate::http::extract::{CsrfForm, PageLang};
 use crate::http::perms::Permission;
-use crate::ui::{Lang, error_page, form_field, highlight, page, tr};
+use crate::ui::labels::{duration_ms, event_kind};
+use crate::ui::{
+    Label, Lang, bar_chart, error_page, form_field, highlight, page, stat_tile, tr, when,
+};
 
 /// The console script (served from `/static/live.js`; the CSP allows only same-origin scripts).
 pub(crate) const LIVE_JS: &str = include_str!("../../ui/live.js");
@@ -409,57 +412,85 @@ pub(crate) async fn report_page(
         Ok(v) => v,
         Err(e) => return error_page(lang, Some(&p), e),
     };
-    let map_rows = |v: &Value| -> Vec<(String, String)> {
-        v.as_object()
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| (k.clone(), v.to_string()))
-            .collect()
+    let s = &r.session;
+    let or_dash =
+        |t: Option<liveguard_store::Stamp>| t.map(|t| when(lang, t)).unwrap_or_else(|| "—".into());
+    let kind = |k: &str| event_kind(lang, k).unwrap_or("—");
+    let events_by_kind: Vec<(String, i64)> = r
+        .stats
+        .events_by_kind
+        .iter()
+        .map(|(k, n)| (kind(k).to_string(), *n))
+        .collect();
+    let by_category: Vec<(String, i64)> = r
+        .findings_by_category
+        .iter()
+        .map(|(c, n)| (c.label(lang).to_string(), *n))
+        .collect();
+    let by_severity: Vec<(String, i64)> = r
+        .alerts_by_severity()
+        .into_iter()
+        .rev()
+        .map(|(sev, n)| (sev.label(lang).to_string(), n))
+        .collect();
+    let ack = |q: f64| {
+        r.acknowledge_quantile(q)
+            .map(|ms| duration_ms(lang, ms))
+            .unwrap_or_else(|| "—".into())
     };
-    let s = &r["session"];
     let body = html! {
         div.card {
-            p { (tr(lang, "状态：", "State: ")) (state_label(lang, s["state"].as_str().unwrap_or(""))) " · " (tr(lang, "开播：", "Started: ")) (s["started_at"].as_str().unwrap_or("—")) " · " (tr(lang, "结束：", "Ended: ")) (s["ended_at"].as_str().unwrap_or("—"))
-              " · " (tr(lang, "保存至：", "Kept until: ")) (s["retain_until"].as_str().unwrap_or("—")) @if let Some(at) = s["purged_at"].as_str() { " · " span.badge { (tr(lang, "保存期满，记录已清除于 ", "retention passed; records purged at ")) (at) } } @if s["legal_hold"] == true { " · " span.badge.b-block { (tr(lang, "诉讼保全", "legal hold")) } } }
+            p { (tr(lang, "状态：", "State: ")) (s.state.label(lang)) " · " (tr(lang, "开播：", "Started: ")) (or_dash(s.started_at)) " · " (tr(lang, "结束：", "Ended: ")) (or_dash(s.ended_at))
+              " · " (tr(lang, "保存至：", "Kept until: ")) (or_dash(s.retain_until)) @if let Some(at) = s.purged_at { " · " span.badge { (tr(lang, "保存期满，记录已清除于 ", "retention passed; records purged at ")) (when(lang, at)) } } @if s.legal_hold { " · " span.badge.b-block { (tr(lang, "诉讼保全", "legal hold")) } } }
             p { a href=(format!("/api/v1/live/sessions/{id}/report")) download=(format!("live-session-{id}-report.json")) { (tr(lang, "导出 JSON", "Export JSON")) } " · " a href=(format!("/live/{id}")) { (tr(lang, "返回控制台", "Back to console")) } }
         }
+        div.tiles {
+            (stat_tile(tr(lang, "事件", "events"), r.stats.events(), "#events", false))
+            (stat_tile(tr(lang, "告警", "alerts"), r.alerts.len() as i64, "#alerts", false))
+            (stat_tile(tr(lang, "未解决告警", "unresolved alerts"), r.unresolved() as i64, "#alerts", true))
+            (stat_tile(tr(lang, "已升级", "escalated"), r.escalated() as i64, "#alerts", true))
+            (stat_tile(tr(lang, "评论", "comments"), r.comments, "#comments", false))
+            (stat_tile(tr(lang, "待跟进承诺", "open follow-ups"), r.stats.open_tasks, "#tasks", true))
+        }
         div.grid {
-            div.card data-testid="report-events" { h3 { (tr(lang, "事件", "Events")) } p { (r["stats"]["events"]) } table { @for (k, v) in map_rows(&r["stats"]["events_by_kind"]) { tr { td { (kind_label(lang, &k)) } td { (v) } } } } }
-            div.card { h3 { (tr(lang, "告警", "Alerts")) } p { (r["alerts"]["total"]) } table {
-                @for (k, v) in map_rows(&r["alerts"]["by_severity"]) { tr { td { (k) } td { (v) } } }
-                tr { td { (tr(lang, "已升级", "escalated")) } td { (r["alerts"]["escalated"]) } }
-                tr { td { (tr(lang, "立案", "incidents")) } td { (r["alerts"]["incidents"]) } }
-                tr { td { (tr(lang, "未解决", "unresolved")) } td { (r["alerts"]["unresolved"]) } }
-                tr { td { (tr(lang, "确认用时 p50 / p90 / 最长 (ms)", "time to acknowledge p50 / p90 / max (ms)")) } td { (r["alerts"]["acknowledge_ms"]["p50"]) " / " (r["alerts"]["acknowledge_ms"]["p90"]) " / " (r["alerts"]["acknowledge_ms"]["max"]) } }
-            } }
-            div.card { h3 { (tr(lang, "评论", "Comments")) } table {
-                tr { td { (tr(lang, "评论数", "comments")) } td { (r["comments"]["total"]) } }
-                tr { td { (tr(lang, "被标记", "flagged")) } td { (r["comments"]["flagged"]) } }
-                tr { td { (tr(lang, "评论观众", "viewers")) } td { (r["comments"]["viewers"]) } }
-                tr { td { (tr(lang, "处置记录", "moderation actions")) } td { (r["comments"]["moderation_actions"]) } }
+            div.card #events data-testid="report-events" { h3 { (tr(lang, "事件", "Events")) } p { (r.stats.events()) } (bar_chart(lang, tr(lang, "按类型", "By kind"), &events_by_kind)) }
+            div.card #alerts { h3 { (tr(lang, "告警", "Alerts")) } p { (r.alerts.len()) }
+                (bar_chart(lang, tr(lang, "按严重程度", "By severity"), &by_severity))
+                table {
+                    tr { td { (tr(lang, "已升级", "escalated")) } td { (r.escalated()) } }
+                    tr { td { (tr(lang, "立案", "incidents")) } td { (r.incidents()) } }
+                    tr { td { (tr(lang, "未解决", "unresolved")) } td { (r.unresolved()) } }
+                    tr { td { (tr(lang, "确认用时 中位 / 90% / 最长", "time to acknowledge median / 90% / longest")) } td { (ack(0.5)) " / " (ack(0.9)) " / " (r.acknowledge_ms.last().map(|ms| duration_ms(lang, *ms)).unwrap_or_else(|| "—".into())) } }
+                }
+            }
+            div.card #comments { h3 { (tr(lang, "评论", "Comments")) } table {
+                tr { td { (tr(lang, "评论数", "comments")) } td { (r.comments) } }
+                tr { td { (tr(lang, "被标记", "flagged")) } td { (r.flagged_comments) } }
+                tr { td { (tr(lang, "评论观众", "viewers")) } td { (r.stats.viewers) } }
+                tr { td { (tr(lang, "处置记录", "moderation actions")) } td { (r.stats.moderation_actions) } }
             } }
         }
-        div.card { h3 { (tr(lang, "按类别的发现", "Findings by category")) } table { @for (k, v) in map_rows(&r["findings_by_category"]) { tr { td { (k) } td { (v) } } } } }
-        div.card { h3 { (tr(lang, "按规则的发现", "Findings by rule")) } table { @for (k, v) in map_rows(&r["findings_by_rule"]) { tr { td { code { (k) } } td { (v) } } } } }
+        div.card data-testid="report-categories" { h3 { (tr(lang, "按类别的发现", "Findings by category")) } (bar_chart(lang, tr(lang, "发现数", "Findings"), &by_category)) }
+        div.card { h3 { (tr(lang, "按规则的发现", "Findings by rule")) } table { @for (k, v) in &r.findings_by_rule { tr { td { code { (k) } } td { (v) } } } } }
         div.card data-testid="report-drift" { h3 { (tr(lang, "偏离已审核话术", "Drift from the approved script")) }
-            @if r["drift"].as_array().is_none_or(|d| d.is_empty()) { p.muted { (tr(lang, "无", "none")) } }
-            table { @for d in r["drift"].as_array().into_iter().flatten() { tr { td { (fmt_ms(d["at_ms"].as_i64().unwrap_or(0))) } td { mark.sev-review { (d["said"].as_str().unwrap_or("")) } } td.muted { (d["text"].as_str().unwrap_or("")) } } } } }
-        div.card { h3 { (tr(lang, "承诺跟进", "Promise follow-ups")) } table { @for t in r["tasks"].as_array().into_iter().flatten() { tr { td { (t["said"].as_str().unwrap_or("")) } td { (t["state"].as_str().unwrap_or("")) } td { (t["note"].as_str().unwrap_or("")) } } } } }
-        div.card { h3 { (tr(lang, "告警记录", "Alert log")) } table { @for a in r["alerts"]["list"].as_array().into_iter().flatten() { tr {
-            td { (fmt_ms(a["created_ms"].as_i64().unwrap_or(0))) } td { span class=(format!("badge b-{}", a["severity"].as_str().unwrap_or("info"))) { (a["severity"].as_str().unwrap_or("")) } } td { (a["summary"].as_str().unwrap_or("")) }
-            td { (state_label(lang, a["state"].as_str().unwrap_or(""))) } td { (a["acked_by"].as_str().unwrap_or("")) } td { (a["resolution"].as_str().unwrap_or("")) }
+            @if r.drift.is_empty() { p.muted { (tr(lang, "无", "none")) } }
+            table { @for d in &r.drift { tr { td { (d.at.beijing_clock()) } td { mark.sev-review { (d.said) } } td.muted { (d.text.as_deref().unwrap_or("")) } } } } }
+        div.card #tasks { h3 { (tr(lang, "承诺跟进", "Promise follow-ups")) } table { @for t in &r.tasks { tr { td { (t.said) } td { (t.state.label(lang)) } td { (t.note.as_deref().unwrap_or("")) } } } } }
+        div.card { h3 { (tr(lang, "告警记录", "Alert log")) } table { @for a in r.alerts.iter().rev().take(200) { tr {
+            td { (a.created_ms.beijing_clock()) } td { span class=(format!("badge b-{}", a.severity.as_str())) { (a.severity.label(lang)) } } td { (a.summary) }
+            td { (a.state.label(lang)) } td { (a.acked_by.as_deref().unwrap_or("")) } td { (a.resolution.as_deref().unwrap_or("")) }
         } } } }
-        div.card { h3 { (tr(lang, "时间线（口播、画面、商品卡）", "Timeline (speech, screen, card)")) } table { @for e in r["timeline"].as_array().into_iter().flatten() { tr {
-            td { (fmt_ms(e["at_ms"].as_i64().unwrap_or(0))) } td { (kind_label(lang, e["kind"].as_str().unwrap_or(""))) } td { (e["text"].as_str().unwrap_or("")) @if let Some(pr) = e["price_fen"].as_i64() { " ¥" (pr as f64 / 100.0) } } td { (e["decision"].as_str().unwrap_or("")) }
-        } } } }
+        div.card { h3 { (tr(lang, "时间线（口播、画面、商品卡）", "Timeline (speech, screen, card)")) } table { @for e in r.timeline.iter().rev() {
+            @let body = serde_json::from_str::<Value>(&e.body).unwrap_or(Value::Null);
+            tr {
+                td { (e.at_ms.beijing_clock()) } td { (kind(&e.kind)) } td { (body["text"].as_str().unwrap_or("")) @if let Some(pr) = body["price_fen"].as_i64() { " ¥" (pr as f64 / 100.0) } }
+                td { (e.decision.parse::<liveguard_core::Decision>().map(|d| d.label(lang)).unwrap_or("—")) }
+            }
+        } } }
     };
     page(
         lang,
-        &format!(
-            "{} · {}",
-            s["title"].as_str().unwrap_or(""),
-            tr(lang, "场次报告", "session report")
-        ),
+        &format!("{} · {}", s.title, tr(lang, "场次报告", "session report")),
         Some(&p),
         body,
     )

@@ -6,7 +6,7 @@
 //! its audit entry in one store call; the reads (the report) leave the check to their page or
 //! route.
 
-use liveguard_core::{AlertState, SessionState};
+use liveguard_core::{AlertState, SessionState, Severity};
 use liveguard_store::Stamp;
 use std::collections::BTreeMap;
 
@@ -358,10 +358,116 @@ pub(crate) fn percentile(sorted: &[i64], q: f64) -> Option<i64> {
     Some(sorted[i])
 }
 
+/// One place where the stream drifted from the approved script.
+pub(crate) struct DriftLine {
+    pub(crate) event_id: i64,
+    pub(crate) at: Stamp,
+    pub(crate) said: String,
+    pub(crate) category: Category,
+    /// The whole segment, when the event had text.
+    pub(crate) text: Option<String>,
+}
+
 /// The post-session report: timeline, findings by category and rule, drift from the
-/// script, alerts with response times, comment statistics and follow-ups.
-pub(crate) async fn report(state: &AppState, id: i64) -> Result<Value, ApiError> {
-    let row = state.store.live_session(id).await?;
+/// script, alerts with response times, comment statistics and follow-ups. The API sends it
+/// as [`LiveReport::to_json`]; the report page reads its fields.
+pub(crate) struct LiveReport {
+    pub(crate) session: LiveSessionRow,
+    pub(crate) stats: liveguard_store::LiveStats,
+    pub(crate) findings_by_category: BTreeMap<Category, i64>,
+    pub(crate) findings_by_rule: BTreeMap<String, i64>,
+    /// At most 200, in the order said.
+    pub(crate) drift: Vec<DriftLine>,
+    /// Every alert, oldest first.
+    pub(crate) alerts: Vec<LiveAlertRow>,
+    /// Time to acknowledge of each acknowledged alert, in milliseconds, ascending.
+    pub(crate) acknowledge_ms: Vec<i64>,
+    pub(crate) comments: i64,
+    pub(crate) flagged_comments: i64,
+    pub(crate) tasks: Vec<liveguard_store::LiveTaskRow>,
+    /// The latest 500 transcript, screen-text, card, price and lottery events, newest first.
+    pub(crate) timeline: Vec<liveguard_store::LiveEventRow>,
+}
+
+impl LiveReport {
+    /// Alerts counted by severity.
+    pub(crate) fn alerts_by_severity(&self) -> BTreeMap<Severity, i64> {
+        let mut by = BTreeMap::new();
+        for a in &self.alerts {
+            *by.entry(a.severity).or_default() += 1;
+        }
+        by
+    }
+
+    /// Alerts that were escalated to the compliance lead.
+    pub(crate) fn escalated(&self) -> usize {
+        self.alerts
+            .iter()
+            .filter(|a| a.escalated_ms.is_some())
+            .count()
+    }
+
+    /// Alerts for which an incident record was asked.
+    pub(crate) fn incidents(&self) -> usize {
+        self.alerts.iter().filter(|a| a.incident).count()
+    }
+
+    /// Alerts not resolved.
+    pub(crate) fn unresolved(&self) -> usize {
+        self.alerts
+            .iter()
+            .filter(|a| a.state != AlertState::Resolved)
+            .count()
+    }
+
+    /// The `q` quantile of the time to acknowledge, in milliseconds.
+    pub(crate) fn acknowledge_quantile(&self, q: f64) -> Option<i64> {
+        percentile(&self.acknowledge_ms, q)
+    }
+
+    /// The report as the API sends it (`GET /api/v1/live/sessions/{id}/report`).
+    pub(crate) fn to_json(&self) -> Value {
+        let by_severity: BTreeMap<&str, i64> = self
+            .alerts_by_severity()
+            .into_iter()
+            .map(|(s, n)| (s.as_str(), n))
+            .collect();
+        let by_category: BTreeMap<&str, i64> = self
+            .findings_by_category
+            .iter()
+            .map(|(c, n)| (c.as_str(), *n))
+            .collect();
+        json!({
+            "session": session_json(&self.session),
+            "stats": stats_json(&self.stats),
+            "findings_by_category": by_category,
+            "findings_by_rule": self.findings_by_rule,
+            "drift": self.drift.iter().map(|d| json!({"event_id": d.event_id, "at_ms": d.at.ms(), "said": d.said, "category": d.category, "text": d.text})).collect::<Vec<_>>(),
+            "alerts": {
+                "total": self.alerts.len(),
+                "by_severity": by_severity,
+                "escalated": self.escalated(),
+                "incidents": self.incidents(),
+                "unresolved": self.unresolved(),
+                "acknowledge_ms": {"p50": self.acknowledge_quantile(0.5), "p90": self.acknowledge_quantile(0.9), "max": self.acknowledge_ms.last()},
+                "list": self.alerts.iter().rev().take(200).map(alert_json).collect::<Vec<_>>(),
+            },
+            "comments": {
+                "total": self.comments,
+                "flagged": self.flagged_comments,
+                "viewers": self.stats.viewers,
+                "moderation_actions": self.stats.moderation_actions,
+            },
+            "tasks": self.tasks.iter().map(|t| json!({"id": t.id, "said": t.said, "product_id": t.product_id, "state": t.state, "note": t.note})).collect::<Vec<_>>(),
+            "timeline": self.timeline.iter().rev().map(event_json).collect::<Vec<_>>(),
+            "categories": Category::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Builds the post-session report of session `id`.
+pub(crate) async fn report(state: &AppState, id: i64) -> Result<LiveReport, ApiError> {
+    let session = state.store.live_session(id).await?;
     let stats = state.store.live_stats(id).await?;
     // Alerts, oldest first, all of them.
     let mut alerts = Vec::new();
@@ -372,20 +478,14 @@ pub(crate) async fn report(state: &AppState, id: i64) -> Result<Value, ApiError>
         after = last.id;
         alerts.extend(page);
     }
-    let mut ack: Vec<i64> = alerts
+    let mut acknowledge_ms: Vec<i64> = alerts
         .iter()
         .filter_map(|a| a.acked_ms.map(|t| t.ms() - a.created_ms.ms()))
         .collect();
-    ack.sort_unstable();
-    let mut by_severity: BTreeMap<String, i64> = BTreeMap::new();
-    for a in &alerts {
-        *by_severity
-            .entry(a.severity.as_str().to_string())
-            .or_default() += 1;
-    }
+    acknowledge_ms.sort_unstable();
     // Findings of every flagged event.
-    let mut by_category: BTreeMap<String, i64> = BTreeMap::new();
-    let mut by_rule: BTreeMap<String, i64> = BTreeMap::new();
+    let mut findings_by_category: BTreeMap<Category, i64> = BTreeMap::new();
+    let mut findings_by_rule: BTreeMap<String, i64> = BTreeMap::new();
     let mut drift = Vec::new();
     let mut flagged_comments = 0;
     let mut after = 0;
@@ -401,10 +501,16 @@ pub(crate) async fn report(state: &AppState, id: i64) -> Result<Value, ApiError>
                 flagged_comments += 1;
             }
             for f in &p.findings {
-                *by_category.entry(f.category.as_str().into()).or_default() += 1;
-                *by_rule.entry(f.rule.to_string()).or_default() += 1;
+                *findings_by_category.entry(f.category).or_default() += 1;
+                *findings_by_rule.entry(f.rule.to_string()).or_default() += 1;
                 if f.rule.as_ref() == "live/script-drift" && drift.len() < 200 {
-                    drift.push(json!({"event_id": e.id, "at_ms": e.at_ms.ms(), "said": f.matched, "category": f.category, "text": p.text}));
+                    drift.push(DriftLine {
+                        event_id: e.id,
+                        at: e.at_ms,
+                        said: f.matched.clone(),
+                        category: f.category,
+                        text: p.text.clone(),
+                    });
                 }
             }
         }
@@ -416,7 +522,7 @@ pub(crate) async fn report(state: &AppState, id: i64) -> Result<Value, ApiError>
         .map(|(_, n)| *n)
         .unwrap_or(0);
     let tasks = state.store.live_tasks(id).await?;
-    let transcript = state
+    let timeline = state
         .store
         .live_recent_events(
             id,
@@ -430,31 +536,19 @@ pub(crate) async fn report(state: &AppState, id: i64) -> Result<Value, ApiError>
             500,
         )
         .await?;
-    Ok(json!({
-        "session": session_json(&row),
-        "stats": stats_json(&stats),
-        "findings_by_category": by_category,
-        "findings_by_rule": by_rule,
-        "drift": drift,
-        "alerts": {
-            "total": alerts.len(),
-            "by_severity": by_severity,
-            "escalated": alerts.iter().filter(|a| a.escalated_ms.is_some()).count(),
-            "incidents": alerts.iter().filter(|a| a.incident).count(),
-            "unresolved": alerts.iter().filter(|a| a.state != AlertState::Resolved).count(),
-            "acknowledge_ms": {"p50": percentile(&ack, 0.5), "p90": percentile(&ack, 0.9), "max": ack.last()},
-            "list": alerts.iter().rev().take(200).map(alert_json).collect::<Vec<_>>(),
-        },
-        "comments": {
-            "total": comments,
-            "flagged": flagged_comments,
-            "viewers": stats.viewers,
-            "moderation_actions": stats.moderation_actions,
-        },
-        "tasks": tasks.iter().map(|t| json!({"id": t.id, "said": t.said, "product_id": t.product_id, "state": t.state, "note": t.note})).collect::<Vec<_>>(),
-        "timeline": transcript.iter().rev().map(event_json).collect::<Vec<_>>(),
-        "categories": Category::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
-    }))
+    Ok(LiveReport {
+        session,
+        stats,
+        findings_by_category,
+        findings_by_rule,
+        drift,
+        alerts,
+        acknowledge_ms,
+        comments,
+        flagged_comments,
+        tasks,
+        timeline,
+    })
 }
 
 pub(crate) fn session_json(row: &LiveSessionRow) -> Value {

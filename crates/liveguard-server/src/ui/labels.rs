@@ -1,0 +1,245 @@
+//! The one catalogue of what a person reads for a code: every code the pages show (severities,
+//! finding categories, roles, states, kinds, channels, product categories, confidence tags,
+//! live event kinds) has its zh-CN label here and an English one for the English switch.
+//! Pages call [`Label::label`] instead of printing a code; the tests below fail when a code
+//! has no Chinese label, and the page sweep test fails when a page prints a bare code.
+
+use liveguard_core::{
+    AlertState, Category, Channel, ClaimState, ConfidenceTag, Decision, LotteryState, MasterKind,
+    ProductCategory, Role, SessionState, Severity, TaskState,
+};
+
+use super::Lang;
+
+/// A code with a label for people.
+pub(crate) trait Label: Copy {
+    /// The Chinese label.
+    fn zh(self) -> &'static str;
+    /// The English label.
+    fn en(self) -> &'static str;
+    /// The label in `lang`.
+    fn label(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Zh => self.zh(),
+            Lang::En => self.en(),
+        }
+    }
+}
+
+macro_rules! labels {
+    ($ty:ty { $($variant:ident => $zh:literal, $en:literal;)+ }) => {
+        impl Label for $ty {
+            fn zh(self) -> &'static str {
+                match self { $(<$ty>::$variant => $zh,)+ }
+            }
+            fn en(self) -> &'static str {
+                match self { $(<$ty>::$variant => $en,)+ }
+            }
+        }
+    };
+}
+
+labels!(Severity {
+    Block => "拦截", "block";
+    Review => "需复核", "needs review";
+    Info => "提示", "note";
+});
+
+labels!(Decision {
+    Pass => "通过", "pass";
+    Review => "需复核", "needs review";
+    Block => "拦截", "block";
+});
+
+labels!(Category {
+    AbsoluteTerms => "绝对化用语", "absolute terms";
+    MedicalClaim => "医疗用语", "medical claim";
+    EfficacyClaim => "功效宣称", "efficacy claim";
+    InvestmentPromise => "投资回报承诺", "investment promise";
+    FalseUrgency => "虚假紧迫", "false urgency";
+    PriceFraud => "价格欺诈", "price fraud";
+    Disparagement => "贬低他人", "disparagement";
+    OffPlatform => "站外引流", "off-platform contact";
+    FakeData => "虚假数据", "fake data";
+    Minors => "未成年人保护", "minors";
+    ProhibitedContent => "违禁内容", "prohibited content";
+    Abuse => "辱骂攻击", "abuse";
+    PersonalInfo => "个人信息", "personal information";
+    UnfairTerms => "不公平格式条款", "unfair terms";
+    DisclosureMissing => "信息披露缺失", "missing disclosure";
+    RegulatedAd => "特殊商品广告", "regulated advertising";
+    Promise => "承诺事项", "promise";
+    Custom => "自定义规则", "custom rule";
+});
+
+labels!(ConfidenceTag {
+    P => "原文已核", "primary text checked";
+    S => "二手来源", "secondary source";
+    R => "待核实条号", "article number unconfirmed";
+    U => "未能确认", "unconfirmed";
+});
+
+labels!(Channel {
+    Script => "直播脚本", "script";
+    ProductCopy => "商品文案", "product copy";
+    Transcript => "口播", "speech";
+    Comment => "评论", "comment";
+    CommentReply => "评论回复", "comment reply";
+    ImageText => "图片文字", "image text";
+    Contract => "合同", "contract";
+    Post => "帖子", "post";
+});
+
+labels!(ProductCategory {
+    General => "普通商品", "general";
+    Cosmetics => "普通化妆品", "cosmetics";
+    SpecialCosmetics => "特殊化妆品", "special cosmetics";
+    Food => "食品", "food";
+    HealthFood => "保健食品", "health food";
+    Drug => "药品", "drug";
+    MedicalDevice => "医疗器械", "medical device";
+    Electronics => "数码电器", "electronics";
+    Clothing => "服装", "clothing";
+    Toys => "玩具", "toys";
+    Education => "教育培训", "education";
+    Finance => "金融理财", "finance";
+    Franchise => "招商加盟", "franchise";
+});
+
+labels!(Role {
+    Admin => "系统管理员", "administrator";
+    ComplianceLead => "合规组长", "compliance lead";
+    Legal => "法务", "legal";
+    OpsReviewer => "运营初审", "operations reviewer";
+    OpsManager => "运营复审", "operations manager";
+    CustomerService => "客服", "customer service";
+    Streamer => "主播", "streamer";
+    Auditor => "审计（只读）", "auditor (read-only)";
+});
+
+labels!(SessionState {
+    Planned => "未开播", "planned";
+    Live => "直播中", "live";
+    Ended => "已结束", "ended";
+});
+
+labels!(AlertState {
+    Open => "待处理", "open";
+    Acknowledged => "已确认", "acknowledged";
+    Escalated => "已升级", "escalated";
+    Resolved => "已解决", "resolved";
+});
+
+labels!(TaskState {
+    Open => "待跟进", "open";
+    Done => "已完成", "done";
+});
+
+labels!(LotteryState {
+    Draft => "草稿", "draft";
+    Committed => "已公示规则", "rules published";
+    Closed => "报名已截止", "entry closed";
+    Drawn => "已开奖", "drawn";
+});
+
+labels!(ClaimState {
+    Awaiting => "待领取", "awaiting claim";
+    Claimed => "已登记", "claimed";
+    Shipped => "已发货", "shipped";
+    Redeemed => "已兑现", "redeemed";
+    Forfeited => "已作废", "forfeited";
+});
+
+labels!(MasterKind {
+    Room => "直播间", "live room";
+    Streamer => "主播", "streamer";
+    Plan => "直播排期", "session plan";
+});
+
+/// The label of a live event kind (`transcript`, `comment`, …; the codes of
+/// `liveguard_live::EventKind`); `None` for a code that is not one.
+pub(crate) fn event_kind(lang: Lang, code: &str) -> Option<&'static str> {
+    let (zh, en) = match code {
+        "transcript" => ("口播", "speech"),
+        "screen_text" => ("画面文字", "screen text"),
+        "comment" => ("评论", "comment"),
+        "product_card" => ("商品卡", "product card"),
+        "price" => ("价格", "price"),
+        "lottery" => ("抽奖", "lottery"),
+        _ => return None,
+    };
+    Some(super::tr(lang, zh, en))
+}
+
+/// A duration for people: `850 毫秒`, `42 秒`, `3 分 20 秒`, `2 小时 5 分`.
+pub(crate) fn duration_ms(lang: Lang, ms: i64) -> String {
+    let s = ms / 1000;
+    match lang {
+        Lang::Zh if ms < 1000 => format!("{ms} 毫秒"),
+        Lang::Zh if s < 60 => format!("{s} 秒"),
+        Lang::Zh if s < 3600 => format!("{} 分 {} 秒", s / 60, s % 60),
+        Lang::Zh => format!("{} 小时 {} 分", s / 3600, s % 3600 / 60),
+        Lang::En if ms < 1000 => format!("{ms} ms"),
+        Lang::En if s < 60 => format!("{s} s"),
+        Lang::En if s < 3600 => format!("{} min {} s", s / 60, s % 60),
+        Lang::En => format!("{} h {} min", s / 3600, s % 3600 / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn has_han(s: &str) -> bool {
+        s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+    }
+
+    fn check<T: Label + std::fmt::Debug>(all: &[T], code: impl Fn(T) -> &'static str) {
+        let mut seen = std::collections::HashSet::new();
+        for &v in all {
+            assert!(has_han(v.zh()), "{v:?} has no Chinese label");
+            assert!(
+                !v.en().is_empty() && v.en() != "?",
+                "{v:?} has no English label"
+            );
+            assert!(
+                seen.insert(v.zh()),
+                "{v:?}: two codes share the label {}",
+                v.zh()
+            );
+            assert_ne!(v.zh(), code(v));
+        }
+    }
+
+    #[test]
+    fn every_code_the_pages_show_has_a_distinct_chinese_label() {
+        check(Severity::ALL, Severity::as_str);
+        check(Decision::ALL, Decision::as_str);
+        check(Category::ALL, Category::as_str);
+        check(ConfidenceTag::ALL, ConfidenceTag::as_str);
+        check(Channel::ALL, Channel::as_str);
+        check(ProductCategory::ALL, ProductCategory::as_str);
+        check(Role::ALL, Role::as_str);
+        check(SessionState::ALL, SessionState::as_str);
+        check(AlertState::ALL, AlertState::as_str);
+        check(TaskState::ALL, TaskState::as_str);
+        check(LotteryState::ALL, LotteryState::as_str);
+        check(ClaimState::ALL, ClaimState::as_str);
+        check(MasterKind::ALL, MasterKind::as_str);
+        for kind in liveguard_live::EventKind::ALL {
+            assert!(
+                event_kind(Lang::Zh, kind.as_str()).is_some_and(has_han),
+                "{kind:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn durations_read_as_minutes_and_hours() {
+        assert_eq!(duration_ms(Lang::Zh, 850), "850 毫秒");
+        assert_eq!(duration_ms(Lang::Zh, 42_000), "42 秒");
+        assert_eq!(duration_ms(Lang::Zh, 200_000), "3 分 20 秒");
+        assert_eq!(duration_ms(Lang::Zh, 7_500_000), "2 小时 5 分");
+        assert_eq!(duration_ms(Lang::En, 200_000), "3 min 20 s");
+    }
+}
