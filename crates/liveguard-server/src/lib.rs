@@ -87,6 +87,7 @@ pub fn routes() -> http::routes::RouteSet {
         .merge(features::master::routes())
         .merge(features::live::routes())
         .merge(features::lottery::routes())
+        .merge(features::dashboard::routes())
 }
 
 /// The declared JSON routes and component schemas of every feature.

@@ -204,8 +204,8 @@ mod review;
 pub use accounts::{ApiToken, NewUser, Session, User};
 pub use audit::{AuditDraft, AuditFilter};
 pub use live::{
-    AlertAction, IngestOutcome, IngestRow, LiveAlertRow, LiveEventRow, LiveSessionRow, LiveStats,
-    LiveTaskRow, NewAlert, NewLiveSession, NewTask,
+    AlertAction, IngestOutcome, IngestRow, LiveAlertRow, LiveEventRow, LiveOpenWork,
+    LiveSessionRow, LiveStats, LiveTaskRow, NewAlert, NewLiveSession, NewTask,
 };
 pub use lottery::{ClaimRow, ClaimStep, LotteryRow, LotteryStep};
 pub use master::MasterRow;

@@ -213,6 +213,19 @@ pub struct LiveTaskRow {
     pub note: Option<String>,
 }
 
+/// Open work across every session.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LiveOpenWork {
+    /// Alerts open or escalated (not yet acknowledged).
+    pub open_alerts: i64,
+    /// Of those, escalated to the compliance lead.
+    pub escalated_alerts: i64,
+    /// Promise follow-ups not yet done.
+    pub open_tasks: i64,
+    /// Sessions on air now.
+    pub live_sessions: i64,
+}
+
 /// Counters of one session.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LiveStats {
@@ -889,6 +902,49 @@ impl Store {
                 open_tasks,
                 moderation_actions: moderation,
             })
+        })
+    }
+    /// What the duty officers have open across every session, for the dashboards.
+    pub async fn live_open_work(&self) -> Result<LiveOpenWork> {
+        dispatch!(self, pool => {
+            let row = sqlx::query(
+                "SELECT \
+                 (SELECT COUNT(*) FROM live_alerts WHERE state IN ('open', 'escalated')) AS open_alerts, \
+                 (SELECT COUNT(*) FROM live_alerts WHERE state = 'escalated') AS escalated, \
+                 (SELECT COUNT(*) FROM live_tasks WHERE state = 'open') AS open_tasks, \
+                 (SELECT COUNT(*) FROM live_sessions WHERE state = 'live') AS live_sessions",
+            )
+            .fetch_one(pool)
+            .await?;
+            Ok(LiveOpenWork {
+                open_alerts: row.try_get("open_alerts")?,
+                escalated_alerts: row.try_get("escalated")?,
+                open_tasks: row.try_get("open_tasks")?,
+                live_sessions: row.try_get("live_sessions")?,
+            })
+        })
+    }
+
+    /// Alerts raised per Beijing calendar day from `since` on, oldest day first: the start
+    /// of each day that had alerts, and how many.
+    pub async fn live_alerts_per_day(&self, since: Stamp) -> Result<Vec<(Stamp, i64)>> {
+        const DAY_MS: i64 = 86_400_000;
+        const BEIJING_MS: i64 = 8 * 3_600_000;
+        dispatch!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT (created_ms + $1) / $2 AS day, COUNT(*) AS n FROM live_alerts WHERE created_ms >= $3 GROUP BY (created_ms + $1) / $2 ORDER BY day",
+            )
+            .bind(BEIJING_MS)
+            .bind(DAY_MS)
+            .bind(since.ms())
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    let day: i64 = r.try_get("day")?;
+                    Ok((Stamp::from_ms(day * DAY_MS - BEIJING_MS), r.try_get("n")?))
+                })
+                .collect()
         })
     }
 }

@@ -401,4 +401,13 @@ impl Store {
             n
         }))
     }
+    /// Prizes drawn but not yet claimed by their winners, across every lottery.
+    pub async fn lottery_claims_awaiting(&self) -> Result<i64> {
+        dispatch!(self, pool => {
+            Ok(sqlx::query("SELECT COUNT(*) AS n FROM lottery_claims WHERE state = 'awaiting'")
+                .fetch_one(pool)
+                .await?
+                .try_get("n")?)
+        })
+    }
 }

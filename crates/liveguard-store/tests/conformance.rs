@@ -439,6 +439,25 @@ async fn story(store: Store) {
     assert_eq!(stats.viewers, 2);
     assert_eq!(stats.open_tasks, 1);
     assert_eq!(stats.alerts_by_state, vec![("open".to_string(), 1)]);
+    let work = store.live_open_work().await.unwrap();
+    assert_eq!(
+        (work.open_alerts, work.escalated_alerts, work.open_tasks),
+        (1, 0, 1)
+    );
+    // The alert was raised at 20:00 Beijing time on 2025-12-01: its day starts at Beijing
+    // midnight, 16:00 UTC the day before.
+    let per_day = store.live_alerts_per_day(Stamp::from_ms(0)).await.unwrap();
+    assert_eq!(
+        per_day,
+        vec![(Stamp::parse("2025-11-30T16:00:00Z").unwrap(), 1)]
+    );
+    assert!(
+        store
+            .live_alerts_per_day(Stamp::from_ms(1_764_590_400_101))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let alert_id = first[1].alert_id.unwrap();
     let overdue = store
         .live_overdue_block_alerts(Stamp::from_ms(1_764_590_400_101), 10)
@@ -466,6 +485,8 @@ async fn story(store: Store) {
         .await
         .unwrap();
     assert_eq!((esc.len(), esc[0].state.as_str()), (1, "escalated"));
+    let work = store.live_open_work().await.unwrap();
+    assert_eq!((work.open_alerts, work.escalated_alerts), (1, 1));
     assert!(esc[0].escalated_ms.is_some());
     assert!(
         store
@@ -823,6 +844,7 @@ async fn lottery_story(store: &Store) {
             .collect::<Vec<_>>(),
         vec![(0, "awaiting"), (1, "awaiting")]
     );
+    assert_eq!(store.lottery_claims_awaiting().await.unwrap(), 2);
     let claimed = store
         .lottery_claim_step(
             id,
@@ -842,6 +864,7 @@ async fn lottery_story(store: &Store) {
         ("claimed", Some("v1.sealed"))
     );
     assert!(claimed.claimed_at.is_some());
+    assert_eq!(store.lottery_claims_awaiting().await.unwrap(), 1);
     assert!(matches!(
         store
             .lottery_claim_step(

@@ -5,6 +5,7 @@
 //! `api.rs` (JSON handlers) and, when it has pages, `pages.rs` (HTML, built with
 //! `crate::ui`). Pages never call API handlers. `crate::routes` merges the features' routes.
 
+pub mod dashboard;
 pub mod live;
 pub mod lottery;
 pub mod master;

@@ -171,6 +171,21 @@ pub(crate) fn event_kind(lang: Lang, code: &str) -> Option<&'static str> {
     Some(super::tr(lang, zh, en))
 }
 
+/// The label of a submission's stage code (`draft`, `pending_first`, …); `None` for a code
+/// that is not one.
+pub(crate) fn stage(lang: Lang, code: &str) -> Option<&'static str> {
+    let (zh, en) = match code {
+        "draft" => ("草稿", "draft"),
+        "pending_first" => ("待初审", "awaiting first review"),
+        "pending_second" => ("待复审", "awaiting second review"),
+        "pending_final" => ("待终审", "awaiting final review"),
+        "approved" => ("已批准", "approved"),
+        "rejected" => ("已退回", "returned for changes"),
+        _ => return None,
+    };
+    Some(super::tr(lang, zh, en))
+}
+
 /// A duration for people: `850 毫秒`, `42 秒`, `3 分 20 秒`, `2 小时 5 分`.
 pub(crate) fn duration_ms(lang: Lang, ms: i64) -> String {
     let s = ms / 1000;
@@ -226,6 +241,16 @@ mod tests {
         check(LotteryState::ALL, LotteryState::as_str);
         check(ClaimState::ALL, ClaimState::as_str);
         check(MasterKind::ALL, MasterKind::as_str);
+        for code in [
+            "draft",
+            "pending_first",
+            "pending_second",
+            "pending_final",
+            "approved",
+            "rejected",
+        ] {
+            assert!(stage(Lang::Zh, code).is_some_and(has_han), "{code}");
+        }
         for kind in liveguard_live::EventKind::ALL {
             assert!(
                 event_kind(Lang::Zh, kind.as_str()).is_some_and(has_han),

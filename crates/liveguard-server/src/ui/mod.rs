@@ -62,6 +62,7 @@ form.inline{display:inline}label{display:block;margin:.4rem 0}label.inline{displ
 .scroll{max-height:60vh;overflow:auto}.live-grid{display:grid;grid-template-columns:1fr 1fr;gap:1rem}@media (max-width:900px){.live-grid{grid-template-columns:1fr}}
 @media (max-width:640px){th:nth-child(n+5),td:nth-child(n+5){display:none}}
 figure.chart{margin:0}figure.chart figcaption{font-weight:600;margin:.2rem 0 .4rem}figure.chart svg{display:block;max-width:640px;height:auto}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,380px),1fr));gap:1rem}
 .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:.6rem;margin:0 0 1rem}
 .tile{display:block;background:#fff;border:1px solid #d8dee4;border-radius:6px;padding:.6rem .8rem;text-decoration:none;color:inherit}.tile .n{display:block;font-size:1.6rem;font-weight:700}.tile .l{color:#656d76}.tile.urgent{border-color:#cf222e}.tile.urgent .n{color:#cf222e}
 @media print{header,form{display:none}body{background:#fff}.card{border:0}}
@@ -261,8 +262,8 @@ pub(crate) fn stat_tile(label: &str, count: i64, href: &str, urgent: bool) -> Ma
 /// language). A chart with nothing to show says so.
 pub(crate) fn bar_chart(lang: Lang, caption: &str, bars: &[(String, i64)]) -> Markup {
     const ROW: i64 = 26;
-    const LABEL_W: i64 = 150;
-    const BAR_W: i64 = 260;
+    const LABEL_W: i64 = 120;
+    const BAR_W: i64 = 200;
     let max = bars.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
     let height = ROW * bars.len() as i64 + 4;
     html! {
@@ -279,6 +280,34 @@ pub(crate) fn bar_chart(lang: Lang, caption: &str, bars: &[(String, i64)]) -> Ma
                         text x=(LABEL_W - 6) y=(y + 17) text-anchor="end" font-size="13" { (label) }
                         rect x=(LABEL_W) y=(y + 4) width=(w) height=(ROW - 8) rx="2" fill="#1f6feb" {}
                         text x=(LABEL_W + w + 6) y=(y + 17) font-size="13" { (value) }
+                    }
+                }
+            }
+        }
+    }
+}
+/// A column chart over time drawn as inline SVG: one column per period (`第 49 周`, `12月7日`),
+/// left to right, the value above each column. For trends such as findings per week.
+pub(crate) fn column_chart(lang: Lang, caption: &str, columns: &[(String, i64)]) -> Markup {
+    const COL: i64 = 48;
+    const HEIGHT: i64 = 120;
+    let max = columns.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
+    let width = COL * columns.len() as i64 + 8;
+    html! {
+        figure.chart {
+            figcaption { (caption) }
+            @if columns.is_empty() {
+                p.muted { (tr(lang, "暂无数据", "Nothing to show yet")) }
+            } @else {
+                svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label=(caption)
+                    viewBox=(format!("0 0 {width} {}", HEIGHT + 40)) width="100%" style=(format!("max-width:{}px", width * 2)) {
+                    line x1="4" y1=(HEIGHT + 18) x2=(width - 4) y2=(HEIGHT + 18) stroke="#b6bec7" {}
+                    @for (i, (label, value)) in columns.iter().enumerate() {
+                        @let x = COL * i as i64 + 8;
+                        @let h = HEIGHT * (*value).max(0) / max;
+                        rect x=(x) y=(HEIGHT + 18 - h) width=(COL - 14) height=(h) rx="2" fill="#1f6feb" {}
+                        text x=(x + (COL - 14) / 2) y=(HEIGHT + 14 - h) text-anchor="middle" font-size="12" { (value) }
+                        text x=(x + (COL - 14) / 2) y=(HEIGHT + 34) text-anchor="middle" font-size="11" { (label) }
                     }
                 }
             }

@@ -424,9 +424,21 @@ async fn a_demo_session_runs_end_to_end() {
         .text();
     assert!(report.contains("<figure class=\"chart\">"), "{report}");
     assert!(report.contains("<svg"), "{report}");
-    assert!(report.contains("站外引流") || report.contains("功效宣称"), "{report}");
-    assert!(report.contains("需复核") || report.contains("拦截"), "{report}");
-    for code in [">block<", ">review<", "off_platform", "efficacy_claim", ">open<"] {
+    assert!(
+        report.contains("站外引流") || report.contains("功效宣称"),
+        "{report}"
+    );
+    assert!(
+        report.contains("需复核") || report.contains("拦截"),
+        "{report}"
+    );
+    for code in [
+        ">block<",
+        ">review<",
+        "off_platform",
+        "efficacy_claim",
+        ">open<",
+    ] {
         assert!(!report.contains(code), "{code} shown raw in the report");
     }
 

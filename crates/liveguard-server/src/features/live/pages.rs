@@ -452,7 +452,7 @@ pub(crate) async fn report_page(
             (stat_tile(tr(lang, "评论", "comments"), r.comments, "#comments", false))
             (stat_tile(tr(lang, "待跟进承诺", "open follow-ups"), r.stats.open_tasks, "#tasks", true))
         }
-        div.grid {
+        div.charts {
             div.card #events data-testid="report-events" { h3 { (tr(lang, "事件", "Events")) } p { (r.stats.events()) } (bar_chart(lang, tr(lang, "按类型", "By kind"), &events_by_kind)) }
             div.card #alerts { h3 { (tr(lang, "告警", "Alerts")) } p { (r.alerts.len()) }
                 (bar_chart(lang, tr(lang, "按严重程度", "By severity"), &by_severity))

@@ -143,7 +143,6 @@ pub fn routes() -> RouteSet {
             "entries": {"type": "array", "items": r("AuditEntry")}, "checkpoints": {"type": "array", "items": r("SignedCheckpoint")},
             "consistency": {"type": "array", "items": {"type": "object", "properties": {"from": {"type": "integer"}, "to": {"type": "integer"}, "proof": {"type": "array", "items": r("Hash")}}}}}}))
         .schema("ScanResult", json!({"type": "object", "properties": {"decision": {"type": "string", "enum": ["pass", "review", "block"]}, "findings": {"type": "array", "items": r("Finding")}, "masked_text": {"type": "string"}}}))
-        .page("/", get(pages::dashboard))
         .page("/login", get(pages::login_page).post(pages::login_submit))
         .page("/logout", post(pages::logout))
         .page("/lang", get(pages::set_lang))

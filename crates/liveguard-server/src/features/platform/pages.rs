@@ -235,36 +235,6 @@ pub(crate) async fn setup_submit(
     }
 }
 
-// ---- dashboard ----
-
-/// `GET /`
-pub(crate) async fn dashboard(
-    State(state): State<AppState>,
-    UiPrincipal(p): UiPrincipal,
-    PageLang(lang): PageLang,
-) -> Response {
-    let audit = if p.can(Permission::ViewAudit) {
-        state.store.audit_size().await.ok()
-    } else {
-        None
-    };
-    let body = html! {
-        p { (tr(lang, "欢迎，", "Welcome, ")) (p.user.display_name) " (" (role_label(lang, p.user.role)) ")" }
-        div.grid {
-            @if p.can(Permission::Scan) {
-                div.card { h3 { a href="/scan" { (tr(lang, "合规扫描", "Screen text")) } } p.muted { (tr(lang, "粘贴话术、商品文案或评论，查看违规用语、法条依据和修改建议。", "Paste a script, product copy or comments: see regulated wording, the law article and what to write instead.")) } }
-            }
-            @if p.can(Permission::ViewReviews) { div.card { h3 { a href="/reviews" { (tr(lang, "开播前审核", "Pre-broadcast review")) } } p.muted { (tr(lang, "话术、商品文案与宣传图：机器筛查后经 初审 → 复审 → 终审，批准版本冻结。", "Scripts, product copy and promo images: screened, then first → second → final review; the approved version is frozen.")) } } }
-            @if p.can(Permission::ViewLive) { div.card { h3 { a href="/live" { (tr(lang, "直播监控", "Live monitoring")) } } p.muted { (tr(lang, "口播、画面文字与评论实时筛查：偏离话术、价格不一致、承诺跟进，告警秒级送达场控。", "Speech, on-screen text and comments screened live: drift from the script, price mismatches, promises to honour; alerts reach the duty officer within a second.")) } } }
-            @if p.can(Permission::ViewLive) { div.card { h3 { a href="/lotteries" { (tr(lang, "可验证抽奖", "Verifiable lotteries")) } } p.muted { (tr(lang, "规则先承诺、名单再承诺、公开随机数开奖，任何人可离线验证。", "Rules committed, entrants committed, drawn with public randomness; anyone can verify offline.")) } } }
-            @if let Some(n) = audit {
-                div.card { h3 { a href="/audit" { (tr(lang, "审计日志", "Audit log")) } } p { (n) " " (tr(lang, "条记录，均由签名检查点保护。", "entries, protected by signed checkpoints.")) } }
-            }
-        }
-    };
-    page(lang, tr(lang, "工作台", "Dashboard"), Some(&p), body).into_response()
-}
-
 // ---- scan ----
 
 const EXAMPLE_SCRIPT: &str = "欢迎来到直播间！这款面霜是全网最好用的，原价399今天只要99，手慢无！\n坚持用能治疗湿疹，还能美白祛斑。想要更便宜的加我薇信私聊。\n第一次来的宝宝先领券，最好不要错过。";

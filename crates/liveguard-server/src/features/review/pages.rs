@@ -37,15 +37,7 @@ const REASONS: &[(&str, &str, &str)] = &[
 ];
 
 fn stage_label(lang: Lang, stage: &str) -> &'static str {
-    match stage {
-        "draft" => tr(lang, "草稿", "draft"),
-        "pending_first" => tr(lang, "待初审", "awaiting first review"),
-        "pending_second" => tr(lang, "待复审", "awaiting second review"),
-        "pending_final" => tr(lang, "待终审", "awaiting final review"),
-        "approved" => tr(lang, "已批准", "approved"),
-        "rejected" => tr(lang, "已退回", "rejected"),
-        _ => "?",
-    }
+    crate::ui::labels::stage(lang, stage).unwrap_or("?")
 }
 
 fn level_label(level: &str) -> &'static str {
