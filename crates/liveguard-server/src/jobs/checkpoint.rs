@@ -119,9 +119,10 @@ pub async fn bundle(state: &AppState) -> Result<Bundle, ApiError> {
     ))
 }
 
-/// Verifies the stored log against every stored signed checkpoint, as an outsider would.
-pub async fn verify_now(state: &AppState) -> Value {
-    let result = async {
+/// Verifies the stored log against every stored signed checkpoint, as an outsider would:
+/// what was verified, or why it failed.
+pub async fn verify_now(state: &AppState) -> Result<liveguard_audit::BundleReport, String> {
+    let bundle = async {
         let size = state.store.audit_size().await?;
         let entries = state.store.audit_range(0, size).await?;
         let mut checkpoints = state.store.checkpoints().await?;
@@ -136,15 +137,18 @@ pub async fn verify_now(state: &AppState) -> Value {
             checkpoints,
         ))
     }
-    .await;
+    .await
+    .map_err(|e| e.to_string())?;
+    verify_bundle(&bundle).map_err(|e| e.to_string())
+}
+
+/// [`verify_now`] as the API sends it (`GET /api/v1/audit/verify`).
+pub fn verification_json(result: &Result<liveguard_audit::BundleReport, String>) -> Value {
     match result {
-        Ok(b) => match verify_bundle(&b) {
-            Ok(r) => {
-                json!({"ok": true, "entries": r.entries, "checkpoints": r.checkpoints, "root": r.root})
-            }
-            Err(e) => json!({"ok": false, "error": e.to_string()}),
-        },
-        Err(e) => json!({"ok": false, "error": e.to_string()}),
+        Ok(r) => {
+            json!({"ok": true, "entries": r.entries, "checkpoints": r.checkpoints, "root": r.root})
+        }
+        Err(e) => json!({"ok": false, "error": e}),
     }
 }
 

@@ -618,15 +618,17 @@ fn claims_card(
             table {
                 thead { tr { th { (tr(lang, "奖品", "Prize")) } th { (tr(lang, "中奖编码", "Winning code")) } th { (tr(lang, "状态", "State")) } th { (tr(lang, "收货信息", "Recipient")) } th { (tr(lang, "物流", "Shipment")) } th { (tr(lang, "操作", "Action")) } } }
                 tbody { @for c in claims {
-                    @let j = service::claim_json(state, p, c);
+                    @let shown = service::claim_recipient(state, p, c);
                     tr data-testid="claim" {
                         td { (c.prize) }
                         td { code { (&c.code[..12]) "…" } }
                         td { (claim_state_label(lang, c.state.as_str())) @if let Some(n) = &c.note { br; small.muted { (n) } } }
                         td {
-                            @if let Some(r) = j["recipient"].as_object() {
-                                (r.get("name").and_then(|v| v.as_str()).unwrap_or("")) " " (r.get("phone").and_then(|v| v.as_str()).unwrap_or("")) br;
-                                small { (r.get("address").and_then(|v| v.as_str()).unwrap_or("")) }
+                            @if let Some(service::RecipientView::Unreadable) = &shown {
+                                span.error { (tr(lang, "收货信息无法用本服务器的密钥解密", "the delivery data does not open with this server's key")) }
+                            } @else if let Some(service::RecipientView::Shown(r)) = &shown {
+                                (r.name) " " (r.phone) br;
+                                small { (r.address) }
                                 @if let Some(at) = &c.personal_purge_at { br; small.muted { (tr(lang, "删除于 ", "erased at ")) (at.beijing()) } }
                             } @else if let Some(at) = &c.personal_erased_at {
                                 small.muted { (tr(lang, "已删除 ", "erased ")) (at.beijing()) }
@@ -713,7 +715,7 @@ async fn detail_view_editing(
         Ok(d) => d,
         Err(e) => return error_page(lang, Some(p), e),
     };
-    let v = service::lottery_json_with(&row, docs.entrants(), docs.bundle.as_deref());
+    let round = service::drand_round(&row);
     let operate = p.can(Permission::OperateLive);
     let now = state.store.now().unix_seconds();
     let body = html! {
@@ -722,8 +724,8 @@ async fn detail_view_editing(
             p { (tr(lang, "状态：", "State: ")) span data-testid="lottery-state" { (state_label(lang, row.state.as_str())) }
                 @if let Some(r) = &row.retain_until { " · " (tr(lang, "记录保存至：", "Records kept until: ")) (r.beijing()) } }
             p { (tr(lang, "规则摘要：", "Rules digest: ")) code { (row.rules_digest) } @if row.state != LotteryState::Draft { " · " a href=(format!("/public/lotteries/{id}/verify")) { (tr(lang, "公示与验证页", "public verification page")) } } }
-            @if let Some(r) = v["drand_round"].as_u64() { @if rules.draw_method == "drand-quicknet" { p { "drand quicknet " (tr(lang, "开奖轮次：", "draw round: ")) (r) } } }
-            @if let Some(e) = v["entrants"].as_object() { p { (tr(lang, "参与者：", "Entrants: ")) (e["count"]) (tr(lang, "，已剔除 ", ", removed ")) (e["removed"]) } }
+            @if let Some(r) = round { @if rules.draw_method == "drand-quicknet" { p { "drand quicknet " (tr(lang, "开奖轮次：", "draw round: ")) (r) } } }
+            @if let Some(e) = docs.entrants() { p { (tr(lang, "参与者：", "Entrants: ")) (e.codes.len()) (tr(lang, "，已剔除 ", ", removed ")) (e.removals.len()) } }
             (rules_summary(lang, &rules))
             p { (tr(lang, "开奖时间：", "Draw time: ")) (rules.draw_at) " · " (tr(lang, "开奖方式：", "Method: ")) (rules.draw_method) }
             details { summary { (tr(lang, "规则原文（JSON，即被摘要的内容）", "Rules as committed (JSON, what the digest covers)")) } pre.text { (String::from_utf8_lossy(&rules.canonical_bytes())) } }
@@ -748,7 +750,7 @@ async fn detail_view_editing(
                             label { (tr(lang, "独立第三方贡献值", "Independent contribution")) " " input name="contribution" size="70"; }
                         } @else {
                             p { (tr(lang, "签名留空时，系统从 drand 中继获取开奖轮次并验证签名；无法联网时可粘贴由 drand 公共接口取得的签名（同样会验证）。", "Leave the signature empty and the server fetches the draw round from the drand relays and verifies it; offline, paste the signature from drand's public API (verified too).")) }
-                            @let recorded = v["drand_round"].as_u64() == Some(liveguard_lottery::RECORDED_ROUND);
+                            @let recorded = round == Some(liveguard_lottery::RECORDED_ROUND);
                             @if recorded { p.muted { (tr(lang, "第 123 轮的签名已由 drand 公开发布，本软件记录了它，已预先填入（演示可离线开奖）。", "Round 123's signature was published by drand and is recorded in liveguard; it is filled in (the demo draws offline).")) } }
                             label { (tr(lang, "签名（十六进制）", "Signature (hex)")) " " input name="signature" size="100" value=(if recorded { liveguard_lottery::RECORDED_SIGNATURE } else { "" }); }
                         }
@@ -756,7 +758,10 @@ async fn detail_view_editing(
                     })),
                     _ => {
                         h3 { (tr(lang, "开奖公告", "Announcement")) }
-                        pre.text data-testid="announcement" { (v["announcement"][if lang == crate::ui::Lang::En { "en" } else { "zh" }].as_str().unwrap_or("")) }
+                        @if let Some(b) = docs.bundle.as_deref() {
+                            @let a = service::announcement_text(id, b);
+                            pre.text data-testid="announcement" { (if lang == crate::ui::Lang::En { a.en } else { a.zh }) }
+                        }
                     },
                 }
             }

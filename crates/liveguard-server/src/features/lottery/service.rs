@@ -894,9 +894,21 @@ pub(crate) fn lottery_json_with(
     })
 }
 
-/// The text the streamer reads and posts after the draw (zh first, en second): prizes with
-/// the winners' entrant codes (first 12 digits), how to claim, where to verify.
+/// The text the streamer reads and posts after the draw, in Chinese and in English: prizes
+/// with the winners' entrant codes (first 12 digits), how to claim, where to verify.
+pub(crate) struct Announcement {
+    pub(crate) zh: String,
+    pub(crate) en: String,
+}
+
+/// The announcement as the API sends it (`{"zh": …, "en": …}`).
 pub(crate) fn announcement(id: i64, b: &Bundle) -> Value {
+    let a = announcement_text(id, b);
+    json!({"zh": a.zh, "en": a.en})
+}
+
+/// The announcement of the draw `b` of lottery `id`.
+pub(crate) fn announcement_text(id: i64, b: &Bundle) -> Announcement {
     let lines_zh: Vec<String> = b
         .winners
         .iter()
@@ -907,37 +919,68 @@ pub(crate) fn announcement(id: i64, b: &Bundle) -> Value {
         .iter()
         .map(|w| format!("{}: entrant code {}…", w.prize, &w.code[..12]))
         .collect();
-    json!({
-        "zh": format!(
+    Announcement {
+        zh: format!(
             "【{}】开奖结果公布（共 {} 人参与，随机数来自公开的 drand/承诺揭示，任何人可验证）：\n{}\n兑奖：{}（截止 {}）。逾期：{}\n验证：/public/lotteries/{id}/verify",
-            b.rules.title, b.entrants.codes.len(), lines_zh.join("\n"), b.rules.redemption, b.rules.redemption_deadline, b.rules.unclaimed
+            b.rules.title,
+            b.entrants.codes.len(),
+            lines_zh.join("\n"),
+            b.rules.redemption,
+            b.rules.redemption_deadline,
+            b.rules.unclaimed
         ),
-        "en": format!(
+        en: format!(
             "{} — results ({} entrants; public randomness, verifiable by anyone):\n{}\nClaim: {} (by {}). Unclaimed: {}\nVerify: /public/lotteries/{id}/verify",
-            b.rules.title, b.entrants.codes.len(), lines_en.join("\n"), b.rules.redemption, b.rules.redemption_deadline, b.rules.unclaimed
+            b.rules.title,
+            b.entrants.codes.len(),
+            lines_en.join("\n"),
+            b.rules.redemption,
+            b.rules.redemption_deadline,
+            b.rules.unclaimed
         ),
-    })
+    }
 }
 
-/// The JSON view of a prize claim; the recipient is shown in full only to roles allowed
-/// to see personal data, masked to the others, and is gone once erased.
-pub(crate) fn claim_json(
+/// A claim's delivery data as the caller may see it.
+pub(crate) enum RecipientView {
+    /// In full (the caller may see personal data) or masked (the others).
+    Shown(Recipient),
+    /// Sealed under another key: it cannot be read here.
+    Unreadable,
+}
+
+/// The recipient of claim `c` as `p` may see it: in full only to roles allowed to see
+/// personal data, masked to the others; `None` once erased or before the claim.
+pub(crate) fn claim_recipient(
     state: &AppState,
     p: &crate::http::auth::Principal,
     c: &liveguard_store::ClaimRow,
-) -> Value {
-    let recipient = c.recipient_sealed.as_deref().map(|sealed| {
+) -> Option<RecipientView> {
+    let sealed = c.recipient_sealed.as_deref()?;
+    Some(
         match state
             .sealer
             .open(&format!("lottery_claim:{}", c.id), sealed)
             .ok()
             .and_then(|b| serde_json::from_slice::<Recipient>(&b).ok())
         {
-            Some(r) if p.can(Permission::ViewPersonalData) => json!(r),
-            Some(r) => json!(r.masked()),
-            None => {
-                json!({"error": "sealed data does not open with this server's personal-data key"})
-            }
+            Some(r) if p.can(Permission::ViewPersonalData) => RecipientView::Shown(r),
+            Some(r) => RecipientView::Shown(r.masked()),
+            None => RecipientView::Unreadable,
+        },
+    )
+}
+
+/// The JSON view of a prize claim (see [`claim_recipient`] for who sees what).
+pub(crate) fn claim_json(
+    state: &AppState,
+    p: &crate::http::auth::Principal,
+    c: &liveguard_store::ClaimRow,
+) -> Value {
+    let recipient = claim_recipient(state, p, c).map(|r| match r {
+        RecipientView::Shown(r) => json!(r),
+        RecipientView::Unreadable => {
+            json!({"error": "sealed data does not open with this server's personal-data key"})
         }
     });
     json!({

@@ -302,7 +302,9 @@ pub(crate) async fn audit_bundle(
 
 /// `GET /api/v1/audit/verify`: checks the stored log against its signed checkpoints now.
 pub(crate) async fn audit_verify(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(crate::jobs::checkpoint::verify_now(&state).await))
+    Ok(Json(crate::jobs::checkpoint::verification_json(
+        &crate::jobs::checkpoint::verify_now(&state).await,
+    )))
 }
 
 /// `GET /.well-known/liveguard-audit-key`: the public key checkpoints are signed with.

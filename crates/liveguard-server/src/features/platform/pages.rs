@@ -701,12 +701,10 @@ pub(crate) async fn audit_page(
             }
             @if p.can(Permission::ExportAudit) { " " a href="/api/v1/audit/bundle" { (tr(lang, "下载证据包（可离线验证）", "Download bundle (verifiable offline)")) } }
             " " a href="/.well-known/liveguard-audit-key" { (tr(lang, "签名公钥", "Public key")) }
-            @if let Some(v) = &verification {
-                @if v["ok"] == true {
-                    p.ok data-testid="verify-result" { (tr(lang, "验证通过：", "Verified: ")) (v["entries"]) (tr(lang, " 条记录、", " entries, ")) (v["checkpoints"]) (tr(lang, " 个签名检查点均一致。根哈希 ", " signed checkpoints agree. Root ")) code { (v["root"].as_str().unwrap_or("")) } }
-                } @else {
-                    p.error data-testid="verify-result" { (tr(lang, "验证失败：", "Verification failed: ")) (v["error"].as_str().unwrap_or("")) }
-                }
+            @match &verification {
+                Some(Ok(v)) => p.ok data-testid="verify-result" { (tr(lang, "验证通过：", "Verified: ")) (v.entries) (tr(lang, " 条记录、", " entries, ")) (v.checkpoints) (tr(lang, " 个签名检查点均一致。根哈希 ", " signed checkpoints agree. Root ")) code { (v.root) } },
+                Some(Err(e)) => p.error data-testid="verify-result" { (tr(lang, "验证失败：", "Verification failed: ")) (e) },
+                None => {},
             }
         }
         form.card method="get" action="/audit" {
