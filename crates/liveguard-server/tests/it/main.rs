@@ -8,4 +8,5 @@ mod api;
 mod dashboard;
 mod live;
 mod lottery;
+mod pages;
 mod security;

@@ -259,9 +259,9 @@ fn scan_form(lang: Lang, p: &Principal, text: &str, channel: &str, category: &st
             input type="hidden" name="csrf" value=(p.csrf());
             label { (tr(lang, "文本（每行一段）", "Text (one passage per line)")) textarea name="text" maxlength="200000" { (text) } }
             label { (tr(lang, "渠道", "Channel")) " "
-                select name="channel" { @for c in Channel::ALL { option value=(c.as_str()) selected[c.as_str() == channel] { (c.as_str()) } } }
+                select name="channel" { @for c in Channel::ALL { option value=(c.as_str()) selected[c.as_str() == channel] { (c.label(lang)) } } }
                 " " (tr(lang, "商品类别", "Product category")) " "
-                select name="category" { @for c in ProductCategory::ALL { option value=(c.as_str()) selected[c.as_str() == category] { (c.as_str()) } } }
+                select name="category" { @for c in ProductCategory::ALL { option value=(c.as_str()) selected[c.as_str() == category] { (c.label(lang)) } } }
             }
             input type="submit" value=(tr(lang, "扫描", "Screen"));
         }
