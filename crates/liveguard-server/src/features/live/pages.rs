@@ -116,7 +116,7 @@ async fn list_view(
                     label { (tr(lang, "直播排期", "Session plan")) " "
                         select name="plan_id" required { @for pl in &plans { option value=(pl.id) { "#" (pl.id) " " (pl.name) } } } }
                     label { (tr(lang, "场控（值班）", "Duty officer")) " "
-                        select name="duty_officer" required { @for u in users.iter().filter(|u| !u.disabled && service::DUTY_ROLES.contains(&u.role)) { option value=(u.username) selected[u.id == p.user.id] { (u.display_name) " (" (u.username) ")" } } } }
+                        select name="duty_officer" required { @for u in users.iter().filter(|u| !u.disabled && service::DUTY_ROLES.contains(&u.role)) { option value=(u.username) selected[u.id == p.user.id] { (u.display_name) "（" (u.role.label(lang)) "）" } } } }
                     label { (tr(lang, "标题（可选）", "Title (optional)")) " " input name="title" maxlength="200"; }
                     input type="submit" value=(tr(lang, "创建", "Create"));
                 }
@@ -132,7 +132,7 @@ async fn list_view(
                         td { a href=(format!("/live/{}", s.id)) { (s.title) } }
                         td { span class=(format!("badge {}", if s.state == SessionState::Live { "b-block" } else { "b-info" })) { (state_label(lang, s.state.as_str())) } }
                         td { (user_name(s.duty_officer_id)) }
-                        td { @if let Some(t) = s.started_at { (t.beijing()) } @else { "—" } }
+                        td { @if let Some(t) = s.started_at { (when(lang, t)) } @else { "—" } }
                         td { a href=(format!("/live/{}/report", s.id)) { (tr(lang, "报告", "report")) } }
                     }
                 }
