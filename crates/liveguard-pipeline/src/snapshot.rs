@@ -4,7 +4,7 @@ use liveguard_live::LineupEntry;
 use serde::{Deserialize, Serialize};
 
 /// What a session was approved with, snapshotted when it is created.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionSnapshot {
     /// The live room.

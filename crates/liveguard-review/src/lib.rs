@@ -229,6 +229,19 @@ pub enum Stage {
     },
 }
 
+/// Why a submission needs 终审 (the routing rules of [`RoutingPolicy`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinalCause {
+    /// A reviewer asked for it.
+    Flagged,
+    /// A `block` finding was dismissed.
+    DismissedBlock,
+    /// A product in a regulated category.
+    RegulatedCategory(ProductCategory),
+    /// The session plan has a lottery.
+    Lottery,
+}
+
 /// A signature at one level.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signature {
@@ -492,10 +505,21 @@ impl Review {
         }
     }
 
-    /// Why 终审 is needed under `policy`, if it is.
+    /// Why 终审 is needed under `policy`, if it is, in English words (the API's
+    /// `final_review_reason`); [`Review::final_review_cause`] gives the cause itself.
     pub fn final_review_reason(&self, policy: &RoutingPolicy) -> Option<String> {
+        self.final_review_cause(policy).map(|c| match c {
+            FinalCause::Flagged => "a reviewer asked for 终审".to_string(),
+            FinalCause::DismissedBlock => "a block finding was dismissed".to_string(),
+            FinalCause::RegulatedCategory(c) => format!("regulated product category {c}"),
+            FinalCause::Lottery => "the session plan has a lottery".to_string(),
+        })
+    }
+
+    /// Why 终审 is needed under `policy`, if it is (the first cause that applies).
+    pub fn final_review_cause(&self, policy: &RoutingPolicy) -> Option<FinalCause> {
         if self.final_flag {
-            return Some("a reviewer asked for 终审".into());
+            return Some(FinalCause::Flagged);
         }
         if policy.on_dismissed_block {
             let dismissed_block = self.findings.iter().any(|f| {
@@ -506,7 +530,7 @@ impl Review {
                     )
             });
             if dismissed_block {
-                return Some("a block finding was dismissed".into());
+                return Some(FinalCause::DismissedBlock);
             }
         }
         if let Some(c) = self
@@ -514,10 +538,10 @@ impl Review {
             .iter()
             .find(|c| policy.regulated_categories.contains(c))
         {
-            return Some(format!("regulated product category {c}"));
+            return Some(FinalCause::RegulatedCategory(*c));
         }
         if policy.on_lottery && self.has_lottery {
-            return Some("the session plan has a lottery".into());
+            return Some(FinalCause::Lottery);
         }
         None
     }

@@ -241,6 +241,27 @@ pub(crate) fn highlight(text: &str, findings: &[liveguard_screen::Finding]) -> M
     }
 }
 
+/// The part of a bilingual text (`中文说明。English explanation.`, as the rule packs write
+/// their suggestions) in `lang`: the Chinese part runs to the last Chinese character or
+/// full-width mark, the English part is the rest. A text with only one part is shown whole.
+pub(crate) fn bilingual(lang: Lang, text: &str) -> &str {
+    let is_zh = |c: char| {
+        ('\u{4e00}'..='\u{9fff}').contains(&c)
+            || ('\u{3000}'..='\u{303f}').contains(&c)
+            || ('\u{ff00}'..='\u{ffef}').contains(&c)
+    };
+    let Some((at, c)) = text.char_indices().rev().find(|(_, c)| is_zh(*c)) else {
+        return text;
+    };
+    let (zh, en) = text.split_at(at + c.len_utf8());
+    let (zh, en) = (zh.trim(), en.trim());
+    match lang {
+        Lang::Zh if !zh.is_empty() => zh,
+        Lang::En if !en.is_empty() => en,
+        _ => text,
+    }
+}
+
 /// A number someone has to act on, linking to the queue it counts (`待我审核 3`). `urgent`
 /// colours it when the number is not zero.
 pub(crate) fn stat_tile(label: &str, count: i64, href: &str, urgent: bool) -> Markup {
@@ -312,5 +333,26 @@ pub(crate) fn column_chart(lang: Lang, caption: &str, columns: &[(String, i64)])
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bilingual_text_is_shown_in_the_pages_language() {
+        let s =
+            "承诺须兑现：记录并跟踪履约（赠品、保价）。A promise creates an obligation; track it.";
+        assert_eq!(
+            bilingual(Lang::Zh, s),
+            "承诺须兑现：记录并跟踪履约（赠品、保价）。"
+        );
+        assert_eq!(
+            bilingual(Lang::En, s),
+            "A promise creates an obligation; track it."
+        );
+        assert_eq!(bilingual(Lang::En, "只有中文。"), "只有中文。");
+        assert_eq!(bilingual(Lang::Zh, "English only."), "English only.");
     }
 }

@@ -1315,9 +1315,9 @@ async fn review_pages_walk_a_script_to_approval() {
     let html = printed.text();
     assert!(
         html.contains(&liveguard_review::content_hash(text))
-            && html.contains("ops-reviewer")
-            && html.contains("limited_fact"),
-        "the print has the hash, the chain and the decisions"
+            && html.contains("运营初审 测试")
+            && html.contains("限定事实（有来源）"),
+        "the print has the hash, the chain by display name and the decisions in words"
     );
     // The author is told, in the app.
     let notes = t.call(page(&s_cookie, "/notifications")).await.text();

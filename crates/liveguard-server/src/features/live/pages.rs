@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use liveguard_core::{AlertState, MasterKind, SessionState, TaskState};
 use liveguard_live::Processed;
 use maud::{Markup, html};
-use serde_json::Value;
 
 use super::service::{self, AlertActionBody, ModerationBody, NewSessionBody};
 use crate::AppState;
@@ -319,7 +318,8 @@ pub(crate) async fn console(
         Ok(v) => v,
         Err(e) => return error_page(lang, Some(&p), e),
     };
-    let s = service::session_json(&row);
+    let snap: liveguard_pipeline::SessionSnapshot =
+        serde_json::from_str(&row.data).unwrap_or_default();
     let operate = p.can(Permission::OperateLive);
     let parse = |b: &str| serde_json::from_str::<Processed>(b).ok();
     let open = stats
@@ -333,18 +333,18 @@ pub(crate) async fn console(
             p {
                 span #session-state class=(format!("badge {}", if row.state == SessionState::Live { "b-block" } else { "b-info" })) { (state_label(lang, row.state.as_str())) }
                 " " (tr(lang, "场控：", "Duty officer: ")) (officer.display_name)
-                " · " (tr(lang, "计划开播：", "Planned start: ")) (s["starts_at"].as_str().unwrap_or("—"))
+                " · " (tr(lang, "计划开播：", "Planned start: ")) (snap.starts_at.as_deref().map(|t| liveguard_store::Stamp::parse(t).map(|t| when(lang, t)).unwrap_or_else(|_| t.to_string())).unwrap_or_else(|| "—".into()))
                 " · " a href=(format!("/live/{id}/report")) { (tr(lang, "场次报告", "Session report")) }
             }
-            @match s["script"].as_object() {
-                Some(sc) => p.ok { (tr(lang, "已批准话术：", "Approved script: ")) a href=(format!("/reviews/{}", sc["submission_id"])) { "#" (sc["submission_id"]) " v" (sc["version"]) } " · " code { (sc["content_hash"].as_str().unwrap_or("").get(..16).unwrap_or("")) } },
+            @match &snap.script {
+                Some(sc) => p.ok { (tr(lang, "已批准话术：", "Approved script: ")) a href=(format!("/reviews/{}", sc.submission_id)) { "#" (sc.submission_id) " v" (sc.version) } " · " code { (sc.content_hash.get(..16).unwrap_or("")) } },
                 None => p.error { (tr(lang, "此排期没有已批准的话术：不检测话术偏离（价格、违规词仍会检测）。", "This plan has no approved script: drift from the script is not checked (prices and rules still are).")) },
             }
             table { thead { tr { th { (tr(lang, "排期商品", "Lineup")) } th { (tr(lang, "直播价", "Live price")) } th { (tr(lang, "品类", "Category")) } } }
-                tbody { @for l in s["lineup"].as_array().into_iter().flatten() { tr {
-                    td { "#" (l["product_id"]) " " (products.iter().find(|pr| Some(pr.id) == l["product_id"].as_i64()).map(|pr| pr.name.as_str()).unwrap_or("")) }
-                    td { "¥" (l["price_fen"].as_i64().unwrap_or(0) as f64 / 100.0) }
-                    td { (l["category"].as_str().unwrap_or("")) }
+                tbody { @for l in &snap.lineup { tr {
+                    td { "#" (l.product_id) " " (products.iter().find(|pr| pr.id == l.product_id).map(|pr| pr.name.as_str()).unwrap_or("")) }
+                    td { "¥" (format!("{:.2}", l.price_fen as f64 / 100.0)) }
+                    td { (l.category.label(lang)) }
                 } } } }
             p #stats.muted { (tr(lang, "事件 ", "Events ")) span #stat-events { (stats.events()) } " · " (tr(lang, "未解决告警 ", "Unresolved alerts ")) span #stat-open { (open) } " · " (tr(lang, "评论观众 ", "Commenting viewers ")) (stats.viewers) }
             @if operate {
@@ -481,9 +481,9 @@ pub(crate) async fn report_page(
             td { (a.state.label(lang)) } td { (a.acked_by.as_deref().unwrap_or("")) } td { (a.resolution.as_deref().unwrap_or("")) }
         } } } }
         div.card { h3 { (tr(lang, "时间线（口播、画面、商品卡）", "Timeline (speech, screen, card)")) } table { @for e in r.timeline.iter().rev() {
-            @let body = serde_json::from_str::<Value>(&e.body).unwrap_or(Value::Null);
+            @let body = serde_json::from_str::<Processed>(&e.body).ok();
             tr {
-                td { (e.at_ms.beijing_clock()) } td { (kind(&e.kind)) } td { (body["text"].as_str().unwrap_or("")) @if let Some(pr) = body["price_fen"].as_i64() { " ¥" (pr as f64 / 100.0) } }
+                td { (e.at_ms.beijing_clock()) } td { (kind(&e.kind)) } td { (body.as_ref().and_then(|b| b.text.as_deref()).unwrap_or("")) @if let Some(pr) = body.as_ref().and_then(|b| b.price_fen) { " ¥" (format!("{:.2}", pr as f64 / 100.0)) } }
                 td { (e.decision.parse::<liveguard_core::Decision>().map(|d| d.label(lang)).unwrap_or("—")) }
             }
         } } }

@@ -38,8 +38,8 @@ pub(crate) fn rules_summary(lang: crate::ui::Lang, rules: &LotteryRules) -> maud
             tr { th { (tr(lang, "参与方式", "How to enter")) } td { (method) @if let Some(k) = &rules.entry.keyword { " · " (tr(lang, "关键词 ", "keyword ")) "「" (k) "」" } " · " (tr(lang, "每次参与机会 ", "chances per entry ")) (rules.entry.chances_per_entry) } }
             tr { th { (tr(lang, "不可参与", "Excluded")) } td { (rules.exclusions.join("；")) } }
             tr { th { (tr(lang, "重复参与", "Duplicates")) } td { (rules.dedupe) } }
-            tr { th { (tr(lang, "报名时间", "Entry window")) } td { (rules.entry_opens_at) " — " (rules.entry_closes_at) } }
-            tr { th { (tr(lang, "兑奖", "How to claim")) } td { (rules.redemption) " · " (tr(lang, "截止 ", "by ")) (rules.redemption_deadline) } }
+            tr { th { (tr(lang, "报名时间", "Entry window")) } td { (at(lang, &rules.entry_opens_at)) " — " (at(lang, &rules.entry_closes_at)) } }
+            tr { th { (tr(lang, "兑奖", "How to claim")) } td { (rules.redemption) " · " (tr(lang, "截止 ", "by ")) (at(lang, &rules.redemption_deadline)) } }
             tr { th { (tr(lang, "逾期未兑奖", "Unclaimed")) } td { (rules.unclaimed) } }
             tr { th { (tr(lang, "配送", "Delivery")) } td { (rules.delivery) } }
         }
@@ -155,7 +155,7 @@ pub(crate) async fn verify_page(
     let body = html! {
         div.card {
             (rules_summary(lang, &rules))
-            p { (tr(lang, "开奖时间：", "Draw time: ")) (rules.draw_at) " · " (tr(lang, "开奖方式：", "Method: ")) (rules.draw_method)
+            p { (tr(lang, "开奖时间：", "Draw time: ")) (at(lang, &rules.draw_at)) " · " (tr(lang, "开奖方式：", "Method: ")) (rules.draw_method)
                 @if rules.draw_method == "drand-quicknet" { @if let Some(r) = round { " · drand quicknet " (tr(lang, "轮次 ", "round ")) (r) } } }
             p { (tr(lang, "规则摘要（SHA-256）：", "Rules digest (SHA-256): ")) code data-testid="rules-digest" { (row.rules_digest) } }
             @if let Some(e) = entrants { p { (tr(lang, "抽奖名单：", "Entrants: ")) (e.codes.len()) (tr(lang, " 人，默克尔根 ", ", Merkle root ")) code { (e.root) } } }
@@ -373,6 +373,13 @@ fn rules_of_fields(f: &[(String, String)]) -> Result<LotteryRules, ApiError> {
         doc[k] = t;
     }
     serde_json::from_value(doc).map_err(|e| ApiError::field("rules", e.to_string()))
+}
+
+/// A time from the rules (RFC 3339) in Beijing time for people; as written if it is not one.
+fn at(lang: crate::ui::Lang, text: &str) -> String {
+    liveguard_store::Stamp::parse(text)
+        .map(|t| crate::ui::when(lang, t))
+        .unwrap_or_else(|_| text.to_string())
 }
 
 fn state_label(lang: crate::ui::Lang, s: &str) -> &'static str {
@@ -613,7 +620,7 @@ fn claims_card(
     html! {
         div.card data-testid="claims" {
             h3 { (tr(lang, "兑奖与发货", "Claims and delivery")) }
-            p.muted { (tr(lang, "兑奖截止：", "Claim deadline: ")) (rules.redemption_deadline) " · "
+            p.muted { (tr(lang, "兑奖截止：", "Claim deadline: ")) (at(lang, &rules.redemption_deadline)) " · "
                 (tr(lang, "收货信息仅用于发货，加密保存，结案后按期删除。", "Delivery data is for delivery only, stored encrypted and erased after the claim closes.")) }
             table {
                 thead { tr { th { (tr(lang, "奖品", "Prize")) } th { (tr(lang, "中奖编码", "Winning code")) } th { (tr(lang, "状态", "State")) } th { (tr(lang, "收货信息", "Recipient")) } th { (tr(lang, "物流", "Shipment")) } th { (tr(lang, "操作", "Action")) } } }
@@ -727,8 +734,8 @@ async fn detail_view_editing(
             @if let Some(r) = round { @if rules.draw_method == "drand-quicknet" { p { "drand quicknet " (tr(lang, "开奖轮次：", "draw round: ")) (r) } } }
             @if let Some(e) = docs.entrants() { p { (tr(lang, "参与者：", "Entrants: ")) (e.codes.len()) (tr(lang, "，已剔除 ", ", removed ")) (e.removals.len()) } }
             (rules_summary(lang, &rules))
-            p { (tr(lang, "开奖时间：", "Draw time: ")) (rules.draw_at) " · " (tr(lang, "开奖方式：", "Method: ")) (rules.draw_method) }
-            details { summary { (tr(lang, "规则原文（JSON，即被摘要的内容）", "Rules as committed (JSON, what the digest covers)")) } pre.text { (String::from_utf8_lossy(&rules.canonical_bytes())) } }
+            p { (tr(lang, "开奖时间：", "Draw time: ")) (at(lang, &rules.draw_at)) " · " (tr(lang, "开奖方式：", "Method: ")) (rules.draw_method) }
+            details { summary { (tr(lang, "规则原文（JSON，即被摘要的内容）", "Rules as committed (JSON, what the digest covers)")) } pre.text { code { (String::from_utf8_lossy(&rules.canonical_bytes())) } } }
         }
         @if operate {
             div.card {
@@ -939,9 +946,10 @@ pub(crate) async fn claim_action(
 /// a lottery but has none defined is called out.
 pub(crate) fn plan_lotteries(
     lang: crate::ui::Lang,
-    lotteries: &[serde_json::Value],
+    lotteries: &[super::service::PlanLottery],
     has_lottery: bool,
 ) -> Markup {
+    use crate::ui::Label;
     html! {
         div.card data-testid="plan-lotteries" {
             h3 { (tr(lang, "本场抽奖", "Lotteries in this session")) }
@@ -954,17 +962,17 @@ pub(crate) fn plan_lotteries(
             }
             @for l in lotteries {
                 p {
-                    a href=(format!("/lotteries/{}", l["id"])) { (l["title"].as_str().unwrap_or("")) }
-                    " · " (state_label(lang, l["state"].as_str().unwrap_or("")))
-                    " · " (tr(lang, "开奖 ", "draw ")) (l["draw_at"].as_str().unwrap_or("")) " (" (l["draw_method"].as_str().unwrap_or("")) ")"
-                    " · " (tr(lang, "最高奖 ¥", "top prize ¥")) (format!("{:.2}", l["top_prize_fen"].as_i64().unwrap_or(0) as f64 / 100.0))
-                    " · " (tr(lang, "中奖名额 ", "winners ")) (l["winners"])
-                    @if l["state"] == "draft" { " " span.badge.b-review { (tr(lang, "未提交承诺", "not committed")) } }
+                    a href=(format!("/lotteries/{}", l.row.id)) { (l.row.title) }
+                    " · " (l.row.state.label(lang))
+                    " · " (tr(lang, "开奖 ", "draw ")) (at(lang, &l.rules.draw_at)) " (" (l.rules.draw_method) ")"
+                    " · " (tr(lang, "最高奖 ¥", "top prize ¥")) (format!("{:.2}", l.rules.top_prize_fen() as f64 / 100.0))
+                    " · " (tr(lang, "中奖名额 ", "winners ")) (l.rules.winners())
+                    @if l.row.state == LotteryState::Draft { " " span.badge.b-review { (tr(lang, "未提交承诺", "not committed")) } }
                 }
-                p.muted { (tr(lang, "规则摘要 ", "rules digest ")) code { (l["rules_digest"].as_str().unwrap_or("")) } }
-                @for f in l["findings"].as_array().into_iter().flatten() {
-                    p.error { code { (f["rule"].as_str().unwrap_or("")) } " " (f["message"].as_str().unwrap_or(""))
-                        @for c in f["citations"].as_array().into_iter().flatten() { " · " (c["law"].as_str().unwrap_or("")) " " (c["article"].as_str().unwrap_or("")) } }
+                p.muted { (tr(lang, "规则摘要 ", "rules digest ")) code { (l.row.rules_digest) } }
+                @for f in &l.findings {
+                    p.error { span title=(f.rule) { (f.severity.label(lang)) } " " (f.message)
+                        @for c in &f.citations { " · " (c.to_string()) } }
                 }
             }
         }

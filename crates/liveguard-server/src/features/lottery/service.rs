@@ -113,20 +113,44 @@ pub(crate) async fn cached_docs(
     Ok(docs)
 }
 
-/// The lotteries of a session plan as the review shows them: state, digest, draw time and
-/// method, top prize, and what the rules check finds (with citations).
-pub(crate) async fn plan_lotteries(state: &AppState, plan_id: i64) -> Result<Vec<Value>, ApiError> {
+/// One lottery of a session plan as the review shows it: its row, its rules and what the
+/// rules check finds (with citations).
+pub(crate) struct PlanLottery {
+    pub(crate) row: LotteryRow,
+    pub(crate) rules: LotteryRules,
+    pub(crate) findings: Vec<liveguard_lottery::RuleFinding>,
+}
+
+impl PlanLottery {
+    /// As the API sends it within a submission: state, digest, draw time and method, top
+    /// prize, winners, entry method, redemption deadline and findings.
+    pub(crate) fn to_json(&self) -> Value {
+        let (row, rules) = (&self.row, &self.rules);
+        json!({
+            "id": row.id, "title": row.title, "state": row.state, "session_id": row.session_id,
+            "rules_digest": row.rules_digest, "draw_at": rules.draw_at, "draw_method": rules.draw_method,
+            "top_prize_fen": rules.top_prize_fen(), "winners": rules.winners(),
+            "entry": rules.entry.method, "redemption_deadline": rules.redemption_deadline,
+            "findings": self.findings,
+        })
+    }
+}
+
+/// The lotteries of a session plan, with their rules checked.
+pub(crate) async fn plan_lotteries(
+    state: &AppState,
+    plan_id: i64,
+) -> Result<Vec<PlanLottery>, ApiError> {
     let rows = state.store.lotteries_of_plan(plan_id).await?;
-    rows.iter()
+    rows.into_iter()
         .map(|row| {
-            let rules = rules_of(row)?;
-            Ok(json!({
-                "id": row.id, "title": row.title, "state": row.state, "session_id": row.session_id,
-                "rules_digest": row.rules_digest, "draw_at": rules.draw_at, "draw_method": rules.draw_method,
-                "top_prize_fen": rules.top_prize_fen(), "winners": rules.winners(),
-                "entry": rules.entry.method, "redemption_deadline": rules.redemption_deadline,
-                "findings": rules.check(),
-            }))
+            let rules = rules_of(&row)?;
+            let findings = rules.check();
+            Ok(PlanLottery {
+                row,
+                rules,
+                findings,
+            })
         })
         .collect()
 }

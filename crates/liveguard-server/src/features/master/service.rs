@@ -82,6 +82,25 @@ pub struct SessionPlan {
     pub has_lottery: bool,
 }
 
+/// Every record of `kind`, oldest first, each as its typed document (`LiveRoom`,
+/// `Streamer` or `SessionPlan`).
+pub(crate) async fn records<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    kind: MasterKind,
+) -> Result<Vec<(i64, T)>, ApiError> {
+    state
+        .store
+        .masters(kind)
+        .await?
+        .into_iter()
+        .map(|r| {
+            serde_json::from_str(&r.data)
+                .map(|doc| (r.id, doc))
+                .map_err(|e| ApiError::Internal(format!("{kind} {}: {e}", r.id)))
+        })
+        .collect()
+}
+
 pub(crate) async fn exists(
     state: &AppState,
     kind: MasterKind,

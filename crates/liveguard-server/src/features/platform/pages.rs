@@ -314,11 +314,11 @@ pub(crate) async fn scan_submit(
                         tr {
                             td { (fd.span.line) ":" (fd.span.column) }
                             td { (fd.matched) }
-                            td { span class=(format!("badge b-{}", fd.severity)) { (fd.severity) } @if let Some(e) = &fd.exception { br; small.muted { (e.as_ref()) } } }
-                            td { (fd.category) }
-                            td { code { (fd.rule.as_ref()) } }
+                            td { span class=(format!("badge b-{}", fd.severity)) { (fd.severity.label(lang)) } @if let Some(e) = &fd.exception { br; small.muted { (bilingual(lang, e)) } } }
+                            td { (fd.category.label(lang)) }
+                            td { small.muted title=(tr(lang, "规则编号", "rule id")) { (fd.rule.as_ref()) } }
                             td { @for c in fd.citations.iter() { (c.to_string()) br; } }
-                            td { (fd.suggestion.as_ref()) }
+                            td { (bilingual(lang, &fd.suggestion)) }
                         }
                     }
                 }
@@ -374,7 +374,7 @@ async fn users_view(
             tbody {
                 @for u in &users {
                     tr {
-                        td { (u.id) } td { (u.username) } td { (u.display_name) } td { (role_label(lang, u.role)) }
+                        td { (u.id) } td { code { (u.username) } } td { (u.display_name) } td { (role_label(lang, u.role)) }
                         td { @if u.disabled { (tr(lang, "已停用", "disabled")) } @else { (tr(lang, "正常", "active")) } }
                         @if manage {
                             td {

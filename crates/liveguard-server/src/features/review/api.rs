@@ -107,7 +107,10 @@ pub(crate) async fn create_submission(
     ApiJson(b): ApiJson<SubmissionBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let id = create(&state, &p, b).await?;
-    Ok((StatusCode::CREATED, Json(view(&state, id, None).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(view(&state, id, None).await?.to_json()),
+    ))
 }
 
 /// `GET /api/v1/submissions`: the queue, with due times and urgency.
@@ -123,7 +126,7 @@ pub(crate) async fn get_submission(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(view(&state, id, None).await?))
+    Ok(Json(view(&state, id, None).await?.to_json()))
 }
 
 #[derive(Deserialize)]
@@ -162,7 +165,7 @@ pub(crate) async fn submission_action(
         },
         ActionBody::Reject { required_changes } => Action::Reject { required_changes },
     };
-    Ok(Json(act(&state, &p, id, action, None).await?))
+    Ok(Json(act(&state, &p, id, action, None).await?.to_json()))
 }
 
 /// `PUT /api/v1/submissions/{id}/text`: the author saves a new version (screened again).
@@ -173,7 +176,7 @@ pub(crate) async fn edit_submission(
     ApiJson(c): ApiJson<Content>,
 ) -> Result<Json<Value>, ApiError> {
     edit(&state, &p, id, c).await?;
-    Ok(Json(view(&state, id, None).await?))
+    Ok(Json(view(&state, id, None).await?.to_json()))
 }
 
 /// `GET /api/v1/notifications`: review state changes that concern the caller, newest
@@ -185,7 +188,7 @@ pub(crate) async fn notifications(
     ApiPrincipal(p): ApiPrincipal,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(
-        json!({ "notifications": notifications_for(&state, &p).await? }),
+        json!({ "notifications": notifications_for(&state, &p).await?.iter().map(super::service::Notification::to_json).collect::<Vec<_>>() }),
     ))
 }
 

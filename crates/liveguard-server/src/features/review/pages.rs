@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use liveguard_review::{Action, ChecklistAnswer, DismissReason, FindingDecision, Level};
+use liveguard_review::versions::DiffLine;
+use liveguard_review::{Action, ChecklistAnswer, DismissReason, FindingDecision, Level, Stage};
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::Value;
@@ -18,7 +19,7 @@ use crate::http::auth::UiPrincipal;
 use crate::http::error::ApiError;
 use crate::http::extract::{CsrfForm, PageLang};
 use crate::http::perms::Permission;
-use crate::ui::{Lang, error_box, error_page, highlight, page, tr};
+use crate::ui::{Label, Lang, error_box, error_page, highlight, page, tr, when};
 use liveguard_review::versions::Urgency;
 
 const REASONS: &[(&str, &str, &str)] = &[
@@ -40,15 +41,6 @@ fn stage_label(lang: Lang, stage: &str) -> &'static str {
     crate::ui::labels::stage(lang, stage).unwrap_or("?")
 }
 
-fn level_label(level: &str) -> &'static str {
-    match level {
-        "first" => "初审",
-        "second" => "复审",
-        "final" => "终审",
-        _ => "?",
-    }
-}
-
 /// `GET /reviews`: the queue.
 pub(crate) async fn queue(
     State(state): State<AppState>,
@@ -58,9 +50,19 @@ pub(crate) async fn queue(
     if let Err(e) = p.require(Permission::ViewReviews) {
         return error_page(lang, Some(&p), e);
     }
-    let list = match service::queue(&state, &p).await {
-        Ok(items) => items,
-        Err(e) => return error_page(lang, Some(&p), e),
+    let (list, users) = match (
+        service::queue(&state, &p).await,
+        state.store.users().await.map_err(ApiError::from),
+    ) {
+        (Ok(items), Ok(users)) => (items, users),
+        (Err(e), _) | (_, Err(e)) => return error_page(lang, Some(&p), e),
+    };
+    let name_of = |login: &str| {
+        users
+            .iter()
+            .find(|u| u.username == login)
+            .map(|u| u.display_name.clone())
+            .unwrap_or_else(|| login.to_string())
     };
     let body = html! {
         @if p.can(Permission::Submit) { p { a href="/reviews/new" { (tr(lang, "＋ 新建提交", "+ New submission")) } } }
@@ -73,9 +75,9 @@ pub(crate) async fn queue(
                         td { (s.id) }
                         td { a href=(format!("/reviews/{}", s.id)) { (s.title) } @if s.awaiting_me { " " span.badge.b-review { (tr(lang, "待我审核", "awaiting me")) } } }
                         td { (stage_label(lang, &s.stage)) }
-                        td { (s.author) }
+                        td { (name_of(&s.author)) }
                         td { (s.version) }
-                        td { (s.due.as_deref().unwrap_or("—")) @if overdue { " " span.badge.b-block { (tr(lang, "已逾期", "overdue")) } } @else if s.urgency == Some(Urgency::DueSoon) { " " span.badge.b-review { (tr(lang, "即将到期", "due soon")) } } }
+                        td { (s.due.as_deref().map(|d| typed_time(lang, d)).unwrap_or_else(|| "—".into())) @if overdue { " " span.badge.b-block { (tr(lang, "已逾期", "overdue")) } } @else if s.urgency == Some(Urgency::DueSoon) { " " span.badge.b-review { (tr(lang, "即将到期", "due soon")) } } }
                     }
                 }
             }
@@ -190,66 +192,128 @@ pub(crate) async fn detail(
     }
 }
 
+fn reason_label(lang: Lang, reason: liveguard_review::DismissReason) -> &'static str {
+    let code = serde_json::to_value(reason)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    REASONS
+        .iter()
+        .find(|(c, ..)| *c == code)
+        .map(|(_, zh, en)| if lang == Lang::Zh { *zh } else { *en })
+        .unwrap_or("?")
+}
+
+fn level_name(lang: Lang, level: Level) -> &'static str {
+    match lang {
+        Lang::Zh => level.label_zh(),
+        Lang::En => level.label_en(),
+    }
+}
+
+/// A reviewer's decision on a finding, in words: `初审：确认（须修改）`.
+fn decision_text(lang: Lang, level: Level, d: &liveguard_review::FindingDecision) -> String {
+    match d {
+        liveguard_review::FindingDecision::Confirm => format!(
+            "{}{}{}",
+            level_name(lang, level),
+            tr(lang, "：", ": "),
+            tr(lang, "确认（须修改）", "confirmed (must change)")
+        ),
+        liveguard_review::FindingDecision::Dismiss { reason, comment } => format!(
+            "{}{}{}{} — {comment}",
+            level_name(lang, level),
+            tr(lang, "：", ": "),
+            tr(lang, "排除：", "dismissed: "),
+            reason_label(lang, *reason)
+        ),
+    }
+}
+
+/// Why 终审 is needed, in words.
+fn final_cause_text(lang: Lang, c: liveguard_review::FinalCause) -> String {
+    use liveguard_review::FinalCause;
+    match c {
+        FinalCause::Flagged => {
+            tr(lang, "审核人提请终审", "a reviewer asked for final review").into()
+        }
+        FinalCause::DismissedBlock => tr(
+            lang,
+            "有“拦截”级命中被排除",
+            "a block finding was dismissed",
+        )
+        .into(),
+        FinalCause::RegulatedCategory(cat) => format!(
+            "{}{}",
+            tr(lang, "特殊监管品类：", "regulated product category: "),
+            cat.label(lang)
+        ),
+        FinalCause::Lottery => tr(lang, "本场计划有抽奖", "the session plan has a lottery").into(),
+    }
+}
+
+/// A time a person typed (RFC 3339) shown in Beijing time, or as typed when it is not one.
+fn typed_time(lang: Lang, text: &str) -> String {
+    liveguard_store::Stamp::parse(text)
+        .map(|t| when(lang, t))
+        .unwrap_or_else(|_| text.to_string())
+}
+
 fn detail_page(
     lang: Lang,
     p: &crate::http::auth::Principal,
-    v: &Value,
+    v: &service::SubmissionView,
     message: Option<&str>,
 ) -> Response {
-    let findings: Vec<liveguard_screen::Finding> =
-        serde_json::from_value(v["findings"].clone()).unwrap_or_default();
-    let stage = v["stage"].as_str().unwrap_or("");
-    let is_author = v["author"] == p.user.username.as_str();
-    let level = match stage {
-        "pending_first" => Some(Level::First),
-        "pending_second" => Some(Level::Second),
-        "pending_final" => Some(Level::Final),
-        _ => None,
-    };
+    let findings = &v.findings;
+    let stage = v.row.stage.as_str();
+    let id = v.row.id;
+    let is_author = v.review.author == p.user.username;
+    let level = v.pending_level();
     let can_review =
         level.is_some_and(|l| liveguard_review::may_review(p.user.role, l)) && !is_author;
-    let decisions = &v["review"]["decisions"];
+    let decisions = &v.review.decisions;
     let body = html! {
         @if let Some(m) = message { (error_box(m)) }
         div.card {
             p {
                 (tr(lang, "状态：", "Stage: ")) strong data-testid="stage" { (stage_label(lang, stage)) }
-                " · " (tr(lang, "版本 ", "version ")) (v["version"]) " · " (tr(lang, "作者 ", "author ")) (v["author"].as_str().unwrap_or(""))
-                " · " (tr(lang, "开播 ", "session ")) (v["session_start"].as_str().unwrap_or(""))
-                @if let Some(d) = v["due"].as_str() { " · " (tr(lang, "截止 ", "due ")) (d) }
+                " · " (tr(lang, "版本 ", "version ")) (v.review.version) " · " (tr(lang, "作者 ", "author ")) (v.author_name)
+                " · " (tr(lang, "开播 ", "session ")) (typed_time(lang, &v.row.session_start))
+                @if let Some(d) = v.due { " · " (tr(lang, "截止 ", "due ")) (when(lang, d)) }
             }
-            @if let Some(r) = v["final_review_reason"].as_str() { p.muted { (tr(lang, "需终审：", "Final review required: ")) (r) } }
-            @if let Some(changes) = v["review"]["stage"]["required_changes"].as_str() { p.error { (tr(lang, "退回意见：", "Required changes: ")) (changes) } }
-            @if stage == "approved" { p.ok { (tr(lang, "已批准并冻结。内容哈希 ", "Approved and frozen. Content hash ")) code { (v["content_hash"].as_str().unwrap_or("")) } " · " a href=(format!("/reviews/{}/print", v["id"])) { (tr(lang, "打印批准版本", "Print the approved version")) } " · " a href=(format!("/reviews/{}/print.pdf", v["id"])) { "PDF" } } }
-            div.text data-testid="highlighted" { (highlight(v["text"].as_str().unwrap_or(""), &findings)) }
+            @if let Some(c) = v.final_cause { p.muted { (tr(lang, "需终审：", "Final review required: ")) (final_cause_text(lang, c)) } }
+            @if let Stage::Rejected { required_changes, .. } = &v.review.stage { p.error { (tr(lang, "退回意见：", "Required changes: ")) (required_changes) } }
+            @if stage == "approved" { p.ok { (tr(lang, "已批准并冻结。内容哈希 ", "Approved and frozen. Content hash ")) code { (v.review.content_hash) } " · " a href=(format!("/reviews/{id}/print")) { (tr(lang, "打印批准版本", "Print the approved version")) } " · " a href=(format!("/reviews/{id}/print.pdf")) { "PDF" } } }
+            div.text data-testid="highlighted" { (highlight(&v.text, findings)) }
         }
-        @if v["plan_id"].is_i64() || v["has_lottery"] == true {
-            (crate::features::lottery::pages::plan_lotteries(lang, v["lotteries"].as_array().map(Vec::as_slice).unwrap_or(&[]), v["has_lottery"] == true))
+        @if v.row.plan_id.is_some() || v.row.has_lottery {
+            (crate::features::lottery::pages::plan_lotteries(lang, &v.lotteries, v.row.has_lottery))
         }
-        @if let Some(diff) = v.get("diff") {
+        @if let Some(diff) = &v.diff {
             div.card {
                 h3 { (tr(lang, "与上一版本的差异", "Changes since the previous version")) }
-                pre style="white-space:pre-wrap" { @for l in diff["lines"].as_array().into_iter().flatten() {
-                    @match l["kind"].as_str() { Some("added") => span style="background:#dafbe1" { "+ " (l["text"].as_str().unwrap_or("")) "\n" }, Some("removed") => span style="background:#ffebe9" { "- " (l["text"].as_str().unwrap_or("")) "\n" }, _ => span { "  " (l["text"].as_str().unwrap_or("")) "\n" } }
+                pre style="white-space:pre-wrap" { @for l in &diff.lines {
+                    @match l { DiffLine::Added { text } => span style="background:#dafbe1" { "+ " (text) "\n" }, DiffLine::Removed { text } => span style="background:#ffebe9" { "- " (text) "\n" }, DiffLine::Same { text } => span { "  " (text) "\n" } }
                 } }
-                p.muted { (tr(lang, "已解决的命中：", "Resolved findings: ")) (diff["resolved_findings"].as_array().map(|a| a.len()).unwrap_or(0)) }
+                p.muted { (tr(lang, "已解决的命中：", "Resolved findings: ")) (diff.resolved_findings.len()) }
             }
         }
-        form.card method="post" action=(format!("/reviews/{}/decide", v["id"])) {
+        form.card method="post" action=(format!("/reviews/{id}/decide")) {
             input type="hidden" name="csrf" value=(p.csrf());
             h3 { (tr(lang, "机器命中与人工确认", "Machine findings and decisions")) }
             table {
-                thead { tr { th { (tr(lang, "原文", "Text")) } th { (tr(lang, "级别", "Severity")) } th { (tr(lang, "规则 / 法条", "Rule / law")) } th { (tr(lang, "决定", "Decision")) } } }
+                thead { tr { th { (tr(lang, "原文", "Text")) } th { (tr(lang, "级别", "Severity")) } th { (tr(lang, "类别 / 法条", "Category / law")) } th { (tr(lang, "决定", "Decision")) } } }
                 tbody {
                     @for (i, f) in findings.iter().enumerate() {
                         @let fid = format!("{}@{}", f.rule, f.span.byte_start);
                         tr {
                             td { (f.matched) }
-                            td { span class=(format!("badge b-{}", f.severity)) { (f.severity) } }
-                            td { code { (f.rule.as_ref()) } br; small { @for c in f.citations.iter() { (c.to_string()) " " } } br; small.muted { (f.suggestion.as_ref()) } }
+                            td { span class=(format!("badge b-{}", f.severity)) { (f.severity.label(lang)) } }
+                            td { span title=(f.rule.as_ref()) { (f.category.label(lang)) } br; small { @for c in f.citations.iter() { (c.to_string()) " " } } br; small.muted { (crate::ui::bilingual(lang, &f.suggestion)) } }
                             td {
-                                @if let Some(d) = decisions.get(&fid) {
-                                    (d[0].as_str().unwrap_or("")) ": " (d[1]["decision"].as_str().unwrap_or("")) " " (d[1]["reason"].as_str().unwrap_or("")) " " (d[1]["comment"].as_str().unwrap_or("")) br;
+                                @if let Some((l, d)) = decisions.get(&fid) {
+                                    (decision_text(lang, *l, d)) br;
                                 }
                                 @if can_review && f.severity != liveguard_core::Severity::Info {
                                     input type="hidden" name=(format!("f{i}")) value=(fid);
@@ -269,12 +333,12 @@ fn detail_page(
         }
         @if can_review {
             @if let Some(l) = level {
-                form.card method="post" action=(format!("/reviews/{}/approve", v["id"])) {
+                form.card method="post" action=(format!("/reviews/{id}/approve")) {
                     input type="hidden" name="csrf" value=(p.csrf());
                     h3 { (l.label_zh()) " · " (tr(lang, "审核要点清单", "checklist")) }
-                    @for item in v["checklist"].as_array().into_iter().flatten() {
-                        @let key = item["key"].as_str().unwrap_or("");
-                        label { (item["text"].as_str().unwrap_or("")) " "
+                    @for item in v.checklist.iter().flatten() {
+                        @let key = item.key.as_str();
+                        label { (item.text) " "
                             select name=(format!("k:{key}")) { option value="pass" { (tr(lang, "通过", "pass")) } option value="fail" { (tr(lang, "不通过", "fail")) } }
                             " " input name=(format!("m:{key}")) placeholder=(tr(lang, "不通过须说明", "comment if failed")) size="20";
                         }
@@ -282,7 +346,7 @@ fn detail_page(
                     label { input type="checkbox" name="flag_final" value="true"; " " (tr(lang, "提请终审", "ask for final review")) }
                     input type="submit" value=(tr(lang, "批准", "Approve"));
                 }
-                form.card method="post" action=(format!("/reviews/{}/reject", v["id"])) {
+                form.card method="post" action=(format!("/reviews/{id}/reject")) {
                     input type="hidden" name="csrf" value=(p.csrf());
                     label { (tr(lang, "退回并要求修改：", "Reject with required changes:")) br; textarea name="required_changes" style="min-height:4rem" required {} }
                     input type="submit" value=(tr(lang, "退回", "Reject"));
@@ -291,19 +355,19 @@ fn detail_page(
         }
         @if is_author {
             @if stage == "draft" || stage == "rejected" {
-                form.card method="post" action=(format!("/reviews/{}/submit", v["id"])) {
+                form.card method="post" action=(format!("/reviews/{id}/submit")) {
                     input type="hidden" name="csrf" value=(p.csrf());
                     input type="submit" value=(tr(lang, "提交审核", "Submit for review"));
                 }
             }
-            form.card method="post" action=(format!("/reviews/{}/edit", v["id"])) {
+            form.card method="post" action=(format!("/reviews/{id}/edit")) {
                 input type="hidden" name="csrf" value=(p.csrf());
-                label { (tr(lang, "修改内容（保存为新版本；已批准的版本将失效）", "Edit (saves a new version; an approval is voided)")) textarea name="text" required { (v["text"].as_str().unwrap_or("")) } }
+                label { (tr(lang, "修改内容（保存为新版本；已批准的版本将失效）", "Edit (saves a new version; an approval is voided)")) textarea name="text" required { (v.text) } }
                 input type="submit" value=(tr(lang, "保存新版本", "Save new version"));
             }
         }
     };
-    page(lang, v["title"].as_str().unwrap_or("—"), Some(p), body).into_response()
+    page(lang, &v.row.title, Some(p), body).into_response()
 }
 
 async fn after_action(
@@ -311,7 +375,7 @@ async fn after_action(
     p: &crate::http::auth::Principal,
     lang: Lang,
     id: i64,
-    result: Result<Value, ApiError>,
+    result: Result<impl Sized, ApiError>,
 ) -> Response {
     match result {
         Ok(_) => Redirect::to(&format!("/reviews/{id}")).into_response(),
@@ -394,9 +458,7 @@ pub(crate) async fn post_action(
                 file_base64: None,
                 file_name: None,
             };
-            let result = service::edit(&state, &p, id, content)
-                .await
-                .map(|()| Value::Null);
+            let result = service::edit(&state, &p, id, content).await;
             return after_action(&state, &p, lang, id, result).await;
         }
         _ => return error_page(lang, Some(&p), ApiError::NotFound),
@@ -414,30 +476,54 @@ async fn print_page(
 ) -> Result<maud::PreEscaped<String>, ApiError> {
     p.require(Permission::ViewReviews)?;
     let v = service::view(state, id, None).await?;
-    if v["stage"] != "approved" {
+    if !matches!(v.review.stage, Stage::Approved { .. }) {
         return Err(ApiError::Workflow(
             "only an approved version can be printed".into(),
         ));
     }
+    // Reviewers by display name (the login name only when the account is gone).
+    let users = state.store.users().await?;
+    let name_of = |login: &str| {
+        users
+            .iter()
+            .find(|u| u.username == login)
+            .map(|u| u.display_name.clone())
+            .unwrap_or_else(|| login.to_string())
+    };
+    let checklist_text = |level: Level, key: &str| {
+        state
+            .settings
+            .review
+            .checklist
+            .for_level(level)
+            .into_iter()
+            .find(|i| i.key == key)
+            .map(|i| i.text)
+            .unwrap_or_else(|| key.to_string())
+    };
     let body: Markup = html! {
         div.card {
-            p { (tr(lang, "标题：", "Title: ")) (v["title"].as_str().unwrap_or("")) " · " (tr(lang, "版本 ", "version ")) (v["version"]) " · " (tr(lang, "开播 ", "session ")) (v["session_start"].as_str().unwrap_or("")) }
-            p { (tr(lang, "内容哈希（SHA-256）：", "Content hash (SHA-256): ")) code data-testid="print-hash" { (v["content_hash"].as_str().unwrap_or("")) } }
-            div.text { (v["text"].as_str().unwrap_or("")) }
+            p { (tr(lang, "标题：", "Title: ")) (v.row.title) " · " (tr(lang, "版本 ", "version ")) (v.review.version) " · " (tr(lang, "开播 ", "session ")) (typed_time(lang, &v.row.session_start)) }
+            p { (tr(lang, "作者：", "Author: ")) (name_of(&v.review.author)) }
+            p { (tr(lang, "内容哈希（SHA-256）：", "Content hash (SHA-256): ")) code data-testid="print-hash" { (v.review.content_hash) } }
+            div.text { (v.text) }
         }
         div.card {
             h3 { (tr(lang, "审批链", "Approval chain")) }
             table {
                 thead { tr { th { (tr(lang, "级别", "Level")) } th { (tr(lang, "审核人", "Reviewer")) } th { (tr(lang, "角色", "Role")) } th { (tr(lang, "审核要点", "Checklist")) } } }
-                tbody { @for s in v["review"]["signatures"].as_array().into_iter().flatten() {
-                    tr { td { (level_label(s["level"].as_str().unwrap_or(""))) } td { (s["reviewer"].as_str().unwrap_or("")) } td { (s["role"].as_str().unwrap_or("")) }
-                        td { @for (k, a) in s["checklist"].as_object().into_iter().flatten() { (k) ": " (if a["pass"] == true { "✓" } else { "✗" }) " " } } }
+                tbody { @for sig in &v.review.signatures {
+                    tr { td { (level_name(lang, sig.level)) } td { (name_of(&sig.reviewer)) } td { (sig.role.label(lang)) }
+                        td { @for (k, a) in &sig.checklist { (checklist_text(sig.level, k)) (tr(lang, "：", ": ")) (if a.pass { tr(lang, "通过", "pass") } else { tr(lang, "不通过", "fail") }) @if let Some(c) = &a.comment { "（" (c) "）" } br; } } }
                 } }
             }
             h3 { (tr(lang, "机器命中的处理", "Decisions on machine findings")) }
-            ul { @for (fid, d) in v["review"]["decisions"].as_object().into_iter().flatten() {
-                li { code { (fid) } " — " (d[0].as_str().unwrap_or("")) " " (d[1]["decision"].as_str().unwrap_or("")) " " (d[1]["reason"].as_str().unwrap_or("")) " " (d[1]["comment"].as_str().unwrap_or("")) }
+            ul { @for f in &v.findings {
+                @let fid = format!("{}@{}", f.rule, f.span.byte_start);
+                li { "「" (f.matched) "」 " (f.severity.label(lang)) " · " (f.category.label(lang)) " — "
+                    @match v.review.decisions.get(&fid) { Some((l, d)) => (decision_text(lang, *l, d)), None => (tr(lang, "未单独决定", "no separate decision")) } }
             } }
+            p.muted { (tr(lang, "打印时间：", "Printed: ")) (when(lang, state.store.now())) }
         }
     };
     Ok(maud::PreEscaped(
@@ -460,27 +546,11 @@ pub(crate) async fn plans(
     if let Err(e) = p.require(Permission::ViewReviews) {
         return error_page(lang, Some(&p), e);
     }
-    let load = |kind: MasterKind| {
-        let state = state.clone();
-        async move {
-            let rows = state.store.masters(kind).await?;
-            Ok::<_, ApiError>(
-                rows.into_iter()
-                    .map(|r| {
-                        (
-                            r.id,
-                            r.name,
-                            serde_json::from_str::<Value>(&r.data).unwrap_or(Value::Null),
-                        )
-                    })
-                    .collect::<Vec<_>>(),
-            )
-        }
-    };
+    use crate::features::master::service::{LiveRoom, SessionPlan, Streamer, records};
     let (rooms, streamers, plans, products) = match (
-        load(MasterKind::Room).await,
-        load(MasterKind::Streamer).await,
-        load(MasterKind::Plan).await,
+        records::<LiveRoom>(&state, MasterKind::Room).await,
+        records::<Streamer>(&state, MasterKind::Streamer).await,
+        records::<SessionPlan>(&state, MasterKind::Plan).await,
         state.store.products().await.map_err(ApiError::from),
     ) {
         (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
@@ -489,54 +559,69 @@ pub(crate) async fn plans(
         }
     };
     let mut plan_lotteries = std::collections::HashMap::new();
-    for (id, _, _) in &plans {
+    for (id, _) in &plans {
         match crate::features::lottery::service::plan_lotteries(&state, *id).await {
             Ok(l) => plan_lotteries.insert(*id, l),
             Err(e) => return error_page(lang, Some(&p), e),
         };
     }
-    let name_of = |list: &[(i64, String, Value)], id: &Value| {
-        list.iter()
-            .find(|(i, ..)| Some(*i) == id.as_i64())
-            .map(|(_, n, _)| n.clone())
+    let room_name = |id: i64| {
+        rooms
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, r)| format!("{} · {}", r.platform, r.account))
             .unwrap_or_else(|| format!("#{id}"))
     };
-    let product_name = |id: &Value| {
+    let streamer_name = |id: i64| {
+        streamers
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, s)| s.name.clone())
+            .unwrap_or_else(|| format!("#{id}"))
+    };
+    let product_name = |id: i64| {
         products
             .iter()
-            .find(|pr| Some(pr.id) == id.as_i64())
-            .map(|pr| format!("{} ({})", pr.name, pr.category))
+            .find(|pr| pr.id == id)
+            .map(|pr| {
+                let category = pr
+                    .category
+                    .parse::<liveguard_core::ProductCategory>()
+                    .map(|c| c.label(lang))
+                    .unwrap_or("—");
+                format!("{}（{category}）", pr.name)
+            })
             .unwrap_or_else(|| format!("#{id}"))
     };
     let body = html! {
         div.card {
             h3 { (tr(lang, "直播排期", "Session plans")) }
             @if plans.is_empty() { p.muted { (tr(lang, "暂无排期。通过 API POST /api/v1/plans 添加。", "No plans yet. Add them with POST /api/v1/plans.")) } }
-            @for (id, name, plan) in &plans {
-                h4 data-testid="plan" { "#" (id) " " (name) " · " (plan["starts_at"].as_str().unwrap_or("")) @if plan["has_lottery"] == true { " " span.badge.b-review { (tr(lang, "有抽奖", "lottery")) } } }
-                p.muted { (tr(lang, "直播间：", "Room: ")) (name_of(&rooms, &plan["room_id"])) " · " (tr(lang, "主播：", "Streamers: "))
-                    (plan["streamer_ids"].as_array().into_iter().flatten().map(|s| name_of(&streamers, s)).collect::<Vec<_>>().join("、")) }
+            @for (id, plan) in &plans {
+                h4 data-testid="plan" { "#" (id) " " (plan.title) " · " (typed_time(lang, &plan.starts_at)) @if plan.has_lottery { " " span.badge.b-review { (tr(lang, "有抽奖", "lottery")) } } }
+                p.muted { (tr(lang, "直播间：", "Room: ")) (room_name(plan.room_id)) " · " (tr(lang, "主播：", "Streamers: "))
+                    (plan.streamer_ids.iter().map(|s| streamer_name(*s)).collect::<Vec<_>>().join("、")) }
                 table { thead { tr { th { (tr(lang, "商品", "Product")) } th { (tr(lang, "直播价", "Live price")) } th { (tr(lang, "优惠", "Promotion")) } } }
-                    tbody { @for item in plan["lineup"].as_array().into_iter().flatten() { tr {
-                        td { (product_name(&item["product_id"])) }
-                        td { "¥" (format!("{:.2}", item["price_fen"].as_i64().unwrap_or(0) as f64 / 100.0)) }
-                        td { (item["promotion"].as_str().unwrap_or("—")) }
+                    tbody { @for item in &plan.lineup { tr {
+                        td { (product_name(item.product_id)) }
+                        td { "¥" (format!("{:.2}", item.price_fen as f64 / 100.0)) }
+                        td { (item.promotion.as_deref().unwrap_or("—")) }
                     } } } }
                 @let lotteries = plan_lotteries.get(id).map(Vec::as_slice).unwrap_or(&[]);
-                @if !lotteries.is_empty() || plan["has_lottery"] == true {
-                    (crate::features::lottery::pages::plan_lotteries(lang, lotteries, plan["has_lottery"] == true))
+                @if !lotteries.is_empty() || plan.has_lottery {
+                    (crate::features::lottery::pages::plan_lotteries(lang, lotteries, plan.has_lottery))
                 }
             }
         }
         div.card {
             h3 { (tr(lang, "直播间", "Live rooms")) }
             table { thead { tr { th { "#" } th { (tr(lang, "平台", "Platform")) } th { (tr(lang, "账号", "Account")) } th { (tr(lang, "运营主体", "Operator")) } } }
-                tbody { @for (id, _, r) in &rooms { tr { td { (id) } td { (r["platform"].as_str().unwrap_or("")) } td { (r["account"].as_str().unwrap_or("")) } td { (r["operator"].as_str().unwrap_or("")) } } } } }
+                tbody { @for (id, r) in &rooms { tr { td { (id) } td { (r.platform) } td { (r.account) } td { (r.operator) } } } } }
         }
         div.card {
             h3 { (tr(lang, "主播", "Streamers")) }
             table { thead { tr { th { "#" } th { (tr(lang, "姓名", "Name")) } th { (tr(lang, "机构", "Agency")) } } }
-                tbody { @for (id, _, r) in &streamers { tr { td { (id) } td { (r["name"].as_str().unwrap_or("")) } td { (r["agency"].as_str().unwrap_or("—")) } } } } }
+                tbody { @for (id, st) in &streamers { tr { td { (id) } td { (st.name) } td { (st.agency.as_deref().unwrap_or("—")) } } } } }
         }
     };
     page(
@@ -557,19 +642,28 @@ pub(crate) async fn notifications(
     if let Err(e) = p.require(Permission::ViewReviews) {
         return error_page(lang, Some(&p), e);
     }
-    let items = match service::notifications_for(&state, &p).await {
-        Ok(v) => v,
-        Err(e) => return error_page(lang, Some(&p), e),
+    let (items, users) = match (
+        service::notifications_for(&state, &p).await,
+        state.store.users().await.map_err(ApiError::from),
+    ) {
+        (Ok(v), Ok(u)) => (v, u),
+        (Err(e), _) | (_, Err(e)) => return error_page(lang, Some(&p), e),
     };
+    // People by display name; the system's own actions by what they are.
+    let mut names: std::collections::HashMap<&str, String> = users
+        .iter()
+        .map(|u| (u.username.as_str(), u.display_name.clone()))
+        .collect();
+    names.insert("system", tr(lang, "系统", "system").to_string());
     let body = html! {
         @if items.is_empty() { p.muted data-testid="no-notifications" { (tr(lang, "暂无与您相关的审核动态。", "Nothing about your reviews yet.")) } }
         @else {
             table data-testid="notifications" {
                 thead { tr { th { (tr(lang, "时间", "Time")) } th { (tr(lang, "动态", "What happened")) } th { (tr(lang, "操作人", "By")) } } }
                 tbody { @for n in &items { tr {
-                    td { (n["time"].as_str().unwrap_or("")) }
-                    td { a href=(match n["session_id"].as_i64() { Some(s) => format!("/live/{s}#alerts"), None => format!("/reviews/{}", n["submission_id"]) }) data-testid=(if n["session_id"].is_i64() { "escalation" } else { "review-notice" }) { (n[if lang == Lang::En { "text_en" } else { "text_zh" }].as_str().unwrap_or("")) } }
-                    td { (n["actor"].as_str().unwrap_or("")) }
+                    td { (typed_time(lang, &n.time)) }
+                    td { a href=(n.href()) data-testid=(if matches!(n.about, service::NotificationAbout::Alert { .. }) { "escalation" } else { "review-notice" }) { (if lang == Lang::En { &n.text_en } else { &n.text_zh }) } }
+                    td { (names.get(n.actor.as_str()).cloned().unwrap_or_else(|| n.actor.clone())) }
                 } } }
             }
         }

@@ -376,12 +376,72 @@ pub(crate) fn load_review(row: &SubmissionRow) -> Result<Review, ApiError> {
         .map_err(|e| ApiError::Internal(format!("review state of submission {}: {e}", row.id)))
 }
 
+/// The changes from an earlier version.
+pub(crate) struct VersionDiff {
+    pub(crate) from_version: i64,
+    pub(crate) lines: Vec<liveguard_review::versions::DiffLine>,
+    /// Ids of the findings the change resolved.
+    pub(crate) resolved_findings: Vec<String>,
+}
+
+/// The full view of a submission: its row and review state, the current version's text and
+/// findings, the due time, the checklist of the pending level, why 终审 is needed, the plan's
+/// lotteries and, when there is an earlier version, the diff from it. The API sends it as
+/// [`SubmissionView::to_json`]; the detail page and the approval print read its fields.
+pub(crate) struct SubmissionView {
+    pub(crate) row: SubmissionRow,
+    pub(crate) review: Review,
+    /// The author's display name (the login name when the account is gone).
+    pub(crate) author_name: String,
+    pub(crate) text: String,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) due: Option<Stamp>,
+    pub(crate) urgency: Option<Urgency>,
+    /// The checklist of the level the submission waits for.
+    pub(crate) checklist: Option<Vec<liveguard_review::ChecklistItem>>,
+    /// Why 终审 is needed (in English words for the API, and the cause for the pages).
+    pub(crate) final_review_reason: Option<String>,
+    pub(crate) final_cause: Option<liveguard_review::FinalCause>,
+    pub(crate) lotteries: Vec<crate::features::lottery::service::PlanLottery>,
+    pub(crate) diff: Option<VersionDiff>,
+}
+
+impl SubmissionView {
+    /// The level the submission waits for, if it waits.
+    pub(crate) fn pending_level(&self) -> Option<Level> {
+        match self.review.stage {
+            Stage::Pending { level } => Some(level),
+            _ => None,
+        }
+    }
+
+    /// The view as the API sends it (`GET /api/v1/submissions/{id}`).
+    pub(crate) fn to_json(&self) -> Value {
+        let row = &self.row;
+        let review = &self.review;
+        let mut v = json!({
+            "id": row.id, "title": row.title, "kind": row.kind, "product_id": row.product_id, "plan_id": row.plan_id, "session_start": row.session_start,
+            "has_lottery": row.has_lottery, "stage": row.stage, "version": review.version, "content_hash": review.content_hash,
+            "author": review.author, "text": self.text, "findings": self.findings, "review": review,
+            "due": self.due.map(Stamp::rfc3339),
+            "urgency": self.urgency,
+            "checklist": self.checklist,
+            "final_review_reason": self.final_review_reason,
+            "lotteries": self.lotteries.iter().map(crate::features::lottery::service::PlanLottery::to_json).collect::<Vec<_>>(),
+        });
+        if let Some(d) = &self.diff {
+            v["diff"] = json!({ "from_version": d.from_version, "lines": d.lines, "resolved_findings": d.resolved_findings });
+        }
+        v
+    }
+}
+
 /// The full view of a submission; with `previous`, also the diff from that version.
 pub(crate) async fn view(
     state: &AppState,
     id: i64,
     previous: Option<i64>,
-) -> Result<Value, ApiError> {
+) -> Result<SubmissionView, ApiError> {
     let row = state.store.submission(id).await?;
     let review = load_review(&row)?;
     let current = state
@@ -397,45 +457,62 @@ pub(crate) async fn view(
     };
     let now = state.store.clock().now().unix_timestamp();
     let due = pending.map(|l| state.settings.review.deadlines.due(l, start));
-    let mut v = json!({
-        "id": row.id, "title": row.title, "kind": row.kind, "product_id": row.product_id, "plan_id": row.plan_id, "session_start": row.session_start,
-        "has_lottery": row.has_lottery, "stage": row.stage, "version": review.version, "content_hash": review.content_hash,
-        "author": review.author, "text": current.text, "findings": findings, "review": review,
-        "due": due.and_then(|d| OffsetDateTime::from_unix_timestamp(d).ok()).map(liveguard_store::format_rfc3339),
-        "urgency": due.map(|d| urgency(d, now)),
-        "checklist": pending.map(|l| state.settings.review.checklist.for_level(l)),
-        "final_review_reason": review.final_review_reason(&state.settings.review.routing),
-        "lotteries": match row.plan_id {
-            Some(plan) => crate::features::lottery::service::plan_lotteries(state, plan).await?,
-            None => Vec::new(),
-        },
-    });
+    let lotteries = match row.plan_id {
+        Some(plan) => crate::features::lottery::service::plan_lotteries(state, plan).await?,
+        None => Vec::new(),
+    };
     let prev = previous.or_else(|| (review.version > 1).then(|| review.version as i64 - 1));
-    if let Some(pv) = prev {
-        let old = state.store.submission_version(id, pv).await?;
-        let old_findings: Vec<Finding> =
-            serde_json::from_str(&old.findings).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let with_text = |fs: &[Finding]| {
-            fs.iter()
-                .map(|f| {
-                    (
-                        FindingRef {
-                            id: finding_id(f),
-                            severity: f.severity,
-                        },
-                        f.matched.clone(),
-                    )
-                })
-                .collect::<Vec<_>>()
-        };
-        let (old_refs, new_refs) = (with_text(&old_findings), with_text(&findings));
-        let resolved: Vec<&str> = resolved_findings(&old_refs, &new_refs)
-            .into_iter()
-            .map(|f| f.id.as_str())
-            .collect();
-        v["diff"] = json!({ "from_version": pv, "lines": diff_lines(&old.text, &current.text), "resolved_findings": resolved });
-    }
-    Ok(v)
+    let diff = match prev {
+        Some(pv) => {
+            let old = state.store.submission_version(id, pv).await?;
+            let old_findings: Vec<Finding> = serde_json::from_str(&old.findings)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let with_text = |fs: &[Finding]| {
+                fs.iter()
+                    .map(|f| {
+                        (
+                            FindingRef {
+                                id: finding_id(f),
+                                severity: f.severity,
+                            },
+                            f.matched.clone(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let (old_refs, new_refs) = (with_text(&old_findings), with_text(&findings));
+            let resolved_findings = resolved_findings(&old_refs, &new_refs)
+                .into_iter()
+                .map(|f| f.id.clone())
+                .collect();
+            Some(VersionDiff {
+                from_version: pv,
+                lines: diff_lines(&old.text, &current.text),
+                resolved_findings,
+            })
+        }
+        None => None,
+    };
+    let author_name = state
+        .store
+        .user_by_name(&review.author)
+        .await?
+        .map(|u| u.display_name)
+        .unwrap_or_else(|| review.author.clone());
+    Ok(SubmissionView {
+        author_name,
+        final_review_reason: review.final_review_reason(&state.settings.review.routing),
+        final_cause: review.final_review_cause(&state.settings.review.routing),
+        checklist: pending.map(|l| state.settings.review.checklist.for_level(l)),
+        due: due.map(|d| Stamp::from_ms(d.saturating_mul(1000))),
+        urgency: due.map(|d| urgency(d, now)),
+        text: current.text,
+        findings,
+        lotteries,
+        diff,
+        review,
+        row,
+    })
 }
 
 /// Applies one workflow action and stores the result with its audit entries.
@@ -445,7 +522,7 @@ pub(crate) async fn act(
     id: i64,
     action: Action,
     new_version: Option<VersionRow>,
-) -> Result<Value, ApiError> {
+) -> Result<SubmissionView, ApiError> {
     let action = action.map_free_text(crate::personal::mask_free_text);
     let row = state.store.submission(id).await?;
     let mut review = load_review(&row)?;
@@ -541,10 +618,61 @@ pub(crate) async fn edit(
 /// Most notifications returned.
 pub(crate) const NOTIFICATIONS_MAX: usize = 50;
 
+/// Something that happened that concerns one person: a review step, or a live alert
+/// escalated to them.
+pub(crate) struct Notification {
+    /// The audit entry it comes from.
+    pub(crate) seq: u64,
+    /// When (RFC 3339, as the audit entry has it).
+    pub(crate) time: String,
+    /// The audit action.
+    pub(crate) event: String,
+    /// Who did it (login name).
+    pub(crate) actor: String,
+    pub(crate) about: NotificationAbout,
+    pub(crate) text_zh: String,
+    pub(crate) text_en: String,
+}
+
+/// What a notification is about.
+pub(crate) enum NotificationAbout {
+    /// A submission, at a version.
+    Submission { id: i64, version: Value },
+    /// A live alert of a session.
+    Alert { id: i64, session_id: i64 },
+}
+
+impl Notification {
+    /// As the API sends it (`GET /api/v1/notifications`).
+    pub(crate) fn to_json(&self) -> Value {
+        let mut v = json!({"seq": self.seq, "time": self.time, "event": self.event, "actor": self.actor,
+            "text_zh": self.text_zh, "text_en": self.text_en});
+        match &self.about {
+            NotificationAbout::Submission { id, version } => {
+                v["submission_id"] = json!(id);
+                v["version"] = version.clone();
+            }
+            NotificationAbout::Alert { id, session_id } => {
+                v["alert_id"] = json!(id);
+                v["session_id"] = json!(session_id);
+            }
+        }
+        v
+    }
+
+    /// The page it links to.
+    pub(crate) fn href(&self) -> String {
+        match &self.about {
+            NotificationAbout::Submission { id, .. } => format!("/reviews/{id}"),
+            NotificationAbout::Alert { session_id, .. } => format!("/live/{session_id}#alerts"),
+        }
+    }
+}
+
 pub(crate) async fn notifications_for(
     state: &AppState,
     p: &crate::http::auth::Principal,
-) -> Result<Vec<Value>, ApiError> {
+) -> Result<Vec<Notification>, ApiError> {
     let mut subs = std::collections::HashMap::new();
     for row in state.store.submissions().await? {
         let review = load_review(&row)?;
@@ -600,10 +728,18 @@ pub(crate) async fn notifications_for(
                 format!("\"{title}\" was approved and frozen"),
             ),
         };
-        out.push(json!({
-            "seq": entry.seq, "time": entry.time, "event": entry.action, "submission_id": id,
-            "version": event["version"], "actor": entry.actor, "text_zh": zh, "text_en": en,
-        }));
+        out.push(Notification {
+            seq: entry.seq,
+            time: entry.time,
+            event: entry.action,
+            actor: entry.actor,
+            about: NotificationAbout::Submission {
+                id,
+                version: event["version"].clone(),
+            },
+            text_zh: zh,
+            text_en: en,
+        });
         if out.len() >= NOTIFICATIONS_MAX {
             break;
         }
@@ -647,14 +783,20 @@ pub(crate) async fn notifications_for(
                         .unwrap_or_default(),
                 ),
             };
-            out.push(json!({
-                "seq": entry.seq, "time": entry.time, "event": entry.action, "alert_id": alert_id,
-                "session_id": alert.session_id, "actor": entry.actor,
-                "text_zh": format!("「{title}」阻断告警超时未确认，已升级给您：{}", alert.summary),
-                "text_en": format!("\"{title}\": a block alert was not acknowledged in time and is escalated to you: {}", alert.summary),
-            }));
+            out.push(Notification {
+                seq: entry.seq,
+                time: entry.time,
+                event: entry.action,
+                actor: entry.actor,
+                about: NotificationAbout::Alert {
+                    id: alert_id,
+                    session_id: alert.session_id,
+                },
+                text_zh: format!("「{title}」阻断告警超时未确认，已升级给您：{}", alert.summary),
+                text_en: format!("\"{title}\": a block alert was not acknowledged in time and is escalated to you: {}", alert.summary),
+            });
         }
-        out.sort_by(|a, b| b["seq"].as_u64().cmp(&a["seq"].as_u64()));
+        out.sort_by_key(|n| std::cmp::Reverse(n.seq));
         out.truncate(NOTIFICATIONS_MAX);
     }
     Ok(out)
