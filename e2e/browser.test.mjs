@@ -118,11 +118,13 @@ test(`[${backend}] the compliance lead browses, filters and verifies the audit l
   assert.match(await page.textContent('header'), /审计日志/);
   await page.click('header >> text=审计日志');
   await page.waitForSelector('table');
-  assert.match(await page.textContent('table'), /session\.login/);
-  await page.fill('input[name=action]', 'user.create');
+  // Actions read as words; the filter picks an action from a list and a day range.
+  assert.match(await page.textContent('[data-testid=audit-entries]'), /登录/);
+  await page.selectOption('select[name=action]', 'user.create');
   await page.click('input[value=筛选]');
-  const actions = await page.$$eval('tbody tr td:nth-child(5)', (tds) => tds.map((t) => t.textContent));
-  assert.ok(actions.length >= 8 && actions.every((a) => a === 'user.create'), JSON.stringify(actions));
+  const actions = await page.$$eval('[data-testid=audit-entries] tbody tr td:nth-child(5)', (tds) => tds.map((t) => t.textContent));
+  assert.ok(actions.length >= 8 && actions.every((a) => a === '创建用户'), JSON.stringify(actions));
+  assert.ok(await page.$('[data-testid=audit-csv]'), 'the lead may export the log as CSV');
   await page.click('[data-testid=verify]');
   await page.waitForSelector('[data-testid=verify-result]');
   const result = await page.textContent('[data-testid=verify-result]');
@@ -200,7 +202,10 @@ test(`[${backend}] a script goes through 初审 → 复审 → 终审 with a rej
       await r.page.click('text=打印批准版本');
       const hash = await r.page.textContent('[data-testid=print-hash]');
       assert.match(hash, /^[0-9a-f]{64}$/);
-      assert.match(await r.page.textContent('body'), /limited_fact/);
+      // The print says it in words: the dismissal's reason, the reviewers by name.
+      const printed = await r.page.textContent('body');
+      assert.match(printed, /限定事实（有来源）/);
+      assert.match(printed, /运营初审 张一/);
       await shot(r.page, 'review-print');
     }
     await r.context.close();

@@ -4,7 +4,7 @@
 use liveguard_audit::{Entry, Hash, SignedCheckpoint};
 use sqlx::Row;
 
-use crate::{PAGE_LIMIT_MAX, Pool, Result, Store, StoreError};
+use crate::{PAGE_LIMIT_MAX, Pool, Result, Stamp, Store, StoreError};
 
 impl Store {
     // ---- audit log ----
@@ -43,10 +43,14 @@ impl Store {
             .object_prefix
             .as_ref()
             .map(|p| format!("{}%", p.replace('%', "")));
+        // Entry times are RFC 3339 UTC text with second precision, so they compare as text.
+        let from = filter.from.map(Stamp::rfc3339);
+        let until = filter.until.map(Stamp::rfc3339);
         let rows: Vec<(i64, String, String)> = dispatch!(self, pool => {
             let rows = sqlx::query(
                 "SELECT seq, entry, leaf_hash FROM audit_entries \
                  WHERE ($1 IS NULL OR action = $2) AND ($3 IS NULL OR actor = $4) AND ($5 IS NULL OR object LIKE $6) AND ($7 IS NULL OR seq < $8) \
+                 AND ($10 IS NULL OR time >= $11) AND ($12 IS NULL OR time < $13) \
                  ORDER BY seq DESC LIMIT $9",
             )
             .bind(&filter.action)
@@ -58,6 +62,10 @@ impl Store {
             .bind(filter.before_seq)
             .bind(filter.before_seq)
             .bind(limit)
+            .bind(&from)
+            .bind(&from)
+            .bind(&until)
+            .bind(&until)
             .fetch_all(pool)
             .await?;
             rows.iter().map(|r| Ok((r.try_get("seq")?, r.try_get("entry")?, r.try_get("leaf_hash")?))).collect::<Result<Vec<_>>>()?
@@ -195,6 +203,10 @@ pub struct AuditFilter {
     pub object_prefix: Option<String>,
     /// Entries with seq below this (for paging backwards); `None` = newest.
     pub before_seq: Option<i64>,
+    /// Entries written at or after this time.
+    pub from: Option<Stamp>,
+    /// Entries written before this time.
+    pub until: Option<Stamp>,
     /// Page size (capped at [`PAGE_LIMIT_MAX`]).
     pub limit: i64,
 }

@@ -190,6 +190,37 @@ async fn story(store: Store) {
         found.windows(2).all(|w| w[0].seq > w[1].seq),
         "newest first"
     );
+    // A time range keeps the entries written inside it (the clock stands at 09:00 UTC).
+    let in_range = |from: &str, until: &str| {
+        let store = &store;
+        let (from, until) = (Stamp::parse(from).unwrap(), Stamp::parse(until).unwrap());
+        async move {
+            store
+                .audit_search(&AuditFilter {
+                    action: Some("user.create".into()),
+                    from: Some(from),
+                    until: Some(until),
+                    limit: 100,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(
+        in_range("2026-11-26T08:00:00Z", "2026-11-26T10:00:00Z").await,
+        found.len()
+    );
+    assert_eq!(
+        in_range("2026-11-26T09:00:01Z", "2026-11-27T00:00:00Z").await,
+        0
+    );
+    assert_eq!(
+        in_range("2026-11-25T00:00:00Z", "2026-11-26T09:00:00Z").await,
+        0,
+        "the end is excluded"
+    );
     let first = &store.audit_range(0, 1).await.unwrap()[0];
     assert_eq!(first.object, format!("user:{}", admin.id));
     assert!(first.after.is_some() && first.before.is_none());

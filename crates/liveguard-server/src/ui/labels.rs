@@ -186,6 +186,116 @@ pub(crate) fn stage(lang: Lang, code: &str) -> Option<&'static str> {
     Some(super::tr(lang, zh, en))
 }
 
+/// Every audit action the server writes, with its labels (the audit log's filter lists them
+/// in this order). Actions made from a name (`review.<event>`, `<kind>.create`,
+/// `live.comment.<action>`) are listed in full.
+pub(crate) const AUDIT_ACTIONS: &[(&str, &str, &str)] = &[
+    ("session.login", "登录", "signed in"),
+    ("session.login_failed", "登录失败", "sign-in failed"),
+    ("session.logout", "退出登录", "signed out"),
+    ("user.create", "创建用户", "user created"),
+    ("user.update", "修改用户", "user changed"),
+    ("user.password_change", "修改密码", "password changed"),
+    (
+        "user.password_change_failed",
+        "修改密码失败",
+        "password change failed",
+    ),
+    ("token.create", "创建 API 令牌", "API token created"),
+    ("token.revoke", "撤销 API 令牌", "API token revoked"),
+    ("audit.export", "导出审计证据包", "audit bundle exported"),
+    ("rules.load", "加载规则包", "rule packs loaded"),
+    ("product.create", "新建商品", "product created"),
+    ("product.update", "修改商品", "product changed"),
+    ("room.create", "新建直播间", "live room created"),
+    ("streamer.create", "新建主播", "streamer created"),
+    ("plan.create", "新建直播排期", "session plan created"),
+    ("submission.create", "新建审核内容", "submission created"),
+    ("review.submitted", "提交审核", "submitted for review"),
+    (
+        "review.finding_decided",
+        "对机器命中作出决定",
+        "finding decided",
+    ),
+    (
+        "review.checklist_answered",
+        "回答审核要点",
+        "checklist answered",
+    ),
+    ("review.signed", "审核签字", "signed"),
+    (
+        "review.routed",
+        "转入下一级审核",
+        "routed to the next level",
+    ),
+    ("review.approved", "批准并冻结", "approved and frozen"),
+    ("review.rejected", "退回修改", "sent back for changes"),
+    ("review.new_version", "保存新版本", "new version saved"),
+    (
+        "live.session.create",
+        "新建直播场次",
+        "live session created",
+    ),
+    ("live.session.start", "开播", "session started"),
+    ("live.session.end", "结束直播", "session ended"),
+    ("live.session.hold", "设置诉讼保全", "legal hold set"),
+    (
+        "live.session.release",
+        "解除诉讼保全",
+        "legal hold released",
+    ),
+    (
+        "live.session.purge",
+        "保存期满清除记录",
+        "records purged after retention",
+    ),
+    ("live.alert.acknowledge", "确认告警", "alert acknowledged"),
+    ("live.alert.resolve", "处理完成告警", "alert resolved"),
+    ("live.alert.escalate", "告警超时升级", "alert escalated"),
+    ("live.task.close", "完成承诺跟进", "follow-up closed"),
+    ("live.comment.hide", "隐藏评论", "comment hidden"),
+    ("live.comment.mute", "禁言观众", "viewer muted"),
+    ("live.comment.reply", "回复评论", "comment replied"),
+    ("live.comment.keep", "保留评论", "comment kept"),
+    ("lottery.create", "新建抽奖", "lottery created"),
+    ("lottery.edit", "修改抽奖草稿", "lottery draft edited"),
+    (
+        "lottery.change",
+        "修改已公示规则",
+        "published rules changed",
+    ),
+    ("lottery.commit", "公示抽奖规则", "rules published"),
+    (
+        "lottery.entrants",
+        "截止报名并承诺名单",
+        "entry closed, entrants committed",
+    ),
+    ("lottery.draw", "开奖", "drawn"),
+    ("lottery.claim", "登记兑奖", "prize claimed"),
+    ("lottery.claim.correct", "更正兑奖信息", "claim corrected"),
+    ("lottery.ship", "奖品发货", "prize shipped"),
+    ("lottery.redeem", "奖品签收", "prize redeemed"),
+    ("lottery.forfeit", "逾期作废", "prize forfeited"),
+    (
+        "lottery.personal_view",
+        "查看中奖者收货信息",
+        "winner's delivery data viewed",
+    ),
+    (
+        "lottery.personal_erase",
+        "删除中奖者收货信息",
+        "winner's delivery data erased",
+    ),
+];
+
+/// The label of an audit action; `None` for an action not in [`AUDIT_ACTIONS`].
+pub(crate) fn audit_action(lang: Lang, code: &str) -> Option<&'static str> {
+    AUDIT_ACTIONS
+        .iter()
+        .find(|(c, ..)| *c == code)
+        .map(|(_, zh, en)| super::tr(lang, zh, en))
+}
+
 /// A duration for people: `850 毫秒`, `42 秒`, `3 分 20 秒`, `2 小时 5 分`.
 pub(crate) fn duration_ms(lang: Lang, ms: i64) -> String {
     let s = ms / 1000;
@@ -250,6 +360,9 @@ mod tests {
             "rejected",
         ] {
             assert!(stage(Lang::Zh, code).is_some_and(has_han), "{code}");
+        }
+        for (code, zh, en) in AUDIT_ACTIONS {
+            assert!(has_han(zh) && !en.is_empty(), "{code}");
         }
         for kind in liveguard_live::EventKind::ALL {
             assert!(

@@ -163,5 +163,6 @@ pub fn routes() -> RouteSet {
             get(pages::password_page).post(pages::password_submit),
         )
         .page("/audit", get(pages::audit_page))
+        .page("/audit.csv", get(pages::audit_csv))
         .page("/.well-known/liveguard-audit-key", get(api::audit_key))
 }

@@ -17,6 +17,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::{CsrfForm, PageLang};
 use crate::http::perms::Permission;
 
+use crate::ui::labels::{AUDIT_ACTIONS, audit_action};
 use crate::ui::*;
 
 // ---- login, setup, language ----
@@ -659,8 +660,102 @@ pub(crate) struct AuditPageQuery {
     action: Option<String>,
     actor: Option<String>,
     object: Option<String>,
+    /// First day (Beijing), `YYYY-MM-DD`.
+    from: Option<String>,
+    /// Last day (Beijing), `YYYY-MM-DD`, included.
+    to: Option<String>,
     before: Option<i64>,
     verify: Option<String>,
+}
+
+/// Rows of one CSV export at most.
+const AUDIT_CSV_ROWS_MAX: usize = 10_000;
+
+/// The start of a Beijing calendar day given as `YYYY-MM-DD`; `days_after` moves it on.
+fn beijing_day(
+    field: &str,
+    text: &str,
+    days_after: i64,
+) -> Result<liveguard_store::Stamp, ApiError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(text.trim(), &format).map_err(|_| {
+        ApiError::field(field, format!("`{text}` is not a date such as 2026-12-07"))
+    })?;
+    let start = date
+        .with_hms(0, 0, 0)
+        .map_err(|_| ApiError::field(field, "not a date"))?
+        .assume_offset(liveguard_core::clock::BEIJING);
+    Ok(liveguard_store::Stamp::from_time(start).plus(time::Duration::days(days_after)))
+}
+
+impl AuditPageQuery {
+    fn filter(
+        &self,
+        limit: i64,
+        before: Option<i64>,
+    ) -> Result<liveguard_store::AuditFilter, ApiError> {
+        let mut filter = service::AuditQuery {
+            action: self.action.clone(),
+            actor: self.actor.clone(),
+            object: self.object.clone(),
+            before,
+            limit: Some(limit),
+        }
+        .filter();
+        fn day(v: &Option<String>) -> Option<&str> {
+            v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+        }
+        filter.from = day(&self.from)
+            .map(|d| beijing_day("from", d, 0))
+            .transpose()?;
+        filter.until = day(&self.to).map(|d| beijing_day("to", d, 1)).transpose()?;
+        Ok(filter)
+    }
+
+    /// The filters as a query string (for paging and the CSV link).
+    fn query_string(&self) -> String {
+        let val = |o: &Option<String>| query_escape(o.as_deref().unwrap_or(""));
+        format!(
+            "action={}&actor={}&object={}&from={}&to={}",
+            val(&self.action),
+            val(&self.actor),
+            val(&self.object),
+            val(&self.from),
+            val(&self.to)
+        )
+    }
+}
+
+/// An audit entry's reason for people: a review event as a sentence, a JSON document as a
+/// literal, free text as written.
+fn audit_reason(lang: Lang, reason: Option<&str>) -> Markup {
+    let Some(r) = reason else { return html! {} };
+    if let Some(sentence) = crate::features::review::pages::event_sentence(lang, r) {
+        return sentence;
+    }
+    if r.trim_start().starts_with('{') {
+        return html! { code { (r) } };
+    }
+    html! { (r) }
+}
+
+/// An audit entry's reason as plain text (the CSV export).
+fn audit_reason_text(lang: Lang, reason: Option<&str>) -> String {
+    let markup = audit_reason(lang, reason).into_string();
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in markup.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
 }
 
 /// `GET /audit`
@@ -673,17 +768,16 @@ pub(crate) async fn audit_page(
     if let Err(e) = p.require(Permission::ViewAudit) {
         return error_page(lang, Some(&p), e);
     }
-    let aq = service::AuditQuery {
-        action: q.action.clone(),
-        actor: q.actor.clone(),
-        object: q.object.clone(),
-        before: q.before,
-        limit: Some(50),
+    let filter = match q.filter(50, q.before) {
+        Ok(f) => f,
+        Err(e) => return error_page(lang, Some(&p), e),
     };
-    let filter = aq.filter();
-    let entries = match state.store.audit_search(&filter).await {
-        Ok(e) => e,
-        Err(e) => return error_page(lang, Some(&p), e.into()),
+    let (entries, users) = match (
+        state.store.audit_search(&filter).await,
+        state.store.users().await,
+    ) {
+        (Ok(e), Ok(u)) => (e, u),
+        (Err(e), _) | (_, Err(e)) => return error_page(lang, Some(&p), e.into()),
     };
     let verification = if q.verify.is_some() {
         Some(crate::jobs::checkpoint::verify_now(&state).await)
@@ -692,6 +786,11 @@ pub(crate) async fn audit_page(
     };
     let size = state.store.audit_size().await.unwrap_or(0);
     let val = |o: &Option<String>| o.clone().unwrap_or_default();
+    let name_of = |login: &str| match users.iter().find(|u| u.username == login) {
+        Some(u) => u.display_name.clone(),
+        None if login == "system" => tr(lang, "系统", "system").to_string(),
+        None => login.to_string(),
+    };
     let body = html! {
         div.card {
             p { (tr(lang, "共 ", "")) (size) (tr(lang, " 条记录。审计日志为只追加的 Merkle 树（RFC 6962），检查点由服务器以 Ed25519 签名。", " entries. The log is an append-only Merkle tree (RFC 6962) whose checkpoints the server signs with Ed25519.")) }
@@ -699,7 +798,10 @@ pub(crate) async fn audit_page(
                 input type="hidden" name="verify" value="1";
                 button.primary type="submit" data-testid="verify" { (tr(lang, "验证审计链", "Verify the chain")) }
             }
-            @if p.can(Permission::ExportAudit) { " " a href="/api/v1/audit/bundle" { (tr(lang, "下载证据包（可离线验证）", "Download bundle (verifiable offline)")) } }
+            @if p.can(Permission::ExportAudit) {
+                " " a href="/api/v1/audit/bundle" { (tr(lang, "下载证据包（可离线验证）", "Download bundle (verifiable offline)")) }
+                " " a href=(format!("/audit.csv?{}", q.query_string())) data-testid="audit-csv" { (tr(lang, "导出表格（CSV，可用 Excel 打开）", "Export as CSV (opens in Excel)")) }
+            }
             " " a href="/.well-known/liveguard-audit-key" { (tr(lang, "签名公钥", "Public key")) }
             @match &verification {
                 Some(Ok(v)) => p.ok data-testid="verify-result" { (tr(lang, "验证通过：", "Verified: ")) (v.entries) (tr(lang, " 条记录、", " entries, ")) (v.checkpoints) (tr(lang, " 个签名检查点均一致。根哈希 ", " signed checkpoints agree. Root ")) code { (v.root) } },
@@ -708,24 +810,186 @@ pub(crate) async fn audit_page(
             }
         }
         form.card method="get" action="/audit" {
-            (tr(lang, "操作", "Action")) " " input name="action" value=(val(&q.action)) size="16";
-            " " (tr(lang, "操作人", "Actor")) " " input name="actor" value=(val(&q.actor)) size="12";
-            " " (tr(lang, "对象前缀", "Object prefix")) " " input name="object" value=(val(&q.object)) size="12";
+            label.inline { (tr(lang, "操作", "Action")) " "
+                select name="action" {
+                    option value="" { (tr(lang, "全部", "all")) }
+                    @for (code, zh, en) in AUDIT_ACTIONS { option value=(code) selected[q.action.as_deref() == Some(*code)] { (if lang == Lang::Zh { *zh } else { *en }) } }
+                }
+            }
+            " " label.inline { (tr(lang, "操作人", "Actor")) " "
+                select name="actor" {
+                    option value="" { (tr(lang, "全部", "all")) }
+                    option value="system" selected[q.actor.as_deref() == Some("system")] { (tr(lang, "系统", "system")) }
+                    @for u in &users { option value=(u.username) selected[q.actor.as_deref() == Some(u.username.as_str())] { (u.display_name) } }
+                }
+            }
+            " " label.inline { (tr(lang, "从", "From")) " " input type="date" name="from" value=(val(&q.from)); }
+            " " label.inline { (tr(lang, "到", "to")) " " input type="date" name="to" value=(val(&q.to)); }
+            " " label.inline { (tr(lang, "对象前缀", "Object prefix")) " " input name="object" value=(val(&q.object)) size="12"; }
             " " input type="submit" value=(tr(lang, "筛选", "Filter"));
         }
-        table {
-            thead { tr { th { "#" } th { (tr(lang, "时间", "Time")) } th { (tr(lang, "操作人", "Actor")) } th { (tr(lang, "角色", "Role")) } th { (tr(lang, "操作", "Action")) } th { (tr(lang, "对象", "Object")) } th { (tr(lang, "原因", "Reason")) } } }
+        table data-testid="audit-entries" {
+            thead { tr { th { "#" } th { (tr(lang, "时间", "Time")) } th { (tr(lang, "操作人", "Actor")) } th { (tr(lang, "角色", "Role")) } th { (tr(lang, "操作", "Action")) } th { (tr(lang, "对象", "Object")) } th { (tr(lang, "说明", "Details")) } } }
             tbody {
                 @for e in &entries {
-                    tr { td { (e.seq) } td { (e.time) } td { (e.actor) } td { (e.role) } td { code { (e.action) } } td { (e.object) } td { (e.reason.clone().unwrap_or_default()) } }
+                    tr {
+                        td { (e.seq) }
+                        td { (liveguard_store::Stamp::parse(&e.time).map(|t| when(lang, t)).unwrap_or_else(|_| e.time.clone())) }
+                        td { (name_of(&e.actor)) }
+                        td { (e.role.parse::<Role>().map(|r| role_label(lang, r)).unwrap_or(tr(lang, "系统", "system"))) }
+                        td { @match audit_action(lang, &e.action) { Some(l) => span title=(e.action) { (l) }, None => code { (e.action) } } }
+                        td { code { (e.object) } }
+                        td { (audit_reason(lang, e.reason.as_deref())) }
+                    }
                 }
             }
         }
         @if entries.len() as i64 == filter.limit {
             @if let Some(last) = entries.last() {
-                p { a href=(format!("/audit?before={}&action={}&actor={}&object={}", last.seq, query_escape(&val(&q.action)), query_escape(&val(&q.actor)), query_escape(&val(&q.object)))) { (tr(lang, "更早的记录 →", "Older entries →")) } }
+                p { a href=(format!("/audit?before={}&{}", last.seq, q.query_string())) { (tr(lang, "更早的记录 →", "Older entries →")) } }
             }
         }
     };
     page(lang, tr(lang, "审计日志", "Audit log"), Some(&p), body).into_response()
+}
+
+/// `GET /audit.csv`: the filtered audit log as a table for Excel (UTF-8 with a byte-order
+/// mark, Beijing times, labels and sentences; at most 10,000 rows, newest first). The export
+/// is itself logged.
+pub(crate) async fn audit_csv(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    PageLang(lang): PageLang,
+    Query(q): Query<AuditPageQuery>,
+) -> Response {
+    if let Err(e) = p.require(Permission::ExportAudit) {
+        return error_page(lang, Some(&p), e);
+    }
+    let users = match state.store.users().await {
+        Ok(u) => u,
+        Err(e) => return error_page(lang, Some(&p), e.into()),
+    };
+    let mut rows = Vec::new();
+    let mut before = q.before;
+    while rows.len() < AUDIT_CSV_ROWS_MAX {
+        let filter = match q.filter(liveguard_store::PAGE_LIMIT_MAX, before) {
+            Ok(f) => f,
+            Err(e) => return error_page(lang, Some(&p), e),
+        };
+        let page = match state.store.audit_search(&filter).await {
+            Ok(page) => page,
+            Err(e) => return error_page(lang, Some(&p), e.into()),
+        };
+        let Some(last) = page.last() else { break };
+        before = Some(last.seq as i64);
+        let full = page.len() as i64 == filter.limit;
+        rows.extend(page);
+        if !full {
+            break;
+        }
+    }
+    rows.truncate(AUDIT_CSV_ROWS_MAX);
+    if let Err(e) = state
+        .store
+        .append_audit(p.audit("audit.export", &format!("audit:csv:{}", rows.len())))
+        .await
+    {
+        return error_page(lang, Some(&p), e.into());
+    }
+    let name_of = |login: &str| match users.iter().find(|u| u.username == login) {
+        Some(u) => u.display_name.clone(),
+        None if login == "system" => tr(lang, "系统", "system").to_string(),
+        None => login.to_string(),
+    };
+    let mut csv = String::from("\u{feff}");
+    let header = match lang {
+        Lang::Zh => [
+            "序号",
+            "时间（北京）",
+            "操作人",
+            "登录名",
+            "角色",
+            "操作",
+            "操作代码",
+            "对象",
+            "说明",
+        ],
+        Lang::En => [
+            "seq",
+            "time (Beijing)",
+            "actor",
+            "login",
+            "role",
+            "action",
+            "action code",
+            "object",
+            "details",
+        ],
+    };
+    csv_row(&mut csv, header.iter().map(|h| h.to_string()));
+    for e in &rows {
+        csv_row(
+            &mut csv,
+            [
+                e.seq.to_string(),
+                liveguard_store::Stamp::parse(&e.time)
+                    .map(|t| t.beijing())
+                    .unwrap_or_else(|_| e.time.clone()),
+                name_of(&e.actor),
+                e.actor.clone(),
+                e.role
+                    .parse::<Role>()
+                    .map(|r| role_label(lang, r))
+                    .unwrap_or(tr(lang, "系统", "system"))
+                    .to_string(),
+                audit_action(lang, &e.action)
+                    .unwrap_or(&e.action)
+                    .to_string(),
+                e.action.clone(),
+                e.object.clone(),
+                audit_reason_text(lang, e.reason.as_deref()),
+            ]
+            .into_iter(),
+        );
+    }
+    let today = state.store.now().beijing();
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&format!(
+                    "attachment; filename=\"liveguard-audit-{}.csv\"",
+                    &today[..10]
+                ))
+                .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+            ),
+        ],
+        csv,
+    )
+        .into_response()
+}
+
+/// Appends one CSV row (RFC 4180: every field quoted, quotes doubled). A field that a
+/// spreadsheet would run as a formula is prefixed with `'`.
+fn csv_row(out: &mut String, fields: impl Iterator<Item = String>) {
+    let mut first = true;
+    for f in fields {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        let f = if f.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{f}")
+        } else {
+            f
+        };
+        out.push('"');
+        out.push_str(&f.replace('"', "\"\""));
+        out.push('"');
+    }
+    out.push_str("\r\n");
 }

@@ -253,6 +253,8 @@ impl AuditQuery {
             actor: clean(&self.actor),
             object_prefix: clean(&self.object),
             before_seq: self.before,
+            from: None,
+            until: None,
             limit: self.limit.unwrap_or(50),
         }
     }

@@ -685,6 +685,8 @@ pub(crate) async fn notifications_for(
             actor: None,
             object_prefix: Some("submission:".into()),
             before_seq: None,
+            from: None,
+            until: None,
             limit: liveguard_store::PAGE_LIMIT_MAX,
         })
         .await?;
@@ -757,6 +759,8 @@ pub(crate) async fn notifications_for(
                 actor: None,
                 object_prefix: Some("live_alert:".into()),
                 before_seq: None,
+                from: None,
+                until: None,
                 limit: NOTIFICATIONS_MAX as i64,
             })
             .await?;
