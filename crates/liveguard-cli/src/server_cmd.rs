@@ -66,6 +66,10 @@ pub(crate) struct ServeArgs {
     /// Create demo accounts (one per role) and sample data on an empty database.
     #[arg(long)]
     demo: bool,
+    /// With --demo: delete the demo's SQLite database first and start over with fresh demo
+    /// data (the key files are kept). Refused for a --database-url database.
+    #[arg(long, requires = "demo")]
+    reset: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,6 +144,9 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
     }
     settings.demo |= args.demo;
     let demo = settings.demo;
+    if args.reset {
+        reset_demo_database(&settings)?;
+    }
     runtime()?.block_on(async move {
         let app = Application::build(settings).await?;
         let url = format!("http://127.0.0.1:{}", app.port());
@@ -160,6 +167,24 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
         tracing::info!("Server stopped.");
         Ok(Outcome::Clean)
     })
+}
+
+/// Deletes the embedded database of a demo data directory (`--demo --reset`).
+fn reset_demo_database(settings: &Settings) -> anyhow::Result<()> {
+    if !settings.database_url.is_empty() {
+        anyhow::bail!(
+            "--reset only deletes the embedded SQLite database of --data-dir; it never touches a --database-url database"
+        );
+    }
+    for name in ["liveguard.db", "liveguard.db-wal", "liveguard.db-shm"] {
+        let path = settings.data_dir.join(name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(anyhow::anyhow!("{}: {e}", path.display())),
+        }
+    }
+    Ok(())
 }
 
 /// Options of `liveguard worker`.

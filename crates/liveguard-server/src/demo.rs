@@ -98,7 +98,42 @@ pub async fn seed_demo(state: &AppState) -> Result<bool, DemoError> {
 
 /// A cosmetics product with its facts and a draft script by the demo streamer, ready to be
 /// submitted and pushed through 初审 → 复审 → 终审 by the demo accounts.
+/// When the demo's evening session is: tomorrow at 20:00 Beijing time, so that a fresh demo
+/// has nothing overdue on its first day.
+struct DemoDate {
+    /// `2026-12-08T20:00:00+08:00`.
+    starts_at: String,
+    /// `12月8日`.
+    label: String,
+    /// The session's day number since 1970 (UTC), as the product checks count days.
+    day: i64,
+}
+
+fn demo_date(now: liveguard_store::Stamp) -> DemoDate {
+    let tomorrow = now
+        .time()
+        .to_offset(liveguard_core::clock::BEIJING)
+        .date()
+        .next_day()
+        .unwrap_or(time::Date::MAX);
+    let start = tomorrow
+        .with_hms(20, 0, 0)
+        .unwrap_or(time::PrimitiveDateTime::MIN)
+        .assume_offset(liveguard_core::clock::BEIJING);
+    DemoDate {
+        starts_at: format!(
+            "{:04}-{:02}-{:02}T20:00:00+08:00",
+            tomorrow.year(),
+            u8::from(tomorrow.month()),
+            tomorrow.day()
+        ),
+        label: format!("{}月{}日", u8::from(tomorrow.month()), tomorrow.day()),
+        day: start.unix_timestamp().div_euclid(86_400),
+    }
+}
+
 async fn seed_demo_review(state: &AppState) -> Result<(), DemoError> {
+    let date = demo_date(state.store.now());
     let facts = serde_json::json!({
         "name": "水润修护面霜 50g",
         "category": "cosmetics",
@@ -107,7 +142,7 @@ async fn seed_demo_review(state: &AppState) -> Result<(), DemoError> {
         "disclosures": [["ingredients", "水、甘油、透明质酸钠、角鲨烷"], ["suitable_for", "干性及混合性肌肤"], ["usage", "洁面后取适量涂抹于面部"], ["warnings", "如有不适请停止使用"], ["after_sales", "平台客服，七天无理由退货"]],
         "seven_day_return": true,
         // Transaction prices in fen on the days before the demo session (day numbers since 1970).
-        "price_history": [[20_780, 12_900], [20_782, 9_900], [20_784, 11_900]]
+        "price_history": [[date.day - 8, 12_900], [date.day - 6, 9_900], [date.day - 4, 11_900]]
     });
     // The facts must be what the product checks read.
     serde_json::from_value::<liveguard_screen::product::Product>(facts.clone())
@@ -133,24 +168,25 @@ async fn seed_demo_review(state: &AppState) -> Result<(), DemoError> {
         )
         .reason("demo data")
     };
-    let master = |kind: MasterKind, name: &'static str, doc: serde_json::Value| {
+    let master = |kind: MasterKind, name: String, doc: serde_json::Value| {
         let audit = demo_audit(kind.as_str());
         async move {
             state
                 .store
-                .create_master(kind, name, &doc.to_string(), audit)
+                .create_master(kind, &name, &doc.to_string(), audit)
                 .await
                 .step("review")
         }
     };
-    let room = master(MasterKind::Room, "抖音 · 好物严选直播间", serde_json::json!({"platform": "抖音", "account": "好物严选直播间", "operator": "示例电子商务有限公司"})).await?;
+    let room = master(MasterKind::Room, "抖音 · 好物严选直播间".into(), serde_json::json!({"platform": "抖音", "account": "好物严选直播间", "operator": "示例电子商务有限公司"})).await?;
     let host = master(
         MasterKind::Streamer,
-        "小林",
+        "小林".into(),
         serde_json::json!({"name": "小林", "agency": "示例MCN"}),
     )
     .await?;
-    let plan = master(MasterKind::Plan, "12月1日 晚8点 面霜专场", serde_json::json!({"title": "12月1日 晚8点 面霜专场", "room_id": room.id, "starts_at": "2026-12-01T20:00:00+08:00",
+    let plan_title = format!("{} 晚8点 面霜专场", date.label);
+    let plan = master(MasterKind::Plan, plan_title.clone(), serde_json::json!({"title": plan_title, "room_id": room.id, "starts_at": date.starts_at,
         "streamer_ids": [host.id], "lineup": [{"product_id": product.id, "price_fen": 9_900, "promotion": "前100名加赠旅行装"}], "has_lottery": false})).await?;
     serde_json::from_str::<crate::features::master::service::SessionPlan>(&plan.data)
         .step("plan")?;
@@ -169,11 +205,11 @@ async fn seed_demo_review(state: &AppState) -> Result<(), DemoError> {
         },
     };
     let body = crate::features::review::service::SubmissionBody {
-        title: "12月1日 晚8点 面霜专场话术".into(),
+        title: format!("{} 晚8点 面霜专场话术", date.label),
         kind: "script".into(),
         product_id: Some(product.id),
         plan_id: Some(plan.id),
-        session_start: "2026-12-01T20:00:00+08:00".into(),
+        session_start: date.starts_at.clone(),
         has_lottery: false,
         content: crate::features::review::service::Content {
             text: Some("欢迎来到直播间！今天给大家带来我们家的水润修护面霜。\n这款面霜是全网最好用的，用完立竿见影，还能美白祛斑。\n原价399，今天直播间只要99，手慢无！\n第一次来的宝宝先领券，有问题找平台客服。".into()),
@@ -184,8 +220,8 @@ async fn seed_demo_review(state: &AppState) -> Result<(), DemoError> {
     crate::features::review::service::create(state, &p, body)
         .await
         .step("review")?;
-    let approved = seed_demo_approved_script(state, &p, product.id, plan.id).await?;
-    seed_demo_live_session(state, plan.id, approved).await
+    let approved = seed_demo_approved_script(state, &p, product.id, plan.id, &date).await?;
+    seed_demo_live_session(state, plan.id, approved, &date).await
 }
 
 /// A clean script for the demo plan, pushed through 初审 → 复审 → 终审 by the demo accounts,
@@ -195,13 +231,14 @@ async fn seed_demo_approved_script(
     author: &auth::Principal,
     product_id: i64,
     plan_id: i64,
+    date: &DemoDate,
 ) -> Result<i64, DemoError> {
     let body = crate::features::review::service::SubmissionBody {
-        title: "12月1日 晚8点 面霜专场话术（定稿）".into(),
+        title: format!("{} 晚8点 面霜专场话术（定稿）", date.label),
         kind: "script".into(),
         product_id: Some(product_id),
         plan_id: Some(plan_id),
-        session_start: "2026-12-01T20:00:00+08:00".into(),
+        session_start: date.starts_at.clone(),
         has_lottery: false,
         content: crate::features::review::service::Content {
             text: Some("欢迎来到直播间！今天给大家带来我们家的水润修护面霜，主打保湿。\n成分是水、甘油、透明质酸钠和角鲨烷，适合干性及混合性肌肤。\n今天直播间只要99元，前100名加赠旅行装，七天无理由退货。\n有问题请找平台客服。".into()),
@@ -295,6 +332,7 @@ async fn seed_demo_live_session(
     state: &AppState,
     plan_id: i64,
     approved_script: i64,
+    date: &DemoDate,
 ) -> Result<(), DemoError> {
     let lead = state
         .store
@@ -316,7 +354,7 @@ async fn seed_demo_live_session(
         crate::features::live::service::NewSessionBody {
             plan_id,
             duty_officer: "reviewer".into(),
-            title: Some("12月1日 晚8点 面霜专场（演示场次）".into()),
+            title: Some(format!("{} 晚8点 面霜专场（演示场次）", date.label)),
         },
     )
     .await

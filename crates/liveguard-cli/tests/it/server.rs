@@ -752,3 +752,84 @@ fn nats_workers_share_the_stream_and_survive_a_kill() {
         ])
         .status();
 }
+
+fn token_for(dir: &Path, user: &str) -> String {
+    let out = bin()
+        .args(["admin", "create-token", "--user", user])
+        .args(data_args(dir, None))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// `serve --demo --reset` starts the demo over: what was added is gone, the demo data is
+/// fresh; `--reset` needs `--demo` and never touches a `--database-url` database.
+#[test]
+fn a_demo_can_be_reset_to_start_over() {
+    let dir = TempDir::new("demo-reset");
+    let products = |port: u16, token: &str| {
+        let (status, body) = http(port, "GET", "/api/v1/products", token, None).unwrap();
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["products"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    {
+        let server = Server::start_with(&dir.0, None, "127.0.0.1:0", true);
+        let lead = token_for(&dir.0, "lead");
+        let demo = products(server.port, &lead);
+        let (status, body) = http(
+            server.port,
+            "POST",
+            "/api/v1/products",
+            &lead,
+            Some(r#"{"name": "试用装", "category": "cosmetics"}"#),
+        )
+        .unwrap();
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(products(server.port, &lead), demo + 1);
+    }
+    let server = Server::start_args(
+        &[data_args(&dir.0, None), vec!["--reset".into()]].concat(),
+        "127.0.0.1:0",
+        true,
+    );
+    let lead = token_for(&dir.0, "lead");
+    assert_eq!(
+        products(server.port, &lead),
+        1,
+        "the demo's one product again"
+    );
+    drop(server);
+
+    let out = bin()
+        .args(["serve", "--reset"])
+        .args(data_args(&dir.0, None))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "--reset without --demo is refused"
+    );
+    let out = bin()
+        .args(["serve", "--demo", "--reset", "--listen", "127.0.0.1:0"])
+        .args(data_args(
+            &dir.0,
+            Some("postgres://postgres@127.0.0.1:1/none"),
+        ))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--reset only deletes"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -280,3 +280,16 @@ async fn the_audit_log_filters_by_day_and_action_and_exports_csv() {
         "legal reads the log but may not export it"
     );
 }
+
+/// In demo mode the login page says which accounts there are; outside it, it says nothing
+/// of them.
+#[tokio::test]
+async fn the_demo_login_page_lists_the_demo_accounts() {
+    let demo = spawn_demo(|s| s.demo = true).await;
+    let page = demo.call(get("/login", None)).await.text();
+    assert!(page.contains("data-testid=\"demo-accounts\""), "{page}");
+    assert!(page.contains("合规组长 李敏") && page.contains("demo-用户名-2026"));
+    let plain = spawn_demo(|_| {}).await;
+    let page = plain.call(get("/login", None)).await.text();
+    assert!(!page.contains("demo-accounts"));
+}

@@ -30,10 +30,10 @@ pub(crate) async fn login_page(
     if state.store.user_count().await.unwrap_or(1) == 0 {
         return Redirect::to("/setup").into_response();
     }
-    login_form(lang, None, StatusCode::OK)
+    login_form(lang, state.settings.demo, None, StatusCode::OK)
 }
 
-fn login_form(lang: Lang, error: Option<&str>, status: StatusCode) -> Response {
+fn login_form(lang: Lang, demo: bool, error: Option<&str>, status: StatusCode) -> Response {
     let body = html! {
         div.card style="max-width:420px" {
             @if let Some(e) = error { (error_box(e)) }
@@ -41,6 +41,16 @@ fn login_form(lang: Lang, error: Option<&str>, status: StatusCode) -> Response {
                 label { (tr(lang, "用户名", "User name")) br; input name="username" autocomplete="username" required autofocus; }
                 label { (tr(lang, "密码", "Password")) br; input name="password" type="password" autocomplete="current-password" required; }
                 input type="submit" value=(tr(lang, "登录", "Log in"));
+            }
+        }
+        @if demo {
+            div.card style="max-width:640px" data-testid="demo-accounts" {
+                h3 { (tr(lang, "演示账号（仅演示模式）", "Demo accounts (demo mode only)")) }
+                p.muted { (tr(lang, "每个角色一个账号，密码为 demo-用户名-2026。启动时终端也会打印这张表。", "One account per role; the password is demo-NAME-2026. The terminal printed this table at start-up too.")) }
+                table {
+                    thead { tr { th { (tr(lang, "用户名", "User name")) } th { (tr(lang, "姓名", "Name")) } th { (tr(lang, "角色", "Role")) } } }
+                    tbody { @for (name, display, role) in crate::DEMO_USERS { tr { td { code { (name) } } td { (display) } td { (role_label(lang, *role)) } } } }
+                }
             }
         }
     };
@@ -62,6 +72,7 @@ pub(crate) async fn login_submit(State(state): State<AppState>, req: Request) ->
     else {
         return login_form(
             lang,
+            state.settings.demo,
             Some(tr(
                 lang,
                 "请填写用户名和密码",
@@ -85,7 +96,7 @@ pub(crate) async fn login_submit(State(state): State<AppState>, req: Request) ->
         Err(e) => {
             let message = password_error_message(lang, &e);
             let status = e.parts().0;
-            login_form(lang, Some(&message), status)
+            login_form(lang, state.settings.demo, Some(&message), status)
         }
     }
 }
