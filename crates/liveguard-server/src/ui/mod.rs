@@ -53,7 +53,7 @@ main{max-width:1100px;margin:1rem auto;padding:0 1rem}h1{font-size:1.4rem}
 table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1px solid #e5e8eb;padding:.4rem .5rem;text-align:left;vertical-align:top;font-size:.92em}
 input,select,textarea{font:inherit;padding:.35rem;border:1px solid #b6bec7;border-radius:4px;max-width:100%}textarea{width:100%;min-height:10rem}
 button.primary,input[type=submit]{background:#1f6feb;color:#fff;border:0;border-radius:4px;padding:.4rem .9rem;cursor:pointer}
-.error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem;border-radius:4px}.ok{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem;border-radius:4px}
+.field-error{display:block;margin-top:.2rem}.error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem;border-radius:4px}.ok{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem;border-radius:4px}
 .muted{color:#656d76}.soon{opacity:.55}tr.overdue td{background:#fff5f5}
 mark.sev-block{background:#ffc1c0;border-bottom:2px solid #cf222e}mark.sev-review{background:#fff1b8;border-bottom:2px solid #bf8700}mark.sev-info{background:#ddf4ff;border-bottom:2px dotted #0969da}
 .badge{display:inline-block;border-radius:10px;padding:0 .5rem;font-size:.8em}.b-block{background:#cf222e;color:#fff}.b-review{background:#bf8700;color:#fff}.b-info{background:#0969da;color:#fff}.b-pass{background:#1a7f37;color:#fff}
@@ -262,6 +262,73 @@ pub(crate) fn bilingual(lang: Lang, text: &str) -> &str {
     }
 }
 
+/// A date and time a person typed or picked, read as Beijing time, as RFC 3339
+/// (`2026-12-10T20:00:00+08:00`): the value of a `datetime-local` picker
+/// (`2026-12-10T20:00`), `2026-12-10 20:00` (also with seconds, or `/` between the date's
+/// parts), or RFC 3339 with its own offset (kept). `None` when it is none of these, so the
+/// caller can say so and keep what was typed.
+pub(crate) fn beijing_input(text: &str) -> Option<String> {
+    let t = text.trim().replace('/', "-");
+    if liveguard_store::Stamp::parse(&t).is_ok() {
+        return Some(t);
+    }
+    let t = t.replacen(' ', "T", 1);
+    let (date, clock) = t.split_once('T')?;
+    let date = time::Date::parse(
+        date,
+        time::macros::format_description!("[year]-[month padding:none]-[day padding:none]"),
+    )
+    .ok()?;
+    let mut parts = clock.split(':');
+    let hour: u8 = parts.next()?.parse().ok()?;
+    let minute: u8 = parts.next()?.parse().ok()?;
+    let second: u8 = match parts.next() {
+        Some(s) => s.parse().ok()?,
+        None => 0,
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    let at = date.with_hms(hour, minute, second).ok()?;
+    Some(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+08:00",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    ))
+}
+
+/// The value a `datetime-local` picker shows for an RFC 3339 time: Beijing time to the
+/// minute (`2026-12-10T20:00`); empty when the text is not a time.
+pub(crate) fn picker_value(rfc3339: &str) -> String {
+    liveguard_store::Stamp::parse(rfc3339)
+        .map(|t| {
+            let b = t.time().to_offset(liveguard_core::clock::BEIJING);
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}",
+                b.year(),
+                u8::from(b.month()),
+                b.day(),
+                b.hour(),
+                b.minute()
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// The message beside a form field when `error` is about that field.
+pub(crate) fn field_error(error: Option<&ApiError>, field: &str) -> Markup {
+    match error {
+        Some(ApiError::Validation { field: f, message }) if f == field => {
+            html! { span.error.field-error role="alert" data-field=(field) { (message) } }
+        }
+        _ => html! {},
+    }
+}
+
 /// A number someone has to act on, linking to the queue it counts (`待我审核 3`). `urgent`
 /// colours it when the number is not zero.
 pub(crate) fn stat_tile(label: &str, count: i64, href: &str, urgent: bool) -> Markup {
@@ -339,6 +406,30 @@ pub(crate) fn column_chart(lang: Lang, caption: &str, columns: &[(String, i64)])
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_times_are_read_as_beijing_time() {
+        assert_eq!(
+            beijing_input("2026-12-10T20:00").as_deref(),
+            Some("2026-12-10T20:00:00+08:00")
+        );
+        assert_eq!(
+            beijing_input(" 2026-12-10 20:00 ").as_deref(),
+            Some("2026-12-10T20:00:00+08:00")
+        );
+        assert_eq!(
+            beijing_input("2026/12/10 20:00:30").as_deref(),
+            Some("2026-12-10T20:00:30+08:00")
+        );
+        assert_eq!(
+            beijing_input("2026-12-10T12:00:00Z").as_deref(),
+            Some("2026-12-10T12:00:00Z")
+        );
+        assert_eq!(beijing_input("明晚八点"), None);
+        assert_eq!(beijing_input("2026-13-10 20:00"), None);
+        assert_eq!(picker_value("2026-12-10T12:00:00Z"), "2026-12-10T20:00");
+        assert_eq!(picker_value("soon"), "");
+    }
 
     #[test]
     fn a_bilingual_text_is_shown_in_the_pages_language() {

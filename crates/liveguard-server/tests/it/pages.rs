@@ -293,3 +293,95 @@ async fn the_demo_login_page_lists_the_demo_accounts() {
     let page = plain.call(get("/login", None)).await.text();
     assert!(!page.contains("demo-accounts"));
 }
+
+/// The new-submission form keeps everything typed when the server refuses it, says what is
+/// wrong beside the field, and reads a start time as people write it (Beijing time).
+#[tokio::test]
+async fn the_submission_form_keeps_what_was_typed_and_reads_times_as_written() {
+    let t = spawn_demo(|_| {}).await;
+    let (cookie, csrf) = t
+        .login("streamer", &liveguard_server::demo_password("streamer"))
+        .await
+        .unwrap();
+    let script = "今天给大家介绍一款面霜，\r\n质地清爽。";
+    let before = t.state.store.submissions().await.unwrap().len();
+    let r = t
+        .call(form_post(
+            &cookie,
+            &csrf,
+            "/reviews/new",
+            &[
+                ("title", "周五晚场话术"),
+                ("kind", "script"),
+                ("product_id", ""),
+                ("plan_id", ""),
+                ("session_start", "明晚八点"),
+                ("text", script),
+            ],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text();
+    assert!(page.contains("value=\"周五晚场话术\""), "the title is kept");
+    assert!(page.contains("质地清爽"), "the script is kept");
+    assert!(
+        page.contains("data-field=\"session_start\""),
+        "the message sits beside the field"
+    );
+    assert!(
+        page.contains("明晚八点") && page.contains("开播时间"),
+        "{page}"
+    );
+    assert_eq!(t.state.store.submissions().await.unwrap().len(), before);
+
+    let r = t
+        .call(form_post(
+            &cookie,
+            &csrf,
+            "/reviews/new",
+            &[
+                ("title", "周五晚场话术"),
+                ("kind", "script"),
+                ("product_id", ""),
+                ("plan_id", ""),
+                ("session_start", "2026-12-11 20:00"),
+                ("text", script),
+            ],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let rows = t.state.store.submissions().await.unwrap();
+    let row = rows.iter().find(|s| s.title == "周五晚场话术").unwrap();
+    assert_eq!(row.session_start, "2026-12-11T20:00:00+08:00");
+    let version = t.state.store.submission_version(row.id, 1).await.unwrap();
+    assert!(
+        !version.text.contains('\r'),
+        "line endings are stored as \\n"
+    );
+
+    // A new version typed with \r\n line endings differs only where the text changed.
+    let streamer = t.token_of("streamer").await;
+    let r = t
+        .call(json_req(
+            axum::http::Method::PUT,
+            &format!("/api/v1/submissions/{}/text", row.id),
+            Some(&streamer),
+            serde_json::json!({"text": "今天给大家介绍一款面霜，\r\n质地清爽，适合干皮。"}),
+        ))
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let view = t
+        .call(get(
+            &format!("/api/v1/submissions/{}", row.id),
+            Some(&streamer),
+        ))
+        .await
+        .json();
+    let kinds: Vec<&str> = view["diff"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["same", "removed", "added"], "{}", view["diff"]);
+}

@@ -92,6 +92,73 @@ pub(crate) async fn queue(
     .into_response()
 }
 
+/// The Chinese (or English) name of a submission form's field, for error messages.
+fn new_field_name(lang: Lang, field: &str) -> &'static str {
+    match field {
+        "title" => tr(lang, "标题", "title"),
+        "kind" => tr(lang, "类型", "kind"),
+        "product_id" => tr(lang, "商品", "product"),
+        "plan_id" => tr(lang, "直播排期", "session plan"),
+        "session_start" => tr(lang, "开播时间", "session start"),
+        "text" => tr(lang, "内容", "text"),
+        _ => tr(lang, "表单", "form"),
+    }
+}
+
+/// The new-submission form, filled with `f` (what was typed) and showing `error` beside its
+/// field, so that nothing typed is lost when the server refuses it.
+async fn new_form(
+    state: &AppState,
+    p: &crate::http::auth::Principal,
+    lang: Lang,
+    f: &NewForm,
+    error: Option<&ApiError>,
+) -> Response {
+    let (products, plans) = match (
+        state.store.products().await,
+        state.store.masters(MasterKind::Plan).await,
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return error_page(lang, Some(p), e.into()),
+    };
+    let fe = |field: &str| crate::ui::field_error(error, field);
+    let body = html! {
+        @if let Some(e) = error {
+            @match e {
+                ApiError::Validation { field, .. } => (error_box(&format!("{}{}{}", tr(lang, "未保存，请检查：", "Not saved; check: "), new_field_name(lang, field), tr(lang, "（见下方说明）。已填写的内容都保留着。", " (see below). Everything you typed is kept.")))),
+                other => (error_box(&format!("{}{other}", tr(lang, "未保存：", "Not saved: ")))),
+            }
+        }
+        form.card method="post" action="/reviews/new" {
+            input type="hidden" name="csrf" value=(p.csrf());
+            label { (tr(lang, "标题", "Title")) br; input name="title" required maxlength="200" size="40" value=(f.title); (fe("title")) }
+            label { (tr(lang, "类型", "Kind")) br; select name="kind" {
+                option value="script" selected[f.kind == "script"] { (tr(lang, "直播话术", "script")) }
+                option value="product_copy" selected[f.kind == "product_copy"] { (tr(lang, "商品文案", "product copy")) }
+            } (fe("kind")) }
+            label { (tr(lang, "商品", "Product")) br; select name="product_id" { option value="" { "—" } @for pr in &products {
+                option value=(pr.id) selected[f.product_id.trim() == pr.id.to_string()] { (pr.name) "（" (pr.category.parse::<liveguard_core::ProductCategory>().map(|c| c.label(lang)).unwrap_or("—")) "）" }
+            } } (fe("product_id")) }
+            label { (tr(lang, "直播排期（其商品清单一并核查）", "Session plan (its whole lineup is checked)")) br; select name="plan_id" { option value="" { "—" } @for pl in &plans {
+                option value=(pl.id) selected[f.plan_id.trim() == pl.id.to_string()] { (pl.name) }
+            } } (fe("plan_id")) }
+            label { (tr(lang, "开播时间（北京时间；选择排期时可留空）", "Session start (Beijing time; may be empty with a plan)")) br;
+                input type="datetime-local" name="session_start" value=(crate::ui::beijing_input(&f.session_start).map(|t| crate::ui::picker_value(&t)).unwrap_or_default()); (fe("session_start")) }
+            label { input type="checkbox" name="has_lottery" value="true" checked[f.has_lottery.is_some()]; " " (tr(lang, "本场有抽奖", "the session has a lottery")) }
+            label { (tr(lang, "内容", "Text")) textarea name="text" required { (f.text) } (fe("text")) }
+            input type="submit" value=(tr(lang, "保存并筛查", "Save and screen"));
+        }
+    };
+    let status = error
+        .map(|e| e.parts().0)
+        .unwrap_or(axum::http::StatusCode::OK);
+    (
+        status,
+        page(lang, tr(lang, "新建提交", "New submission"), Some(p), body),
+    )
+        .into_response()
+}
+
 /// `GET /reviews/new`
 pub(crate) async fn new_page(
     State(state): State<AppState>,
@@ -101,78 +168,90 @@ pub(crate) async fn new_page(
     if let Err(e) = p.require(Permission::Submit) {
         return error_page(lang, Some(&p), e);
     }
-    let (products, plans) = match (
-        state.store.products().await,
-        state.store.masters(MasterKind::Plan).await,
-    ) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return error_page(lang, Some(&p), e.into()),
-    };
-    let body = html! {
-        form.card method="post" action="/reviews/new" {
-            input type="hidden" name="csrf" value=(p.csrf());
-            label { (tr(lang, "标题", "Title")) br; input name="title" required maxlength="200" size="40"; }
-            label { (tr(lang, "类型", "Kind")) br; select name="kind" { option value="script" { (tr(lang, "直播话术", "script")) } option value="product_copy" { (tr(lang, "商品文案", "product copy")) } } }
-            label { (tr(lang, "商品", "Product")) br; select name="product_id" { option value="" { "—" } @for pr in &products { option value=(pr.id) { (pr.name) " (" (pr.category) ")" } } } }
-            label { (tr(lang, "直播排期（其商品清单一并核查）", "Session plan (its whole lineup is checked)")) br; select name="plan_id" { option value="" { "—" } @for pl in &plans { option value=(pl.id) { (pl.name) } } } }
-            label { (tr(lang, "开播时间（如 2026-12-01T20:00:00+08:00；选择排期时可留空）", "Session start (e.g. 2026-12-01T20:00:00+08:00; may be empty with a plan)")) br; input name="session_start" size="30" placeholder="2026-12-01T20:00:00+08:00"; }
-            label { input type="checkbox" name="has_lottery" value="true"; " " (tr(lang, "本场有抽奖", "the session has a lottery")) }
-            label { (tr(lang, "内容", "Text")) textarea name="text" required {} }
-            input type="submit" value=(tr(lang, "保存并筛查", "Save and screen"));
-        }
-    };
-    page(lang, tr(lang, "新建提交", "New submission"), Some(&p), body).into_response()
+    new_form(&state, &p, lang, &NewForm::default(), None).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(crate) struct NewForm {
+    #[serde(default)]
     title: String,
+    #[serde(default)]
     kind: String,
+    #[serde(default)]
     product_id: String,
     #[serde(default)]
     plan_id: String,
+    #[serde(default)]
     session_start: String,
     has_lottery: Option<String>,
+    #[serde(default)]
     text: String,
 }
 
-/// `POST /reviews/new`
+/// `POST /reviews/new`: on any refusal the form comes back with everything typed and the
+/// message beside its field.
 pub(crate) async fn new_submit(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     PageLang(lang): PageLang,
     CsrfForm(f): CsrfForm<NewForm>,
 ) -> Response {
+    if let Err(e) = p.require(Permission::Submit) {
+        return error_page(lang, Some(&p), e);
+    }
     let id_field = |field: &'static str, v: &str| match v.trim() {
         "" => Ok(None),
-        v => v
-            .parse()
-            .map(Some)
-            .map_err(|_| ApiError::field(field, "not a number")),
+        v => v.parse().map(Some).map_err(|_| {
+            ApiError::field(
+                field,
+                tr(lang, "请从列表中选择", "choose one from the list"),
+            )
+        }),
     };
-    let (product_id, plan_id) = match (
+    let session_start = match f.session_start.trim() {
+        "" => Ok(String::new()),
+        typed => crate::ui::beijing_input(typed).ok_or_else(|| {
+            ApiError::field(
+                "session_start",
+                format!(
+                    "{}{typed}{}",
+                    tr(lang, "无法识别“", "cannot read \""),
+                    tr(
+                        lang,
+                        "”：请用日期时间选择器，或写成 2026-12-10 20:00（北京时间）",
+                        "\": use the date and time picker, or write 2026-12-10 20:00 (Beijing time)"
+                    )
+                ),
+            )
+        }),
+    };
+    let (product_id, plan_id, session_start) = match (
         id_field("product_id", &f.product_id),
         id_field("plan_id", &f.plan_id),
+        session_start,
     ) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return error_page(lang, Some(&p), e),
+        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+        (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => {
+            return new_form(&state, &p, lang, &f, Some(&e)).await;
+        }
     };
     let body = SubmissionBody {
-        title: f.title,
-        kind: f.kind,
+        title: f.title.clone(),
+        kind: f.kind.clone(),
         product_id,
         plan_id,
-        session_start: f.session_start,
+        session_start,
         has_lottery: f.has_lottery.is_some(),
         content: Content {
-            text: Some(f.text),
+            text: Some(f.text.clone()),
             file_base64: None,
             file_name: None,
         },
     };
     match service::create(&state, &p, body).await {
         Ok(id) => Redirect::to(&format!("/reviews/{id}")).into_response(),
-        Err(e) => error_page(lang, Some(&p), e),
+        Err(ApiError::Forbidden) => error_page(lang, Some(&p), ApiError::Forbidden),
+        Err(e) => new_form(&state, &p, lang, &f, Some(&e)).await,
     }
 }
 

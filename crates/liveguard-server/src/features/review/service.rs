@@ -180,7 +180,13 @@ pub(crate) async fn read_content(state: &AppState, c: Content) -> Result<String,
             format!("at most {SUBMISSION_TEXT_BYTES_MAX} bytes"),
         ));
     }
-    Ok(text)
+    Ok(normalize_newlines(&text))
+}
+
+/// The text with every line ending as `\n` (browsers send `\r\n`, files may have either), so
+/// that versions compare line by line and spans mean the same in every version.
+pub(crate) fn normalize_newlines(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
 }
 
 pub(crate) fn decode_base64(input: &str) -> Option<Vec<u8>> {
@@ -487,7 +493,10 @@ pub(crate) async fn view(
                 .collect();
             Some(VersionDiff {
                 from_version: pv,
-                lines: diff_lines(&old.text, &current.text),
+                lines: diff_lines(
+                    &normalize_newlines(&old.text),
+                    &normalize_newlines(&current.text),
+                ),
                 resolved_findings,
             })
         }
