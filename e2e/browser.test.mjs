@@ -190,6 +190,8 @@ test(`[${backend}] a script goes through 初审 → 复审 → 终审 with a rej
   for (const c of await reviewer.page.$$('input[name^=c]:not([type=hidden])')) await c.fill('第三方检测报告 2026-10，保湿时长 24 小时');
   await reviewer.page.click('input[value=保存决定]');
   await reviewer.page.check('input[name=flag_final]');
+  // The checklist starts unanswered: every item is chosen on purpose.
+  for (const s of await reviewer.page.$$('select[name^="k:"]')) await s.selectOption('pass');
   await reviewer.page.click('input[value=批准]');
   assert.match(await reviewer.page.textContent('[data-testid=stage]'), /待复审/);
 
@@ -197,7 +199,9 @@ test(`[${backend}] a script goes through 初审 → 复审 → 终审 with a rej
   for (const [user, expected] of [['manager', /待终审/], ['lead', /待终审/], ['legal', /已批准/]]) {
     const r = await loggedIn(user);
     await r.page.goto(url);
+    for (const s of await r.page.$$('select[name^="k:"]')) await s.selectOption('pass');
     await r.page.click('input[value=批准]');
+    if (user === 'lead') assert.match(await r.page.textContent('[data-testid=cosign]'), /待法务会签/);
     assert.match(await r.page.textContent('[data-testid=stage]'), expected, user);
     if (user === 'legal') {
       await r.page.click('text=打印批准版本');
@@ -207,6 +211,9 @@ test(`[${backend}] a script goes through 初审 → 复审 → 终审 with a rej
       const printed = await r.page.textContent('body');
       assert.match(printed, /限定事实（有来源）/);
       assert.match(printed, /运营初审 张一/);
+      // Filing quality: what it covers (room, operator, products) and where to sign.
+      assert.match(printed, /好物严选直播间/);
+      assert.match(printed, /签字与盖章/);
       await shot(r.page, 'review-print');
     }
     await r.context.close();

@@ -47,6 +47,9 @@ pub enum ApiError {
     /// The review workflow refused the action (the message says why).
     #[error("{0}")]
     Workflow(String),
+    /// The review workflow refused the action; pages say why in Chinese from the kind.
+    #[error("{0}")]
+    Review(liveguard_review::ReviewError),
     /// A helper program (OCR, PDF) is missing or failed; the message says which and what to do.
     #[error("{0}")]
     Unavailable(String),
@@ -119,7 +122,9 @@ impl ApiError {
                 "database_unavailable",
                 "system",
             ),
-            ApiError::Workflow(_) => (StatusCode::CONFLICT, "workflow_refused", "invalid_request"),
+            ApiError::Workflow(_) | ApiError::Review(_) => {
+                (StatusCode::CONFLICT, "workflow_refused", "invalid_request")
+            }
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", "invalid_request"),
             ApiError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,

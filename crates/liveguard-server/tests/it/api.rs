@@ -1316,7 +1316,8 @@ async fn review_pages_walk_a_script_to_approval() {
     assert!(
         html.contains(&liveguard_review::content_hash(text))
             && html.contains("运营初审 测试")
-            && html.contains("限定事实（有来源）"),
+            && html.contains("限定事实（有来源）")
+            && html.contains("data-testid=\"signature-area\""),
         "the print has the hash, the chain by display name and the decisions in words"
     );
     // The author is told, in the app.

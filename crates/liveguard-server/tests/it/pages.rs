@@ -385,3 +385,68 @@ async fn the_submission_form_keeps_what_was_typed_and_reads_times_as_written() {
         .collect();
     assert_eq!(kinds, ["same", "removed", "added"], "{}", view["diff"]);
 }
+
+/// One decision form: decisions and the checklist are sent together; the checklist starts
+/// unanswered; a refusal is said in Chinese with the form as it was sent; the page keeps the
+/// review history.
+#[tokio::test]
+async fn the_review_decision_form_keeps_its_answers_and_explains_a_refusal() {
+    let t = spawn_demo(|_| {}).await;
+    let streamer = t.token_of("streamer").await;
+    let r = t
+        .call(json_req(
+            axum::http::Method::POST,
+            "/api/v1/submissions/1/actions",
+            Some(&streamer),
+            serde_json::json!({"action": "submit"}),
+        ))
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let (cookie, csrf) = t
+        .login("reviewer", &liveguard_server::demo_password("reviewer"))
+        .await
+        .unwrap();
+    let page = t.call(page_get(&cookie, "/reviews/1")).await.text();
+    assert!(page.contains("data-testid=\"decision-form\""));
+    assert!(
+        page.contains("— 请选择 —"),
+        "checklist items start unanswered"
+    );
+    assert!(
+        page.contains("data-testid=\"blockers\""),
+        "what blocks approval is said"
+    );
+    // The first finding of the demo script, dismissed with evidence; the checklist left blank.
+    // `<input type="hidden" name="f<i>" value="<finding id>">` of the first decidable finding.
+    let rest = page
+        .split("type=\"hidden\" name=\"f")
+        .nth(1)
+        .expect("a finding to decide");
+    let i = rest.split('"').next().unwrap().to_string();
+    let fid = rest
+        .split("value=\"")
+        .nth(1)
+        .and_then(|v| v.split('"').next())
+        .unwrap()
+        .to_string();
+    let r = t
+        .call(form_post(
+            &cookie,
+            &csrf,
+            "/reviews/1/approve",
+            &[
+                (&format!("f{i}"), &fid),
+                (&format!("d{i}"), "dismiss:limited_fact"),
+                (&format!("c{i}"), "第三方检测报告 2026-10"),
+            ],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let page = r.text();
+    assert!(page.contains("未完成："), "{page}");
+    assert!(
+        page.contains("value=\"第三方检测报告 2026-10\""),
+        "the evidence typed is kept"
+    );
+    assert!(page.contains("data-testid=\"history\"") && page.contains("提交审核"));
+}

@@ -265,10 +265,7 @@ pub(crate) async fn detail(
     if let Err(e) = p.require(Permission::ViewReviews) {
         return error_page(lang, Some(&p), e);
     }
-    match service::view(&state, id, None).await {
-        Ok(v) => detail_page(lang, &p, &v, None),
-        Err(e) => error_page(lang, Some(&p), e),
-    }
+    detail_response(&state, &p, lang, id, None, &[]).await
 }
 
 fn reason_label(lang: Lang, reason: liveguard_review::DismissReason) -> &'static str {
@@ -433,11 +430,15 @@ pub(crate) fn event_sentence(lang: Lang, reason: &str) -> Option<Markup> {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn detail_page(
     lang: Lang,
     p: &crate::http::auth::Principal,
     v: &service::SubmissionView,
     message: Option<&str>,
+    typed: &[(String, String)],
+    history: &[liveguard_audit::Entry],
+    names: &std::collections::HashMap<String, String>,
 ) -> Response {
     let findings = &v.findings;
     let stage = v.row.stage.as_str();
@@ -447,6 +448,30 @@ fn detail_page(
     let can_review =
         level.is_some_and(|l| liveguard_review::may_review(p.user.role, l)) && !is_author;
     let decisions = &v.review.decisions;
+    let typed_value = |k: &str| typed.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let name_of = |login: &str| {
+        names
+            .get(login)
+            .cloned()
+            .unwrap_or_else(|| login.to_string())
+    };
+    // What still stands between this version and approval at the pending level.
+    let needs_decision = findings
+        .iter()
+        .filter(|f| f.severity >= liveguard_core::Severity::Review)
+        .filter(|f| !decisions.contains_key(&format!("{}@{}", f.rule, f.span.byte_start)))
+        .count();
+    let confirmed = decisions
+        .values()
+        .filter(|(_, d)| matches!(d, FindingDecision::Confirm))
+        .count();
+    // Who has signed at the pending level (终审 needs both the compliance lead and legal).
+    let signed_here: Vec<&liveguard_review::Signature> = v
+        .review
+        .signatures
+        .iter()
+        .filter(|s| Some(s.level) == level)
+        .collect();
     let body = html! {
         @if let Some(m) = message { (error_box(m)) }
         div.card {
@@ -455,6 +480,17 @@ fn detail_page(
                 " · " (tr(lang, "版本 ", "version ")) (v.review.version) " · " (tr(lang, "作者 ", "author ")) (v.author_name)
                 " · " (tr(lang, "开播 ", "session ")) (typed_time(lang, &v.row.session_start))
                 @if let Some(d) = v.due { " · " (tr(lang, "截止 ", "due ")) (when(lang, d)) }
+            }
+            @if level == Some(Level::Final) {
+                p data-testid="cosign" {
+                    @if signed_here.is_empty() {
+                        (tr(lang, "终审须合规组长与法务会签，尚无人签字。", "Final review needs the compliance lead and legal; nobody has signed yet."))
+                    } @else {
+                        @for sgn in &signed_here { (sgn.role.label(lang)) " " (name_of(&sgn.reviewer)) (tr(lang, " 已通过；", " signed; ")) }
+                        @if !signed_here.iter().any(|s| s.role == liveguard_core::Role::Legal) { (tr(lang, "待法务会签。", "awaiting legal's co-signature.")) }
+                        @if !signed_here.iter().any(|s| s.role == liveguard_core::Role::ComplianceLead) { (tr(lang, "待合规组长会签。", "awaiting the compliance lead's co-signature.")) }
+                    }
+                }
             }
             @if let Some(c) = v.final_cause { p.muted { (tr(lang, "需终审：", "Final review required: ")) (final_cause_text(lang, c)) } }
             @if let Stage::Rejected { required_changes, .. } = &v.review.stage { p.error { (tr(lang, "退回意见：", "Required changes: ")) (required_changes) } }
@@ -473,7 +509,18 @@ fn detail_page(
                 p.muted { (tr(lang, "已解决的命中：", "Resolved findings: ")) (diff.resolved_findings.len()) }
             }
         }
-        form.card method="post" action=(format!("/reviews/{id}/decide")) {
+        @if can_review {
+            div.card data-testid="blockers" {
+                @if level == Some(Level::First) && needs_decision > 0 {
+                    p.error { (tr(lang, "批准前还需：对 ", "Before approving: decide ")) (needs_decision) (tr(lang, " 条“需复核”或“拦截”级命中作出决定（确认须修改，或选排除理由并写依据）。", " review or block findings (confirm, or dismiss with a reason and evidence).")) }
+                }
+                @if confirmed > 0 {
+                    p.error { (confirmed) (tr(lang, " 条命中已确认须修改：请退回作者修改，而不是批准。", " findings are confirmed as needing changes: send it back rather than approve.")) }
+                }
+                p.muted { (tr(lang, "审核要点每项都须选择“通过”或“不通过”；有“不通过”时请退回并写明修改要求。", "Answer every checklist item; if one fails, send it back with the required changes.")) }
+            }
+        }
+        form.card method="post" action=(format!("/reviews/{id}/approve")) data-testid="decision-form" {
             input type="hidden" name="csrf" value=(p.csrf());
             h3 { (tr(lang, "机器命中与人工确认", "Machine findings and decisions")) }
             table {
@@ -481,6 +528,9 @@ fn detail_page(
                 tbody {
                     @for (i, f) in findings.iter().enumerate() {
                         @let fid = format!("{}@{}", f.rule, f.span.byte_start);
+                        @let sent = typed.iter().find(|(n, val)| n.starts_with('f') && *val == fid).map(|(n, _)| n[1..].to_string());
+                        @let sent_choice = sent.as_ref().and_then(|k| typed_value(&format!("d{k}"))).unwrap_or("");
+                        @let sent_comment = sent.as_ref().and_then(|k| typed_value(&format!("c{k}"))).unwrap_or("");
                         tr {
                             td { (f.matched) }
                             td { span class=(format!("badge b-{}", f.severity)) { (f.severity.label(lang)) } }
@@ -493,38 +543,44 @@ fn detail_page(
                                     input type="hidden" name=(format!("f{i}")) value=(fid);
                                     select name=(format!("d{i}")) aria-label="decision" {
                                         option value="" { "—" }
-                                        option value="confirm" { (tr(lang, "确认（须修改）", "confirm (must change)")) }
-                                        @for (code, zh, en) in REASONS { option value=(format!("dismiss:{code}")) { (tr(lang, "排除：", "dismiss: ")) (if lang == Lang::Zh { *zh } else { *en }) } }
+                                        option value="confirm" selected[sent_choice == "confirm"] { (tr(lang, "确认（须修改）", "confirm (must change)")) }
+                                        @for (code, zh, en) in REASONS { option value=(format!("dismiss:{code}")) selected[sent_choice == format!("dismiss:{code}")] { (tr(lang, "排除：", "dismiss: ")) (if lang == Lang::Zh { *zh } else { *en }) } }
                                     }
-                                    " " input name=(format!("c{i}")) placeholder=(tr(lang, "依据/说明", "evidence")) size="14";
+                                    " " input name=(format!("c{i}")) placeholder=(tr(lang, "依据/说明", "evidence")) size="14" value=(sent_comment);
                                 }
                             }
                         }
                     }
                 }
             }
-            @if can_review { input type="submit" value=(tr(lang, "保存决定", "Save decisions")); }
-        }
-        @if can_review {
-            @if let Some(l) = level {
-                form.card method="post" action=(format!("/reviews/{id}/approve")) {
-                    input type="hidden" name="csrf" value=(p.csrf());
-                    h3 { (l.label_zh()) " · " (tr(lang, "审核要点清单", "checklist")) }
+            @if can_review {
+                @if let Some(l) = level {
+                    h3 { (level_name(lang, l)) " · " (tr(lang, "审核要点清单", "checklist")) }
                     @for item in v.checklist.iter().flatten() {
                         @let key = item.key.as_str();
+                        @let answer = typed_value(&format!("k:{key}")).unwrap_or("");
                         label { (item.text) " "
-                            select name=(format!("k:{key}")) { option value="pass" { (tr(lang, "通过", "pass")) } option value="fail" { (tr(lang, "不通过", "fail")) } }
-                            " " input name=(format!("m:{key}")) placeholder=(tr(lang, "不通过须说明", "comment if failed")) size="20";
+                            select name=(format!("k:{key}")) required {
+                                option value="" { (tr(lang, "— 请选择 —", "— choose —")) }
+                                option value="pass" selected[answer == "pass"] { (tr(lang, "通过", "pass")) }
+                                option value="fail" selected[answer == "fail"] { (tr(lang, "不通过", "fail")) }
+                            }
+                            " " input name=(format!("m:{key}")) placeholder=(tr(lang, "不通过须说明", "comment if failed")) size="20" value=(typed_value(&format!("m:{key}")).unwrap_or(""));
                         }
                     }
-                    label { input type="checkbox" name="flag_final" value="true"; " " (tr(lang, "提请终审", "ask for final review")) }
-                    input type="submit" value=(tr(lang, "批准", "Approve"));
+                    label { input type="checkbox" name="flag_final" value="true" checked[typed_value("flag_final").is_some()]; " " (tr(lang, "提请终审", "ask for final review")) }
+                    p {
+                        input type="submit" formaction=(format!("/reviews/{id}/decide")) formnovalidate value=(tr(lang, "保存决定", "Save decisions"));
+                        " " input.approve type="submit" value=(tr(lang, "批准", "Approve"));
+                    }
                 }
-                form.card method="post" action=(format!("/reviews/{id}/reject")) {
-                    input type="hidden" name="csrf" value=(p.csrf());
-                    label { (tr(lang, "退回并要求修改：", "Reject with required changes:")) br; textarea name="required_changes" style="min-height:4rem" required {} }
-                    input type="submit" value=(tr(lang, "退回", "Reject"));
-                }
+            }
+        }
+        @if can_review {
+            form.card.reject method="post" action=(format!("/reviews/{id}/reject")) {
+                input type="hidden" name="csrf" value=(p.csrf());
+                label { (tr(lang, "退回并要求修改：", "Reject with required changes:")) br; textarea name="required_changes" style="min-height:4rem" required { (typed_value("required_changes").unwrap_or("")) } }
+                input.danger type="submit" value=(tr(lang, "退回", "Reject"));
             }
         }
         @if is_author {
@@ -536,8 +592,23 @@ fn detail_page(
             }
             form.card method="post" action=(format!("/reviews/{id}/edit")) {
                 input type="hidden" name="csrf" value=(p.csrf());
-                label { (tr(lang, "修改内容（保存为新版本；已批准的版本将失效）", "Edit (saves a new version; an approval is voided)")) textarea name="text" required { (v.text) } }
+                label { (tr(lang, "修改内容（保存为新版本；已批准的版本将失效）", "Edit (saves a new version; an approval is voided)")) textarea name="text" required { (typed_value("text").unwrap_or(&v.text)) } }
                 input type="submit" value=(tr(lang, "保存新版本", "Save new version"));
+            }
+        }
+        div.card data-testid="history" {
+            h3 { (tr(lang, "审核记录", "Review history")) }
+            @if history.is_empty() { p.muted { (tr(lang, "暂无记录。", "Nothing yet.")) } }
+            table {
+                @for e in history {
+                    tr {
+                        td { (liveguard_store::Stamp::parse(&e.time).map(|t| when(lang, t)).unwrap_or_else(|_| e.time.clone())) }
+                        td { (name_of(&e.actor)) }
+                        td { (e.role.parse::<liveguard_core::Role>().map(|r| r.label(lang)).unwrap_or("—")) }
+                        td { (crate::ui::labels::audit_action(lang, &e.action).unwrap_or("—")) }
+                        td { @if let Some(r) = e.reason.as_deref() { @if let Some(sentence) = event_sentence(lang, r) { (sentence) } } }
+                    }
+                }
             }
         }
     };
@@ -550,19 +621,127 @@ async fn after_action(
     lang: Lang,
     id: i64,
     result: Result<impl Sized, ApiError>,
+    typed: &[(String, String)],
 ) -> Response {
     match result {
         Ok(_) => Redirect::to(&format!("/reviews/{id}")).into_response(),
         Err(ApiError::Forbidden) => error_page(lang, Some(p), ApiError::Forbidden),
-        Err(e) => match service::view(state, id, None).await {
-            Ok(v) => {
-                let mut resp = detail_page(lang, p, &v, Some(&e.to_string()));
-                *resp.status_mut() = e.parts().0;
-                resp
-            }
-            Err(e2) => error_page(lang, Some(p), e2),
-        },
+        Err(e) => detail_response(state, p, lang, id, Some(&e), typed).await,
     }
+}
+
+/// Why the workflow refused, in the page's language.
+fn refusal_text(lang: Lang, e: &ApiError) -> String {
+    use liveguard_review::ReviewError;
+    let ApiError::Review(r) = e else {
+        return e.to_string();
+    };
+    let said = match r {
+        ReviewError::WrongStage { .. } => tr(
+            lang,
+            "当前状态下不能这样做（可能已被他人处理，请刷新）",
+            "not possible in the current stage (someone may have acted already; reload)",
+        ),
+        ReviewError::WrongRole { .. } => tr(
+            lang,
+            "您的角色不能在这一级审核",
+            "your role may not review at this level",
+        ),
+        ReviewError::NotAuthor(_) => tr(lang, "只有作者可以这样做", "only the author may do this"),
+        ReviewError::SeparationOfDuties(_) => tr(
+            lang,
+            "职责分离：不能审核自己提交的内容，也不能在两个级别为同一版本签字",
+            "separation of duties: you may not review your own submission or sign the same version at two levels",
+        ),
+        ReviewError::Checklist(_) => tr(
+            lang,
+            "审核要点：每一项都须回答；有“不通过”的项请退回并写明修改要求，而不是批准",
+            "checklist: answer every item; if an item fails, reject with the required changes instead of approving",
+        ),
+        ReviewError::Findings(_) => tr(
+            lang,
+            "机器命中：需复核和拦截级的命中须逐条决定；已确认须修改的命中须退回作者修改",
+            "findings: decide every review or block finding; a confirmed finding means sending it back for changes",
+        ),
+        ReviewError::Empty(_) => tr(lang, "必填内容为空", "a required field is empty"),
+        _ => tr(
+            lang,
+            "审核流程拒绝了这个操作",
+            "the review workflow refused this",
+        ),
+    };
+    format!("{}{said}（{r}）", tr(lang, "未完成：", "Not done: "))
+}
+
+/// The detail page with the review history; after a refusal, with the reason and with the
+/// form filled in as it was sent.
+async fn detail_response(
+    state: &AppState,
+    p: &crate::http::auth::Principal,
+    lang: Lang,
+    id: i64,
+    refusal: Option<&ApiError>,
+    typed: &[(String, String)],
+) -> Response {
+    let loaded = async {
+        let v = service::view(state, id, None).await?;
+        let history = state
+            .store
+            .audit_search(&liveguard_store::AuditFilter {
+                object_prefix: Some(format!("submission:{id}@")),
+                limit: 200,
+                ..Default::default()
+            })
+            .await?;
+        let users = state.store.users().await?;
+        Ok::<_, ApiError>((v, history, users))
+    };
+    match loaded.await {
+        Ok((v, history, users)) => {
+            let names: std::collections::HashMap<String, String> = users
+                .into_iter()
+                .map(|u| (u.username, u.display_name))
+                .collect();
+            let message = refusal.map(|e| refusal_text(lang, e));
+            let mut resp = detail_page(lang, p, &v, message.as_deref(), typed, &history, &names);
+            if let Some(e) = refusal {
+                *resp.status_mut() = e.parts().0;
+            }
+            resp
+        }
+        Err(e) => error_page(lang, Some(p), e),
+    }
+}
+
+/// The decisions on findings sent with a form (`f<i>` the finding, `d<i>` the choice,
+/// `c<i>` the comment); findings left at “—” are not decided.
+fn decisions_of(
+    fields: &[(String, String)],
+) -> Result<BTreeMap<String, FindingDecision>, ApiError> {
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let mut decisions = BTreeMap::new();
+    for (name, fid) in fields.iter().filter(|(n, _)| n.starts_with('f')) {
+        let i = &name[1..];
+        let choice = get(&format!("d{i}")).unwrap_or("");
+        let comment = get(&format!("c{i}")).unwrap_or("").to_string();
+        let decision = match choice {
+            "" => continue,
+            "confirm" => FindingDecision::Confirm,
+            other => match other.strip_prefix("dismiss:").and_then(|r| {
+                serde_json::from_value::<DismissReason>(Value::String(r.to_string())).ok()
+            }) {
+                Some(reason) => FindingDecision::Dismiss { reason, comment },
+                None => {
+                    return Err(ApiError::field(
+                        "decision",
+                        format!("unknown decision `{other}`"),
+                    ));
+                }
+            },
+        };
+        decisions.insert(fid.clone(), decision);
+    }
+    Ok(decisions)
 }
 
 /// `POST /reviews/{id}/decide|approve|reject|submit|edit`: the form fields as pairs.
@@ -579,35 +758,28 @@ pub(crate) async fn post_action(
         "reject" => Action::Reject {
             required_changes: get("required_changes").unwrap_or("").to_string(),
         },
-        "decide" => {
-            let mut decisions = BTreeMap::new();
-            for (name, fid) in fields.iter().filter(|(n, _)| n.starts_with('f')) {
-                let i = &name[1..];
-                let choice = get(&format!("d{i}")).unwrap_or("");
-                let comment = get(&format!("c{i}")).unwrap_or("").to_string();
-                let decision = match choice {
-                    "" => continue,
-                    "confirm" => FindingDecision::Confirm,
-                    other => match other.strip_prefix("dismiss:").and_then(|r| {
-                        serde_json::from_value::<DismissReason>(Value::String(r.to_string())).ok()
-                    }) {
-                        Some(reason) => FindingDecision::Dismiss { reason, comment },
-                        None => {
-                            return error_page(
-                                lang,
-                                Some(&p),
-                                ApiError::field("decision", format!("unknown decision `{other}`")),
-                            );
-                        }
-                    },
-                };
-                decisions.insert(fid.clone(), decision);
-            }
-            Action::Decide(decisions)
-        }
+        "decide" => match decisions_of(&fields) {
+            Ok(d) => Action::Decide(d),
+            Err(e) => return after_action(&state, &p, lang, id, Err::<(), _>(e), &fields).await,
+        },
         "approve" => {
+            // The one decision form: the findings' decisions and the checklist go together.
+            match decisions_of(&fields) {
+                Ok(d) if !d.is_empty() => {
+                    if let Err(e) = service::act(&state, &p, id, Action::Decide(d), None).await {
+                        return after_action(&state, &p, lang, id, Err::<(), _>(e), &fields).await;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    return after_action(&state, &p, lang, id, Err::<(), _>(e), &fields).await;
+                }
+            }
             let mut checklist = BTreeMap::new();
-            for (name, value) in fields.iter().filter(|(n, _)| n.starts_with("k:")) {
+            for (name, value) in fields
+                .iter()
+                .filter(|(n, v)| n.starts_with("k:") && !v.is_empty())
+            {
                 let key = &name[2..];
                 let comment = get(&format!("m:{key}"))
                     .map(str::trim)
@@ -633,12 +805,12 @@ pub(crate) async fn post_action(
                 file_name: None,
             };
             let result = service::edit(&state, &p, id, content).await;
-            return after_action(&state, &p, lang, id, result).await;
+            return after_action(&state, &p, lang, id, result, &fields).await;
         }
         _ => return error_page(lang, Some(&p), ApiError::NotFound),
     };
     let result = service::act(&state, &p, id, action, None).await;
-    after_action(&state, &p, lang, id, result).await
+    after_action(&state, &p, lang, id, result, &fields).await
 }
 
 /// The print page of an approved version: text, hash, approval chain, decisions.
@@ -675,19 +847,73 @@ async fn print_page(
             .map(|i| i.text)
             .unwrap_or_else(|| key.to_string())
     };
+    // What the approval covers: the plan with its room, streamers and lineup, and when each
+    // level signed (from the audit log of this version).
+    use crate::features::master::service::{LiveRoom, SessionPlan, Streamer, records};
+    let plan = match v.row.plan_id {
+        Some(plan_id) => records::<SessionPlan>(state, MasterKind::Plan)
+            .await?
+            .into_iter()
+            .find(|(i, _)| *i == plan_id)
+            .map(|(_, plan)| plan),
+        None => None,
+    };
+    let rooms = records::<LiveRoom>(state, MasterKind::Room).await?;
+    let streamers = records::<Streamer>(state, MasterKind::Streamer).await?;
+    let products = state.store.products().await?;
+    let product_name = |pid: i64| {
+        products
+            .iter()
+            .find(|pr| pr.id == pid)
+            .map(|pr| pr.name.clone())
+            .unwrap_or_else(|| format!("#{pid}"))
+    };
+    let signed_at = state
+        .store
+        .audit_search(&liveguard_store::AuditFilter {
+            action: Some("review.signed".into()),
+            object_prefix: Some(format!("submission:{id}@v{}", v.review.version)),
+            limit: 50,
+            ..Default::default()
+        })
+        .await?;
+    let when_signed = |level: Level, who: &str| {
+        signed_at
+            .iter()
+            .filter(|e| e.actor == who)
+            .find(|e| {
+                e.reason.as_deref().is_some_and(|r| {
+                    matches!(serde_json::from_str::<StoredEvent>(r), Ok(StoredEvent::Signed { level: l }) if l == level)
+                })
+            })
+            .and_then(|e| liveguard_store::Stamp::parse(&e.time).ok())
+            .map(|t| when(lang, t))
+            .unwrap_or_default()
+    };
     let body: Markup = html! {
         div.card {
             p { (tr(lang, "标题：", "Title: ")) (v.row.title) " · " (tr(lang, "版本 ", "version ")) (v.review.version) " · " (tr(lang, "开播 ", "session ")) (typed_time(lang, &v.row.session_start)) }
             p { (tr(lang, "作者：", "Author: ")) (name_of(&v.review.author)) }
+            @if let Some(plan) = &plan {
+                @let room = rooms.iter().find(|(i, _)| *i == plan.room_id).map(|(_, r)| r);
+                p data-testid="print-plan" {
+                    (tr(lang, "直播排期：", "Session plan: ")) (plan.title)
+                    @if let Some(r) = room { " · " (tr(lang, "直播间：", "Room: ")) (r.platform) " " (r.account) " · " (tr(lang, "运营主体：", "Operator: ")) (r.operator) }
+                    " · " (tr(lang, "主播：", "Streamers: ")) (plan.streamer_ids.iter().map(|sid| streamers.iter().find(|(i, _)| i == sid).map(|(_, st)| st.name.clone()).unwrap_or_else(|| format!("#{sid}"))).collect::<Vec<_>>().join("、"))
+                }
+                p { (tr(lang, "商品：", "Products: ")) (plan.lineup.iter().map(|l| format!("{}（¥{:.2}）", product_name(l.product_id), l.price_fen as f64 / 100.0)).collect::<Vec<_>>().join("；")) }
+            } @else if let Some(pid) = v.row.product_id {
+                p { (tr(lang, "商品：", "Product: ")) (product_name(pid)) }
+            }
             p { (tr(lang, "内容哈希（SHA-256）：", "Content hash (SHA-256): ")) code data-testid="print-hash" { (v.review.content_hash) } }
             div.text { (v.text) }
         }
         div.card {
             h3 { (tr(lang, "审批链", "Approval chain")) }
             table {
-                thead { tr { th { (tr(lang, "级别", "Level")) } th { (tr(lang, "审核人", "Reviewer")) } th { (tr(lang, "角色", "Role")) } th { (tr(lang, "审核要点", "Checklist")) } } }
+                thead { tr { th { (tr(lang, "级别", "Level")) } th { (tr(lang, "审核人", "Reviewer")) } th { (tr(lang, "角色", "Role")) } th { (tr(lang, "签字时间", "Signed")) } th { (tr(lang, "审核要点", "Checklist")) } } }
                 tbody { @for sig in &v.review.signatures {
-                    tr { td { (level_name(lang, sig.level)) } td { (name_of(&sig.reviewer)) } td { (sig.role.label(lang)) }
+                    tr { td { (level_name(lang, sig.level)) } td { (name_of(&sig.reviewer)) } td { (sig.role.label(lang)) } td { (when_signed(sig.level, &sig.reviewer)) }
                         td { @for (k, a) in &sig.checklist { (checklist_text(sig.level, k)) (tr(lang, "：", ": ")) (if a.pass { tr(lang, "通过", "pass") } else { tr(lang, "不通过", "fail") }) @if let Some(c) = &a.comment { "（" (c) "）" } br; } } }
                 } }
             }
@@ -698,6 +924,16 @@ async fn print_page(
                     @match v.review.decisions.get(&fid) { Some((l, d)) => (decision_text(lang, *l, d)), None => (tr(lang, "未单独决定", "no separate decision")) } }
             } }
             p.muted { (tr(lang, "打印时间：", "Printed: ")) (when(lang, state.store.now())) }
+        }
+        div.card data-testid="signature-area" {
+            h3 { (tr(lang, "签字与盖章", "Signatures and seal")) }
+            table {
+                thead { tr { th { (tr(lang, "级别", "Level")) } th { (tr(lang, "签字", "Signature")) } th { (tr(lang, "日期", "Date")) } } }
+                tbody { @for sig in &v.review.signatures {
+                    tr style="height:3rem" { td { (level_name(lang, sig.level)) "（" (name_of(&sig.reviewer)) "）" } td {} td {} }
+                } }
+            }
+            p style="margin-top:2rem" { (tr(lang, "单位盖章：", "Company seal: ")) }
         }
     };
     Ok(maud::PreEscaped(

@@ -543,7 +543,7 @@ pub(crate) async fn act(
         .apply(&actor, action, &state.settings.review.routing, &|l| {
             state.settings.review.checklist.for_level(l)
         })
-        .map_err(|e| ApiError::Workflow(e.to_string()))?;
+        .map_err(ApiError::Review)?;
     let object = format!("submission:{id}@v{}", review.version);
     let audits: Vec<AuditDraft> = events
         .iter()
