@@ -717,7 +717,9 @@ impl Store {
         row.ok_or(StoreError::NotFound)
     }
 
-    /// Open `block` alerts raised before `cutoff` (not acknowledged in time), oldest first.
+    /// Open `block` alerts raised before `cutoff` (not acknowledged in time) in sessions on
+    /// air, oldest first. Alerts of an ended session stay open for its report but are not
+    /// escalated.
     pub async fn live_overdue_block_alerts(
         &self,
         cutoff: Stamp,
@@ -726,7 +728,7 @@ impl Store {
         let limit = limit.clamp(1, crate::PAGE_LIMIT_MAX);
         dispatch!(self, pool => {
             // Ordered like the (state, severity, created_ms) index, so no sort.
-            let rows = sqlx::query(concat!("SELECT ", alert_cols!(), " FROM live_alerts WHERE state = 'open' AND severity = 'block' AND created_ms < $1 ORDER BY state, severity, created_ms LIMIT $2"))
+            let rows = sqlx::query(concat!("SELECT ", alert_cols!(), " FROM live_alerts WHERE state = 'open' AND severity = 'block' AND created_ms < $1 AND session_id IN (SELECT id FROM live_sessions WHERE state = 'live') ORDER BY state, severity, created_ms LIMIT $2"))
                 .bind(cutoff.ms())
                 .bind(limit)
                 .fetch_all(pool)
@@ -747,7 +749,7 @@ impl Store {
         let now = self.now().ms();
         let limit = limit.clamp(1, crate::PAGE_LIMIT_MAX);
         let ids: Vec<i64> = write_tx!(self, tx => {
-            let rows = sqlx::query("SELECT id FROM live_alerts WHERE state = 'open' AND severity = 'block' AND created_ms < $1 ORDER BY state, severity, created_ms LIMIT $2")
+            let rows = sqlx::query("SELECT id FROM live_alerts WHERE state = 'open' AND severity = 'block' AND created_ms < $1 AND session_id IN (SELECT id FROM live_sessions WHERE state = 'live') ORDER BY state, severity, created_ms LIMIT $2")
                 .bind(cutoff.ms())
                 .bind(limit)
                 .fetch_all(&mut *tx)

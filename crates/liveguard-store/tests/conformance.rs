@@ -613,6 +613,25 @@ async fn story(store: Store) {
             .await
             .is_err()
     );
+    // A block alert still open when the session ends is kept for the report but no longer
+    // escalated: escalation is for a duty officer who is on air.
+    let late = store
+        .ingest_live(&[liveguard_store::IngestRow {
+            tasks: vec![],
+            ..row("late-alert", true)
+        }])
+        .await
+        .unwrap();
+    assert!(late[0].alert_id.is_some());
+    let far = Stamp::from_ms(4_000_000_000_000);
+    assert_eq!(
+        store
+            .live_overdue_block_alerts(far, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     let ended = store
         .set_live_session_state(
             live_id,
@@ -622,6 +641,20 @@ async fn story(store: Store) {
         )
         .await
         .unwrap();
+    assert!(
+        store
+            .live_overdue_block_alerts(far, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .escalate_live_alerts(far, 10, draft("live.alert.escalate"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
         ended.retain_until.map(Stamp::rfc3339).as_deref(),
         Some("2029-11-25T09:00:00Z")
@@ -633,14 +666,15 @@ async fn story(store: Store) {
     assert!(store.live_session(live_id).await.unwrap().legal_hold);
     let stats = store.live_stats(live_id).await.unwrap();
     assert_eq!((stats.open_tasks, stats.moderation_actions), (0, 1));
-    assert_eq!(store.live_events(live_id, 0, 10).await.unwrap().len(), 2);
+    // Two comments and the late one.
+    assert_eq!(store.live_events(live_id, 0, 10).await.unwrap().len(), 3);
     assert_eq!(
         store
             .live_recent_events(live_id, &["comment"], 10)
             .await
             .unwrap()
             .len(),
-        2
+        3
     );
     assert!(
         store

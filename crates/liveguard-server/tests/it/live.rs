@@ -1073,3 +1073,59 @@ async fn read_until_end(mut body: axum::body::Body) -> String {
         }
     }
 }
+
+/// Ending a session with open alerts asks first and says what happens to them; the duty
+/// officer can acknowledge every open alert at once (each one audited).
+#[tokio::test]
+async fn ending_with_open_alerts_asks_first_and_alerts_can_be_acknowledged_at_once() {
+    let t = spawn_demo(|_| {}).await;
+    let ops = t.token_of("reviewer").await;
+    post(&t, &ops, "/api/v1/live/sessions/1/start", json!({})).await;
+    let r = post(&t, &ops, "/api/v1/live/sessions/1/events", events(json!([
+        {"key": "c1", "kind": "comment", "at_ms": T0, "user_id": "u1", "text": "加V私聊，带你赚钱"},
+        {"key": "c2", "kind": "comment", "at_ms": T0 + 1, "user_id": "u2", "text": "加我微信 wx123456 私下买更便宜"},
+    ]))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let (cookie, csrf) = t
+        .login("reviewer", &liveguard_server::demo_password("reviewer"))
+        .await
+        .unwrap();
+    let r = t.call(form_post(&cookie, &csrf, "/live/1/end", &[])).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.text().contains("data-testid=\"end-confirm\""),
+        "{}",
+        r.text()
+    );
+    assert!(r.text().contains("不再升级"));
+    assert_eq!(
+        t.state.store.live_session(1).await.unwrap().state.as_str(),
+        "live"
+    );
+
+    let console = t.call(page_get(&cookie, "/live/1")).await.text();
+    assert!(console.contains("data-testid=\"acknowledge-all\""));
+    let r = t
+        .call(form_post(&cookie, &csrf, "/live/1/acknowledge-all", &[]))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let alerts = t.state.store.live_alert_page(1, 0, 100).await.unwrap();
+    assert!(!alerts.is_empty());
+    assert!(alerts.iter().all(|a| a.state.as_str() == "acknowledged"));
+    t.assert_audited("action=live.alert.acknowledge", &["live.alert.acknowledge"])
+        .await;
+
+    let r = t
+        .call(form_post(
+            &cookie,
+            &csrf,
+            "/live/1/end",
+            &[("confirm", "yes")],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(
+        t.state.store.live_session(1).await.unwrap().state.as_str(),
+        "ended"
+    );
+}

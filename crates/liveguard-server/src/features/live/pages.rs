@@ -179,13 +179,56 @@ pub(crate) async fn session_action(
     UiPrincipal(p): UiPrincipal,
     Path((id, verb)): Path<(i64, String)>,
     PageLang(lang): PageLang,
-    CsrfForm(_fields): CsrfForm,
+    CsrfForm(fields): CsrfForm,
 ) -> Response {
     let to = match verb.as_str() {
         "start" => SessionState::Live,
         "end" => SessionState::Ended,
+        "acknowledge-all" => {
+            return match service::acknowledge_all(&state, &p, id).await {
+                Ok(_) => Redirect::to(&format!("/live/{id}#alerts")).into_response(),
+                Err(e) => error_page(lang, Some(&p), e),
+            };
+        }
         _ => return error_page(lang, Some(&p), ApiError::NotFound),
     };
+    // Ending with alerts or follow-ups still open asks first and says what follows.
+    if to == SessionState::Ended && form_field(&fields, "confirm") != Some("yes") {
+        let stats = match state.store.live_stats(id).await {
+            Ok(s) => s,
+            Err(e) => return error_page(lang, Some(&p), e.into()),
+        };
+        let open_alerts: i64 = stats
+            .alerts_by_state
+            .iter()
+            .filter(|(k, _)| k != "resolved")
+            .map(|(_, n)| n)
+            .sum();
+        if open_alerts > 0 || stats.open_tasks > 0 {
+            let body = html! {
+                div.card data-testid="end-confirm" {
+                    p { (tr(lang, "本场还有未处理的事项：", "This session still has open items: ")) }
+                    ul {
+                        @if open_alerts > 0 { li { (open_alerts) (tr(lang, " 条告警未处理完成。结束后它们保留在场次报告中，不再升级给合规组长。", " alerts not resolved. They stay in the session report and are no longer escalated to the compliance lead.")) } }
+                        @if stats.open_tasks > 0 { li { (stats.open_tasks) (tr(lang, " 项承诺跟进未完成。结束后仍须在控制台的“承诺跟进”中逐项完成。", " promise follow-ups open. They must still be closed one by one on the console.")) } }
+                    }
+                    p { (tr(lang, "结束后不再接收本场的事件，记录按保存期限保留。", "After the end no more events are taken for this session; its records are kept for the retention period.")) }
+                    form.inline method="post" action=(format!("/live/{id}/end")) {
+                        (csrf(&p)) input type="hidden" name="confirm" value="yes";
+                        input.danger type="submit" value=(tr(lang, "仍然结束直播", "End the session anyway"));
+                    }
+                    " " a href=(format!("/live/{id}")) { (tr(lang, "返回控制台", "Back to the console")) }
+                }
+            };
+            return page(
+                lang,
+                tr(lang, "确认结束直播", "End the session?"),
+                Some(&p),
+                body,
+            )
+            .into_response();
+        }
+    }
     match service::set_state(&state, &p, id, to).await {
         Ok(_) => Redirect::to(&format!("/live/{id}")).into_response(),
         Err(e) => error_page(lang, Some(&p), e),
@@ -350,6 +393,7 @@ pub(crate) async fn console(
             @if operate {
                 @if row.state == SessionState::Planned { form.inline method="post" action=(format!("/live/{id}/start")) { (csrf(&p)) input type="submit" value=(tr(lang, "开播", "Start session")); } }
                 @if row.state == SessionState::Live { form.inline method="post" action=(format!("/live/{id}/end")) { (csrf(&p)) input type="submit" value=(tr(lang, "结束直播", "End session")); } }
+                @if open > 0 { " " form.inline method="post" action=(format!("/live/{id}/acknowledge-all")) { (csrf(&p)) input type="submit" data-testid="acknowledge-all" value=(format!("{}{open}{}", tr(lang, "全部确认（", "Acknowledge all ("), tr(lang, " 条）", ")"))); } }
             }
             p #live-status.muted { (tr(lang, "实时连接中…", "Connecting…")) }
         }

@@ -229,6 +229,37 @@ pub struct AlertActionBody {
 }
 
 /// Acknowledges or resolves an alert; audited; consoles are told.
+/// Acknowledges every alert of session `id` that is open or escalated, one audited step
+/// each; returns how many.
+pub(crate) async fn acknowledge_all(
+    state: &AppState,
+    p: &Principal,
+    id: i64,
+) -> Result<usize, ApiError> {
+    p.require(Permission::OperateLive)?;
+    let mut pending = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = state.store.live_alert_page(id, after, 500).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        pending.extend(
+            page.iter()
+                .filter(|a| matches!(a.state, AlertState::Open | AlertState::Escalated))
+                .map(|a| a.id),
+        );
+    }
+    for alert in &pending {
+        let body = AlertActionBody {
+            action: "acknowledge".into(),
+            reason: None,
+            incident: false,
+        };
+        alert_action(state, p, *alert, body).await?;
+    }
+    Ok(pending.len())
+}
+
 pub(crate) async fn alert_action(
     state: &AppState,
     p: &Principal,
