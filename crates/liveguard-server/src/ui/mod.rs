@@ -55,7 +55,7 @@ input,select,textarea{font:inherit;padding:.35rem;border:1px solid #b6bec7;borde
 button.primary,input[type=submit]{background:#1f6feb;color:#fff;border:0;border-radius:4px;padding:.4rem .9rem;cursor:pointer}
 input.approve{background:#1a7f37}input.danger{background:#cf222e}form.reject{border-color:#ff8182}
 .field-error{display:block;margin-top:.2rem}.error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem;border-radius:4px}.ok{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem;border-radius:4px}
-.muted{color:#656d76}.soon{opacity:.55}tr.overdue td{background:#fff5f5}
+code{word-break:break-all}.verdict{font-size:1.15rem}.muted{color:#656d76}.soon{opacity:.55}tr.overdue td{background:#fff5f5}
 mark.sev-block{background:#ffc1c0;border-bottom:2px solid #cf222e}mark.sev-review{background:#fff1b8;border-bottom:2px solid #bf8700}mark.sev-info{background:#ddf4ff;border-bottom:2px dotted #0969da}
 .badge{display:inline-block;border-radius:10px;padding:0 .5rem;font-size:.8em}.b-block{background:#cf222e;color:#fff}.b-review{background:#bf8700;color:#fff}.b-info{background:#0969da;color:#fff}.b-pass{background:#1a7f37;color:#fff}
 .text{white-space:pre-wrap;background:#fff;border:1px solid #d8dee4;padding:.8rem;border-radius:6px;line-height:2}

@@ -268,6 +268,16 @@ async fn a_lottery_is_committed_drawn_and_verifiable_by_anyone() {
         "digest and winners shown"
     );
     assert!(html.contains("在抽奖名单中"), "inclusion shown");
+    // The answer comes first, in words: this code won, and what it won.
+    let verdict = html
+        .split("data-testid=\"verdict\"")
+        .nth(1)
+        .expect("a verdict in words");
+    assert!(
+        verdict.contains("恭喜，您已中奖：")
+            && verdict.contains(winners[0]["prize"].as_str().unwrap()),
+        "{verdict}"
+    );
     let staff_code =
         liveguard_lottery::entrant_code(&hex::decode(&bundle.entrants.salt).unwrap(), &staff);
     let page = t
@@ -280,6 +290,10 @@ async fn a_lottery_is_committed_drawn_and_verifiable_by_anyone() {
     assert!(
         page.contains("未计入抽奖：excluded: staff"),
         "a removed viewer sees why"
+    );
+    assert!(
+        page.contains("data-testid=\"verdict\""),
+        "a removed viewer is told first"
     );
     // Every step is in the audit log.
     t.assert_audited(

@@ -152,7 +152,79 @@ pub(crate) async fn verify_page(
             }),
         }
     });
+    // The answer a viewer came for, in words first; the codes and proofs follow below.
+    let verdict = code.as_ref().filter(|c| c.len() == 64).and_then(|c| {
+        let e = entrants?;
+        let included = e.codes.binary_search(c).is_ok();
+        let removed = e
+            .removals
+            .iter()
+            .find(|r| &r.code == c)
+            .map(|r| r.reason.clone());
+        Some(match (bundle, included, removed) {
+            (_, false, Some(reason)) => (
+                false,
+                format!("{}{reason}", tr(lang, "未计入抽奖：", "Not in the draw: ")),
+            ),
+            (_, false, None) => (
+                false,
+                tr(
+                    lang,
+                    "这个编码不在抽奖名单中。",
+                    "This code is not in the draw.",
+                )
+                .to_string(),
+            ),
+            (None, true, _) => (
+                true,
+                format!(
+                    "{}{}",
+                    tr(
+                        lang,
+                        "您已在抽奖名单中，开奖时间：",
+                        "You are in the draw; it is drawn at "
+                    ),
+                    at(lang, &rules.draw_at)
+                ),
+            ),
+            (Some(b), true, _) => {
+                let prizes: Vec<&str> = b
+                    .winners
+                    .iter()
+                    .filter(|w| &w.code == c)
+                    .map(|w| w.prize.as_str())
+                    .collect();
+                if prizes.is_empty() {
+                    (
+                        false,
+                        tr(
+                            lang,
+                            "很遗憾，本次未中奖。感谢参与！",
+                            "Not a winner this time. Thank you for taking part!",
+                        )
+                        .to_string(),
+                    )
+                } else {
+                    (
+                        true,
+                        format!(
+                            "{}{}{}{}{}{}",
+                            tr(lang, "恭喜，您已中奖：", "Congratulations, you won: "),
+                            prizes.join("、"),
+                            tr(lang, "。兑奖方式：", ". How to claim: "),
+                            rules.redemption,
+                            tr(lang, "（截止 ", " (by "),
+                            at(lang, &rules.redemption_deadline) + tr(lang, "）", ")")
+                        ),
+                    )
+                }
+            }
+        })
+    });
     let body = html! {
+        @if let Some((good, words)) = &verdict {
+            div class=(if *good { "card verdict ok" } else { "card verdict error" }) data-testid="verdict" { strong { (words) } }
+        }
         div.card {
             (rules_summary(lang, &rules))
             p { (tr(lang, "开奖时间：", "Draw time: ")) (at(lang, &rules.draw_at)) " · " (tr(lang, "开奖方式：", "Method: ")) (rules.draw_method)
@@ -163,7 +235,7 @@ pub(crate) async fn verify_page(
         @if let Some(b) = bundle {
             div.card data-testid="winners" {
                 h3 { (tr(lang, "中奖名单（参与者编码）", "Winners (entrant codes)")) }
-                table { @for w in &b.winners { tr { td { (w.prize) } td { code { (w.code) } } } } }
+                table { @for w in &b.winners { tr { td style="min-width:6em" { (w.prize) } td { code { (w.code) } } } } }
                 p.muted { (tr(lang, "随机种子：", "Seed: ")) code { (b.seed) } }
                 p { a href=(format!("/public/lotteries/{id}/bundle.json")) download=(format!("lottery-{id}.json")) { (tr(lang, "下载证明包", "Download the proof bundle")) }
                     " · " (tr(lang, "离线验证：", "Verify offline: ")) code { "liveguard lottery verify lottery-" (id) ".json" } }
