@@ -1129,3 +1129,42 @@ async fn ending_with_open_alerts_asks_first_and_alerts_can_be_acknowledged_at_on
         "ended"
     );
 }
+
+/// The lead's notifications group a session's escalations into one row with their count,
+/// and say how many are new since the previous sign-in.
+#[tokio::test]
+async fn escalations_of_one_session_are_one_notification_with_a_count() {
+    let t = spawn_demo(|_| {}).await;
+    let ops = t.token_of("reviewer").await;
+    post(&t, &ops, "/api/v1/live/sessions/1/start", json!({})).await;
+    let r = post(&t, &ops, "/api/v1/live/sessions/1/events", events(json!([
+        {"key": "b1", "kind": "comment", "at_ms": T0, "user_id": "u1", "text": "加我微信 wx123456 私下买更便宜"},
+        {"key": "b2", "kind": "comment", "at_ms": T0 + 1, "user_id": "u2", "text": "加我VX：abc12345，私聊下单"},
+        {"key": "b3", "kind": "comment", "at_ms": T0 + 2, "user_id": "u3", "text": "联系电话 13812345678 私下交易"},
+    ]))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let blocks = get_json(&t, &ops, "/api/v1/live/sessions/1/alerts").await["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["severity"] == "block")
+        .count();
+    assert!(blocks >= 2, "two block alerts to escalate");
+    t.clock.advance(time::Duration::seconds(121));
+    let escalated = liveguard_server::jobs::escalate_overdue(&t.state)
+        .await
+        .unwrap();
+    assert_eq!(escalated, blocks);
+    let (cookie, _) = t
+        .login("lead", &liveguard_server::demo_password("lead"))
+        .await
+        .unwrap();
+    let page = t.call(page_get(&cookie, "/notifications")).await.text();
+    assert_eq!(
+        page.matches("data-testid=\"escalation\"").count(),
+        1,
+        "{page}"
+    );
+    assert!(page.contains(&format!("同场共 {blocks} 条")), "{page}");
+    assert!(page.contains("data-testid=\"new-count\""));
+}

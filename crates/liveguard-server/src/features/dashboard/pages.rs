@@ -62,7 +62,7 @@ pub(crate) async fn dashboard(
                 (stat_tile(tr(lang, "待我审核", "awaiting my review"), t.awaiting_me.len() as i64, "/reviews", true))
                 (stat_tile(tr(lang, "已逾期审核", "overdue reviews"), t.overdue as i64, "/reviews", true))
                 @if p.can(Permission::Submit) { (stat_tile(tr(lang, "我的草稿与退回", "my drafts and returns"), t.mine_to_fix as i64, "/reviews", true)) }
-                @if let Some(n) = t.notifications { (stat_tile(tr(lang, "审核通知", "review notifications"), n as i64, "/notifications", false)) }
+                @if let Some(n) = t.notifications { (stat_tile(tr(lang, "新通知", "new notifications"), n as i64, "/notifications", true)) }
             }
             @if let Some(w) = t.live {
                 (stat_tile(tr(lang, "直播中场次", "sessions on air"), w.live_sessions, "/live", false))

@@ -31,7 +31,7 @@ pub(crate) struct Today {
     pub(crate) alerts_per_day: Vec<(Stamp, i64)>,
     /// Prizes drawn and not yet claimed (for those who handle prizes).
     pub(crate) awaiting_claims: Option<i64>,
-    /// Review notifications addressed to this person.
+    /// Notifications addressed to this person that are new since their previous sign-in.
     pub(crate) notifications: Option<usize>,
 }
 
@@ -76,10 +76,13 @@ pub(crate) async fn today(state: &AppState, p: &Principal) -> Result<Today, ApiE
         let mut mine: Vec<QueueItem> = items.into_iter().filter(|i| i.awaiting_me).collect();
         mine.sort_by(|a, b| a.due.cmp(&b.due));
         t.awaiting_me = mine;
+        let since = crate::features::review::service::previous_login(state, p).await?;
         t.notifications = Some(
             crate::features::review::service::notifications_for(state, p)
                 .await?
-                .len(),
+                .iter()
+                .filter(|n| since.as_deref().is_none_or(|s| n.time.as_str() > s))
+                .count(),
         );
     }
     if p.can(Permission::ViewLive) {

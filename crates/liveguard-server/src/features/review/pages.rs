@@ -1052,13 +1052,29 @@ pub(crate) async fn notifications(
     if let Err(e) = p.require(Permission::ViewReviews) {
         return error_page(lang, Some(&p), e);
     }
-    let (items, users) = match (
+    let (items, users, since) = match (
         service::notifications_for(&state, &p).await,
         state.store.users().await.map_err(ApiError::from),
+        service::previous_login(&state, &p).await,
     ) {
-        (Ok(v), Ok(u)) => (v, u),
-        (Err(e), _) | (_, Err(e)) => return error_page(lang, Some(&p), e),
+        (Ok(v), Ok(u), Ok(s)) => (v, u, s),
+        (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => return error_page(lang, Some(&p), e),
     };
+    let is_new = |n: &service::Notification| since.as_deref().is_none_or(|s| n.time.as_str() > s);
+    let new_count = items.iter().filter(|n| is_new(n)).count();
+    // Escalations of one session are one row with their count (the newest shown).
+    let mut rows: Vec<(&service::Notification, usize)> = Vec::new();
+    for n in &items {
+        if let service::NotificationAbout::Alert { session_id, .. } = n.about
+            && let Some(row) = rows.iter_mut().find(|(m, _)| {
+                matches!(m.about, service::NotificationAbout::Alert { session_id: s, .. } if s == session_id)
+            })
+        {
+            row.1 += 1;
+            continue;
+        }
+        rows.push((n, 1));
+    }
     // People by display name; the system's own actions by what they are.
     let mut names: std::collections::HashMap<&str, String> = users
         .iter()
@@ -1068,11 +1084,13 @@ pub(crate) async fn notifications(
     let body = html! {
         @if items.is_empty() { p.muted data-testid="no-notifications" { (tr(lang, "暂无与您相关的审核动态。", "Nothing about your reviews yet.")) } }
         @else {
+            p data-testid="new-count" { (tr(lang, "上次登录以来新增 ", "New since your last sign-in: ")) strong { (new_count) } (tr(lang, " 条。", ".")) }
             table data-testid="notifications" {
                 thead { tr { th { (tr(lang, "时间", "Time")) } th { (tr(lang, "动态", "What happened")) } th { (tr(lang, "操作人", "By")) } } }
-                tbody { @for n in &items { tr {
-                    td { (typed_time(lang, &n.time)) }
-                    td { a href=(n.href()) data-testid=(if matches!(n.about, service::NotificationAbout::Alert { .. }) { "escalation" } else { "review-notice" }) { (if lang == Lang::En { &n.text_en } else { &n.text_zh }) } }
+                tbody { @for (n, count) in &rows { tr {
+                    td { (typed_time(lang, &n.time)) @if is_new(n) { " " span.badge.b-review { (tr(lang, "新", "new")) } } }
+                    td { a href=(n.href()) data-testid=(if matches!(n.about, service::NotificationAbout::Alert { .. }) { "escalation" } else { "review-notice" }) { (if lang == Lang::En { &n.text_en } else { &n.text_zh }) }
+                        @if *count > 1 { " " span.badge.b-block data-testid="escalation-count" { (tr(lang, "同场共 ", "")) (count) (tr(lang, " 条", " in this session")) } } }
                     td { (names.get(n.actor.as_str()).cloned().unwrap_or_else(|| n.actor.clone())) }
                 } } }
             }

@@ -678,6 +678,24 @@ impl Notification {
     }
 }
 
+/// When this person signed in before the current sign-in (RFC 3339, as the audit log has
+/// it): notifications after it are new to them. `None` on a first sign-in.
+pub(crate) async fn previous_login(
+    state: &AppState,
+    p: &crate::http::auth::Principal,
+) -> Result<Option<String>, ApiError> {
+    let logins = state
+        .store
+        .audit_search(&liveguard_store::AuditFilter {
+            action: Some("session.login".into()),
+            actor: Some(p.user.username.clone()),
+            limit: 2,
+            ..Default::default()
+        })
+        .await?;
+    Ok(logins.get(1).map(|e| e.time.clone()))
+}
+
 pub(crate) async fn notifications_for(
     state: &AppState,
     p: &crate::http::auth::Principal,
