@@ -75,7 +75,7 @@ pub(crate) fn page(lang: Lang, title: &str, p: Option<&Principal>, body: Markup)
             a.brand href="/" { "liveguard " (tr(lang, "直播合规", "Live-commerce compliance")) }
             a href="/" { (tr(lang, "工作台", "Dashboard")) }
             @if p.can(Permission::Scan) { a href="/scan" { (tr(lang, "合规扫描", "Screen text")) } }
-            @if p.can(Permission::ViewReviews) { a href="/reviews" { (tr(lang, "开播前审核", "Pre-broadcast review")) } a href="/plans" { (tr(lang, "直播排期", "Plans")) } a href="/notifications" { (tr(lang, "通知", "Notifications")) } }
+            @if p.can(Permission::ViewReviews) { a href="/reviews" { (tr(lang, "开播前审核", "Pre-broadcast review")) } a href="/plans" { (tr(lang, "直播排期", "Plans")) } a href="/master" { (tr(lang, "主数据", "Master data")) } a href="/notifications" { (tr(lang, "通知", "Notifications")) } }
             @if p.can(Permission::ViewLive) { a href="/live" { (tr(lang, "直播监控", "Live monitoring")) } }
             @if p.can(Permission::ViewLive) { a href="/lotteries" { (tr(lang, "抽奖", "Lotteries")) } }
             @if p.can(Permission::ViewUsers) { a href="/admin/users" { (tr(lang, "用户", "Users")) } }

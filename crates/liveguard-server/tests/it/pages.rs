@@ -120,10 +120,20 @@ async fn no_page_shows_a_bare_code_or_a_raw_time_to_any_role() {
     let paths = [
         "/",
         "/scan",
+        "/reviews",
+        "/reviews/new",
+        "/reviews/1",
+        "/reviews/2",
+        "/plans",
+        "/master",
+        "/notifications",
         "/live",
+        "/live/1",
         "/live/1/report",
         "/lotteries",
+        "/lotteries/1",
         "/public/lotteries/1/verify",
+        "/admin/users",
         "/tokens",
         "/audit",
         "/account/password",
@@ -449,4 +459,124 @@ async fn the_review_decision_form_keeps_its_answers_and_explains_a_refusal() {
         "the evidence typed is kept"
     );
     assert!(page.contains("data-testid=\"history\"") && page.contains("提交审核"));
+}
+
+/// Master data in the UI: a room, a streamer, a product and a plan are added from the page;
+/// a plan with a price that cannot be read comes back with what was typed.
+#[tokio::test]
+async fn master_data_is_added_from_the_page_and_a_refused_form_keeps_its_input() {
+    let t = spawn_demo(|_| {}).await;
+    let (cookie, csrf) = t
+        .login("manager", &liveguard_server::demo_password("manager"))
+        .await
+        .unwrap();
+    let page = t.call(page_get(&cookie, "/master")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("data-testid=\"new-plan\""));
+    let ok = |r: &Resp| assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    ok(&t
+        .call(form_post(
+            &cookie,
+            &csrf,
+            "/master/room",
+            &[
+                ("platform", "快手"),
+                ("account", "好物二号间"),
+                ("operator", "示例电子商务有限公司"),
+            ],
+        ))
+        .await);
+    ok(&t
+        .call(form_post(
+            &cookie,
+            &csrf,
+            "/master/streamer",
+            &[("name", "小周"), ("agency", "")],
+        ))
+        .await);
+    ok(&t
+        .call(form_post(
+            &cookie,
+            &csrf,
+            "/master/product",
+            &[
+                ("name", "维C精华 30ml"),
+                ("category", "cosmetics"),
+                ("registration", "浙G妆网备字2026009999"),
+                ("approved_claims", "保湿\n提亮"),
+                ("seven_day_return", "yes"),
+            ],
+        ))
+        .await);
+    let room = t
+        .state
+        .store
+        .masters(liveguard_core::MasterKind::Room)
+        .await
+        .unwrap()
+        .last()
+        .unwrap()
+        .id
+        .to_string();
+    let streamer = t
+        .state
+        .store
+        .masters(liveguard_core::MasterKind::Streamer)
+        .await
+        .unwrap()
+        .last()
+        .unwrap()
+        .id
+        .to_string();
+    let product = t
+        .state
+        .store
+        .products()
+        .await
+        .unwrap()
+        .last()
+        .unwrap()
+        .id
+        .to_string();
+    let plan = |price: &'static str| {
+        vec![
+            ("title".to_string(), "周末早场".to_string()),
+            ("room_id".into(), room.clone()),
+            ("starts_at".into(), "2026-12-12T10:00".into()),
+            ("streamer".into(), streamer.clone()),
+            ("product_0".into(), product.clone()),
+            ("price_0".into(), price.into()),
+            ("promotion_0".into(), "买一送一".into()),
+        ]
+    };
+
+    fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+        v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
+    }
+    let bad = plan("九十九");
+    let r = t
+        .call(form_post(&cookie, &csrf, "/master/plan", &pairs(&bad)))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text();
+    assert!(
+        page.contains("value=\"周末早场\"") && page.contains("value=\"买一送一\""),
+        "typed values kept"
+    );
+    assert!(page.contains("data-field=\"lineup\""), "{page}");
+    let good = plan("¥99.9");
+    ok(&t
+        .call(form_post(&cookie, &csrf, "/master/plan", &pairs(&good)))
+        .await);
+    let stored = t
+        .state
+        .store
+        .masters(liveguard_core::MasterKind::Plan)
+        .await
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&stored.last().unwrap().data).unwrap();
+    assert_eq!(doc["starts_at"], "2026-12-12T10:00:00+08:00");
+    assert_eq!(doc["lineup"][0]["price_fen"], 9990);
+    t.assert_audited("action=plan.create", &["plan.create"])
+        .await;
 }

@@ -1,8 +1,10 @@
 //! Master data: live rooms, streamers and session plans (lineups with prices).
 
 pub mod api;
+pub mod pages;
 pub mod service;
 
+use axum::routing::{get, post};
 use serde_json::json;
 
 use crate::http::perms::Permission;
@@ -52,4 +54,6 @@ pub fn routes() -> RouteSet {
             api::create_plan,
         )
         .api(Op::get("/api/v1/plans/{id}", view, "One session plan"), api::get_plan)
+        .page("/master", get(pages::master_page))
+        .page("/master/{kind}", post(pages::add))
 }

@@ -6,9 +6,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use liveguard_core::ProductCategory;
 use liveguard_review::{Action, ChecklistAnswer, FindingDecision};
-use liveguard_screen::product::Product;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -21,44 +19,13 @@ use crate::http::extract::ApiJson;
 /// Body limit of the upload routes (base64 of [`UPLOAD_BYTES_MAX`] plus JSON).
 pub(crate) const UPLOAD_REQUEST_BYTES_MAX: usize = UPLOAD_BYTES_MAX / 3 * 4 + 64 * 1024;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ProductBody {
-    name: String,
-    category: String,
-    #[serde(default)]
-    facts: Option<Product>,
-}
-
-/// Validates a product body: the category code and the facts document.
-fn product_doc(b: &ProductBody) -> Result<(ProductCategory, Product, String), ApiError> {
-    let category: ProductCategory = b
-        .category
-        .parse()
-        .map_err(|e: liveguard_core::ParseError| ApiError::field("category", e.to_string()))?;
-    let mut facts = b.facts.clone().unwrap_or_default();
-    facts.name = b.name.trim().to_string();
-    facts.category = Some(category);
-    let data = serde_json::to_string(&facts).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok((category, facts, data))
-}
-
 /// `POST /api/v1/products`
 pub(crate) async fn create_product(
     State(state): State<AppState>,
     ApiPrincipal(p): ApiPrincipal,
     ApiJson(b): ApiJson<ProductBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (category, facts, data) = product_doc(&b)?;
-    let row = state
-        .store
-        .create_product(
-            &b.name,
-            category.as_str(),
-            &data,
-            p.audit("product.create", "product:new"),
-        )
-        .await?;
+    let (row, facts) = add_product(&state, &p, &b).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"id": row.id, "name": row.name, "category": row.category, "facts": facts})),

@@ -1006,7 +1006,7 @@ pub(crate) async fn plans(
     let body = html! {
         div.card {
             h3 { (tr(lang, "直播排期", "Session plans")) }
-            @if plans.is_empty() { p.muted { (tr(lang, "暂无排期。通过 API POST /api/v1/plans 添加。", "No plans yet. Add them with POST /api/v1/plans.")) } }
+            @if plans.is_empty() { p.muted { (tr(lang, "暂无排期：在“主数据”页添加。", "No plans yet: add them on the Master data page.")) } }
             @for (id, plan) in &plans {
                 h4 data-testid="plan" { "#" (id) " " (plan.title) " · " (typed_time(lang, &plan.starts_at)) @if plan.has_lottery { " " span.badge.b-review { (tr(lang, "有抽奖", "lottery")) } } }
                 p.muted { (tr(lang, "直播间：", "Room: ")) (room_name(plan.room_id)) " · " (tr(lang, "主播：", "Streamers: "))

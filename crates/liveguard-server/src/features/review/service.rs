@@ -837,3 +837,45 @@ pub(crate) async fn notifications_for(
 pub(crate) const UPLOAD_BYTES_MAX: usize = 10 * 1024 * 1024;
 /// Longest submission text, in bytes.
 pub(crate) const SUBMISSION_TEXT_BYTES_MAX: usize = 256 * 1024;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProductBody {
+    pub(crate) name: String,
+    pub(crate) category: String,
+    #[serde(default)]
+    pub(crate) facts: Option<Product>,
+}
+
+/// Validates a product body: the category code and the facts document.
+pub(crate) fn product_doc(b: &ProductBody) -> Result<(ProductCategory, Product, String), ApiError> {
+    let category: ProductCategory = b
+        .category
+        .parse()
+        .map_err(|e: liveguard_core::ParseError| ApiError::field("category", e.to_string()))?;
+    let mut facts = b.facts.clone().unwrap_or_default();
+    facts.name = b.name.trim().to_string();
+    facts.category = Some(category);
+    let data = serde_json::to_string(&facts).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((category, facts, data))
+}
+
+/// Adds a product (validated), with its audit entry: the API and the master-data page.
+pub(crate) async fn add_product(
+    state: &AppState,
+    p: &crate::http::auth::Principal,
+    b: &ProductBody,
+) -> Result<(liveguard_store::ProductRow, Product), ApiError> {
+    p.require(Permission::ManageProducts)?;
+    let (category, facts, data) = product_doc(b)?;
+    let row = state
+        .store
+        .create_product(
+            &b.name,
+            category.as_str(),
+            &data,
+            p.audit("product.create", "product:new"),
+        )
+        .await?;
+    Ok((row, facts))
+}

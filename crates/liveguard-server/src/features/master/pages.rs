@@ -1,0 +1,353 @@
+//! The master-data page (主数据): products with their facts, live rooms, streamers and
+//! session plans, listed and added with validation. A refused form comes back with what was
+//! typed and the message beside its field.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use liveguard_core::{MasterKind, ProductCategory};
+use maud::html;
+
+use super::service::{self, LineupItem, LiveRoom, SessionPlan, Streamer, records};
+use crate::AppState;
+use crate::features::review::service::{ProductBody, add_product};
+use crate::http::auth::{Principal, UiPrincipal};
+use crate::http::error::ApiError;
+use crate::http::extract::{CsrfForm, PageLang};
+use crate::http::perms::Permission;
+use crate::ui::{
+    Label, Lang, beijing_input, error_box, error_page, field_error, page, picker_value, tr, when,
+};
+
+/// Lineup rows on the plan form.
+const LINEUP_ROWS: usize = 5;
+
+type Fields = [(String, String)];
+
+fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
+}
+
+/// `GET /master`
+pub(crate) async fn master_page(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    PageLang(lang): PageLang,
+) -> Response {
+    view(&state, &p, lang, None).await
+}
+
+/// The page; `refused` is the form that was refused: its kind, what was sent, and why.
+async fn view(
+    state: &AppState,
+    p: &Principal,
+    lang: Lang,
+    refused: Option<(&str, &Fields, &ApiError)>,
+) -> Response {
+    if let Err(e) = p.require(Permission::ViewReviews) {
+        return error_page(lang, Some(p), e);
+    }
+    let loaded = async {
+        Ok::<_, ApiError>((
+            state.store.products().await?,
+            records::<LiveRoom>(state, MasterKind::Room).await?,
+            records::<Streamer>(state, MasterKind::Streamer).await?,
+            records::<SessionPlan>(state, MasterKind::Plan).await?,
+        ))
+    };
+    let (products, rooms, streamers, plans) = match loaded.await {
+        Ok(v) => v,
+        Err(e) => return error_page(lang, Some(p), e),
+    };
+    let manage = p.can(Permission::ManageProducts);
+    let empty: Vec<(String, String)> = Vec::new();
+    // What a form shows: what was typed when it was refused, else empty.
+    let typed = |kind: &str| -> &Fields {
+        match refused {
+            Some((k, f, _)) if k == kind => f,
+            _ => &empty,
+        }
+    };
+    let error_of = |kind: &str| match refused {
+        Some((k, _, e)) if k == kind => Some(e),
+        _ => None,
+    };
+    let category_of = |code: &str| {
+        code.parse::<ProductCategory>()
+            .map(|c| c.label(lang))
+            .unwrap_or("—")
+    };
+    let body = html! {
+        @if let Some((_, _, e)) = refused { (error_box(&format!("{}{e}", tr(lang, "未保存（已填写的内容保留在下方表单中）：", "Not saved (what you typed is kept in the form below): ")))) }
+        div.card #products {
+            h3 { (tr(lang, "商品", "Products")) }
+            table {
+                thead { tr { th { "#" } th { (tr(lang, "名称", "Name")) } th { (tr(lang, "品类", "Category")) } th { (tr(lang, "备案/注册号", "Filing / registration")) } th { (tr(lang, "已核准功效", "Approved claims")) } th { (tr(lang, "七日无理由退货", "7-day return")) } } }
+                tbody { @for pr in &products {
+                    @let facts = serde_json::from_str::<liveguard_screen::product::Product>(&pr.data).unwrap_or_default();
+                    tr {
+                        td { (pr.id) } td { (pr.name) } td { (category_of(&pr.category)) }
+                        td { (facts.cosmetic_filing.or(facts.registration).or(facts.sc_number).unwrap_or_else(|| "—".into())) }
+                        td { (if facts.approved_claims.is_empty() { "—".to_string() } else { facts.approved_claims.join("、") }) }
+                        td { (match facts.seven_day_return { Some(true) => tr(lang, "适用", "yes"), Some(false) => tr(lang, "不适用", "no"), None => "—" }) }
+                    }
+                } }
+            }
+            @if manage {
+                @let f = typed("product");
+                @let e = error_of("product");
+                form method="post" action="/master/product" data-testid="new-product" {
+                    input type="hidden" name="csrf" value=(p.csrf());
+                    h4 { (tr(lang, "新增商品", "Add a product")) }
+                    label { (tr(lang, "名称", "Name")) " " input name="name" required maxlength="200" value=(field(f, "name")); (field_error(e, "name")) }
+                    label { (tr(lang, "品类", "Category")) " " select name="category" { @for c in ProductCategory::ALL { option value=(c.as_str()) selected[field(f, "category") == c.as_str()] { (c.label(lang)) } } } (field_error(e, "category")) }
+                    label { (tr(lang, "备案号 / 注册证号 / 批准文号", "Filing, registration or approval number")) " " input name="registration" maxlength="100" value=(field(f, "registration")); }
+                    label { (tr(lang, "已核准或备案的功效（每行一项）", "Approved or filed claims (one per line)")) textarea name="approved_claims" style="min-height:3rem" { (field(f, "approved_claims")) } }
+                    label { input type="checkbox" name="seven_day_return" value="yes" checked[field(f, "seven_day_return") == "yes"]; " " (tr(lang, "适用七日无理由退货", "7-day no-reason return applies")) }
+                    label { (tr(lang, "比较价依据（如专柜价的来源）", "Evidence for comparison prices")) " " input name="comparison_evidence" maxlength="200" size="40" value=(field(f, "comparison_evidence")); }
+                    input type="submit" value=(tr(lang, "新增商品", "Add product"));
+                }
+            }
+        }
+        div.card #rooms {
+            h3 { (tr(lang, "直播间", "Live rooms")) }
+            table { thead { tr { th { "#" } th { (tr(lang, "平台", "Platform")) } th { (tr(lang, "账号", "Account")) } th { (tr(lang, "运营主体", "Operator")) } } }
+                tbody { @for (id, r) in &rooms { tr { td { (id) } td { (r.platform) } td { (r.account) } td { (r.operator) } } } } }
+            @if manage {
+                @let f = typed("room");
+                @let e = error_of("room");
+                form method="post" action="/master/room" data-testid="new-room" {
+                    input type="hidden" name="csrf" value=(p.csrf());
+                    h4 { (tr(lang, "新增直播间", "Add a live room")) }
+                    label { (tr(lang, "平台", "Platform")) " " input name="platform" required maxlength="50" placeholder="抖音" value=(field(f, "platform")); (field_error(e, "platform")) }
+                    label { (tr(lang, "账号", "Account")) " " input name="account" required maxlength="100" value=(field(f, "account")); (field_error(e, "account")) }
+                    label { (tr(lang, "运营主体（公司）", "Operator (company)")) " " input name="operator" required maxlength="100" value=(field(f, "operator")); (field_error(e, "operator")) }
+                    input type="submit" value=(tr(lang, "新增直播间", "Add room"));
+                }
+            }
+        }
+        div.card #streamers {
+            h3 { (tr(lang, "主播", "Streamers")) }
+            table { thead { tr { th { "#" } th { (tr(lang, "姓名", "Name")) } th { (tr(lang, "机构", "Agency")) } } }
+                tbody { @for (id, st) in &streamers { tr { td { (id) } td { (st.name) } td { (st.agency.as_deref().unwrap_or("—")) } } } } }
+            @if manage {
+                @let f = typed("streamer");
+                @let e = error_of("streamer");
+                form method="post" action="/master/streamer" data-testid="new-streamer" {
+                    input type="hidden" name="csrf" value=(p.csrf());
+                    h4 { (tr(lang, "新增主播", "Add a streamer")) }
+                    label { (tr(lang, "姓名或艺名", "Name")) " " input name="name" required maxlength="50" value=(field(f, "name")); (field_error(e, "name")) }
+                    label { (tr(lang, "所属机构（MCN，可空）", "Agency (MCN, optional)")) " " input name="agency" maxlength="100" value=(field(f, "agency")); (field_error(e, "agency")) }
+                    input type="submit" value=(tr(lang, "新增主播", "Add streamer"));
+                }
+            }
+        }
+        div.card #plans {
+            h3 { (tr(lang, "直播排期", "Session plans")) }
+            table { thead { tr { th { "#" } th { (tr(lang, "标题", "Title")) } th { (tr(lang, "开播", "Starts")) } th { (tr(lang, "商品数", "Products")) } } }
+                tbody { @for (id, pl) in &plans { tr { td { (id) } td { (pl.title) } td { (liveguard_store::Stamp::parse(&pl.starts_at).map(|t| when(lang, t)).unwrap_or_else(|_| pl.starts_at.clone())) } td { (pl.lineup.len()) } } } } }
+            @if manage {
+                @let f = typed("plan");
+                @let e = error_of("plan");
+                form method="post" action="/master/plan" data-testid="new-plan" {
+                    input type="hidden" name="csrf" value=(p.csrf());
+                    h4 { (tr(lang, "新增直播排期", "Add a session plan")) }
+                    label { (tr(lang, "标题", "Title")) " " input name="title" required maxlength="100" size="30" value=(field(f, "title")); (field_error(e, "title")) }
+                    label { (tr(lang, "直播间", "Room")) " " select name="room_id" { @for (id, r) in &rooms { option value=(id) selected[field(f, "room_id") == id.to_string()] { (r.platform) " · " (r.account) } } } (field_error(e, "room_id")) }
+                    label { (tr(lang, "开播时间（北京时间）", "Starts (Beijing time)")) " " input type="datetime-local" name="starts_at" required value=(beijing_input(field(f, "starts_at")).map(|t| picker_value(&t)).unwrap_or_default()); (field_error(e, "starts_at")) }
+                    fieldset { legend { (tr(lang, "主播", "Streamers")) }
+                        @for (id, st) in &streamers { label.inline { input type="checkbox" name="streamer" value=(id) checked[f.iter().any(|(n, v)| n == "streamer" && *v == id.to_string())]; " " (st.name) } " " }
+                        (field_error(e, "streamer_ids")) }
+                    fieldset { legend { (tr(lang, "商品清单与直播价（元）", "Lineup and live prices (yuan)")) }
+                        @for i in 0..LINEUP_ROWS {
+                            p {
+                                select name=(format!("product_{i}")) { option value="" { "—" } @for pr in &products { option value=(pr.id) selected[field(f, &format!("product_{i}")) == pr.id.to_string()] { (pr.name) } } }
+                                " ¥ " input name=(format!("price_{i}")) size="8" inputmode="decimal" value=(field(f, &format!("price_{i}")));
+                                " " input name=(format!("promotion_{i}")) size="24" placeholder=(tr(lang, "优惠（可空）", "promotion (optional)")) value=(field(f, &format!("promotion_{i}")));
+                            }
+                        }
+                        (field_error(e, "lineup")) }
+                    label { input type="checkbox" name="has_lottery" value="yes" checked[field(f, "has_lottery") == "yes"]; " " (tr(lang, "本场有抽奖", "the session has a lottery")) }
+                    input type="submit" value=(tr(lang, "新增排期", "Add plan"));
+                }
+            }
+        }
+    };
+    let status = refused
+        .map(|(_, _, e)| e.parts().0)
+        .unwrap_or(axum::http::StatusCode::OK);
+    (
+        status,
+        page(lang, tr(lang, "主数据", "Master data"), Some(p), body),
+    )
+        .into_response()
+}
+
+/// A price in yuan as people write it (`99`, `99.9`, `¥99.00`) in fen.
+fn fen_of(text: &str) -> Option<i64> {
+    let t = text.trim().trim_start_matches(['¥', '￥']).trim();
+    let (yuan, jiao) = t.split_once('.').unwrap_or((t, ""));
+    if yuan.is_empty()
+        || !yuan.bytes().all(|b| b.is_ascii_digit())
+        || jiao.len() > 2
+        || !jiao.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let cents = format!("{jiao:0<2}").parse::<i64>().ok()?;
+    yuan.parse::<i64>()
+        .ok()?
+        .checked_mul(100)?
+        .checked_add(cents)
+}
+
+/// `POST /master/{kind}`: adds a product, room, streamer or plan.
+pub(crate) async fn add(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path(kind): Path<String>,
+    PageLang(lang): PageLang,
+    CsrfForm(fields): CsrfForm,
+) -> Response {
+    let result: Result<(), ApiError> = match kind.as_str() {
+        "product" => {
+            let lines = |name: &str| {
+                field(&fields, name)
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            };
+            let some = |name: &str| {
+                Some(field(&fields, name).trim().to_string()).filter(|v| !v.is_empty())
+            };
+            let category = field(&fields, "category").to_string();
+            let registration = some("registration");
+            let cosmetic = category == ProductCategory::Cosmetics.as_str();
+            let facts = liveguard_screen::product::Product {
+                cosmetic_filing: if cosmetic { registration.clone() } else { None },
+                registration: if cosmetic { None } else { registration },
+                approved_claims: lines("approved_claims"),
+                seven_day_return: Some(field(&fields, "seven_day_return") == "yes"),
+                comparison_evidence: some("comparison_evidence"),
+                ..Default::default()
+            };
+            let body = ProductBody {
+                name: field(&fields, "name").trim().to_string(),
+                category,
+                facts: Some(facts),
+            };
+            if body.name.is_empty() {
+                Err(ApiError::field(
+                    "name",
+                    tr(lang, "请填写商品名称", "enter the product's name"),
+                ))
+            } else {
+                add_product(&state, &p, &body).await.map(|_| ())
+            }
+        }
+        "room" => service::create_room(
+            &state,
+            &p,
+            LiveRoom {
+                platform: field(&fields, "platform").into(),
+                account: field(&fields, "account").into(),
+                operator: field(&fields, "operator").into(),
+            },
+        )
+        .await
+        .map(|_| ()),
+        "streamer" => service::create_streamer(
+            &state,
+            &p,
+            Streamer {
+                name: field(&fields, "name").into(),
+                agency: Some(field(&fields, "agency").to_string()),
+            },
+        )
+        .await
+        .map(|_| ()),
+        "plan" => {
+            let plan = (|| {
+                let room_id = field(&fields, "room_id").parse::<i64>().map_err(|_| {
+                    ApiError::field("room_id", tr(lang, "请选择直播间", "choose a room"))
+                })?;
+                let starts_at = beijing_input(field(&fields, "starts_at")).ok_or_else(|| {
+                    ApiError::field(
+                        "starts_at",
+                        tr(
+                            lang,
+                            "请用日期时间选择器填写开播时间",
+                            "pick the start with the date and time picker",
+                        ),
+                    )
+                })?;
+                let streamer_ids = fields
+                    .iter()
+                    .filter(|(n, _)| n == "streamer")
+                    .filter_map(|(_, v)| v.parse::<i64>().ok())
+                    .collect();
+                let mut lineup = Vec::new();
+                for i in 0..LINEUP_ROWS {
+                    let product = field(&fields, &format!("product_{i}"));
+                    if product.is_empty() {
+                        continue;
+                    }
+                    let price = field(&fields, &format!("price_{i}"));
+                    let price_fen = fen_of(price).ok_or_else(|| {
+                        ApiError::field(
+                            "lineup",
+                            format!(
+                                "{}{}{price}",
+                                i + 1,
+                                tr(lang, " 行的直播价无法识别：", ": cannot read the price ")
+                            ),
+                        )
+                    })?;
+                    lineup.push(LineupItem {
+                        product_id: product
+                            .parse()
+                            .map_err(|_| ApiError::field("lineup", "?"))?,
+                        price_fen,
+                        promotion: Some(field(&fields, &format!("promotion_{i}")).to_string()),
+                    });
+                }
+                Ok::<_, ApiError>(SessionPlan {
+                    title: field(&fields, "title").to_string(),
+                    room_id,
+                    starts_at,
+                    streamer_ids,
+                    lineup,
+                    has_lottery: field(&fields, "has_lottery") == "yes",
+                })
+            })();
+            match plan {
+                Ok(plan) => service::create_plan(&state, &p, plan).await.map(|_| ()),
+                Err(e) => Err(e),
+            }
+        }
+        _ => return error_page(lang, Some(&p), ApiError::NotFound),
+    };
+    match result {
+        Ok(()) => Redirect::to(&format!("/master#{kind}s")).into_response(),
+        Err(ApiError::Forbidden) => error_page(lang, Some(&p), ApiError::Forbidden),
+        Err(e) => view(&state, &p, lang, Some((kind.as_str(), &fields, &e))).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn prices_are_read_as_people_write_them() {
+        assert_eq!(super::fen_of("99"), Some(9_900));
+        assert_eq!(super::fen_of("¥99.9"), Some(9_990));
+        assert_eq!(super::fen_of(" 0.05 "), Some(5));
+        assert_eq!(super::fen_of("九十九"), None);
+        assert_eq!(super::fen_of("9.999"), None);
+        assert_eq!(super::fen_of(""), None);
+    }
+}
