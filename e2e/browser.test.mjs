@@ -66,11 +66,14 @@ after(async () => {
 async function loggedIn(username) {
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
   const page = await context.newPage();
+  // Irreversible steps ask first (window.confirm): accept, and keep what was asked.
+  const dialogs = [];
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.accept(); });
   await page.goto(`${baseUrl}/login`);
   await page.fill('input[name=username]', username);
   await page.fill('input[name=password]', `demo-${username}-2026`);
   await Promise.all([page.waitForURL(`${baseUrl}/`), page.click('input[type=submit]')]);
-  return { context, page };
+  return { context, page, dialogs };
 }
 
 async function shot(page, name) {
@@ -204,6 +207,7 @@ test(`[${backend}] a script goes through 初审 → 复审 → 终审 with a rej
     if (user === 'lead') assert.match(await r.page.textContent('[data-testid=cosign]'), /待法务会签/);
     assert.match(await r.page.textContent('[data-testid=stage]'), expected, user);
     if (user === 'legal') {
+      assert.ok(r.dialogs.some((m) => /冻结/.test(m)), JSON.stringify(r.dialogs));
       await r.page.click('text=打印批准版本');
       const hash = await r.page.textContent('[data-testid=print-hash]');
       assert.match(hash, /^[0-9a-f]{64}$/);

@@ -13,6 +13,9 @@ use crate::http::perms::Permission;
 
 pub(crate) mod labels;
 
+/// The page script: asks before irreversible steps (`data-confirm` on a button or form).
+pub(crate) const PAGE_JS: &str = include_str!("page.js");
+
 pub(crate) use labels::Label;
 
 /// The interface language.
@@ -99,6 +102,7 @@ pub(crate) fn page(lang: Lang, title: &str, p: Option<&Principal>, body: Markup)
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     title { (title) " · liveguard" }
                     style { (PreEscaped(CSS)) }
+                    @if p.is_some() { script src="/static/page.js" defer {} }
                 }
                 body {
                     header {

@@ -426,6 +426,13 @@ async fn the_review_decision_form_keeps_its_answers_and_explains_a_refusal() {
         page.contains("data-testid=\"blockers\""),
         "what blocks approval is said"
     );
+    assert!(
+        page.contains("data-confirm=") && page.contains("src=\"/static/page.js\""),
+        "approving asks first"
+    );
+    let js = t.call(page_get(&cookie, "/static/page.js")).await;
+    assert_eq!(js.status, StatusCode::OK);
+    assert!(js.text().contains("window.confirm"));
     // The first finding of the demo script, dismissed with evidence; the checklist left blank.
     // `<input type="hidden" name="f<i>" value="<finding id>">` of the first decidable finding.
     let rest = page

@@ -812,7 +812,7 @@ async fn detail_view_editing(
         @if operate {
             div.card {
                 @match row.state.as_str() {
-                    "draft" => (action_form(p, id, "commit", html! { p { (tr(lang, "提交后规则摘要公开，报名开始后只能作有利于消费者的修改。", "Once committed the digest is public; after entry opens only changes in the consumers' favour are allowed.")) } input type="submit" value=(tr(lang, "提交承诺并公示", "Commit and publish")); })),
+                    "draft" => (action_form(p, id, "commit", html! { p { (tr(lang, "提交后规则摘要公开，报名开始后只能作有利于消费者的修改。", "Once committed the digest is public; after entry opens only changes in the consumers' favour are allowed.")) } input type="submit" value=(tr(lang, "提交承诺并公示", "Commit and publish")) data-confirm=(tr(lang, "提交后规则摘要即公开，报名开始后只能作有利于消费者的修改。确定提交？", "The rules' digest becomes public; after entry opens only changes in the consumers' favour are allowed. Commit?")); })),
                     "committed" => (action_form(p, id, "entrants", html! {
                         p { (tr(lang, "截止报名并承诺名单：", "Close entry and commit the entrants:")) }
                         label { input type="radio" name="source" value="comments" checked[row.session_id.is_some()] disabled[row.session_id.is_none()]; " "
@@ -820,7 +820,7 @@ async fn detail_view_editing(
                         label { input type="radio" name="source" value="list" checked[row.session_id.is_none()]; " " (tr(lang, "上传名单（每行一个平台账号）", "uploaded list (one platform account per line)")) }
                         textarea name="accounts" rows="5" {}
                         label { (tr(lang, "剔除名单（每行：平台账号=原因，如员工、主播、关联账号）", "Exclusions (one per line: platform account=reason, e.g. staff, streamer, related)")) textarea name="exclusions" rows="3" {} }
-                        input type="submit" value=(tr(lang, "截止报名并承诺名单", "Close entry and commit the entrants"));
+                        input type="submit" value=(tr(lang, "截止报名并承诺名单", "Close entry and commit the entrants")) data-confirm=(tr(lang, "截止后名单即承诺，不能再增减参与者。确定截止报名？", "The entrants are then committed and cannot change. Close entry?"));
                     })),
                     "closed" => (action_form(p, id, "draw", html! {
                         @if rules.draw_method == "commit-reveal" {
@@ -833,7 +833,7 @@ async fn detail_view_editing(
                             @if recorded { p.muted { (tr(lang, "第 123 轮的签名已由 drand 公开发布，本软件记录了它，已预先填入（演示可离线开奖）。", "Round 123's signature was published by drand and is recorded in liveguard; it is filled in (the demo draws offline).")) } }
                             label { (tr(lang, "签名（十六进制）", "Signature (hex)")) " " input name="signature" size="100" value=(if recorded { liveguard_lottery::RECORDED_SIGNATURE } else { "" }); }
                         }
-                        input type="submit" value=(tr(lang, "开奖", "Draw"));
+                        input type="submit" value=(tr(lang, "开奖", "Draw")) data-confirm=(tr(lang, "开奖结果将公布且不可更改。确定开奖？", "The result is published and cannot change. Draw?"));
                     })),
                     _ => {
                         h3 { (tr(lang, "开奖公告", "Announcement")) }

@@ -148,6 +148,7 @@ pub fn routes() -> RouteSet {
         .page("/lang", get(pages::set_lang))
         .page("/setup", get(pages::setup_page).post(pages::setup_submit))
         .page("/scan", get(pages::scan_page).post(pages::scan_submit))
+        .page("/static/page.js", get(pages::page_js))
         .page(
             "/admin/users",
             get(pages::users_page).post(pages::users_create),

@@ -247,6 +247,21 @@ pub(crate) async fn setup_submit(
     }
 }
 
+/// `GET /static/page.js` (for signed-in users).
+pub(crate) async fn page_js(UiPrincipal(_p): UiPrincipal) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/javascript; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        PAGE_JS,
+    )
+        .into_response()
+}
+
 // ---- scan ----
 
 const EXAMPLE_SCRIPT: &str = "欢迎来到直播间！这款面霜是全网最好用的，原价399今天只要99，手慢无！\n坚持用能治疗湿疹，还能美白祛斑。想要更便宜的加我薇信私聊。\n第一次来的宝宝先领券，最好不要错过。";

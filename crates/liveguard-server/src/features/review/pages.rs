@@ -571,7 +571,7 @@ fn detail_page(
                     label { input type="checkbox" name="flag_final" value="true" checked[typed_value("flag_final").is_some()]; " " (tr(lang, "提请终审", "ask for final review")) }
                     p {
                         input type="submit" formaction=(format!("/reviews/{id}/decide")) formnovalidate value=(tr(lang, "保存决定", "Save decisions"));
-                        " " input.approve type="submit" value=(tr(lang, "批准", "Approve"));
+                        " " input.approve type="submit" value=(tr(lang, "批准", "Approve")) data-confirm=(if l == Level::Final || v.final_cause.is_none() && l == Level::Second { tr(lang, "批准后这一版本将冻结为定稿，任何修改都须重新送审。确定批准？", "Approving freezes this version; any change needs a new review. Approve?") } else { tr(lang, "批准后将送交下一级审核。确定批准？", "Approving sends it to the next level. Approve?") });
                     }
                 }
             }
