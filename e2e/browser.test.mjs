@@ -116,6 +116,21 @@ test(`[${backend}] a streamer screens a script but cannot see users or the audit
   await context.close();
 });
 
+test(`[${backend}] a streamer submits a script as an uploaded file, with the start time picked`, async () => {
+  const { context, page } = await loggedIn('streamer');
+  await page.goto(`${baseUrl}/reviews/new`);
+  await page.fill('input[name=title]', '上传的话术');
+  await page.fill('input[name=session_start]', '2026-12-11T20:00');
+  await page.setInputFiles('input[type=file]', { name: 'script.txt', mimeType: 'text/plain', buffer: Buffer.from('今天的面霜全网最低价！\n') });
+  await page.waitForFunction(() => document.querySelector('input[name=file_base64]').value.length > 0);
+  await page.click('input[value=保存并筛查]');
+  await page.waitForSelector('[data-testid=highlighted]');
+  assert.match(await page.textContent('[data-testid=highlighted]'), /全网最低价/);
+  assert.match(await page.textContent('body'), /2026年12月11日 20:00/);
+  await shot(page, 'streamer-upload');
+  await context.close();
+});
+
 test(`[${backend}] the compliance lead browses, filters and verifies the audit log`, async () => {
   const { context, page } = await loggedIn('lead');
   assert.match(await page.textContent('header'), /审计日志/);

@@ -587,3 +587,57 @@ async fn master_data_is_added_from_the_page_and_a_refused_form_keeps_its_input()
     t.assert_audited("action=plan.create", &["plan.create"])
         .await;
 }
+
+/// A file chosen in the submission form (base64-encoded by the page script) is read like the
+/// API's upload; with no file and no text the form says what is missing and keeps the rest.
+#[tokio::test]
+async fn the_submission_form_takes_an_uploaded_file() {
+    use base64::Engine;
+    let t = spawn_demo(|_| {}).await;
+    let (cookie, csrf) = t
+        .login("streamer", &liveguard_server::demo_password("streamer"))
+        .await
+        .unwrap();
+    let file = base64::engine::general_purpose::STANDARD
+        .encode("上传的话术：今天的面霜全网最低价！\n".as_bytes());
+    let r = t
+        .call(form_post(
+            &cookie,
+            &csrf,
+            "/reviews/new",
+            &[
+                ("title", "上传的话术"),
+                ("kind", "script"),
+                ("session_start", "2026-12-11 20:00"),
+                ("text", ""),
+                ("file_base64", &file),
+                ("file_name", "script.txt"),
+            ],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let rows = t.state.store.submissions().await.unwrap();
+    let row = rows.iter().find(|s| s.title == "上传的话术").unwrap();
+    let version = t.state.store.submission_version(row.id, 1).await.unwrap();
+    assert!(version.text.contains("全网最低价"), "{}", version.text);
+    assert!(
+        version.findings.contains("absolute"),
+        "the file's text is screened"
+    );
+
+    let r = t
+        .call(form_post(
+            &cookie,
+            &csrf,
+            "/reviews/new",
+            &[
+                ("title", "空的"),
+                ("kind", "script"),
+                ("session_start", "2026-12-11 20:00"),
+                ("text", ""),
+            ],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("value=\"空的\""));
+}

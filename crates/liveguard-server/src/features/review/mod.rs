@@ -93,7 +93,11 @@ pub fn routes() -> RouteSet {
         .page("/reviews", get(pages::queue))
         .page("/notifications", get(pages::notifications))
         .page("/plans", get(pages::plans))
-        .page("/reviews/new", get(pages::new_page).post(pages::new_submit))
+        .page_large(
+            "/reviews/new",
+            get(pages::new_page).post(pages::new_submit),
+            pages::NEW_FORM_BYTES_MAX,
+        )
         .page("/reviews/{id}", get(pages::detail))
         .page("/reviews/{id}/print", get(pages::print))
         .page("/reviews/{id}/print.pdf", get(pages::print_pdf))

@@ -145,7 +145,13 @@ async fn new_form(
             label { (tr(lang, "开播时间（北京时间；选择排期时可留空）", "Session start (Beijing time; may be empty with a plan)")) br;
                 input type="datetime-local" name="session_start" value=(crate::ui::beijing_input(&f.session_start).map(|t| crate::ui::picker_value(&t)).unwrap_or_default()); (fe("session_start")) }
             label { input type="checkbox" name="has_lottery" value="true" checked[f.has_lottery.is_some()]; " " (tr(lang, "本场有抽奖", "the session has a lottery")) }
-            label { (tr(lang, "内容", "Text")) textarea name="text" required { (f.text) } (fe("text")) }
+            label { (tr(lang, "内容", "Text")) textarea name="text" { (f.text) } (fe("text")) }
+            label { (tr(lang, "或上传文件（.txt、.md、.docx，或宣传图片：图中文字经 OCR 识别后筛查）", "Or upload a file (.txt, .md, .docx, or a promo image read by OCR)")) br;
+                input type="file" accept=".txt,.md,.docx,.png,.jpg,.jpeg,.webp,.bmp,.gif,.tif,.tiff" data-into="file_base64" data-name-into="file_name";
+                input type="hidden" name="file_base64" value=(f.file_base64);
+                input type="hidden" name="file_name" value=(f.file_name);
+                @if !f.file_name.is_empty() { " " small.muted { (tr(lang, "已选文件：", "Chosen file: ")) (f.file_name) } }
+                (fe("file_base64")) (fe("file_name")) }
             input type="submit" value=(tr(lang, "保存并筛查", "Save and screen"));
         }
     };
@@ -171,6 +177,11 @@ pub(crate) async fn new_page(
     new_form(&state, &p, lang, &NewForm::default(), None).await
 }
 
+/// Body limit of the new-submission form: a file of [`service::UPLOAD_BYTES_MAX`] in base64,
+/// URL-encoded (`+`, `/` and `=` take three bytes each), with the other fields.
+pub(crate) const NEW_FORM_BYTES_MAX: usize =
+    service::UPLOAD_BYTES_MAX / 3 * 4 / 10 * 11 + 256 * 1024;
+
 #[derive(Deserialize, Default)]
 pub(crate) struct NewForm {
     #[serde(default)]
@@ -186,6 +197,11 @@ pub(crate) struct NewForm {
     has_lottery: Option<String>,
     #[serde(default)]
     text: String,
+    /// A chosen file, base64-encoded by the page script.
+    #[serde(default)]
+    file_base64: String,
+    #[serde(default)]
+    file_name: String,
 }
 
 /// `POST /reviews/new`: on any refusal the form comes back with everything typed and the
@@ -242,10 +258,18 @@ pub(crate) async fn new_submit(
         plan_id,
         session_start,
         has_lottery: f.has_lottery.is_some(),
-        content: Content {
-            text: Some(f.text.clone()),
-            file_base64: None,
-            file_name: None,
+        content: if f.file_base64.trim().is_empty() {
+            Content {
+                text: Some(f.text.clone()),
+                file_base64: None,
+                file_name: None,
+            }
+        } else {
+            Content {
+                text: Some(f.text.clone()).filter(|t| !t.trim().is_empty()),
+                file_base64: Some(f.file_base64.clone()),
+                file_name: Some(f.file_name.clone()),
+            }
         },
     };
     match service::create(&state, &p, body).await {
