@@ -78,6 +78,8 @@ pub struct AppState {
     pub lookup_throttle: Arc<auth::LoginThrottle>,
     /// Parsed lottery documents for the public pages.
     pub docs: Arc<features::lottery::service::DocCache>,
+    /// How each webhook's deliveries went (the administrator's page shows it).
+    pub webhook_status: Arc<jobs::webhook::DeliveryStatus>,
 }
 
 /// Every feature's routes, merged: adding a feature means one line here.

@@ -164,6 +164,7 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
         drand: Arc::new(drand),
         lookup_throttle: Arc::new(auth::LoginThrottle::default()),
         docs: Arc::new(features::lottery::service::DocCache::default()),
+        webhook_status: Arc::new(crate::jobs::webhook::DeliveryStatus::default()),
     })
 }
 

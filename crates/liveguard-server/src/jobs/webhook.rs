@@ -8,6 +8,10 @@
 //!   interrupted delivery is sent again. Receivers deduplicate on `X-Liveguard-Delivery`.
 //! - Each body is signed: `X-Liveguard-Signature: sha256=<hex HMAC-SHA256(secret, body)>`.
 //! - Neither the secret nor the URL's path and query (which may hold a token) is logged.
+//! - Group robots (企业微信, 钉钉, 飞书; `format` in the configuration) get a Chinese text
+//!   message in their documented format instead of the JSON event, signed by their own
+//!   scheme when a secret is set (钉钉: `timestamp` and `sign` in the query; 飞书: in the
+//!   body), and a robot's answer counts as delivered only when its error code is 0.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -46,17 +50,51 @@ pub const WEBHOOK_SECONDS_MAX: u64 = 10;
 /// Audit entries read per round.
 const BATCH: u64 = 200;
 
+/// What a receiver takes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookFormat {
+    /// The JSON event, signed with `X-Liveguard-Signature` (the default).
+    #[default]
+    Liveguard,
+    /// 企业微信群机器人: `{"msgtype":"text","text":{"content":…}}`; the key is in the URL.
+    Wecom,
+    /// 钉钉自定义机器人: the same text message; with a secret (加签), `timestamp` and `sign`
+    /// are added to the URL.
+    Dingtalk,
+    /// 飞书自定义机器人: `{"msg_type":"text","content":{"text":…}}`; with a secret
+    /// (签名校验), `timestamp` and `sign` are in the body.
+    Feishu,
+}
+
+impl WebhookFormat {
+    /// The format's name in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookFormat::Liveguard => "liveguard",
+            WebhookFormat::Wecom => "wecom",
+            WebhookFormat::Dingtalk => "dingtalk",
+            WebhookFormat::Feishu => "feishu",
+        }
+    }
+}
+
 /// One webhook (`[[webhooks]]` in the configuration).
 #[derive(Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookSettings {
     /// `http://host[:port]/path`. HTTPS receivers are reached through a relay (see docs).
     pub url: String,
-    /// The HMAC key (at least 16 characters).
+    /// The HMAC key: at least 16 characters for the `liveguard` format; a robot's signing
+    /// secret (钉钉 `SEC…`, 飞书) or empty for the robots.
+    #[serde(default)]
     pub secret: String,
     /// Which of [`EVENTS`] to send; empty = all.
     #[serde(default)]
     pub events: Vec<String>,
+    /// What the receiver takes.
+    #[serde(default)]
+    pub format: WebhookFormat,
 }
 
 impl std::fmt::Debug for WebhookSettings {
@@ -65,6 +103,7 @@ impl std::fmt::Debug for WebhookSettings {
             .field("url", &redacted_url(&self.url))
             .field("secret", &"<redacted>")
             .field("events", &self.events)
+            .field("format", &self.format)
             .finish()
     }
 }
@@ -105,10 +144,18 @@ impl WebhookSettings {
         if uri.host().is_none_or(str::is_empty) {
             return Err(SettingsError::Invalid(format!("{at}.url has no host")));
         }
-        if self.secret.chars().count() < 16 {
-            return Err(SettingsError::Invalid(format!(
-                "{at}.secret must be at least 16 characters"
-            )));
+        match self.format {
+            WebhookFormat::Liveguard if self.secret.chars().count() < 16 => {
+                return Err(SettingsError::Invalid(format!(
+                    "{at}.secret must be at least 16 characters"
+                )));
+            }
+            WebhookFormat::Wecom if !self.secret.is_empty() => {
+                return Err(SettingsError::Invalid(format!(
+                    "{at}.secret: a 企业微信 robot has no signing secret (its key is in the URL); leave it out"
+                )));
+            }
+            _ => {}
         }
         if let Some(e) = self
             .events
@@ -199,20 +246,169 @@ pub enum WebhookError {
     /// The receiver answered with a non-2xx status.
     #[error("webhook {0} answered {1}")]
     Status(String, u16),
+    /// A group robot answered with an error code.
+    #[error("webhook {0}: the robot refused the message (error code {1})")]
+    Refused(String, String),
     /// The store or the cursor file failed.
     #[error("webhook cursor: {0}")]
     Cursor(String),
 }
 
-async fn post(
+/// The Chinese text a group robot posts for one event.
+pub fn robot_text(event: &Value, title: Option<&str>) -> String {
+    let name = |key: &str| event[key].as_str().unwrap_or("").to_string();
+    let level = |v: &Value| match v.as_str() {
+        Some("first") => "初审",
+        Some("second") => "复审",
+        Some("final") => "终审",
+        _ => "审核",
+    };
+    let what = title.map(|t| format!("「{t}」")).unwrap_or_else(|| {
+        match event["submission_id"].as_i64() {
+            Some(id) => format!("审核内容 #{id}"),
+            None => format!("直播场次 #{}", event["session_id"].as_i64().unwrap_or(0)),
+        }
+    });
+    let said = match name("event").as_str() {
+        "review.submitted" => format!("{what}已提交审核"),
+        "review.routed" => format!("{what}待{}", level(&event["detail"]["level"])),
+        "review.signed" => format!("{what}已通过{}", level(&event["detail"]["level"])),
+        "review.approved" => format!("{what}已批准并冻结"),
+        "review.rejected" => format!("{what}被退回修改"),
+        "review.new_version" => format!("{what}保存了新版本"),
+        "live.alert.acknowledge" => format!("{what}的告警 #{} 已确认", event["alert_id"]),
+        "live.alert.resolve" => format!("{what}的告警 #{} 已处理完成", event["alert_id"]),
+        "live.alert.escalate" => format!(
+            "{what}的阻断告警 #{} 超时未确认，已升级给合规组长",
+            event["alert_id"]
+        ),
+        ALERT_EVENT => {
+            let severity = match event["severity"].as_str() {
+                Some("block") => "拦截",
+                Some("review") => "需复核",
+                _ => "提示",
+            };
+            format!("{what}直播告警（{severity}）：{}", name("summary"))
+        }
+        other => format!("{what}：{other}"),
+    };
+    format!("【liveguard】{said}")
+}
+
+/// 钉钉's and 飞书's signature: base64(HMAC-SHA256) over `"{timestamp}\n{secret}"` — keyed with
+/// the secret for 钉钉, with that text itself (and nothing signed) for 飞书.
+pub fn robot_sign(format: WebhookFormat, secret: &str, timestamp: i64) -> String {
+    use base64::Engine;
+    let text = format!("{timestamp}\n{secret}");
+    let mac = match format {
+        WebhookFormat::Feishu => hmac::Hmac::<sha2::Sha256>::new_from_slice(text.as_bytes())
+            .expect("HMAC takes a key of any length"),
+        _ => {
+            let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
+                .expect("HMAC takes a key of any length");
+            m.update(text.as_bytes());
+            m
+        }
+    };
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// The URL and body a robot receives for `text`, signed at `now_ms` when it has a secret.
+pub fn robot_request(hook: &WebhookSettings, text: &str, now_ms: i64) -> (String, Vec<u8>) {
+    let body = match hook.format {
+        WebhookFormat::Feishu => {
+            let mut b = json!({"msg_type": "text", "content": {"text": text}});
+            if !hook.secret.is_empty() {
+                let ts = now_ms.div_euclid(1000);
+                b["timestamp"] = json!(ts.to_string());
+                b["sign"] = json!(robot_sign(WebhookFormat::Feishu, &hook.secret, ts));
+            }
+            b
+        }
+        _ => json!({"msgtype": "text", "text": {"content": text}}),
+    };
+    let url = if hook.format == WebhookFormat::Dingtalk && !hook.secret.is_empty() {
+        let sign = robot_sign(WebhookFormat::Dingtalk, &hook.secret, now_ms);
+        let sign: String = url_escape(&sign);
+        let sep = if hook.url.contains('?') { '&' } else { '?' };
+        format!("{}{sep}timestamp={now_ms}&sign={sign}", hook.url)
+    } else {
+        hook.url.clone()
+    };
+    (
+        url,
+        serde_json::to_vec(&body).expect("JSON values serialize"),
+    )
+}
+
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Sends one event to `hook` in its format: the JSON event, or a robot's text message.
+async fn send(
+    state: &AppState,
     hook: &WebhookSettings,
     event: &str,
     delivery: &str,
-    body: Vec<u8>,
+    body: &Value,
 ) -> Result<(), WebhookError> {
+    if hook.format == WebhookFormat::Liveguard {
+        let bytes = serde_json::to_vec(body).expect("JSON values serialize");
+        return post(hook, &hook.url, event, delivery, bytes)
+            .await
+            .map(|_| ());
+    }
+    let title = match body["submission_id"].as_i64() {
+        Some(id) => state.store.submission(id).await.ok().map(|s| s.title),
+        None => match body["session_id"].as_i64() {
+            Some(id) => state.store.live_session(id).await.ok().map(|s| s.title),
+            None => None,
+        },
+    };
+    let (url, bytes) = robot_request(
+        hook,
+        &robot_text(body, title.as_deref()),
+        state.store.now().ms(),
+    );
+    let answer = post(hook, &url, event, delivery, bytes).await?;
+    // Robots answer 200 with an error code in the body.
+    let code = serde_json::from_slice::<Value>(&answer).ok().and_then(|v| {
+        v.get("errcode")
+            .or_else(|| v.get("code"))
+            .or_else(|| v.get("StatusCode"))
+            .and_then(Value::as_i64)
+    });
+    match code {
+        Some(0) | None if answer.is_empty() => Ok(()),
+        Some(0) => Ok(()),
+        other => Err(WebhookError::Refused(
+            redacted_url(&hook.url),
+            other
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "no error code".into()),
+        )),
+    }
+}
+
+async fn post(
+    hook: &WebhookSettings,
+    url: &str,
+    event: &str,
+    delivery: &str,
+    body: Vec<u8>,
+) -> Result<Bytes, WebhookError> {
+    use http_body_util::BodyExt;
     let shown = redacted_url(&hook.url);
     let transport = |e: String| WebhookError::Transport(shown.clone(), e);
-    let uri: hyper::Uri = hook.url.parse().map_err(|e| transport(format!("{e}")))?;
+    let uri: hyper::Uri = url.parse().map_err(|e| transport(format!("{e}")))?;
     let host = uri
         .host()
         .unwrap_or_default()
@@ -248,10 +444,27 @@ async fn post(
         .await
         .map_err(|_| transport("no answer in time".into()))?
         .map_err(|e| transport(e.to_string()));
+    let response = match response {
+        Ok(r) => r,
+        Err(e) => {
+            conn.abort();
+            return Err(e);
+        }
+    };
+    let status = response.status();
+    // The answer's body, bounded (robots say in it whether they took the message).
+    let body = tokio::time::timeout(
+        limit,
+        http_body_util::Limited::new(response.into_body(), 64 * 1024).collect(),
+    )
+    .await
+    .ok()
+    .and_then(Result::ok)
+    .map(|c| c.to_bytes())
+    .unwrap_or_default();
     conn.abort();
-    let status = response?.status();
     if status.is_success() {
-        Ok(())
+        Ok(body)
     } else {
         Err(WebhookError::Status(shown, status.as_u16()))
     }
@@ -304,8 +517,7 @@ pub async fn deliver_pending(
             if hook.wants(&entry.action)
                 && let Some(body) = payload(&entry)
             {
-                let bytes = serde_json::to_vec(&body).expect("JSON values serialize");
-                post(hook, &entry.action, &entry.seq.to_string(), bytes).await?;
+                send(state, hook, &entry.action, &entry.seq.to_string(), &body).await?;
                 delivered += 1;
                 // Saved after each delivery so that a crash resends at most this one.
                 write_cursor(&path, entry.seq + 1)?;
@@ -351,13 +563,83 @@ pub async fn deliver_alerts(
                 "alert_id": a.id, "session_id": a.session_id, "event_id": a.event_id,
                 "severity": a.severity, "summary": a.summary, "created_ms": a.created_ms.ms(),
             });
-            let bytes = serde_json::to_vec(&body).expect("JSON values serialize");
-            post(hook, ALERT_EVENT, &format!("alert-{}", a.id), bytes).await?;
+            send(state, hook, ALERT_EVENT, &format!("alert-{}", a.id), &body).await?;
             delivered += 1;
             after = a.id as u64;
             write_cursor(&path, after)?;
         }
     }
+}
+
+/// The last outcome of each webhook's delivery, by its URL (kept in memory for the
+/// administrator's page; the log has the same in its warnings).
+#[derive(Debug, Default)]
+pub struct DeliveryStatus {
+    outcomes: std::sync::Mutex<std::collections::HashMap<String, Outcome>>,
+}
+
+/// How a webhook's last round went.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// When the last round that delivered or had nothing to deliver ended.
+    pub last_ok: Option<liveguard_store::Stamp>,
+    /// When the last failure happened, and what it was.
+    pub last_failure: Option<(liveguard_store::Stamp, String)>,
+    /// Failures in a row (0 after a success).
+    pub failures: u32,
+    /// Events delivered since the server started.
+    pub delivered: u64,
+}
+
+impl DeliveryStatus {
+    /// Records a round's outcome for `hook`.
+    pub fn record(
+        &self,
+        hook: &WebhookSettings,
+        at: liveguard_store::Stamp,
+        result: &Result<usize, WebhookError>,
+    ) {
+        let mut all = self.outcomes.lock().unwrap_or_else(|p| p.into_inner());
+        let o = all.entry(hook.url.clone()).or_default();
+        match result {
+            Ok(n) => {
+                o.last_ok = Some(at);
+                o.failures = 0;
+                o.delivered += *n as u64;
+            }
+            Err(e) => {
+                o.last_failure = Some((at, e.to_string()));
+                o.failures = o.failures.saturating_add(1);
+            }
+        }
+    }
+
+    /// The last outcome for `hook`, if it has run.
+    pub fn of(&self, hook: &WebhookSettings) -> Option<Outcome> {
+        let all = self.outcomes.lock().unwrap_or_else(|p| p.into_inner());
+        all.get(&hook.url).cloned()
+    }
+}
+
+/// The webhook's address without its path and query, for pages.
+pub fn shown_url(hook: &WebhookSettings) -> String {
+    redacted_url(&hook.url)
+}
+
+/// One round for `hook`: the review and decision events, then the alerts raised; the
+/// outcome is recorded for the administrator's page.
+pub async fn deliver_round(
+    state: &AppState,
+    hook: &WebhookSettings,
+) -> Result<usize, WebhookError> {
+    let outcome = match deliver_pending(state, hook).await {
+        Ok(n) => deliver_alerts(state, hook).await.map(|m| n + m),
+        Err(e) => Err(e),
+    };
+    state
+        .webhook_status
+        .record(hook, state.store.now(), &outcome);
+    outcome
 }
 
 /// Delivers in the background until `shutdown` changes; after a failure waits 2, 4, …
@@ -370,10 +652,7 @@ pub async fn run(
     let mut shutdown = shutdown;
     let mut failures: u32 = 0;
     loop {
-        let outcome = match deliver_pending(&state, &hook).await {
-            Ok(n) => deliver_alerts(&state, &hook).await.map(|m| n + m),
-            Err(e) => Err(e),
-        };
+        let outcome = deliver_round(&state, &hook).await;
         let wait = match outcome {
             Ok(_) => {
                 failures = 0;
@@ -401,6 +680,7 @@ mod tests {
             url: url.into(),
             secret: "0123456789abcdef".into(),
             events: vec![],
+            format: Default::default(),
         }
     }
 
@@ -493,6 +773,91 @@ mod tests {
         assert_eq!(
             signature("Jefe", b"what do ya want for nothing?"),
             "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn robots_sign_as_their_documents_say() {
+        // Reference values computed independently (Python's hmac and base64).
+        assert_eq!(
+            robot_sign(
+                WebhookFormat::Dingtalk,
+                "SEC0123456789abcdef",
+                1_700_000_000_000
+            ),
+            "TSZbRFUuvaSQaRKUpF970OPCb2/LcQAP3wOvwZIzBZk="
+        );
+        assert_eq!(
+            robot_sign(WebhookFormat::Feishu, "feishu-secret", 1_700_000_000),
+            "OrBzY1Y01Gq+HgJsl+7OfWcMVwc7YocohQm5iiZwjhU="
+        );
+    }
+
+    #[test]
+    fn robots_get_their_own_message_formats() {
+        let robot = |format, secret: &str| WebhookSettings {
+            url: "http://127.0.0.1:9/robot/send?access_token=abc".into(),
+            secret: secret.into(),
+            events: vec![],
+            format,
+        };
+        let (url, body) = robot_request(
+            &robot(WebhookFormat::Dingtalk, "SEC0123456789abcdef"),
+            "【liveguard】测试",
+            1_700_000_000_000,
+        );
+        assert_eq!(
+            url,
+            "http://127.0.0.1:9/robot/send?access_token=abc&timestamp=1700000000000&sign=TSZbRFUuvaSQaRKUpF970OPCb2%2FLcQAP3wOvwZIzBZk%3D"
+        );
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            body,
+            json!({"msgtype": "text", "text": {"content": "【liveguard】测试"}})
+        );
+        let (url, body) = robot_request(&robot(WebhookFormat::Wecom, ""), "x", 1);
+        assert!(
+            url.ends_with("access_token=abc"),
+            "the key stays in the URL, nothing added"
+        );
+        assert_eq!(
+            serde_json::from_slice::<Value>(&body).unwrap()["msgtype"],
+            "text"
+        );
+        let (_, body) = robot_request(
+            &robot(WebhookFormat::Feishu, "feishu-secret"),
+            "x",
+            1_700_000_000_123,
+        );
+        assert_eq!(
+            serde_json::from_slice::<Value>(&body).unwrap(),
+            json!({"msg_type": "text", "content": {"text": "x"}, "timestamp": "1700000000", "sign": "OrBzY1Y01Gq+HgJsl+7OfWcMVwc7YocohQm5iiZwjhU="})
+        );
+        assert!(robot(WebhookFormat::Wecom, "").validate(0).is_ok());
+        assert!(
+            robot(WebhookFormat::Dingtalk, "").validate(0).is_ok(),
+            "加签 is optional"
+        );
+        assert!(
+            robot(WebhookFormat::Wecom, "some-secret-here")
+                .validate(0)
+                .is_err()
+        );
+        assert!(robot(WebhookFormat::Liveguard, "").validate(0).is_err());
+    }
+
+    #[test]
+    fn robot_messages_read_as_sentences() {
+        let routed =
+            json!({"event": "review.routed", "submission_id": 3, "detail": {"level": "second"}});
+        assert_eq!(
+            robot_text(&routed, Some("晚场话术")),
+            "【liveguard】「晚场话术」待复审"
+        );
+        let alert = json!({"event": "live.alert", "session_id": 1, "severity": "block", "summary": "站外引流：加微信"});
+        assert_eq!(
+            robot_text(&alert, None),
+            "【liveguard】直播场次 #1直播告警（拦截）：站外引流：加微信"
         );
     }
 }

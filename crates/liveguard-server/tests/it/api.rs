@@ -1392,6 +1392,7 @@ async fn review_changes_reach_webhooks_signed_in_order_and_retried() {
         url: format!("http://{addr}/hook"),
         secret: "test-secret-0123456789".into(),
         events: vec![],
+        format: Default::default(),
     };
     let t = spawn_app_configured(|s| s.webhooks = vec![hook.clone()]).await;
     t.state.settings.validate().unwrap();
@@ -1783,4 +1784,95 @@ async fn r12_the_declared_permission_is_checked_before_the_handler_runs() {
         r.status
     );
     assert_ne!(r.json()["code"], "forbidden");
+}
+
+/// A 钉钉 robot (加签) receives review changes as Chinese text messages with a valid
+/// signature in the URL; a robot that answers with an error code is not counted as
+/// delivered, and the same message is sent again.
+#[tokio::test]
+async fn review_changes_reach_a_dingtalk_robot_signed() {
+    use liveguard_server::webhook::{WebhookFormat, WebhookSettings, deliver_pending, robot_sign};
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    type Seen = Arc<Mutex<Vec<(String, Value)>>>;
+    let received: Seen = Arc::default();
+    let refuse_next = Arc::new(AtomicBool::new(false));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (seen, refuse) = (received.clone(), refuse_next.clone());
+    let receiver = Router::new().route(
+        "/robot/send",
+        axum::routing::post(move |uri: axum::http::Uri, body: axum::body::Bytes| {
+            let (seen, refuse) = (seen.clone(), refuse.clone());
+            async move {
+                if refuse.swap(false, Ordering::SeqCst) {
+                    return axum::Json(json!({"errcode": 310000, "errmsg": "sign not match"}));
+                }
+                seen.lock()
+                    .unwrap()
+                    .push((uri.to_string(), serde_json::from_slice(&body).unwrap()));
+                axum::Json(json!({"errcode": 0, "errmsg": "ok"}))
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+    let hook = WebhookSettings {
+        url: format!("http://{addr}/robot/send?access_token=test-token"),
+        secret: "SECtest0123456789".into(),
+        events: vec!["review.submitted".into()],
+        format: WebhookFormat::Dingtalk,
+    };
+    let t = spawn_app_configured(|s| s.webhooks = vec![hook.clone()]).await;
+    t.state.settings.validate().unwrap();
+    assert_eq!(deliver_pending(&t.state, &hook).await.unwrap(), 0);
+    let streamer = t.token_for(Role::Streamer).await;
+    let r = t.call(json_req(Method::POST, "/api/v1/submissions", Some(&streamer), json!({"title": "机器人测试话术", "kind": "script", "session_start": "2026-11-28T12:00:00Z", "text": "欢迎来到直播间。"}))).await;
+    let id = r.json()["id"].as_i64().unwrap();
+    t.call(json_req(
+        Method::POST,
+        &format!("/api/v1/submissions/{id}/actions"),
+        Some(&streamer),
+        json!({"action": "submit"}),
+    ))
+    .await;
+
+    refuse_next.store(true, Ordering::SeqCst);
+    let e = deliver_pending(&t.state, &hook).await.unwrap_err();
+    assert!(e.to_string().contains("310000"), "{e}");
+    assert!(
+        !e.to_string().contains("test-token"),
+        "the key is not shown: {e}"
+    );
+    assert_eq!(deliver_pending(&t.state, &hook).await.unwrap(), 1);
+
+    let seen = received.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    let (uri, body) = &seen[0];
+    assert_eq!(
+        body,
+        &json!({"msgtype": "text", "text": {"content": "【liveguard】「机器人测试话术」已提交审核"}})
+    );
+    let query: std::collections::HashMap<String, String> = uri
+        .split_once('?')
+        .unwrap()
+        .1
+        .split('&')
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap();
+            (
+                k.to_string(),
+                v.replace("%2B", "+")
+                    .replace("%2F", "/")
+                    .replace("%3D", "="),
+            )
+        })
+        .collect();
+    assert_eq!(query["access_token"], "test-token");
+    let ts: i64 = query["timestamp"].parse().unwrap();
+    assert_eq!(
+        query["sign"],
+        robot_sign(WebhookFormat::Dingtalk, &hook.secret, ts),
+        "the receiver can check the signature"
+    );
 }

@@ -726,6 +726,7 @@ async fn live_alerts_and_their_decisions_reach_webhooks() {
         url: format!("http://{addr}/hook"),
         secret: "live-secret-0123456789".into(),
         events: vec!["live.alert".into(), "live.alert.resolve".into()],
+        format: Default::default(),
     };
     let t = spawn_demo(|s| s.webhooks = vec![hook.clone()]).await;
     t.state.settings.validate().unwrap();

@@ -134,6 +134,7 @@ async fn no_page_shows_a_bare_code_or_a_raw_time_to_any_role() {
         "/lotteries/1",
         "/public/lotteries/1/verify",
         "/admin/users",
+        "/admin/webhooks",
         "/tokens",
         "/audit",
         "/account/password",
@@ -640,4 +641,46 @@ async fn the_submission_form_takes_an_uploaded_file() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("value=\"空的\""));
+}
+
+/// The administrator sees each push target (here a 企业微信 robot nobody answers for) and
+/// how its deliveries went.
+#[tokio::test]
+async fn failed_pushes_are_shown_to_the_administrator() {
+    use liveguard_server::webhook::{WebhookFormat, WebhookSettings, deliver_round};
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = dead.local_addr().unwrap().port();
+    drop(dead);
+    let hook = WebhookSettings {
+        url: format!("http://127.0.0.1:{port}/cgi-bin/webhook/send?key=secret-key"),
+        secret: String::new(),
+        events: vec![],
+        format: WebhookFormat::Wecom,
+    };
+    let t = spawn_demo(|s| s.webhooks = vec![hook.clone()]).await;
+    // The first round only places the cursor; a review change then has to go out.
+    deliver_round(&t.state, &hook).await.unwrap();
+    let streamer = t.token_of("streamer").await;
+    let r = t
+        .call(json_req(
+            axum::http::Method::POST,
+            "/api/v1/submissions/1/actions",
+            Some(&streamer),
+            serde_json::json!({"action": "submit"}),
+        ))
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    assert!(deliver_round(&t.state, &hook).await.is_err());
+    let (cookie, _) = t
+        .login("admin", &liveguard_server::demo_password("admin"))
+        .await
+        .unwrap();
+    let page = t.call(page_get(&cookie, "/admin/webhooks")).await.text();
+    assert!(page.contains("企业微信群机器人"), "{page}");
+    assert!(page.contains("data-testid=\"webhook-failure\""), "{page}");
+    assert!(page.contains("连续失败 1 次"));
+    assert!(
+        !page.contains("secret-key"),
+        "the key in the URL is not shown"
+    );
 }
