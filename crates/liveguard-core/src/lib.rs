@@ -409,6 +409,32 @@ code_enum! {
     }
 }
 
+impl Category {
+    /// The Chinese name people read (alerts, pages, reports).
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Category::AbsoluteTerms => "绝对化用语",
+            Category::MedicalClaim => "医疗用语",
+            Category::EfficacyClaim => "功效宣称",
+            Category::InvestmentPromise => "投资回报承诺",
+            Category::FalseUrgency => "虚假紧迫",
+            Category::PriceFraud => "价格欺诈",
+            Category::Disparagement => "贬低他人",
+            Category::OffPlatform => "站外引流",
+            Category::FakeData => "虚假数据",
+            Category::Minors => "未成年人保护",
+            Category::ProhibitedContent => "违禁内容",
+            Category::Abuse => "辱骂攻击",
+            Category::PersonalInfo => "个人信息",
+            Category::UnfairTerms => "不公平格式条款",
+            Category::DisclosureMissing => "信息披露缺失",
+            Category::RegulatedAd => "特殊商品广告",
+            Category::Promise => "承诺事项",
+            Category::Custom => "自定义规则",
+        }
+    }
+}
+
 impl Role {
     /// The Chinese name shown in the UI.
     pub fn label_zh(self) -> &'static str {

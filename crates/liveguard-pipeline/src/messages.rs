@@ -62,7 +62,8 @@ pub fn summary(p: &Processed) -> String {
     let Some(f) = p.findings.iter().max_by_key(|f| f.severity) else {
         return String::new();
     };
-    let mut s = format!("{} · {}", f.rule, f.matched);
+    // What the duty officer reads: the kind of problem in Chinese and the words said.
+    let mut s = format!("{}：{}", f.category.label_zh(), f.matched);
     if s.chars().count() > 160 {
         s = s.chars().take(159).collect::<String>() + "…";
     }
@@ -142,6 +143,6 @@ mod tests {
     #[test]
     fn the_summary_names_the_most_serious_finding() {
         let p = processed("加微信聊");
-        assert!(summary(&p).starts_with("offplatform/"), "{}", summary(&p));
+        assert!(summary(&p).starts_with("站外引流："), "{}", summary(&p));
     }
 }

@@ -51,26 +51,33 @@ labels!(Decision {
     Block => "拦截", "block";
 });
 
-labels!(Category {
-    AbsoluteTerms => "绝对化用语", "absolute terms";
-    MedicalClaim => "医疗用语", "medical claim";
-    EfficacyClaim => "功效宣称", "efficacy claim";
-    InvestmentPromise => "投资回报承诺", "investment promise";
-    FalseUrgency => "虚假紧迫", "false urgency";
-    PriceFraud => "价格欺诈", "price fraud";
-    Disparagement => "贬低他人", "disparagement";
-    OffPlatform => "站外引流", "off-platform contact";
-    FakeData => "虚假数据", "fake data";
-    Minors => "未成年人保护", "minors";
-    ProhibitedContent => "违禁内容", "prohibited content";
-    Abuse => "辱骂攻击", "abuse";
-    PersonalInfo => "个人信息", "personal information";
-    UnfairTerms => "不公平格式条款", "unfair terms";
-    DisclosureMissing => "信息披露缺失", "missing disclosure";
-    RegulatedAd => "特殊商品广告", "regulated advertising";
-    Promise => "承诺事项", "promise";
-    Custom => "自定义规则", "custom rule";
-});
+impl Label for Category {
+    fn zh(self) -> &'static str {
+        self.label_zh()
+    }
+    fn en(self) -> &'static str {
+        match self {
+            Category::AbsoluteTerms => "absolute terms",
+            Category::MedicalClaim => "medical claim",
+            Category::EfficacyClaim => "efficacy claim",
+            Category::InvestmentPromise => "investment promise",
+            Category::FalseUrgency => "false urgency",
+            Category::PriceFraud => "price fraud",
+            Category::Disparagement => "disparagement",
+            Category::OffPlatform => "off-platform contact",
+            Category::FakeData => "fake data",
+            Category::Minors => "minors",
+            Category::ProhibitedContent => "prohibited content",
+            Category::Abuse => "abuse",
+            Category::PersonalInfo => "personal information",
+            Category::UnfairTerms => "unfair terms",
+            Category::DisclosureMissing => "missing disclosure",
+            Category::RegulatedAd => "regulated advertising",
+            Category::Promise => "promise",
+            Category::Custom => "custom rule",
+        }
+    }
+}
 
 labels!(ConfidenceTag {
     P => "原文已核", "primary text checked";

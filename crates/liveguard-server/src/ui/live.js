@@ -11,6 +11,45 @@
   var t = function (a, b) { return zh ? a : b; };
   var status = document.getElementById("live-status");
   var MAX_ROWS = 100;
+  // The server's labels for the codes in the stream (severity, category, state, advice).
+  var labels = {};
+  try { labels = JSON.parse(root.dataset.labels || "{}"); } catch (e) { labels = {}; }
+  function label(kind, code) { return (labels[kind] && labels[kind][code]) || code; }
+  // A short beep for each block alert once the duty officer turned sound on (browsers only
+  // allow audio after a click).
+  var audio = null;
+  var soundButton = document.getElementById("alert-sound");
+  if (soundButton) {
+    soundButton.addEventListener("click", function () {
+      var Ctx = window.AudioContext || window.webkitAudioContext;
+      if (!Ctx) return;
+      audio = audio || new Ctx();
+      soundButton.textContent = t("提示音已开启", "Sound is on");
+      soundButton.disabled = true;
+    });
+  }
+  function beep() {
+    if (!audio) return;
+    var osc = audio.createOscillator();
+    var gain = audio.createGain();
+    osc.frequency.value = 880;
+    gain.gain.value = 0.2;
+    osc.connect(gain);
+    gain.connect(audio.destination);
+    osc.start();
+    osc.stop(audio.currentTime + 0.25);
+  }
+  // Show only one severity.
+  var filter = document.getElementById("alert-filter");
+  function applyFilter(row) {
+    var want = filter ? filter.value : "";
+    row.hidden = want !== "" && row.dataset.severity !== want;
+  }
+  if (filter) {
+    filter.addEventListener("change", function () {
+      Array.prototype.forEach.call(document.querySelectorAll("#alert-rows tr"), applyFilter);
+    });
+  }
 
   function el(tag, attrs, children) {
     var e = document.createElement(tag);
@@ -29,10 +68,7 @@
     while (tbody.rows.length > MAX_ROWS) tbody.deleteRow(tbody.rows.length - 1);
   }
   function csrfInput() { return el("input", { type: "hidden", name: "csrf", value: csrf }); }
-  function stateLabel(s) {
-    return { open: t("待处理", "open"), acknowledged: t("已确认", "acknowledged"),
-      escalated: t("已升级", "escalated"), resolved: t("已解决", "resolved") }[s] || s;
-  }
+  function stateLabel(s) { return label("state", s); }
   function alertActions(a) {
     var td = el("td");
     if (!operate || a.state === "resolved") return td;
@@ -54,22 +90,49 @@
     if (s) s.textContent = String((parseInt(s.textContent, 10) || 0) + by);
   }
   function onAlert(a) {
-    var row = el("tr", { "data-testid": "alert", "data-alert": String(a.id), class: "new" }, [
+    if (a.severity === "block") beep();
+    bump("stat-open", 1);
+    // The same text again while the earlier one is open: one row, its count goes up, and
+    // its actions act on the newest.
+    var same = Array.prototype.find.call(document.querySelectorAll("#alert-rows tr[data-open=true]"), function (r) {
+      return r.dataset.severity === a.severity && r.dataset.summary === a.summary;
+    });
+    if (same) {
+      var badge = same.querySelector(".count");
+      var n = badge ? parseInt(badge.dataset.count, 10) + 1 : 2;
+      if (!badge) {
+        badge = el("span", { class: "badge b-block count", "data-testid": "alert-count" });
+        same.children[2].appendChild(document.createTextNode(" "));
+        same.children[2].appendChild(badge);
+      }
+      badge.dataset.count = String(n);
+      badge.textContent = "×" + n;
+      same.dataset.alert = String(a.id);
+      same.children[0].textContent = time(a.created_ms);
+      same.replaceChild(alertActions(a), same.lastElementChild);
+      same.parentNode.insertBefore(same, same.parentNode.firstChild);
+      return;
+    }
+    var row = el("tr", { "data-testid": "alert", "data-alert": String(a.id), "data-severity": a.severity,
+      "data-summary": a.summary, "data-open": "true", class: "new" }, [
       el("td", { text: time(a.created_ms) }),
-      el("td", {}, [el("span", { class: "badge b-" + a.severity, text: a.severity })]),
+      el("td", {}, [el("span", { class: "badge b-" + a.severity, text: label("severity", a.severity) })]),
       el("td", { text: a.summary }),
       el("td", { class: "alert-state", text: stateLabel(a.state) }),
       alertActions(a)
     ]);
+    applyFilter(row);
     prepend(document.getElementById("alert-rows"), row);
-    bump("stat-open", 1);
   }
   function onAlertUpdate(a) {
     var row = document.querySelector('tr[data-alert="' + a.id + '"]');
     if (!row) return;
     row.querySelector(".alert-state").textContent = stateLabel(a.state) + (a.resolution ? " · " + a.resolution : "");
     row.replaceChild(alertActions(a), row.lastElementChild);
-    if (a.state === "resolved") bump("stat-open", -1);
+    if (a.state === "resolved") {
+      row.dataset.open = "false";
+      bump("stat-open", -1);
+    }
   }
   function onEvent(e) {
     var text = el("td", { text: e.text || "" });
@@ -77,14 +140,14 @@
     (e.findings || []).forEach(function (f) {
       if (f.severity === "info") return;
       text.appendChild(el("br"));
-      text.appendChild(el("span", { class: "badge b-" + f.severity, text: f.severity }));
-      text.appendChild(document.createTextNode(" " + f.rule + " · " + f.matched));
+      text.appendChild(el("span", { class: "badge b-" + f.severity, text: label("severity", f.severity) }));
+      text.appendChild(document.createTextNode(" " + label("category", f.category) + " · " + f.matched));
     });
     if (e.moderation) {
       text.appendChild(el("br"));
-      text.appendChild(el("span", { class: "badge b-info", text: t("建议：", "advice: ") + e.moderation.action }));
+      text.appendChild(el("span", { class: "badge b-info", text: t("建议：", "advice: ") + label("moderation", e.moderation.action) }));
     }
-    var who = e.speaker || e.nickname || e.kind;
+    var who = e.speaker || e.nickname || label("kind", e.kind);
     var row = el("tr", { "data-testid": e.kind === "comment" ? "comment" : "timeline-event", class: "new" }, [
       el("td", { text: time(e.at_ms) }), el("td", { text: who }), text
     ]);

@@ -1169,3 +1169,32 @@ async fn escalations_of_one_session_are_one_notification_with_a_count() {
     assert!(page.contains(&format!("同场共 {blocks} 条")), "{page}");
     assert!(page.contains("data-testid=\"new-count\""));
 }
+
+/// The console shows open alerts with the same text as one row with their count, by their
+/// labels, with a severity filter and a sound switch.
+#[tokio::test]
+async fn the_console_groups_alike_alerts_and_speaks_in_labels() {
+    let t = spawn_demo(|_| {}).await;
+    let ops = t.token_of("reviewer").await;
+    post(&t, &ops, "/api/v1/live/sessions/1/start", json!({})).await;
+    let r = post(&t, &ops, "/api/v1/live/sessions/1/events", events(json!([
+        {"key": "g1", "kind": "comment", "at_ms": T0, "user_id": "u1", "text": "加微信私聊"},
+        {"key": "g2", "kind": "comment", "at_ms": T0 + 1, "user_id": "u2", "text": "加微信私聊"},
+        {"key": "g3", "kind": "comment", "at_ms": T0 + 2, "user_id": "u3", "text": "加微信私聊"},
+    ]))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let (cookie, _) = t
+        .login("reviewer", &liveguard_server::demo_password("reviewer"))
+        .await
+        .unwrap();
+    let page = t.call(page_get(&cookie, "/live/1")).await.text();
+    assert_eq!(
+        page.matches("data-testid=\"alert\"").count(),
+        1,
+        "one row for the three"
+    );
+    assert!(page.contains("×3"), "{page}");
+    assert!(page.contains("站外引流："), "the summary in words");
+    assert!(page.contains("id=\"alert-filter\"") && page.contains("id=\"alert-sound\""));
+    assert!(!page.contains(">offplatform/"), "rule ids only in hover titles");
+}

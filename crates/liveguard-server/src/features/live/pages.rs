@@ -293,6 +293,36 @@ pub(crate) async fn close_task(
     }
 }
 
+/// A moderation advice (`hide`, `mute`, `reply`, `keep`) in words.
+fn moderation_label(lang: Lang, action: &str) -> &'static str {
+    match action {
+        "hide" => tr(lang, "隐藏评论", "hide the comment"),
+        "mute" => tr(lang, "禁言观众", "mute the viewer"),
+        "reply" => tr(lang, "回复澄清", "reply"),
+        "keep" => tr(lang, "保留", "keep"),
+        _ => tr(lang, "人工判断", "decide"),
+    }
+}
+
+/// The labels the console script shows for the codes it receives.
+fn console_labels(lang: Lang) -> String {
+    use liveguard_core::{AlertState, Category, Severity};
+    let map = |pairs: Vec<(&str, &str)>| {
+        pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
+            .collect::<serde_json::Map<_, _>>()
+    };
+    serde_json::json!({
+        "severity": map(Severity::ALL.iter().map(|s| (s.as_str(), s.label(lang))).collect()),
+        "category": map(Category::ALL.iter().map(|c| (c.as_str(), c.label(lang))).collect()),
+        "state": map(AlertState::ALL.iter().map(|s| (s.as_str(), s.label(lang))).collect()),
+        "moderation": map(["hide", "mute", "reply", "keep"].iter().map(|a| (*a, moderation_label(lang, a))).collect()),
+        "kind": map(liveguard_live::EventKind::ALL.iter().map(|k| (k.as_str(), crate::ui::labels::event_kind(lang, k.as_str()).unwrap_or(""))).collect()),
+    })
+    .to_string()
+}
+
 fn event_row(lang: Lang, p: &Principal, id: i64, e: &Processed) -> Markup {
     html! {
         tr data-testid=(if e.kind == liveguard_live::EventKind::Comment { "comment" } else { "timeline-event" }) {
@@ -303,10 +333,10 @@ fn event_row(lang: Lang, p: &Principal, id: i64, e: &Processed) -> Markup {
                 @if let Some(pid) = e.product_id { @if e.kind != liveguard_live::EventKind::Comment { " " span.muted { (tr(lang, "商品 #", "product #")) (pid) } } }
                 @if let Some(pr) = e.price_fen { " " span.muted { "¥" (pr / 100) "." (format!("{:02}", pr % 100)) } }
                 @for f in e.findings.iter().filter(|f| f.severity >= liveguard_core::Severity::Review) {
-                    br; span class=(format!("badge b-{}", f.severity)) { (f.severity) } " " code { (f.rule) } " " span.muted { (f.citations.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("；")) }
+                    br; span class=(format!("badge b-{}", f.severity)) { (f.severity.label(lang)) } " " span title=(f.rule) { (f.category.label(lang)) } " " span.muted { (f.citations.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("；")) }
                 }
                 @if let Some(m) = &e.moderation {
-                    br; span.badge.b-info { (tr(lang, "建议：", "advice: ")) (format!("{:?}", m.action).to_lowercase()) } " " span.muted { (m.reasons.join(", ")) }
+                    br; span.badge.b-info { (tr(lang, "建议：", "advice: ")) (moderation_label(lang, &format!("{:?}", m.action).to_lowercase())) } " " span.muted { (m.reasons.join("，")) }
                     @if p.can(Permission::OperateLive) {
                         form.inline method="post" action=(format!("/live/events/{id}/moderate")) {
                             (csrf(p))
@@ -371,8 +401,23 @@ pub(crate) async fn console(
         .filter(|(k, _)| k != "resolved")
         .map(|(_, n)| n)
         .sum::<i64>();
+    // Open alerts with the same severity and text are one row (the newest) with their count.
+    let mut grouped: Vec<(&liveguard_store::LiveAlertRow, usize)> = Vec::new();
+    for a in &alerts {
+        if a.state != AlertState::Resolved
+            && let Some(g) = grouped.iter_mut().find(|(b, _)| {
+                b.state != AlertState::Resolved
+                    && b.severity == a.severity
+                    && b.summary == a.summary
+            })
+        {
+            g.1 += 1;
+            continue;
+        }
+        grouped.push((a, 1));
+    }
     let body = html! {
-        div.card #console data-session=(id) data-csrf=(p.csrf()) data-operate=(operate) data-lang=(if lang == Lang::Zh { "zh" } else { "en" }) {
+        div.card #console data-session=(id) data-csrf=(p.csrf()) data-operate=(operate) data-lang=(if lang == Lang::Zh { "zh" } else { "en" }) data-labels=(console_labels(lang)) {
             p {
                 span #session-state class=(format!("badge {}", if row.state == SessionState::Live { "b-block" } else { "b-info" })) { (state_label(lang, row.state.as_str())) }
                 " " (tr(lang, "场控：", "Duty officer: ")) (officer.display_name)
@@ -399,13 +444,22 @@ pub(crate) async fn console(
         }
         div.card #alerts {
             h3 { (tr(lang, "告警", "Alerts")) }
+            p {
+                label.inline { (tr(lang, "只看：", "Show: ")) select #alert-filter {
+                    option value="" { (tr(lang, "全部", "all")) }
+                    option value="block" { (liveguard_core::Severity::Block.label(lang)) }
+                    option value="review" { (liveguard_core::Severity::Review.label(lang)) }
+                } }
+                " " button #alert-sound type="button" { (tr(lang, "开启拦截提示音", "Sound on for block alerts")) }
+                " " small.muted { (tr(lang, "同类未处理告警合并为一行，并显示条数。", "Open alerts with the same text are one row with their count.")) }
+            }
             div.scroll { table { thead { tr { th { (tr(lang, "时间", "Time")) } th { (tr(lang, "级别", "Severity")) } th { (tr(lang, "内容", "What")) } th { (tr(lang, "状态", "State")) } th { (tr(lang, "处理", "Action")) } } }
                 tbody #alert-rows {
-                    @for a in &alerts {
-                        tr data-testid="alert" data-alert=(a.id) {
+                    @for (a, count) in &grouped {
+                        tr data-testid="alert" data-alert=(a.id) data-severity=(a.severity.as_str()) data-summary=(a.summary) data-open=(a.state != AlertState::Resolved) {
                             td { (a.created_ms.beijing_clock()) }
-                            td { span class=(format!("badge b-{}", a.severity)) { (a.severity) } }
-                            td { (a.summary) }
+                            td { span class=(format!("badge b-{}", a.severity)) { (a.severity.label(lang)) } }
+                            td { (a.summary) @if *count > 1 { " " span.badge.b-block.count data-count=(count) data-testid="alert-count" { "×" (count) } } }
                             td.alert-state { (state_label(lang, a.state.as_str())) @if let Some(r) = &a.resolution { " · " (r) } }
                             td { @if operate && a.state != AlertState::Resolved {
                                 @if a.state != AlertState::Acknowledged { form.inline method="post" action=(format!("/live/alerts/{}/acknowledge", a.id)) { (csrf(&p)) button type="submit" { (tr(lang, "确认", "Acknowledge")) } } " " }
