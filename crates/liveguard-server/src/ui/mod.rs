@@ -335,6 +335,18 @@ pub(crate) fn field_error(error: Option<&ApiError>, field: &str) -> Markup {
     }
 }
 
+/// What the confidence tag after each law citation means ([P]/[S]/[R]/[U]).
+pub(crate) fn citation_legend(lang: Lang) -> Markup {
+    use liveguard_core::ConfidenceTag;
+    html! {
+        p.muted data-testid="citation-legend" {
+            (tr(lang, "法条后的标记：", "The tag after each citation: "))
+            @for tag in ConfidenceTag::ALL { "[" (tag.as_str()) "] " (tag.label(lang)) "　" }
+            (tr(lang, "（只有 [P]、[S] 的依据可以单独拦截）", "(only [P] and [S] may block on their own)"))
+        }
+    }
+}
+
 /// A number someone has to act on, linking to the queue it counts (`待我审核 3`). `urgent`
 /// colours it when the number is not zero.
 pub(crate) fn stat_tile(label: &str, count: i64, href: &str, urgent: bool) -> Markup {

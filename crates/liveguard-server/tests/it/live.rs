@@ -1196,5 +1196,23 @@ async fn the_console_groups_alike_alerts_and_speaks_in_labels() {
     assert!(page.contains("×3"), "{page}");
     assert!(page.contains("站外引流："), "the summary in words");
     assert!(page.contains("id=\"alert-filter\"") && page.contains("id=\"alert-sound\""));
-    assert!(!page.contains(">offplatform/"), "rule ids only in hover titles");
+    assert!(
+        !page.contains(">offplatform/"),
+        "rule ids only in hover titles"
+    );
+    // The session report, also as a PDF to file (headless Chromium; mandatory in CI).
+    let report = t.call(page_get(&cookie, "/live/1/report")).await.text();
+    assert!(report.contains("data-testid=\"report-pdf\""));
+    let pdf = t.call(page_get(&cookie, "/live/1/report.pdf")).await;
+    if pdf.status == StatusCode::OK {
+        assert!(pdf.body.starts_with(b"%PDF-"), "a PDF document");
+    } else {
+        assert_eq!(pdf.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            std::env::var("CI").map(|v| v != "true").unwrap_or(true),
+            "CI=true needs chromium for the PDF: {}",
+            pdf.text()
+        );
+        eprintln!("NOTICE: chromium is not installed; the report PDF was not exercised");
+    }
 }

@@ -424,6 +424,10 @@ async fn the_review_decision_form_keeps_its_answers_and_explains_a_refusal() {
         "checklist items start unanswered"
     );
     assert!(
+        page.contains("data-testid=\"citation-legend\"") && page.contains("原文已核"),
+        "the citations' tags are explained"
+    );
+    assert!(
         page.contains("data-testid=\"blockers\""),
         "what blocks approval is said"
     );

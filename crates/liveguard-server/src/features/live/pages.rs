@@ -503,13 +503,50 @@ pub(crate) async fn report_page(
     Path(id): Path<i64>,
     PageLang(lang): PageLang,
 ) -> Response {
-    if let Err(e) = p.require(Permission::ViewLive) {
-        return error_page(lang, Some(&p), e);
+    match report_html(&state, &p, id, lang).await {
+        Ok(html) => html.into_response(),
+        Err(e) => error_page(lang, Some(&p), e),
     }
-    let r = match service::report(&state, id).await {
-        Ok(v) => v,
+}
+
+/// `GET /live/{id}/report.pdf`: the report as a PDF to file (headless Chromium).
+pub(crate) async fn report_pdf(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path(id): Path<i64>,
+    PageLang(lang): PageLang,
+) -> Response {
+    let html = match report_html(&state, &p, id, lang).await {
+        Ok(h) => h,
         Err(e) => return error_page(lang, Some(&p), e),
     };
+    match crate::convert::pdf::html_to_pdf(&state.settings.pdf_engine, &html.0).await {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"liveguard-live-report-{id}.pdf\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(crate::convert::pdf::PdfError::Busy(m)) => {
+            error_page(lang, Some(&p), ApiError::Busy(m))
+        }
+        Err(e) => error_page(lang, Some(&p), ApiError::Unavailable(e.to_string())),
+    }
+}
+
+async fn report_html(
+    state: &AppState,
+    p: &Principal,
+    id: i64,
+    lang: Lang,
+) -> Result<axum::response::Html<String>, ApiError> {
+    p.require(Permission::ViewLive)?;
+    let r = service::report(state, id).await?;
     let s = &r.session;
     let or_dash =
         |t: Option<liveguard_store::Stamp>| t.map(|t| when(lang, t)).unwrap_or_else(|| "—".into());
@@ -540,7 +577,7 @@ pub(crate) async fn report_page(
         div.card {
             p { (tr(lang, "状态：", "State: ")) (s.state.label(lang)) " · " (tr(lang, "开播：", "Started: ")) (or_dash(s.started_at)) " · " (tr(lang, "结束：", "Ended: ")) (or_dash(s.ended_at))
               " · " (tr(lang, "保存至：", "Kept until: ")) (or_dash(s.retain_until)) @if let Some(at) = s.purged_at { " · " span.badge { (tr(lang, "保存期满，记录已清除于 ", "retention passed; records purged at ")) (when(lang, at)) } } @if s.legal_hold { " · " span.badge.b-block { (tr(lang, "诉讼保全", "legal hold")) } } }
-            p { a href=(format!("/api/v1/live/sessions/{id}/report")) download=(format!("live-session-{id}-report.json")) { (tr(lang, "导出 JSON", "Export JSON")) } " · " a href=(format!("/live/{id}")) { (tr(lang, "返回控制台", "Back to console")) } }
+            p { a href=(format!("/api/v1/live/sessions/{id}/report")) download=(format!("live-session-{id}-report.json")) { (tr(lang, "导出 JSON", "Export JSON")) } " · " a href=(format!("/live/{id}/report.pdf")) data-testid="report-pdf" { (tr(lang, "下载 PDF（存档）", "Download PDF (to file)")) } " · " a href=(format!("/live/{id}")) { (tr(lang, "返回控制台", "Back to console")) } }
         }
         div.tiles {
             (stat_tile(tr(lang, "事件", "events"), r.stats.events(), "#events", false))
@@ -586,11 +623,10 @@ pub(crate) async fn report_page(
             }
         } } }
     };
-    page(
+    Ok(page(
         lang,
         &format!("{} · {}", s.title, tr(lang, "场次报告", "session report")),
-        Some(&p),
+        Some(p),
         body,
-    )
-    .into_response()
+    ))
 }

@@ -382,6 +382,7 @@ pub(crate) async fn scan_submit(
             div.text data-testid="highlighted" { (highlight(&f.text, &result.findings)) }
         }
         @if !result.findings.is_empty() {
+            (citation_legend(lang))
             table {
                 thead { tr { th { (tr(lang, "位置", "Where")) } th { (tr(lang, "原文", "Text")) } th { (tr(lang, "级别", "Severity")) } th { (tr(lang, "类别", "Category")) } th { (tr(lang, "规则", "Rule")) } th { (tr(lang, "法条", "Law")) } th { (tr(lang, "建议", "Suggestion")) } } }
                 tbody {

@@ -547,6 +547,7 @@ fn detail_page(
         form.card method="post" action=(format!("/reviews/{id}/approve")) data-testid="decision-form" {
             input type="hidden" name="csrf" value=(p.csrf());
             h3 { (tr(lang, "机器命中与人工确认", "Machine findings and decisions")) }
+            (crate::ui::citation_legend(lang))
             table {
                 thead { tr { th { (tr(lang, "原文", "Text")) } th { (tr(lang, "级别", "Severity")) } th { (tr(lang, "类别 / 法条", "Category / law")) } th { (tr(lang, "决定", "Decision")) } } }
                 tbody {
