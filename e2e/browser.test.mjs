@@ -273,6 +273,14 @@ test(`[${backend}] the duty officer starts the demo session, watches loadgen's a
   // No raw phone number from the violating comments reached the page.
   assert.ok(!(await page.content()).includes('13812345678'));
 
+  // From a phone (390 px wide) the duty officer still has every action.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  assert.ok(await page.isVisible('#alert-rows tr:first-child button:has-text("解决")'), 'resolve is reachable at 390 px');
+  assert.ok(await page.isVisible('[data-testid=acknowledge-all]') || !(await page.$('[data-testid=acknowledge-all]')));
+  await shot(page, 'live-console-phone');
+  await page.setViewportSize({ width: 1200, height: 900 });
+
   await page.click('text=场次报告');
   assert.match(await page.textContent('[data-testid=report-events]'), new RegExp(String(result.processed)));
   await shot(page, 'live-report');
@@ -303,12 +311,16 @@ test(`[${backend}] a newcomer runs the demo lottery end to end, a customer-servi
   await context.close();
 
   // A viewer checks the public page without an account and finds their code.
-  const viewer = await browser.newContext();
+  // On a phone (390 px), as a consumer would.
+  const viewer = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const vpage = await viewer.newPage();
   await vpage.goto(`${baseUrl}/public/lotteries/${id}/verify`);
   await vpage.fill('input[name=account]', 'fan-03');
   await Promise.all([vpage.waitForURL(/account=fan-03/), vpage.click('input[value=查我的编码]')]);
   assert.match(await vpage.textContent('[data-testid=inclusion]'), /在抽奖名单中/);
+  // The answer comes first, in words: won (with the prize) or not.
+  assert.match(await vpage.textContent('[data-testid=verdict]'), /您已中奖|未中奖/);
+  await shot(vpage, 'public-lottery-phone');
   const resp = await vpage.request.get(`${baseUrl}/public/lotteries/${id}/bundle.json`);
   assert.equal(resp.status(), 200);
   const bundle = await resp.json();
