@@ -126,6 +126,7 @@ async fn no_page_shows_a_bare_code_or_a_raw_time_to_any_role() {
         "/reviews/2",
         "/plans",
         "/master",
+        "/master/product/1",
         "/notifications",
         "/live",
         "/live/1",
@@ -590,6 +591,42 @@ async fn master_data_is_added_from_the_page_and_a_refused_form_keeps_its_input()
     assert_eq!(doc["starts_at"], "2026-12-12T10:00:00+08:00");
     assert_eq!(doc["lineup"][0]["price_fen"], 9990);
     t.assert_audited("action=plan.create", &["plan.create"])
+        .await;
+
+    // Editing the demo's product from the page keeps what the form does not show.
+    let page = t.call(page_get(&cookie, "/master/product/1")).await.text();
+    assert!(page.contains("value=\"水润修护面霜 50g\""), "{page}");
+    let r = t
+        .call(form_post(
+            &cookie,
+            &csrf,
+            "/master/product/1",
+            &[
+                ("name", "水润修护面霜 50g"),
+                ("category", "cosmetics"),
+                ("registration", "浙G妆网备字2026001234"),
+                ("approved_claims", "保湿\n舒缓"),
+                ("seven_day_return", "yes"),
+            ],
+        ))
+        .await;
+    ok(&r);
+    let facts: serde_json::Value =
+        serde_json::from_str(&t.state.store.product(1).await.unwrap().data).unwrap();
+    assert_eq!(
+        facts["approved_claims"],
+        serde_json::json!(["保湿", "舒缓"])
+    );
+    assert_eq!(
+        facts["price_history"].as_array().map(Vec::len),
+        Some(3),
+        "the price history is kept"
+    );
+    assert!(
+        !facts["disclosures"].as_array().unwrap().is_empty(),
+        "the disclosures are kept"
+    );
+    t.assert_audited("action=product.update", &["product.update"])
         .await;
 }
 

@@ -56,4 +56,8 @@ pub fn routes() -> RouteSet {
         .api(Op::get("/api/v1/plans/{id}", view, "One session plan"), api::get_plan)
         .page("/master", get(pages::master_page))
         .page("/master/{kind}", post(pages::add))
+        .page(
+            "/master/product/{id}",
+            get(pages::product_page).post(pages::product_save),
+        )
 }

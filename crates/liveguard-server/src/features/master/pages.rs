@@ -85,7 +85,7 @@ async fn view(
         div.card #products {
             h3 { (tr(lang, "商品", "Products")) }
             table {
-                thead { tr { th { "#" } th { (tr(lang, "名称", "Name")) } th { (tr(lang, "品类", "Category")) } th { (tr(lang, "备案/注册号", "Filing / registration")) } th { (tr(lang, "已核准功效", "Approved claims")) } th { (tr(lang, "七日无理由退货", "7-day return")) } } }
+                thead { tr { th { "#" } th { (tr(lang, "名称", "Name")) } th { (tr(lang, "品类", "Category")) } th { (tr(lang, "备案/注册号", "Filing / registration")) } th { (tr(lang, "已核准功效", "Approved claims")) } th { (tr(lang, "七日无理由退货", "7-day return")) } @if manage { th {} } } }
                 tbody { @for pr in &products {
                     @let facts = serde_json::from_str::<liveguard_screen::product::Product>(&pr.data).unwrap_or_default();
                     tr {
@@ -93,23 +93,12 @@ async fn view(
                         td { (facts.cosmetic_filing.or(facts.registration).or(facts.sc_number).unwrap_or_else(|| "—".into())) }
                         td { (if facts.approved_claims.is_empty() { "—".to_string() } else { facts.approved_claims.join("、") }) }
                         td { (match facts.seven_day_return { Some(true) => tr(lang, "适用", "yes"), Some(false) => tr(lang, "不适用", "no"), None => "—" }) }
+                        @if manage { td { a href=(format!("/master/product/{}", pr.id)) data-testid="edit-product" { (tr(lang, "修改", "Edit")) } } }
                     }
                 } }
             }
             @if manage {
-                @let f = typed("product");
-                @let e = error_of("product");
-                form method="post" action="/master/product" data-testid="new-product" {
-                    input type="hidden" name="csrf" value=(p.csrf());
-                    h4 { (tr(lang, "新增商品", "Add a product")) }
-                    label { (tr(lang, "名称", "Name")) " " input name="name" required maxlength="200" value=(field(f, "name")); (field_error(e, "name")) }
-                    label { (tr(lang, "品类", "Category")) " " select name="category" { @for c in ProductCategory::ALL { option value=(c.as_str()) selected[field(f, "category") == c.as_str()] { (c.label(lang)) } } } (field_error(e, "category")) }
-                    label { (tr(lang, "备案号 / 注册证号 / 批准文号", "Filing, registration or approval number")) " " input name="registration" maxlength="100" value=(field(f, "registration")); }
-                    label { (tr(lang, "已核准或备案的功效（每行一项）", "Approved or filed claims (one per line)")) textarea name="approved_claims" style="min-height:3rem" { (field(f, "approved_claims")) } }
-                    label { input type="checkbox" name="seven_day_return" value="yes" checked[field(f, "seven_day_return") == "yes"]; " " (tr(lang, "适用七日无理由退货", "7-day no-reason return applies")) }
-                    label { (tr(lang, "比较价依据（如专柜价的来源）", "Evidence for comparison prices")) " " input name="comparison_evidence" maxlength="200" size="40" value=(field(f, "comparison_evidence")); }
-                    input type="submit" value=(tr(lang, "新增商品", "Add product"));
-                }
+                (product_form(lang, p, "/master/product", typed("product"), error_of("product")))
             }
         }
         div.card #rooms {
@@ -186,6 +175,155 @@ async fn view(
         .into_response()
 }
 
+/// The product form (new, or editing one), filled with `f`.
+fn product_form(
+    lang: Lang,
+    p: &Principal,
+    action: &str,
+    f: &Fields,
+    e: Option<&ApiError>,
+) -> maud::Markup {
+    html! {
+        form method="post" action=(action) data-testid="product-form" {
+            input type="hidden" name="csrf" value=(p.csrf());
+            h4 { @if action == "/master/product" { (tr(lang, "新增商品", "Add a product")) } @else { (tr(lang, "修改商品", "Edit the product")) } }
+            label { (tr(lang, "名称", "Name")) " " input name="name" required maxlength="200" value=(field(f, "name")); (field_error(e, "name")) }
+            label { (tr(lang, "品类", "Category")) " " select name="category" { @for c in ProductCategory::ALL { option value=(c.as_str()) selected[field(f, "category") == c.as_str()] { (c.label(lang)) } } } (field_error(e, "category")) }
+            label { (tr(lang, "备案号 / 注册证号 / 批准文号", "Filing, registration or approval number")) " " input name="registration" maxlength="100" value=(field(f, "registration")); }
+            label { (tr(lang, "已核准或备案的功效（每行一项）", "Approved or filed claims (one per line)")) textarea name="approved_claims" style="min-height:3rem" { (field(f, "approved_claims")) } }
+            label { input type="checkbox" name="seven_day_return" value="yes" checked[field(f, "seven_day_return") == "yes"]; " " (tr(lang, "适用七日无理由退货", "7-day no-reason return applies")) }
+            label { (tr(lang, "比较价依据（如专柜价的来源）", "Evidence for comparison prices")) " " input name="comparison_evidence" maxlength="200" size="40" value=(field(f, "comparison_evidence")); }
+            input type="submit" value=(tr(lang, "保存", "Save"));
+        }
+    }
+}
+
+/// The product body from the form's fields, on top of `base` (the facts the form does not
+/// show — disclosures, price history, SC number — are kept).
+fn product_body(fields: &Fields, mut base: liveguard_screen::product::Product) -> ProductBody {
+    let lines = |name: &str| {
+        field(fields, name)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let some = |name: &str| Some(field(fields, name).trim().to_string()).filter(|v| !v.is_empty());
+    let category = field(fields, "category").to_string();
+    let registration = some("registration");
+    let cosmetic = category == ProductCategory::Cosmetics.as_str();
+    base.cosmetic_filing = if cosmetic { registration.clone() } else { None };
+    base.registration = if cosmetic { None } else { registration };
+    base.approved_claims = lines("approved_claims");
+    base.seven_day_return = Some(field(fields, "seven_day_return") == "yes");
+    base.comparison_evidence = some("comparison_evidence");
+    ProductBody {
+        name: field(fields, "name").trim().to_string(),
+        category,
+        facts: Some(base),
+    }
+}
+
+/// `GET /master/product/{id}`: the product's form, filled in.
+pub(crate) async fn product_page(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path(id): Path<i64>,
+    PageLang(lang): PageLang,
+) -> Response {
+    if let Err(e) = p.require(Permission::ManageProducts) {
+        return error_page(lang, Some(&p), e);
+    }
+    let row = match state.store.product(id).await {
+        Ok(r) => r,
+        Err(e) => return error_page(lang, Some(&p), e.into()),
+    };
+    let facts: liveguard_screen::product::Product =
+        serde_json::from_str(&row.data).unwrap_or_default();
+    let fields: Vec<(String, String)> = vec![
+        ("name".into(), row.name.clone()),
+        ("category".into(), row.category.clone()),
+        (
+            "registration".into(),
+            facts
+                .cosmetic_filing
+                .clone()
+                .or(facts.registration.clone())
+                .unwrap_or_default(),
+        ),
+        ("approved_claims".into(), facts.approved_claims.join("\n")),
+        (
+            "seven_day_return".into(),
+            if facts.seven_day_return == Some(true) {
+                "yes".into()
+            } else {
+                String::new()
+            },
+        ),
+        (
+            "comparison_evidence".into(),
+            facts.comparison_evidence.clone().unwrap_or_default(),
+        ),
+    ];
+    edit_view(lang, &p, id, &fields, None)
+}
+
+fn edit_view(
+    lang: Lang,
+    p: &Principal,
+    id: i64,
+    fields: &Fields,
+    error: Option<&ApiError>,
+) -> Response {
+    let body = html! {
+        @if let Some(e) = error { (error_box(&format!("{}{e}", tr(lang, "未保存（已填写的内容保留在下方表单中）：", "Not saved (what you typed is kept below): ")))) }
+        div.card {
+            p.muted { (tr(lang, "已筛查的版本保留原有结果；之后的新版本和新提交按修改后的信息筛查。修改会记入审计日志。", "Versions already screened keep their findings; new versions and submissions use the new facts. The change is logged.")) }
+            (product_form(lang, p, &format!("/master/product/{id}"), fields, error))
+            p { a href="/master#products" { (tr(lang, "返回主数据", "Back to master data")) } }
+        }
+    };
+    let status = error
+        .map(|e| e.parts().0)
+        .unwrap_or(axum::http::StatusCode::OK);
+    (
+        status,
+        page(lang, tr(lang, "修改商品", "Edit product"), Some(p), body),
+    )
+        .into_response()
+}
+
+/// `POST /master/product/{id}`: saves the edited product.
+pub(crate) async fn product_save(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path(id): Path<i64>,
+    PageLang(lang): PageLang,
+    CsrfForm(fields): CsrfForm,
+) -> Response {
+    let base = match state.store.product(id).await {
+        Ok(r) => serde_json::from_str(&r.data).unwrap_or_default(),
+        Err(e) => return error_page(lang, Some(&p), e.into()),
+    };
+    let body = product_body(&fields, base);
+    let result = if body.name.is_empty() {
+        Err(ApiError::field(
+            "name",
+            tr(lang, "请填写商品名称", "enter the product's name"),
+        ))
+    } else {
+        crate::features::review::service::change_product(&state, &p, id, &body)
+            .await
+            .map(|_| ())
+    };
+    match result {
+        Ok(()) => Redirect::to("/master#products").into_response(),
+        Err(ApiError::Forbidden) => error_page(lang, Some(&p), ApiError::Forbidden),
+        Err(e) => edit_view(lang, &p, id, &fields, Some(&e)),
+    }
+}
+
 /// A price in yuan as people write it (`99`, `99.9`, `¥99.00`) in fen.
 fn fen_of(text: &str) -> Option<i64> {
     let t = text.trim().trim_start_matches(['¥', '￥']).trim();
@@ -214,33 +352,7 @@ pub(crate) async fn add(
 ) -> Response {
     let result: Result<(), ApiError> = match kind.as_str() {
         "product" => {
-            let lines = |name: &str| {
-                field(&fields, name)
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_string)
-                    .collect::<Vec<_>>()
-            };
-            let some = |name: &str| {
-                Some(field(&fields, name).trim().to_string()).filter(|v| !v.is_empty())
-            };
-            let category = field(&fields, "category").to_string();
-            let registration = some("registration");
-            let cosmetic = category == ProductCategory::Cosmetics.as_str();
-            let facts = liveguard_screen::product::Product {
-                cosmetic_filing: if cosmetic { registration.clone() } else { None },
-                registration: if cosmetic { None } else { registration },
-                approved_claims: lines("approved_claims"),
-                seven_day_return: Some(field(&fields, "seven_day_return") == "yes"),
-                comparison_evidence: some("comparison_evidence"),
-                ..Default::default()
-            };
-            let body = ProductBody {
-                name: field(&fields, "name").trim().to_string(),
-                category,
-                facts: Some(facts),
-            };
+            let body = product_body(&fields, Default::default());
             if body.name.is_empty() {
                 Err(ApiError::field(
                     "name",

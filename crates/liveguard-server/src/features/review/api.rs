@@ -41,17 +41,7 @@ pub(crate) async fn update_product(
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<ProductBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let (category, facts, data) = product_doc(&b)?;
-    let row = state
-        .store
-        .update_product(
-            id,
-            &b.name,
-            category.as_str(),
-            &data,
-            p.audit("product.update", &format!("product:{id}")),
-        )
-        .await?;
+    let (row, facts) = change_product(&state, &p, id, &b).await?;
     Ok(Json(
         json!({"id": row.id, "name": row.name, "category": row.category, "facts": facts}),
     ))

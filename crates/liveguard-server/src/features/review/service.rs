@@ -879,3 +879,26 @@ pub(crate) async fn add_product(
         .await?;
     Ok((row, facts))
 }
+
+/// Replaces product `id`'s facts (validated), with its audit entry: the API and the
+/// master-data page.
+pub(crate) async fn change_product(
+    state: &AppState,
+    p: &crate::http::auth::Principal,
+    id: i64,
+    b: &ProductBody,
+) -> Result<(liveguard_store::ProductRow, Product), ApiError> {
+    p.require(Permission::ManageProducts)?;
+    let (category, facts, data) = product_doc(b)?;
+    let row = state
+        .store
+        .update_product(
+            id,
+            &b.name,
+            category.as_str(),
+            &data,
+            p.audit("product.update", &format!("product:{id}")),
+        )
+        .await?;
+    Ok((row, facts))
+}
