@@ -265,6 +265,9 @@ test(`[${backend}] the duty officer starts the demo session, watches loadgen's a
   // Alerts arrived on the open console without a reload (server-sent events).
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid=alert]').length > n, before);
   assert.equal(page.url(), consoleUrl);
+  // The counters catch up with what was stored (checked against the database every 5 s).
+  await page.waitForFunction((n) => Number(document.getElementById('stat-events').textContent) === n,
+    result.processed, { timeout: 15000 });
   await shot(page, 'live-console');
 
   // Acknowledge the newest alert; the page comes back with it acknowledged.

@@ -154,6 +154,37 @@
     prepend(document.getElementById(e.kind === "comment" ? "comment-rows" : "timeline-rows"), row);
     bump("stat-events", 1);
   }
+  // The counters are what the database holds: checked every 5 s (the stream carries only
+  // what needs a person, so counting its messages would fall behind on a busy room).
+  var tasksSeen = null;
+  function setCount(idName, n) {
+    var s = document.getElementById(idName);
+    if (s && n != null) s.textContent = String(n);
+  }
+  function refreshCounts() {
+    if (document.hidden) return;
+    fetch("/api/v1/live/sessions/" + id, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (s) {
+        if (!s || !s.stats) return;
+        var open = 0;
+        Object.keys(s.stats.alerts_by_state || {}).forEach(function (k) {
+          if (k !== "resolved") open += s.stats.alerts_by_state[k];
+        });
+        setCount("stat-events", s.stats.events);
+        setCount("stat-open", open);
+        setCount("stat-viewers", s.stats.viewers);
+        setCount("stat-tasks", s.stats.open_tasks);
+        var at = document.getElementById("stats-at");
+        if (at) at.textContent = t("计数已核对 ", "counts checked ") + time(Date.now());
+        if (tasksSeen !== null && s.stats.open_tasks > tasksSeen) {
+          status.textContent = t("有新的承诺需要跟进：刷新页面查看", "New promises to follow up: reload to see them");
+        }
+        tasksSeen = s.stats.open_tasks;
+      })
+      .catch(function () {});
+  }
+  window.setInterval(refreshCounts, 5000);
   var source = new EventSource("/api/v1/live/sessions/" + id + "/stream");
   source.onopen = function () { status.textContent = t("实时连接正常", "Live updates on"); status.dataset.state = "open"; };
   source.onerror = function () { status.textContent = t("实时连接中断，正在重连…", "Live updates lost; reconnecting…"); status.dataset.state = "error"; };

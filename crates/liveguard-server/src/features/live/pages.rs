@@ -434,7 +434,7 @@ pub(crate) async fn console(
                     td { "¥" (format!("{:.2}", l.price_fen as f64 / 100.0)) }
                     td { (l.category.label(lang)) }
                 } } } }
-            p #stats.muted { (tr(lang, "事件 ", "Events ")) span #stat-events { (stats.events()) } " · " (tr(lang, "未解决告警 ", "Unresolved alerts ")) span #stat-open { (open) } " · " (tr(lang, "评论观众 ", "Commenting viewers ")) (stats.viewers) }
+            p #stats.muted { (tr(lang, "已入库事件 ", "Events stored ")) span #stat-events { (stats.events()) } " · " (tr(lang, "未解决告警 ", "Unresolved alerts ")) span #stat-open { (open) } " · " (tr(lang, "评论观众 ", "Commenting viewers ")) span #stat-viewers { (stats.viewers) } " · " (tr(lang, "待跟进承诺 ", "Open follow-ups ")) span #stat-tasks { (stats.open_tasks) } " · " small #stats-at { (tr(lang, "计数每 5 秒与数据库核对", "counts are checked against the database every 5 s")) } }
             @if operate {
                 @if row.state == SessionState::Planned { form.inline method="post" action=(format!("/live/{id}/start")) { (csrf(&p)) input type="submit" value=(tr(lang, "开播", "Start session")); } }
                 @if row.state == SessionState::Live { form.inline method="post" action=(format!("/live/{id}/end")) { (csrf(&p)) input type="submit" value=(tr(lang, "结束直播", "End session")); } }
