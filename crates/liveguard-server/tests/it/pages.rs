@@ -725,3 +725,47 @@ async fn failed_pushes_are_shown_to_the_administrator() {
         "the key in the URL is not shown"
     );
 }
+
+/// Pre-broadcast review checks the prices a script says against the plan's live prices, as
+/// the live console does on air.
+#[tokio::test]
+async fn a_script_price_that_is_not_the_plans_is_found_before_the_broadcast() {
+    let t = spawn_demo(|_| {}).await;
+    let streamer = t.token_of("streamer").await;
+    let plan = t
+        .state
+        .store
+        .masters(liveguard_core::MasterKind::Plan)
+        .await
+        .unwrap()[0]
+        .id;
+    let submit = |text: &'static str| {
+        json_req(
+            axum::http::Method::POST,
+            "/api/v1/submissions",
+            Some(&streamer),
+            serde_json::json!({"title": "价格核对", "kind": "script", "plan_id": plan, "text": text}),
+        )
+    };
+    let off = t.call(submit("今天直播间只要89元，手慢无！")).await;
+    assert_eq!(off.status, StatusCode::CREATED, "{}", off.text());
+    let findings = off.json()["findings"].clone();
+    let hit = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "product/price-off-plan")
+        .unwrap_or_else(|| panic!("the off-plan price is found: {findings}"));
+    assert!(hit["matched"].as_str().unwrap().contains("89"));
+    let on = t
+        .call(submit("今天直播间只要99元，前100名加赠旅行装。"))
+        .await;
+    assert!(
+        !on.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "product/price-off-plan"),
+        "the plan's own price passes"
+    );
+}

@@ -235,6 +235,55 @@ pub(crate) fn screen(
     Ok(findings)
 }
 
+/// A selling price said in the script (只要99, 到手价89 …) that is none of the plan's live
+/// prices: the stream would say a price nobody approved (the live console checks the same
+/// on air as `live/price-off-plan`).
+pub(crate) fn plan_price_findings(
+    text: &str,
+    plan: Option<&crate::features::master::service::SessionPlan>,
+) -> Vec<Finding> {
+    let Some(plan) = plan else { return Vec::new() };
+    let fen = |v: i64| format!("{}.{:02}", v / 100, v % 100);
+    let prices: Vec<i64> = plan.lineup.iter().map(|l| l.price_fen).collect();
+    let allowed = prices
+        .iter()
+        .map(|p| fen(*p))
+        .collect::<Vec<_>>()
+        .join("、");
+    liveguard_live::selling_prices(text)
+        .into_iter()
+        .filter(|(_, said)| !prices.contains(said))
+        .map(|(range, said)| Finding {
+            rule: std::sync::Arc::from("product/price-off-plan"),
+            category: liveguard_core::Category::PriceFraud,
+            severity: liveguard_core::Severity::Review,
+            citations: vec![
+                liveguard_core::Citation {
+                    law: "明码标价和禁止价格欺诈规定".into(),
+                    article: "20".into(),
+                    clause: None,
+                    tag: liveguard_core::ConfidenceTag::P,
+                },
+                liveguard_core::Citation {
+                    law: "直播电商监督管理办法".into(),
+                    article: "30".into(),
+                    clause: None,
+                    tag: liveguard_core::ConfidenceTag::S,
+                },
+            ]
+            .into(),
+            span: liveguard_screen::Span::of(text, range.clone()),
+            matched: text[range].to_string(),
+            normalized: format!("said {} plan {allowed}", fen(said)),
+            suggestion: std::sync::Arc::from(
+                "话术中的售价与直播排期的直播价不一致：请按排期价格修改话术，或先更新排期。The price in the script is not a live price of the plan.",
+            ),
+            exception: None,
+            masked: None,
+        })
+        .collect()
+}
+
 pub(crate) fn finding_refs(findings: &[Finding]) -> Vec<FindingRef> {
     findings
         .iter()
@@ -339,7 +388,8 @@ pub(crate) async fn create(
     let session_start = parse_time("session_start", &session_text)?;
     let products = products_of(state, b.product_id, plan.as_ref()).await?;
     let text = read_content(state, b.content).await?;
-    let findings = screen(state, &text, &b.kind, &products, session_start)?;
+    let mut findings = screen(state, &text, &b.kind, &products, session_start)?;
+    findings.extend(plan_price_findings(&text, plan.as_ref()));
     let hash = content_hash(&text);
     let categories = categories_of(&products);
     let review = Review::new(
@@ -595,13 +645,14 @@ pub(crate) async fn edit(
     };
     let products = products_of(state, row.product_id, plan.as_ref()).await?;
     let text = read_content(state, c).await?;
-    let findings = screen(
+    let mut findings = screen(
         state,
         &text,
         &row.kind,
         &products,
         parse_time("session_start", &row.session_start)?,
     )?;
+    findings.extend(plan_price_findings(&text, plan.as_ref()));
     let hash = content_hash(&text);
     let version = VersionRow {
         version: review.version as i64 + 1,
