@@ -109,6 +109,9 @@ pub struct LotterySettings {
     pub drand_timeout_seconds: u64,
     /// Public entrant-code lookups by account allowed per client address per minute.
     pub lookups_per_minute: u32,
+    /// Where viewers reach this server (`https://live.example.com`), for the full
+    /// verification address in a draw's announcement; empty = the path only.
+    pub public_url: String,
 }
 
 impl Default for LotterySettings {
@@ -125,6 +128,7 @@ impl Default for LotterySettings {
             .map(String::from)
             .to_vec(),
             drand_timeout_seconds: 10,
+            public_url: String::new(),
             lookups_per_minute: 30,
         }
     }
@@ -139,6 +143,17 @@ impl LotterySettings {
         }
         if !(0..=365).contains(&self.erase_personal_after_days) {
             return Err("lottery.erase_personal_after_days must be 0 to 365".into());
+        }
+        if !self.public_url.is_empty()
+            && (!(self.public_url.starts_with("https://")
+                || self.public_url.starts_with("http://"))
+                || self.public_url.ends_with('/')
+                || self.public_url.contains(char::is_whitespace)
+                || self.public_url.len() > 200)
+        {
+            return Err(
+                "lottery.public_url must be an http:// or https:// address without a trailing / (for example https://live.example.com)".into(),
+            );
         }
         if !(1..=120).contains(&self.drand_timeout_seconds) {
             return Err("lottery.drand_timeout_seconds must be 1 to 120".into());
@@ -520,6 +535,19 @@ mod tests {
             Settings::from_toml(EXAMPLE_CONFIG).unwrap(),
             Settings::default()
         );
+    }
+
+    #[test]
+    fn the_public_url_is_an_address_without_a_trailing_slash() {
+        let with = |url: &str| {
+            let mut s = Settings::default();
+            s.lottery.public_url = url.into();
+            s.validate()
+        };
+        assert!(with("").is_ok());
+        assert!(with("https://live.example.com").is_ok());
+        assert!(with("https://live.example.com/").is_err());
+        assert!(with("live.example.com").is_err());
     }
 
     #[test]

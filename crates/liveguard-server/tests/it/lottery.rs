@@ -29,7 +29,7 @@ async fn post(t: &TestApp, token: &str, uri: &str, body: Value) -> Resp {
 
 #[tokio::test]
 async fn a_lottery_is_committed_drawn_and_verifiable_by_anyone() {
-    let t = spawn_demo(|_| {}).await;
+    let t = spawn_demo(|s| s.lottery.public_url = "https://live.example.com".into()).await;
     let ops = t.token_of("reviewer").await;
     let streamer = t.token_of("streamer").await;
     let session = 1;
@@ -206,8 +206,10 @@ async fn a_lottery_is_committed_drawn_and_verifiable_by_anyone() {
     assert!(
         text.contains(&winners[0]["code"].as_str().unwrap()[..12])
             && text.contains("兑奖")
-            && text.contains("/verify"),
-        "{text}"
+            && text.contains(&format!(
+                "验证：https://live.example.com/public/lotteries/{id}/verify"
+            )),
+        "the announcement carries the full address: {text}"
     );
     assert_eq!(
         post(&t, &ops, &format!("/api/v1/lotteries/{id}/draw"), draw_body)

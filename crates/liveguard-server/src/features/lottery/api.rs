@@ -50,6 +50,7 @@ pub(crate) async fn get(
     let meta = state.store.lottery_meta(id).await?;
     let docs = cached_docs(&state, &meta).await?;
     Ok(Json(lottery_json_with(
+        &state.settings.lottery.public_url,
         &meta,
         docs.entrants(),
         docs.bundle.as_deref(),
@@ -66,7 +67,12 @@ pub(crate) async fn public(
         return Err(ApiError::NotFound);
     }
     let docs = cached_docs(&state, &meta).await?;
-    let mut v = lottery_json_with(&meta, docs.entrants(), docs.bundle.as_deref());
+    let mut v = lottery_json_with(
+        &state.settings.lottery.public_url,
+        &meta,
+        docs.entrants(),
+        docs.bundle.as_deref(),
+    );
     v["verify"] = json!({
         "bundle": format!("/public/lotteries/{id}/bundle.json"),
         "inclusion": format!("/public/lotteries/{id}/inclusion?code=ENTRANT_CODE"),
@@ -190,7 +196,10 @@ pub(crate) async fn create(
     ApiJson(body): ApiJson<NewLotteryBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let row = service::create(&state, &p, body).await?;
-    Ok((StatusCode::CREATED, Json(lottery_json(&row))))
+    Ok((
+        StatusCode::CREATED,
+        Json(lottery_json(&state.settings.lottery.public_url, &row)),
+    ))
 }
 
 /// `POST /api/v1/lotteries/{id}/commit`
@@ -199,7 +208,10 @@ pub(crate) async fn commit(
     ApiPrincipal(p): ApiPrincipal,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(lottery_json(&service::commit(&state, &p, id).await?)))
+    Ok(Json(lottery_json(
+        &state.settings.lottery.public_url,
+        &service::commit(&state, &p, id).await?,
+    )))
 }
 
 /// `POST /api/v1/lotteries/{id}/rules`
@@ -210,6 +222,7 @@ pub(crate) async fn change(
     ApiJson(body): ApiJson<ChangeBody>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(lottery_json(
+        &state.settings.lottery.public_url,
         &service::change(&state, &p, id, body).await?,
     )))
 }
@@ -222,6 +235,7 @@ pub(crate) async fn entrants(
     ApiJson(body): ApiJson<EntrantsBody>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(lottery_json(
+        &state.settings.lottery.public_url,
         &service::entrants(&state, &p, id, body).await?,
     )))
 }
@@ -234,6 +248,7 @@ pub(crate) async fn draw(
     ApiJson(body): ApiJson<DrawBody>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(lottery_json(
+        &state.settings.lottery.public_url,
         &service::draw(&state, &p, id, body).await?,
     )))
 }

@@ -838,7 +838,7 @@ async fn detail_view_editing(
                     _ => {
                         h3 { (tr(lang, "开奖公告", "Announcement")) }
                         @if let Some(b) = docs.bundle.as_deref() {
-                            @let a = service::announcement_text(id, b);
+                            @let a = service::announcement_text(&state.settings.lottery.public_url, id, b);
                             pre.text data-testid="announcement" { (if lang == crate::ui::Lang::En { a.en } else { a.zh }) }
                         }
                     },

@@ -886,7 +886,7 @@ pub(crate) async fn claim_step(
 }
 
 /// The JSON view of a lottery (public parts only: no accounts, only entrant codes).
-pub(crate) fn lottery_json(row: &LotteryRow) -> Value {
+pub(crate) fn lottery_json(base: &str, row: &LotteryRow) -> Value {
     let entrants: Option<Entrants> = row
         .entrants
         .as_deref()
@@ -895,11 +895,12 @@ pub(crate) fn lottery_json(row: &LotteryRow) -> Value {
         .bundle
         .as_deref()
         .and_then(|b| serde_json::from_str(b).ok());
-    lottery_json_with(row, entrants.as_ref(), bundle.as_ref())
+    lottery_json_with(base, row, entrants.as_ref(), bundle.as_ref())
 }
 
 /// [`lottery_json`] with the documents already parsed (`row` may be a summary row).
 pub(crate) fn lottery_json_with(
+    base: &str,
     row: &LotteryRow,
     entrants: Option<&Entrants>,
     bundle: Option<&Bundle>,
@@ -911,7 +912,7 @@ pub(crate) fn lottery_json_with(
         "entrants": entrants.map(|e| json!({"count": e.codes.len(), "removed": e.removals.len(), "root": e.root, "salt": e.salt})),
         "drand_round": drand_round(row),
         "seed": bundle.map(|b| b.seed.clone()),
-        "announcement": bundle.map(|b| announcement(row.id, b)),
+        "announcement": bundle.map(|b| announcement(base, row.id, b)),
         "winners": bundle.map(|b| b.winners.clone()),
         "created_at": row.created_at.rfc3339(), "updated_at": row.updated_at.rfc3339(),
         "retain_until": row.retain_until.map(Stamp::rfc3339),
@@ -926,13 +927,13 @@ pub(crate) struct Announcement {
 }
 
 /// The announcement as the API sends it (`{"zh": …, "en": …}`).
-pub(crate) fn announcement(id: i64, b: &Bundle) -> Value {
-    let a = announcement_text(id, b);
+pub(crate) fn announcement(base: &str, id: i64, b: &Bundle) -> Value {
+    let a = announcement_text(base, id, b);
     json!({"zh": a.zh, "en": a.en})
 }
 
 /// The announcement of the draw `b` of lottery `id`.
-pub(crate) fn announcement_text(id: i64, b: &Bundle) -> Announcement {
+pub(crate) fn announcement_text(base: &str, id: i64, b: &Bundle) -> Announcement {
     let lines_zh: Vec<String> = b
         .winners
         .iter()
@@ -945,7 +946,7 @@ pub(crate) fn announcement_text(id: i64, b: &Bundle) -> Announcement {
         .collect();
     Announcement {
         zh: format!(
-            "【{}】开奖结果公布（共 {} 人参与，随机数来自公开的 drand/承诺揭示，任何人可验证）：\n{}\n兑奖：{}（截止 {}）。逾期：{}\n验证：/public/lotteries/{id}/verify",
+            "【{}】开奖结果公布（共 {} 人参与，随机数来自公开的 drand/承诺揭示，任何人可验证）：\n{}\n兑奖：{}（截止 {}）。逾期：{}\n验证：{base}/public/lotteries/{id}/verify",
             b.rules.title,
             b.entrants.codes.len(),
             lines_zh.join("\n"),
@@ -954,7 +955,7 @@ pub(crate) fn announcement_text(id: i64, b: &Bundle) -> Announcement {
             b.rules.unclaimed
         ),
         en: format!(
-            "{} — results ({} entrants; public randomness, verifiable by anyone):\n{}\nClaim: {} (by {}). Unclaimed: {}\nVerify: /public/lotteries/{id}/verify",
+            "{} — results ({} entrants; public randomness, verifiable by anyone):\n{}\nClaim: {} (by {}). Unclaimed: {}\nVerify: {base}/public/lotteries/{id}/verify",
             b.rules.title,
             b.entrants.codes.len(),
             lines_en.join("\n"),
