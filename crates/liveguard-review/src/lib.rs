@@ -362,7 +362,7 @@ pub struct Actor {
 }
 
 /// What to record after a transition (each becomes an audit entry).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// Submitted for review.

@@ -23,12 +23,9 @@ const LINEUP_ROWS: usize = 5;
 
 type Fields = [(String, String)];
 
+/// The value of field `name`, empty when absent.
 fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
+    crate::ui::form_field(fields, name).unwrap_or("")
 }
 
 /// `GET /master`

@@ -359,42 +359,6 @@ fn typed_time(lang: Lang, text: &str) -> String {
         .unwrap_or_else(|_| text.to_string())
 }
 
-/// A review event as the audit log stores it in an entry's reason.
-#[derive(Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-enum StoredEvent {
-    Submitted {
-        version: u32,
-    },
-    FindingDecided {
-        finding: String,
-        level: Level,
-        decision: FindingDecision,
-    },
-    ChecklistAnswered {
-        level: Level,
-        key: String,
-        pass: bool,
-    },
-    Signed {
-        level: Level,
-    },
-    Routed {
-        level: Level,
-        reason: Option<String>,
-    },
-    Approved {
-        content_hash: String,
-    },
-    Rejected {
-        level: Level,
-    },
-    NewVersion {
-        version: u32,
-        voided_approval: bool,
-    },
-}
-
 /// The stored English reason for 终审 in the page's language.
 fn routed_reason(lang: Lang, reason: &str) -> String {
     use liveguard_review::FinalCause;
@@ -415,36 +379,36 @@ fn routed_reason(lang: Lang, reason: &str) -> String {
 /// The reason of a review audit entry (the event, stored as JSON) as a sentence; `None`
 /// when it is not a review event.
 pub(crate) fn event_sentence(lang: Lang, reason: &str) -> Option<Markup> {
-    let event: StoredEvent = serde_json::from_str(reason).ok()?;
+    let event: liveguard_review::Event = serde_json::from_str(reason).ok()?;
     let sep = tr(lang, "：", ": ");
     Some(match event {
-        StoredEvent::Submitted { version } => {
+        liveguard_review::Event::Submitted { version } => {
             html! { (tr(lang, "提交审核，版本 ", "submitted, version ")) (version) }
         }
-        StoredEvent::FindingDecided {
+        liveguard_review::Event::FindingDecided {
             finding,
             level,
             decision,
         } => html! {
             (decision_text(lang, level, &decision)) " " code { (finding) }
         },
-        StoredEvent::ChecklistAnswered { level, key, pass } => html! {
+        liveguard_review::Event::ChecklistAnswered { level, key, pass } => html! {
             (level_name(lang, level)) (sep) code { (key) } " " (if pass { tr(lang, "通过", "passed") } else { tr(lang, "不通过", "failed") })
         },
-        StoredEvent::Signed { level } => {
+        liveguard_review::Event::Signed { level } => {
             html! { (level_name(lang, level)) (tr(lang, "签字通过", " signed")) }
         }
-        StoredEvent::Routed { level, reason } => html! {
+        liveguard_review::Event::Routed { level, reason } => html! {
             (tr(lang, "转入", "routed to ")) (level_name(lang, level))
             @if let Some(r) = reason { (sep) (routed_reason(lang, &r)) }
         },
-        StoredEvent::Approved { content_hash } => html! {
+        liveguard_review::Event::Approved { content_hash } => html! {
             (tr(lang, "批准并冻结，内容哈希 ", "approved and frozen, content hash ")) code { (content_hash.get(..16).unwrap_or(&content_hash)) "…" }
         },
-        StoredEvent::Rejected { level } => {
+        liveguard_review::Event::Rejected { level } => {
             html! { (level_name(lang, level)) (tr(lang, "退回修改", " sent it back for changes")) }
         }
-        StoredEvent::NewVersion {
+        liveguard_review::Event::NewVersion {
             version,
             voided_approval,
         } => html! {
@@ -908,7 +872,7 @@ async fn print_page(
             .filter(|e| e.actor == who)
             .find(|e| {
                 e.reason.as_deref().is_some_and(|r| {
-                    matches!(serde_json::from_str::<StoredEvent>(r), Ok(StoredEvent::Signed { level: l }) if l == level)
+                    matches!(serde_json::from_str::<liveguard_review::Event>(r), Ok(liveguard_review::Event::Signed { level: l }) if l == level)
                 })
             })
             .and_then(|e| liveguard_store::Stamp::parse(&e.time).ok())
