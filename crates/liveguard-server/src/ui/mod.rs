@@ -64,7 +64,7 @@ mark.sev-block{background:#ffc1c0;border-bottom:2px solid #cf222e}mark.sev-revie
 .text{white-space:pre-wrap;background:#fff;border:1px solid #d8dee4;padding:.8rem;border-radius:6px;line-height:2}
 form.inline{display:inline}label{display:block;margin:.4rem 0}label.inline{display:inline}
 .scroll{max-height:60vh;overflow:auto}.live-grid{display:grid;grid-template-columns:1fr 1fr;gap:1rem}@media (max-width:900px){.live-grid{grid-template-columns:1fr}}
-@media (max-width:640px){table{display:block;overflow-x:auto}main{padding:0 .5rem}}
+@media (max-width:640px){table{display:block;overflow-x:auto}th,td{min-width:4.5em}main{padding:0 .5rem}}
 figure.chart{margin:0}figure.chart figcaption{font-weight:600;margin:.2rem 0 .4rem}figure.chart svg{display:block;max-width:640px;height:auto}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,380px),1fr));gap:1rem}
 .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:.6rem;margin:0 0 1rem}

@@ -769,3 +769,56 @@ async fn a_script_price_that_is_not_the_plans_is_found_before_the_broadcast() {
         "the plan's own price passes"
     );
 }
+
+/// The pages this issue added check the role on the server: a streamer may not add master
+/// data, read the push targets, export the audit log, acknowledge alerts or download a
+/// session report; nothing changes when they try.
+#[tokio::test]
+async fn the_new_pages_refuse_roles_without_the_permission() {
+    let t = spawn_demo(|_| {}).await;
+    let (cookie, csrf) = t
+        .login("streamer", &liveguard_server::demo_password("streamer"))
+        .await
+        .unwrap();
+    let rooms = t
+        .state
+        .store
+        .masters(liveguard_core::MasterKind::Room)
+        .await
+        .unwrap()
+        .len();
+    let r = t
+        .call(form_post(
+            &cookie,
+            &csrf,
+            "/master/room",
+            &[("platform", "快手"), ("account", "x"), ("operator", "y")],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert_eq!(
+        t.state
+            .store
+            .masters(liveguard_core::MasterKind::Room)
+            .await
+            .unwrap()
+            .len(),
+        rooms
+    );
+    for uri in [
+        "/admin/webhooks",
+        "/audit.csv",
+        "/master/product/1",
+        "/live/1/report.pdf",
+    ] {
+        assert_eq!(
+            t.call(page_get(&cookie, uri)).await.status,
+            StatusCode::FORBIDDEN,
+            "{uri}"
+        );
+    }
+    let r = t
+        .call(form_post(&cookie, &csrf, "/live/1/acknowledge-all", &[]))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+}
