@@ -44,14 +44,16 @@ pub fn secret_hash(secret: &str) -> String {
 /// Checks a new password's length; the message names the rule.
 pub fn validate_password(password: &str) -> Result<(), ApiError> {
     if password.len() > PASSWORD_BYTES_MAX {
-        return Err(ApiError::field(
+        return Err(ApiError::invalid(
             "password",
+            format!("密码过长（最多 {PASSWORD_BYTES_MAX} 字节）"),
             format!("at most {PASSWORD_BYTES_MAX} bytes"),
         ));
     }
     if password.chars().count() < PASSWORD_CHARS_MIN {
-        return Err(ApiError::field(
+        return Err(ApiError::invalid(
             "password",
+            format!("密码至少 {PASSWORD_CHARS_MIN} 个字符"),
             format!("at least {PASSWORD_CHARS_MIN} characters"),
         ));
     }
@@ -702,7 +704,11 @@ pub async fn check_current_password(
                     ),
                 )
                 .await?;
-            Err(ApiError::field("current_password", "does not match"))
+            Err(ApiError::invalid(
+                "current_password",
+                "当前密码不正确",
+                "does not match",
+            ))
         }
         Err(e) => Err(e),
     }

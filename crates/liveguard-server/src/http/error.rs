@@ -43,6 +43,8 @@ pub enum ApiError {
         field: String,
         /// What is wrong.
         message: String,
+        /// What is wrong, in Chinese, for pages (when the message is not already Chinese).
+        zh: Option<String>,
     },
     /// The review workflow refused the action (the message says why).
     #[error("{0}")]
@@ -89,6 +91,17 @@ impl ApiError {
         ApiError::Validation {
             field: field.to_string(),
             message: message.into(),
+            zh: None,
+        }
+    }
+
+    /// A validation error naming `field`, said in Chinese (`zh`, for pages) and English
+    /// (`en`, the API's problem title).
+    pub fn invalid(field: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        ApiError::Validation {
+            field: field.to_string(),
+            message: en.into(),
+            zh: Some(zh.into()),
         }
     }
 
@@ -162,6 +175,7 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(m) => ApiError::Validation {
                 field: "body".into(),
                 message: m,
+                zh: None,
             },
             StoreError::Unavailable(e) => {
                 tracing::warn!(error = %e, "The database is unreachable; answering 503.");

@@ -217,6 +217,9 @@ pub(crate) const AUDIT_ACTIONS: &[(&str, &str, &str)] = &[
     ("room.create", "新建直播间", "live room created"),
     ("streamer.create", "新建主播", "streamer created"),
     ("plan.create", "新建直播排期", "session plan created"),
+    ("room.update", "修改直播间", "live room changed"),
+    ("streamer.update", "修改主播", "streamer changed"),
+    ("plan.update", "修改直播排期", "session plan changed"),
     ("submission.create", "新建审核内容", "submission created"),
     ("review.submitted", "提交审核", "submitted for review"),
     (
@@ -294,6 +297,48 @@ pub(crate) const AUDIT_ACTIONS: &[(&str, &str, &str)] = &[
         "winner's delivery data erased",
     ),
 ];
+
+/// The fields of master records (products, rooms, streamers, plans), as a change's audit
+/// entry names them.
+pub(crate) const MASTER_FIELDS: &[(&str, &str, &str)] = &[
+    ("name", "名称", "name"),
+    ("category", "品类", "category"),
+    ("cosmetic_filing", "化妆品备案号", "cosmetic filing number"),
+    ("registration", "注册证号或批准文号", "registration number"),
+    ("sc_number", "食品生产许可证号", "SC number"),
+    ("approved_claims", "已核准功效", "approved claims"),
+    ("disclosures", "应披露信息", "disclosures"),
+    ("seven_day_return", "七日无理由退货", "7-day return"),
+    (
+        "return_exception",
+        "不适用七日退货的理由",
+        "return exception",
+    ),
+    ("price_history", "历史成交价", "price history"),
+    (
+        "comparison_evidence",
+        "比较价依据",
+        "comparison-price evidence",
+    ),
+    ("platform", "平台", "platform"),
+    ("account", "账号", "account"),
+    ("operator", "运营主体", "operator"),
+    ("agency", "所属机构", "agency"),
+    ("title", "标题", "title"),
+    ("room_id", "直播间", "room"),
+    ("starts_at", "开播时间", "start"),
+    ("streamer_ids", "主播", "streamers"),
+    ("lineup", "商品清单与直播价", "lineup and prices"),
+    ("has_lottery", "是否抽奖", "lottery"),
+];
+
+/// The label of a master record's field; `None` for a field not in [`MASTER_FIELDS`].
+pub(crate) fn master_field(lang: Lang, code: &str) -> Option<&'static str> {
+    MASTER_FIELDS
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, zh, en)| if lang == Lang::Zh { *zh } else { *en })
+}
 
 /// The label of an audit action; `None` for an action not in [`AUDIT_ACTIONS`].
 pub(crate) fn audit_action(lang: Lang, code: &str) -> Option<&'static str> {
@@ -376,6 +421,46 @@ mod tests {
                 event_kind(Lang::Zh, kind.as_str()).is_some_and(has_han),
                 "{kind:?}"
             );
+        }
+    }
+
+    #[test]
+    fn every_field_of_a_master_record_has_a_label() {
+        use crate::features::master::service::{LineupItem, LiveRoom, SessionPlan, Streamer};
+        let docs = [
+            serde_json::to_value(liveguard_screen::product::Product::default()).unwrap(),
+            serde_json::to_value(LiveRoom {
+                platform: String::new(),
+                account: String::new(),
+                operator: String::new(),
+            })
+            .unwrap(),
+            serde_json::to_value(Streamer {
+                name: String::new(),
+                agency: None,
+            })
+            .unwrap(),
+            serde_json::to_value(SessionPlan {
+                title: String::new(),
+                room_id: 0,
+                starts_at: String::new(),
+                streamer_ids: vec![],
+                lineup: vec![LineupItem {
+                    product_id: 0,
+                    price_fen: 0,
+                    promotion: None,
+                }],
+                has_lottery: false,
+            })
+            .unwrap(),
+        ];
+        for doc in docs {
+            for key in doc.as_object().unwrap().keys() {
+                assert!(
+                    master_field(Lang::Zh, key).is_some_and(has_han),
+                    "no label for field {key}"
+                );
+            }
         }
     }
 

@@ -170,7 +170,7 @@ pub(crate) fn error_page(lang: Lang, p: Option<&Principal>, e: ApiError) -> Resp
             lang,
             tr(lang, "出错了", "Something went wrong"),
             p,
-            error_box(&e.to_string()),
+            error_box(&error_text(lang, &e)),
         ),
     )
         .into_response()
@@ -325,11 +325,118 @@ pub(crate) fn picker_value(rfc3339: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Names of request fields as pages say them (for an error about the field).
+const FIELD_NAMES: &[(&str, &str, &str)] = &[
+    ("text", "内容", "text"),
+    ("title", "标题", "title"),
+    ("kind", "类型", "kind"),
+    ("role", "角色", "role"),
+    ("username", "用户名", "user name"),
+    ("display_name", "显示名", "display name"),
+    ("password", "密码", "password"),
+    ("current_password", "当前密码", "current password"),
+    ("new_password", "新密码", "new password"),
+    ("product_id", "商品", "product"),
+    ("plan_id", "直播排期", "session plan"),
+    ("session_start", "开播时间", "session start"),
+    ("session_id", "直播场次", "live session"),
+    ("file_base64", "上传的文件", "uploaded file"),
+    ("accounts", "参与账号", "entrant accounts"),
+    ("account", "账号", "account"),
+    ("rules", "抽奖规则", "lottery rules"),
+    ("quantity", "数量", "quantity"),
+    ("reason", "原因", "reason"),
+    ("note", "备注", "note"),
+    ("recipient", "收货信息", "delivery details"),
+    ("duty_officer", "值班人员", "duty officer"),
+    ("action", "操作", "action"),
+    ("streamer", "主播", "streamers"),
+    ("from", "起始日期", "from"),
+    ("to", "截止日期", "to"),
+    ("body", "提交的内容", "the request"),
+    ("url", "网址", "address"),
+    ("secret", "签名密钥", "signing secret"),
+    ("format", "消息格式", "message format"),
+];
+
+/// The name of request field `field` for people: the page's own name for it, else
+/// "所填内容" (never the code).
+pub(crate) fn field_name(lang: Lang, field: &str) -> &'static str {
+    let base = field.split(['.', '[']).next().unwrap_or(field);
+    FIELD_NAMES
+        .iter()
+        .find(|(c, _, _)| *c == base)
+        .map(|(_, zh, en)| if lang == Lang::Zh { *zh } else { *en })
+        .or_else(|| labels::master_field(lang, base))
+        .unwrap_or(tr(lang, "所填内容", "a field"))
+}
+
+fn has_han(s: &str) -> bool {
+    s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+/// A validation error in words: in Chinese when the service said it in Chinese, else the
+/// English with the field's Chinese name; with `named`, the field's name comes first.
+pub(crate) fn validation_text(lang: Lang, e: &ApiError, named: bool) -> String {
+    let ApiError::Validation { field, message, zh } = e else {
+        return error_text(lang, e);
+    };
+    let name = field_name(lang, field);
+    let said = match (lang, zh) {
+        (Lang::Zh, Some(zh)) => zh.clone(),
+        (Lang::Zh, None) if has_han(message) => message.clone(),
+        (Lang::Zh, None) => format!("填写有误（{message}）"),
+        (Lang::En, _) => message.clone(),
+    };
+    if named {
+        format!("{name}{}{said}", tr(lang, "：", ": "))
+    } else {
+        said
+    }
+}
+
+/// An error as a page says it, in the page's language: what happened and, where it
+/// helps, what to do.
+pub(crate) fn error_text(lang: Lang, e: &ApiError) -> String {
+    if lang == Lang::En {
+        return e.to_string();
+    }
+    match e {
+        ApiError::Unauthenticated => "请先登录。".into(),
+        ApiError::Forbidden => "您的角色无权进行此操作；如确需办理，请联系管理员调整角色。".into(),
+        ApiError::Csrf => "页面已过期（安全校验未通过），请刷新页面后重试；未保存任何内容。".into(),
+        ApiError::RateLimited => "操作过于频繁，请稍后再试。".into(),
+        ApiError::BadCredentials => "用户名或密码错误。".into(),
+        ApiError::RetryAfter(s) => format!("登录失败次数过多，请 {s} 秒后再试。"),
+        ApiError::Disabled => "该账号已停用，请联系管理员。".into(),
+        ApiError::NotFound => "找不到要找的记录（可能已被删除，或编号有误）。".into(),
+        ApiError::Conflict(c) if c == crate::features::master::service::CHANGED_SINCE_READ => {
+            "您打开之后，这条记录已被他人修改；未保存。请重新打开，在最新内容上修改。".into()
+        }
+        ApiError::Conflict(_) => "与已有记录冲突（例如名称或编号重复），未保存。".into(),
+        ApiError::Validation { .. } => validation_text(lang, e, true),
+        ApiError::Workflow(m) if has_han(m) => m.clone(),
+        ApiError::Workflow(m) => format!("当前状态下不能这样做（{m}）。"),
+        ApiError::Review(_) => crate::features::review::pages::refusal_text(lang, e),
+        ApiError::Unavailable(m) => format!("所需的辅助程序或服务暂不可用：{m}"),
+        ApiError::DatabaseUnavailable => "数据库暂时无法连接，未作任何修改；请稍后重试。".into(),
+        ApiError::Busy(_) => "系统繁忙，本次提交未被接收；请一秒后重试。".into(),
+        ApiError::TooLarge => "提交的内容超过大小上限，未保存任何内容。".into(),
+        ApiError::BadBody(_) | ApiError::UnsupportedMediaType(_) => {
+            "提交的内容不完整或格式不对，未保存任何内容。".into()
+        }
+        ApiError::BadRequest(_) => "网址或查询参数的格式不对，请从页面上的链接进入。".into(),
+        ApiError::MethodNotAllowed => "这个页面不接受这种操作。".into(),
+        ApiError::Timeout => "处理超时已停止；请刷新查看是否已生效后再重试。".into(),
+        ApiError::Internal(_) => "系统内部出错，已记录日志；请稍后重试或联系管理员。".into(),
+    }
+}
+
 /// The message beside a form field when `error` is about that field.
-pub(crate) fn field_error(error: Option<&ApiError>, field: &str) -> Markup {
+pub(crate) fn field_error(lang: Lang, error: Option<&ApiError>, field: &str) -> Markup {
     match error {
-        Some(ApiError::Validation { field: f, message }) if f == field => {
-            html! { span.error.field-error role="alert" data-field=(field) { (message) } }
+        Some(e @ ApiError::Validation { field: f, .. }) if f == field => {
+            html! { span.error.field-error role="alert" data-field=(field) { (validation_text(lang, e, false)) } }
         }
         _ => html! {},
     }

@@ -127,6 +127,9 @@ async fn no_page_shows_a_bare_code_or_a_raw_time_to_any_role() {
         "/plans",
         "/master",
         "/master/product/1",
+        "/master/room/1",
+        "/master/streamer/2",
+        "/master/plan/3",
         "/notifications",
         "/live",
         "/live/1",
@@ -247,7 +250,7 @@ async fn the_audit_log_filters_by_day_and_action_and_exports_csv() {
     assert!(!none.contains("<tr><td>"), "no entries that day");
     let bad = t.call(page_get(&lead, "/audit?from=yesterday")).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.text().contains("from"), "{}", bad.text());
+    assert!(bad.text().contains("起始日期"), "{}", bad.text());
 
     let before = t.state.store.audit_size().await.unwrap();
     let csv = t
@@ -630,6 +633,171 @@ async fn master_data_is_added_from_the_page_and_a_refused_form_keeps_its_input()
         .await;
 }
 
+/// Rooms, streamers and plans are changed from their own pages: the form comes filled in,
+/// a save is logged with the fields it changed and listed in the history; a refused form
+/// keeps what was typed with the reason in Chinese; a save over someone else's change is
+/// refused and changes nothing.
+#[tokio::test]
+async fn master_records_are_changed_from_their_page_with_history_and_no_lost_update() {
+    let t = spawn_demo(|_| {}).await;
+    let (cookie, csrf) = t
+        .login("manager", &liveguard_server::demo_password("manager"))
+        .await
+        .unwrap();
+    let page = t.call(page_get(&cookie, "/master/plan/3")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(
+        html.contains("name=\"price_0\" size=\"8\" inputmode=\"decimal\" value=\"99.00\""),
+        "{html}"
+    );
+    let read = html
+        .split("name=\"read\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    assert_eq!(read.len(), 64);
+    let before: serde_json::Value = serde_json::from_str(
+        &t.state
+            .store
+            .master(liveguard_core::MasterKind::Plan, 3)
+            .await
+            .unwrap()
+            .data,
+    )
+    .unwrap();
+    let start = html
+        .split("name=\"starts_at\" required value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    let form = |price: &str, read: &str| {
+        vec![
+            ("read".to_string(), read.to_string()),
+            (
+                "title".into(),
+                before["title"].as_str().unwrap().to_string(),
+            ),
+            ("room_id".into(), "1".into()),
+            ("starts_at".into(), start.clone()),
+            ("streamer".into(), "2".into()),
+            ("product_0".into(), "1".into()),
+            ("price_0".into(), price.to_string()),
+            ("promotion_0".into(), "前100名加赠旅行装".into()),
+        ]
+    };
+    fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+        v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
+    }
+    // A price that cannot be read: kept as typed, the reason beside the lineup.
+    let r = t
+        .call(form_post(
+            &cookie,
+            &csrf,
+            "/master/plan/3",
+            &pairs(&form("九块九", &read)),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("value=\"九块九\"") && r.text().contains("无法识别"));
+    // The change: the live price drops to 89.
+    let r = t
+        .call(form_post(
+            &cookie,
+            &csrf,
+            "/master/plan/3",
+            &pairs(&form("89", &read)),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let after: serde_json::Value = serde_json::from_str(
+        &t.state
+            .store
+            .master(liveguard_core::MasterKind::Plan, 3)
+            .await
+            .unwrap()
+            .data,
+    )
+    .unwrap();
+    assert_eq!(after["lineup"][0]["price_fen"], 8900);
+    assert_eq!(after["starts_at"], before["starts_at"], "the start is kept");
+    let entries = t
+        .state
+        .store
+        .audit_search(&liveguard_store::AuditFilter {
+            action: Some("plan.update".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].object, "plan:3");
+    assert_eq!(
+        entries[0].reason.as_deref(),
+        Some(r#"{"changed":["lineup"]}"#)
+    );
+    let html = t.call(page_get(&cookie, "/master/plan/3")).await.text();
+    assert!(html.contains("修改了：商品清单与直播价"), "{html}");
+    // The same old form again (someone else saved in between): refused, nothing written.
+    let r = t
+        .call(form_post(
+            &cookie,
+            &csrf,
+            "/master/plan/3",
+            &pairs(&form("79", &read)),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(r.text().contains("已被他人修改") && r.text().contains("value=\"79\""));
+    let now: serde_json::Value = serde_json::from_str(
+        &t.state
+            .store
+            .master(liveguard_core::MasterKind::Plan, 3)
+            .await
+            .unwrap()
+            .data,
+    )
+    .unwrap();
+    assert_eq!(now["lineup"][0]["price_fen"], 8900);
+
+    // A room and a streamer through the API.
+    let token = t.token_of("manager").await;
+    let r = t
+        .call(json_req(
+            axum::http::Method::PUT,
+            "/api/v1/rooms/1",
+            Some(&token),
+            serde_json::json!({"platform": "抖音", "account": "好物严选直播间", "operator": "新运营有限公司"}),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    t.assert_audited("action=room.update", &["room.update"])
+        .await;
+    let r = t
+        .call(json_req(
+            axum::http::Method::PUT,
+            "/api/v1/streamers/2",
+            Some(&token),
+            serde_json::json!({"name": ""}),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let r = t
+        .call(form_post(
+            &cookie,
+            &csrf,
+            "/master/streamer/2",
+            &[("name", ""), ("agency", "x")],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("须为一行文字"), "{}", r.text());
+    assert!(!r.text().contains("must be one line"));
+}
+
 /// A file chosen in the submission form (base64-encoded by the page script) is read like the
 /// API's upload; with no file and no text the form says what is missing and keeps the rest.
 #[tokio::test]
@@ -809,13 +977,15 @@ async fn the_new_pages_refuse_roles_without_the_permission() {
         "/admin/webhooks",
         "/audit.csv",
         "/master/product/1",
+        "/master/plan/3",
         "/live/1/report.pdf",
     ] {
-        assert_eq!(
-            t.call(page_get(&cookie, uri)).await.status,
-            StatusCode::FORBIDDEN,
-            "{uri}"
-        );
+        let r = t.call(page_get(&cookie, uri)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{uri}");
+        if !uri.ends_with(".pdf") && !uri.ends_with(".csv") {
+            assert!(r.text().contains("您的角色无权"), "{uri}: said in Chinese");
+            assert!(!r.text().contains("your role may not"), "{uri}");
+        }
     }
     let r = t
         .call(form_post(&cookie, &csrf, "/live/1/acknowledge-all", &[]))

@@ -106,7 +106,7 @@ async fn list_view(
             .unwrap_or_else(|| format!("#{id}"))
     };
     let body = html! {
-        @if let Some(e) = &error { (crate::ui::error_box(&e.to_string())) }
+        @if let Some(e) = &error { (crate::ui::error_box(&crate::ui::error_text(lang, e))) }
         @if p.can(Permission::OperateLive) {
             div.card {
                 h3 { (tr(lang, "新建直播场次", "New live session")) }

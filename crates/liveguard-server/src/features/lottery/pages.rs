@@ -603,7 +603,7 @@ async fn list_view(
         FormInput::Json(_) => String::new(),
     };
     let body = html! {
-        @if let Some(e) = &error { (crate::ui::error_box(&e.to_string())) }
+        @if let Some(e) = &error { (crate::ui::error_box(&crate::ui::error_text(lang, e))) }
         table {
             thead { tr { th { "#" } th { (tr(lang, "抽奖", "Lottery")) } th { (tr(lang, "直播场次", "Session")) } th { (tr(lang, "状态", "State")) } th { (tr(lang, "公示", "Public page")) } } }
             tbody { @for r in &rows { tr data-testid="lottery" {
@@ -798,7 +798,7 @@ async fn detail_view_editing(
     let operate = p.can(Permission::OperateLive);
     let now = state.store.now().unix_seconds();
     let body = html! {
-        @if let Some(e) = &error { (crate::ui::error_box(&e.to_string())) }
+        @if let Some(e) = &error { (crate::ui::error_box(&crate::ui::error_text(lang, e))) }
         div.card {
             p { (tr(lang, "状态：", "State: ")) span data-testid="lottery-state" { (state_label(lang, row.state.as_str())) }
                 @if let Some(r) = &row.retain_until { " · " (tr(lang, "记录保存至：", "Records kept until: ")) (r.beijing()) } }

@@ -94,3 +94,36 @@ pub(crate) async fn create_plan(
     let row = service::create_plan(&state, &p, b).await?;
     Ok((StatusCode::CREATED, Json(row_json(&row))))
 }
+
+/// `PUT /api/v1/rooms/{id}`
+pub(crate) async fn update_room(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<LiveRoom>,
+) -> Result<Json<Value>, ApiError> {
+    let row = service::change(&state, &p, id, Change::Room(b), None).await?;
+    Ok(Json(row_json(&row)))
+}
+
+/// `PUT /api/v1/streamers/{id}`
+pub(crate) async fn update_streamer(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<Streamer>,
+) -> Result<Json<Value>, ApiError> {
+    let row = service::change(&state, &p, id, Change::Streamer(b), None).await?;
+    Ok(Json(row_json(&row)))
+}
+
+/// `PUT /api/v1/plans/{id}`
+pub(crate) async fn update_plan(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<SessionPlan>,
+) -> Result<Json<Value>, ApiError> {
+    let row = service::change(&state, &p, id, Change::Plan(b), None).await?;
+    Ok(Json(row_json(&row)))
+}

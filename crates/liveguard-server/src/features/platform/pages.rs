@@ -221,7 +221,7 @@ pub(crate) async fn setup_submit(
         return Redirect::to("/login").into_response();
     }
     if let Err(e) = auth::validate_password(&f.password) {
-        return setup_form(lang, Some(&e.to_string()));
+        return setup_form(lang, Some(&crate::ui::error_text(lang, &e)));
     }
     let hash = match auth::hash_password(f.password).await {
         Ok(h) => h,
@@ -243,7 +243,7 @@ pub(crate) async fn setup_submit(
         .await
     {
         Ok(_) => Redirect::to("/login").into_response(),
-        Err(e) => setup_form(lang, Some(&e.to_string())),
+        Err(e) => setup_form(lang, Some(&crate::ui::error_text(lang, &e.into()))),
     }
 }
 
@@ -527,7 +527,7 @@ pub(crate) async fn users_create(
             u.username
         )),
         Err(ApiError::Forbidden) => return error_page(lang, Some(&p), ApiError::Forbidden),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(crate::ui::error_text(lang, &e)),
     };
     users_view(&state, &p, lang, Some(msg)).await
 }
@@ -563,7 +563,7 @@ pub(crate) async fn users_update(
             u.username
         )),
         Err(ApiError::Forbidden) => return error_page(lang, Some(&p), ApiError::Forbidden),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(crate::ui::error_text(lang, &e)),
     };
     users_view(&state, &p, lang, Some(msg)).await
 }
@@ -659,7 +659,7 @@ pub(crate) async fn tokens_create(
     )
     .await
     .map(|(s, _)| s)
-    .map_err(|e| e.to_string());
+    .map_err(|e| crate::ui::error_text(lang, &e));
     tokens_view(&state, &p, lang, Some(created)).await
 }
 
@@ -754,7 +754,11 @@ fn beijing_day(
 ) -> Result<liveguard_store::Stamp, ApiError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let date = time::Date::parse(text.trim(), &format).map_err(|_| {
-        ApiError::field(field, format!("`{text}` is not a date such as 2026-12-07"))
+        ApiError::invalid(
+            field,
+            format!("“{text}”不是日期，请写成 2026-12-07 这样的格式"),
+            format!("`{text}` is not a date such as 2026-12-07"),
+        )
     })?;
     let start = date
         .with_hms(0, 0, 0)
@@ -808,10 +812,29 @@ fn audit_reason(lang: Lang, reason: Option<&str>) -> Markup {
     if let Some(sentence) = crate::features::review::pages::event_sentence(lang, r) {
         return sentence;
     }
+    if let Ok(c) = serde_json::from_str::<crate::features::master::service::ChangeReason>(r) {
+        return html! { (change_sentence(lang, &c.changed)) };
+    }
     if r.trim_start().starts_with('{') {
         return html! { code { (r) } };
     }
     html! { (r) }
+}
+
+/// "修改了：名称、已核准功效" for a master-data change.
+pub(crate) fn change_sentence(lang: Lang, changed: &[String]) -> String {
+    if changed.is_empty() {
+        return tr(lang, "保存（内容未变）", "saved (nothing changed)").to_string();
+    }
+    let names: Vec<&str> = changed
+        .iter()
+        .map(|f| crate::ui::labels::master_field(lang, f).unwrap_or(f.as_str()))
+        .collect();
+    format!(
+        "{}{}",
+        tr(lang, "修改了：", "changed: "),
+        names.join(tr(lang, "、", ", "))
+    )
 }
 
 /// An audit entry's reason as plain text (the CSV export).

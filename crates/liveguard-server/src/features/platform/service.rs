@@ -31,7 +31,11 @@ pub(crate) async fn create_user_checked(
         .parse()
         .map_err(|e: liveguard_core::ParseError| ApiError::field("role", e.to_string()))?;
     if display_name.trim().is_empty() || display_name.len() > 100 {
-        return Err(ApiError::field("display_name", "1 to 100 bytes"));
+        return Err(ApiError::invalid(
+            "display_name",
+            "请填写显示名（最多 100 字节）",
+            "1 to 100 bytes",
+        ));
     }
     auth::validate_password(password)?;
     let hash = auth::hash_password(password.to_string()).await?;
@@ -47,9 +51,11 @@ pub(crate) async fn create_user_checked(
         .await
     {
         Err(liveguard_store::StoreError::Invalid(m)) => Err(ApiError::field("username", m)),
-        Err(liveguard_store::StoreError::Conflict { .. }) => Err(ApiError::Conflict(format!(
-            "user name `{username}` is taken"
-        ))),
+        Err(liveguard_store::StoreError::Conflict { .. }) => Err(ApiError::invalid(
+            "username",
+            format!("用户名 {username} 已被使用"),
+            format!("user name `{username}` is taken"),
+        )),
         other => Ok(other?),
     }
 }
@@ -71,8 +77,9 @@ pub(crate) async fn update_user_checked(
         })
         .transpose()?;
     if id == p.user.id && (disabled == Some(true) || role.is_some_and(|r| r != Role::Admin)) {
-        return Err(ApiError::field(
+        return Err(ApiError::invalid(
             "id",
+            "不能停用自己的账号，也不能取消自己的管理员角色",
             "you cannot disable or demote your own account",
         ));
     }
@@ -133,7 +140,11 @@ pub(crate) async fn issue_token(
     audit: liveguard_store::AuditDraft,
 ) -> Result<(String, liveguard_store::ApiToken), ApiError> {
     if name.trim().is_empty() || name.len() > 100 {
-        return Err(ApiError::field("name", "1 to 100 bytes"));
+        return Err(ApiError::invalid(
+            "name",
+            "请填写令牌名称（最多 100 字节）",
+            "1 to 100 bytes",
+        ));
     }
     let scope = match scope.map(str::trim).filter(|s| !s.is_empty()) {
         None => p.scope(),

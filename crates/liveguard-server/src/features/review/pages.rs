@@ -121,7 +121,7 @@ async fn new_form(
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return error_page(lang, Some(p), e.into()),
     };
-    let fe = |field: &str| crate::ui::field_error(error, field);
+    let fe = |field: &str| crate::ui::field_error(lang, error, field);
     let body = html! {
         @if let Some(e) = error {
             @match e {
@@ -620,10 +620,10 @@ async fn after_action(
 }
 
 /// Why the workflow refused, in the page's language.
-fn refusal_text(lang: Lang, e: &ApiError) -> String {
+pub(crate) fn refusal_text(lang: Lang, e: &ApiError) -> String {
     use liveguard_review::ReviewError;
     let ApiError::Review(r) = e else {
-        return e.to_string();
+        return crate::ui::error_text(lang, e);
     };
     let said = match r {
         ReviewError::WrongStage { .. } => tr(

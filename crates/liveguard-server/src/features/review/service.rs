@@ -941,6 +941,10 @@ pub(crate) async fn change_product(
 ) -> Result<(liveguard_store::ProductRow, Product), ApiError> {
     p.require(Permission::ManageProducts)?;
     let (category, facts, data) = product_doc(b)?;
+    let before = state.store.product(id).await?;
+    let changed = crate::features::master::service::changed_fields(&before.data, &data);
+    let reason = serde_json::to_string(&crate::features::master::service::ChangeReason { changed })
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     let row = state
         .store
         .update_product(
@@ -948,7 +952,8 @@ pub(crate) async fn change_product(
             &b.name,
             category.as_str(),
             &data,
-            p.audit("product.update", &format!("product:{id}")),
+            p.audit("product.update", &format!("product:{id}"))
+                .reason(reason),
         )
         .await?;
     Ok((row, facts))
