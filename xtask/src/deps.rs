@@ -29,7 +29,12 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
         PURE_FORBIDDEN,
     ),
     ("liveguard-nats", &[], &["sqlx", "axum"]),
-    ("liveguard-drand", &[], &["sqlx", "axum", "async-nats"]),
+    ("liveguard-outbound", &[], &["sqlx", "axum", "async-nats"]),
+    (
+        "liveguard-drand",
+        &["liveguard-outbound"],
+        &["sqlx", "axum", "async-nats"],
+    ),
     (
         "liveguard-lottery",
         &["liveguard-core", "liveguard-audit"],
@@ -60,6 +65,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
             "liveguard-nats",
             "liveguard-lottery",
             "liveguard-drand",
+            "liveguard-outbound",
             "liveguard-review",
             "liveguard-pipeline",
         ],

@@ -3,13 +3,13 @@
 //! signature against the chain's public key (`liveguard-lottery`), so a wrong or lying relay
 //! can delay a draw but never choose its winners.
 //!
-//! HTTPS uses rustls (TLS 1.3, ring) with the system's root certificates.
+//! The requests go through `liveguard-outbound` (HTTPS with rustls and the system's root
+//! certificates).
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper::body::Bytes;
+use liveguard_outbound::Answer as Answer_;
+pub use liveguard_outbound::RootCertStore;
 use serde::Deserialize;
 
 /// Largest answer read from a relay.
@@ -45,20 +45,16 @@ pub enum DrandError {
 
 #[derive(Debug, Clone)]
 struct Relay {
+    /// The address as configured, without a trailing slash (requests append to it).
     shown: String,
     https: bool,
-    host: String,
-    port: u16,
-    authority: String,
-    path: String,
 }
 
 /// Fetches beacons from relays.
 #[derive(Clone)]
 pub struct Client {
     relays: Vec<Relay>,
-    timeout: Duration,
-    tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
+    http: liveguard_outbound::Client,
 }
 
 impl std::fmt::Debug for Client {
@@ -68,7 +64,7 @@ impl std::fmt::Debug for Client {
                 "relays",
                 &self.relays.iter().map(|r| &r.shown).collect::<Vec<_>>(),
             )
-            .field("timeout", &self.timeout)
+            .field("timeout", &self.http.timeout())
             .finish()
     }
 }
@@ -77,42 +73,24 @@ impl Client {
     /// A client for `relays` (`https://api.drand.sh`, `http://10.0.0.5:8080/drand`, …), each
     /// request bounded by `timeout`.
     pub fn new(relays: &[String], timeout: Duration) -> Result<Self, DrandError> {
-        let needs_tls = relays.iter().any(|r| r.trim().starts_with("https:"));
-        let mut roots = tokio_rustls::rustls::RootCertStore::empty();
-        if needs_tls {
-            for cert in rustls_native_certs::load_native_certs().certs {
-                let _ = roots.add(cert);
-            }
-        }
-        Self::with_roots(relays, timeout, roots)
+        let relays = parse_relays(relays)?;
+        let http = if relays.iter().any(|r| r.https) {
+            liveguard_outbound::Client::new(timeout)
+        } else {
+            liveguard_outbound::Client::with_roots(RootCertStore::empty(), timeout)
+        };
+        Ok(Client { relays, http })
     }
 
     /// A client trusting only `roots` for https:// relays (a relay behind an internal CA).
     pub fn with_roots(
         relays: &[String],
         timeout: Duration,
-        roots: tokio_rustls::rustls::RootCertStore,
+        roots: RootCertStore,
     ) -> Result<Self, DrandError> {
-        let relays = relays
-            .iter()
-            .map(|r| parse_relay(r))
-            .collect::<Result<Vec<_>, _>>()?;
-        let tls = if relays.iter().any(|r| r.https) {
-            let config = tokio_rustls::rustls::ClientConfig::builder_with_provider(Arc::new(
-                tokio_rustls::rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| DrandError::Unreachable(vec![format!("TLS setup: {e}")]))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-            Some(Arc::new(config))
-        } else {
-            None
-        };
         Ok(Client {
-            relays,
-            timeout,
-            tls,
+            relays: parse_relays(relays)?,
+            http: liveguard_outbound::Client::with_roots(roots, timeout),
         })
     }
 
@@ -129,33 +107,38 @@ impl Client {
         let mut failures = Vec::new();
         let mut not_yet = 0;
         for relay in &self.relays {
-            let path = format!("{}/{chain_hash}/public/{round}", relay.path);
-            match tokio::time::timeout(self.timeout, self.get(relay, &path)).await {
-                Err(_) => failures.push(format!(
-                    "{}: no answer within {:?}",
-                    relay.shown, self.timeout
-                )),
-                Ok(Err(e)) => failures.push(format!("{}: {e}", relay.shown)),
+            let url = format!("{}/{chain_hash}/public/{round}", relay.shown);
+            let mut request =
+                liveguard_outbound::Request::get(&url).header("accept", "application/json");
+            request.answer_bytes_max = ANSWER_BYTES_MAX;
+            match self.http.send(request).await {
+                Err(e) => failures.push(e.to_string()),
                 // drand answers 404 or 425 (Too Early) for a round still in the future.
-                Ok(Ok((404 | 425, _))) => {
+                Ok(Answer_ {
+                    status: 404 | 425, ..
+                }) => {
                     not_yet += 1;
                     failures.push(format!("{}: round {round} not available", relay.shown));
                 }
-                Ok(Ok((200, body))) => match serde_json::from_slice::<Answer>(&body) {
-                    Ok(a) if a.round == round && !a.signature.is_empty() => {
-                        return Ok(Beacon {
-                            round,
-                            signature: a.signature,
-                            relay: relay.shown.clone(),
-                        });
+                Ok(Answer_ { status: 200, body }) => {
+                    match serde_json::from_slice::<Answer>(&body) {
+                        Ok(a) if a.round == round && !a.signature.is_empty() => {
+                            return Ok(Beacon {
+                                round,
+                                signature: a.signature,
+                                relay: relay.shown.clone(),
+                            });
+                        }
+                        Ok(a) => failures.push(format!(
+                            "{}: answered round {} instead of {round}",
+                            relay.shown, a.round
+                        )),
+                        Err(e) => failures.push(format!("{}: not a beacon: {e}", relay.shown)),
                     }
-                    Ok(a) => failures.push(format!(
-                        "{}: answered round {} instead of {round}",
-                        relay.shown, a.round
-                    )),
-                    Err(e) => failures.push(format!("{}: not a beacon: {e}", relay.shown)),
-                },
-                Ok(Ok((status, _))) => failures.push(format!("{}: HTTP {status}", relay.shown)),
+                }
+                Ok(Answer_ { status, .. }) => {
+                    failures.push(format!("{}: HTTP {status}", relay.shown))
+                }
             }
         }
         if not_yet > 0 && not_yet == failures.len() {
@@ -163,59 +146,10 @@ impl Client {
         }
         Err(DrandError::Unreachable(failures))
     }
-
-    async fn get(&self, relay: &Relay, path: &str) -> Result<(u16, Bytes), String> {
-        let tcp = tokio::net::TcpStream::connect((relay.host.as_str(), relay.port))
-            .await
-            .map_err(|e| format!("connect: {e}"))?;
-        let request = hyper::Request::get(path)
-            .header(hyper::header::HOST, &relay.authority)
-            .header(
-                hyper::header::USER_AGENT,
-                concat!("liveguard/", env!("CARGO_PKG_VERSION")),
-            )
-            .header(hyper::header::ACCEPT, "application/json")
-            .body(Empty::<Bytes>::new())
-            .map_err(|e| e.to_string())?;
-        if relay.https {
-            let config = self.tls.clone().ok_or("TLS is not set up")?;
-            let name = tokio_rustls::rustls::pki_types::ServerName::try_from(relay.host.clone())
-                .map_err(|e| format!("server name: {e}"))?;
-            let tls = tokio_rustls::TlsConnector::from(config)
-                .connect(name, tcp)
-                .await
-                .map_err(|e| format!("TLS: {e}"))?;
-            exchange(hyper_util::rt::TokioIo::new(tls), request).await
-        } else {
-            exchange(hyper_util::rt::TokioIo::new(tcp), request).await
-        }
-    }
 }
 
-async fn exchange<T>(io: T, request: hyper::Request<Empty<Bytes>>) -> Result<(u16, Bytes), String>
-where
-    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
-        .await
-        .map_err(|e| format!("HTTP: {e}"))?;
-    let conn = tokio::spawn(conn);
-    let result = async {
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| format!("HTTP: {e}"))?;
-        let status = response.status().as_u16();
-        let body = Limited::new(response.into_body(), ANSWER_BYTES_MAX)
-            .collect()
-            .await
-            .map_err(|e| format!("reading the answer: {e}"))?
-            .to_bytes();
-        Ok((status, body))
-    }
-    .await;
-    conn.abort();
-    result
+fn parse_relays(relays: &[String]) -> Result<Vec<Relay>, DrandError> {
+    relays.iter().map(|r| parse_relay(r)).collect()
 }
 
 #[derive(Deserialize)]
@@ -232,31 +166,19 @@ fn parse_relay(s: &str) -> Result<Relay, DrandError> {
         Some("http") => false,
         _ => return Err(bad()),
     };
-    let host = uri
-        .host()
-        .filter(|h| !h.is_empty())
-        .ok_or_else(bad)?
-        .trim_matches(['[', ']'])
-        .to_string();
-    if uri.query().is_some() {
+    if uri.host().is_none_or(|h| h.is_empty()) || uri.query().is_some() {
         return Err(bad());
     }
     Ok(Relay {
         shown: s.trim().trim_end_matches('/').to_string(),
         https,
-        port: uri.port_u16().unwrap_or(if https { 443 } else { 80 }),
-        authority: uri
-            .authority()
-            .map(|a| a.to_string())
-            .unwrap_or(host.clone()),
-        host,
-        path: uri.path().trim_end_matches('/').to_string(),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     /// A relay on a free local port answering every request with `status` and `body`;
@@ -356,8 +278,7 @@ mod tests {
             c.relays(),
             ["https://api.drand.sh", "http://10.0.0.5:8080/drand"]
         );
-        assert_eq!(c.relays[1].path, "/drand");
-        assert_eq!((c.relays[0].port, c.relays[1].port), (443, 8080));
+        assert!(c.relays[0].https && !c.relays[1].https);
     }
 
     /// A real TLS 1.3 handshake with a local relay whose certificate (made by the openssl

@@ -80,6 +80,8 @@ pub struct AppState {
     pub docs: Arc<features::lottery::service::DocCache>,
     /// How each webhook's deliveries went (the administrator's page shows it).
     pub webhook_status: Arc<jobs::webhook::DeliveryStatus>,
+    /// Sends webhooks and group-robot messages (HTTP and HTTPS with the system's roots).
+    pub outbound: liveguard_outbound::Client,
 }
 
 /// Every feature's routes, merged: adding a feature means one line here.
@@ -90,6 +92,7 @@ pub fn routes() -> http::routes::RouteSet {
         .merge(features::live::routes())
         .merge(features::lottery::routes())
         .merge(features::dashboard::routes())
+        .merge(features::push::routes())
 }
 
 /// The declared JSON routes and component schemas of every feature.

@@ -162,6 +162,9 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
         sealer: Arc::new(personal::Sealer::new(&personal_key)),
         pseudonym_key: Arc::from(&pseudonym_key[..]),
         drand: Arc::new(drand),
+        outbound: liveguard_outbound::Client::new(Duration::from_secs(
+            crate::jobs::webhook::WEBHOOK_SECONDS_MAX,
+        )),
         lookup_throttle: Arc::new(auth::LoginThrottle::default()),
         docs: Arc::new(features::lottery::service::DocCache::default()),
         webhook_status: Arc::new(crate::jobs::webhook::DeliveryStatus::default()),
@@ -233,6 +236,7 @@ impl Application {
                 ))
             })
             .collect();
+        let pushes = tokio::spawn(webhook::run_stored(self.state.clone(), stop_rx.clone()));
         let escalator = tokio::spawn(jobs::run_escalator(self.state.clone(), stop_rx.clone()));
         let housekeeping =
             tokio::spawn(jobs::run_housekeeping(self.state.clone(), stop_rx.clone()));
@@ -250,6 +254,7 @@ impl Application {
         for w in webhooks {
             let _ = w.await;
         }
+        let _ = pushes.await;
         let _ = escalator.await;
         let _ = housekeeping.await;
         self.state.store.close().await;

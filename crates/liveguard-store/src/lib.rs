@@ -200,6 +200,7 @@ mod columns;
 mod live;
 mod lottery;
 mod master;
+mod push;
 mod review;
 pub use accounts::{ApiToken, NewUser, Session, User};
 pub use audit::{AuditDraft, AuditFilter};
@@ -209,6 +210,7 @@ pub use live::{
 };
 pub use lottery::{ClaimRow, ClaimStep, LotteryRow, LotteryStep};
 pub use master::MasterRow;
+pub use push::{PUSH_TARGETS_MAX, PushTargetDraft, PushTargetRow};
 pub use review::{NewSubmission, ProductRow, SubmissionRow, VersionRow};
 
 /// Makes a SQLite database file readable by its owner only (security review F12): created

@@ -776,6 +776,7 @@ async fn story(store: Store) {
     );
 
     lottery_story(&store).await;
+    push_story(&store).await;
 
     // Tampering with stored rows is detected.
     // (1) Edit an entry and recompute its stored hash, as an attacker with database access
@@ -1059,6 +1060,75 @@ async fn lottery_story(store: &Store) {
         .unwrap();
     assert_eq!(logged.len(), 1);
     assert_eq!(logged[0].object, format!("lottery_claim:{}", erased.id));
+}
+
+/// Push targets: stored as given (sealed by the caller), changed, progress saved without an
+/// audit entry, deleted; the delivery lease is held by one node until it lapses.
+async fn push_story(store: &Store) {
+    use liveguard_store::PushTargetDraft;
+    let d = PushTargetDraft {
+        name: "合规组飞书群".into(),
+        format: "feishu".into(),
+        url_sealed: "v1.sealed-url".into(),
+        secret_sealed: "v1.sealed-secret".into(),
+        shown_url: "https://open.feishu.cn".into(),
+        events: "[]".into(),
+        enabled: true,
+    };
+    let row = store
+        .create_push_target(d.clone(), draft("push_target.create"))
+        .await
+        .unwrap();
+    let got = store.push_target(row.id).await.unwrap();
+    assert_eq!(got, row);
+    assert_eq!((got.audit_cursor, got.alert_cursor), (None, None));
+    let before = store.audit_size().await.unwrap();
+    store.set_push_cursor(row.id, Some(42), None).await.unwrap();
+    store.set_push_cursor(row.id, None, Some(7)).await.unwrap();
+    let got = store.push_target(row.id).await.unwrap();
+    assert_eq!((got.audit_cursor, got.alert_cursor), (Some(42), Some(7)));
+    assert_eq!(
+        store.audit_size().await.unwrap(),
+        before,
+        "progress is not audited"
+    );
+    store
+        .update_push_target(
+            row.id,
+            PushTargetDraft {
+                enabled: false,
+                ..d.clone()
+            },
+            draft("push_target.update"),
+        )
+        .await
+        .unwrap();
+    let got = store.push_target(row.id).await.unwrap();
+    assert!(!got.enabled);
+    assert_eq!(got.audit_cursor, Some(42), "a change keeps the progress");
+    assert!(matches!(
+        store
+            .update_push_target(9_999, d.clone(), draft("push_target.update"))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    store
+        .delete_push_target(row.id, draft("push_target.delete"))
+        .await
+        .unwrap();
+    assert!(store.push_targets().await.unwrap().is_empty());
+    assert_eq!(store.audit_size().await.unwrap(), before + 2);
+
+    assert!(store.take_lease("push", "node-a", 30_000).await.unwrap());
+    assert!(!store.take_lease("push", "node-b", 30_000).await.unwrap());
+    assert!(
+        store.take_lease("push", "node-a", 30_000).await.unwrap(),
+        "renewed"
+    );
+    // A lease that has lapsed (here: renewed into the past) goes to the next node.
+    assert!(store.take_lease("push", "node-a", -1).await.unwrap());
+    assert!(store.take_lease("push", "node-b", 30_000).await.unwrap());
+    assert!(!store.take_lease("push", "node-a", 30_000).await.unwrap());
 }
 
 #[tokio::test]

@@ -10,4 +10,5 @@ pub mod live;
 pub mod lottery;
 pub mod master;
 pub mod platform;
+pub mod push;
 pub mod review;

@@ -18,7 +18,6 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use hmac::{KeyInit, Mac};
-use http_body_util::Full;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -68,6 +67,19 @@ pub enum WebhookFormat {
 }
 
 impl WebhookFormat {
+    /// Every format, in the order pages offer them (the robots first).
+    pub const ALL: [WebhookFormat; 4] = [
+        WebhookFormat::Wecom,
+        WebhookFormat::Dingtalk,
+        WebhookFormat::Feishu,
+        WebhookFormat::Liveguard,
+    ];
+
+    /// The format named `code`.
+    pub fn parse(code: &str) -> Option<WebhookFormat> {
+        Self::ALL.into_iter().find(|f| f.as_str() == code)
+    }
+
     /// The format's name in the configuration.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -83,7 +95,7 @@ impl WebhookFormat {
 #[derive(Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookSettings {
-    /// `http://host[:port]/path`. HTTPS receivers are reached through a relay (see docs).
+    /// `https://host[:port]/path` (or `http://`).
     pub url: String,
     /// The HMAC key: at least 16 characters for the `liveguard` format; a robot's signing
     /// secret (钉钉 `SEC…`, 飞书) or empty for the robots.
@@ -128,18 +140,10 @@ impl WebhookSettings {
             .url
             .parse()
             .map_err(|e| format!("{at}.url is not a URL: {e}"))?;
-        match uri.scheme_str() {
-            Some("http") => {}
-            Some("https") => {
-                return Err(SettingsError::Invalid(format!(
-                    "{at}.url: HTTPS is not built in; point the webhook at an HTTP relay on the same host or network that forwards to the HTTPS endpoint"
-                )));
-            }
-            _ => {
-                return Err(SettingsError::Invalid(format!(
-                    "{at}.url must start with http://"
-                )));
-            }
+        if !matches!(uri.scheme_str(), Some("http" | "https")) {
+            return Err(SettingsError::Invalid(format!(
+                "{at}.url must start with https:// or http://"
+            )));
         }
         if uri.host().is_none_or(str::is_empty) {
             return Err(SettingsError::Invalid(format!("{at}.url has no host")));
@@ -362,7 +366,7 @@ async fn send(
 ) -> Result<(), WebhookError> {
     if hook.format == WebhookFormat::Liveguard {
         let bytes = serde_json::to_vec(body).expect("JSON values serialize");
-        return post(hook, &hook.url, event, delivery, bytes)
+        return post(state, hook, &hook.url, event, delivery, bytes)
             .await
             .map(|_| ());
     }
@@ -373,12 +377,26 @@ async fn send(
             None => None,
         },
     };
-    let (url, bytes) = robot_request(
+    send_robot_text(
+        state,
         hook,
+        event,
+        delivery,
         &robot_text(body, title.as_deref()),
-        state.store.now().ms(),
-    );
-    let answer = post(hook, &url, event, delivery, bytes).await?;
+    )
+    .await
+}
+
+/// Posts `text` to a group robot in its format and checks its error code.
+async fn send_robot_text(
+    state: &AppState,
+    hook: &WebhookSettings,
+    event: &str,
+    delivery: &str,
+    text: &str,
+) -> Result<(), WebhookError> {
+    let (url, bytes) = robot_request(hook, text, state.store.now().ms());
+    let answer = post(state, hook, &url, event, delivery, bytes).await?;
     // Robots answer 200 with an error code in the body.
     let code = serde_json::from_slice::<Value>(&answer).ok().and_then(|v| {
         v.get("errcode")
@@ -399,75 +417,47 @@ async fn send(
 }
 
 async fn post(
+    state: &AppState,
     hook: &WebhookSettings,
     url: &str,
     event: &str,
     delivery: &str,
     body: Vec<u8>,
 ) -> Result<Bytes, WebhookError> {
-    use http_body_util::BodyExt;
     let shown = redacted_url(&hook.url);
-    let transport = |e: String| WebhookError::Transport(shown.clone(), e);
-    let uri: hyper::Uri = url.parse().map_err(|e| transport(format!("{e}")))?;
-    let host = uri
-        .host()
-        .unwrap_or_default()
-        .trim_matches(['[', ']'])
-        .to_string();
-    let port = uri.port_u16().unwrap_or(80);
-    let limit = Duration::from_secs(WEBHOOK_SECONDS_MAX);
-    let stream = tokio::time::timeout(limit, tokio::net::TcpStream::connect((host.as_str(), port)))
-        .await
-        .map_err(|_| transport("connection timed out".into()))?
-        .map_err(|e| transport(e.to_string()))?;
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .map_err(|e| transport(e.to_string()))?;
-    let conn = tokio::spawn(conn);
-    let request = hyper::Request::post(uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"))
-        .header(
-            hyper::header::HOST,
-            uri.authority().map(|a| a.as_str()).unwrap_or(&host),
-        )
-        .header(hyper::header::CONTENT_TYPE, "application/json")
-        .header(
-            hyper::header::USER_AGENT,
-            concat!("liveguard/", env!("CARGO_PKG_VERSION")),
-        )
+    let request = liveguard_outbound::Request::post(url, "application/json", Vec::new())
         .header("x-liveguard-event", event)
-        .header("x-liveguard-delivery", delivery.to_string())
-        .header("x-liveguard-signature", signature(&hook.secret, &body))
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|e| transport(e.to_string()))?;
-    let response = tokio::time::timeout(limit, sender.send_request(request))
+        .header("x-liveguard-delivery", delivery)
+        .header("x-liveguard-signature", signature(&hook.secret, &body));
+    let request = liveguard_outbound::Request { body, ..request };
+    let answer = state
+        .outbound
+        .send(request)
         .await
-        .map_err(|_| transport("no answer in time".into()))?
-        .map_err(|e| transport(e.to_string()));
-    let response = match response {
-        Ok(r) => r,
-        Err(e) => {
-            conn.abort();
-            return Err(e);
-        }
-    };
-    let status = response.status();
-    // The answer's body, bounded (robots say in it whether they took the message).
-    let body = tokio::time::timeout(
-        limit,
-        http_body_util::Limited::new(response.into_body(), 64 * 1024).collect(),
-    )
-    .await
-    .ok()
-    .and_then(Result::ok)
-    .map(|c| c.to_bytes())
-    .unwrap_or_default();
-    conn.abort();
-    if status.is_success() {
-        Ok(body)
+        .map_err(|e| WebhookError::Transport(shown.clone(), e.to_string()))?;
+    if (200..300).contains(&answer.status) {
+        Ok(answer.body)
     } else {
-        Err(WebhookError::Status(shown, status.as_u16()))
+        Err(WebhookError::Status(shown, answer.status))
     }
+}
+
+/// Sends one test message to `hook` now (a robot gets `text`; a generic receiver a signed
+/// `{"event": "test"}`), outside the log order and without moving any cursor.
+pub async fn send_test(
+    state: &AppState,
+    hook: &WebhookSettings,
+    text: &str,
+) -> Result<(), WebhookError> {
+    let delivery = format!("test-{}", state.store.now().ms());
+    if hook.format == WebhookFormat::Liveguard {
+        let body = json!({"delivery": delivery, "event": "test", "text": text});
+        let bytes = serde_json::to_vec(&body).expect("JSON values serialize");
+        return post(state, hook, &hook.url, "test", &delivery, bytes)
+            .await
+            .map(|_| ());
+    }
+    send_robot_text(state, hook, "test", &delivery, text).await
 }
 
 fn read_cursor(path: &std::path::Path) -> Result<Option<u64>, WebhookError> {
@@ -488,6 +478,83 @@ fn write_cursor(path: &std::path::Path, next: u64) -> Result<(), WebhookError> {
     std::fs::rename(&tmp, path).map_err(|e| WebhookError::Cursor(e.to_string()))
 }
 
+/// Where a target keeps its delivery progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// A webhook of the configuration file: cursor files in the data directory.
+    File,
+    /// A push target an administrator set up (`push_targets` row `id`): in the database,
+    /// so the node that takes over delivery goes on where the last one stopped.
+    Stored(i64),
+}
+
+/// Which of a target's two cursors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cursor {
+    /// The next audit seq to look at.
+    Audit,
+    /// The last live alert id sent.
+    Alerts,
+}
+
+impl Progress {
+    async fn read(
+        self,
+        state: &AppState,
+        hook: &WebhookSettings,
+        which: Cursor,
+    ) -> Result<Option<u64>, WebhookError> {
+        match self {
+            Progress::File => read_cursor(&match which {
+                Cursor::Audit => hook.cursor_path(state),
+                Cursor::Alerts => hook.cursor_file(state, "alerts.cursor"),
+            }),
+            Progress::Stored(id) => {
+                let row = state
+                    .store
+                    .push_target(id)
+                    .await
+                    .map_err(|e| WebhookError::Cursor(e.to_string()))?;
+                Ok(match which {
+                    Cursor::Audit => row.audit_cursor,
+                    Cursor::Alerts => row.alert_cursor,
+                }
+                .map(|v| v.max(0) as u64))
+            }
+        }
+    }
+
+    async fn write(
+        self,
+        state: &AppState,
+        hook: &WebhookSettings,
+        which: Cursor,
+        value: u64,
+    ) -> Result<(), WebhookError> {
+        match self {
+            Progress::File => write_cursor(
+                &match which {
+                    Cursor::Audit => hook.cursor_path(state),
+                    Cursor::Alerts => hook.cursor_file(state, "alerts.cursor"),
+                },
+                value,
+            ),
+            Progress::Stored(id) => {
+                let v = Some(value as i64);
+                let (audit, alerts) = match which {
+                    Cursor::Audit => (v, None),
+                    Cursor::Alerts => (None, v),
+                };
+                state
+                    .store
+                    .set_push_cursor(id, audit, alerts)
+                    .await
+                    .map_err(|e| WebhookError::Cursor(e.to_string()))
+            }
+        }
+    }
+}
+
 /// Sends every review event written since the last call, in order, and returns how many
 /// were delivered. A webhook seen for the first time starts at the end of the log (no
 /// replay of history). Stops at the first failure, leaving that event to be sent again.
@@ -495,14 +562,21 @@ pub async fn deliver_pending(
     state: &AppState,
     hook: &WebhookSettings,
 ) -> Result<usize, WebhookError> {
-    let path = hook.cursor_path(state);
+    deliver_pending_at(state, hook, Progress::File).await
+}
+
+async fn deliver_pending_at(
+    state: &AppState,
+    hook: &WebhookSettings,
+    at: Progress,
+) -> Result<usize, WebhookError> {
     let size = state
         .store
         .audit_size()
         .await
         .map_err(|e| WebhookError::Cursor(e.to_string()))?;
-    let Some(mut next) = read_cursor(&path)? else {
-        write_cursor(&path, size)?;
+    let Some(mut next) = at.read(state, hook, Cursor::Audit).await? else {
+        at.write(state, hook, Cursor::Audit, size).await?;
         return Ok(0);
     };
     let mut delivered = 0;
@@ -520,12 +594,12 @@ pub async fn deliver_pending(
                 send(state, hook, &entry.action, &entry.seq.to_string(), &body).await?;
                 delivered += 1;
                 // Saved after each delivery so that a crash resends at most this one.
-                write_cursor(&path, entry.seq + 1)?;
+                at.write(state, hook, Cursor::Audit, entry.seq + 1).await?;
             }
             next = entry.seq + 1;
         }
         // Entries that were not for this webhook are passed over once per batch.
-        write_cursor(&path, next)?;
+        at.write(state, hook, Cursor::Audit, next).await?;
     }
     Ok(delivered)
 }
@@ -536,14 +610,21 @@ pub async fn deliver_alerts(
     state: &AppState,
     hook: &WebhookSettings,
 ) -> Result<usize, WebhookError> {
+    deliver_alerts_at(state, hook, Progress::File).await
+}
+
+async fn deliver_alerts_at(
+    state: &AppState,
+    hook: &WebhookSettings,
+    at: Progress,
+) -> Result<usize, WebhookError> {
     if !hook.wants(ALERT_EVENT) {
         return Ok(0);
     }
-    let path = hook.cursor_file(state, "alerts.cursor");
     let store_err = |e: liveguard_store::StoreError| WebhookError::Cursor(e.to_string());
-    let Some(mut after) = read_cursor(&path)? else {
+    let Some(mut after) = at.read(state, hook, Cursor::Alerts).await? else {
         let last = state.store.live_alert_max_id().await.map_err(store_err)?;
-        write_cursor(&path, last as u64)?;
+        at.write(state, hook, Cursor::Alerts, last as u64).await?;
         return Ok(0);
     };
     let mut delivered = 0;
@@ -566,7 +647,7 @@ pub async fn deliver_alerts(
             send(state, hook, ALERT_EVENT, &format!("alert-{}", a.id), &body).await?;
             delivered += 1;
             after = a.id as u64;
-            write_cursor(&path, after)?;
+            at.write(state, hook, Cursor::Alerts, after).await?;
         }
     }
 }
@@ -584,7 +665,7 @@ pub struct Outcome {
     /// When the last round that delivered or had nothing to deliver ended.
     pub last_ok: Option<liveguard_store::Stamp>,
     /// When the last failure happened, and what it was.
-    pub last_failure: Option<(liveguard_store::Stamp, String)>,
+    pub last_failure: Option<(liveguard_store::Stamp, WebhookError)>,
     /// Failures in a row (0 after a success).
     pub failures: u32,
     /// Events delivered since the server started.
@@ -608,7 +689,7 @@ impl DeliveryStatus {
                 o.delivered += *n as u64;
             }
             Err(e) => {
-                o.last_failure = Some((at, e.to_string()));
+                o.last_failure = Some((at, e.clone()));
                 o.failures = o.failures.saturating_add(1);
             }
         }
@@ -632,8 +713,17 @@ pub async fn deliver_round(
     state: &AppState,
     hook: &WebhookSettings,
 ) -> Result<usize, WebhookError> {
-    let outcome = match deliver_pending(state, hook).await {
-        Ok(n) => deliver_alerts(state, hook).await.map(|m| n + m),
+    deliver_round_at(state, hook, Progress::File).await
+}
+
+/// One round for `hook` with its progress kept `at`.
+pub async fn deliver_round_at(
+    state: &AppState,
+    hook: &WebhookSettings,
+    at: Progress,
+) -> Result<usize, WebhookError> {
+    let outcome = match deliver_pending_at(state, hook, at).await {
+        Ok(n) => deliver_alerts_at(state, hook, at).await.map(|m| n + m),
         Err(e) => Err(e),
     };
     state
@@ -671,6 +761,79 @@ pub async fn run(
     }
 }
 
+/// The lease under which one node delivers to the stored push targets.
+pub const PUSH_LEASE: &str = "push";
+/// How long a delivering node's lease lasts without renewal.
+const PUSH_LEASE_MS: i64 = 30_000;
+
+/// One pass over the push targets stored by administrators, if this node holds (or takes)
+/// the delivery lease: a round for each enabled target not waiting out a failure. Returns
+/// how many events were delivered.
+pub async fn deliver_stored_round(
+    state: &AppState,
+    holder: &str,
+    waits: &mut std::collections::HashMap<i64, (u32, std::time::Instant)>,
+) -> Result<usize, WebhookError> {
+    let cursor = |e: String| WebhookError::Cursor(e);
+    if !state
+        .store
+        .take_lease(PUSH_LEASE, holder, PUSH_LEASE_MS)
+        .await
+        .map_err(|e| cursor(e.to_string()))?
+    {
+        return Ok(0);
+    }
+    let targets = crate::features::push::service::enabled_targets(state)
+        .await
+        .map_err(|e| cursor(e.to_string()))?;
+    waits.retain(|id, _| targets.iter().any(|(t, _)| t == id));
+    let mut delivered = 0;
+    for (id, hook) in targets {
+        if waits
+            .get(&id)
+            .is_some_and(|(_, until)| *until > std::time::Instant::now())
+        {
+            continue;
+        }
+        match deliver_round_at(state, &hook, Progress::Stored(id)).await {
+            Ok(n) => {
+                waits.remove(&id);
+                delivered += n;
+            }
+            Err(e) => {
+                let failures = waits.get(&id).map_or(0, |(f, _)| *f).saturating_add(1);
+                tracing::warn!(error = %e, target = id, failures, "Push delivery failed; it will be retried.");
+                let wait = Duration::from_secs((1u64 << failures.min(6)).min(60));
+                waits.insert(id, (failures, std::time::Instant::now() + wait));
+            }
+        }
+        // A long round must not let the lease lapse under it.
+        let _ = state
+            .store
+            .take_lease(PUSH_LEASE, holder, PUSH_LEASE_MS)
+            .await;
+    }
+    Ok(delivered)
+}
+
+/// Delivers to the stored push targets every second until `shutdown` changes; with several
+/// nodes on one database, the lease makes one of them do it and another take over within
+/// 30 s when it stops.
+pub async fn run_stored(state: AppState, shutdown: tokio::sync::watch::Receiver<bool>) {
+    let mut shutdown = shutdown;
+    let holder = crate::auth::random_hex32();
+    let mut waits = std::collections::HashMap::new();
+    loop {
+        if let Err(e) = deliver_stored_round(&state, &holder, &mut waits).await {
+            tracing::warn!(error = %e, "Push targets could not be read; retrying.");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -689,13 +852,9 @@ mod tests {
         hook("http://127.0.0.1:9000/hooks/liveguard")
             .validate(0)
             .unwrap();
-        assert!(
-            hook("https://example.com/x")
-                .validate(1)
-                .unwrap_err()
-                .to_string()
-                .contains("relay")
-        );
+        hook("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k")
+            .validate(1)
+            .unwrap();
         assert!(
             hook("ftp://x/y")
                 .validate(0)

@@ -9,4 +9,5 @@ mod dashboard;
 mod live;
 mod lottery;
 mod pages;
+mod push;
 mod security;

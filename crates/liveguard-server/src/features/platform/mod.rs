@@ -149,7 +149,6 @@ pub fn routes() -> RouteSet {
         .page("/setup", get(pages::setup_page).post(pages::setup_submit))
         .page("/scan", get(pages::scan_page).post(pages::scan_submit))
         .page("/static/page.js", get(pages::page_js))
-        .page("/admin/webhooks", get(pages::webhooks_page))
         .page(
             "/admin/users",
             get(pages::users_page).post(pages::users_create),

@@ -262,54 +262,6 @@ pub(crate) async fn page_js(UiPrincipal(_p): UiPrincipal) -> Response {
         .into_response()
 }
 
-/// `GET /admin/webhooks`: the configured webhooks and group robots, and how their
-/// deliveries went.
-pub(crate) async fn webhooks_page(
-    State(state): State<AppState>,
-    UiPrincipal(p): UiPrincipal,
-    PageLang(lang): PageLang,
-) -> Response {
-    use crate::jobs::webhook::{WebhookFormat, shown_url};
-    if let Err(e) = p.require(Permission::ManageUsers) {
-        return error_page(lang, Some(&p), e);
-    }
-    let format_label = |f: WebhookFormat| match f {
-        WebhookFormat::Liveguard => tr(lang, "通用（签名 JSON）", "generic (signed JSON)"),
-        WebhookFormat::Wecom => tr(lang, "企业微信群机器人", "WeCom group robot"),
-        WebhookFormat::Dingtalk => tr(lang, "钉钉自定义机器人", "DingTalk robot"),
-        WebhookFormat::Feishu => tr(lang, "飞书自定义机器人", "Feishu robot"),
-    };
-    let body = html! {
-        div.card {
-            p.muted { (tr(lang, "推送目标在配置文件的 [[webhooks]] 中设置（format = \"wecom\" / \"dingtalk\" / \"feishu\"，钉钉加签与飞书签名校验填 secret），修改后重启生效。下表是本次启动以来的投递情况；失败会自动重试，不丢消息。", "Targets are set in the configuration's [[webhooks]] (format = \"wecom\" / \"dingtalk\" / \"feishu\"; the signing secret for DingTalk and Feishu goes in secret) and take effect on restart. Below: deliveries since this start; failures are retried and nothing is lost.")) }
-            @if state.settings.webhooks.is_empty() { p { (tr(lang, "尚未配置推送目标。", "No targets are configured.")) } }
-            @else {
-                table data-testid="webhooks" {
-                    thead { tr { th { (tr(lang, "类型", "Kind")) } th { (tr(lang, "地址", "Address")) } th { (tr(lang, "推送内容", "Events")) } th { (tr(lang, "已投递", "Delivered")) } th { (tr(lang, "最近成功", "Last success")) } th { (tr(lang, "最近失败", "Last failure")) } } }
-                    tbody { @for hook in &state.settings.webhooks {
-                        @let o = state.webhook_status.of(hook).unwrap_or_default();
-                        tr {
-                            td { (format_label(hook.format)) }
-                            td { code { (shown_url(hook)) } }
-                            td { @if hook.events.is_empty() { (tr(lang, "全部", "all")) } @else { (hook.events.iter().map(|e| audit_action(lang, e).unwrap_or(tr(lang, "直播告警", "live alerts")).to_string()).collect::<Vec<_>>().join("、")) } }
-                            td { (o.delivered) }
-                            td { @if let Some(t) = o.last_ok { (when(lang, t)) } @else { "—" } }
-                            td { @if let Some((t, e)) = &o.last_failure { span.error data-testid="webhook-failure" { (when(lang, *t)) (tr(lang, "：", ": ")) (e) } @if o.failures > 0 { br; small { (tr(lang, "连续失败 ", "failures in a row: ")) (o.failures) (tr(lang, " 次，重试中", "; retrying")) } } } @else { "—" } }
-                        }
-                    } }
-                }
-            }
-        }
-    };
-    page(
-        lang,
-        tr(lang, "消息推送", "Notifications out"),
-        Some(&p),
-        body,
-    )
-    .into_response()
-}
-
 // ---- scan ----
 
 const EXAMPLE_SCRIPT: &str = "欢迎来到直播间！这款面霜是全网最好用的，原价399今天只要99，手慢无！\n坚持用能治疗湿疹，还能美白祛斑。想要更便宜的加我薇信私聊。\n第一次来的宝宝先领券，最好不要错过。";
@@ -814,6 +766,9 @@ fn audit_reason(lang: Lang, reason: Option<&str>) -> Markup {
     }
     if let Ok(c) = serde_json::from_str::<crate::features::master::service::ChangeReason>(r) {
         return html! { (change_sentence(lang, &c.changed)) };
+    }
+    if let Some(sentence) = crate::features::push::pages::reason_sentence(lang, r) {
+        return html! { (sentence) };
     }
     if r.trim_start().starts_with('{') {
         return html! { code { (r) } };
