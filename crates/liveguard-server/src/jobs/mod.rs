@@ -1,5 +1,6 @@
 //! Background work: signed audit checkpoints, webhook delivery, and the housekeeping loop
-//! (retention purges of live records, erasure of winners' delivery data). Escalation of
+//! (reviews past their due time marked `review.overdue`, retention purges of live records,
+//! erasure of winners' delivery data). Escalation of
 //! unacknowledged alerts has its own, faster loop (every 5 s). Each pass answers with
 //! [`JobError`].
 
@@ -24,14 +25,18 @@ use std::time::Duration;
 
 use crate::AppState;
 
-/// Once a minute until `stop`: erases winners' delivery data past its date and purges live
-/// records past their retention date (both audited as `system`).
+/// Once a minute until `stop`: marks reviews past their due time, erases winners' delivery
+/// data past its date and purges live records past their retention date (all audited as
+/// `system`).
 pub(crate) async fn run_housekeeping(
     state: AppState,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let every = Duration::from_secs(60);
     loop {
+        if let Err(e) = crate::features::review::service::mark_overdue(&state).await {
+            tracing::warn!(error = %e, "Marking overdue reviews failed; will retry.");
+        }
         if let Err(e) = erase_personal_data(&state).await {
             tracing::warn!(error = %e, "Erasing expired winners' delivery data failed; will retry.");
         }

@@ -33,6 +33,7 @@ pub const EVENTS: &[&str] = &[
     "review.approved",
     "review.rejected",
     "review.new_version",
+    "review.overdue",
     "live.alert.acknowledge",
     "live.alert.resolve",
     "live.alert.escalate",
@@ -280,6 +281,10 @@ pub fn robot_text(event: &Value, title: Option<&str>) -> String {
         "review.approved" => format!("{what}已批准并冻结"),
         "review.rejected" => format!("{what}被退回修改"),
         "review.new_version" => format!("{what}保存了新版本"),
+        "review.overdue" => format!(
+            "{what}{}已逾期（截止时间已过），请尽快处理",
+            level(&event["detail"]["level"])
+        ),
         "live.alert.acknowledge" => format!("{what}的告警 #{} 已确认", event["alert_id"]),
         "live.alert.resolve" => format!("{what}的告警 #{} 已处理完成", event["alert_id"]),
         "live.alert.escalate" => format!(

@@ -244,6 +244,7 @@ pub(crate) const AUDIT_ACTIONS: &[(&str, &str, &str)] = &[
     ("review.approved", "批准并冻结", "approved and frozen"),
     ("review.rejected", "退回修改", "sent back for changes"),
     ("review.new_version", "保存新版本", "new version saved"),
+    ("review.overdue", "审核逾期", "review overdue"),
     (
         "live.session.create",
         "新建直播场次",

@@ -318,3 +318,62 @@ async fn a_refused_test_is_explained_and_only_administrators_manage_targets() {
     }
     assert_eq!(t.state.store.push_targets().await.unwrap().len(), 1);
 }
+
+/// A review left pending past its level's due time is marked once (`review.overdue`), told
+/// to the reviewers who may act and to the author, said in words in the audit log, and
+/// pushed like any other review event.
+#[tokio::test]
+async fn an_overdue_review_is_marked_once_told_and_pushed() {
+    use liveguard_server::features::review::service::mark_overdue;
+    // 初审 is due six days before the demo session (tomorrow evening): already late.
+    let t = spawn_demo(|s| s.review.deadlines.first_minutes_before = 6 * 24 * 60).await;
+    let streamer = t.token_of("streamer").await;
+    let r = t
+        .call(json_req(
+            axum::http::Method::POST,
+            "/api/v1/submissions/1/actions",
+            Some(&streamer),
+            json!({"action": "submit"}),
+        ))
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    assert_eq!(mark_overdue(&t.state).await.unwrap(), 1);
+    assert_eq!(mark_overdue(&t.state).await.unwrap(), 0, "once per level");
+    let reviewer = t.token_of("reviewer").await;
+    let r = t
+        .call(get("/api/v1/notifications", Some(&reviewer)))
+        .await
+        .json();
+    let said: Vec<&str> = r["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["text_zh"].as_str())
+        .collect();
+    assert!(said.iter().any(|t| t.contains("初审已逾期")), "{said:?}");
+    let (cookie, _) = t
+        .login("lead", &liveguard_server::demo_password("lead"))
+        .await
+        .unwrap();
+    let audit = t
+        .call(page_get(&cookie, "/audit?action=review.overdue"))
+        .await
+        .text();
+    assert!(
+        audit.contains("审核逾期") && audit.contains("初审已逾期，截止时间："),
+        "{audit}"
+    );
+    let entry = &t
+        .state
+        .store
+        .audit_search(&liveguard_store::AuditFilter {
+            action: Some("review.overdue".into()),
+            limit: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap()[0];
+    let body = liveguard_server::webhook::payload(entry).expect("pushed like other review events");
+    assert_eq!(body["detail"]["level"], "first");
+    assert!(liveguard_server::webhook::robot_text(&body, Some("面霜话术")).contains("初审已逾期"));
+}

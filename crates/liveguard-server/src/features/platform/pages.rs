@@ -767,6 +767,12 @@ fn audit_reason(lang: Lang, reason: Option<&str>) -> Markup {
     if let Ok(c) = serde_json::from_str::<crate::features::master::service::ChangeReason>(r) {
         return html! { (change_sentence(lang, &c.changed)) };
     }
+    if let Ok(o) = serde_json::from_str::<crate::features::review::service::OverdueReason>(r) {
+        let due = liveguard_store::Stamp::parse(&o.due)
+            .map(|t| when(lang, t))
+            .unwrap_or_default();
+        return html! { (if lang == Lang::Zh { o.level.label_zh() } else { o.level.label_en() }) (tr(lang, "已逾期，截止时间：", " overdue; it was due ")) (due) };
+    }
     if let Some(sentence) = crate::features::push::pages::reason_sentence(lang, r) {
         return html! { (sentence) };
     }

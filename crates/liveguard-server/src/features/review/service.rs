@@ -747,6 +747,72 @@ pub(crate) async fn previous_login(
     Ok(logins.get(1).map(|e| e.time.clone()))
 }
 
+/// The reason of a `review.overdue` audit entry: the level that is late and when it was
+/// due.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OverdueReason {
+    /// The pending level.
+    pub level: Level,
+    /// When it was due (RFC 3339).
+    pub due: String,
+}
+
+/// Writes one `review.overdue` entry (actor `system`) for each submission pending at a
+/// level whose due time has passed and that has none yet for this version and level, so the
+/// reviewers' notifications and the push targets carry it; returns how many were written.
+pub async fn mark_overdue(state: &AppState) -> Result<usize, ApiError> {
+    let now = state.store.clock().now().unix_timestamp();
+    let mut written = 0;
+    for row in state.store.submissions().await? {
+        let review = load_review(&row)?;
+        let Stage::Pending { level } = review.stage else {
+            continue;
+        };
+        let start = parse_time("session_start", &row.session_start)?.unix_timestamp();
+        let due = state.settings.review.deadlines.due(level, start);
+        if now <= due {
+            continue;
+        }
+        let object = format!("submission:{}@v{}", row.id, review.version);
+        let earlier = state
+            .store
+            .audit_search(&liveguard_store::AuditFilter {
+                action: Some("review.overdue".into()),
+                object_prefix: Some(object.clone()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await?;
+        let said = earlier.iter().any(|e| {
+            e.object == object
+                && e.reason
+                    .as_deref()
+                    .and_then(|r| serde_json::from_str::<OverdueReason>(r).ok())
+                    .is_some_and(|r| r.level == level)
+        });
+        if said {
+            continue;
+        }
+        let due = liveguard_store::Stamp::from_time(
+            OffsetDateTime::from_unix_timestamp(due)
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+        )
+        .rfc3339();
+        let reason = serde_json::to_string(&OverdueReason { level, due })
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        state
+            .store
+            .append_audit(
+                liveguard_store::AuditDraft::new("system", "system", "review.overdue", &object)
+                    .reason(reason),
+            )
+            .await?;
+        written += 1;
+    }
+    Ok(written)
+}
+
 pub(crate) async fn notifications_for(
     state: &AppState,
     p: &crate::http::auth::Principal,
@@ -785,6 +851,9 @@ pub(crate) async fn notifications_for(
                 mine || (author != me && liveguard_review::may_review(p.user.role, l))
             }
             ("review.approved" | "review.rejected" | "review.signed", _) => mine,
+            ("review.overdue", Some(l)) => {
+                author == me || liveguard_review::may_review(p.user.role, l)
+            }
             _ => false,
         };
         if !relevant {
@@ -802,6 +871,10 @@ pub(crate) async fn notifications_for(
             ("review.rejected", _) => (
                 format!("「{title}」被退回修改"),
                 format!("\"{title}\" was sent back for changes"),
+            ),
+            ("review.overdue", Some(l)) => (
+                format!("「{title}」{}已逾期，请尽快处理", l.label_zh()),
+                format!("\"{title}\" is overdue at {}", l.label_en()),
             ),
             _ => (
                 format!("「{title}」已批准并冻结"),
