@@ -265,9 +265,21 @@ test(`[${backend}] the duty officer starts the demo session, watches loadgen's a
   // Alerts arrived on the open console without a reload (server-sent events).
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid=alert]').length > n, before);
   assert.equal(page.url(), consoleUrl);
-  // The counters catch up with what was stored (checked against the database every 5 s).
+
+  // A promise said on air appears under 承诺跟进 at once, without a reload.
+  const tasksBefore = await page.$$eval('[data-testid=task]', (rows) => rows.length);
+  const said = await fetch(`${baseUrl}/api/v1/live/sessions/${id}/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ events: [{ key: 'e2e-promise-1', kind: 'transcript', at_ms: Date.now(), text: '坏果包赔，七天无理由退换' }] }),
+  });
+  assert.equal(said.status, 200, await said.text());
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=task]').length > n, tasksBefore, { timeout: 10000 });
+  assert.equal(page.url(), consoleUrl);
+  // The counters catch up with what was stored (checked against the database every 5 s):
+  // loadgen's events and the promise.
   await page.waitForFunction((n) => Number(document.getElementById('stat-events').textContent) === n,
-    result.processed, { timeout: 15000 });
+    result.processed + 1, { timeout: 15000 });
   await shot(page, 'live-console');
 
   // Acknowledge the newest alert; the page comes back with it acknowledged.
@@ -285,7 +297,7 @@ test(`[${backend}] the duty officer starts the demo session, watches loadgen's a
   await page.setViewportSize({ width: 1200, height: 900 });
 
   await page.click('text=场次报告');
-  assert.match(await page.textContent('[data-testid=report-events]'), new RegExp(String(result.processed)));
+  assert.match(await page.textContent('[data-testid=report-events]'), new RegExp(String(result.processed + 1)));
   await shot(page, 'live-report');
   await context.close();
 });

@@ -153,6 +153,7 @@
     ]);
     prepend(document.getElementById(e.kind === "comment" ? "comment-rows" : "timeline-rows"), row);
     bump("stat-events", 1);
+    if (e.promises && e.promises.length) refreshTasks();
   }
   // The counters are what the database holds: checked every 5 s (the stream carries only
   // what needs a person, so counting its messages would fall behind on a busy room).
@@ -160,6 +161,29 @@
   function setCount(idName, n) {
     var s = document.getElementById(idName);
     if (s && n != null) s.textContent = String(n);
+  }
+  // Follow-ups are re-read from the server when a promise is said (the event carries it)
+  // or when the count changes (closed by someone else); rows keep their close forms.
+  var tasksLoading = false;
+  function refreshTasks() {
+    var body = document.getElementById("task-rows");
+    if (!body || tasksLoading) return;
+    tasksLoading = true;
+    var before = body.querySelectorAll("tr").length;
+    fetch("/live/" + id + "/tasks", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        tasksLoading = false;
+        if (html == null) return;
+        // A form someone is typing in is left alone until the next change.
+        var typing = body.querySelector("input[name=note]:focus");
+        if (typing && typing.value) return;
+        body.innerHTML = html;
+        if (body.querySelectorAll("tr").length > before) {
+          status.textContent = t("有新的承诺需要跟进（见“承诺跟进”）", "New promises to follow up (see Promise follow-ups)");
+        }
+      })
+      .catch(function () { tasksLoading = false; });
   }
   function refreshCounts() {
     if (document.hidden) return;
@@ -177,9 +201,7 @@
         setCount("stat-tasks", s.stats.open_tasks);
         var at = document.getElementById("stats-at");
         if (at) at.textContent = t("计数已核对 ", "counts checked ") + time(Date.now());
-        if (tasksSeen !== null && s.stats.open_tasks > tasksSeen) {
-          status.textContent = t("有新的承诺需要跟进：刷新页面查看", "New promises to follow up: reload to see them");
-        }
+        if (tasksSeen !== null && s.stats.open_tasks !== tasksSeen) refreshTasks();
         tasksSeen = s.stats.open_tasks;
       })
       .catch(function () {});

@@ -134,6 +134,7 @@ async fn no_page_shows_a_bare_code_or_a_raw_time_to_any_role() {
         "/live",
         "/live/1",
         "/live/1/report",
+        "/live/1/tasks",
         "/lotteries",
         "/lotteries/1",
         "/public/lotteries/1/verify",

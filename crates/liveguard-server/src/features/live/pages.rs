@@ -483,17 +483,46 @@ pub(crate) async fn console(
         }
         div.card #tasks {
             h3 { (tr(lang, "承诺跟进", "Promise follow-ups")) }
-            table { tbody { @for t in &tasks { tr data-testid="task" {
-                td { (t.created_ms.beijing_clock()) } td { (t.said) } td { @if let Some(pid) = t.product_id { "#" (pid) } }
-                td { (if t.state == TaskState::Open { tr(lang, "待跟进", "open") } else { tr(lang, "已完成", "done") }) @if let Some(n) = &t.note { " · " (n) } }
-                td { @if t.state == TaskState::Open && p.can(Permission::FollowUp) {
-                    form.inline method="post" action=(format!("/live/tasks/{}/close", t.id)) { (csrf(&p)) input type="hidden" name="session" value=(id); input name="note" required maxlength="500" placeholder=(tr(lang, "如何兑现", "how it was honoured")); " " button type="submit" { (tr(lang, "完成", "Close")) } }
-                } }
-            } } } }
+            table { tbody #task-rows { (task_rows(lang, &p, id, &tasks)) } }
         }
         script src="/static/live.js" {}
     };
     page(lang, &row.title, Some(&p), body).into_response()
+}
+
+/// The follow-up rows of session `id`, each open one with its close form for those who
+/// may close it.
+fn task_rows(lang: Lang, p: &Principal, id: i64, tasks: &[liveguard_store::LiveTaskRow]) -> Markup {
+    html! {
+        @for t in tasks { tr data-testid="task" data-task=(t.id) {
+            td { (t.created_ms.beijing_clock()) } td { (t.said) } td { @if let Some(pid) = t.product_id { "#" (pid) } }
+            td { (if t.state == TaskState::Open { tr(lang, "待跟进", "open") } else { tr(lang, "已完成", "done") }) @if let Some(n) = &t.note { " · " (n) } }
+            td { @if t.state == TaskState::Open && p.can(Permission::FollowUp) {
+                form.inline method="post" action=(format!("/live/tasks/{}/close", t.id)) { (csrf(p)) input type="hidden" name="session" value=(id); input name="note" required maxlength="500" placeholder=(tr(lang, "如何兑现", "how it was honoured")); " " button type="submit" { (tr(lang, "完成", "Close")) } }
+            } }
+        } }
+    }
+}
+
+/// `GET /live/{id}/tasks`: the follow-up rows alone, for the console to refresh in place
+/// when a promise is said or closed elsewhere.
+pub(crate) async fn task_rows_page(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path(id): Path<i64>,
+    PageLang(lang): PageLang,
+) -> Response {
+    if let Err(e) = p.require(Permission::ViewLive) {
+        return error_page(lang, Some(&p), e);
+    }
+    match state.store.live_tasks(id).await {
+        Ok(tasks) => (
+            [(axum::http::header::CACHE_CONTROL, "no-store")],
+            axum::response::Html(task_rows(lang, &p, id, &tasks).into_string()),
+        )
+            .into_response(),
+        Err(e) => error_page(lang, Some(&p), e.into()),
+    }
 }
 
 /// `GET /live/{id}/report`
