@@ -20,27 +20,111 @@ pub enum DiffLine {
     Removed {
         /// The line.
         text: String,
+        /// Byte ranges of `text` that the new version does not have, when the line was
+        /// edited rather than replaced (it is paired with an added line; an edit that only
+        /// adds has none); `None` = the whole line is gone.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        changed: Option<Vec<(usize, usize)>>,
     },
     /// Only in the new version.
     Added {
         /// The line.
         text: String,
+        /// Byte ranges of `text` that are new, when the line is an edit of a removed line;
+        /// `None` = the whole line is new.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        changed: Option<Vec<(usize, usize)>>,
     },
 }
 
-/// Line diff from `old` to `new` (Myers, via the `similar` crate).
+/// Below this share of characters in common, an edited line is shown as replaced whole:
+/// marking most of it character by character reads worse than marking the line.
+const EDIT_RATIO_MIN: f32 = 0.3;
+
+/// Line diff from `old` to `new` (Myers, via the `similar` crate). A run of removed lines
+/// followed by added lines is paired line by line, and each pair that still has enough in
+/// common gets the changed characters marked (Chinese has no spaces, so words are not a
+/// unit; characters are).
 pub fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
-    TextDiff::from_lines(old, new)
+    let mut out: Vec<DiffLine> = TextDiff::from_lines(old, new)
         .iter_all_changes()
         .map(|c| {
             let text = c.value().trim_end_matches(['\n', '\r']).to_string();
+            let changed = None;
             match c.tag() {
                 ChangeTag::Equal => DiffLine::Same { text },
-                ChangeTag::Delete => DiffLine::Removed { text },
-                ChangeTag::Insert => DiffLine::Added { text },
+                ChangeTag::Delete => DiffLine::Removed { text, changed },
+                ChangeTag::Insert => DiffLine::Added { text, changed },
             }
         })
-        .collect()
+        .collect();
+    let mut i = 0;
+    while i < out.len() {
+        let removed = out[i..]
+            .iter()
+            .take_while(|l| matches!(l, DiffLine::Removed { .. }))
+            .count();
+        let added = out[i + removed..]
+            .iter()
+            .take_while(|l| matches!(l, DiffLine::Added { .. }))
+            .count();
+        for k in 0..removed.min(added) {
+            let (a, b) = (i + k, i + removed + k);
+            let (DiffLine::Removed { text: old, .. }, DiffLine::Added { text: new, .. }) =
+                (&out[a], &out[b])
+            else {
+                continue;
+            };
+            let Some((gone, came)) = changed_chars(old, new) else {
+                continue;
+            };
+            if let DiffLine::Removed { changed, .. } = &mut out[a] {
+                *changed = Some(gone);
+            }
+            if let DiffLine::Added { changed, .. } = &mut out[b] {
+                *changed = Some(came);
+            }
+        }
+        i += (removed + added).max(1);
+    }
+    out
+}
+
+/// Byte ranges within a line.
+type Ranges = Vec<(usize, usize)>;
+
+/// The byte ranges of `old` that `new` dropped and of `new` that it added, merged where
+/// adjacent; `None` when the lines have too little in common to be read as an edit.
+fn changed_chars(old: &str, new: &str) -> Option<(Ranges, Ranges)> {
+    let diff = TextDiff::from_chars(old, new);
+    if diff.ratio() < EDIT_RATIO_MIN {
+        return None;
+    }
+    let (mut gone, mut came) = (Vec::new(), Vec::new());
+    let (mut at_old, mut at_new) = (0usize, 0usize);
+    let push = |ranges: &mut Vec<(usize, usize)>, start: usize, end: usize| match ranges.last_mut()
+    {
+        Some(last) if last.1 == start => last.1 = end,
+        _ => ranges.push((start, end)),
+    };
+    for c in diff.iter_all_changes() {
+        let n = c.value().len();
+        match c.tag() {
+            ChangeTag::Equal => {
+                at_old += n;
+                at_new += n;
+            }
+            ChangeTag::Delete => {
+                push(&mut gone, at_old, at_old + n);
+                at_old += n;
+            }
+            ChangeTag::Insert => {
+                push(&mut came, at_new, at_new + n);
+                at_new += n;
+            }
+        }
+    }
+    Some((gone, came))
 }
 
 /// Findings of the old version that are gone from the new one. Findings are matched by rule
@@ -151,10 +235,12 @@ mod tests {
                     text: "欢迎来到直播间".into()
                 },
                 DiffLine::Removed {
-                    text: "全网最低价".into()
+                    text: "全网最低价".into(),
+                    changed: None,
                 },
                 DiffLine::Added {
-                    text: "今天的活动价".into()
+                    text: "今天的活动价".into(),
+                    changed: None,
                 },
                 DiffLine::Same {
                     text: "领券下单".into()
@@ -166,6 +252,48 @@ mod tests {
                 .iter()
                 .all(|l| matches!(l, DiffLine::Same { .. }))
         );
+    }
+
+    #[test]
+    fn an_edited_line_marks_only_the_characters_that_changed() {
+        let d = diff_lines(
+            "开场\n这款面霜是全网最低价，只要99\n",
+            "开场\n这款面霜是今天的活动价，只要99\n",
+        );
+        let (
+            DiffLine::Removed {
+                text: o,
+                changed: gone,
+            },
+            DiffLine::Added {
+                text: n,
+                changed: came,
+            },
+        ) = (&d[1], &d[2])
+        else {
+            panic!("{d:?}");
+        };
+        let pick = |t: &str, r: &[(usize, usize)]| {
+            r.iter()
+                .map(|&(a, b)| t[a..b].to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(pick(o, gone.as_deref().unwrap()), ["全网最低"]);
+        assert_eq!(pick(n, came.as_deref().unwrap()), ["今天的活动"]);
+        // An edit that only adds words marks nothing in the old line.
+        let d = diff_lines("质地清爽。\n", "质地清爽，适合干皮。\n");
+        assert!(matches!(&d[0], DiffLine::Removed { changed: Some(r), .. } if r.is_empty()));
+        assert!(matches!(&d[1], DiffLine::Added { changed: Some(r), .. } if r == &[(12, 27)]));
+        // Two unrelated lines are replaced whole, not marked character by character.
+        let d = diff_lines("全网最低价\n", "领券再下单\n");
+        assert!(d.iter().all(|l| match l {
+            DiffLine::Removed { changed, .. } | DiffLine::Added { changed, .. } =>
+                changed.is_none(),
+            DiffLine::Same { .. } => true,
+        }));
+        // Extra added lines after the pairs are whole lines.
+        let d = diff_lines("a1\n", "a2\nnew line\n");
+        assert!(matches!(&d[2], DiffLine::Added { changed: None, .. }));
     }
 
     #[test]

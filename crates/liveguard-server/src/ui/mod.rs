@@ -57,6 +57,7 @@ table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1p
 input,select,textarea{font:inherit;padding:.35rem;border:1px solid #b6bec7;border-radius:4px;max-width:100%}textarea{width:100%;min-height:10rem}
 button.primary,input[type=submit]{background:#1f6feb;color:#fff;border:0;border-radius:4px;padding:.4rem .9rem;cursor:pointer}
 input.approve{background:#1a7f37}input.danger{background:#cf222e}form.reject{border-color:#ff8182}
+.diff-add{background:#dafbe1}.diff-del{background:#ffebe9}.diff-add ins{background:#7ee2a8;text-decoration:none}.diff-del del{background:#ffaba8}
 .field-error{display:block;margin-top:.2rem}.error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem;border-radius:4px}.ok{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem;border-radius:4px}
 code{word-break:break-all}.verdict{font-size:1.15rem}.muted{color:#656d76}.soon{opacity:.55}tr.overdue td{background:#fff5f5}
 mark.sev-block{background:#ffc1c0;border-bottom:2px solid #cf222e}mark.sev-review{background:#fff1b8;border-bottom:2px solid #bf8700}mark.sev-info{background:#ddf4ff;border-bottom:2px dotted #0969da}

@@ -400,6 +400,25 @@ async fn the_submission_form_keeps_what_was_typed_and_reads_times_as_written() {
         .map(|l| l["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["same", "removed", "added"], "{}", view["diff"]);
+    // Within the edited line only the new words are marked, on the page and in the API.
+    assert_eq!(
+        view["diff"]["lines"][2]["changed"],
+        serde_json::json!([[12, 27]])
+    );
+    assert_eq!(view["diff"]["lines"][1]["changed"], serde_json::json!([]));
+    let (cookie, _) = t
+        .login("streamer", &liveguard_server::demo_password("streamer"))
+        .await
+        .unwrap();
+    let page = t
+        .call(page_get(&cookie, &format!("/reviews/{}", row.id)))
+        .await
+        .text();
+    assert!(page.contains("质地清爽<ins>，适合干皮</ins>。"), "{page}");
+    assert!(
+        !page.contains("<del>"),
+        "nothing of the old line was removed"
+    );
 }
 
 /// One decision form: decisions and the checklist are sent together; the checklist starts

@@ -492,7 +492,11 @@ fn detail_page(
             div.card {
                 h3 { (tr(lang, "与上一版本的差异", "Changes since the previous version")) }
                 pre style="white-space:pre-wrap" { @for l in &diff.lines {
-                    @match l { DiffLine::Added { text } => span style="background:#dafbe1" { "+ " (text) "\n" }, DiffLine::Removed { text } => span style="background:#ffebe9" { "- " (text) "\n" }, DiffLine::Same { text } => span { "  " (text) "\n" } }
+                    @match l {
+                        DiffLine::Added { text, changed } => span.diff-add data-testid="diff-added" { "+ " (marked(text, changed.as_deref(), true)) "\n" },
+                        DiffLine::Removed { text, changed } => span.diff-del data-testid="diff-removed" { "- " (marked(text, changed.as_deref(), false)) "\n" },
+                        DiffLine::Same { text } => span { "  " (text) "\n" },
+                    }
                 } }
                 p.muted { (tr(lang, "已解决的命中：", "Resolved findings: ")) (diff.resolved_findings.len()) }
             }
@@ -616,6 +620,35 @@ async fn after_action(
         Ok(_) => Redirect::to(&format!("/reviews/{id}")).into_response(),
         Err(ApiError::Forbidden) => error_page(lang, Some(p), ApiError::Forbidden),
         Err(e) => detail_response(state, p, lang, id, Some(&e), typed).await,
+    }
+}
+
+/// A diff line with the characters that changed marked (`ins` for added, `del` for
+/// removed); `None`: the whole line is the change and nothing inside is marked.
+fn marked(text: &str, changed: Option<&[(usize, usize)]>, added: bool) -> Markup {
+    let changed = changed.unwrap_or_default();
+    // (changed?, piece) in order; ranges that are out of order or off a character
+    // boundary are ignored rather than trusted.
+    let mut pieces: Vec<(bool, &str)> = Vec::new();
+    let mut at = 0;
+    for &(a, b) in changed {
+        if a < at
+            || a > b
+            || b > text.len()
+            || !text.is_char_boundary(a)
+            || !text.is_char_boundary(b)
+        {
+            continue;
+        }
+        pieces.push((false, &text[at..a]));
+        pieces.push((true, &text[a..b]));
+        at = b;
+    }
+    pieces.push((false, &text[at..]));
+    html! {
+        @for (hit, piece) in pieces {
+            @if !hit { (piece) } @else if added { ins { (piece) } } @else { del { (piece) } }
+        }
     }
 }
 
