@@ -167,8 +167,31 @@ pub fn mask_free_text(text: &str) -> String {
     liveguard_screen::pii::mask(text, liveguard_screen::Detector::ALL).0
 }
 
+/// A display name as a public winners' list shows it: the first character, stars, and the
+/// last character of a name of three or more characters ("小*林", "fa****3"), the first
+/// and a star for two; personal information inside is masked first.
+pub fn mask_name(name: &str) -> String {
+    let clean = mask_free_text(name.trim());
+    let chars: Vec<char> = clean.chars().collect();
+    match chars.len() {
+        0 => "*".into(),
+        1 => "*".into(),
+        2 => format!("{}*", chars[0]),
+        n => format!("{}{}{}", chars[0], "*".repeat((n - 2).min(4)), chars[n - 1]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn names_are_masked_as_winners_lists_show_them() {
+        assert_eq!(super::mask_name("小林"), "小*");
+        assert_eq!(super::mask_name("小林同学"), "小**学");
+        assert_eq!(super::mask_name("fan-03"), "f****3");
+        assert_eq!(super::mask_name("a"), "*");
+        assert!(!super::mask_name("13812345678").contains("1234567"));
+    }
+
     use super::*;
 
     #[test]

@@ -60,6 +60,8 @@ pub struct LotteryStep {
     pub bundle: Option<String>,
     /// The winners (prize, entrant code) whose claims the step opens (the draw).
     pub winners: Vec<(String, String)>,
+    /// The entrants' masked display names (JSON: code prefix → name), with the entrants.
+    pub entrant_names: Option<String>,
 }
 
 impl Default for LotteryStep {
@@ -72,6 +74,7 @@ impl Default for LotteryStep {
             entrants: None,
             bundle: None,
             winners: Vec::new(),
+            entrant_names: None,
         }
     }
 }
@@ -110,6 +113,21 @@ impl Store {
     /// One lottery.
     pub async fn lottery(&self, id: i64) -> Result<LotteryRow> {
         self.lottery_with(id, LOTTERY_COLUMNS).await
+    }
+
+    /// The entrants' masked display names of lottery `id` (JSON), once entry has closed.
+    pub async fn lottery_entrant_names(&self, id: i64) -> Result<Option<String>> {
+        let names: Option<Option<String>> = dispatch!(self, pool => {
+            match sqlx::query("SELECT entrant_names FROM lotteries WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+            {
+                Some(r) => Some(r.try_get("entrant_names")?),
+                None => None,
+            }
+        });
+        names.ok_or(StoreError::NotFound)
     }
 
     /// One lottery without its entrants and bundle documents.
@@ -174,7 +192,7 @@ impl Store {
     ) -> Result<LotteryRow> {
         let now = self.clock.now_rfc3339();
         write_tx!(self, tx => {
-            let n = sqlx::query("UPDATE lotteries SET state = $1, rules = COALESCE($2, rules), rules_digest = COALESCE($3, rules_digest), title = COALESCE($9, title), entrants = COALESCE($4, entrants), bundle = COALESCE($5, bundle), updated_at = $6, committed_at = CASE WHEN $8 = 'draft' AND $1 = 'committed' THEN $6 ELSE committed_at END WHERE id = $7 AND state = $8")
+            let n = sqlx::query("UPDATE lotteries SET state = $1, rules = COALESCE($2, rules), rules_digest = COALESCE($3, rules_digest), title = COALESCE($9, title), entrants = COALESCE($4, entrants), bundle = COALESCE($5, bundle), entrant_names = COALESCE($10, entrant_names), updated_at = $6, committed_at = CASE WHEN $8 = 'draft' AND $1 = 'committed' THEN $6 ELSE committed_at END WHERE id = $7 AND state = $8")
                 .bind(step.to.as_str())
                 .bind(step.rules.as_ref().map(|r| r.0.clone()))
                 .bind(step.rules.as_ref().map(|r| r.1.clone()))
@@ -184,6 +202,7 @@ impl Store {
                 .bind(id)
                 .bind(step.from.as_str())
                 .bind(step.rules.as_ref().map(|r| r.2.clone()))
+                .bind(&step.entrant_names)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();

@@ -882,14 +882,25 @@ async fn lottery_story(store: &Store) {
         )
         .await
         .unwrap();
+    assert_eq!(store.lottery_entrant_names(id).await.unwrap(), None);
     store
         .lottery_step(
             id,
-            step(LotteryState::Committed, LotteryState::Closed, vec![]),
+            LotteryStep {
+                entrant_names: Some(r#"{"aaaaaaaaaaaaaaaa":"小**学"}"#.into()),
+                ..step(LotteryState::Committed, LotteryState::Closed, vec![])
+            },
             draft("lottery.entrants"),
         )
         .await
         .unwrap();
+    assert!(
+        store
+            .lottery_entrant_names(id)
+            .await
+            .unwrap()
+            .is_some_and(|n| n.contains("小**学"))
+    );
     let winners = vec![
         ("面霜".to_string(), "aa".repeat(32)),
         ("面霜".to_string(), "bb".repeat(32)),

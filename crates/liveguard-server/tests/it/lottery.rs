@@ -1146,6 +1146,62 @@ async fn bad_relay_settings_stop_the_server_with_the_setting_named() {
     );
 }
 
+/// Winners are announced as masked names beside their codes — the masked account of an
+/// uploaded list — on the public page, in the API and in the announcement; the names are
+/// not part of the proof bundle.
+#[tokio::test]
+async fn winners_are_shown_as_masked_names_beside_their_codes() {
+    let t = spawn_demo(|_| {}).await;
+    let accounts = ["fan-alice", "fan-bob", "fan-carol", "fan-dave", "staff-1"];
+    let (id, _) = drawn_with_accounts(&t, &accounts, "2030-01-01T00:00:00+08:00").await;
+    let v = t
+        .call(get(&format!("/public/lotteries/{id}"), None))
+        .await
+        .json();
+    let winners = v["winners"].as_array().unwrap();
+    assert_eq!(winners.len(), 2, "{v}");
+    for w in winners {
+        let code = w["code"].as_str().unwrap();
+        // The account behind the code, as its owner would look it up.
+        let mut owner = None;
+        for a in accounts {
+            let c = t
+                .call(get(
+                    &format!("/public/lotteries/{id}/code?account={a}"),
+                    None,
+                ))
+                .await
+                .json();
+            if c["code"] == code {
+                owner = Some(a);
+            }
+        }
+        let owner = owner.expect("every winner is an entrant");
+        let name = w["name"].as_str().unwrap();
+        assert_eq!(name, liveguard_server::personal::mask_name(owner));
+        assert!(!name.contains(&owner[1..owner.len() - 1]), "masked: {name}");
+        assert!(
+            v["announcement"]["zh"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("{name}（参与者编码 {}", &code[..12])),
+            "{}",
+            v["announcement"]["zh"]
+        );
+    }
+    let bundle = t
+        .call(get(&format!("/public/lotteries/{id}/bundle.json"), None))
+        .await
+        .text();
+    assert!(!bundle.contains("****"), "names are not in the bundle");
+    let page = t
+        .call(get(&format!("/public/lotteries/{id}/verify"), None))
+        .await
+        .text();
+    assert_eq!(page.matches("data-testid=\"winner\"").count(), 2);
+    assert!(page.contains(winners[0]["name"].as_str().unwrap()));
+}
+
 #[tokio::test]
 async fn comments_before_the_commit_or_outside_the_window_do_not_enter() {
     let t = spawn_demo(|_| {}).await;
@@ -1174,7 +1230,7 @@ async fn comments_before_the_commit_or_outside_the_window_do_not_enter() {
     };
     let r = post(&t, &ops, "/api/v1/live/sessions/1/events", json!({"events": [
         {"key": "early", "kind": "comment", "at_ms": at(15, 2), "user_id": "before-commit", "text": "想要面霜"},
-        {"key": "in", "kind": "comment", "at_ms": at(15, 7), "user_id": "in-window", "text": "想要面霜"},
+        {"key": "in", "kind": "comment", "at_ms": at(15, 7), "user_id": "in-window", "nickname": "小林同学", "text": "想要面霜"},
         {"key": "late", "kind": "comment", "at_ms": at(15, 11), "user_id": "after-close", "text": "想要面霜"},
     ]})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
@@ -1186,6 +1242,18 @@ async fn comments_before_the_commit_or_outside_the_window_do_not_enter() {
     )
     .await;
     assert_eq!(r.json()["entrants"]["count"], 1, "{}", r.text());
+    // The commenter's masked nickname is kept for the winners' list.
+    let names = t
+        .state
+        .store
+        .lottery_entrant_names(id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        names.contains("小**学") && !names.contains("小林"),
+        "{names}"
+    );
     let code = t
         .call(get(
             &format!("/public/lotteries/{id}/code?account=in-window"),

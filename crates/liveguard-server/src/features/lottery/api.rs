@@ -54,6 +54,7 @@ pub(crate) async fn get(
         &meta,
         docs.entrants(),
         docs.bundle.as_deref(),
+        &docs.names,
     )))
 }
 
@@ -72,6 +73,7 @@ pub(crate) async fn public(
         &meta,
         docs.entrants(),
         docs.bundle.as_deref(),
+        &docs.names,
     );
     v["verify"] = json!({
         "bundle": format!("/public/lotteries/{id}/bundle.json"),
@@ -196,10 +198,7 @@ pub(crate) async fn create(
     ApiJson(body): ApiJson<NewLotteryBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let row = service::create(&state, &p, body).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(lottery_json(&state.settings.lottery.public_url, &row)),
-    ))
+    Ok((StatusCode::CREATED, Json(lottery_json(&state, &row).await?)))
 }
 
 /// `POST /api/v1/lotteries/{id}/commit`
@@ -208,10 +207,9 @@ pub(crate) async fn commit(
     ApiPrincipal(p): ApiPrincipal,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(lottery_json(
-        &state.settings.lottery.public_url,
-        &service::commit(&state, &p, id).await?,
-    )))
+    Ok(Json(
+        lottery_json(&state, &service::commit(&state, &p, id).await?).await?,
+    ))
 }
 
 /// `POST /api/v1/lotteries/{id}/rules`
@@ -221,10 +219,9 @@ pub(crate) async fn change(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<ChangeBody>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(lottery_json(
-        &state.settings.lottery.public_url,
-        &service::change(&state, &p, id, body).await?,
-    )))
+    Ok(Json(
+        lottery_json(&state, &service::change(&state, &p, id, body).await?).await?,
+    ))
 }
 
 /// `POST /api/v1/lotteries/{id}/entrants`
@@ -234,10 +231,9 @@ pub(crate) async fn entrants(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<EntrantsBody>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(lottery_json(
-        &state.settings.lottery.public_url,
-        &service::entrants(&state, &p, id, body).await?,
-    )))
+    Ok(Json(
+        lottery_json(&state, &service::entrants(&state, &p, id, body).await?).await?,
+    ))
 }
 
 /// `POST /api/v1/lotteries/{id}/draw`
@@ -247,8 +243,7 @@ pub(crate) async fn draw(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<DrawBody>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(lottery_json(
-        &state.settings.lottery.public_url,
-        &service::draw(&state, &p, id, body).await?,
-    )))
+    Ok(Json(
+        lottery_json(&state, &service::draw(&state, &p, id, body).await?).await?,
+    ))
 }

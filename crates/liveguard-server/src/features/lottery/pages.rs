@@ -234,8 +234,9 @@ pub(crate) async fn verify_page(
         }
         @if let Some(b) = bundle {
             div.card data-testid="winners" {
-                h3 { (tr(lang, "中奖名单（参与者编码）", "Winners (entrant codes)")) }
-                table { @for w in &b.winners { tr { td style="min-width:6em" { (w.prize) } td { code { (w.code) } } } } }
+                h3 { (tr(lang, "中奖名单", "Winners")) }
+                table { @for w in &b.winners { tr data-testid="winner" { td style="min-width:6em" { (w.prize) } td style="min-width:4em" { (docs.names.get(&w.code).map(String::as_str).unwrap_or("—")) } td { code { (w.code) } } } } }
+                p.muted { (tr(lang, "昵称已打码；每位中奖者以参与者编码核对，可在下方用自己的账号查询。", "Names are masked; each winner is checked by entrant code, which you can look up below with your own account.")) }
                 p.muted { (tr(lang, "随机种子：", "Seed: ")) code { (b.seed) } }
                 p { a href=(format!("/public/lotteries/{id}/bundle.json")) download=(format!("lottery-{id}.json")) { (tr(lang, "下载证明包", "Download the proof bundle")) }
                     " · " (tr(lang, "离线验证：", "Verify offline: ")) code { "liveguard lottery verify lottery-" (id) ".json" } }
@@ -838,7 +839,7 @@ async fn detail_view_editing(
                     _ => {
                         h3 { (tr(lang, "开奖公告", "Announcement")) }
                         @if let Some(b) = docs.bundle.as_deref() {
-                            @let a = service::announcement_text(&state.settings.lottery.public_url, id, b);
+                            @let a = service::announcement_text(&state.settings.lottery.public_url, id, b, &docs.names);
                             pre.text data-testid="announcement" { (if lang == crate::ui::Lang::En { a.en } else { a.zh }) }
                         }
                     },

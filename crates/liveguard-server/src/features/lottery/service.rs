@@ -54,6 +54,34 @@ pub(crate) struct CachedDocs {
     pub(crate) bundle: Option<std::sync::Arc<Bundle>>,
     /// The entrants' Merkle tree, built on the first inclusion check.
     tree: std::sync::Arc<std::sync::OnceLock<liveguard_audit::merkle::Tree>>,
+    /// The winners' masked display names (by entrant code), once drawn.
+    pub(crate) names: std::sync::Arc<WinnerNames>,
+}
+
+/// Winners' masked display names by entrant code.
+pub(crate) type WinnerNames = HashMap<String, String>;
+
+/// How many hex digits of an entrant code key its display name.
+const NAME_KEY_HEX: usize = 16;
+
+/// The masked display names of `b`'s winners (empty for a lottery closed before names
+/// were kept).
+pub(crate) async fn winner_names(
+    state: &AppState,
+    id: i64,
+    b: &Bundle,
+) -> Result<WinnerNames, ApiError> {
+    let Some(json) = state.store.lottery_entrant_names(id).await? else {
+        return Ok(WinnerNames::new());
+    };
+    let all: HashMap<String, String> = serde_json::from_str(&json).map_err(internal)?;
+    Ok(b.winners
+        .iter()
+        .filter_map(|w| {
+            all.get(w.code.get(..NAME_KEY_HEX)?)
+                .map(|n| (w.code.clone(), n.clone()))
+        })
+        .collect())
 }
 
 impl CachedDocs {
@@ -99,12 +127,17 @@ pub(crate) async fn cached_docs(
         (None, Some(e)) => Some(serde_json::from_str(e).map_err(internal)?),
         _ => None,
     };
+    let names = match &bundle {
+        Some(b) => winner_names(state, row.id, b).await?,
+        None => WinnerNames::new(),
+    };
     // Keyed by what was read, not what was asked: a step in between gives a new key.
     let docs = CachedDocs {
         key: (row.id, row.state, row.updated_at),
         entrants: entrants.map(std::sync::Arc::new),
         bundle: bundle.map(std::sync::Arc::new),
         tree: Default::default(),
+        names: std::sync::Arc::new(names),
     };
     let mut entries = state.docs.entries.lock().unwrap_or_else(|p| p.into_inner());
     entries.retain(|d| d.key.0 != docs.key.0);
@@ -392,6 +425,13 @@ pub(crate) async fn entrants(
         .iter()
         .map(|a| liveguard_live::pseudonym(key, a))
         .collect();
+    // Each entrant's masked display name (a masked account, or a commenter's masked
+    // nickname), kept beside the entrants for the winners' list; never in the bundle.
+    let mut shown: HashMap<String, String> = accounts
+        .iter()
+        .zip(&body.accounts)
+        .map(|(k, a)| (k.clone(), crate::personal::mask_name(a)))
+        .collect();
     if body.accounts.len() > ENTRANTS_MAX
         || body.accounts.iter().any(|a| a.is_empty() || a.len() > 128)
     {
@@ -446,6 +486,9 @@ pub(crate) async fn entrants(
                     && let Some(v) = pe.viewer
                 {
                     // Viewers are already keyed digests: the platform id never reaches here.
+                    if let Some(nick) = pe.nickname.as_deref().filter(|n| !n.trim().is_empty()) {
+                        shown.insert(v.clone(), crate::personal::mask_name(nick));
+                    }
                     accounts.push(v);
                 }
             }
@@ -473,6 +516,17 @@ pub(crate) async fn entrants(
     getrandom::fill(&mut salt).map_err(internal)?;
     let committed =
         liveguard_lottery::commit_entrants(&salt, accounts.iter().map(String::as_str), &exclusions);
+    let names: HashMap<String, String> = shown
+        .into_iter()
+        .filter_map(|(k, name)| {
+            let code = liveguard_lottery::entrant_code(&salt, &k);
+            committed
+                .codes
+                .binary_search(&code)
+                .is_ok()
+                .then(|| (code[..NAME_KEY_HEX].to_string(), name))
+        })
+        .collect();
     let audit = p
         .audit("lottery.entrants", "lottery")
         .digest_values(None, Some(committed.root.clone()))
@@ -491,6 +545,7 @@ pub(crate) async fn entrants(
                 from: LotteryState::Committed,
                 to: LotteryState::Closed,
                 entrants: Some(serde_json::to_string(&committed).map_err(internal)?),
+                entrant_names: Some(serde_json::to_string(&names).map_err(internal)?),
                 ..Default::default()
             },
             audit,
@@ -885,8 +940,9 @@ pub(crate) async fn claim_step(
         .await?)
 }
 
-/// The JSON view of a lottery (public parts only: no accounts, only entrant codes).
-pub(crate) fn lottery_json(base: &str, row: &LotteryRow) -> Value {
+/// The JSON view of a lottery (public parts only: no accounts, only entrant codes and the
+/// winners' masked names).
+pub(crate) async fn lottery_json(state: &AppState, row: &LotteryRow) -> Result<Value, ApiError> {
     let entrants: Option<Entrants> = row
         .entrants
         .as_deref()
@@ -895,7 +951,17 @@ pub(crate) fn lottery_json(base: &str, row: &LotteryRow) -> Value {
         .bundle
         .as_deref()
         .and_then(|b| serde_json::from_str(b).ok());
-    lottery_json_with(base, row, entrants.as_ref(), bundle.as_ref())
+    let names = match &bundle {
+        Some(b) => winner_names(state, row.id, b).await?,
+        None => WinnerNames::new(),
+    };
+    Ok(lottery_json_with(
+        &state.settings.lottery.public_url,
+        row,
+        entrants.as_ref(),
+        bundle.as_ref(),
+        &names,
+    ))
 }
 
 /// [`lottery_json`] with the documents already parsed (`row` may be a summary row).
@@ -904,6 +970,7 @@ pub(crate) fn lottery_json_with(
     row: &LotteryRow,
     entrants: Option<&Entrants>,
     bundle: Option<&Bundle>,
+    names: &WinnerNames,
 ) -> Value {
     json!({
         "id": row.id, "session_id": row.session_id, "title": row.title, "state": row.state,
@@ -912,8 +979,8 @@ pub(crate) fn lottery_json_with(
         "entrants": entrants.map(|e| json!({"count": e.codes.len(), "removed": e.removals.len(), "root": e.root, "salt": e.salt})),
         "drand_round": drand_round(row),
         "seed": bundle.map(|b| b.seed.clone()),
-        "announcement": bundle.map(|b| announcement(base, row.id, b)),
-        "winners": bundle.map(|b| b.winners.clone()),
+        "announcement": bundle.map(|b| announcement(base, row.id, b, names)),
+        "winners": bundle.map(|b| b.winners.iter().map(|w| json!({"prize": w.prize, "code": w.code, "name": names.get(&w.code)})).collect::<Vec<_>>()),
         "created_at": row.created_at.rfc3339(), "updated_at": row.updated_at.rfc3339(),
         "retain_until": row.retain_until.map(Stamp::rfc3339),
     })
@@ -927,22 +994,33 @@ pub(crate) struct Announcement {
 }
 
 /// The announcement as the API sends it (`{"zh": …, "en": …}`).
-pub(crate) fn announcement(base: &str, id: i64, b: &Bundle) -> Value {
-    let a = announcement_text(base, id, b);
+pub(crate) fn announcement(base: &str, id: i64, b: &Bundle, names: &WinnerNames) -> Value {
+    let a = announcement_text(base, id, b, names);
     json!({"zh": a.zh, "en": a.en})
 }
 
 /// The announcement of the draw `b` of lottery `id`.
-pub(crate) fn announcement_text(base: &str, id: i64, b: &Bundle) -> Announcement {
+pub(crate) fn announcement_text(
+    base: &str,
+    id: i64,
+    b: &Bundle,
+    names: &WinnerNames,
+) -> Announcement {
     let lines_zh: Vec<String> = b
         .winners
         .iter()
-        .map(|w| format!("「{}」：参与者编码 {}…", w.prize, &w.code[..12]))
+        .map(|w| match names.get(&w.code) {
+            Some(n) => format!("「{}」：{n}（参与者编码 {}…）", w.prize, &w.code[..12]),
+            None => format!("「{}」：参与者编码 {}…", w.prize, &w.code[..12]),
+        })
         .collect();
     let lines_en: Vec<String> = b
         .winners
         .iter()
-        .map(|w| format!("{}: entrant code {}…", w.prize, &w.code[..12]))
+        .map(|w| match names.get(&w.code) {
+            Some(n) => format!("{}: {n} (entrant code {}…)", w.prize, &w.code[..12]),
+            None => format!("{}: entrant code {}…", w.prize, &w.code[..12]),
+        })
         .collect();
     Announcement {
         zh: format!(
