@@ -242,6 +242,16 @@ async fn the_audit_log_filters_by_day_and_action_and_exports_csv() {
         !only_logins.contains("title=\"product.create\""),
         "other actions are filtered out"
     );
+    // Checklist answers read as the question asked, not its key.
+    let answers = t
+        .call(page_get(&lead, "/audit?action=review.checklist_answered"))
+        .await
+        .text();
+    assert!(
+        answers.contains("“已逐条核对机器命中并给出确认或排除理由” 通过"),
+        "{answers}"
+    );
+    assert!(!answers.contains("<code>findings_reviewed</code>"));
 
     // A day long before the demo has no entries; a bad date is named.
     let none = t

@@ -759,9 +759,13 @@ impl AuditPageQuery {
 
 /// An audit entry's reason for people: a review event as a sentence, a JSON document as a
 /// literal, free text as written.
-fn audit_reason(lang: Lang, reason: Option<&str>) -> Markup {
+fn audit_reason(
+    lang: Lang,
+    reason: Option<&str>,
+    checklists: &crate::settings::Checklists,
+) -> Markup {
     let Some(r) = reason else { return html! {} };
-    if let Some(sentence) = crate::features::review::pages::event_sentence(lang, r) {
+    if let Some(sentence) = crate::features::review::pages::event_sentence(lang, r, checklists) {
         return sentence;
     }
     if let Ok(c) = serde_json::from_str::<crate::features::master::service::ChangeReason>(r) {
@@ -799,8 +803,12 @@ pub(crate) fn change_sentence(lang: Lang, changed: &[String]) -> String {
 }
 
 /// An audit entry's reason as plain text (the CSV export).
-fn audit_reason_text(lang: Lang, reason: Option<&str>) -> String {
-    let markup = audit_reason(lang, reason).into_string();
+fn audit_reason_text(
+    lang: Lang,
+    reason: Option<&str>,
+    checklists: &crate::settings::Checklists,
+) -> String {
+    let markup = audit_reason(lang, reason, checklists).into_string();
     let mut out = String::new();
     let mut in_tag = false;
     for c in markup.chars() {
@@ -898,7 +906,7 @@ pub(crate) async fn audit_page(
                         td { (e.role.parse::<Role>().map(|r| role_label(lang, r)).unwrap_or(tr(lang, "系统", "system"))) }
                         td { @match audit_action(lang, &e.action) { Some(l) => span title=(e.action) { (l) }, None => code { (e.action) } } }
                         td { code { (e.object) } }
-                        td { (audit_reason(lang, e.reason.as_deref())) }
+                        td { (audit_reason(lang, e.reason.as_deref(), &state.settings.review.checklist)) }
                     }
                 }
             }
@@ -1006,7 +1014,7 @@ pub(crate) async fn audit_csv(
                     .to_string(),
                 e.action.clone(),
                 e.object.clone(),
-                audit_reason_text(lang, e.reason.as_deref()),
+                audit_reason_text(lang, e.reason.as_deref(), &state.settings.review.checklist),
             ]
             .into_iter(),
         );

@@ -378,7 +378,11 @@ fn routed_reason(lang: Lang, reason: &str) -> String {
 
 /// The reason of a review audit entry (the event, stored as JSON) as a sentence; `None`
 /// when it is not a review event.
-pub(crate) fn event_sentence(lang: Lang, reason: &str) -> Option<Markup> {
+pub(crate) fn event_sentence(
+    lang: Lang,
+    reason: &str,
+    checklists: &crate::settings::Checklists,
+) -> Option<Markup> {
     let event: liveguard_review::Event = serde_json::from_str(reason).ok()?;
     let sep = tr(lang, "：", ": ");
     Some(match event {
@@ -393,7 +397,12 @@ pub(crate) fn event_sentence(lang: Lang, reason: &str) -> Option<Markup> {
             (decision_text(lang, level, &decision)) " " code { (finding) }
         },
         liveguard_review::Event::ChecklistAnswered { level, key, pass } => html! {
-            (level_name(lang, level)) (sep) code { (key) } " " (if pass { tr(lang, "通过", "passed") } else { tr(lang, "不通过", "failed") })
+            (level_name(lang, level)) (sep)
+            @match checklists.for_level(level).into_iter().find(|i| i.key == key) {
+                Some(item) => { "“" (item.text) "”" },
+                None => code { (key) },
+            }
+            " " (if pass { tr(lang, "通过", "passed") } else { tr(lang, "不通过", "failed") })
         },
         liveguard_review::Event::Signed { level } => {
             html! { (level_name(lang, level)) (tr(lang, "签字通过", " signed")) }
@@ -427,6 +436,7 @@ fn detail_page(
     typed: &[(String, String)],
     history: &[liveguard_audit::Entry],
     names: &std::collections::HashMap<String, String>,
+    checklists: &crate::settings::Checklists,
 ) -> Response {
     let findings = &v.findings;
     let stage = v.row.stage.as_str();
@@ -599,7 +609,7 @@ fn detail_page(
                         td { (name_of(&e.actor)) }
                         td { (e.role.parse::<liveguard_core::Role>().map(|r| r.label(lang)).unwrap_or("—")) }
                         td { (crate::ui::labels::audit_action(lang, &e.action).unwrap_or("—")) }
-                        td { @if let Some(r) = e.reason.as_deref() { @if let Some(sentence) = event_sentence(lang, r) { (sentence) } } }
+                        td { @if let Some(r) = e.reason.as_deref() { @if let Some(sentence) = event_sentence(lang, r, checklists) { (sentence) } } }
                     }
                 }
             }
@@ -725,7 +735,16 @@ async fn detail_response(
                 .map(|u| (u.username, u.display_name))
                 .collect();
             let message = refusal.map(|e| refusal_text(lang, e));
-            let mut resp = detail_page(lang, p, &v, message.as_deref(), typed, &history, &names);
+            let mut resp = detail_page(
+                lang,
+                p,
+                &v,
+                message.as_deref(),
+                typed,
+                &history,
+                &names,
+                &state.settings.review.checklist,
+            );
             if let Some(e) = refusal {
                 *resp.status_mut() = e.parts().0;
             }
