@@ -1029,7 +1029,11 @@ async fn the_pages_define_fields_take_a_list_track_prizes_and_show_in_the_plan()
             ],
         ))
         .await;
-    assert!(r.text().contains("winning code"), "{}", r.text());
+    assert!(r.text().contains("不是本奖项的中奖编码"), "{}", r.text());
+    assert!(
+        !r.text().contains("winning code"),
+        "said in Chinese on the page"
+    );
 }
 
 /// A drand relay on a free local port: every request gets `status` and `body`.

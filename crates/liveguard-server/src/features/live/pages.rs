@@ -153,7 +153,11 @@ pub(crate) async fn create(
             &state,
             &p,
             lang,
-            Some(ApiError::field("plan_id", "choose a plan")),
+            Some(ApiError::invalid(
+                "plan_id",
+                "请选择直播排期",
+                "choose a plan",
+            )),
         )
         .await;
     };

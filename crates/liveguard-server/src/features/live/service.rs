@@ -32,10 +32,11 @@ pub(crate) fn reason_field(
 ) -> Result<Option<String>, ApiError> {
     let v = v.map(str::trim).filter(|s| !s.is_empty());
     match v {
-        None if required => Err(ApiError::field(field, "is required")),
+        None if required => Err(ApiError::invalid(field, "必填", "is required")),
         None => Ok(None),
-        Some(s) if s.chars().count() > REASON_CHARS_MAX => Err(ApiError::field(
+        Some(s) if s.chars().count() > REASON_CHARS_MAX => Err(ApiError::invalid(
             field,
+            format!("最多 {REASON_CHARS_MAX} 个字"),
             format!("must be at most {REASON_CHARS_MAX} characters"),
         )),
         Some(s) => Ok(Some(crate::personal::mask_free_text(s))),
@@ -77,10 +78,17 @@ pub(crate) async fn create_session(
         .user_by_name(body.duty_officer.trim())
         .await?
         .filter(|u| !u.disabled)
-        .ok_or_else(|| ApiError::field("duty_officer", "no active user of that name"))?;
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "duty_officer",
+                "没有这个在用的用户",
+                "no active user of that name",
+            )
+        })?;
     if !DUTY_ROLES.contains(&officer.role) {
-        return Err(ApiError::field(
+        return Err(ApiError::invalid(
             "duty_officer",
+            "值班人员须为运营初审、运营复审、合规组长或管理员",
             "must be an operations reviewer or manager, the compliance lead or an administrator",
         ));
     }
@@ -333,7 +341,11 @@ pub(crate) async fn moderate(
     let reason = reason_field("reason", Some(&body.reason), true)?.unwrap_or_default();
     let event = state.store.live_event(event_id).await?;
     if event.kind != "comment" {
-        return Err(ApiError::field("event", "only comments are moderated"));
+        return Err(ApiError::invalid(
+            "event",
+            "只有评论可以处理",
+            "only comments are moderated",
+        ));
     }
     let processed: Processed = serde_json::from_str(&event.body)
         .map_err(|e| ApiError::Internal(format!("live event {event_id}: {e}")))?;

@@ -405,15 +405,20 @@ fn rules_of_fields(f: &[(String, String)]) -> Result<LotteryRules, ApiError> {
             continue;
         }
         let value = fen_of(&v(&format!("prize{i}_value"))).ok_or_else(|| {
-            ApiError::field(
+            ApiError::invalid(
                 &format!("prize{i}_value"),
+                "请填写金额（元），例如 399.00",
                 "must be an amount in yuan, e.g. 399.00",
             )
         })?;
         let quantity = v(&format!("prize{i}_quantity"))
             .parse::<u32>()
             .map_err(|_| {
-                ApiError::field(&format!("prize{i}_quantity"), "must be a whole number")
+                ApiError::invalid(
+                    &format!("prize{i}_quantity"),
+                    "请填写整数",
+                    "must be a whole number",
+                )
             })?;
         prizes.push(json!({"name": name, "kind": v(&format!("prize{i}_kind")), "unit_value_fen": value, "quantity": quantity}));
     }
@@ -429,7 +434,7 @@ fn rules_of_fields(f: &[(String, String)]) -> Result<LotteryRules, ApiError> {
     }
     let chances: u32 = v("entry_chances")
         .parse()
-        .map_err(|_| ApiError::field("entry_chances", "must be a whole number"))?;
+        .map_err(|_| ApiError::invalid("entry_chances", "请填写整数", "must be a whole number"))?;
     let keyword = Some(v("entry_keyword")).filter(|k| !k.is_empty());
     let commitment = Some(v("seed_commitment").to_ascii_lowercase()).filter(|k| !k.is_empty());
     let mut doc = json!({

@@ -211,8 +211,13 @@ pub(crate) fn round_already_public(
     if rules.draw_method != "drand-quicknet" {
         return Ok("");
     }
-    let at = liveguard_lottery::time_of(&rules.draw_at)
-        .ok_or_else(|| ApiError::field("rules.draw_at", "must be an RFC 3339 time"))?;
+    let at = liveguard_lottery::time_of(&rules.draw_at).ok_or_else(|| {
+        ApiError::invalid(
+            "rules.draw_at",
+            "时间格式不对，请用日期时间选择器填写",
+            "must be an RFC 3339 time",
+        )
+    })?;
     if state.store.now().unix_seconds() < at {
         return Ok("");
     }
@@ -248,7 +253,11 @@ pub(crate) fn check(rules: &LotteryRules) -> Result<(), ApiError> {
         return Err(ApiError::field(&format!("rules.{}", first.field), all));
     }
     if liveguard_lottery::time_of(&rules.draw_at).is_none() {
-        return Err(ApiError::field("rules.draw_at", "must be an RFC 3339 time"));
+        return Err(ApiError::invalid(
+            "rules.draw_at",
+            "时间格式不对，请用日期时间选择器填写",
+            "must be an RFC 3339 time",
+        ));
     }
     Ok(())
 }
@@ -341,7 +350,7 @@ pub(crate) async fn change(
         LotteryState::Draft => (LotteryState::Draft, "lottery.edit"),
         LotteryState::Committed => {
             if reason.is_empty() {
-                return Err(ApiError::field("reason", "is required"));
+                return Err(ApiError::invalid("reason", "必填", "is required"));
             }
             let problems = rules_of(&row)?.change_after_start(&body.rules);
             if let Some(first) = problems.first() {
@@ -450,22 +459,37 @@ pub(crate) async fn entrants(
     }
     let mut outside_window = 0u64;
     if exclusions.len() > 10_000 {
-        return Err(ApiError::field(
+        return Err(ApiError::invalid(
             "exclusions",
+            "排除名单最多 10000 个账号",
             "at most 10000 excluded accounts",
         ));
     }
     if body.from_session_comments {
         let session = row.session_id.ok_or_else(|| {
-            ApiError::field("from_session_comments", "the lottery has no live session")
+            ApiError::invalid(
+                "from_session_comments",
+                "这个抽奖没有关联直播场次，无法从评论中取报名名单",
+                "the lottery has no live session",
+            )
         })?;
         let keyword = rules.entry.keyword.clone().unwrap_or_default();
         // A comment counts only inside the committed entry window and after the rules were
         // published (commit), by the comment's own time.
-        let opens = liveguard_lottery::time_of(&rules.entry_opens_at)
-            .ok_or_else(|| ApiError::field("rules.entry_opens_at", "must be an RFC 3339 time"))?;
-        let closes = liveguard_lottery::time_of(&rules.entry_closes_at)
-            .ok_or_else(|| ApiError::field("rules.entry_closes_at", "must be an RFC 3339 time"))?;
+        let opens = liveguard_lottery::time_of(&rules.entry_opens_at).ok_or_else(|| {
+            ApiError::invalid(
+                "rules.entry_opens_at",
+                "时间格式不对，请用日期时间选择器填写",
+                "must be an RFC 3339 time",
+            )
+        })?;
+        let closes = liveguard_lottery::time_of(&rules.entry_closes_at).ok_or_else(|| {
+            ApiError::invalid(
+                "rules.entry_closes_at",
+                "时间格式不对，请用日期时间选择器填写",
+                "must be an RFC 3339 time",
+            )
+        })?;
         let committed = row.committed_at.map(Stamp::unix_seconds).unwrap_or(opens);
         let (from_ms, to_ms) = (opens.max(committed) * 1000, closes * 1000 + 999);
         let mut after = 0;
@@ -498,8 +522,11 @@ pub(crate) async fn entrants(
         }
     }
     if accounts.is_empty() {
-        return Err(ApiError::field(
+        return Err(ApiError::invalid(
             "accounts",
+            format!(
+                "没有报名者：请上传账号名单，或从本场评论中取报名（有 {outside_window} 条评论在公示之后的报名时间之外，不计入）"
+            ),
             format!(
                 "no entrants: upload accounts or take them from the session's comments ({outside_window} comments fell outside the entry window after the commit)"
             ),
@@ -572,8 +599,9 @@ pub(crate) async fn fetch_round(
     at: i64,
 ) -> Result<(Randomness, String), ApiError> {
     if rules.draw_method != "drand-quicknet" {
-        return Err(ApiError::field(
+        return Err(ApiError::invalid(
             "randomness",
+            "承诺揭示开奖需要填写揭示的种子和第三方贡献值",
             "a commit-reveal draw needs the revealed seed and the contribution",
         ));
     }
@@ -615,8 +643,13 @@ pub(crate) async fn draw(
         ApiError::Conflict(format!("lottery {id} has no committed entrants yet"))
     })?)
     .map_err(internal)?;
-    let at = liveguard_lottery::time_of(&rules.draw_at)
-        .ok_or_else(|| ApiError::field("rules.draw_at", "must be an RFC 3339 time"))?;
+    let at = liveguard_lottery::time_of(&rules.draw_at).ok_or_else(|| {
+        ApiError::invalid(
+            "rules.draw_at",
+            "时间格式不对，请用日期时间选择器填写",
+            "must be an RFC 3339 time",
+        )
+    })?;
     let (randomness, source) = match body.randomness {
         Some(r) => (r, "given".to_string()),
         None => fetch_round(state, &rules, at).await?,
@@ -671,7 +704,11 @@ pub(crate) fn codes_of(
 pub(crate) fn check_account(account: &str) -> Result<&str, ApiError> {
     let a = account.trim();
     if a.is_empty() || a.len() > 128 {
-        return Err(ApiError::field("account", "must be 1 to 128 bytes"));
+        return Err(ApiError::invalid(
+            "account",
+            "请填写账号（1 至 128 字节）",
+            "must be 1 to 128 bytes",
+        ));
     }
     Ok(a)
 }
@@ -797,7 +834,8 @@ pub(crate) fn sealed_recipient(
     claim_id: i64,
     recipient: Option<Recipient>,
 ) -> Result<String, ApiError> {
-    let recipient = recipient.ok_or_else(|| ApiError::field("recipient", "is required"))?;
+    let recipient =
+        recipient.ok_or_else(|| ApiError::invalid("recipient", "必填", "is required"))?;
     recipient
         .validate()
         .map_err(|(f, m)| ApiError::field(&format!("recipient.{f}"), m))?;
@@ -840,8 +878,9 @@ pub(crate) async fn claim_step(
             let docs = cached_docs(state, &row).await?;
             let entrants = docs.entrants().ok_or(ApiError::NotFound)?;
             if !codes_of(state, entrants, account)?.contains(&claim.code) {
-                return Err(ApiError::field(
+                return Err(ApiError::invalid(
                     "account",
+                    "这个账号的参与者编码不是本奖项的中奖编码，请核对账号",
                     "this account's entrant code is not the winning code of this prize",
                 ));
             }
@@ -896,7 +935,11 @@ pub(crate) async fn claim_step(
                 .map(str::trim)
                 .filter(|n| !n.is_empty());
             if note.is_some_and(|n| n.chars().count() > 500) {
-                return Err(ApiError::field("note", "at most 500 characters"));
+                return Err(ApiError::invalid(
+                    "note",
+                    "最多 500 个字",
+                    "at most 500 characters",
+                ));
             }
             let note = crate::personal::mask_free_text(note.unwrap_or("已签收 / received"));
             (

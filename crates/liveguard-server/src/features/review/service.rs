@@ -123,11 +123,20 @@ pub(crate) async fn read_content(state: &AppState, c: Content) -> Result<String,
     let text = match (c.text, c.file_base64) {
         (Some(t), None) => t,
         (None, Some(b64)) => {
-            let bytes = decode_base64(&b64)
-                .ok_or_else(|| ApiError::field("file_base64", "not valid base64"))?;
-            if bytes.len() > UPLOAD_BYTES_MAX {
-                return Err(ApiError::field(
+            let bytes = decode_base64(&b64).ok_or_else(|| {
+                ApiError::invalid(
                     "file_base64",
+                    "文件内容无法读取（编码不对），请重新选择文件",
+                    "not valid base64",
+                )
+            })?;
+            if bytes.len() > UPLOAD_BYTES_MAX {
+                return Err(ApiError::invalid(
+                    "file_base64",
+                    format!(
+                        "文件有 {} 字节，超过上限 {UPLOAD_BYTES_MAX} 字节",
+                        bytes.len()
+                    ),
                     format!(
                         "the file is {} bytes; at most {UPLOAD_BYTES_MAX}",
                         bytes.len()
@@ -156,27 +165,40 @@ pub(crate) async fn read_content(state: &AppState, c: Content) -> Result<String,
                         })?
                 }
                 _ => {
-                    return Err(ApiError::field(
+                    return Err(ApiError::invalid(
                         "file_name",
+                        "只支持 .txt、.md、.docx 或图片文件（.png、.jpg、.webp、.bmp、.gif、.tiff）",
                         "expected a .txt, .md, .docx or image file (.png, .jpg, .webp, .bmp, .gif, .tiff)",
                     ));
                 }
             }
         }
         (Some(_), Some(_)) => {
-            return Err(ApiError::field(
+            return Err(ApiError::invalid(
                 "text",
+                "正文和文件只能二选一",
                 "give either text or a file, not both",
             ));
         }
-        (None, None) => return Err(ApiError::field("text", "give the text or a file")),
+        (None, None) => {
+            return Err(ApiError::invalid(
+                "text",
+                "请填写正文或上传文件",
+                "give the text or a file",
+            ));
+        }
     };
     if text.trim().is_empty() {
-        return Err(ApiError::field("text", "the submission is empty"));
+        return Err(ApiError::invalid(
+            "text",
+            "提交的内容是空的",
+            "the submission is empty",
+        ));
     }
     if text.len() > SUBMISSION_TEXT_BYTES_MAX {
-        return Err(ApiError::field(
+        return Err(ApiError::invalid(
             "text",
+            format!("正文过长（最多 {SUBMISSION_TEXT_BYTES_MAX} 字节）"),
             format!("at most {SUBMISSION_TEXT_BYTES_MAX} bytes"),
         ));
     }
@@ -328,11 +350,13 @@ pub(crate) async fn product_of(
     id: i64,
     field: &str,
 ) -> Result<Product, ApiError> {
-    let row = state
-        .store
-        .product(id)
-        .await
-        .map_err(|_| ApiError::field(field, format!("no product {id}")))?;
+    let row = state.store.product(id).await.map_err(|_| {
+        ApiError::invalid(
+            field,
+            format!("没有编号为 {id} 的商品"),
+            format!("no product {id}"),
+        )
+    })?;
     serde_json::from_str(&row.data).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
@@ -378,8 +402,14 @@ pub(crate) async fn create(
         } else if parse_time("session_start", &session_text)?
             != parse_time("session_start", &plan.starts_at)?
         {
-            return Err(ApiError::field(
+            return Err(ApiError::invalid(
                 "session_start",
+                format!(
+                    "与直播排期的开播时间（{}）不一致；选了排期时开播时间以排期为准",
+                    liveguard_store::Stamp::parse(&plan.starts_at)
+                        .map(|t| crate::ui::when(crate::ui::Lang::Zh, t))
+                        .unwrap_or_else(|_| plan.starts_at.clone())
+                ),
                 format!("differs from the plan's start {}", plan.starts_at),
             ));
         }
