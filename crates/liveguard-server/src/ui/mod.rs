@@ -56,7 +56,7 @@ main{max-width:1100px;margin:1rem auto;padding:0 1rem}h1{font-size:1.4rem}
 table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1px solid #e5e8eb;padding:.4rem .5rem;text-align:left;vertical-align:top;font-size:.92em}
 input,select,textarea{font:inherit;padding:.35rem;border:1px solid #b6bec7;border-radius:4px;max-width:100%}textarea{width:100%;min-height:10rem}
 button.primary,input[type=submit]{background:#1f6feb;color:#fff;border:0;border-radius:4px;padding:.4rem .9rem;cursor:pointer}
-input.approve{background:#1a7f37}input.danger,main button.danger{background:#cf222e;color:#fff;border:0;border-radius:4px;padding:.4rem .9rem;cursor:pointer}form.reject{border-color:#ff8182}
+nav.tabs{margin:.5rem 0;display:flex;flex-wrap:wrap;gap:.3rem 1rem}input.approve{background:#1a7f37}input.danger,main button.danger{background:#cf222e;color:#fff;border:0;border-radius:4px;padding:.4rem .9rem;cursor:pointer}form.reject{border-color:#ff8182}
 .diff-add{background:#dafbe1}.diff-del{background:#ffebe9}.diff-add ins{background:#7ee2a8;text-decoration:none}.diff-del del{background:#ffaba8}
 .field-error{display:block;margin-top:.2rem}.error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem;border-radius:4px}.ok{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem;border-radius:4px}
 code{word-break:break-all}.verdict{font-size:1.15rem}.muted{color:#656d76}.soon{opacity:.55}tr.overdue td{background:#fff5f5}
@@ -143,6 +143,20 @@ pub(crate) fn when(lang: Lang, t: liveguard_store::Stamp) -> String {
 
 pub(crate) fn error_box(message: &str) -> Markup {
     html! { p.error role="alert" { (message) } }
+}
+
+/// Percent-encodes a query-string value (everything but unreserved ASCII).
+pub(crate) fn query_escape(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// The value of form field `k`.

@@ -1022,3 +1022,53 @@ async fn the_new_pages_refuse_roles_without_the_permission() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
 }
+
+/// The review queue has a tab per view with its count (全部, 待我审核, 已逾期, 审核中, 我的草稿与退回,
+/// 已批准, 已退回) and a search over titles, authors and numbers; the dashboard's tiles open
+/// the matching view.
+#[tokio::test]
+async fn the_review_queue_filters_by_view_and_searches() {
+    let t = spawn_demo(|_| {}).await;
+    let subs = t.state.store.submissions().await.unwrap();
+    let draft = subs.iter().find(|s| s.stage == "draft").unwrap();
+    let approved = subs.iter().find(|s| s.stage == "approved").unwrap();
+    let (cookie, _) = t
+        .login("streamer", &liveguard_server::demo_password("streamer"))
+        .await
+        .unwrap();
+    let rows = |page: &str| {
+        page.matches("<a href=\"/reviews/").count() - page.matches("<a href=\"/reviews/new").count()
+    };
+    let all = t.call(page_get(&cookie, "/reviews")).await.text();
+    assert!(all.contains("data-testid=\"queue-views\""));
+    assert!(all.contains(&format!("全部 ({})", subs.len())), "{all}");
+    assert_eq!(rows(&all), subs.len());
+    let mine = t.call(page_get(&cookie, "/reviews?show=mine")).await.text();
+    assert!(mine.contains(&format!("/reviews/{}\"", draft.id)));
+    assert!(!mine.contains(&format!("/reviews/{}\"", approved.id)));
+    let done = t
+        .call(page_get(&cookie, "/reviews?show=approved"))
+        .await
+        .text();
+    assert_eq!(rows(&done), 1);
+    assert!(done.contains(&format!("/reviews/{}\"", approved.id)));
+    // A search keeps the view and narrows every count.
+    let q = enc(&approved.title);
+    let searched = t
+        .call(page_get(&cookie, &format!("/reviews?show=all&q={q}")))
+        .await
+        .text();
+    assert_eq!(rows(&searched), 1, "{searched}");
+    assert!(searched.contains("全部 (1)"));
+    let none = t
+        .call(page_get(&cookie, "/reviews?q=%E4%B8%8D%E5%AD%98%E5%9C%A8"))
+        .await
+        .text();
+    assert!(none.contains("没有符合条件的提交"));
+    let (lead, _) = t
+        .login("lead", &liveguard_server::demo_password("lead"))
+        .await
+        .unwrap();
+    let home = t.call(page_get(&lead, "/")).await.text();
+    assert!(home.contains("/reviews?show=awaiting") && home.contains("/reviews?show=overdue"));
+}

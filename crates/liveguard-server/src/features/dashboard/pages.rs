@@ -59,9 +59,9 @@ pub(crate) async fn dashboard(
         p { (tr(lang, "欢迎，", "Welcome, ")) (p.user.display_name) "（" (role_label(lang, p.user.role)) "）· " (tr(lang, "现在是北京时间 ", "Beijing time now: ")) (when(lang, now)) }
         div.tiles data-testid="today" {
             @if reviews {
-                (stat_tile(tr(lang, "待我审核", "awaiting my review"), t.awaiting_me.len() as i64, "/reviews", true))
-                (stat_tile(tr(lang, "已逾期审核", "overdue reviews"), t.overdue as i64, "/reviews", true))
-                @if p.can(Permission::Submit) { (stat_tile(tr(lang, "我的草稿与退回", "my drafts and returns"), t.mine_to_fix as i64, "/reviews", true)) }
+                (stat_tile(tr(lang, "待我审核", "awaiting my review"), t.awaiting_me.len() as i64, "/reviews?show=awaiting", true))
+                (stat_tile(tr(lang, "已逾期审核", "overdue reviews"), t.overdue as i64, "/reviews?show=overdue", true))
+                @if p.can(Permission::Submit) { (stat_tile(tr(lang, "我的草稿与退回", "my drafts and returns"), t.mine_to_fix as i64, "/reviews?show=mine", true)) }
                 @if let Some(n) = t.notifications { (stat_tile(tr(lang, "新通知", "new notifications"), n as i64, "/notifications", true)) }
             }
             @if let Some(w) = t.live {
@@ -92,7 +92,7 @@ pub(crate) async fn dashboard(
                             }
                         }
                     }
-                    @if t.awaiting_me.len() > LISTED { p { a href="/reviews" { (tr(lang, "查看全部", "See all")) " (" (t.awaiting_me.len()) ")" } } }
+                    @if t.awaiting_me.len() > LISTED { p { a href="/reviews?show=awaiting" { (tr(lang, "查看全部", "See all")) " (" (t.awaiting_me.len()) ")" } } }
                 }
             }
         }

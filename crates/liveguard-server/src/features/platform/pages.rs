@@ -356,20 +356,6 @@ pub(crate) async fn scan_submit(
     page(lang, tr(lang, "合规扫描", "Screen text"), Some(&p), body).into_response()
 }
 
-/// Percent-encodes a query-string value (everything but unreserved ASCII).
-fn query_escape(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 // ---- users ----
 
 /// `GET /admin/users`
@@ -444,7 +430,7 @@ async fn users_view(
 mod tests {
     #[test]
     fn query_values_are_escaped() {
-        assert_eq!(super::query_escape("a&b=c 审"), "a%26b%3Dc%20%E5%AE%A1");
+        assert_eq!(crate::ui::query_escape("a&b=c 审"), "a%26b%3Dc%20%E5%AE%A1");
     }
 }
 
@@ -745,7 +731,7 @@ impl AuditPageQuery {
 
     /// The filters as a query string (for paging and the CSV link).
     fn query_string(&self) -> String {
-        let val = |o: &Option<String>| query_escape(o.as_deref().unwrap_or(""));
+        let val = |o: &Option<String>| crate::ui::query_escape(o.as_deref().unwrap_or(""));
         format!(
             "action={}&actor={}&object={}&from={}&to={}",
             val(&self.action),

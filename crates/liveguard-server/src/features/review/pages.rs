@@ -41,11 +41,43 @@ fn stage_label(lang: Lang, stage: &str) -> &'static str {
     crate::ui::labels::stage(lang, stage).unwrap_or("?")
 }
 
-/// `GET /reviews`: the queue.
+/// The queue's filters: which submissions (`show`) and a search in titles and authors (`q`).
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct QueueQuery {
+    show: Option<String>,
+    q: Option<String>,
+}
+
+/// The queue's views, in the order of their tabs: code, Chinese, English.
+const QUEUE_VIEWS: &[(&str, &str, &str)] = &[
+    ("all", "全部", "All"),
+    ("awaiting", "待我审核", "Awaiting me"),
+    ("overdue", "已逾期", "Overdue"),
+    ("pending", "审核中", "In review"),
+    ("mine", "我的草稿与退回", "My drafts and returns"),
+    ("approved", "已批准", "Approved"),
+    ("rejected", "已退回", "Sent back"),
+];
+
+/// Whether queue item `s` is in view `show` for `me`.
+fn in_view(show: &str, s: &service::QueueItem, me: &str) -> bool {
+    match show {
+        "awaiting" => s.awaiting_me,
+        "overdue" => s.urgency == Some(Urgency::Overdue),
+        "pending" => s.stage.starts_with("pending"),
+        "mine" => s.author == me && matches!(s.stage.as_str(), "draft" | "rejected"),
+        "approved" => s.stage == "approved",
+        "rejected" => s.stage == "rejected",
+        _ => true,
+    }
+}
+
+/// `GET /reviews`: the queue, with a tab per view (each with its count) and a search.
 pub(crate) async fn queue(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     PageLang(lang): PageLang,
+    axum::extract::Query(query): axum::extract::Query<QueueQuery>,
 ) -> Response {
     if let Err(e) = p.require(Permission::ViewReviews) {
         return error_page(lang, Some(&p), e);
@@ -64,12 +96,55 @@ pub(crate) async fn queue(
             .map(|u| u.display_name.clone())
             .unwrap_or_else(|| login.to_string())
     };
+    let me = p.user.username.as_str();
+    let show = query
+        .show
+        .as_deref()
+        .filter(|v| QUEUE_VIEWS.iter().any(|(c, _, _)| c == v))
+        .unwrap_or("all");
+    let needle = query.q.as_deref().map(str::trim).unwrap_or("");
+    let found = |s: &service::QueueItem| {
+        needle.is_empty()
+            || s.title.contains(needle)
+            || s.author.contains(needle)
+            || name_of(&s.author).contains(needle)
+            || s.id.to_string() == needle
+    };
+    let shown: Vec<&service::QueueItem> = list
+        .iter()
+        .filter(|s| in_view(show, s, me) && found(s))
+        .collect();
+    let views: Vec<(&str, &str, usize)> = QUEUE_VIEWS
+        .iter()
+        .filter(|(c, _, _)| *c != "mine" || p.can(Permission::Submit))
+        .map(|(c, zh, en)| {
+            let n = list
+                .iter()
+                .filter(|s| in_view(c, s, me) && found(s))
+                .count();
+            (*c, if lang == Lang::Zh { *zh } else { *en }, n)
+        })
+        .collect();
     let body = html! {
         @if p.can(Permission::Submit) { p { a href="/reviews/new" { (tr(lang, "＋ 新建提交", "+ New submission")) } } }
+        nav.tabs data-testid="queue-views" {
+            @for (code, label, n) in &views {
+                @let href = if needle.is_empty() { format!("/reviews?show={code}") } else { format!("/reviews?show={code}&q={}", crate::ui::query_escape(needle)) };
+                @if *code == show { strong { (label) " (" (n) ")" } } @else { a href=(href) { (label) " (" (n) ")" } }
+                " "
+            }
+        }
+        form method="get" action="/reviews" data-testid="queue-search" {
+            input type="hidden" name="show" value=(show);
+            input type="search" name="q" value=(needle) placeholder=(tr(lang, "搜索标题、作者或编号", "Search title, author or number"));
+            " " input type="submit" value=(tr(lang, "搜索", "Search"));
+            @if !needle.is_empty() { " " a href=(format!("/reviews?show={show}")) { (tr(lang, "清除搜索", "Clear")) } }
+        }
+        @if shown.is_empty() { p.muted data-testid="queue-empty" { (tr(lang, "没有符合条件的提交。", "Nothing matches.")) } }
         table {
             thead { tr { th { "#" } th { (tr(lang, "标题", "Title")) } th { (tr(lang, "状态", "Stage")) } th { (tr(lang, "作者", "Author")) } th { (tr(lang, "版本", "Version")) } th { (tr(lang, "截止", "Due")) } } }
             tbody {
-                @for s in &list {
+                @for s in &shown {
                     @let overdue = s.urgency == Some(Urgency::Overdue);
                     tr class=(if overdue { "overdue" } else { "" }) {
                         td { (s.id) }

@@ -1,0 +1,31 @@
+import { chromium } from 'playwright-core';
+const base = 'http://127.0.0.1:18080';
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--headless=new'] });
+async function as(user, width = 1200) {
+  const ctx = await browser.newContext({ viewport: { width, height: 900 } });
+  const page = await ctx.newPage();
+  await page.goto(base + '/login');
+  await page.fill('input[name=username]', user);
+  await page.fill('input[name=password]', `demo-${user}-2026`);
+  await Promise.all([page.waitForNavigation(), page.click('input[type=submit], button[type=submit]')]);
+  return { ctx, page };
+}
+const a = await as('admin');
+await a.page.goto(base + '/admin/webhooks');
+await a.page.fill('input[name=name]', '合规组企业微信群');
+await a.page.fill('input[name=url]', 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc');
+await a.page.fill('input[name=secret]', 'x');
+await a.page.click('input[value=保存推送目标]');
+await a.page.screenshot({ path: '/tmp/shots/push-refused.png', fullPage: true });
+await a.page.fill('input[name=secret]', '');
+await a.page.check('input[name=event][value="live.alert"]');
+await a.page.click('input[value=保存推送目标]');
+await a.page.click('button[data-testid=push-test]');
+await a.page.screenshot({ path: '/tmp/shots/push.png', fullPage: true });
+const m = await as('manager');
+await m.page.goto(base + '/master/plan/3');
+await m.page.screenshot({ path: '/tmp/shots/plan-edit.png', fullPage: true });
+const p = await as('manager', 390);
+await p.page.goto(base + '/master/plan/3');
+await p.page.screenshot({ path: '/tmp/shots/plan-edit-phone.png', fullPage: true });
+await browser.close();
