@@ -621,6 +621,17 @@ impl Store {
         })
     }
 
+    /// The alerts raised by event `event_id` (one, in practice).
+    pub async fn live_alerts_of_event(&self, event_id: i64) -> Result<Vec<LiveAlertRow>> {
+        dispatch!(self, pool => {
+            let rows = sqlx::query(concat!("SELECT ", alert_cols!(), " FROM live_alerts WHERE event_id = $1 ORDER BY id"))
+                .bind(event_id)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| Ok(LiveAlertRow::from_row(r)?)).collect()
+        })
+    }
+
     /// Alerts of a session, newest first; `state` filters when given.
     pub async fn live_alerts(
         &self,

@@ -117,7 +117,7 @@
       "data-summary": a.summary, "data-open": "true", class: "new" }, [
       el("td", { text: time(a.created_ms) }),
       el("td", {}, [el("span", { class: "badge b-" + a.severity, text: label("severity", a.severity) })]),
-      el("td", { text: a.summary }),
+      el("td", {}, [el("a", { href: "/live/" + id + "/events/" + a.event_id, "data-testid": "alert-event", text: a.summary })]),
       el("td", { class: "alert-state", text: stateLabel(a.state) }),
       alertActions(a)
     ]);

@@ -1216,3 +1216,52 @@ async fn the_console_groups_alike_alerts_and_speaks_in_labels() {
         eprintln!("NOTICE: chromium is not installed; the report PDF was not exercised");
     }
 }
+
+/// Every alert on the console links to the event it came from: a page with the event, its
+/// findings and citations, the alert it raised, and what was said before and after.
+#[tokio::test]
+async fn an_alert_links_to_its_event_in_context() {
+    let t = spawn_demo(|_| {}).await;
+    let ops = t.token_of("reviewer").await;
+    post(&t, &ops, "/api/v1/live/sessions/1/start", json!({})).await;
+    let now = 1_796_000_000_000i64;
+    let r = post(
+        &t,
+        &ops,
+        "/api/v1/live/sessions/1/events",
+        json!({"events": [
+            {"key": "before", "kind": "transcript", "at_ms": now, "text": "欢迎大家来到直播间"},
+            {"key": "bad", "kind": "transcript", "at_ms": now + 1000, "text": "这款面霜能治疗湿疹"},
+            {"key": "after", "kind": "transcript", "at_ms": now + 2000, "text": "下面看看质地"},
+        ]}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let event_id = r.json()["results"][1]["event_id"].as_i64().unwrap();
+    assert!(r.json()["results"][1]["alert_id"].is_i64(), "{}", r.text());
+    let (cookie, _) = t
+        .login("reviewer", &liveguard_server::demo_password("reviewer"))
+        .await
+        .unwrap();
+    let console = t.call(page_get(&cookie, "/live/1")).await.text();
+    assert!(
+        console.contains(&format!("href=\"/live/1/events/{event_id}\"")),
+        "the alert links to its event"
+    );
+    let page = t
+        .call(page_get(&cookie, &format!("/live/1/events/{event_id}")))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let page = page.text();
+    assert!(
+        page.contains("：“治疗湿疹”") && page.contains("医疗用语"),
+        "{page}"
+    );
+    assert!(page.contains("欢迎大家来到直播间") && page.contains("下面看看质地"));
+    assert!(page.contains("告警来源") && page.contains("由此产生的告警"));
+    // The event belongs to session 1 only.
+    let other = t
+        .call(page_get(&cookie, &format!("/live/2/events/{event_id}")))
+        .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+}

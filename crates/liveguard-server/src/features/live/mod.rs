@@ -147,6 +147,7 @@ pub fn routes() -> RouteSet {
         .page("/live/{id}", get(pages::console))
         .page("/live/{id}/report", get(pages::report_page))
         .page("/live/{id}/tasks", get(pages::task_rows_page))
+        .page("/live/{id}/events/{event_id}", get(pages::event_page))
         .page("/live/{id}/report.pdf", get(pages::report_pdf))
         .page("/live/{id}/{verb}", post(pages::session_action))
         .page("/live/alerts/{id}/{verb}", post(pages::alert_action))

@@ -463,7 +463,7 @@ pub(crate) async fn console(
                         tr data-testid="alert" data-alert=(a.id) data-severity=(a.severity.as_str()) data-summary=(a.summary) data-open=(a.state != AlertState::Resolved) {
                             td { (a.created_ms.beijing_clock()) }
                             td { span class=(format!("badge b-{}", a.severity)) { (a.severity.label(lang)) } }
-                            td { (a.summary) @if *count > 1 { " " span.badge.b-block.count data-count=(count) data-testid="alert-count" { "×" (count) } } }
+                            td { a href=(format!("/live/{id}/events/{}", a.event_id)) data-testid="alert-event" title=(tr(lang, "查看原始事件及前后内容", "See the event and what came before and after")) { (a.summary) } @if *count > 1 { " " span.badge.b-block.count data-count=(count) data-testid="alert-count" { "×" (count) } } }
                             td.alert-state { (state_label(lang, a.state.as_str())) @if let Some(r) = &a.resolution { " · " (r) } }
                             td { @if operate && a.state != AlertState::Resolved {
                                 @if a.state != AlertState::Acknowledged { form.inline method="post" action=(format!("/live/alerts/{}/acknowledge", a.id)) { (csrf(&p)) button type="submit" { (tr(lang, "确认", "Acknowledge")) } } " " }
@@ -506,6 +506,83 @@ fn task_rows(lang: Lang, p: &Principal, id: i64, tasks: &[liveguard_store::LiveT
             } }
         } }
     }
+}
+
+/// Events shown before and after the one an alert came from.
+const EVENT_CONTEXT: i64 = 5;
+
+/// `GET /live/{id}/events/{event_id}`: the event an alert came from, with its findings and
+/// citations, the alerts it raised, and what was said just before and after.
+pub(crate) async fn event_page(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    Path((id, event_id)): Path<(i64, i64)>,
+    PageLang(lang): PageLang,
+) -> Response {
+    if let Err(e) = p.require(Permission::ViewLive) {
+        return error_page(lang, Some(&p), e);
+    }
+    let loaded = async {
+        let event = state.store.live_event(event_id).await?;
+        if event.session_id != id {
+            return Err(ApiError::NotFound);
+        }
+        let session = state.store.live_session(id).await?;
+        let around = state
+            .store
+            .live_events(
+                id,
+                (event_id - EVENT_CONTEXT - 1).max(0),
+                2 * EVENT_CONTEXT + 1,
+            )
+            .await?;
+        let alerts = state.store.live_alerts_of_event(event_id).await?;
+        Ok::<_, ApiError>((event, session, around, alerts))
+    };
+    let (event, session, around, alerts) = match loaded.await {
+        Ok(v) => v,
+        Err(e) => return error_page(lang, Some(&p), e),
+    };
+    let parse = |b: &str| serde_json::from_str::<Processed>(b).ok();
+    let Some(pe) = parse(&event.body) else {
+        return error_page(
+            lang,
+            Some(&p),
+            ApiError::Internal(format!("live event {event_id} is unreadable")),
+        );
+    };
+    let body = html! {
+        p { a href=(format!("/live/{id}#alerts")) { (tr(lang, "← 返回控制台：", "← Back to the console: ")) (session.title) } }
+        div.card data-testid="event" {
+            h3 { (kind_label(lang, pe.kind.as_str())) " · " (fmt_ms(pe.at_ms)) }
+            p.verdict { @if let Some(t) = &pe.text { (highlight(t, &pe.findings)) } @if let Some(n) = &pe.nickname { " " span.muted { "— " (n) } } }
+            @for f in pe.findings.iter().filter(|f| f.severity >= liveguard_core::Severity::Review) {
+                p { span class=(format!("badge b-{}", f.severity)) { (f.severity.label(lang)) } " " strong { (f.category.label(lang)) } "：“" (f.matched) "” " span.muted { (f.citations.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("；")) } }
+            }
+            (crate::ui::citation_legend(lang))
+            @if !alerts.is_empty() {
+                p { (tr(lang, "由此产生的告警：", "Alerts it raised: "))
+                    @for a in &alerts { span class=(format!("badge b-{}", a.severity)) { (a.severity.label(lang)) } " " (state_label(lang, a.state.as_str())) @if let Some(r) = &a.resolution { " · " (r) } " " }
+                }
+            }
+        }
+        div.card {
+            h3 { (tr(lang, "前后内容", "Before and after")) }
+            table { tbody {
+                @for e in &around { @if let Some(x) = parse(&e.body) {
+                    @if e.id == event_id { (html! { tr.overdue { td colspan="3" { strong { (tr(lang, "▼ 告警来源", "▼ the alert's event")) } } } }) }
+                    (event_row(lang, &p, e.id, &x))
+                } }
+            } }
+        }
+    };
+    page(
+        lang,
+        tr(lang, "告警来源事件", "The alert's event"),
+        Some(&p),
+        body,
+    )
+    .into_response()
 }
 
 /// `GET /live/{id}/tasks`: the follow-up rows alone, for the console to refresh in place
