@@ -1248,6 +1248,29 @@ async fn an_alert_links_to_its_event_in_context() {
         console.contains(&format!("href=\"/live/1/events/{event_id}\"")),
         "the alert links to its event"
     );
+    // The frozen script is on the console, beside the stream.
+    let approved = t
+        .state
+        .store
+        .submissions()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.stage == "approved")
+        .unwrap();
+    let first_line = t
+        .state
+        .store
+        .submission_version(approved.id, 1)
+        .await
+        .unwrap()
+        .text
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(console.contains("data-testid=\"approved-script\""));
+    assert!(console.contains(&first_line), "{first_line}");
     let page = t
         .call(page_get(&cookie, &format!("/live/1/events/{event_id}")))
         .await;

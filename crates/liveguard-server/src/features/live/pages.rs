@@ -397,6 +397,16 @@ pub(crate) async fn console(
     };
     let snap: liveguard_pipeline::SessionSnapshot =
         serde_json::from_str(&row.data).unwrap_or_default();
+    // The frozen script, beside the stream, to compare what is said with what was approved.
+    let script_text = match &snap.script {
+        Some(sc) => state
+            .store
+            .submission_version(sc.submission_id, sc.version)
+            .await
+            .ok()
+            .map(|v| v.text),
+        None => None,
+    };
     let operate = p.can(Permission::OperateLive);
     let parse = |b: &str| serde_json::from_str::<Processed>(b).ok();
     let open = stats
@@ -473,6 +483,12 @@ pub(crate) async fn console(
                     }
                 }
             } }
+        }
+        @if let Some(text) = &script_text {
+            details.card #script data-testid="approved-script" open {
+                summary { strong { (tr(lang, "已批准话术（冻结版本，对照口播）", "The approved script (frozen; compare with what is said)")) } }
+                div style="max-height:12rem;overflow:auto" { pre.text style="white-space:pre-wrap;margin:0" { (text) } }
+            }
         }
         div.live-grid {
             div.card #timeline {
