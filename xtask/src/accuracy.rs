@@ -28,6 +28,7 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     };
     let mut b = ScreenBuilder::new(ScreenConfig::default_config());
     defaults::add_default_packs(&mut b)?;
+    defaults::add_default_models(&mut b)?;
     let screen = b.build()?;
     dev_set(&screen, &root)?;
     taipei(
@@ -271,7 +272,8 @@ fn cold(screen: &Screen, path: &std::path::Path) -> anyhow::Result<()> {
     let p = tp as f64 / (tp + fp).max(1) as f64;
     let r = tp as f64 / (tp + fn_).max(1) as f64;
     println!(
-        "\nCOLD dev (comment channel, `abuse` vs label 1): precision {:.3}, recall {:.3}, F1 {:.3} (tp {tp}, fp {fp}, fn {fn_}, tn {tn})",
+        "\nCOLD dev (comment channel, `abuse` from rules and the comment classifier {} vs label 1): precision {:.3}, recall {:.3}, F1 {:.3} (tp {tp}, fp {fp}, fn {fn_}, tn {tn})",
+        screen.comment_model_version().unwrap_or("(none)"),
         p,
         r,
         if p + r > 0.0 {

@@ -159,6 +159,23 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     let mean_chars =
         comments.iter().map(|c| c.chars().count()).sum::<usize>() as f64 / comments.len() as f64;
 
+    // 4b. The comment classifier alone, one core: every sampled comment scored, best of 3.
+    let model = liveguard_models::TextClassifier::from_bytes(defaults::COMMENT_MODEL)?;
+    let mut feats = Vec::new();
+    let mut model_best = Duration::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let mut flagged = 0usize;
+        for c in &comments {
+            if model.score_with(c, &mut feats) >= model.threshold() {
+                flagged += 1;
+            }
+        }
+        model_best = model_best.min(t.elapsed());
+        std::hint::black_box(flagged);
+    }
+    let model_rate = comments.len() as f64 / model_best.as_secs_f64();
+
     // 5. Pre-broadcast review: a 5,000-character script against a plan of 20 products, worst
     //    case — the script screened once in each product's context plus each product's checks.
     let script: String = lines
@@ -259,6 +276,13 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         pct(0.50),
         pct(0.99),
         lat[lat.len() - 1] as f64 / 1000.0
+    );
+
+    println!(
+        "| comment classifier `{}` alone, {} comments, one core | {:.0} comments/s |",
+        model.version(),
+        comments.len(),
+        model_rate
     );
 
     println!(

@@ -11,9 +11,10 @@ use anyhow::Context;
 const LAYERS: &[(&str, &[&str], &[&str])] = &[
     ("liveguard-core", &[], PURE_FORBIDDEN),
     ("liveguard-normalize", &[], PURE_FORBIDDEN),
+    ("liveguard-models", &["liveguard-normalize"], PURE_FORBIDDEN),
     (
         "liveguard-screen",
-        &["liveguard-core", "liveguard-normalize"],
+        &["liveguard-core", "liveguard-normalize", "liveguard-models"],
         PURE_FORBIDDEN,
     ),
     ("liveguard-audit", &["liveguard-core"], PURE_FORBIDDEN),
@@ -25,7 +26,12 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
     ),
     (
         "liveguard-live",
-        &["liveguard-core", "liveguard-normalize", "liveguard-screen"],
+        &[
+            "liveguard-core",
+            "liveguard-normalize",
+            "liveguard-models",
+            "liveguard-screen",
+        ],
         PURE_FORBIDDEN,
     ),
     ("liveguard-nats", &[], &["sqlx", "axum"]),
@@ -45,6 +51,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
         &[
             "liveguard-core",
             "liveguard-normalize",
+            "liveguard-models",
             "liveguard-screen",
             "liveguard-audit",
             "liveguard-store",
@@ -58,6 +65,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
         &[
             "liveguard-core",
             "liveguard-normalize",
+            "liveguard-models",
             "liveguard-screen",
             "liveguard-audit",
             "liveguard-store",

@@ -5,6 +5,7 @@
 //! - `bench [--mb N]`: engine throughput, raw Aho-Corasick baseline, 100k lexicon build, latency.
 //! - `accuracy`: precision/recall on the project's dev set, the Taipei violations and COLD.
 //! - `codegen`: regenerate docs/rules-reference.md.
+//! - `train-comments`: fit the comment classifier on COLD train and write models/comment-offensive.lgtc.
 //! - `api-fuzz`: schemathesis against the demo server with every role's token.
 
 mod accuracy;
@@ -13,6 +14,7 @@ mod bench;
 mod codegen;
 mod corpus;
 mod deps;
+mod train;
 
 use std::process::{Command, ExitCode};
 
@@ -24,10 +26,11 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("accuracy") => accuracy::run(&args[1..]),
         Some("codegen") => codegen::run(),
+        Some("train-comments") => train::run(&args[1..]),
         Some("api-fuzz") => api_fuzz::run(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|deps|bench [--mb N] [--record]|accuracy [--data DIR]|codegen|api-fuzz>"
+                "usage: cargo xtask <ci|deps|bench [--mb N] [--record]|accuracy [--data DIR]|train-comments [--data DIR] [--dry-run]|codegen|api-fuzz>"
             );
             return ExitCode::from(2);
         }

@@ -99,6 +99,9 @@ pub(crate) struct RuleSource {
     /// Add an allowlist: phrases (one per line) inside which no hit is reported.
     #[arg(long, value_name = "FILE")]
     allow: Vec<PathBuf>,
+    /// Rules only: leave out the learned second opinions (the comment classifier).
+    #[arg(long)]
+    no_models: bool,
 }
 
 /// The context every text is scanned in unless a JSONL record says otherwise.

@@ -280,6 +280,25 @@ impl<W: Write> Printer<W> {
             if let Some(m) = &f.masked {
                 writeln!(self.out, "{pad} = 打码 masked: {m}")?;
             }
+            if f.evasion.is_some() {
+                writeln!(
+                    self.out,
+                    "{pad} = 规避 evasion: 字间插入标点 punctuation inserted between the characters ({})",
+                    f.normalized
+                )?;
+            }
+            if let Some(m) = &f.model {
+                write!(
+                    self.out,
+                    "{pad} = 模型 model: {} score {:.3} (second opinion: confirm by hand)",
+                    m.version,
+                    m.score.value()
+                )?;
+                match &m.exemplar {
+                    Some(e) => writeln!(self.out, "; 相似 similar to: {e}")?,
+                    None => writeln!(self.out)?,
+                }
+            }
         }
         Ok(())
     }

@@ -63,6 +63,9 @@ pub(crate) const RULE_FILE_BYTES_MAX: u64 = 64 * 1024 * 1024;
 /// Builds the screen a command asked for.
 pub(crate) fn build_screen(source: &RuleSource) -> anyhow::Result<Screen> {
     let mut builder = ScreenBuilder::new(ScreenConfig::default_config());
+    if !source.no_models {
+        liveguard_screen::defaults::add_default_models(&mut builder)?;
+    }
     match &source.rules {
         None => liveguard_screen::defaults::add_default_packs(&mut builder)?,
         Some(dir) => {

@@ -231,6 +231,8 @@ fn live_finding(
         suggestion: Arc::from(suggestion),
         exception: None,
         masked: None,
+        evasion: None,
+        model: None,
     }
 }
 

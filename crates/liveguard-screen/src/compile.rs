@@ -64,6 +64,10 @@ pub(crate) enum Use {
         part: u16,
         parts: u16,
         ascii_word: bool,
+        /// [`NO_REPEAT`], or the index in [`Compiled::repeats`] of the term as written
+        /// (folded without merging repeats) when merging shortened it: 扣扣 folds to 扣, and
+        /// a hit counts only where the original text has the doubled character too.
+        repeat: u32,
     },
     /// An allow-compound of `rule`.
     Allow { rule: u32 },
@@ -92,7 +96,12 @@ pub(crate) struct Compiled {
     /// `scope[context_index(channel, category)][rule]`.
     pub(crate) scope: Vec<Vec<bool>>,
     pub(crate) patterns: Vec<String>,
+    /// Terms whose fold merged a doubled character, as written (see `Use::Term::repeat`).
+    pub(crate) repeats: Vec<String>,
 }
+
+/// `Use::Term::repeat` of a term whose fold kept every character.
+pub(crate) const NO_REPEAT: u32 = u32::MAX;
 
 pub(crate) fn context_index(channel: Channel, category: ProductCategory) -> usize {
     let ch = Channel::ALL.iter().position(|c| *c == channel).unwrap_or(0);
@@ -105,12 +114,35 @@ pub(crate) fn context_index(channel: Channel, category: ProductCategory) -> usiz
 
 struct Interner<'n> {
     normalizer: &'n Normalizer,
+    /// The same folding without merging repeated characters.
+    unmerged: &'n Normalizer,
     ids: HashMap<String, u32>,
     strings: Vec<String>,
     uses: Vec<Vec<Use>>,
+    repeats: Vec<String>,
 }
 
 impl Interner<'_> {
+    /// [`NO_REPEAT`], or the index of `raw` as written when folding merged a doubled
+    /// character of it.
+    fn repeat_of(&mut self, raw: &str) -> u32 {
+        if !self.normalizer.config().collapse_repeats {
+            return NO_REPEAT;
+        }
+        let merged = self.normalizer.normalize_str(raw);
+        let written = self.unmerged.normalize_str(raw);
+        if merged.chars().count() >= written.chars().count() {
+            return NO_REPEAT;
+        }
+        match self.repeats.iter().position(|r| *r == written) {
+            Some(i) => i as u32,
+            None => {
+                self.repeats.push(written);
+                (self.repeats.len() - 1) as u32
+            }
+        }
+    }
+
     fn add(&mut self, raw: &str, use_: Use) {
         let folded = self.normalizer.normalize_str(raw);
         if folded.is_empty() {
@@ -135,15 +167,18 @@ impl Interner<'_> {
 
 pub(crate) fn compile(
     normalizer: &Normalizer,
+    unmerged: &Normalizer,
     packs: Vec<RulePack>,
     allowlist: &[String],
     patterns_max: usize,
 ) -> Result<Compiled, BuildError> {
     let mut interner = Interner {
         normalizer,
+        unmerged,
         ids: HashMap::new(),
         strings: Vec::new(),
         uses: Vec::new(),
+        repeats: Vec::new(),
     };
     let mut rules: Vec<CompiledRule> = Vec::new();
     let mut seen_ids: HashMap<String, ()> = HashMap::new();
@@ -206,6 +241,7 @@ pub(crate) fn compile(
         automaton,
         patterns: interner.strings,
         uses: interner.uses,
+        repeats: interner.repeats,
         rules,
         scope,
     })
@@ -223,11 +259,23 @@ fn add_rule_patterns(interner: &mut Interner<'_>, rule: &Rule, rule_idx: u32) {
                     part: part_idx as u16,
                     parts: nparts,
                     ascii_word: false,
+                    repeat: interner.repeat_of(alt),
                 };
                 interner.add(alt, base);
                 if rule.variants.contains(&Variant::Homophone) {
                     for v in homophone_variants(alt) {
-                        interner.add(&v, base);
+                        let variant = match base {
+                            Use::Term { .. } => Use::Term {
+                                rule: rule_idx,
+                                pattern: pattern_idx as u32,
+                                part: part_idx as u16,
+                                parts: nparts,
+                                ascii_word: false,
+                                repeat: interner.repeat_of(&v),
+                            },
+                            other => other,
+                        };
+                        interner.add(&v, variant);
                     }
                 }
                 if rule.variants.contains(&Variant::Pinyin)
@@ -239,6 +287,7 @@ fn add_rule_patterns(interner: &mut Interner<'_>, rule: &Rule, rule_idx: u32) {
                         part: part_idx as u16,
                         parts: nparts,
                         ascii_word: true,
+                        repeat: NO_REPEAT,
                     };
                     interner.add(&py, word);
                 }

@@ -29,6 +29,17 @@ pub const DEFAULT_PACKS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The comment classifier trained on COLD train (`cargo xtask train-comments`; data
+/// Apache-2.0, Deng et al., EMNLP 2022): offensive and abusive viewer comments, including
+/// group-directed ones without a swear word. See `models/README.md`.
+pub const COMMENT_MODEL: &[u8] = include_bytes!("../../../models/comment-offensive.lgtc");
+
+/// Adds the default learned models to `builder` (the comment classifier).
+pub fn add_default_models(builder: &mut ScreenBuilder) -> Result<(), liveguard_models::ModelError> {
+    builder.comment_model(liveguard_models::TextClassifier::from_bytes(COMMENT_MODEL)?);
+    Ok(())
+}
+
 /// Adds every default pack to `builder`.
 pub fn add_default_packs(builder: &mut ScreenBuilder) -> Result<(), PackError> {
     for (name, text) in DEFAULT_PACKS {

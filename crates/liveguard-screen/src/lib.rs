@@ -167,6 +167,8 @@ impl Span {
             suggestion: Arc::from(""),
             exception: None,
             masked: None,
+            evasion: None,
+            model: None,
         }];
         fill_positions(text, &mut f);
         let [f] = f;
@@ -199,6 +201,158 @@ pub struct Finding {
     /// Masked replacement, for personal information.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub masked: Option<String>,
+    /// How the words were disguised, when the match had to see through more than folding
+    /// does: [`EVASION_PUNCTUATION`] for punctuation put between a term's characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evasion: Option<Arc<str>>,
+    /// The model that made this finding, its version and score (learned second opinions
+    /// only; rule findings have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelEvidence>,
+}
+
+/// The rule id of the comment classifier's findings.
+pub const MODEL_OFFENSIVE_RULE: &str = "model/offensive-comment";
+
+/// What a learned model said, on a finding it made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ModelEvidence {
+    /// The model's version label.
+    pub version: Arc<str>,
+    /// Its score (0–1).
+    pub score: Score,
+    /// The nearest example it was trained with, when it explains by example.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exemplar: Option<String>,
+}
+
+/// A model score in thousandths (0–1000), written as a number from 0 to 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Score(pub u16);
+
+impl Score {
+    /// The score of probability `p`.
+    pub fn of(p: f32) -> Score {
+        Score((p.clamp(0.0, 1.0) * 1000.0).round() as u16)
+    }
+
+    /// As a number from 0 to 1.
+    pub fn value(self) -> f64 {
+        f64::from(self.0) / 1000.0
+    }
+}
+
+impl Serialize for Score {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.value())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Score {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Score, D::Error> {
+        let v = f64::deserialize(d)?;
+        Ok(Score::of(v as f32))
+    }
+}
+
+/// [`Finding::evasion`] of a term written with punctuation between its characters
+/// (加、微、信, 最，好).
+pub const EVASION_PUNCTUATION: &str = "inserted_punctuation";
+
+/// Marks a writer puts between the characters of a word to get it past a filter.
+fn is_join_mark(c: char) -> bool {
+    matches!(c, ',' | '，' | '、' | ';' | '；' | '。')
+}
+
+/// Whether `folded` has anything [`join_chains`] could join into a hit: a single
+/// character between two marks (x，y，z), or two characters that stand alone around one
+/// mark (“最，好”). Most text with commas has neither and skips the joined scan.
+fn worth_joining(folded: &str) -> bool {
+    // 0 other (also before the start and after the end), 1 word, 2 mark.
+    let kind = |c: Option<char>| match c {
+        Some(c) if is_join_mark(c) => 2,
+        Some(c) if is_boundary(c) || c.is_whitespace() => 0,
+        Some(_) => 1,
+        None => 0,
+    };
+    let b = folded.as_bytes();
+    let mut i = 0;
+    // Marks are `,` `;` (ASCII after folding) and 、。 (E3 80 81, E3 80 82); E3 leads few
+    // other characters in Chinese text, so the byte search skips most of it.
+    while let Some(k) = memchr::memchr3(b',', b';', 0xE3, &b[i..]) {
+        let at = i + k;
+        let len = match b[at] {
+            0xE3 if b.get(at + 1) == Some(&0x80) && matches!(b.get(at + 2), Some(0x81 | 0x82)) => 3,
+            0xE3 => {
+                i = at + 1;
+                continue;
+            }
+            _ => 1,
+        };
+        let mut before = folded[..at].chars().rev();
+        let mut after = folded[at + len..].chars();
+        let (p1, p2) = (kind(before.next()), kind(before.next()));
+        let (n1, n2) = (kind(after.next()), kind(after.next()));
+        // x，y，… (one character between two marks), or “最，好” standing alone.
+        if (n1 == 1 && n2 == 2) || (p1 == 1 && p2 == 0 && n1 == 1 && n2 == 0) {
+            return true;
+        }
+        i = at + len;
+    }
+    false
+}
+
+/// Whether the character at folded byte `at` starts its piece (text start, a boundary, a
+/// mark or a space before it).
+fn alone_before(folded: &str, at: u32) -> bool {
+    folded[..at as usize]
+        .chars()
+        .next_back()
+        .is_none_or(|c| is_boundary(c) || c.is_whitespace())
+}
+
+/// Whether the character ending at folded byte `at` ends its piece.
+fn alone_after(folded: &str, at: u32) -> bool {
+    folded[at as usize..]
+        .chars()
+        .next()
+        .is_none_or(|c| is_boundary(c) || c.is_whitespace())
+}
+
+/// Writes into `joined` every chain of `folded` made of single word characters with one
+/// mark between each (X，Y、Z — the character before the first mark and after the last
+/// may belong to longer pieces), the chains apart by a line break, and into `at` each
+/// joined character's `(joined offset, folded start, folded end)`.
+fn join_chains(folded: &str, joined: &mut String, at: &mut Vec<(u32, u32, u32)>) {
+    let word = |c: char| !is_boundary(c) && !c.is_whitespace();
+    let chars: Vec<(usize, char)> = folded.char_indices().collect();
+    let mut push = |(i, c): (usize, char), joined: &mut String| {
+        at.push((joined.len() as u32, i as u32, (i + c.len_utf8()) as u32));
+        joined.push(c);
+    };
+    let linked = |k: usize| {
+        k + 2 < chars.len()
+            && word(chars[k].1)
+            && is_join_mark(chars[k + 1].1)
+            && word(chars[k + 2].1)
+    };
+    let mut i = 0;
+    while i < chars.len() {
+        if !linked(i) {
+            i += 1;
+            continue;
+        }
+        push(chars[i], joined);
+        let mut k = i + 2;
+        push(chars[k], joined);
+        // On while the piece after the mark is one character followed by another mark.
+        while linked(k) {
+            k += 2;
+            push(chars[k], joined);
+        }
+        joined.push('\n');
+        i = k + 1;
+    }
 }
 
 /// Counters of one scan (the engine does not log).
@@ -236,6 +390,7 @@ pub struct ScreenBuilder {
     config: ScreenConfig,
     packs: Vec<RulePack>,
     allowlist: Vec<String>,
+    comment_model: Option<liveguard_models::TextClassifier>,
 }
 
 impl ScreenBuilder {
@@ -245,6 +400,7 @@ impl ScreenBuilder {
             config,
             packs: Vec::new(),
             allowlist: Vec::new(),
+            comment_model: None,
         }
     }
 
@@ -275,11 +431,23 @@ impl ScreenBuilder {
         self
     }
 
+    /// Adds the learned second opinion on viewer comments (offensive or abusive without a
+    /// listed insult): a `review` finding at most, never `block`, with its score and version.
+    pub fn comment_model(&mut self, model: liveguard_models::TextClassifier) -> &mut Self {
+        self.comment_model = Some(model);
+        self
+    }
+
     /// Builds the screen.
     pub fn build(self) -> Result<Screen, BuildError> {
         let normalizer = Normalizer::new(self.config.normalize);
+        let unmerged = Normalizer::new(liveguard_normalize::NormalizeConfig {
+            collapse_repeats: false,
+            ..self.config.normalize
+        });
         let compiled = compile::compile(
             &normalizer,
+            &unmerged,
             self.packs,
             &self.allowlist,
             self.config.screen_patterns_max,
@@ -306,6 +474,11 @@ impl ScreenBuilder {
         Ok(Screen {
             config: self.config,
             normalizer,
+            unmerged,
+            comment_model: self.comment_model.map(|m| {
+                let version: Arc<str> = Arc::from(m.version());
+                (m, version)
+            }),
             compiled,
             detector_rules,
             detectors_by_scope,
@@ -317,6 +490,11 @@ impl ScreenBuilder {
 pub struct Screen {
     config: ScreenConfig,
     normalizer: Normalizer,
+    /// The same folding without merging repeats: checks terms written with a doubled
+    /// character (扣扣) against the original text.
+    unmerged: Normalizer,
+    /// The comment classifier and its version, when loaded.
+    comment_model: Option<(liveguard_models::TextClassifier, Arc<str>)>,
     compiled: Compiled,
     detector_rules: Vec<(usize, Detector)>,
     /// The detectors wanted in each scan context (same index as `Compiled::scope`).
@@ -336,6 +514,12 @@ impl std::fmt::Debug for Screen {
 #[derive(Debug, Default)]
 pub struct Scratch {
     folded: Normalized,
+    /// Single characters separated by punctuation (加、微、信), joined, with the folded byte
+    /// range of each.
+    joined: String,
+    joined_at: Vec<(u32, u32, u32)>,
+    /// Folded ranges of hits that saw through inserted punctuation.
+    evasions: Vec<(u32, u32)>,
     events: Vec<Event>,
     global_allow: Vec<(u32, u32)>,
     sentence_ends: Vec<u32>,
@@ -442,7 +626,8 @@ impl Screen {
         stats.folded_bytes = scratch.folded.as_str().len();
         let context = context_index(ctx.channel, ctx.category);
         let scope = &self.compiled.scope[context];
-        self.collect_events(scratch, scope, &mut stats);
+        self.collect_events(text, scratch, scope, &mut stats);
+        self.collect_joined_events(scratch, scope, &mut stats);
         self.rule_hits(scratch, &mut stats);
         let mut hits = std::mem::take(&mut scratch.hits);
         let mut findings = Vec::with_capacity(hits.len());
@@ -461,7 +646,7 @@ impl Screen {
                 }
                 None => (rule.rule.severity_for(ctx.category), None),
             };
-            findings.push(self.finding(
+            let mut f = self.finding(
                 rule,
                 text,
                 range,
@@ -469,7 +654,17 @@ impl Screen {
                 severity,
                 exception,
                 None,
-            ));
+            );
+            if scratch
+                .evasions
+                .iter()
+                .any(|&(s, e)| h.start <= s && e <= h.end)
+            {
+                f.evasion = Some(Arc::from(EVASION_PUNCTUATION));
+                // What the term is once the punctuation is taken out.
+                f.normalized.retain(|c| !is_join_mark(c));
+            }
+            findings.push(f);
         }
         let hints = (
             scratch.folded.digit_run_max(),
@@ -483,6 +678,7 @@ impl Screen {
             hints,
             &mut findings,
         );
+        self.model_opinions(text, ctx, &mut findings);
         findings.sort_by(|a, b| (a.span.byte_start, &a.rule).cmp(&(b.span.byte_start, &b.rule)));
         fill_positions(text, &mut findings);
         hits.clear();
@@ -526,10 +722,18 @@ impl Screen {
             suggestion: rule.suggestion.clone(),
             exception,
             masked,
+            evasion: None,
+            model: None,
         }
     }
 
-    fn collect_events(&self, scratch: &mut Scratch, scope: &[bool], stats: &mut ScanStats) {
+    fn collect_events(
+        &self,
+        text: &str,
+        scratch: &mut Scratch,
+        scope: &[bool],
+        stats: &mut ScanStats,
+    ) {
         scratch.events.clear();
         scratch.global_allow.clear();
         let Some(ac) = &self.compiled.automaton else {
@@ -547,8 +751,15 @@ impl Screen {
                         part,
                         parts,
                         ascii_word,
+                        repeat,
                     } => {
                         if ascii_word && !is_ascii_word(folded, m.start(), m.end()) {
+                            continue;
+                        }
+                        if repeat != compile::NO_REPEAT
+                            && !self.written_in(text, &scratch.folded, m.start()..m.end(), repeat)
+                        {
+                            stats.cancelled += 1;
                             continue;
                         }
                         (
@@ -578,6 +789,156 @@ impl Screen {
                 }
             }
         }
+    }
+
+    /// Terms written with punctuation between their characters (加、微、信, 全，网，最，低):
+    /// every chain of single characters separated by one mark each — with the character
+    /// just before the first mark and just after the last — is joined and scanned, and a
+    /// term found across a mark is a hit over the original characters. Longer pieces between
+    /// marks are ordinary clauses and are never joined, so two sentences do not make a word.
+    fn collect_joined_events(&self, scratch: &mut Scratch, scope: &[bool], stats: &mut ScanStats) {
+        scratch.evasions.clear();
+        let Some(ac) = &self.compiled.automaton else {
+            return;
+        };
+        if !worth_joining(scratch.folded.as_str()) {
+            return;
+        }
+        let mut joined = std::mem::take(&mut scratch.joined);
+        let mut at = std::mem::take(&mut scratch.joined_at);
+        joined.clear();
+        at.clear();
+        join_chains(scratch.folded.as_str(), &mut joined, &mut at);
+        for m in ac.find_overlapping_iter(&joined) {
+            // The first and last piece the match covers (chains are apart, so both are in
+            // the same chain).
+            let (Ok(a), Some(b)) = (
+                at.binary_search_by_key(&(m.start() as u32), |p| p.0),
+                at.iter().rposition(|p| (p.0 as usize) < m.end()),
+            ) else {
+                continue;
+            };
+            if b <= a {
+                continue; // one piece: the ordinary scan saw it already
+            }
+            let (fs, fe) = (at[a].1, at[b].2);
+            // Across one mark only, both characters must stand alone (“最，好”): “不加，微信”
+            // is two clauses, not 加微.
+            if b == a + 1
+                && !(alone_before(scratch.folded.as_str(), fs)
+                    && alone_after(scratch.folded.as_str(), fe))
+            {
+                continue;
+            }
+            let mut hit = false;
+            for u in &self.compiled.uses[m.value() as usize] {
+                let Use::Term {
+                    rule,
+                    pattern,
+                    part,
+                    parts,
+                    ascii_word: false,
+                    repeat: compile::NO_REPEAT,
+                } = *u
+                else {
+                    continue;
+                };
+                if scope[rule as usize] {
+                    hit = true;
+                    scratch.events.push(Event {
+                        rule,
+                        start: fs,
+                        end: fe,
+                        kind: EventKind::Term {
+                            pattern,
+                            part,
+                            parts,
+                        },
+                    });
+                }
+            }
+            if hit {
+                stats.raw_hits += 1;
+                scratch.evasions.push((fs, fe));
+            }
+        }
+        scratch.joined = joined;
+        scratch.joined_at = at;
+    }
+
+    /// Whether a learned model is loaded for viewer comments.
+    pub fn comment_model_version(&self) -> Option<&str> {
+        self.comment_model.as_ref().map(|(_, v)| v.as_ref())
+    }
+
+    /// The learned second opinions: on a viewer comment no rule found abusive, the comment
+    /// classifier's score at or above its threshold is a `review` finding over the whole
+    /// comment, citing the abuse rule family, with the score and the model version.
+    fn model_opinions(&self, text: &str, ctx: ScanContext, findings: &mut Vec<Finding>) {
+        let Some((model, version)) = &self.comment_model else {
+            return;
+        };
+        if ctx.channel != Channel::Comment
+            || text.trim().is_empty()
+            || findings.iter().any(|f| f.category == Category::Abuse)
+        {
+            return;
+        }
+        let score = model.score(text);
+        if score < model.threshold() {
+            return;
+        }
+        let trimmed = text.trim_end();
+        let start = text.len() - text.trim_start().len();
+        findings.push(Finding {
+            rule: Arc::from(MODEL_OFFENSIVE_RULE),
+            category: Category::Abuse,
+            severity: Severity::Review,
+            citations: Arc::from(vec![Citation {
+                law: "网络直播营销管理办法".into(),
+                article: "18".into(),
+                clause: None,
+                tag: liveguard_core::ConfidenceTag::S,
+            }]),
+            span: Span {
+                byte_start: start,
+                byte_end: trimmed.len().max(start),
+                char_start: 0,
+                char_end: 0,
+                line: 0,
+                column: 0,
+                end_line: 0,
+                end_column: 0,
+            },
+            matched: text[start..trimmed.len().max(start)].to_string(),
+            normalized: String::new(),
+            suggestion: Arc::from(
+                "模型判断为攻击性或歧视性评论（地域、性别、群体攻击等，未必含脏字）：请人工确认后隐藏评论或禁言。A model judges this comment offensive (group-directed or insulting without swear words): confirm, then hide or mute.",
+            ),
+            exception: None,
+            masked: None,
+            evasion: None,
+            model: Some(ModelEvidence {
+                version: version.clone(),
+                score: Score::of(score),
+                exemplar: None,
+            }),
+        });
+    }
+
+    /// Whether the original text behind folded range `range` has term `repeat` as it was
+    /// written (with its doubled characters): 扣扣 is in 加扣扣 but not in 折扣.
+    fn written_in(
+        &self,
+        text: &str,
+        folded: &Normalized,
+        range: std::ops::Range<usize>,
+        repeat: u32,
+    ) -> bool {
+        let original = folded.original_range(range);
+        self.unmerged
+            .normalize_str(&text[original])
+            .contains(self.compiled.repeats[repeat as usize].as_str())
     }
 
     /// Fills `scratch.hits` with the hits of every rule, one per merged cluster.

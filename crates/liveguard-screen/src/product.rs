@@ -120,6 +120,8 @@ fn document_finding(
         suggestion: Arc::from(suggestion),
         exception: None,
         masked: None,
+        evasion: None,
+        model: None,
     }
 }
 

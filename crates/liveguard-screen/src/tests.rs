@@ -395,6 +395,79 @@ fn lexicon_and_allowlist() {
     assert_eq!(s.scan("秒 杀 全 场", c).decision, Decision::Block);
 }
 
+/// A term written with a doubled character matches only where the text doubles it too:
+/// merging repeats (最最好 → 最好) must never shorten a pattern below what was written.
+#[test]
+fn doubled_character_terms_match_as_written() {
+    let mut b = ScreenBuilder::new(ScreenConfig::default_config());
+    b.add_pack(lexicon::parse_lexicon("扣扣\n色色\n", "lex.txt", "custom").unwrap());
+    let s = b.build().unwrap();
+    let c = ctx(Channel::Comment, ProductCategory::General);
+    for benign in ["全场打折扣", "扣子掉了", "这个颜色好看", "色差很小"] {
+        assert!(s.scan(benign, c).findings.is_empty(), "{benign}");
+    }
+    for hit in ["加我扣扣聊", "扣扣扣扣号发你", "扣 扣", "色色的视频"] {
+        let r = s.scan(hit, c);
+        assert_eq!(r.findings.len(), 1, "{hit}: {:?}", r.findings);
+    }
+    // The span is the doubled run in the original text.
+    let r = s.scan("加我扣扣聊", c);
+    assert_eq!(r.findings[0].matched, "扣扣");
+}
+
+/// Punctuation put between a term's characters (加、微、信, 最，好) is seen through, and the
+/// finding says so; ordinary clauses separated by a comma are never joined into a word.
+#[test]
+fn punctuation_inside_a_term_is_evasion() {
+    let s = default_screen();
+    let c = ctx(Channel::Comment, ProductCategory::General);
+    for text in ["想要的加、微、信", "加，微，信，发你链接"] {
+        let r = s.scan(text, c);
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.category == Category::OffPlatform)
+            .unwrap_or_else(|| panic!("{text}: {:?}", r.findings));
+        assert_eq!(f.evasion.as_deref(), Some(EVASION_PUNCTUATION), "{text}");
+        assert!(
+            f.matched.contains('、') || f.matched.contains('，'),
+            "{}",
+            f.matched
+        );
+        assert!(!f.normalized.contains([',', '、']), "{}", f.normalized);
+    }
+    let copy = ctx(Channel::Script, ProductCategory::Cosmetics);
+    let r = s.scan("这是全网最，好，用的面霜", copy);
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.evasion.is_some() && f.category == Category::AbsoluteTerms),
+        "{:?}",
+        r.findings
+    );
+    // Across one mark, two characters that stand alone.
+    let r = s.scan("最，好", copy);
+    assert!(
+        r.findings.iter().any(|f| f.evasion.is_some()),
+        "{:?}",
+        r.findings
+    );
+    for benign in [
+        "我们不加，微信上也不卖",
+        "这个最，好像不对",
+        "颜色有红、黄、蓝三种",
+        "今天很好，明天再来",
+        "价格最低，但是质量一般",
+    ] {
+        let r = s.scan(benign, copy);
+        assert!(
+            r.findings.iter().all(|f| f.evasion.is_none()),
+            "{benign}: {:?}",
+            r.findings
+        );
+    }
+}
+
 #[test]
 fn oversized_text_is_truncated_or_refused() {
     let mut config = ScreenConfig::default_config();
@@ -418,13 +491,41 @@ fn screen_is_send_sync() {
 
 /// A naive reference: a rule of single literal terms hits exactly when some folded term is a
 /// substring of the folded text.
+/// Also: a term written with one mark between each of its characters (x。y。z) hits, and
+/// across a single mark only when both characters stand alone.
 fn naive_rules_hit(terms: &[(&str, &str)], text: &str, n: &Normalizer) -> Vec<String> {
     let folded = n.normalize_str(text);
+    let chars: Vec<char> = folded.chars().collect();
+    let mark = |c: char| matches!(c, ',' | '，' | '、' | ';' | '；' | '。');
+    let word = |c: char| !liveguard_normalize::is_boundary(c) && !c.is_whitespace();
+    let edge = |c: Option<&char>| {
+        c.is_none_or(|c| liveguard_normalize::is_boundary(*c) || c.is_whitespace())
+    };
+    let mut joined_words: Vec<String> = Vec::new();
+    for i in 0..chars.len() {
+        for j in (i + 2)..chars.len() {
+            let s = &chars[i..=j];
+            let alternates = s
+                .iter()
+                .enumerate()
+                .all(|(k, c)| if k % 2 == 0 { word(*c) } else { mark(*c) });
+            if !alternates || s.len().is_multiple_of(2) {
+                continue;
+            }
+            let marks = s.len() / 2;
+            if marks == 1
+                && !(edge(i.checked_sub(1).and_then(|p| chars.get(p))) && edge(chars.get(j + 1)))
+            {
+                continue;
+            }
+            joined_words.push(s.iter().step_by(2).collect());
+        }
+    }
     let mut v: Vec<String> = terms
         .iter()
         .filter(|(_, t)| {
             let ft = n.normalize_str(t);
-            !ft.is_empty() && folded.contains(&ft)
+            !ft.is_empty() && (folded.contains(&ft) || joined_words.contains(&ft))
         })
         .map(|(id, _)| format!("p/{id}"))
         .collect();

@@ -51,6 +51,9 @@ pub enum StartError {
     /// The engine cannot be built from the packs.
     #[error("screening engine")]
     Engine(#[from] liveguard_screen::BuildError),
+    /// An embedded model does not load (a build with a broken model file).
+    #[error("learned models")]
+    Model(#[from] liveguard_models::ModelError),
     /// A drand relay address is not usable.
     #[error("lottery.drand_relays")]
     Drand(#[from] liveguard_drand::DrandError),
@@ -74,6 +77,7 @@ pub enum StartError {
 pub fn default_screen() -> Result<SharedScreen, StartError> {
     let mut b = ScreenBuilder::new(ScreenConfig::default_config());
     defaults::add_default_packs(&mut b)?;
+    defaults::add_default_models(&mut b)?;
     Ok(SharedScreen::new(b.build()?))
 }
 

@@ -302,6 +302,8 @@ pub(crate) fn plan_price_findings(
             ),
             exception: None,
             masked: None,
+            evasion: None,
+            model: None,
         })
         .collect()
 }
