@@ -259,6 +259,156 @@ impl<'de> serde::Deserialize<'de> for Score {
 /// (加、微、信, 最，好).
 pub const EVASION_PUNCTUATION: &str = "inserted_punctuation";
 
+/// The exception reason of a finding whose words are negated or warned against in the same
+/// clause (千万别私下转账, 本店从不私下交易, 也没有什么神奇疗效).
+pub const NEGATED: &str = "negated";
+
+/// Categories whose triggers a negation or a warning right before them turns around.
+/// Absolute terms and prices are left out on purpose: 没有最低只有更低 is itself the claim.
+const NEGATABLE: &[Category] = &[
+    Category::OffPlatform,
+    Category::MedicalClaim,
+    Category::EfficacyClaim,
+    Category::InvestmentPromise,
+    Category::ProhibitedContent,
+];
+
+/// Negations and warnings that turn the words right after them around.
+const NEGATION_CUES: &[&str] = &[
+    "千万别",
+    "千万不要",
+    "千万不能",
+    "不要",
+    "别",
+    "请勿",
+    "切勿",
+    "勿",
+    "不能",
+    "不会",
+    "不可",
+    "不得",
+    "绝不",
+    "绝对不",
+    "从不",
+    "从来不",
+    "从没",
+    "从来没有",
+    "不接受",
+    "不支持",
+    "不提供",
+    "没有",
+    "没",
+    "并非",
+    "不是",
+    "谨防",
+    "小心",
+    "警惕",
+    "严禁",
+    "禁止",
+    "拒绝",
+    "防止",
+];
+
+/// "Don't believe", "beware of": they turn around what follows in the clause, within six
+/// characters.
+const DISBELIEF: &[&str] = &[
+    "别信",
+    "别相信",
+    "不要信",
+    "不要相信",
+    "不信",
+    "不可信",
+    "谨防",
+    "警惕",
+    "当心",
+];
+
+/// Words that may stand between a negation and what it negates (没有什么…, 并没有那么…).
+const FILLERS: &[&str] = &["什么", "啥", "那么", "所谓", "这种", "那种"];
+
+/// Words after 别/不要 that make it urging rather than negating (别犹豫，加…; 不要错过).
+const URGING: &[&str] = &[
+    "犹豫", "错过", "急", "等", "怕", "担心", "慌", "想了", "事", "关系", "问题", "说",
+];
+
+/// Whether a negation or warning cue ends at most two characters before folded byte
+/// `start`, in the same clause, and what lies between is not an urging word.
+fn negated(folded: &str, start: usize) -> bool {
+    let before = &folded[..start];
+    // The clause: back to the last boundary, at most eight characters.
+    let clause_start = before
+        .char_indices()
+        .rev()
+        .take(8)
+        .take_while(|(_, c)| !is_boundary(*c))
+        .last()
+        .map_or(start, |(i, _)| i);
+    let clause = &before[clause_start..];
+    let mut gap_at = clause.len();
+    for chars in 0..=6 {
+        let head = &clause[..gap_at];
+        let gap = &clause[gap_at..];
+        // Up to two characters between, or four when they start with a filler (没有什么神奇疗效);
+        // "don't believe" reaches over what is reported (别信那些说能根治的).
+        let reach = chars <= 2 || (chars <= 4 && FILLERS.iter().any(|f| gap.starts_with(f)));
+        if (reach
+            && NEGATION_CUES.iter().any(|c| head.ends_with(c))
+            && !URGING.iter().any(|u| gap.contains(u)))
+            || DISBELIEF.iter().any(|c| head.ends_with(c))
+        {
+            return true;
+        }
+        match head.chars().next_back() {
+            Some(c) => gap_at -= c.len_utf8(),
+            None => break,
+        }
+    }
+    false
+}
+
+/// Warnings said right after the words (私下交易不受保护, 私下转账容易被骗).
+const WARNING_AFTER: &[&str] = &[
+    "不受保护",
+    "没有保障",
+    "无保障",
+    "有风险",
+    "风险大",
+    "容易被骗",
+    "会被骗",
+    "被骗",
+    "是诈骗",
+    "是骗局",
+    "是骗子",
+    "都是骗子",
+    "不安全",
+    "不靠谱",
+    "违法",
+    "违规",
+    "是违规",
+];
+
+/// Whether a warning starts at most two characters after folded byte `end`, in the same
+/// clause.
+fn warned_after(folded: &str, end: usize) -> bool {
+    let rest = &folded[end..];
+    let clause_end = rest
+        .char_indices()
+        .find(|(_, c)| is_boundary(*c))
+        .map_or(rest.len(), |(i, _)| i);
+    let clause = &rest[..clause_end];
+    let mut at = 0;
+    for _ in 0..=2 {
+        if WARNING_AFTER.iter().any(|w| clause[at..].starts_with(w)) {
+            return true;
+        }
+        match clause[at..].chars().next() {
+            Some(c) => at += c.len_utf8(),
+            None => break,
+        }
+    }
+    false
+}
+
 /// Marks a writer puts between the characters of a word to get it past a filter.
 fn is_join_mark(c: char) -> bool {
     matches!(c, ',' | '，' | '、' | ';' | '；' | '。')
@@ -643,6 +793,13 @@ impl Screen {
                         Severity::Info,
                         Some(rule.soften_reasons[s as usize].clone()),
                     )
+                }
+                None if NEGATABLE.contains(&rule.rule.category)
+                    && (negated(folded.as_str(), h.start as usize)
+                        || warned_after(folded.as_str(), h.end as usize)) =>
+                {
+                    stats.softened += 1;
+                    (Severity::Info, Some(Arc::from(NEGATED)))
                 }
                 None => (rule.rule.severity_for(ctx.category), None),
             };

@@ -468,6 +468,59 @@ fn punctuation_inside_a_term_is_evasion() {
     }
 }
 
+/// A trigger right after a negation or a warning in the same clause is turned around
+/// (info, `negated`); urging (别犹豫, 不要错过, 没事) is not a negation, and a claim that is
+/// itself negative (没有副作用) or absolute (没有最低只有更低) stays a claim.
+#[test]
+fn negations_and_warnings_turn_a_trigger_around() {
+    let s = default_screen();
+    let worst = |text: &str, c: ScanContext| {
+        s.scan(text, c)
+            .findings
+            .iter()
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(Severity::Info)
+    };
+    let comment = ctx(Channel::Comment, ProductCategory::General);
+    let script = ctx(Channel::Script, ProductCategory::Cosmetics);
+    for benign in [
+        "千万别私下转账",
+        "本店从不私下交易",
+        "请勿添加任何私人微信，谨防诈骗",
+        "不要加微信，私下交易不受保护",
+        "别信那些说能根治的",
+    ] {
+        assert_eq!(
+            worst(benign, comment),
+            Severity::Info,
+            "{benign}: {:?}",
+            s.scan(benign, comment).findings
+        );
+        let f = s.scan(benign, comment).findings;
+        assert!(f.iter().all(|f| f.severity == Severity::Info));
+        assert!(
+            f.is_empty() || f.iter().any(|f| f.exception.as_deref() == Some(NEGATED)),
+            "{benign}: {f:?}"
+        );
+    }
+    assert_eq!(
+        worst("这款不含激素，也没有什么神奇疗效", script),
+        Severity::Info
+    );
+    for violation in [
+        "别犹豫加我微信",
+        "没事加我微信聊",
+        "不要错过，加微信领券",
+        "宝宝们加我微信，私聊更便宜",
+    ] {
+        assert!(worst(violation, comment) >= Severity::Review, "{violation}");
+    }
+    for claim in ["用了没有副作用", "没有任何副作用", "没有最低只有更低"] {
+        assert!(worst(claim, script) >= Severity::Review, "{claim}");
+    }
+}
+
 #[test]
 fn oversized_text_is_truncated_or_refused() {
     let mut config = ScreenConfig::default_config();
