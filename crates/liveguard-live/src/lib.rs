@@ -26,12 +26,14 @@
 //! - Every finding carries rule id, severity, citations and a span into the stored text.
 #![deny(missing_docs)]
 
+mod memory;
 mod monitor;
 mod price;
 
 use serde::{Deserialize, Serialize};
 
 pub use liveguard_core::Channel;
+pub use memory::{countdown_claims, scarcity_claims};
 pub use monitor::{
     LineupEntry, Moderation, ModerationAction, Monitor, Processed, Promise, negative_feedback,
 };

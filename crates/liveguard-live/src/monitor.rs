@@ -201,6 +201,10 @@ pub struct Monitor {
     key: Arc<[u8]>,
     /// Titles of the session's lotteries whose rules are committed (published).
     lotteries: Vec<String>,
+    /// What the session said earlier (scarcity counts, countdowns), to catch claims that are
+    /// false only across utterances. It lives as long as the monitor: a rebuilt monitor
+    /// (after a restart) starts listening afresh.
+    memory: crate::memory::SessionMemory,
 }
 
 fn cite(law: &str, article: &str, tag: ConfidenceTag) -> Citation {
@@ -274,6 +278,7 @@ impl Monitor {
             card_product: None,
             card_price: None,
             lotteries: Vec::new(),
+            memory: Default::default(),
             key: Arc::from(pseudonym_key),
         }
     }
@@ -349,6 +354,7 @@ impl Monitor {
             out.masked = masked;
             if channel.is_seller_controlled() {
                 self.seller_checks(&stored, &mut out);
+                self.recall(&stored, ev.at_ms, &mut out);
             } else {
                 out.moderation = moderation(screen, &stored, &out.findings);
             }
@@ -416,6 +422,53 @@ impl Monitor {
             if let Some(l) = self.card_product.and_then(|p| self.lineup.get(&p)) {
                 off_plan_card_price(l, price, out);
             }
+        }
+    }
+
+    /// Claims false only across utterances: scarcity repeated without the count falling, a
+    /// countdown announced again after it ran out.
+    fn recall(&mut self, text: &str, at_ms: i64, out: &mut Processed) {
+        use crate::memory::Recall;
+        let urgency_cites = || {
+            vec![
+                cite("明码标价和禁止价格欺诈规定", "19", ConfidenceTag::P),
+                cite("反不正当竞争法", "8", ConfidenceTag::P),
+            ]
+        };
+        for r in self.memory.hear(text, at_ms, self.card_product) {
+            let f = match r {
+                Recall::ScarcityRepeated(range, before, then, now) => {
+                    let mut f = live_finding(
+                        text,
+                        range,
+                        "live/scarcity-repeated",
+                        Category::FalseUrgency,
+                        urgency_cites(),
+                        "本场早些时候已说过同样或更少的剩余数量：稀缺表述须与真实库存一致，请核实库存并更正。The same or a smaller count was said earlier this session; scarcity claims must match real stock.",
+                    );
+                    f.normalized = format!(
+                        "said {before} at {}, now {now}",
+                        liveguard_core::clock::Stamp::from_ms(then).beijing_clock()
+                    );
+                    f
+                }
+                Recall::CountdownRestarted(range, ended) => {
+                    let mut f = live_finding(
+                        text,
+                        range,
+                        "live/countdown-restarted",
+                        Category::FalseUrgency,
+                        urgency_cites(),
+                        "本场先前宣布的倒计时已经结束，又重新开始倒计时：限时表述须与真实截止时间一致。A countdown announced earlier has run out and is being restarted.",
+                    );
+                    f.normalized = format!(
+                        "earlier countdown ended {}",
+                        liveguard_core::clock::Stamp::from_ms(ended).beijing_clock()
+                    );
+                    f
+                }
+            };
+            out.findings.push(f);
         }
     }
 

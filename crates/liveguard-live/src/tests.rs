@@ -443,3 +443,60 @@ fn r11_f10_keys_with_personal_data_are_stored_as_keyed_digests() {
         "batch-7-c12"
     );
 }
+
+/// Session memory on air: the same scarcity count said again ten minutes later, and a
+/// countdown announced again after it ran out, are findings the single sentence cannot give.
+#[test]
+fn repeated_scarcity_and_restarted_countdowns_are_caught_on_air() {
+    let mut m = Monitor::new(screen(), None, vec![], b"k");
+    let mut s = Scratch::default();
+    let at = |key: &str, text: &str, minutes: i64| EventIn {
+        at_ms: AT + minutes * 60_000,
+        ..say(key, text)
+    };
+    let rules = |p: &Processed| {
+        p.findings
+            .iter()
+            .map(|f| f.rule.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        !rules(&m.process(screen(), &mut s, &at("1", "宝宝们仅剩3单了", 0)))
+            .contains(&"live/scarcity-repeated".to_string())
+    );
+    let p = m.process(screen(), &mut s, &at("2", "真的仅剩3单了，抓紧", 10));
+    assert!(
+        rules(&p).contains(&"live/scarcity-repeated".to_string()),
+        "{:?}",
+        p.findings
+    );
+    let f = p
+        .findings
+        .iter()
+        .find(|f| f.rule.as_ref() == "live/scarcity-repeated")
+        .unwrap();
+    assert_eq!(f.category, liveguard_core::Category::FalseUrgency);
+    assert!(f.severity >= Severity::Review);
+    assert!(f.normalized.starts_with("said 3 at "), "{}", f.normalized);
+
+    assert!(
+        !rules(&m.process(screen(), &mut s, &at("3", "最后5分钟", 20)))
+            .contains(&"live/countdown-restarted".to_string())
+    );
+    let p = m.process(screen(), &mut s, &at("4", "最后5分钟，抓紧下单", 40));
+    assert!(
+        rules(&p).contains(&"live/countdown-restarted".to_string()),
+        "{:?}",
+        p.findings
+    );
+    // Comments do not count: viewers saying 仅剩3单 is not the seller's claim.
+    let p = m.process(
+        screen(),
+        &mut s,
+        &EventIn {
+            at_ms: AT + 50 * 60_000,
+            ..comment("5", "u1", "仅剩3单吗")
+        },
+    );
+    assert!(!rules(&p).contains(&"live/scarcity-repeated".to_string()));
+}
