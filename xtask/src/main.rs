@@ -15,6 +15,7 @@ mod codegen;
 mod corpus;
 mod deps;
 mod train;
+mod train_claims;
 
 use std::process::{Command, ExitCode};
 
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         Some("accuracy") => accuracy::run(&args[1..]),
         Some("codegen") => codegen::run(),
         Some("train-comments") => train::run(&args[1..]),
+        Some("train-claims") => train_claims::run(&args[1..]),
         Some("api-fuzz") => api_fuzz::run(),
         _ => {
             eprintln!(

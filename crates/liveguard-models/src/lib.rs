@@ -187,6 +187,33 @@ impl TextClassifier {
     }
 }
 
+/// The exemplar most like `text` (Jaccard similarity of their folded character bigrams),
+/// with the similarity; `None` when none shares a bigram.
+pub fn nearest<'a>(text: &str, exemplars: &'a [String]) -> Option<(&'a str, f32)> {
+    let normalizer = Normalizer::new(NormalizeConfig::full());
+    let grams = |t: &str| {
+        let chars: Vec<char> = normalizer
+            .normalize_str(t)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let mut set: Vec<(char, char)> = chars.windows(2).map(|w| (w[0], w[1])).collect();
+        set.sort_unstable();
+        set.dedup();
+        set
+    };
+    let a = grams(text);
+    exemplars
+        .iter()
+        .filter_map(|e| {
+            let b = grams(e);
+            let shared = a.iter().filter(|g| b.binary_search(g).is_ok()).count();
+            let union = a.len() + b.len() - shared;
+            (shared > 0).then(|| (e.as_str(), shared as f32 / union.max(1) as f32))
+        })
+        .max_by(|x, y| x.1.total_cmp(&y.1))
+}
+
 fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
 }

@@ -34,9 +34,26 @@ pub const DEFAULT_PACKS: &[(&str, &str)] = &[
 /// group-directed ones without a swear word. See `models/README.md`.
 pub const COMMENT_MODEL: &[u8] = include_bytes!("../../../models/comment-offensive.lgtc");
 
-/// Adds the default learned models to `builder` (the comment classifier).
+/// The claim model (`cargo xtask train-claims --ship`): medical and efficacy claims in
+/// everyday words on seller text. See `models/README.md`.
+pub const CLAIM_MODEL: &[u8] = include_bytes!("../../../models/claim-efficacy.lgtc");
+
+/// The claims a claim-model finding names as the nearest example (the project's own
+/// paraphrased claims and the packs' claim examples), one per line.
+pub const CLAIM_EXEMPLARS: &str = include_str!("../../../models/claim-exemplars.txt");
+
+/// Adds the default learned models to `builder`: the comment classifier and the claim model.
 pub fn add_default_models(builder: &mut ScreenBuilder) -> Result<(), liveguard_models::ModelError> {
     builder.comment_model(liveguard_models::TextClassifier::from_bytes(COMMENT_MODEL)?);
+    builder.claim_model(
+        liveguard_models::TextClassifier::from_bytes(CLAIM_MODEL)?,
+        CLAIM_EXEMPLARS
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect(),
+    );
     Ok(())
 }
 

@@ -211,6 +211,37 @@ pub struct Finding {
     pub model: Option<ModelEvidence>,
 }
 
+/// The rule id of the claim model's findings.
+pub const MODEL_CLAIM_RULE: &str = "model/efficacy-claim";
+
+/// The sentences of `text` (split at sentence punctuation and line breaks), as trimmed
+/// byte ranges.
+fn clause_ranges(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        // The same pieces the claim model was trained on (sentences, not clauses).
+        if matches!(
+            c,
+            '。' | '！' | '？' | '；' | '!' | '?' | ';' | '\n' | '…' | '/' | '|'
+        ) {
+            push_trimmed(text, start..i, &mut out);
+            start = i + c.len_utf8();
+        }
+    }
+    push_trimmed(text, start..text.len(), &mut out);
+    out
+}
+
+fn push_trimmed(text: &str, r: Range<usize>, out: &mut Vec<Range<usize>>) {
+    let piece = &text[r.clone()];
+    let lead = piece.len() - piece.trim_start().len();
+    let trimmed = piece.trim();
+    if !trimmed.is_empty() {
+        out.push(r.start + lead..r.start + lead + trimmed.len());
+    }
+}
+
 /// The rule id of the comment classifier's findings.
 pub const MODEL_OFFENSIVE_RULE: &str = "model/offensive-comment";
 
@@ -541,6 +572,7 @@ pub struct ScreenBuilder {
     packs: Vec<RulePack>,
     allowlist: Vec<String>,
     comment_model: Option<liveguard_models::TextClassifier>,
+    claim_model: Option<(liveguard_models::TextClassifier, Vec<String>)>,
 }
 
 impl ScreenBuilder {
@@ -551,6 +583,7 @@ impl ScreenBuilder {
             packs: Vec::new(),
             allowlist: Vec::new(),
             comment_model: None,
+            claim_model: None,
         }
     }
 
@@ -585,6 +618,18 @@ impl ScreenBuilder {
     /// listed insult): a `review` finding at most, never `block`, with its score and version.
     pub fn comment_model(&mut self, model: liveguard_models::TextClassifier) -> &mut Self {
         self.comment_model = Some(model);
+        self
+    }
+
+    /// Adds the learned second opinion on seller text: medical and efficacy claims said in
+    /// everyday words that no rule reaches; `exemplars` are the claims a finding names as the
+    /// nearest ("similar to: …"). A `review` finding at most, never `block`.
+    pub fn claim_model(
+        &mut self,
+        model: liveguard_models::TextClassifier,
+        exemplars: Vec<String>,
+    ) -> &mut Self {
+        self.claim_model = Some((model, exemplars));
         self
     }
 
@@ -629,6 +674,10 @@ impl ScreenBuilder {
                 let version: Arc<str> = Arc::from(m.version());
                 (m, version)
             }),
+            claim_model: self.claim_model.map(|(m, ex)| {
+                let version: Arc<str> = Arc::from(m.version());
+                (m, version, ex)
+            }),
             compiled,
             detector_rules,
             detectors_by_scope,
@@ -645,6 +694,8 @@ pub struct Screen {
     unmerged: Normalizer,
     /// The comment classifier and its version, when loaded.
     comment_model: Option<(liveguard_models::TextClassifier, Arc<str>)>,
+    /// The claim model, its version and its exemplars, when loaded.
+    claim_model: Option<(liveguard_models::TextClassifier, Arc<str>, Vec<String>)>,
     compiled: Compiled,
     detector_rules: Vec<(usize, Detector)>,
     /// The detectors wanted in each scan context (same index as `Compiled::scope`).
@@ -1032,6 +1083,10 @@ impl Screen {
     /// classifier's score at or above its threshold is a `review` finding over the whole
     /// comment, citing the abuse rule family, with the score and the model version.
     fn model_opinions(&self, text: &str, ctx: ScanContext, findings: &mut Vec<Finding>) {
+        if ctx.channel.is_seller_controlled() {
+            self.claim_opinions(text, findings);
+            return;
+        }
         let Some((model, version)) = &self.comment_model else {
             return;
         };
@@ -1081,6 +1136,83 @@ impl Screen {
                 exemplar: None,
             }),
         });
+    }
+
+    /// Whether a claim model is loaded for seller text.
+    pub fn claim_model_version(&self) -> Option<&str> {
+        self.claim_model.as_ref().map(|(_, v, _)| v.as_ref())
+    }
+
+    /// The claim model on seller text: each clause no medical or efficacy rule covered that
+    /// scores at or above the threshold is a `review` finding with the score, the model
+    /// version and the nearest exemplar.
+    fn claim_opinions(&self, text: &str, findings: &mut Vec<Finding>) {
+        let Some((model, version, exemplars)) = &self.claim_model else {
+            return;
+        };
+        let mut buf = Vec::new();
+        let mut added = Vec::new();
+        for range in clause_ranges(text) {
+            let clause = &text[range.clone()];
+            if clause.chars().count() < 4 {
+                continue;
+            }
+            let covered = findings.iter().any(|f| {
+                matches!(f.category, Category::MedicalClaim | Category::EfficacyClaim)
+                    && f.span.byte_start < range.end
+                    && range.start < f.span.byte_end
+            });
+            if covered {
+                continue;
+            }
+            let score = model.score_with(clause, &mut buf);
+            if score < model.threshold() {
+                continue;
+            }
+            added.push(Finding {
+                rule: Arc::from(MODEL_CLAIM_RULE),
+                category: Category::EfficacyClaim,
+                severity: Severity::Review,
+                citations: Arc::from(vec![
+                    Citation {
+                        law: "广告法".into(),
+                        article: "17".into(),
+                        clause: None,
+                        tag: liveguard_core::ConfidenceTag::P,
+                    },
+                    Citation {
+                        law: "广告法".into(),
+                        article: "28".into(),
+                        clause: None,
+                        tag: liveguard_core::ConfidenceTag::P,
+                    },
+                ]),
+                span: Span {
+                    byte_start: range.start,
+                    byte_end: range.end,
+                    char_start: 0,
+                    char_end: 0,
+                    line: 0,
+                    column: 0,
+                    end_line: 0,
+                    end_column: 0,
+                },
+                matched: clause.to_string(),
+                normalized: String::new(),
+                suggestion: Arc::from(
+                    "模型判断这句话在用日常说法暗示治疗或功效（如“喝了一个月膝盖就不响了”）：请人工确认；普通商品不得宣称或暗示疾病治疗与保证功效，改为有依据的客观描述。A model judges this sentence to imply a medical or efficacy claim in everyday words: confirm by hand.",
+                ),
+                exception: None,
+                masked: None,
+                evasion: None,
+                model: Some(ModelEvidence {
+                    version: version.clone(),
+                    score: Score::of(score),
+                    exemplar: liveguard_models::nearest(clause, exemplars).map(|(e, _)| e.to_string()),
+                }),
+            });
+        }
+        findings.extend(added);
     }
 
     /// Whether the original text behind folded range `range` has term `repeat` as it was

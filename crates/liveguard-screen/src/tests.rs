@@ -655,3 +655,46 @@ proptest! {
         let _ = lexicon::parse_lexicon(&text, "fuzz.txt", "custom");
     }
 }
+
+/// The default models: the claim model gives a `review` finding with its score, version and
+/// nearest exemplar on a paraphrased claim in seller text, nothing on plain product talk,
+/// and nothing on viewer comments (the comment classifier's channel).
+#[test]
+fn the_claim_model_flags_paraphrased_claims_with_an_exemplar() {
+    let mut b = ScreenBuilder::new(ScreenConfig::default_config());
+    defaults::add_default_packs(&mut b).unwrap();
+    defaults::add_default_models(&mut b).unwrap();
+    let s = b.build().unwrap();
+    assert!(s.claim_model_version().is_some() && s.comment_model_version().is_some());
+    let script = ctx(Channel::Transcript, ProductCategory::Cosmetics);
+    let r = s.scan("姐妹们看好了。用完第二天痘印自己就退了！", script);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule.as_ref() == MODEL_CLAIM_RULE)
+        .unwrap_or_else(|| panic!("{:?}", r.findings));
+    assert_eq!(f.severity, Severity::Review);
+    assert_eq!(f.matched, "用完第二天痘印自己就退了");
+    let m = f.model.as_ref().unwrap();
+    assert!(m.score.value() >= 0.9 && m.exemplar.is_some(), "{m:?}");
+    assert!(!f.citations.is_empty());
+    for plain in [
+        "这款面霜质地清爽，上脸很好推开",
+        "保质期三年，开封后十二个月内用完",
+    ] {
+        assert!(
+            s.scan(plain, script)
+                .findings
+                .iter()
+                .all(|f| f.model.is_none()),
+            "{plain}"
+        );
+    }
+    let comment = ctx(Channel::Comment, ProductCategory::Cosmetics);
+    assert!(
+        s.scan("用完第二天痘印自己就退了", comment)
+            .findings
+            .iter()
+            .all(|f| f.rule.as_ref() != MODEL_CLAIM_RULE)
+    );
+}
