@@ -153,6 +153,7 @@ impl<W: Write> Printer<W> {
                         "{} texts scanned: {} block, {} review, {} info; decision {}",
                         c.texts, c.block, c.review, c.info, decision
                     )?;
+                    writeln!(self.out, "{}", models_line(screen))?;
                 }
             }
             Format::Jsonl => {}
@@ -161,6 +162,7 @@ impl<W: Write> Printer<W> {
                     "version": OUTPUT_SCHEMA_VERSION,
                     "decision": decision,
                     "summary": { "texts": c.texts, "block": c.block, "review": c.review, "info": c.info },
+                    "models": { "comment": screen.comment_model_version(), "claim": screen.claim_model_version() },
                     "files": self.files,
                 });
                 serde_json::to_writer_pretty(&mut self.out, &doc)?;
@@ -411,5 +413,17 @@ pub(crate) fn category_label(c: Category) -> &'static str {
         Category::RegulatedAd => "特殊商品广告",
         Category::Promise => "承诺跟踪",
         Category::Custom => "自定义词库",
+    }
+}
+
+/// The learned models the scan used, or that it ran on rules only.
+pub(crate) fn models_line(screen: &Screen) -> String {
+    match (screen.comment_model_version(), screen.claim_model_version()) {
+        (None, None) => "rules only: no learned models (--no-models, or models = false in the server's settings)".to_string(),
+        (comment, claim) => format!(
+            "models: comments {}, claims {}",
+            comment.unwrap_or("off"),
+            claim.unwrap_or("off")
+        ),
     }
 }

@@ -152,6 +152,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
         let url = format!("http://127.0.0.1:{}", app.port());
         let mut out = std::io::stdout().lock();
         writeln!(out, "liveguard is running at {url}  (healthz: {url}/healthz)")?;
+        writeln!(out, "screening: {}", crate::output::models_line(&app.state().screen.load()))?;
         if demo {
             writeln!(out, "demo accounts (one per role; demo mode only):")?;
             for (name, display, role) in liveguard_server::DEMO_USERS {

@@ -81,7 +81,7 @@ use serde::Serialize;
 
 use compile::{Compiled, CompiledRule, Use, context_index};
 pub use error::{BuildError, BuildErrorKind, PackError, Problem, ScanError};
-pub use pack::{RulePack, parse_pack};
+pub use pack::{PackMeta, RulePack, parse_pack};
 pub use pii::Detector;
 
 /// Engine settings. Every field is explicit.
@@ -640,6 +640,11 @@ impl ScreenBuilder {
             collapse_repeats: false,
             ..self.config.normalize
         });
+        let packs: Vec<(PackMeta, usize)> = self
+            .packs
+            .iter()
+            .map(|p| (p.pack.clone(), p.rules.len()))
+            .collect();
         let compiled = compile::compile(
             &normalizer,
             &unmerged,
@@ -668,6 +673,7 @@ impl ScreenBuilder {
             .collect();
         Ok(Screen {
             config: self.config,
+            packs,
             normalizer,
             unmerged,
             comment_model: self.comment_model.map(|m| {
@@ -688,6 +694,8 @@ impl ScreenBuilder {
 /// An immutable, thread-safe screen. Share it through `Arc`.
 pub struct Screen {
     config: ScreenConfig,
+    /// The packs it was built from and how many rules each has.
+    packs: Vec<(PackMeta, usize)>,
     normalizer: Normalizer,
     /// The same folding without merging repeats: checks terms written with a doubled
     /// character (扣扣) against the original text.
@@ -782,6 +790,11 @@ impl Screen {
             .as_ref()
             .map(|a| a.heap_bytes())
             .unwrap_or(0)
+    }
+
+    /// The packs the screen was built from, with how many rules each has (status pages).
+    pub fn packs(&self) -> &[(PackMeta, usize)] {
+        &self.packs
     }
 
     /// Every rule: full id and definition.

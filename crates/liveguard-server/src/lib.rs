@@ -93,6 +93,7 @@ pub fn routes() -> http::routes::RouteSet {
         .merge(features::lottery::routes())
         .merge(features::dashboard::routes())
         .merge(features::push::routes())
+        .merge(features::system::routes())
 }
 
 /// The declared JSON routes and component schemas of every feature.

@@ -79,6 +79,9 @@ pub struct Settings {
     pub demo: bool,
     /// The OCR program for promo images (Tesseract with chi_sim).
     pub ocr_engine: String,
+    /// Learned second opinions (the comment classifier and the claim model) next to the
+    /// rules; `false` runs the rules only, and the status page says so.
+    pub models: bool,
     /// The browser that renders PDFs of approved versions (headless Chromium).
     pub pdf_engine: String,
     /// Pre-broadcast review: routing to 终审, deadlines and checklists (`[review]`).
@@ -402,6 +405,7 @@ impl Default for Settings {
             checkpoint_interval_seconds: 10,
             demo: false,
             ocr_engine: "tesseract".into(),
+            models: true,
             pdf_engine: "chromium".into(),
             review: ReviewSettings::default(),
             webhooks: Vec::new(),
@@ -464,6 +468,7 @@ impl Settings {
                 }
                 "DEMO" => self.demo = v.parse().map_err(|_| bad("true or false"))?,
                 "OCR_ENGINE" => self.ocr_engine = v,
+                "MODELS" => self.models = v.parse().map_err(|_| bad("true or false"))?,
                 "NATS_URL" => self.live.nats_url = v,
                 "PDF_ENGINE" => self.pdf_engine = v,
                 // Logging and tooling variables share the prefix; they are not settings.

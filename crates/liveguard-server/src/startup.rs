@@ -73,11 +73,19 @@ pub enum StartError {
     },
 }
 
-/// Builds the engine from the embedded default rule packs.
+/// Builds the engine from the embedded default rule packs and models.
 pub fn default_screen() -> Result<SharedScreen, StartError> {
+    screen_for(true)
+}
+
+/// Builds the engine from the embedded default rule packs, with the learned models when
+/// `models` is set (the `models` setting) and on rules only when not.
+pub(crate) fn screen_for(models: bool) -> Result<SharedScreen, StartError> {
     let mut b = ScreenBuilder::new(ScreenConfig::default_config());
     defaults::add_default_packs(&mut b)?;
-    defaults::add_default_models(&mut b)?;
+    if models {
+        defaults::add_default_models(&mut b)?;
+    }
     Ok(SharedScreen::new(b.build()?))
 }
 
@@ -123,7 +131,7 @@ pub async fn open_worker(
     let pseudonym_key = secret(settings, live::PSEUDONYM_KEY_FILE, "viewer pseudonym key")?;
     Ok(liveguard_pipeline::WorkerCtx {
         store,
-        screen: Arc::new(default_screen()?),
+        screen: Arc::new(screen_for(settings.models)?),
         pseudonym_key: Arc::from(&pseudonym_key[..]),
     })
 }
@@ -143,7 +151,7 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
         &settings.lottery.drand_relays,
         Duration::from_secs(settings.lottery.drand_timeout_seconds),
     )?;
-    let screen = Arc::new(default_screen()?);
+    let screen = Arc::new(screen_for(settings.models)?);
     let live = liveguard_pipeline::LiveHub::start(
         liveguard_pipeline::WorkerCtx {
             store: store.clone(),

@@ -428,3 +428,46 @@ fn lottery_simulate_writes_a_bundle_that_verifies_and_tampering_fails() {
     assert_eq!(code, 2);
     assert!(err.contains("drand or commit-reveal"), "{err}");
 }
+
+/// Issue 14 "done when": a paraphrased claim and an offensive comment print model findings
+/// with score, exemplar and citation; with `--no-models` the same scan runs on rules only
+/// and says so.
+#[test]
+fn scan_prints_model_findings_and_runs_rules_only_without_models() {
+    let d = Dir::new("models");
+    d.create(
+        "claims.jsonl",
+        concat!(
+            r#"{"id":"a","text":"姐妹们看好了。用完第二天痘印自己就退了！","channel":"transcript","category":"cosmetics"}"#,
+            "\n",
+            r#"{"id":"b","text":"你这种人也配开直播，回家种地去吧","channel":"comment"}"#,
+            "\n"
+        ),
+    );
+    let (code, out, err) = run(d.cmd().args(["scan", "claims.jsonl", "--input", "jsonl"]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("model/efficacy-claim"), "{out}");
+    assert!(out.contains("相似 similar to: "), "{out}");
+    assert!(out.contains("模型 model: claim-"), "{out}");
+    assert!(out.contains("models: comments comment-"), "{out}");
+    let (_, rules_only, _) =
+        run(d
+            .cmd()
+            .args(["scan", "claims.jsonl", "--input", "jsonl", "--no-models"]));
+    assert!(!rules_only.contains("model/"), "{rules_only}");
+    assert!(
+        rules_only.contains("rules only: no learned models"),
+        "{rules_only}"
+    );
+    let (_, json, _) = run(d.cmd().args([
+        "scan",
+        "claims.jsonl",
+        "--input",
+        "jsonl",
+        "--no-models",
+        "--format",
+        "json",
+    ]));
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(doc["models"]["claim"].is_null(), "{json}");
+}

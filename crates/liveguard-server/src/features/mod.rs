@@ -12,3 +12,4 @@ pub mod master;
 pub mod platform;
 pub mod push;
 pub mod review;
+pub mod system;

@@ -86,6 +86,7 @@ pub(crate) fn page(lang: Lang, title: &str, p: Option<&Principal>, body: Markup)
             @if p.can(Permission::ManageUsers) { a href="/admin/webhooks" { (tr(lang, "消息推送", "Push")) } }
             @if p.can(Permission::ManageOwnTokens) { a href="/tokens" { (tr(lang, "API 令牌", "API tokens")) } }
             @if p.can(Permission::ViewAudit) { a href="/audit" { (tr(lang, "审计日志", "Audit log")) } }
+            @if p.can(Permission::ViewDashboard) { a href="/system" { (tr(lang, "系统状态", "System")) } }
             a href="/account/password" { (tr(lang, "修改密码", "Password")) }
             span.who { (p.user.display_name) " · " (role_label(lang, p.user.role)) }
             a href=(if lang == Lang::Zh { "/lang?to=en" } else { "/lang?to=zh" }) { (if lang == Lang::Zh { "English" } else { "中文" }) }

@@ -11,3 +11,4 @@ mod lottery;
 mod pages;
 mod push;
 mod security;
+mod system;

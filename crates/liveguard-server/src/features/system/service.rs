@@ -1,0 +1,107 @@
+//! The status, gathered from the running state (no store query: it answers even when the
+//! database is slow).
+
+use serde::Serialize;
+
+use crate::AppState;
+use crate::convert::subprocess::find_program;
+
+/// One rule pack the engine was built from.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackStatus {
+    /// Pack id (`ad-law`).
+    pub id: String,
+    /// Pack version.
+    pub version: String,
+    /// Human title.
+    pub title: String,
+    /// Rules in it.
+    pub rules: usize,
+}
+
+/// The learned models.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelStatus {
+    /// The `models` setting.
+    pub enabled: bool,
+    /// The comment classifier's version, when loaded.
+    pub comment: Option<String>,
+    /// The claim model's version, when loaded.
+    pub claim: Option<String>,
+}
+
+/// A helper program and whether it was found.
+#[derive(Debug, Clone, Serialize)]
+pub struct HelperStatus {
+    /// The configured program.
+    pub engine: String,
+    /// Found on the path (or at the configured path).
+    pub found: bool,
+}
+
+/// What the server runs with.
+#[derive(Debug, Clone, Serialize)]
+pub struct SystemStatus {
+    /// liveguard's version.
+    pub version: &'static str,
+    /// Rules in the engine.
+    pub rules: usize,
+    /// The packs.
+    pub packs: Vec<PackStatus>,
+    /// The learned models.
+    pub models: ModelStatus,
+    /// OCR of promo images.
+    pub ocr: HelperStatus,
+    /// PDF printing of approved versions.
+    pub pdf: HelperStatus,
+    /// `sqlite` or `postgres`.
+    pub database: &'static str,
+    /// `in_process` or `nats`.
+    pub live_bus: &'static str,
+}
+
+impl SystemStatus {
+    /// True when the engine runs without learned models.
+    pub fn rules_only(&self) -> bool {
+        self.models.comment.is_none() && self.models.claim.is_none()
+    }
+}
+
+/// The status of `state`.
+pub fn status(state: &AppState) -> SystemStatus {
+    let screen = state.screen.load();
+    let helper = |engine: &str| HelperStatus {
+        engine: engine.to_string(),
+        found: find_program(engine).is_some(),
+    };
+    SystemStatus {
+        version: env!("CARGO_PKG_VERSION"),
+        rules: screen.rules().count(),
+        packs: screen
+            .packs()
+            .iter()
+            .map(|(m, rules)| PackStatus {
+                id: m.id.clone(),
+                version: m.version.clone(),
+                title: m.title.clone(),
+                rules: *rules,
+            })
+            .collect(),
+        models: ModelStatus {
+            enabled: state.settings.models,
+            comment: screen.comment_model_version().map(str::to_string),
+            claim: screen.claim_model_version().map(str::to_string),
+        },
+        ocr: helper(&state.settings.ocr_engine),
+        pdf: helper(&state.settings.pdf_engine),
+        database: match state.store.backend() {
+            liveguard_store::Backend::Sqlite => "sqlite",
+            liveguard_store::Backend::Postgres => "postgres",
+        },
+        live_bus: if state.settings.live.nats_url.is_empty() {
+            "in_process"
+        } else {
+            "nats"
+        },
+    }
+}

@@ -1,0 +1,71 @@
+//! The status page and API: the learned models' versions when they are on, "rules only"
+//! when the `models` setting turns them off (and then no model finding is made), and a
+//! login for both.
+
+use crate::common;
+use axum::http::{Method, StatusCode};
+use common::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn status_shows_model_versions_and_rules_only_mode() {
+    let t = spawn_demo(|_| {}).await;
+    let token = t.token_of("reviewer").await;
+    let s = t.call(get("/api/v1/system", Some(&token))).await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.text());
+    let v = s.json();
+    assert!(v["models"]["enabled"].as_bool().unwrap());
+    assert!(
+        v["models"]["claim"].as_str().unwrap().starts_with("claim-"),
+        "{v}"
+    );
+    assert!(v["models"]["comment"].as_str().is_some(), "{v}");
+    assert!(v["rules"].as_u64().unwrap() > 40, "{v}");
+    assert!(
+        v["packs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["id"] == "absolute"),
+        "{v}"
+    );
+    let (cookie, _) = t
+        .login("reviewer", &liveguard_server::demo_password("reviewer"))
+        .await
+        .unwrap();
+    let page = t.call(page_get(&cookie, "/system")).await.text();
+    assert!(page.contains("data-testid=\"models-on\""), "{page}");
+    assert!(!page.contains("data-testid=\"rules-only\""));
+    assert_eq!(
+        t.call(get("/api/v1/system", None)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Rules only: the page and the API say so, and a paraphrased claim gets no model finding.
+    let r = spawn_demo(|s| s.models = false).await;
+    let token = r.token_of("reviewer").await;
+    let v = r.call(get("/api/v1/system", Some(&token))).await.json();
+    assert!(!v["models"]["enabled"].as_bool().unwrap());
+    assert!(v["models"]["claim"].is_null() && v["models"]["comment"].is_null());
+    let (cookie, _) = r
+        .login("reviewer", &liveguard_server::demo_password("reviewer"))
+        .await
+        .unwrap();
+    let page = r.call(page_get(&cookie, "/system")).await.text();
+    assert!(page.contains("仅规则运行"), "{page}");
+    let claim = json!({"text": "姐妹们看好了。用完第二天痘印自己就退了！", "channel": "transcript", "category": "cosmetics"});
+    for (app, want_model) in [(&t, true), (&r, false)] {
+        let token = app.token_of("reviewer").await;
+        let out = app
+            .call(json_req(
+                Method::POST,
+                "/api/v1/scan",
+                Some(&token),
+                claim.clone(),
+            ))
+            .await;
+        assert_eq!(out.status, StatusCode::OK, "{}", out.text());
+        let has_model = out.text().contains("model/efficacy-claim");
+        assert_eq!(has_model, want_model, "{}", out.text());
+    }
+}
