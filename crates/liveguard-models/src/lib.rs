@@ -19,6 +19,9 @@
 
 use liveguard_normalize::{NormalizeConfig, Normalizer};
 
+#[cfg(feature = "vision")]
+pub mod vision;
+
 /// Why a model could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ModelError {
