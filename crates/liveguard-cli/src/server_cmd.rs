@@ -153,6 +153,11 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "liveguard is running at {url}  (healthz: {url}/healthz)")?;
         writeln!(out, "screening: {}", crate::output::models_line(&app.state().screen.load()))?;
+        let images = &app.state().images;
+        match &images.pp_ocr_missing {
+            None => writeln!(out, "images: PP-OCR {} (QR codes and barcodes decoded)", images.engine())?,
+            Some(why) => writeln!(out, "images: Tesseract `{}`; PP-OCR not in use: {why}", images.engine())?,
+        }
         if demo {
             writeln!(out, "demo accounts (one per role; demo mode only):")?;
             for (name, display, role) in liveguard_server::DEMO_USERS {

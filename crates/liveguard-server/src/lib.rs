@@ -82,6 +82,8 @@ pub struct AppState {
     pub webhook_status: Arc<jobs::webhook::DeliveryStatus>,
     /// Sends webhooks and group-robot messages (HTTP and HTTPS with the system's roots).
     pub outbound: liveguard_outbound::Client,
+    /// Reads promo images and stream frames (PP-OCR or Tesseract, and codes).
+    pub images: Arc<convert::ocr::ImageReader>,
 }
 
 /// Every feature's routes, merged: adding a feature means one line here.

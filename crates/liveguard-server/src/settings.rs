@@ -79,6 +79,9 @@ pub struct Settings {
     pub demo: bool,
     /// The OCR program for promo images (Tesseract with chi_sim).
     pub ocr_engine: String,
+    /// Directory of the PP-OCR model files (`scripts/fetch-ocr-models.sh DIR`); empty =
+    /// `models` in the data directory. Without them images are read by `ocr_engine`.
+    pub ocr_models: PathBuf,
     /// Learned second opinions (the comment classifier and the claim model) next to the
     /// rules; `false` runs the rules only, and the status page says so.
     pub models: bool,
@@ -405,6 +408,7 @@ impl Default for Settings {
             checkpoint_interval_seconds: 10,
             demo: false,
             ocr_engine: "tesseract".into(),
+            ocr_models: PathBuf::new(),
             models: true,
             pdf_engine: "chromium".into(),
             review: ReviewSettings::default(),
@@ -468,6 +472,7 @@ impl Settings {
                 }
                 "DEMO" => self.demo = v.parse().map_err(|_| bad("true or false"))?,
                 "OCR_ENGINE" => self.ocr_engine = v,
+                "OCR_MODELS" => self.ocr_models = PathBuf::from(v),
                 "MODELS" => self.models = v.parse().map_err(|_| bad("true or false"))?,
                 "NATS_URL" => self.live.nats_url = v,
                 "PDF_ENGINE" => self.pdf_engine = v,

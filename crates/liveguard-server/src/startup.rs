@@ -162,7 +162,15 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
     )
     .await?;
     let login_guard = Arc::new(auth::LoginGuard::for_settings(&settings));
+    let models_dir = crate::convert::ocr::models_dir(&settings);
+    let tesseract = settings.ocr_engine.clone();
+    let images = tokio::task::spawn_blocking(move || {
+        crate::convert::ocr::ImageReader::load(&models_dir, &tesseract)
+    })
+    .await
+    .unwrap_or_else(|_| crate::convert::ocr::ImageReader::tesseract_only(&settings.ocr_engine));
     Ok(AppState {
+        images: Arc::new(images),
         store,
         screen,
         settings: Arc::new(settings),

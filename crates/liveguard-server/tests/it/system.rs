@@ -69,3 +69,50 @@ async fn status_shows_model_versions_and_rules_only_mode() {
         assert_eq!(has_model, want_model, "{}", out.text());
     }
 }
+
+/// A promo image with a QR code to a personal WeChat, submitted for review: the code is
+/// decoded and is a block finding with its span in the image text; with the PP-OCR models
+/// configured (`LIVEGUARD_TEST_OCR_MODELS`, mandatory under CI=true) the text is read by
+/// PP-OCR and the status page says so.
+#[tokio::test]
+async fn a_promo_image_with_a_wechat_qr_code_is_read_and_flagged() {
+    use base64::Engine;
+    let models = std::env::var("LIVEGUARD_TEST_OCR_MODELS").ok();
+    if models.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "LIVEGUARD_TEST_OCR_MODELS is required under CI=true"
+        );
+        eprintln!("notice: LIVEGUARD_TEST_OCR_MODELS not set; PP-OCR test skipped");
+        return;
+    }
+    let dir = models.unwrap();
+    let t = spawn_app_configured(|s| s.ocr_models = dir.clone().into()).await;
+    let streamer = t.token_for(liveguard_core::Role::Streamer).await;
+    let v = t.call(get("/api/v1/system", Some(&streamer))).await.json();
+    assert_eq!(v["images"]["pp_ocr"], true, "{v}");
+    assert_eq!(v["images"]["reader"], "pp-ocrv6-small-0.1.0", "{v}");
+    let png = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/ocr/promo-qr.png"
+    ))
+    .unwrap();
+    let r = t
+        .call(json_req(
+            Method::POST,
+            "/api/v1/submissions",
+            Some(&streamer),
+            json!({"title": "宣传图", "kind": "image_text", "session_start": "2026-12-01T20:00:00Z",
+                   "file_base64": base64::engine::general_purpose::STANDARD.encode(&png), "file_name": "poster.png"}),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let v = r.json();
+    let text = v["text"].as_str().unwrap();
+    assert!(
+        text.ends_with("二维码：https://u.wechat.com/EAbc123xyz"),
+        "{text}"
+    );
+    let body = v.to_string();
+    assert!(body.contains("offplatform/link-contact"), "{body}");
+}

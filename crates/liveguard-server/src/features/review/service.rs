@@ -157,12 +157,15 @@ pub(crate) async fn read_content(state: &AppState, c: Content) -> Result<String,
                 "docx" => crate::convert::docx::docx_text(&bytes)
                     .map_err(|e| ApiError::field("file_base64", e.to_string()))?,
                 "png" | "jpg" | "jpeg" | "webp" | "bmp" | "gif" | "tif" | "tiff" => {
-                    crate::convert::ocr::ocr_image(&state.settings.ocr_engine, &bytes)
+                    state
+                        .images
+                        .read(&bytes)
                         .await
                         .map_err(|e| match e {
                             crate::convert::ocr::OcrError::Busy(m) => ApiError::Busy(m),
                             e => ApiError::field("file_base64", e.to_string()),
                         })?
+                        .text
                 }
                 _ => {
                     return Err(ApiError::invalid(

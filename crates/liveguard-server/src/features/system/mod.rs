@@ -32,6 +32,9 @@ pub fn routes() -> RouteSet {
                     "enabled": {"type": "boolean"},
                     "comment": {"type": ["string", "null"]},
                     "claim": {"type": ["string", "null"]}}},
+                "images": {"type": "object", "properties": {
+                    "reader": {"type": "string"}, "pp_ocr": {"type": "boolean"},
+                    "pp_ocr_missing": {"type": ["string", "null"]}, "models_dir": {"type": "string"}, "codes": {"type": "boolean"}}},
                 "ocr": {"type": "object", "properties": {"engine": {"type": "string"}, "found": {"type": "boolean"}}},
                 "pdf": {"type": "object", "properties": {"engine": {"type": "string"}, "found": {"type": "boolean"}}},
                 "database": {"type": "string", "enum": ["sqlite", "postgres"]},

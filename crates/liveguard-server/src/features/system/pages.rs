@@ -75,7 +75,17 @@ pub(crate) async fn status_page(
                     tr { th { (tr(lang, "liveguard 版本", "liveguard version")) } td { (s.version) } }
                     tr { th { (tr(lang, "数据库", "Database")) } td { (if s.database == "sqlite" { tr(lang, "内嵌 SQLite", "embedded SQLite") } else { "PostgreSQL" }) } }
                     tr { th { (tr(lang, "直播事件总线", "Live event bus")) } td { (if s.live_bus == "nats" { "NATS JetStream" } else { tr(lang, "进程内队列", "in-process queue") }) } }
-                    tr { th { (tr(lang, "图片文字识别（OCR）", "Image text (OCR)")) } td data-testid="ocr-engine" { code { (s.ocr.engine) } " " (yes_no(lang, s.ocr.found)) @if !s.ocr.found { " · " span.muted { (tr(lang, "宣传图无法读取文字，请安装 tesseract-ocr 与 tesseract-ocr-chi-sim", "promo images cannot be read: install tesseract-ocr and tesseract-ocr-chi-sim")) } } } }
+                    tr { th { (tr(lang, "图片文字识别（OCR）", "Image text (OCR)")) } td data-testid="image-reader" {
+                        @if s.images.pp_ocr {
+                            "PP-OCR " code { (s.images.reader) } " " (tr(lang, "（本机运行，无需联网）", "(in-process, offline)"))
+                        } @else {
+                            (tr(lang, "Tesseract（备用）", "Tesseract (fallback)")) " " code { (s.ocr.engine) } " " (yes_no(lang, s.ocr.found))
+                            br;
+                            span.muted { (tr(lang, "未使用 PP-OCR（识别更准）：", "PP-OCR (more accurate) not in use: ")) (s.images.pp_ocr_missing.as_deref().unwrap_or("")) }
+                            @if !s.ocr.found { br; span.error { (tr(lang, "宣传图无法读取文字：请运行 scripts/fetch-ocr-models.sh，或安装 tesseract-ocr 与 tesseract-ocr-chi-sim", "promo images cannot be read: run scripts/fetch-ocr-models.sh, or install tesseract-ocr and tesseract-ocr-chi-sim")) } }
+                        }
+                    } }
+                    tr { th { (tr(lang, "二维码与条形码", "QR codes and barcodes")) } td { (tr(lang, "识别（指向个人微信、QQ、收款页或站外店铺的码按站外导流处理）", "decoded (codes leading to a personal WeChat, QQ, payment page or outside shop are off-platform findings)")) } }
                     tr { th { (tr(lang, "PDF 打印", "PDF printing")) } td { code { (s.pdf.engine) } " " (yes_no(lang, s.pdf.found)) } }
                 }
             }

@@ -39,6 +39,21 @@ pub struct HelperStatus {
     pub found: bool,
 }
 
+/// How images are read.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageStatus {
+    /// The reader in use: the PP-OCR models' version, or the Tesseract program.
+    pub reader: String,
+    /// PP-OCR is in use.
+    pub pp_ocr: bool,
+    /// Why PP-OCR is not in use (missing or wrong model files), when it is not.
+    pub pp_ocr_missing: Option<String>,
+    /// Where the PP-OCR model files are looked for.
+    pub models_dir: String,
+    /// QR codes and barcodes are decoded (always, in-process).
+    pub codes: bool,
+}
+
 /// What the server runs with.
 #[derive(Debug, Clone, Serialize)]
 pub struct SystemStatus {
@@ -50,7 +65,9 @@ pub struct SystemStatus {
     pub packs: Vec<PackStatus>,
     /// The learned models.
     pub models: ModelStatus,
-    /// OCR of promo images.
+    /// Reading images: PP-OCR or Tesseract, and codes.
+    pub images: ImageStatus,
+    /// OCR of promo images by Tesseract (used when PP-OCR is not).
     pub ocr: HelperStatus,
     /// PDF printing of approved versions.
     pub pdf: HelperStatus,
@@ -91,6 +108,15 @@ pub fn status(state: &AppState) -> SystemStatus {
             enabled: state.settings.models,
             comment: screen.comment_model_version().map(str::to_string),
             claim: screen.claim_model_version().map(str::to_string),
+        },
+        images: ImageStatus {
+            reader: state.images.engine().to_string(),
+            pp_ocr: state.images.has_pp_ocr(),
+            pp_ocr_missing: state.images.pp_ocr_missing.clone(),
+            models_dir: crate::convert::ocr::models_dir(&state.settings)
+                .display()
+                .to_string(),
+            codes: true,
         },
         ocr: helper(&state.settings.ocr_engine),
         pdf: helper(&state.settings.pdf_engine),
