@@ -14,6 +14,7 @@ mod bench;
 mod codegen;
 mod corpus;
 mod deps;
+mod ocr_eval;
 mod train;
 mod train_claims;
 
@@ -26,13 +27,14 @@ fn main() -> ExitCode {
         Some("deps") => deps::check().map(|()| println!("deps: ok")),
         Some("bench") => bench::run(&args[1..]),
         Some("accuracy") => accuracy::run(&args[1..]),
+        Some("ocr-eval") => ocr_eval::run(&args[1..]),
         Some("codegen") => codegen::run(),
         Some("train-comments") => train::run(&args[1..]),
         Some("train-claims") => train_claims::run(&args[1..]),
         Some("api-fuzz") => api_fuzz::run(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|deps|bench [--mb N] [--record]|accuracy [--data DIR]|train-comments [--data DIR] [--dry-run]|codegen|api-fuzz>"
+                "usage: cargo xtask <ci|deps|bench [--mb N] [--record]|accuracy [--data DIR]|train-comments [--data DIR] [--dry-run]|ocr-eval [--count N] [--models DIR] [--out DIR]|codegen|api-fuzz>"
             );
             return ExitCode::from(2);
         }

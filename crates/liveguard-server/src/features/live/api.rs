@@ -118,6 +118,15 @@ pub(crate) async fn post_events(
     Ok(Json(ingest(&state, id, body).await?))
 }
 
+/// `POST /api/v1/live/sessions/{id}/frames`
+pub(crate) async fn post_frame(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<super::service::FrameBody>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(super::service::ingest_frame(&state, id, body).await?))
+}
+
 /// `GET /api/v1/live/sessions/{id}/ws`: a WebSocket for event batches. Each text frame is
 /// one batch (`{"events": [...]}`, the same schema and bounds as the HTTP endpoint); each
 /// is answered, in order, by one text frame: the HTTP endpoint's answer, or a problem

@@ -66,6 +66,19 @@ pub fn routes() -> RouteSet {
                         "duplicate": {"type": "boolean"}, "alert_id": {"type": ["integer", "null"]}, "decision": {"type": "string", "enum": ["pass", "review", "block"]}}}}}})),
             api::post_events,
         )
+        .api_large(
+            Op::post("/api/v1/live/sessions/{id}/frames", operate, "Send a snapshot of the stream (JPEG or PNG, at most 2 MB and 8.4 million pixels): its text is read by OCR, its QR codes and barcodes decoded, and what it says is stored and screened as a screen_text event under the frame's key; a frame with no text stores nothing")
+                .body(json!({"type": "object", "additionalProperties": false, "required": ["key", "at_ms", "image_base64"],
+                    "properties": {"key": {"type": "string", "minLength": 1, "maxLength": 128}, "at_ms": {"type": "integer"},
+                        "image_base64": {"type": "string", "description": "the JPEG or PNG frame, base64"}}}))
+                .ok(json!({"type": "object", "required": ["accepted", "duplicates", "alerts", "results", "text", "reader"], "properties": {
+                    "accepted": {"type": "integer"}, "duplicates": {"type": "integer"}, "alerts": {"type": "array", "items": {"type": "integer"}},
+                    "queued": {"type": "boolean"}, "results": {"type": "array"},
+                    "text": {"type": "string", "description": "what the frame says: OCR lines, then 二维码：… lines"},
+                    "reader": {"type": "string", "description": "pp-ocrv6-small-0.1.0, or the Tesseract program"}}})),
+            service::FRAME_REQUEST_BYTES_MAX,
+            api::post_frame,
+        )
         .api(
             Op::get("/api/v1/live/sessions/{id}/ws", operate, "WebSocket for event batches: one text frame per batch, answered in order by one frame each")
                 .answers("101", json!({"type": "string", "description": "WebSocket: send {\"events\": [LiveEventIn…]} text frames; each is answered by the events endpoint's JSON or a Problem"})),

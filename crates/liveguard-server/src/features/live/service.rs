@@ -222,6 +222,108 @@ pub(crate) async fn ingest(state: &AppState, id: i64, body: EventsBody) -> Resul
     }))
 }
 
+/// Largest frame snapshot accepted, in bytes (decoded).
+pub const FRAME_BYTES_MAX: usize = 2 * 1024 * 1024;
+/// Most pixels a frame snapshot may have (a 4K frame has 8.3 million).
+pub const FRAME_PIXELS_MAX: u64 = 8_400_000;
+/// Largest frame request body (the image in base64 plus the fields).
+pub const FRAME_REQUEST_BYTES_MAX: usize = FRAME_BYTES_MAX / 3 * 4 + 8 * 1024;
+
+/// `POST /api/v1/live/sessions/{id}/frames` body: one snapshot of the stream.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameBody {
+    /// Idempotency key of the screen-text event the frame becomes.
+    pub key: String,
+    /// When the frame was taken (Unix milliseconds).
+    pub at_ms: i64,
+    /// The JPEG or PNG snapshot, base64.
+    pub image_base64: String,
+}
+
+/// Reads a frame (PP-OCR or Tesseract, and its QR codes and barcodes) and ingests what it
+/// says as a `screen_text` event under the frame's key, screened as any screen text. A frame
+/// with no text stores nothing. Answers as the events endpoint, plus `text` (what was read)
+/// and `reader`.
+pub(crate) async fn ingest_frame(
+    state: &AppState,
+    id: i64,
+    body: FrameBody,
+) -> Result<Value, ApiError> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(body.image_base64.trim())
+        .map_err(|_| ApiError::field("image_base64", "not valid base64"))?;
+    if bytes.len() > FRAME_BYTES_MAX {
+        return Err(ApiError::field(
+            "image_base64",
+            format!(
+                "the frame is {} bytes; at most {FRAME_BYTES_MAX}",
+                bytes.len()
+            ),
+        ));
+    }
+    if !matches!(
+        crate::convert::ocr::image_kind(&bytes),
+        Some("jpeg" | "png")
+    ) {
+        return Err(ApiError::field(
+            "image_base64",
+            "a frame must be a JPEG or PNG image",
+        ));
+    }
+    let size = imagesize::blob_size(&bytes)
+        .map_err(|_| ApiError::field("image_base64", "not a readable image"))?;
+    if (size.width as u64).saturating_mul(size.height as u64) > FRAME_PIXELS_MAX {
+        return Err(ApiError::field(
+            "image_base64",
+            format!(
+                "the frame is {} × {} pixels; at most {FRAME_PIXELS_MAX}",
+                size.width, size.height
+            ),
+        ));
+    }
+    // The key and time are checked (and the session is live) before any OCR runs.
+    let probe: EventIn = serde_json::from_value(json!({
+        "key": body.key, "kind": "screen_text", "at_ms": body.at_ms, "text": "frame",
+    }))
+    .map_err(|e| ApiError::BadBody(e.to_string()))?;
+    liveguard_live::validate(&probe).map_err(|err| ApiError::field(err.field, err.message))?;
+    let session = state.store.live_session(id).await?;
+    if session.state != SessionState::Live {
+        return Err(ApiError::Conflict(format!(
+            "session {id} is {}; events are accepted only while it is live",
+            session.state
+        )));
+    }
+    let read = state.images.read(&bytes).await.map_err(|e| match e {
+        crate::convert::ocr::OcrError::Busy(m) => ApiError::Busy(m),
+        e => ApiError::field("image_base64", e.to_string()),
+    })?;
+    let text: String = read
+        .text
+        .chars()
+        .take(liveguard_live::TEXT_CHARS_MAX)
+        .collect();
+    let mut answer = if text.trim().is_empty() {
+        json!({"accepted": 0, "duplicates": 0, "alerts": [], "results": []})
+    } else {
+        let mut event = probe;
+        event.text = Some(text.clone());
+        ingest(
+            state,
+            id,
+            EventsBody {
+                events: vec![event],
+            },
+        )
+        .await?
+    };
+    answer["text"] = json!(text);
+    answer["reader"] = json!(read.engine);
+    Ok(answer)
+}
+
 /// `POST /api/v1/live/alerts/{id}/actions` body.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
