@@ -134,7 +134,8 @@ fn render(i: u64, faces: &[Face]) -> anyhow::Result<Sample> {
     let lines: Vec<&str> = (0..n_lines)
         .map(|_| LINES[rng.range(0, LINES.len() as u32 - 1) as usize])
         .collect();
-    let px = rng.range(26, 60) as f32;
+    // Text from small print (16 px, detail-page notes) to headlines (60 px).
+    let px = rng.range(16, 60) as f32;
     let scaled = font.as_scaled(PxScale::from(px));
     let widths: Vec<f32> = lines
         .iter()
@@ -145,8 +146,19 @@ fn render(i: u64, faces: &[Face]) -> anyhow::Result<Sample> {
     let margin = rng.range(20, 80) as f32;
     let w = (text_w + 2.0 * margin) as u32;
     let h = (line_h * n_lines as f32 + 2.0 * margin) as u32;
-    // Background: 0 plain light, 1 vertical gradient, 2 dark, 3 textured light.
-    let style = rng.range(0, 3);
+    // Background: 0 plain light, 1 vertical gradient, 2 dark, 3 checked light, 4 light
+    // with soft colour blobs (a product photo's bokeh behind the text).
+    let style = rng.range(0, 4);
+    let blobs: Vec<(f32, f32, f32, Rgb<u8>)> = (0..6)
+        .map(|_| {
+            (
+                rng.unit(),
+                rng.unit(),
+                0.1 + 0.3 * rng.unit(),
+                random_colour(&mut rng, true),
+            )
+        })
+        .collect();
     let (a, b) = match style {
         2 => (
             random_colour(&mut rng, false),
@@ -162,6 +174,20 @@ fn render(i: u64, faces: &[Face]) -> anyhow::Result<Sample> {
         3 => {
             let band = ((x / 12 + y / 12) % 2) as u8 * 18;
             Rgb([a[0].saturating_sub(band), a[1].saturating_sub(band), a[2]])
+        }
+        4 => {
+            let (fx, fy) = (x as f32 / w as f32, y as f32 / h as f32);
+            let mut p = [f32::from(a[0]), f32::from(a[1]), f32::from(a[2])];
+            for (bx, by, r, c) in &blobs {
+                let d = ((fx - bx).powi(2) + (fy - by).powi(2)).sqrt() / r;
+                if d < 1.0 {
+                    let k = 0.6 * (1.0 - d);
+                    for ch in 0..3 {
+                        p[ch] = p[ch] * (1.0 - k) + f32::from(c[ch]) * k;
+                    }
+                }
+            }
+            Rgb(p.map(|v| v as u8))
         }
         _ => a,
     });

@@ -50,6 +50,58 @@ pub struct OcrModels {
     version: String,
     /// Runs on this pool instead of rten's global one (all cores) when set.
     pool: Option<std::sync::Arc<rten::ThreadPool>>,
+    scripts: Scripts,
+}
+
+/// Traditional-to-simplified folding of single characters, and which characters are
+/// simplified forms (the target of some different traditional character).
+///
+/// The recogniser's dictionary holds both scripts, and on simplified text it sometimes
+/// answers a traditional form of one character (减 → 減, 叠 → 疊). A line that holds a
+/// simplified-only character is simplified text, so its traditional forms are misreads and
+/// are folded; a line without one (a traditional brand name, a Hong Kong label) is kept.
+struct Scripts {
+    fold: liveguard_normalize::Normalizer,
+    simplified: std::collections::HashSet<char>,
+}
+
+impl Scripts {
+    fn new() -> Scripts {
+        let fold = liveguard_normalize::Normalizer::new(liveguard_normalize::NormalizeConfig {
+            traditional_to_simplified: true,
+            ..liveguard_normalize::NormalizeConfig::none()
+        });
+        let mut simplified = std::collections::HashSet::new();
+        for cp in 0x3400u32..0xA000 {
+            if let Some(c) = char::from_u32(cp)
+                && let liveguard_normalize::Fold::Char(s) = fold.fold_char(c)
+                && s != c
+            {
+                simplified.insert(s);
+            }
+        }
+        Scripts { fold, simplified }
+    }
+
+    fn traditional_to_simplified(&self, c: char) -> Option<char> {
+        match self.fold.fold_char(c) {
+            liveguard_normalize::Fold::Char(s) if s != c => Some(s),
+            _ => None,
+        }
+    }
+
+    /// `line` with its traditional forms folded when it is simplified text.
+    fn unify(&self, line: &str) -> String {
+        let simplified_text = line
+            .chars()
+            .any(|c| self.simplified.contains(&c) && self.traditional_to_simplified(c).is_none());
+        if !simplified_text {
+            return line.to_string();
+        }
+        line.chars()
+            .map(|c| self.traditional_to_simplified(c).unwrap_or(c))
+            .collect()
+    }
 }
 
 impl std::fmt::Debug for OcrModels {
@@ -85,6 +137,7 @@ impl OcrModels {
             dict,
             version: version.to_string(),
             pool: None,
+            scripts: Scripts::new(),
         })
     }
 
@@ -264,7 +317,7 @@ impl OcrModels {
                 prev = best;
             }
         }
-        let text = text.trim().to_string();
+        let text = self.scripts.unify(text.trim());
         if text.is_empty() || conf_n == 0 {
             return Ok(None);
         }
@@ -360,5 +413,19 @@ fn sort_reading_order(boxes: &mut [[u32; 4]]) {
         }
         boxes[i..j].sort_by_key(|b| b[0]);
         i = j;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Scripts;
+
+    #[test]
+    fn traditional_misreads_in_simplified_lines_are_folded_and_traditional_lines_kept() {
+        let s = Scripts::new();
+        assert_eq!(s.unify("满299減50 可疊加"), "满299减50 可叠加");
+        assert_eq!(s.unify("限時秒殺 全網最低價"), "限時秒殺 全網最低價");
+        assert_eq!(s.unify("加微信 shop888"), "加微信 shop888");
+        assert_eq!(s.unify("VX 13800138000"), "VX 13800138000");
     }
 }
