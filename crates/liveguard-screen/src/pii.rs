@@ -33,8 +33,9 @@ pub enum Detector {
     /// Street addresses with a road and a house number.
     StreetAddress,
     /// 18-character numbers shaped like a resident ID (province code, birth date) whose
-    /// check digit is wrong: masked as personal data (a mistyped ID still is), but not a
-    /// validated ID, so rules normally do not flag them.
+    /// check digit is wrong, and any 15–18-digit number right after 身份证 / 证件号: masked
+    /// as personal data (a mistyped ID still is), but not a validated ID, so rules normally
+    /// do not flag them.
     ResidentIdUnchecked,
 }
 
@@ -256,12 +257,30 @@ fn split_run(r: &RawRun, on_run: &mut impl FnMut(&DigitRun) -> bool) {
     }
 }
 
-/// Context words for QQ and WeChat ids, found in one pass by a small automaton.
+/// Context words for QQ and WeChat ids, bank cards and ID numbers, found in one pass by a
+/// small automaton.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cue {
     Qq,
     Wechat,
+    /// A card or account number follows: one that fails the Luhn check is still masked.
+    Card,
+    /// An ID number follows: one that fails the check digit or date is still masked.
+    Id,
 }
+
+const CARD_CONTEXT: &[&str] = &[
+    "卡号",
+    "银行卡",
+    "信用卡",
+    "储蓄卡",
+    "借记卡",
+    "银行账号",
+    "收款账号",
+    "银行账户",
+    "开户行",
+];
+const ID_CONTEXT: &[&str] = &["身份证", "证件号", "身份号码", "身份证号码"];
 
 const QQ_CONTEXT: &[&str] = &["qq", "ＱＱ", "ｑｑ", "扣扣", "企鹅", "q号"];
 const WECHAT_CONTEXT: &[&str] = &[
@@ -282,6 +301,14 @@ fn cue_automaton() -> &'static (aho_corasick::AhoCorasick, Vec<Cue>) {
         for p in WECHAT_CONTEXT {
             patterns.push(p);
             kinds.push(Cue::Wechat);
+        }
+        for p in CARD_CONTEXT {
+            patterns.push(p);
+            kinds.push(Cue::Card);
+        }
+        for p in ID_CONTEXT {
+            patterns.push(p);
+            kinds.push(Cue::Id);
         }
         let ac = aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
@@ -324,7 +351,9 @@ pub fn detect_with_hints(text: &str, which: &[Detector], hints: Hints) -> Vec<Pi
     let wants_wechat = wants(Detector::WechatId) && wechat_possible;
     // (cue end byte, kind), in text order.
     let mut cues: Vec<(usize, Cue)> = Vec::new();
-    if wants_qq || wants_wechat {
+    let wants_unchecked =
+        digits && (wants(Detector::BankCard) || wants(Detector::ResidentIdUnchecked));
+    if wants_qq || wants_wechat || wants_unchecked {
         let (ac, kinds) = cue_automaton();
         cues.extend(
             ac.find_iter(text)
@@ -400,6 +429,19 @@ fn classify_run(
         });
         return;
     }
+    // Right after 身份证 / 证件号: an ID even when its check digit or date is wrong (a
+    // mistyped ID is still personal data), 15 digits (the old format) to 18.
+    if wants(Detector::ResidentIdUnchecked)
+        && ((15..=18).contains(&n) || (n == 17 && run.x_suffix))
+        && cue_before(text, cues, Cue::Id, run.range.start)
+    {
+        out.push(PiiMatch {
+            detector: Detector::ResidentIdUnchecked,
+            range: run.range.clone(),
+            masked: mask_keep(d, run.x_suffix, 6, if n >= 17 { 4 } else { 3 }),
+        });
+        return;
+    }
     if run.x_suffix {
         return;
     }
@@ -430,6 +472,19 @@ fn classify_run(
         });
         return;
     }
+    // Right after 卡号 / 银行卡 …: a card or account number even when the Luhn check fails
+    // (mistyped, or an account number that has none).
+    if wants(Detector::BankCard)
+        && (12..=19).contains(&n)
+        && cue_before(text, cues, Cue::Card, run.range.start)
+    {
+        out.push(PiiMatch {
+            detector: Detector::BankCard,
+            range: run.range.clone(),
+            masked: mask_keep(d, false, 0, 4),
+        });
+        return;
+    }
     if wants(Detector::QqNumber)
         && (5..=11).contains(&n)
         && d[0] != 0
@@ -445,6 +500,12 @@ fn classify_run(
             masked: mask_keep(d, false, 2, 0),
         });
     }
+}
+
+/// Whether a `kind` context word ends at most 6 characters before `start`.
+fn cue_before(text: &str, cues: &[(usize, Cue)], kind: Cue, start: usize) -> bool {
+    cues.iter()
+        .any(|&(end, k)| k == kind && end <= start && chars_between(text, end, start) <= 6)
 }
 
 fn chars_between(text: &str, from: usize, to: usize) -> usize {
@@ -781,7 +842,27 @@ mod tests {
         assert_eq!(f[0].0, Detector::BankCard);
         assert_eq!(f[0].2, "***************0128");
         assert!(found("订单号6222021234567890128").is_empty());
-        assert!(found("卡号6222021234567890127").is_empty(), "bad Luhn");
+        assert!(
+            found("6222021234567890127").is_empty(),
+            "bad Luhn, no context"
+        );
+        assert!(found("订单号6222021234567890127").is_empty());
+        // After a card context word the number is masked even when the Luhn check fails.
+        let f = found("卡号6222021234567890127");
+        assert_eq!(f[0].0, Detector::BankCard, "{f:?}");
+        assert_eq!(f[0].2, "***************0127");
+        let f = found("打到我的银行卡：6222 0212 3456 7890 12 就行");
+        assert_eq!(f[0].0, Detector::BankCard, "{f:?}");
+        // An ID number after 身份证 with an impossible date and a wrong check digit.
+        let f = found("身份证号：110105194913310028");
+        assert_eq!(f[0].0, Detector::ResidentIdUnchecked, "{f:?}");
+        assert_eq!(f[0].2, "110105********0028");
+        let f = found("证件号 110105491231002");
+        assert_eq!(f[0].0, Detector::ResidentIdUnchecked, "{f:?}");
+        assert!(
+            found("110105194913310028").is_empty(),
+            "no context, impossible date"
+        );
     }
 
     #[test]
