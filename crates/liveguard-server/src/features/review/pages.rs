@@ -210,6 +210,7 @@ async fn new_form(
             label { (tr(lang, "类型", "Kind")) br; select name="kind" {
                 option value="script" selected[f.kind == "script"] { (tr(lang, "直播话术", "script")) }
                 option value="product_copy" selected[f.kind == "product_copy"] { (tr(lang, "商品文案", "product copy")) }
+                option value="image_text" selected[f.kind == "image_text"] { (tr(lang, "宣传图（上传图片，识别文字与二维码）", "promo image (upload it: text and QR codes are read)")) }
             } (fe("kind")) }
             label { (tr(lang, "商品", "Product")) br; select name="product_id" { option value="" { "—" } @for pr in &products {
                 option value=(pr.id) selected[f.product_id.trim() == pr.id.to_string()] { (pr.name) "（" (pr.category.parse::<liveguard_core::ProductCategory>().map(|c| c.label(lang)).unwrap_or("—")) "）" }
