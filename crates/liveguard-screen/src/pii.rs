@@ -292,24 +292,15 @@ fn cue_automaton() -> &'static (aho_corasick::AhoCorasick, Vec<Cue>) {
     static CUES: std::sync::OnceLock<(aho_corasick::AhoCorasick, Vec<Cue>)> =
         std::sync::OnceLock::new();
     CUES.get_or_init(|| {
-        let mut patterns: Vec<&str> = Vec::new();
-        let mut kinds = Vec::new();
-        for p in QQ_CONTEXT {
-            patterns.push(p);
-            kinds.push(Cue::Qq);
-        }
-        for p in WECHAT_CONTEXT {
-            patterns.push(p);
-            kinds.push(Cue::Wechat);
-        }
-        for p in CARD_CONTEXT {
-            patterns.push(p);
-            kinds.push(Cue::Card);
-        }
-        for p in ID_CONTEXT {
-            patterns.push(p);
-            kinds.push(Cue::Id);
-        }
+        let (patterns, kinds): (Vec<&str>, Vec<Cue>) = [
+            (QQ_CONTEXT, Cue::Qq),
+            (WECHAT_CONTEXT, Cue::Wechat),
+            (CARD_CONTEXT, Cue::Card),
+            (ID_CONTEXT, Cue::Id),
+        ]
+        .into_iter()
+        .flat_map(|(words, kind)| words.iter().map(move |w| (*w, kind)))
+        .unzip();
         let ac = aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)

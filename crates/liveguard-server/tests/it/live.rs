@@ -1296,13 +1296,7 @@ async fn an_alert_links_to_its_event_in_context() {
 #[tokio::test]
 async fn a_stream_frame_is_read_and_screened_as_screen_text() {
     use base64::Engine;
-    let models = std::env::var("LIVEGUARD_TEST_OCR_MODELS").ok();
-    if models.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "LIVEGUARD_TEST_OCR_MODELS is required under CI=true"
-        );
-    }
+    let models = ocr_models_dir();
     let t = spawn_demo(|s| {
         if let Some(m) = &models {
             s.ocr_models = m.into();

@@ -77,16 +77,7 @@ async fn status_shows_model_versions_and_rules_only_mode() {
 #[tokio::test]
 async fn a_promo_image_with_a_wechat_qr_code_is_read_and_flagged() {
     use base64::Engine;
-    let models = std::env::var("LIVEGUARD_TEST_OCR_MODELS").ok();
-    if models.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "LIVEGUARD_TEST_OCR_MODELS is required under CI=true"
-        );
-        eprintln!("notice: LIVEGUARD_TEST_OCR_MODELS not set; PP-OCR test skipped");
-        return;
-    }
-    let dir = models.unwrap();
+    let Some(dir) = ocr_models_dir() else { return };
     let t = spawn_app_configured(|s| s.ocr_models = dir.clone().into()).await;
     let streamer = t.token_for(liveguard_core::Role::Streamer).await;
     let v = t.call(get("/api/v1/system", Some(&streamer))).await.json();

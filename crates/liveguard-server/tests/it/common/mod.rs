@@ -338,3 +338,19 @@ pub fn enc(s: &str) -> String {
         })
         .collect()
 }
+
+/// The PP-OCR model directory from `LIVEGUARD_TEST_OCR_MODELS` (`cargo xtask ci` fetches
+/// it); `None` with a notice when unset, a failure under `CI=true`.
+pub fn ocr_models_dir() -> Option<String> {
+    match std::env::var("LIVEGUARD_TEST_OCR_MODELS") {
+        Ok(d) if !d.is_empty() => Some(d),
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "LIVEGUARD_TEST_OCR_MODELS is required under CI=true"
+            );
+            eprintln!("notice: LIVEGUARD_TEST_OCR_MODELS not set; PP-OCR checks skipped");
+            None
+        }
+    }
+}
