@@ -21,21 +21,86 @@ use serde_json::json;
 
 pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     let root = crate::workspace_root();
-    let data = match args {
-        [flag, dir] if flag == "--data" => PathBuf::from(dir),
-        [] => root.join("../shared/data"),
-        _ => anyhow::bail!("usage: cargo xtask accuracy [--data DIR]"),
-    };
+    let usage = "usage: cargo xtask accuracy [--data DIR] [--encoder FILE]";
+    let (mut data, mut encoder) = (root.join("../shared/data"), None);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let value = it.next().ok_or_else(|| anyhow::anyhow!("{usage}"))?;
+        match a.as_str() {
+            "--data" => data = PathBuf::from(value),
+            "--encoder" => encoder = Some(PathBuf::from(value)),
+            _ => anyhow::bail!("{usage}"),
+        }
+    }
     let mut b = ScreenBuilder::new(ScreenConfig::default_config());
     defaults::add_default_packs(&mut b)?;
     defaults::add_default_models(&mut b)?;
+    if let Some(path) = &encoder {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        defaults::add_claim_encoder(
+            &mut b,
+            std::sync::Arc::new(liveguard_models::encoder::Encoder::from_bytes(
+                &bytes,
+                liveguard_models::encoder::E5_VERSION,
+            )?),
+        )?;
+    }
     let screen = b.build()?;
+    println!(
+        "claim model: {} (second stage {})",
+        screen.claim_model_version().unwrap_or("off"),
+        screen
+            .claim_encoder_version()
+            .unwrap_or("off: --encoder FILE to add it")
+    );
     dev_set(&screen, &root)?;
+    paraphrases(&screen, &root)?;
     taipei(
         &screen,
         &data.join("taipei_ad_violations/violations-2024.csv"),
     )?;
     cold(&screen, &data.join("cold/dev.csv"))?;
+    Ok(())
+}
+
+/// The project's paraphrased claims and near-misses (`testdata/claims/eval.jsonl`, and
+/// the live-speech set `testdata/claims/speech.jsonl` that no model choice looked at),
+/// scanned as transcripts: recall of medical/efficacy findings at `review`, and near-misses
+/// flagged with anything at `review`.
+fn paraphrases(screen: &Screen, root: &std::path::Path) -> anyhow::Result<()> {
+    let mut scratch = Scratch::default();
+    println!("\nparaphrased claims (transcript channel, general goods):");
+    for name in ["eval.jsonl", "speech.jsonl"] {
+        let path = root.join("testdata/claims").join(name);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let (mut tp, mut pos, mut fp, mut neg) = (0, 0, 0, 0);
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let v: serde_json::Value = serde_json::from_str(line)?;
+            let t = v["text"].as_str().unwrap_or_default();
+            let cats = flagged_categories(
+                screen,
+                &mut scratch,
+                t,
+                ScanContext::new(Channel::Transcript, ProductCategory::General),
+            );
+            if v["claim"].as_bool() == Some(true) {
+                pos += 1;
+                tp += usize::from(
+                    cats.iter()
+                        .any(|c| matches!(c, Category::MedicalClaim | Category::EfficacyClaim)),
+                );
+            } else {
+                neg += 1;
+                fp += usize::from(!cats.is_empty());
+            }
+        }
+        println!(
+            "  {name}: recall {tp}/{pos} = {:.2}; near-misses flagged {fp}/{neg} = {:.3}",
+            tp as f64 / pos.max(1) as f64,
+            fp as f64 / neg.max(1) as f64
+        );
+    }
     Ok(())
 }
 

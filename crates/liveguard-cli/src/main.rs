@@ -102,6 +102,10 @@ pub(crate) struct RuleSource {
     /// Rules only: leave out the learned second opinions (the comment classifier).
     #[arg(long)]
     no_models: bool,
+    /// Where the fetched model files are (`scripts/fetch-encoder-model.sh DIR`); the claim
+    /// model's second stage runs when the sentence encoder is there.
+    #[arg(long, value_name = "DIR", default_value = "./liveguard-data/models")]
+    models: PathBuf,
 }
 
 /// The context every text is scanned in unless a JSONL record says otherwise.

@@ -162,7 +162,7 @@ impl<W: Write> Printer<W> {
                     "version": OUTPUT_SCHEMA_VERSION,
                     "decision": decision,
                     "summary": { "texts": c.texts, "block": c.block, "review": c.review, "info": c.info },
-                    "models": { "comment": screen.comment_model_version(), "claim": screen.claim_model_version() },
+                    "models": { "comment": screen.comment_model_version(), "claim": screen.claim_model_version(), "claim_encoder": screen.claim_encoder_version() },
                     "files": self.files,
                 });
                 serde_json::to_writer_pretty(&mut self.out, &doc)?;
@@ -421,9 +421,14 @@ pub(crate) fn models_line(screen: &Screen) -> String {
     match (screen.comment_model_version(), screen.claim_model_version()) {
         (None, None) => "rules only: no learned models (--no-models, or models = false in the server's settings)".to_string(),
         (comment, claim) => format!(
-            "models: comments {}, claims {}",
+            "models: comments {}, claims {}{}",
             comment.unwrap_or("off"),
-            claim.unwrap_or("off")
+            claim.unwrap_or("off"),
+            match (claim, screen.claim_encoder_version()) {
+                (Some(_), Some(second)) => format!(" + {second}"),
+                (Some(_), None) => " (first stage only: no sentence encoder in --models DIR; scripts/fetch-encoder-model.sh DIR)".to_string(),
+                _ => String::new(),
+            }
         ),
     }
 }

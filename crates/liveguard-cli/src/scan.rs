@@ -65,6 +65,17 @@ pub(crate) fn build_screen(source: &RuleSource) -> anyhow::Result<Screen> {
     let mut builder = ScreenBuilder::new(ScreenConfig::default_config());
     if !source.no_models {
         liveguard_screen::defaults::add_default_models(&mut builder)?;
+        // The second stage only when its file is there; a wrong file is an error, a
+        // missing one is said in the output's models line.
+        if source
+            .models
+            .join(liveguard_models::encoder::E5_FILE)
+            .exists()
+        {
+            let encoder = liveguard_server::encoder_file::load(&source.models)
+                .map_err(|why| anyhow::anyhow!("sentence encoder: {why}"))?;
+            liveguard_screen::defaults::add_claim_encoder(&mut builder, encoder)?;
+        }
     }
     match &source.rules {
         None => liveguard_screen::defaults::add_default_packs(&mut builder)?,

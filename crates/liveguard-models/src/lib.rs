@@ -19,6 +19,8 @@
 
 use liveguard_normalize::{NormalizeConfig, Normalizer};
 
+#[cfg(feature = "encoder")]
+pub mod encoder;
 #[cfg(feature = "vision")]
 pub mod vision;
 

@@ -57,6 +57,24 @@ pub fn add_default_models(builder: &mut ScreenBuilder) -> Result<(), liveguard_m
     Ok(())
 }
 
+/// The claim model's second stage: a logistic-regression head on multilingual-e5-small
+/// sentence embeddings (`cargo xtask train-claims --ship --encoder FILE`). The encoder itself
+/// is fetched (`scripts/fetch-encoder-model.sh`), never embedded. See `models/README.md`.
+pub const CLAIM_E5_HEAD: &[u8] = include_bytes!("../../../models/claim-e5-head.lgeh");
+
+/// Adds the claim model's second stage to `builder`, run by `encoder` (read by the caller
+/// from the models directory).
+pub fn add_claim_encoder(
+    builder: &mut ScreenBuilder,
+    encoder: std::sync::Arc<liveguard_models::encoder::Encoder>,
+) -> Result<(), liveguard_models::ModelError> {
+    builder.claim_encoder(
+        encoder,
+        liveguard_models::encoder::EmbeddingHead::from_bytes(CLAIM_E5_HEAD)?,
+    );
+    Ok(())
+}
+
 /// Adds every default pack to `builder`.
 pub fn add_default_packs(builder: &mut ScreenBuilder) -> Result<(), PackError> {
     for (name, text) in DEFAULT_PACKS {

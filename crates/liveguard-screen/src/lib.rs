@@ -74,6 +74,7 @@ use std::ops::Range;
 use std::sync::{Arc, RwLock};
 
 use liveguard_core::{Category, Channel, Citation, Decision, ProductCategory, Severity};
+use liveguard_models::encoder::{EmbeddingHead, Encoder};
 use liveguard_normalize::{
     NormalizeConfig, Normalized, Normalizer, PositionCursor, is_boundary, is_sentence_end,
 };
@@ -242,6 +243,58 @@ fn push_trimmed(text: &str, r: Range<usize>, out: &mut Vec<Range<usize>>) {
     }
 }
 
+/// A claim-model finding on `text[range]`.
+fn claim_finding(
+    text: &str,
+    range: Range<usize>,
+    version: Arc<str>,
+    score: f32,
+    exemplar: Option<String>,
+) -> Finding {
+    Finding {
+        rule: Arc::from(MODEL_CLAIM_RULE),
+        category: Category::EfficacyClaim,
+        severity: Severity::Review,
+        citations: Arc::from(vec![
+            Citation {
+                law: "广告法".into(),
+                article: "17".into(),
+                clause: None,
+                tag: liveguard_core::ConfidenceTag::P,
+            },
+            Citation {
+                law: "广告法".into(),
+                article: "28".into(),
+                clause: None,
+                tag: liveguard_core::ConfidenceTag::P,
+            },
+        ]),
+        span: Span {
+            byte_start: range.start,
+            byte_end: range.end,
+            char_start: 0,
+            char_end: 0,
+            line: 0,
+            column: 0,
+            end_line: 0,
+            end_column: 0,
+        },
+        matched: text[range].to_string(),
+        normalized: String::new(),
+        suggestion: Arc::from(
+            "模型判断这句话在用日常说法暗示治疗或功效（如“喝了一个月膝盖就不响了”）：请人工确认；普通商品不得宣称或暗示疾病治疗与保证功效，改为有依据的客观描述。A model judges this sentence to imply a medical or efficacy claim in everyday words: confirm by hand.",
+        ),
+        exception: None,
+        masked: None,
+        evasion: None,
+        model: Some(ModelEvidence {
+            version,
+            score: Score::of(score),
+            exemplar,
+        }),
+    }
+}
+
 /// The rule id of the comment classifier's findings.
 pub const MODEL_OFFENSIVE_RULE: &str = "model/offensive-comment";
 
@@ -361,6 +414,41 @@ const FILLERS: &[&str] = &["什么", "啥", "那么", "所谓", "这种", "那�
 const URGING: &[&str] = &[
     "犹豫", "错过", "急", "等", "怕", "担心", "慌", "想了", "事", "关系", "问题", "说",
 ];
+
+/// Words that may open an instruction before its prohibition (最好不要…, 请勿…, 记得别…).
+const INSTRUCTION_OPENERS: &[&str] =
+    &["最好", "请", "一定", "千万", "记得", "注意", "切记", "大家"];
+
+/// Prohibitions that open a usage instruction or a warning.
+const PROHIBITIONS: &[&str] = &[
+    "不要", "别", "请勿", "切勿", "勿", "禁止", "严禁", "避免", "不能", "不可", "不宜", "慎用",
+];
+
+/// Whether a sentence is a usage instruction or warning (最好不要在伤口上使用, 孕妇请勿食用,
+/// 别空腹喝) rather than a claim: it opens, after at most two opener words, with a
+/// prohibition that is not urging (别犹豫, 不要错过). The learned claim models do not judge
+/// such sentences.
+fn instruction_or_warning(sentence: &str) -> bool {
+    let mut rest = sentence.trim_start();
+    for _ in 0..2 {
+        match INSTRUCTION_OPENERS.iter().find(|o| rest.starts_with(**o)) {
+            Some(o) => rest = &rest[o.len()..],
+            None => break,
+        }
+    }
+    let opens = PROHIBITIONS.iter().any(|p| {
+        rest.strip_prefix(p).is_some_and(|after| {
+            let head: String = after.chars().take(3).collect();
+            !URGING.iter().any(|u| head.contains(u))
+        })
+    });
+    // Formal prohibitions after a short subject (孕妇请勿食用, 儿童慎用).
+    let head: String = rest.chars().take(6).collect();
+    opens || STRONG_PROHIBITIONS.iter().any(|p| head.contains(p))
+}
+
+/// Prohibitions that only label warnings, wherever they stand at the start of a sentence.
+const STRONG_PROHIBITIONS: &[&str] = &["请勿", "切勿", "禁止", "严禁", "慎用", "不宜"];
 
 /// Whether a negation or warning cue ends at most two characters before folded byte
 /// `start`, in the same clause, and what lies between is not an urging word.
@@ -573,6 +661,7 @@ pub struct ScreenBuilder {
     allowlist: Vec<String>,
     comment_model: Option<liveguard_models::TextClassifier>,
     claim_model: Option<(liveguard_models::TextClassifier, Vec<String>)>,
+    claim_encoder: Option<(Arc<Encoder>, EmbeddingHead)>,
 }
 
 impl ScreenBuilder {
@@ -584,6 +673,7 @@ impl ScreenBuilder {
             allowlist: Vec::new(),
             comment_model: None,
             claim_model: None,
+            claim_encoder: None,
         }
     }
 
@@ -630,6 +720,16 @@ impl ScreenBuilder {
         exemplars: Vec<String>,
     ) -> &mut Self {
         self.claim_model = Some((model, exemplars));
+        self
+    }
+
+    /// Adds the claim model's second stage: a sentence that the claim model scores at or
+    /// above `head.gate` but below its own threshold is embedded by `encoder` and judged by
+    /// `head` (still a `review` finding at most). Needs [`ScreenBuilder::claim_model`]; its
+    /// exemplars are embedded at the first such finding so it can name the nearest in
+    /// meaning.
+    pub fn claim_encoder(&mut self, encoder: Arc<Encoder>, head: EmbeddingHead) -> &mut Self {
+        self.claim_encoder = Some((encoder, head));
         self
     }
 
@@ -680,6 +780,15 @@ impl ScreenBuilder {
                 let version: Arc<str> = Arc::from(m.version());
                 (m, version)
             }),
+            claim_encoder: match (self.claim_encoder, &self.claim_model) {
+                (Some((encoder, head)), Some(_)) => Some(ClaimEncoder {
+                    version: Arc::from(format!("{}+{}", head.version, encoder.version())),
+                    exemplars: std::sync::OnceLock::new(),
+                    encoder,
+                    head,
+                }),
+                _ => None,
+            },
             claim_model: self.claim_model.map(|(m, ex)| {
                 let version: Arc<str> = Arc::from(m.version());
                 (m, version, ex)
@@ -690,6 +799,21 @@ impl ScreenBuilder {
         })
     }
 }
+
+/// The claim model's second stage: sentence encoder, head, and the exemplars with their
+/// embeddings.
+struct ClaimEncoder {
+    encoder: Arc<Encoder>,
+    head: EmbeddingHead,
+    /// The claim model's exemplars with their embeddings, computed at the first finding.
+    exemplars: std::sync::OnceLock<Vec<(String, Vec<f32>)>>,
+    /// `head version+encoder version`.
+    version: Arc<str>,
+}
+
+/// Most sentences of one text the claim model's second stage embeds (the highest first-stage
+/// scores first): bounds the cost of a very long script.
+pub const CLAIM_ENCODER_SENTENCES_MAX: usize = 48;
 
 /// An immutable, thread-safe screen. Share it through `Arc`.
 pub struct Screen {
@@ -704,6 +828,8 @@ pub struct Screen {
     comment_model: Option<(liveguard_models::TextClassifier, Arc<str>)>,
     /// The claim model, its version and its exemplars, when loaded.
     claim_model: Option<(liveguard_models::TextClassifier, Arc<str>, Vec<String>)>,
+    /// The claim model's second stage, when its encoder is loaded.
+    claim_encoder: Option<ClaimEncoder>,
     compiled: Compiled,
     detector_rules: Vec<(usize, Detector)>,
     /// The detectors wanted in each scan context (same index as `Compiled::scope`).
@@ -1156,15 +1282,22 @@ impl Screen {
         self.claim_model.as_ref().map(|(_, v, _)| v.as_ref())
     }
 
+    /// The claim model's second stage version (`head+encoder`), when loaded.
+    pub fn claim_encoder_version(&self) -> Option<&str> {
+        self.claim_encoder.as_ref().map(|c| c.version.as_ref())
+    }
+
     /// The claim model on seller text: each clause no medical or efficacy rule covered that
     /// scores at or above the threshold is a `review` finding with the score, the model
-    /// version and the nearest exemplar.
+    /// version and the nearest exemplar. With the second stage loaded, clauses between its
+    /// gate and the threshold are embedded and judged by its head.
     fn claim_opinions(&self, text: &str, findings: &mut Vec<Finding>) {
         let Some((model, version, exemplars)) = &self.claim_model else {
             return;
         };
         let mut buf = Vec::new();
         let mut added = Vec::new();
+        let mut gated: Vec<(Range<usize>, f32)> = Vec::new();
         for range in clause_ranges(text) {
             let clause = &text[range.clone()];
             if clause.chars().count() < 4 {
@@ -1175,55 +1308,54 @@ impl Screen {
                     && f.span.byte_start < range.end
                     && range.start < f.span.byte_end
             });
-            if covered {
+            if covered || instruction_or_warning(clause) {
                 continue;
             }
             let score = model.score_with(clause, &mut buf);
             if score < model.threshold() {
+                if let Some(second) = &self.claim_encoder
+                    && score >= second.head.gate
+                {
+                    gated.push((range, score));
+                }
                 continue;
             }
-            added.push(Finding {
-                rule: Arc::from(MODEL_CLAIM_RULE),
-                category: Category::EfficacyClaim,
-                severity: Severity::Review,
-                citations: Arc::from(vec![
-                    Citation {
-                        law: "广告法".into(),
-                        article: "17".into(),
-                        clause: None,
-                        tag: liveguard_core::ConfidenceTag::P,
-                    },
-                    Citation {
-                        law: "广告法".into(),
-                        article: "28".into(),
-                        clause: None,
-                        tag: liveguard_core::ConfidenceTag::P,
-                    },
-                ]),
-                span: Span {
-                    byte_start: range.start,
-                    byte_end: range.end,
-                    char_start: 0,
-                    char_end: 0,
-                    line: 0,
-                    column: 0,
-                    end_line: 0,
-                    end_column: 0,
-                },
-                matched: clause.to_string(),
-                normalized: String::new(),
-                suggestion: Arc::from(
-                    "模型判断这句话在用日常说法暗示治疗或功效（如“喝了一个月膝盖就不响了”）：请人工确认；普通商品不得宣称或暗示疾病治疗与保证功效，改为有依据的客观描述。A model judges this sentence to imply a medical or efficacy claim in everyday words: confirm by hand.",
-                ),
-                exception: None,
-                masked: None,
-                evasion: None,
-                model: Some(ModelEvidence {
-                    version: version.clone(),
-                    score: Score::of(score),
-                    exemplar: liveguard_models::nearest(clause, exemplars).map(|(e, _)| e.to_string()),
-                }),
-            });
+            let exemplar = liveguard_models::nearest(clause, exemplars).map(|(e, _)| e.to_string());
+            added.push(claim_finding(text, range, version.clone(), score, exemplar));
+        }
+        if let Some(second) = &self.claim_encoder
+            && !gated.is_empty()
+        {
+            gated.sort_by(|a, b| b.1.total_cmp(&a.1));
+            gated.truncate(CLAIM_ENCODER_SENTENCES_MAX);
+            let clauses: Vec<&str> = gated.iter().map(|(r, _)| &text[r.clone()]).collect();
+            for ((range, _), e) in gated.iter().zip(second.encoder.embed_batch(&clauses)) {
+                let score = second.head.score(&e);
+                if score < second.head.threshold {
+                    continue;
+                }
+                let exemplar = second
+                    .exemplars
+                    .get_or_init(|| {
+                        let refs: Vec<&str> = exemplars.iter().map(String::as_str).collect();
+                        exemplars
+                            .iter()
+                            .cloned()
+                            .zip(second.encoder.embed_batch(&refs))
+                            .collect()
+                    })
+                    .iter()
+                    .map(|(t, x)| (t, liveguard_models::encoder::cosine(x, &e)))
+                    .max_by(|a, b| a.1.total_cmp(&b.1))
+                    .map(|(t, _)| t.clone());
+                added.push(claim_finding(
+                    text,
+                    range.clone(),
+                    second.version.clone(),
+                    score,
+                    exemplar,
+                ));
+            }
         }
         findings.extend(added);
     }

@@ -698,3 +698,98 @@ fn the_claim_model_flags_paraphrased_claims_with_an_exemplar() {
             .all(|f| f.rule.as_ref() != MODEL_CLAIM_RULE)
     );
 }
+
+/// The claim model's second stage (the sentence encoder from `LIVEGUARD_TEST_E5_MODELS`,
+/// mandatory under CI=true): a paraphrase the first stage lets through is flagged with the
+/// second stage's version and an exemplar near in meaning; a near-miss with the same words
+/// is not; without the encoder the same paraphrase is not flagged.
+#[test]
+fn the_claim_models_second_stage_reaches_paraphrases_the_first_misses() {
+    let dir = match std::env::var("LIVEGUARD_TEST_E5_MODELS") {
+        Ok(d) if !d.is_empty() => PathBuf::from(d),
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "LIVEGUARD_TEST_E5_MODELS is required under CI=true"
+            );
+            eprintln!("notice: LIVEGUARD_TEST_E5_MODELS not set; second-stage test skipped");
+            return;
+        }
+    };
+    let bytes = std::fs::read(dir.join(liveguard_models::encoder::E5_FILE)).unwrap();
+    let encoder =
+        Arc::new(Encoder::from_bytes(&bytes, liveguard_models::encoder::E5_VERSION).unwrap());
+    let build = |second: bool| {
+        let mut b = ScreenBuilder::new(ScreenConfig::default_config());
+        defaults::add_default_packs(&mut b).unwrap();
+        defaults::add_default_models(&mut b).unwrap();
+        if second {
+            defaults::add_claim_encoder(&mut b, encoder.clone()).unwrap();
+        }
+        b.build().unwrap()
+    };
+    let (first, both) = (build(false), build(true));
+    assert!(first.claim_encoder_version().is_none());
+    let version = both.claim_encoder_version().unwrap().to_string();
+    assert!(
+        version.contains("e5head") && version.contains("e5-small"),
+        "{version}"
+    );
+    let said = ctx(Channel::Transcript, ProductCategory::General);
+    let claim = "我爸那个手麻的毛病，泡了一个月脚，现在手一点都不麻了";
+    let model_findings = |s: &Screen, t: &str| -> Vec<Finding> {
+        s.scan(t, said)
+            .findings
+            .into_iter()
+            .filter(|f| f.rule.as_ref() == MODEL_CLAIM_RULE)
+            .collect()
+    };
+    assert!(model_findings(&first, claim).is_empty());
+    let found = model_findings(&both, claim);
+    let [f] = found.as_slice() else {
+        panic!("{found:?}")
+    };
+    assert_eq!(f.severity, Severity::Review);
+    let m = f.model.as_ref().unwrap();
+    assert_eq!(m.version.as_ref(), version);
+    assert!(m.score.value() >= 0.5 && m.exemplar.is_some(), "{m:?}");
+    for near_miss in [
+        "泡脚桶可以加热恒温，水不会凉",
+        "有高血压的家人，吃任何东西之前先问问自己的医生",
+        "这个止鼾枕是记忆棉的，我们不保证能解决打呼噜",
+    ] {
+        assert!(model_findings(&both, near_miss).is_empty(), "{near_miss}");
+    }
+    // Viewer comments are not seller claims: the second stage does not run there either.
+    assert!(
+        both.scan(claim, ctx(Channel::Comment, ProductCategory::General))
+            .findings
+            .iter()
+            .all(|f| f.rule.as_ref() != MODEL_CLAIM_RULE)
+    );
+}
+
+/// Usage instructions and warnings are not claims, whatever the words after the
+/// prohibition; urging (别犹豫, 不要错过) is not a prohibition.
+#[test]
+fn instructions_and_warnings_are_not_judged_as_claims() {
+    for warning in [
+        "最好不要在伤口上使用哦",
+        "孕妇请勿食用",
+        "儿童慎用",
+        "请勿空腹饮用",
+        "别空腹喝，容易胃不舒服",
+        "大家千万不要在过敏的时候涂",
+        "避免接触眼睛",
+    ] {
+        assert!(instruction_or_warning(warning), "{warning}");
+    }
+    for claim in [
+        "别犹豫，喝了一个月膝盖就不响了",
+        "不要错过，用完第二天痘印就退了",
+        "喝了一个月，早上起来膝盖就不响了",
+        "最好的是喝完第二天就不累了",
+    ] {
+        assert!(!instruction_or_warning(claim), "{claim}");
+    }
+}

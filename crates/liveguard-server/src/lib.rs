@@ -16,6 +16,7 @@
 #![deny(missing_docs)]
 
 pub mod convert;
+pub mod encoder_file;
 pub mod features;
 pub mod http;
 pub mod jobs;
@@ -84,6 +85,8 @@ pub struct AppState {
     pub outbound: liveguard_outbound::Client,
     /// Reads promo images and stream frames (PP-OCR or Tesseract, and codes).
     pub images: Arc<convert::ocr::ImageReader>,
+    /// Why the claim model's second stage (the sentence encoder) is not in use, when not.
+    pub claim_encoder_missing: Option<Arc<str>>,
 }
 
 /// Every feature's routes, merged: adding a feature means one line here.

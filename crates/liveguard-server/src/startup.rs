@@ -75,18 +75,50 @@ pub enum StartError {
 
 /// Builds the engine from the embedded default rule packs and models.
 pub fn default_screen() -> Result<SharedScreen, StartError> {
-    screen_for(true)
+    screen_for(true, None)
 }
 
 /// Builds the engine from the embedded default rule packs, with the learned models when
-/// `models` is set (the `models` setting) and on rules only when not.
-pub(crate) fn screen_for(models: bool) -> Result<SharedScreen, StartError> {
+/// `models` is set (the `models` setting) and on rules only when not; `encoder` adds the
+/// claim model's second stage.
+pub(crate) fn screen_for(
+    models: bool,
+    encoder: Option<Arc<liveguard_models::encoder::Encoder>>,
+) -> Result<SharedScreen, StartError> {
     let mut b = ScreenBuilder::new(ScreenConfig::default_config());
     defaults::add_default_packs(&mut b)?;
     if models {
         defaults::add_default_models(&mut b)?;
+        if let Some(encoder) = encoder {
+            defaults::add_claim_encoder(&mut b, encoder)?;
+        }
     }
     Ok(SharedScreen::new(b.build()?))
+}
+
+/// The claim model's sentence encoder from the models directory (read off the async
+/// threads), or why it is not used. Start-up goes on without it: the claim model then runs
+/// its first stage only.
+async fn claim_encoder(
+    settings: &Settings,
+) -> (
+    Option<Arc<liveguard_models::encoder::Encoder>>,
+    Option<Arc<str>>,
+) {
+    if !settings.models {
+        return (None, Some(Arc::from("models = false")));
+    }
+    let dir = crate::convert::ocr::models_dir(settings);
+    let loaded = tokio::task::spawn_blocking(move || crate::encoder_file::load(&dir))
+        .await
+        .unwrap_or_else(|e| Err(format!("loading stopped: {e}")));
+    match loaded {
+        Ok(encoder) => (Some(encoder), None),
+        Err(why) => {
+            tracing::warn!(reason = %why, "claim model second stage off: sentence encoder not loaded");
+            (None, Some(Arc::from(why)))
+        }
+    }
 }
 
 /// The key files in the data directory: the audit signing key, the viewer-pseudonym key and
@@ -131,7 +163,10 @@ pub async fn open_worker(
     let pseudonym_key = secret(settings, live::PSEUDONYM_KEY_FILE, "viewer pseudonym key")?;
     Ok(liveguard_pipeline::WorkerCtx {
         store,
-        screen: Arc::new(screen_for(settings.models)?),
+        screen: Arc::new(screen_for(
+            settings.models,
+            claim_encoder(settings).await.0,
+        )?),
         pseudonym_key: Arc::from(&pseudonym_key[..]),
     })
 }
@@ -151,7 +186,8 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
         &settings.lottery.drand_relays,
         Duration::from_secs(settings.lottery.drand_timeout_seconds),
     )?;
-    let screen = Arc::new(screen_for(settings.models)?);
+    let (encoder, claim_encoder_missing) = claim_encoder(&settings).await;
+    let screen = Arc::new(screen_for(settings.models, encoder)?);
     let live = liveguard_pipeline::LiveHub::start(
         liveguard_pipeline::WorkerCtx {
             store: store.clone(),
@@ -171,6 +207,7 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
     .unwrap_or_else(|_| crate::convert::ocr::ImageReader::tesseract_only(&settings.ocr_engine));
     Ok(AppState {
         images: Arc::new(images),
+        claim_encoder_missing,
         store,
         screen,
         settings: Arc::new(settings),

@@ -31,7 +31,7 @@ pub fn routes() -> RouteSet {
                 "models": {"type": "object", "properties": {
                     "enabled": {"type": "boolean"},
                     "comment": {"type": ["string", "null"]},
-                    "claim": {"type": ["string", "null"]}}},
+                    "claim": {"type": ["string", "null"]}, "claim_encoder": {"type": ["string", "null"]}, "claim_encoder_missing": {"type": ["string", "null"]}}},
                 "images": {"type": "object", "properties": {
                     "reader": {"type": "string"}, "pp_ocr": {"type": "boolean"},
                     "pp_ocr_missing": {"type": ["string", "null"]}, "models_dir": {"type": "string"}, "codes": {"type": "boolean"}}},

@@ -60,6 +60,16 @@ pub(crate) async fn status_page(
                     tr { th { (tr(lang, "规则总数", "Rules")) } td { (s.rules) } }
                     tr { th { (tr(lang, "评论辱骂分类模型", "Comment classifier")) } td data-testid="comment-model" { @if let Some(v) = &s.models.comment { code { (v) } } @else { span.muted { (tr(lang, "未加载", "not loaded")) } } } }
                     tr { th { (tr(lang, "功效宣称模型", "Claim model")) } td data-testid="claim-model" { @if let Some(v) = &s.models.claim { code { (v) } } @else { span.muted { (tr(lang, "未加载", "not loaded")) } } } }
+                    tr {
+                        th { (tr(lang, "功效宣称模型·语义第二阶段（句向量）", "Claim model, semantic second stage (sentence encoder)")) }
+                        td data-testid="claim-encoder" {
+                            @if let Some(v) = &s.models.claim_encoder { code { (v) } }
+                            @else {
+                                span.muted { (tr(lang, "未加载：仅用第一阶段（字词模型），换说法的宣称漏报会增多", "not loaded: first stage only, more paraphrased claims will be missed")) }
+                                @if let Some(why) = &s.models.claim_encoder_missing { br; small.muted { (why) } }
+                            }
+                        }
+                    }
                 }
             }
             h4 { (tr(lang, "规则包", "Rule packs")) }

@@ -28,6 +28,10 @@ pub struct ModelStatus {
     pub comment: Option<String>,
     /// The claim model's version, when loaded.
     pub claim: Option<String>,
+    /// The claim model's second stage (head and sentence encoder) version, when loaded.
+    pub claim_encoder: Option<String>,
+    /// Why the second stage is not loaded, when it is not.
+    pub claim_encoder_missing: Option<String>,
 }
 
 /// A helper program and whether it was found.
@@ -108,6 +112,8 @@ pub fn status(state: &AppState) -> SystemStatus {
             enabled: state.settings.models,
             comment: screen.comment_model_version().map(str::to_string),
             claim: screen.claim_model_version().map(str::to_string),
+            claim_encoder: screen.claim_encoder_version().map(str::to_string),
+            claim_encoder_missing: state.claim_encoder_missing.as_deref().map(str::to_string),
         },
         images: ImageStatus {
             reader: state.images.engine().to_string(),
