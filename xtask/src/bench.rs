@@ -1,4 +1,5 @@
-//! `cargo xtask bench [--mb N] [--record]`: the engine's speed and size numbers.
+//! `cargo xtask bench [--mb N] [--record] [--encoder FILE]`: the engine's speed and size
+//! numbers (with `--encoder`, also the claim model's second stage on transcript lines).
 //!
 //! 1. A 100,000-term custom lexicon: build time and resident memory (measured first, on a
 //!    small process, so the corpus does not inflate the resident-set figures).
@@ -28,11 +29,13 @@ const MIB: usize = 1024 * 1024;
 pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     let mut mb = 64usize;
     let mut record = false;
+    let mut encoder_file: Option<std::path::PathBuf> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--mb" => mb = it.next().context("--mb needs a number")?.parse()?,
             "--record" => record = true,
+            "--encoder" => encoder_file = Some(it.next().context("--encoder needs a file")?.into()),
             other => anyhow::bail!("unknown argument {other}"),
         }
     }
@@ -191,6 +194,50 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         std::hint::black_box(flagged);
     }
     let claim_rate = segments.len() as f64 / claim_best.as_secs_f64();
+    // 4d. With `--encoder FILE`: the whole screen on transcript lines with the learned models,
+    //     first stage only and with the second stage (run with RAYON_NUM_THREADS=1 for one
+    //     core: the encoder's matrix products use the rayon pool).
+    let second_stage = match &encoder_file {
+        None => None,
+        Some(path) => {
+            let bytes = std::fs::read(path).with_context(|| path.display().to_string())?;
+            let t = Instant::now();
+            let encoder = std::sync::Arc::new(liveguard_models::encoder::Encoder::from_bytes(
+                &bytes,
+                liveguard_models::encoder::E5_VERSION,
+            )?);
+            let load = t.elapsed();
+            let build = |second: bool| -> anyhow::Result<Screen> {
+                let mut b = ScreenBuilder::new(ScreenConfig::default_config());
+                defaults::add_default_packs(&mut b)?;
+                defaults::add_default_models(&mut b)?;
+                if second {
+                    defaults::add_claim_encoder(&mut b, encoder.clone())?;
+                }
+                Ok(b.build()?)
+            };
+            let lines20k: Vec<&String> = lines.iter().take(20_000).collect();
+            let mut rates = Vec::new();
+            let mut model_findings = Vec::new();
+            for second in [false, true] {
+                let s = build(second)?;
+                let mut scratch = Scratch::default();
+                let t = Instant::now();
+                let mut found = 0usize;
+                for l in &lines20k {
+                    found += s
+                        .scan_with(&mut scratch, l, ctx)
+                        .findings
+                        .iter()
+                        .filter(|f| f.model.is_some())
+                        .count();
+                }
+                rates.push(lines20k.len() as f64 / t.elapsed().as_secs_f64());
+                model_findings.push(found);
+            }
+            Some((load, rates, model_findings, lines20k.len()))
+        }
+    };
 
     // 5. Pre-broadcast review: a 5,000-character script against a plan of 20 products, worst
     //    case — the script screened once in each product's context plus each product's checks.
@@ -307,6 +354,17 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         segments.len(),
         claim_rate
     );
+
+    if let Some((load, rates, found, n)) = &second_stage {
+        println!(
+            "| whole screen with the learned models, {n} corpus lines as transcript: claim model first stage only / with the e5 second stage (encoder loaded in {:.2} s) | {:.0} / {:.0} segments/s ({} / {} model findings) |",
+            load.as_secs_f64(),
+            rates[0],
+            rates[1],
+            found[0],
+            found[1]
+        );
+    }
 
     println!(
         "| review: {}-character script × {} products (scan in each product's context + product checks), 20 runs: median / max | {:.1} / {:.1} ms ({review_findings} findings) |",

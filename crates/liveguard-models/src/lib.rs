@@ -195,7 +195,9 @@ impl TextClassifier {
 /// The exemplar most like `text` (Jaccard similarity of their folded character bigrams),
 /// with the similarity; `None` when none shares a bigram.
 pub fn nearest<'a>(text: &str, exemplars: &'a [String]) -> Option<(&'a str, f32)> {
-    let normalizer = Normalizer::new(NormalizeConfig::full());
+    // Building a normalizer is far dearer than using one: once per process.
+    static NORMALIZER: std::sync::OnceLock<Normalizer> = std::sync::OnceLock::new();
+    let normalizer = NORMALIZER.get_or_init(|| Normalizer::new(NormalizeConfig::full()));
     let grams = |t: &str| {
         let chars: Vec<char> = normalizer
             .normalize_str(t)
