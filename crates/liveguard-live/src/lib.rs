@@ -144,6 +144,18 @@ pub struct EventIn {
     /// Lottery: announce, open, close, draw or result.
     #[serde(default)]
     pub action: Option<String>,
+    /// Screen text: where the text came from; `frame` when it was read from a snapshot of
+    /// the stream (`POST …/frames` sets it), absent for text the sender had as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<TextSource>,
+}
+
+/// Where an event's text came from, when not sent as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextSource {
+    /// Read by OCR (and code decoding) from a snapshot of the stream.
+    Frame,
 }
 
 /// What is wrong with an event.

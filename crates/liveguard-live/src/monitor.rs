@@ -162,6 +162,9 @@ pub struct Processed {
     /// Lottery action.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Where the text came from (`frame`: read from a snapshot of the stream).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<crate::TextSource>,
     /// Engine and live-check findings, spans into `text`.
     pub findings: Vec<Finding>,
     /// Highest severity as a decision.
@@ -335,6 +338,7 @@ impl Monitor {
             price_fen: ev.price_fen,
             stock: ev.stock,
             action: ev.action.clone(),
+            source: ev.source,
             findings: Vec::new(),
             decision: Decision::Pass,
             moderation: None,

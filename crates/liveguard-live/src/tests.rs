@@ -32,6 +32,7 @@ fn ev(key: &str, kind: EventKind) -> EventIn {
         price_fen: None,
         stock: None,
         action: None,
+        source: None,
     }
 }
 

@@ -142,14 +142,25 @@
       text.appendChild(el("br"));
       text.appendChild(el("span", { class: "badge b-" + f.severity, text: label("severity", f.severity) }));
       text.appendChild(document.createTextNode(" " + label("category", f.category) + " · " + f.matched));
+      if (f.model) {
+        text.appendChild(document.createTextNode(" "));
+        text.appendChild(el("span", { class: "badge b-info", "data-testid": "model-finding", title: f.model.version,
+          text: t("模型第二意见 ", "model opinion ") + Number(f.model.score).toFixed(2) }));
+      }
     });
     if (e.moderation) {
       text.appendChild(el("br"));
       text.appendChild(el("span", { class: "badge b-info", text: t("建议：", "advice: ") + label("moderation", e.moderation.action) }));
     }
-    var who = e.speaker || e.nickname || label("kind", e.kind);
+    var who = el("td", { text: e.speaker || e.nickname || label("kind", e.kind) });
+    if (e.source === "frame") {
+      who.appendChild(document.createTextNode(" "));
+      who.appendChild(el("span", { class: "badge b-info", "data-testid": "frame-origin",
+        title: t("文字由画面截图识别（OCR 与二维码解码）", "Text read from a snapshot of the stream (OCR and code decoding)"),
+        text: t("画面识别", "from frame") }));
+    }
     var row = el("tr", { "data-testid": e.kind === "comment" ? "comment" : "timeline-event", class: "new" }, [
-      el("td", { text: time(e.at_ms) }), el("td", { text: who }), text
+      el("td", { text: time(e.at_ms) }), who, text
     ]);
     prepend(document.getElementById(e.kind === "comment" ? "comment-rows" : "timeline-rows"), row);
     bump("stat-events", 1);

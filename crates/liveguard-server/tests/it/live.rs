@@ -1365,6 +1365,36 @@ async fn a_stream_frame_is_read_and_screened_as_screen_text() {
     // Sent again: a duplicate, not a second alert.
     let v = post(&t, &ops, &uri, frame).await.json();
     assert_eq!(v["duplicates"], 1, "{v}");
+    // The console marks the event as read from a frame (and only that event).
+    let (cookie, _) = t
+        .login("reviewer", &liveguard_server::demo_password("reviewer"))
+        .await
+        .unwrap();
+    let page = t
+        .call(page_get(&cookie, &format!("/live/{id}")))
+        .await
+        .text();
+    assert_eq!(
+        page.matches("data-testid=\"frame-origin\"").count(),
+        1,
+        "{page}"
+    );
+    assert!(page.contains("画面识别"), "{page}");
+    // A model's second opinion is marked as such on the console, with its score.
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/live/sessions/{id}/events"),
+        json!({"events": [{"key": "say-1", "kind": "transcript", "at_ms": T0 + 500, "text": "姐妹们看好了。用完第二天痘印自己就退了！"}]}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let page = t
+        .call(page_get(&cookie, &format!("/live/{id}")))
+        .await
+        .text();
+    assert!(page.contains("data-testid=\"model-finding\""), "{page}");
+    assert!(page.contains("模型第二意见"), "{page}");
     // A blank frame stores nothing.
     let mut blank = Vec::new();
     image::RgbImage::from_pixel(320, 180, image::Rgb([30, 30, 30]))

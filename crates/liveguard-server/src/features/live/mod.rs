@@ -131,7 +131,7 @@ pub fn routes() -> RouteSet {
             "kind": {"type": "string", "enum": codes(liveguard_live::EventKind::ALL, liveguard_live::EventKind::as_str)},
             "at_ms": {"type": "integer", "description": "when it happened, Unix milliseconds (a transcript segment's start)"},
             "text": {"type": "string", "description": "required for transcript, screen_text and comment; comments at most 500 characters, others 5000"},
-            "end_ms": {"type": "integer"}, "speaker": {"type": "string", "maxLength": 64}, "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            "end_ms": {"type": "integer"}, "speaker": {"type": "string", "maxLength": 64}, "source": {"type": "string", "enum": ["frame"], "description": "screen text read from a snapshot of the stream (set by the frames endpoint)"}, "confidence": {"type": "number", "minimum": 0, "maximum": 1},
             "user_id": {"type": "string", "maxLength": 64, "description": "comment: the platform user id, replaced by a keyed digest on arrival"},
             "nickname": {"type": "string", "maxLength": 64}, "product_id": {"type": "integer", "minimum": 1}, "price_fen": {"type": "integer", "minimum": 0},
             "stock": {"type": "integer", "minimum": 0}, "action": {"type": "string", "enum": liveguard_live::LOTTERY_ACTIONS}}}))

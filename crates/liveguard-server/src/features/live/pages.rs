@@ -331,13 +331,14 @@ fn event_row(lang: Lang, p: &Principal, id: i64, e: &Processed) -> Markup {
     html! {
         tr data-testid=(if e.kind == liveguard_live::EventKind::Comment { "comment" } else { "timeline-event" }) {
             td { (fmt_ms(e.at_ms)) }
-            td { (kind_label(lang, e.kind.as_str())) @if let Some(s) = &e.speaker { " · " (s) } @if let Some(n) = &e.nickname { " · " (n) } }
+            td { (kind_label(lang, e.kind.as_str())) @if let Some(s) = &e.speaker { " · " (s) } @if let Some(n) = &e.nickname { " · " (n) } @if e.source == Some(liveguard_live::TextSource::Frame) { " " span.badge.b-info data-testid="frame-origin" title=(tr(lang, "文字由画面截图识别（OCR 与二维码解码）", "Text read from a snapshot of the stream (OCR and code decoding)")) { (tr(lang, "画面识别", "from frame")) } } }
             td {
                 @if let Some(t) = &e.text { (highlight(t, &e.findings)) }
                 @if let Some(pid) = e.product_id { @if e.kind != liveguard_live::EventKind::Comment { " " span.muted { (tr(lang, "商品 #", "product #")) (pid) } } }
                 @if let Some(pr) = e.price_fen { " " span.muted { "¥" (pr / 100) "." (format!("{:02}", pr % 100)) } }
                 @for f in e.findings.iter().filter(|f| f.severity >= liveguard_core::Severity::Review) {
                     br; span class=(format!("badge b-{}", f.severity)) { (f.severity.label(lang)) } " " span title=(f.rule) { (f.category.label(lang)) } " " span.muted { (f.citations.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("；")) }
+                    @if let Some(m) = &f.model { " " span.badge.b-info data-testid="model-finding" title=(m.version) { (tr(lang, "模型第二意见", "model opinion")) " " (format!("{:.2}", m.score.value())) } }
                 }
                 @if let Some(m) = &e.moderation {
                     br; span.badge.b-info { (tr(lang, "建议：", "advice: ")) (moderation_label(lang, &format!("{:?}", m.action).to_lowercase())) } " " span.muted { (m.reasons.join("，")) }

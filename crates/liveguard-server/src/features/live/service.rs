@@ -310,6 +310,7 @@ pub(crate) async fn ingest_frame(
     } else {
         let mut event = probe;
         event.text = Some(text.clone());
+        event.source = Some(liveguard_live::TextSource::Frame);
         ingest(
             state,
             id,
