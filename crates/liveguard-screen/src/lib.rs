@@ -811,6 +811,20 @@ struct ClaimEncoder {
     version: Arc<str>,
 }
 
+impl ClaimEncoder {
+    /// The exemplars with their embeddings, computed on first use.
+    fn exemplars(&self, texts: &[String]) -> &[(String, Vec<f32>)] {
+        self.exemplars.get_or_init(|| {
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            texts
+                .iter()
+                .cloned()
+                .zip(self.encoder.embed_batch(&refs))
+                .collect()
+        })
+    }
+}
+
 /// Most sentences of one text the claim model's second stage embeds (the highest first-stage
 /// scores first): bounds the cost of a very long script.
 pub const CLAIM_ENCODER_SENTENCES_MAX: usize = 48;
@@ -1282,6 +1296,16 @@ impl Screen {
         self.claim_model.as_ref().map(|(_, v, _)| v.as_ref())
     }
 
+    /// Does now what the claim model's second stage would otherwise do at its first finding
+    /// (embedding the exemplars, about 2 s on one core), so a live room never waits for
+    /// it. Nothing to do without the second stage. Call once after building, off any
+    /// latency-sensitive thread.
+    pub fn warm_up(&self) {
+        if let (Some(second), Some((_, _, exemplars))) = (&self.claim_encoder, &self.claim_model) {
+            second.exemplars(exemplars);
+        }
+    }
+
     /// The claim model's second stage version (`head+encoder`), when loaded.
     pub fn claim_encoder_version(&self) -> Option<&str> {
         self.claim_encoder.as_ref().map(|c| c.version.as_ref())
@@ -1335,15 +1359,7 @@ impl Screen {
                     continue;
                 }
                 let exemplar = second
-                    .exemplars
-                    .get_or_init(|| {
-                        let refs: Vec<&str> = exemplars.iter().map(String::as_str).collect();
-                        exemplars
-                            .iter()
-                            .cloned()
-                            .zip(second.encoder.embed_batch(&refs))
-                            .collect()
-                    })
+                    .exemplars(exemplars)
                     .iter()
                     .map(|(t, x)| (t, liveguard_models::encoder::cosine(x, &e)))
                     .max_by(|a, b| a.1.total_cmp(&b.1))

@@ -730,6 +730,15 @@ fn the_claim_models_second_stage_reaches_paraphrases_the_first_misses() {
     };
     let (first, both) = (build(false), build(true));
     assert!(first.claim_encoder_version().is_none());
+    first.warm_up();
+    // Warming up embeds the exemplars before any finding needs them.
+    let second = both.claim_encoder.as_ref().unwrap();
+    assert!(second.exemplars.get().is_none());
+    both.warm_up();
+    assert_eq!(
+        second.exemplars.get().map(Vec::len),
+        both.claim_model.as_ref().map(|(_, _, ex)| ex.len())
+    );
     let version = both.claim_encoder_version().unwrap().to_string();
     assert!(
         version.contains("e5head") && version.contains("e5-small"),

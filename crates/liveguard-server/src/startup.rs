@@ -93,7 +93,23 @@ pub(crate) fn screen_for(
             defaults::add_claim_encoder(&mut b, encoder)?;
         }
     }
-    Ok(SharedScreen::new(b.build()?))
+    let screen = b.build()?;
+    // The second stage's exemplars are embedded now, at start-up, not at the first live
+    // finding (a 2 s stall there showed as a p99 spike under load).
+    screen.warm_up();
+    Ok(SharedScreen::new(screen))
+}
+
+/// [`screen_for`] on a blocking thread (with the second stage, warming it up takes about
+/// 2 s of computation).
+async fn screen_off_thread(
+    models: bool,
+    encoder: Option<Arc<liveguard_models::encoder::Encoder>>,
+) -> Result<SharedScreen, StartError> {
+    match tokio::task::spawn_blocking(move || screen_for(models, encoder)).await {
+        Ok(screen) => screen,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
 }
 
 /// The claim model's sentence encoder from the models directory (read off the async
@@ -163,10 +179,9 @@ pub async fn open_worker(
     let pseudonym_key = secret(settings, live::PSEUDONYM_KEY_FILE, "viewer pseudonym key")?;
     Ok(liveguard_pipeline::WorkerCtx {
         store,
-        screen: Arc::new(screen_for(
-            settings.models,
-            claim_encoder(settings).await.0,
-        )?),
+        screen: Arc::new(
+            screen_off_thread(settings.models, claim_encoder(settings).await.0).await?,
+        ),
         pseudonym_key: Arc::from(&pseudonym_key[..]),
     })
 }
@@ -187,7 +202,7 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
         Duration::from_secs(settings.lottery.drand_timeout_seconds),
     )?;
     let (encoder, claim_encoder_missing) = claim_encoder(&settings).await;
-    let screen = Arc::new(screen_for(settings.models, encoder)?);
+    let screen = Arc::new(screen_off_thread(settings.models, encoder).await?);
     let live = liveguard_pipeline::LiveHub::start(
         liveguard_pipeline::WorkerCtx {
             store: store.clone(),
