@@ -352,6 +352,9 @@ impl Encoder {
     /// Embeddings of several texts: their tokens go through each weight matrix together,
     /// which is faster than one by one.
     pub fn embed_batch(&self, texts: &[&str]) -> Vec<Vec<f32>> {
+        if texts.is_empty() {
+            return Vec::new();
+        }
         let h = self.hidden;
         let seqs: Vec<Vec<u32>> = texts.iter().map(|t| self.tokens(t)).collect();
         let mut starts = Vec::with_capacity(seqs.len() + 1);
@@ -850,6 +853,9 @@ mod tests {
         let alike = enc.embed("喝了半年，我爸的腰就不疼了");
         let unrelated = enc.embed("这件外套有三种颜色可选");
         assert!(cosine(&claim, &alike) > cosine(&claim, &unrelated) + 0.05);
+        assert!(enc.embed_batch(&[]).is_empty());
+        // An empty text is still a sentence (prefix and markers only).
+        assert_eq!(enc.embed("").len(), 384);
         // A batch gives what one-by-one gives.
         let batch = enc.embed_batch(&["hello world", "喝了一个月，早上起来膝盖就不响了"]);
         assert!(cosine(&batch[1], &e) > 0.9999);
