@@ -48,7 +48,8 @@ use unicode_normalization::UnicodeNormalization;
 pub struct NormalizeConfig {
     /// NFKC compatibility folding (full width, circled digits, ligatures).
     pub compatibility: bool,
-    /// Lower-case letters.
+    /// Lower-case letters, and fold Cyrillic and Greek letters that look like Latin ones
+    /// (the х in vх, the ο in qq) to those Latin letters.
     pub case_fold: bool,
     /// Traditional to simplified characters.
     pub traditional_to_simplified: bool,
@@ -498,6 +499,9 @@ fn fold_once(config: NormalizeConfig, s: &str) -> String {
             if let (Some(l), None) = (lower.next(), lower.next()) {
                 c = l;
             }
+            if let Some(latin) = latin_lookalike(c) {
+                c = latin;
+            }
         }
         if config.traditional_to_simplified
             && let Some(simplified) = t2s_table().get(&c)
@@ -510,6 +514,34 @@ fn fold_once(config: NormalizeConfig, s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// The Latin letter a lower-case Cyrillic or Greek letter is drawn like, when a reader
+/// cannot tell them apart (homographs used to write vх, qq, wеchat past a word list).
+/// Letters with a different shape (б, д, λ, π …) are left alone.
+fn latin_lookalike(c: char) -> Option<char> {
+    Some(match c {
+        'а' | 'α' => 'a',
+        'с' | 'ϲ' => 'c',
+        'ԁ' => 'd',
+        'е' | 'ε' => 'e',
+        'һ' => 'h',
+        'і' | 'ι' => 'i',
+        'ј' => 'j',
+        'к' | 'κ' => 'k',
+        'м' => 'm',
+        'о' | 'ο' | 'σ' => 'o',
+        'р' | 'ρ' => 'p',
+        'ԛ' => 'q',
+        'ѕ' => 's',
+        'т' | 'τ' => 't',
+        'υ' => 'u',
+        'ѵ' | 'ν' => 'v',
+        'ԝ' | 'ω' => 'w',
+        'х' | 'χ' => 'x',
+        'у' | 'γ' => 'y',
+        _ => return None,
+    })
 }
 
 fn t2s_table() -> &'static std::collections::HashMap<char, char> {

@@ -219,3 +219,15 @@ fn r11_f11_utf8_with_a_stray_byte_is_still_utf8_and_gbk_is_not() {
     assert!(!crate::is_mostly_utf8(&gbk));
     assert!(!crate::is_mostly_utf8(&[0xFF]), "nothing valid to go by");
 }
+
+#[test]
+fn cyrillic_and_greek_lookalikes_fold_to_latin() {
+    // х, е, о are Cyrillic; ο is Greek; upper-case forms fold through lower case.
+    check("加vх", "加vx");
+    check("wеchat", "wechat");
+    check("加qο", "加qo");
+    check("ВХ", "вx");
+    check("Ѵх", "vx");
+    // Letters that look like nothing Latin stay.
+    check("λπб", "λπб");
+}

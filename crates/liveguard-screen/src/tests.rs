@@ -140,6 +140,10 @@ fn off_platform_homophones_and_pinyin() {
         "加我vx",
         "ＶＸ：abc123",
         "绿泡泡见",
+        // Homographs: Cyrillic х and Greek ν drawn like x and v.
+        "加我vх",
+        "加我νx",
+        "加qԛ群",
     ] {
         assert!(
             categories(text, Channel::Comment, ProductCategory::General)
