@@ -322,7 +322,9 @@ fn add_rule_patterns(interner: &mut Interner<'_>, rule: &Rule, rule_idx: u32) {
 /// Characters commonly swapped for a homophone or look-alike to dodge filters.
 /// The table is deliberately small: every entry multiplies the patterns of opted-in rules.
 const HOMOPHONES: &[(char, &[&str])] = &[
-    ('微', &["薇", "威", "维", "v"]),
+    // 徽 is a look-alike (形近字), not a homophone. (徵 is not listed: it folds to 征, and
+    // 加征信 would fire inside 增加征信查询.)
+    ('微', &["薇", "威", "维", "v", "徽"]),
     ('信', &["芯", "心"]),
     ('群', &["裙"]),
     ('私', &["丝", "司"]),

@@ -144,9 +144,20 @@ fn off_platform_homophones_and_pinyin() {
         "加我vх",
         "加我νx",
         "加qԛ群",
+        // A Chinese look-alike (形近字) of 微.
+        "加我徽信领券",
     ] {
         assert!(
             categories(text, Channel::Comment, ProductCategory::General)
+                .contains(&Category::OffPlatform),
+            "{text}"
+        );
+    }
+    // 征信 (credit reports) is not 微信 written with a look-alike.
+    for text in ["频繁网贷会增加征信查询次数", "个人征信报告可以在银行查"]
+    {
+        assert!(
+            !categories(text, Channel::Comment, ProductCategory::General)
                 .contains(&Category::OffPlatform),
             "{text}"
         );
