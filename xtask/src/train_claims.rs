@@ -45,6 +45,14 @@ fn jsonl(path: &std::path::Path, key: &str) -> anyhow::Result<Vec<(String, bool)
         .collect()
 }
 
+/// The texts of `set` labelled `label`.
+fn of_label(set: &[(String, bool)], label: bool) -> Vec<String> {
+    set.iter()
+        .filter(|(_, y)| *y == label)
+        .map(|(t, _)| t.clone())
+        .collect()
+}
+
 /// Taipei rulings with text claims: (month, clauses).
 fn rulings(path: &std::path::Path) -> anyhow::Result<Vec<(u32, Vec<String>)>> {
     let (mut rdr, headers) = open_csv(path)?;
@@ -280,6 +288,7 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         crate::train_claims_e5::run(&crate::train_claims_e5::Inputs {
             encoder: &path,
             ship,
+            sweep: args.iter().any(|a| a == "--sweep"),
             fit: vec![
                 (
                     all.iter()
@@ -289,42 +298,10 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
                     true,
                     1.0,
                 ),
-                (
-                    examples
-                        .iter()
-                        .filter(|(_, y)| *y)
-                        .map(|(t, _)| t.clone())
-                        .collect(),
-                    true,
-                    0.5,
-                ),
-                (
-                    project
-                        .iter()
-                        .filter(|(_, y)| *y)
-                        .map(|(t, _)| t.clone())
-                        .collect(),
-                    true,
-                    1.5,
-                ),
-                (
-                    examples
-                        .iter()
-                        .filter(|(_, y)| !*y)
-                        .map(|(t, _)| t.clone())
-                        .collect(),
-                    false,
-                    1.0,
-                ),
-                (
-                    project
-                        .iter()
-                        .filter(|(_, y)| !*y)
-                        .map(|(t, _)| t.clone())
-                        .collect(),
-                    false,
-                    1.5,
-                ),
+                (of_label(&examples, true), true, 0.5),
+                (of_label(&project, true), true, 1.5),
+                (of_label(&examples, false), false, 1.0),
+                (of_label(&project, false), false, 1.5),
                 (review_fit.iter().step_by(8).cloned().collect(), false, 1.0),
             ],
             review_hold: review_hold.iter().step_by(8).cloned().collect(),
@@ -341,12 +318,8 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         println!("wrote {} ({} bytes)", out.display(), model.to_bytes().len());
         // The exemplars a finding names as "similar to": the project's own paraphrased
         // claims and the packs' claim examples (never the rulings, which are not ours to ship).
-        let mut ex: Vec<String> = project
-            .iter()
-            .filter(|(_, y)| *y)
-            .map(|(t, _)| t.clone())
-            .chain(examples.iter().filter(|(_, y)| *y).map(|(t, _)| t.clone()))
-            .collect();
+        let mut ex = of_label(&project, true);
+        ex.extend(of_label(&examples, true));
         ex.dedup();
         let out = root.join("models/claim-exemplars.txt");
         std::fs::write(&out, ex.join("\n") + "\n")?;

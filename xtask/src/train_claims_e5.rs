@@ -12,7 +12,8 @@
 //! of the rulings, the project's held-out paraphrases (`testdata/claims/eval.jsonl`), the
 //! held-out live-speech set (`testdata/claims/speech.jsonl`, never used to choose anything)
 //! and the benign live-commerce copy. With `--ship` the head is written to
-//! `models/claim-e5-head.lgeh`.
+//! `models/claim-e5-head.lgeh`; with `--sweep` it also prints recall and false positives
+//! at head thresholds from 0.50 to 0.95.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -28,6 +29,8 @@ pub(crate) const VERSION: &str = "claim-efficacy-e5head-2026.12-1";
 pub(crate) struct Inputs<'a> {
     pub encoder: &'a Path,
     pub ship: bool,
+    /// `--sweep`: also print the trade-off at head thresholds 0.50 … 0.95.
+    pub sweep: bool,
     /// Training groups: texts, whether they are claims, the group's total weight.
     pub fit: Vec<(Vec<String>, bool, f32)>,
     pub review_hold: Vec<String>,
@@ -289,7 +292,7 @@ pub(crate) fn run(inp: &Inputs<'_>) -> anyhow::Result<()> {
             inp.review_hold.len()
         );
     }
-    if std::env::var_os("LIVEGUARD_E5_SWEEP").is_some() {
+    if inp.sweep {
         for th in [0.5f32, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95] {
             let m = Model {
                 lr: inp.lr,

@@ -72,7 +72,7 @@ pub(crate) fn build_screen(source: &RuleSource) -> anyhow::Result<Screen> {
             .join(liveguard_models::encoder::E5_FILE)
             .exists()
         {
-            let encoder = liveguard_server::encoder_file::load(&source.models)
+            let encoder = liveguard_server::model_files::load_encoder(&source.models)
                 .map_err(|why| anyhow::anyhow!("sentence encoder: {why}"))?;
             liveguard_screen::defaults::add_claim_encoder(&mut builder, encoder)?;
         }

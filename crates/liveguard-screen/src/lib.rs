@@ -145,6 +145,21 @@ pub struct Span {
 }
 
 impl Span {
+    /// The span of byte `range`, its character offsets, lines and columns still zero (the
+    /// scan fills them for every finding at the end).
+    pub(crate) fn bytes(range: Range<usize>) -> Span {
+        Span {
+            byte_start: range.start,
+            byte_end: range.end,
+            char_start: 0,
+            char_end: 0,
+            line: 0,
+            column: 0,
+            end_line: 0,
+            end_column: 0,
+        }
+    }
+
     /// The span of `range` (byte offsets on character boundaries) in `text`, with its
     /// character offsets, lines and columns filled in.
     pub fn of(text: &str, range: Range<usize>) -> Span {
@@ -153,16 +168,7 @@ impl Span {
             category: Category::Custom,
             severity: Severity::Info,
             citations: Arc::from(Vec::new()),
-            span: Span {
-                byte_start: range.start,
-                byte_end: range.end,
-                char_start: 0,
-                char_end: 0,
-                line: 0,
-                column: 0,
-                end_line: 0,
-                end_column: 0,
-            },
+            span: Span::bytes(range.clone()),
             matched: String::new(),
             normalized: String::new(),
             suggestion: Arc::from(""),
@@ -269,16 +275,7 @@ fn claim_finding(
                 tag: liveguard_core::ConfidenceTag::P,
             },
         ]),
-        span: Span {
-            byte_start: range.start,
-            byte_end: range.end,
-            char_start: 0,
-            char_end: 0,
-            line: 0,
-            column: 0,
-            end_line: 0,
-            end_column: 0,
-        },
+        span: Span::bytes(range.clone()),
         matched: text[range].to_string(),
         normalized: String::new(),
         suggestion: Arc::from(
@@ -1069,16 +1066,7 @@ impl Screen {
             severity,
             citations: rule.citations.clone(),
             matched: text[range.clone()].to_string(),
-            span: Span {
-                byte_start: range.start,
-                byte_end: range.end,
-                char_start: 0,
-                char_end: 0,
-                line: 0,
-                column: 0,
-                end_line: 0,
-                end_column: 0,
-            },
+            span: Span::bytes(range.clone()),
             normalized,
             suggestion: rule.suggestion.clone(),
             exception,
@@ -1265,16 +1253,7 @@ impl Screen {
                 clause: None,
                 tag: liveguard_core::ConfidenceTag::S,
             }]),
-            span: Span {
-                byte_start: start,
-                byte_end: trimmed.len().max(start),
-                char_start: 0,
-                char_end: 0,
-                line: 0,
-                column: 0,
-                end_line: 0,
-                end_column: 0,
-            },
+            span: Span::bytes(start..trimmed.len().max(start)),
             matched: text[start..trimmed.len().max(start)].to_string(),
             normalized: String::new(),
             suggestion: Arc::from(

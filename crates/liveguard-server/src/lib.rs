@@ -16,10 +16,10 @@
 #![deny(missing_docs)]
 
 pub mod convert;
-pub mod encoder_file;
 pub mod features;
 pub mod http;
 pub mod jobs;
+pub mod model_files;
 pub mod personal;
 pub mod settings;
 mod ui;

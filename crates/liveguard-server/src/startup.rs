@@ -125,7 +125,7 @@ async fn claim_encoder(
         return (None, Some(Arc::from("models = false")));
     }
     let dir = crate::convert::ocr::models_dir(settings);
-    let loaded = tokio::task::spawn_blocking(move || crate::encoder_file::load(&dir))
+    let loaded = tokio::task::spawn_blocking(move || crate::model_files::load_encoder(&dir))
         .await
         .unwrap_or_else(|e| Err(format!("loading stopped: {e}")));
     match loaded {

@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use liveguard_models::vision::{Code, OcrModels};
-use sha2::Digest;
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -248,22 +247,12 @@ pub fn models_dir(settings: &crate::settings::Settings) -> PathBuf {
 fn load_models(dir: &Path) -> Result<OcrModels, String> {
     let mut files = Vec::new();
     for (name, want) in PP_OCR_FILES {
-        let path = dir.join(name);
-        let bytes = std::fs::read(&path).map_err(|e| {
-            format!(
-                "{} cannot be read ({e}); run scripts/fetch-ocr-models.sh {}",
-                path.display(),
-                dir.display()
-            )
-        })?;
-        let got = hex::encode(sha2::Sha256::digest(&bytes));
-        if got != want {
-            return Err(format!(
-                "{} has sha256 {got}, expected {want}; fetch it again with scripts/fetch-ocr-models.sh",
-                path.display()
-            ));
-        }
-        files.push(bytes);
+        files.push(crate::model_files::read_checked(
+            dir,
+            name,
+            want,
+            "scripts/fetch-ocr-models.sh",
+        )?);
     }
     let dict = String::from_utf8(files.pop().unwrap_or_default())
         .map_err(|_| "the dictionary is not UTF-8".to_string())?;

@@ -61,7 +61,7 @@ nav.tabs{margin:.5rem 0;display:flex;flex-wrap:wrap;gap:.3rem 1rem}input.approve
 .field-error{display:block;margin-top:.2rem}.error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem;border-radius:4px}.ok{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem;border-radius:4px}
 code{word-break:break-all}.verdict{font-size:1.15rem}.muted{color:#656d76}.soon{opacity:.55}tr.overdue td{background:#fff5f5}
 mark.sev-block{background:#ffc1c0;border-bottom:2px solid #cf222e}mark.sev-review{background:#fff1b8;border-bottom:2px solid #bf8700}mark.sev-info{background:#ddf4ff;border-bottom:2px dotted #0969da}
-.badge{display:inline-block;border-radius:10px;padding:0 .5rem;font-size:.8em}.b-block{background:#cf222e;color:#fff}.b-review{background:#bf8700;color:#fff}.b-info{background:#0969da;color:#fff}.b-pass{background:#1a7f37;color:#fff}
+.badge{display:inline-block;border-radius:10px;padding:0 .5rem;font-size:.8em;white-space:nowrap}.b-block{background:#cf222e;color:#fff}.b-review{background:#bf8700;color:#fff}.b-info{background:#0969da;color:#fff}.b-pass{background:#1a7f37;color:#fff}
 .text{white-space:pre-wrap;background:#fff;border:1px solid #d8dee4;padding:.8rem;border-radius:6px;line-height:2}
 form.inline{display:inline}label{display:block;margin:.4rem 0}label.inline{display:inline}
 .scroll{max-height:60vh;overflow:auto}.live-grid{display:grid;grid-template-columns:1fr 1fr;gap:1rem}@media (max-width:900px){.live-grid{grid-template-columns:1fr}}

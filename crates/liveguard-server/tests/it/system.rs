@@ -121,18 +121,8 @@ async fn the_claim_models_second_stage_is_reported_and_used_when_its_file_is_the
     let why = v["models"]["claim_encoder_missing"].as_str().unwrap();
     assert!(why.contains("fetch-encoder-model.sh"), "{why}");
 
-    let dir = match std::env::var("LIVEGUARD_TEST_E5_MODELS") {
-        Ok(d) if !d.is_empty() => std::path::PathBuf::from(d),
-        _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "LIVEGUARD_TEST_E5_MODELS is required under CI=true"
-            );
-            eprintln!("notice: LIVEGUARD_TEST_E5_MODELS not set; second-stage checks skipped");
-            return;
-        }
-    };
-    let e = spawn_demo(move |s| s.ocr_models = dir.clone()).await;
+    let Some(dir) = e5_models_dir() else { return };
+    let e = spawn_demo(move |s| s.ocr_models = dir.clone().into()).await;
     let token = e.token_of("reviewer").await;
     let v = e.call(get("/api/v1/system", Some(&token))).await.json();
     let version = v["models"]["claim_encoder"].as_str().unwrap().to_string();

@@ -342,14 +342,25 @@ pub fn enc(s: &str) -> String {
 /// The PP-OCR model directory from `LIVEGUARD_TEST_OCR_MODELS` (`cargo xtask ci` fetches
 /// it); `None` with a notice when unset, a failure under `CI=true`.
 pub fn ocr_models_dir() -> Option<String> {
-    match std::env::var("LIVEGUARD_TEST_OCR_MODELS") {
+    fetched_dir("LIVEGUARD_TEST_OCR_MODELS", "PP-OCR")
+}
+
+/// The sentence-encoder directory from `LIVEGUARD_TEST_E5_MODELS` (`cargo xtask ci` fetches
+/// it); `None` with a notice when unset, a failure under `CI=true`.
+pub fn e5_models_dir() -> Option<String> {
+    fetched_dir("LIVEGUARD_TEST_E5_MODELS", "sentence-encoder")
+}
+
+/// A directory of fetched model files named by environment variable `var`.
+fn fetched_dir(var: &str, what: &str) -> Option<String> {
+    match std::env::var(var) {
         Ok(d) if !d.is_empty() => Some(d),
         _ => {
             assert!(
                 std::env::var("CI").as_deref() != Ok("true"),
-                "LIVEGUARD_TEST_OCR_MODELS is required under CI=true"
+                "{var} is required under CI=true"
             );
-            eprintln!("notice: LIVEGUARD_TEST_OCR_MODELS not set; PP-OCR checks skipped");
+            eprintln!("notice: {var} not set; {what} checks skipped");
             None
         }
     }
