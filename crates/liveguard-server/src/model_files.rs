@@ -20,7 +20,7 @@ pub fn load_encoder(dir: &Path) -> Result<Arc<Encoder>, String> {
 
 /// The bytes of model file `name` in `dir` when its sha256 is `want`; otherwise why not, in
 /// words that name the file and the fetch `script` to run.
-pub(crate) fn read_checked(
+pub fn read_checked(
     dir: &Path,
     name: &str,
     want: &str,
