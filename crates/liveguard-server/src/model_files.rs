@@ -20,12 +20,7 @@ pub fn load_encoder(dir: &Path) -> Result<Arc<Encoder>, String> {
 
 /// The bytes of model file `name` in `dir` when its sha256 is `want`; otherwise why not, in
 /// words that name the file and the fetch `script` to run.
-pub fn read_checked(
-    dir: &Path,
-    name: &str,
-    want: &str,
-    script: &str,
-) -> Result<Vec<u8>, String> {
+pub fn read_checked(dir: &Path, name: &str, want: &str, script: &str) -> Result<Vec<u8>, String> {
     let path = dir.join(name);
     let bytes = std::fs::read(&path).map_err(|e| {
         format!(
