@@ -46,6 +46,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
         &["liveguard-core", "liveguard-audit"],
         PURE_FORBIDDEN,
     ),
+    ("liveguard-desk", &["liveguard-core"], PURE_FORBIDDEN),
     (
         "liveguard-pipeline",
         &[
@@ -72,6 +73,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
             "liveguard-live",
             "liveguard-nats",
             "liveguard-lottery",
+            "liveguard-desk",
             "liveguard-drand",
             "liveguard-outbound",
             "liveguard-review",

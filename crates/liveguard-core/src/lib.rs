@@ -525,3 +525,121 @@ mod tests {
         check::<ParseError>();
     }
 }
+
+code_enum! {
+    /// What a consumer-desk case is (issue 15).
+    CaseKind, "case kind" {
+        /// A consumer's complaint (投诉).
+        Complaint = "complaint",
+        /// A report of a violation (举报).
+        Report = "report",
+        /// An after-sales request: return, exchange, repair, refund.
+        AfterSales = "after_sales",
+        /// A complaint transferred by a regulator (12315, 市场监管).
+        Referral = "referral",
+    }
+}
+
+code_enum! {
+    /// What a case is about.
+    CaseTopic, "case topic" {
+        /// Product quality.
+        Quality = "quality",
+        /// False or misleading promotion.
+        FalsePromotion = "false_promotion",
+        /// Price.
+        Price = "price",
+        /// After-sales, returns.
+        Returns = "returns",
+        /// Lottery or prize.
+        Lottery = "lottery",
+        /// Personal information.
+        PersonalInfo = "personal_info",
+        /// Streamer conduct.
+        StreamerConduct = "streamer_conduct",
+        /// Anything else.
+        Other = "other",
+    }
+}
+
+code_enum! {
+    /// Where a case came in.
+    CaseChannel, "case channel" {
+        /// By telephone (hotline).
+        Phone = "phone",
+        /// The platform's after-sales or complaint messages.
+        Platform = "platform",
+        /// Online customer service chat.
+        Chat = "chat",
+        /// E-mail or letter.
+        Email = "email",
+        /// A comment in a live session, marked from the console.
+        LiveComment = "live_comment",
+        /// A regulator's transfer (12315 or 市场监管).
+        Regulator = "regulator",
+        /// An import of a platform's exported list.
+        Import = "import",
+        /// An integration through the API (webhook).
+        Api = "api",
+    }
+}
+
+code_enum! {
+    /// Where a case stands.
+    CaseState, "case state" {
+        /// Received, nobody has answered yet.
+        New = "new",
+        /// The consumer has had a first reply.
+        Acknowledged = "acknowledged",
+        /// Someone is working on it.
+        InProgress = "in_progress",
+        /// Waiting for the consumer (information, goods sent back).
+        WaitingConsumer = "waiting_consumer",
+        /// A solution was given to the consumer.
+        Solved = "solved",
+        /// Done.
+        Closed = "closed",
+    }
+}
+
+code_enum! {
+    /// How hard a case is, decided by a person with a reason.
+    Complexity, "complexity" {
+        /// 一般: solved at the first reply.
+        Ordinary = "ordinary",
+        /// 复杂: a solution within the complex-case period.
+        Complex = "complex",
+    }
+}
+
+code_enum! {
+    /// The clocks a case can run.
+    ClockKind, "clock kind" {
+        /// The first reply to the consumer.
+        FirstReply = "first_reply",
+        /// A solution given to the consumer.
+        Solution = "solution",
+        /// The refund after the returned goods arrived (statutory, CPL Art. 25).
+        Refund = "refund",
+        /// The answer a regulator asked for by its own deadline.
+        RegulatorResponse = "regulator_response",
+        /// The regulator's mediation period (实施条例 Art. 46).
+        Mediation = "mediation",
+    }
+}
+
+code_enum! {
+    /// Where one clock stands.
+    ClockState, "clock state" {
+        /// Counting.
+        Running = "running",
+        /// Stopped while the case waits for the consumer (never a statutory clock).
+        Paused = "paused",
+        /// Met in time.
+        Met = "met",
+        /// Met, but after its due time.
+        MetLate = "met_late",
+        /// Stopped without being met (the case was closed or reopened another way).
+        Stopped = "stopped",
+    }
+}
