@@ -197,6 +197,7 @@ macro_rules! append_audit {
 mod accounts;
 mod audit;
 mod columns;
+mod desk;
 mod live;
 mod lottery;
 mod master;
@@ -204,6 +205,10 @@ mod push;
 mod review;
 pub use accounts::{ApiToken, NewUser, Session, User};
 pub use audit::{AuditDraft, AuditFilter};
+pub use desk::{
+    CaseCreated, CaseMessageRow, CaseRow, CaseStep, ClockChange, ClockRow, DeskCounts, NewCase,
+    QueueFilter, SweepHit,
+};
 pub use live::{
     AlertAction, IngestOutcome, IngestRow, LiveAlertRow, LiveEventRow, LiveOpenWork,
     LiveSessionRow, LiveStats, LiveTaskRow, NewAlert, NewLiveSession, NewTask,

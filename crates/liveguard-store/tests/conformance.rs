@@ -777,6 +777,7 @@ async fn story(store: Store) {
 
     lottery_story(&store).await;
     push_story(&store).await;
+    desk_story(&store).await;
 
     // Tampering with stored rows is detected.
     // (1) Edit an entry and recompute its stored hash, as an attacker with database access
@@ -1140,6 +1141,346 @@ async fn push_story(store: &Store) {
     assert!(store.take_lease("push", "node-a", -1).await.unwrap());
     assert!(store.take_lease("push", "node-b", 30_000).await.unwrap());
     assert!(!store.take_lease("push", "node-a", 30_000).await.unwrap());
+}
+
+/// The consumer desk: a case with its clocks, an idempotent re-import, a step refused from
+/// a stale state, pause and resume, the sweep (warn, then breach, each once), the queue's
+/// order, and every clock event in the audit log.
+async fn desk_story(store: &Store) {
+    use liveguard_core::{
+        CaseChannel, CaseKind, CaseState, CaseTopic, ClockKind, ClockState, Complexity,
+    };
+    use liveguard_store::{CaseCreated, CaseStep, ClockChange, NewCase, QueueFilter};
+    let now = store.clock().stamp();
+    let hour = 3_600_000;
+    let case = NewCase {
+        kind: CaseKind::Complaint,
+        topic: CaseTopic::FalsePromotion,
+        channel: CaseChannel::Platform,
+        complexity: Complexity::Complex,
+        complexity_reason: Some("涉及功效宣称".into()),
+        received: Stamp::from_ms(now.ms() - 2 * hour),
+        summary: "直播间说三天去痘，没有效果".into(),
+        demand: "退一赔三".into(),
+        order_ref: Some("DY-1001".into()),
+        product_id: None,
+        room_id: None,
+        streamer_id: None,
+        session_id: None,
+        comment_event_id: None,
+        promises: "[]".into(),
+        consumer_masked: Some(r#"{"name":"张*"}"#.into()),
+        assignee: None,
+        source: Some("douyin".into()),
+        external_ref: Some("T-1".into()),
+        regulator: None,
+        price_fen: Some(19_900),
+        exposure_fen: Some(59_700),
+        exposure_reason: Some("欺诈主张".into()),
+        return_json: None,
+    };
+    let start = |kind, due_h: i64, warn_h: i64, pausable| ClockChange::Start {
+        kind,
+        rule: format!("{due_h} 小时"),
+        pausable,
+        started: case.received,
+        due: Stamp::from_ms(case.received.ms() + due_h * hour),
+        warn: Stamp::from_ms(case.received.ms() + warn_h * hour),
+    };
+    let clocks = vec![
+        start(ClockKind::FirstReply, 24, 18, false),
+        start(ClockKind::Solution, 72, 54, true),
+    ];
+    let seal = |id: i64| Ok(Some(format!("v1.sealed-for-{id}")));
+    let before = store.audit_size().await.unwrap();
+    let created = store
+        .create_case(&case, &clocks, &seal, draft("desk.case.create"))
+        .await
+        .unwrap();
+    let CaseCreated::New(id) = created else {
+        panic!("{created:?}")
+    };
+    assert_eq!(
+        store.audit_size().await.unwrap(),
+        before + 3,
+        "the case and one entry per clock"
+    );
+    let row = store.case(id).await.unwrap();
+    assert_eq!(row.state, CaseState::New);
+    assert_eq!(
+        row.consumer_sealed.as_deref(),
+        Some(format!("v1.sealed-for-{id}").as_str())
+    );
+    assert_eq!(
+        row.next_due_ms,
+        Some(Stamp::from_ms(case.received.ms() + 24 * hour))
+    );
+    // The same export again: nothing new, nothing logged.
+    let again = store
+        .create_cases(
+            &[(case.clone(), clocks.clone())],
+            &|id, _| Ok(Some(format!("x{id}"))),
+            draft("desk.case.create"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, vec![CaseCreated::Existing(id)]);
+    assert_eq!(store.audit_size().await.unwrap(), before + 3);
+
+    // The first reply meets the first-reply clock.
+    let row = store
+        .case_step(
+            id,
+            CaseStep {
+                from: Some(CaseState::New),
+                to: Some(CaseState::Acknowledged),
+                clocks: vec![ClockChange::Finish {
+                    kind: ClockKind::FirstReply,
+                    state: ClockState::Met,
+                    at: now,
+                }],
+                message: Some((
+                    "reply".into(),
+                    "您好，已收到".into(),
+                    Some("pass".into()),
+                    Some("[]".into()),
+                )),
+                ..Default::default()
+            },
+            draft("desk.case.reply"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.state, CaseState::Acknowledged);
+    assert_eq!(
+        row.next_due_ms,
+        Some(Stamp::from_ms(case.received.ms() + 72 * hour))
+    );
+    // A step from a state the case has left is refused and changes nothing.
+    let stale = store
+        .case_step(
+            id,
+            CaseStep {
+                from: Some(CaseState::New),
+                to: Some(CaseState::Solved),
+                ..Default::default()
+            },
+            draft("desk.case.solve"),
+        )
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::Conflict { .. })),
+        "{stale:?}"
+    );
+    assert_eq!(store.case_messages(id).await.unwrap().len(), 1);
+
+    // Waiting for the consumer pauses the solution clock; the queue has no due time then.
+    let row = store
+        .case_step(
+            id,
+            CaseStep {
+                from: Some(CaseState::Acknowledged),
+                to: Some(CaseState::WaitingConsumer),
+                clocks: vec![ClockChange::Pause {
+                    kind: ClockKind::Solution,
+                    at: now,
+                    remaining: 70 * hour,
+                }],
+                ..Default::default()
+            },
+            draft("desk.case.wait"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.next_due_ms, None);
+    assert!(
+        store
+            .desk_sweep(Stamp::from_ms(now.ms() + 500 * hour), 100)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a paused clock owes nothing"
+    );
+    let resumed = Stamp::from_ms(now.ms() + hour);
+    store
+        .case_step(
+            id,
+            CaseStep {
+                from: Some(CaseState::WaitingConsumer),
+                to: Some(CaseState::InProgress),
+                clocks: vec![ClockChange::Resume {
+                    kind: ClockKind::Solution,
+                    at: resumed,
+                    due: Stamp::from_ms(resumed.ms() + 70 * hour),
+                    warn: Stamp::from_ms(resumed.ms() + 50 * hour),
+                }],
+                ..Default::default()
+            },
+            draft("desk.case.resume"),
+        )
+        .await
+        .unwrap();
+    let clocks_now = store.case_clocks(id).await.unwrap();
+    let solution = clocks_now
+        .iter()
+        .find(|c| c.kind == ClockKind::Solution)
+        .unwrap();
+    assert_eq!(
+        (solution.state, solution.due_ms),
+        (
+            ClockState::Running,
+            Stamp::from_ms(resumed.ms() + 70 * hour)
+        )
+    );
+
+    // The sweep: nothing yet, then a warning, then a breach, each once.
+    assert!(
+        store
+            .desk_sweep(Stamp::from_ms(resumed.ms() + 49 * hour), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let hits = store
+        .desk_sweep(Stamp::from_ms(resumed.ms() + 51 * hour), 100)
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+    assert!(!hits[0].breach);
+    assert!(
+        store
+            .desk_sweep(Stamp::from_ms(resumed.ms() + 52 * hour), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let hits = store
+        .desk_sweep(Stamp::from_ms(resumed.ms() + 71 * hour), 100)
+        .await
+        .unwrap();
+    assert_eq!((hits.len(), hits[0].breach, hits[0].case_id), (1, true, id));
+    assert!(
+        store
+            .desk_sweep(Stamp::from_ms(resumed.ms() + 90 * hour), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let counts = store.desk_counts().await.unwrap();
+    assert_eq!((counts.open, counts.overdue, counts.unassigned), (1, 1, 1));
+
+    // A second, ordinary case comes later in the queue than the overdue one; solved cases last.
+    let other = NewCase {
+        external_ref: Some("T-2".into()),
+        complexity: Complexity::Ordinary,
+        ..case.clone()
+    };
+    let far = vec![ClockChange::Start {
+        kind: ClockKind::FirstReply,
+        rule: "24 小时".into(),
+        pausable: false,
+        started: now,
+        due: Stamp::from_ms(now.ms() + 900 * hour),
+        warn: Stamp::from_ms(now.ms() + 800 * hour),
+    }];
+    let id2 = store
+        .create_case(&other, &far, &|_| Ok(None), draft("desk.case.create"))
+        .await
+        .unwrap()
+        .id();
+    let q = store
+        .case_queue(&QueueFilter {
+            open_only: true,
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(q.iter().map(|c| c.id).collect::<Vec<_>>(), vec![id, id2]);
+    let q = store
+        .case_queue(&QueueFilter {
+            topic: Some(CaseTopic::Quality),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(q.is_empty());
+    store
+        .case_step(
+            id,
+            CaseStep {
+                from: Some(CaseState::InProgress),
+                to: Some(CaseState::Solved),
+                clocks: vec![ClockChange::Finish {
+                    kind: ClockKind::Solution,
+                    state: ClockState::MetLate,
+                    at: Stamp::from_ms(resumed.ms() + 91 * hour),
+                }],
+                assignee: Some(Some("cs".into())),
+                ..Default::default()
+            },
+            draft("desk.case.solve"),
+        )
+        .await
+        .unwrap();
+    let q = store
+        .case_queue(&QueueFilter {
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(q.iter().map(|c| c.id).collect::<Vec<_>>(), vec![id2, id]);
+    assert_eq!(q[1].assignee.as_deref(), Some("cs"));
+
+    // Every clock event of the case is in the log under case:<id>.
+    let entries = store
+        .audit_search(&AuditFilter {
+            action: None,
+            actor: None,
+            object_prefix: Some(format!("case:{id}")),
+            before_seq: None,
+            from: None,
+            until: None,
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    let actions: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.object == format!("case:{id}"))
+        .map(|e| e.action.as_str())
+        .rev()
+        .collect();
+    for a in [
+        "desk.clock.start",
+        "desk.clock.met",
+        "desk.clock.pause",
+        "desk.clock.resume",
+        "desk.clock.warn",
+        "desk.clock.breach",
+        "desk.clock.met_late",
+    ] {
+        assert!(actions.contains(&a), "{a} missing from {actions:?}");
+    }
+    // Mappings.
+    store
+        .save_import_mapping("douyin", "{\"a\":1}", draft("desk.mapping.save"))
+        .await
+        .unwrap();
+    store
+        .save_import_mapping("douyin", "{\"a\":2}", draft("desk.mapping.save"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.import_mapping("douyin").await.unwrap().as_deref(),
+        Some("{\"a\":2}")
+    );
+    assert_eq!(
+        store.import_mapping_names().await.unwrap(),
+        vec!["douyin".to_string()]
+    );
 }
 
 #[tokio::test]
