@@ -13,7 +13,7 @@ use crate::calendar::{WorkCalendar, beijing_date, calendar_deadline};
 const SPAN_MAX_DAYS: u32 = 366;
 
 /// How long one clock runs and when it warns.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClockRule {
     /// Calendar hours from the start.
@@ -25,9 +25,9 @@ pub struct ClockRule {
     /// Chinese working days after the day of the start, to the end of the last one.
     #[serde(default)]
     pub working_days: Option<u32>,
-    /// Warn once this share of the time has passed (0 < share < 1).
-    #[serde(default = "default_warn_share")]
-    pub warn_share: f64,
+    /// Warn once this percentage of the time has passed (1 to 99).
+    #[serde(default = "default_warn_percent")]
+    pub warn_percent: u32,
     /// Warn this many hours before the due time instead of at a share.
     #[serde(default)]
     pub warn_before_hours: Option<u32>,
@@ -36,8 +36,8 @@ pub struct ClockRule {
     pub pausable: bool,
 }
 
-fn default_warn_share() -> f64 {
-    0.75
+fn default_warn_percent() -> u32 {
+    75
 }
 
 /// What a clock counts in.
@@ -52,7 +52,7 @@ pub enum Span {
 }
 
 impl ClockRule {
-    /// A rule of `span` that warns at 75 % and does not pause.
+    /// A rule of `span` that warns at 75 % of its time and does not pause.
     pub const fn of(span: Span) -> ClockRule {
         let (hours, days, working_days) = match span {
             Span::Hours(h) => (Some(h), None, None),
@@ -63,7 +63,7 @@ impl ClockRule {
             hours,
             days,
             working_days,
-            warn_share: 0.75,
+            warn_percent: 75,
             warn_before_hours: None,
             pausable: false,
         }
@@ -111,10 +111,8 @@ impl ClockRule {
         if n == 0 || n > max {
             return Err(format!("complaints.{name}: must be 1 to {max}"));
         }
-        if !(self.warn_share > 0.0 && self.warn_share < 1.0) {
-            return Err(format!(
-                "complaints.{name}.warn_share: must be between 0 and 1 (exclusive)"
-            ));
+        if !(1..=99).contains(&self.warn_percent) {
+            return Err(format!("complaints.{name}.warn_percent: must be 1 to 99"));
         }
         if statutory && self.pausable {
             return Err(format!(
@@ -126,7 +124,7 @@ impl ClockRule {
 }
 
 /// The clock policy: the `[complaints]` section's clocks.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DeskPolicy {
     /// The first reply (default 24 hours).
@@ -220,8 +218,8 @@ pub fn warn_time(rule: &ClockRule, start: Stamp, due: Stamp) -> Stamp {
     let at = match rule.warn_before_hours {
         Some(h) => due.plus(time::Duration::hours(-i64::from(h))),
         None => {
-            let span = (due.ms() - start.ms()).max(0) as f64;
-            Stamp::from_ms(start.ms() + (span * rule.warn_share) as i64)
+            let span = i128::from((due.ms() - start.ms()).max(0));
+            Stamp::from_ms(start.ms() + (span * i128::from(rule.warn_percent) / 100) as i64)
         }
     };
     at.max(start).min(due)
@@ -335,13 +333,13 @@ mod tests {
         p.first_reply.days = Some(1);
         assert!(p.validate().unwrap_err().contains("exactly one"));
         let mut p = DeskPolicy::default();
-        p.first_reply.warn_share = 1.5;
-        assert!(p.validate().unwrap_err().contains("warn_share"));
+        p.first_reply.warn_percent = 100;
+        assert!(p.validate().unwrap_err().contains("warn_percent"));
         let mut p = DeskPolicy::default();
         p.first_reply.hours = Some(0);
         assert!(p.validate().is_err());
         let parsed: DeskPolicy =
-            toml::from_str("first_reply = { hours = 12, warn_share = 0.5 }\n").unwrap();
+            toml::from_str("first_reply = { hours = 12, warn_percent = 50 }\n").unwrap();
         assert_eq!(parsed.first_reply.hours, Some(12));
         assert_eq!(parsed.refund, DeskPolicy::default().refund);
     }

@@ -367,7 +367,177 @@ async fn seed_demo_live_session(
             "did not pick up the approved script",
         ));
     }
-    seed_demo_lottery(state, &p, row.id).await
+    seed_demo_lottery(state, &p, row.id).await?;
+    seed_demo_desk(state, row.id).await
+}
+
+/// A handful of consumer-desk cases in different clock states: one overdue (no first reply
+/// within 24 h; the first sweep escalates it), one paused while waiting for the consumer,
+/// one referred by a regulator, one tied to the demo live session, one solved.
+async fn seed_demo_desk(state: &AppState, session_id: i64) -> Result<(), DemoError> {
+    use crate::features::desk::service::{self as desk, ActionInput, CaseInput, Consumer};
+    let user = state
+        .store
+        .user_by_name("service")
+        .await
+        .step("desk")?
+        .ok_or("demo user missing")
+        .step("service")?;
+    let p = auth::Principal {
+        user,
+        via: auth::Via::Session {
+            csrf: String::new(),
+            token_hash: String::new(),
+        },
+    };
+    let product_id = state
+        .store
+        .products()
+        .await
+        .step("desk")?
+        .first()
+        .map(|r| r.id);
+    let now = state.store.now();
+    let ago = |hours: i64| now.plus(time::Duration::hours(-hours)).rfc3339();
+    let consumer = |name: &str, phone: &str, address: &str| {
+        Some(Consumer {
+            name: name.into(),
+            phone: phone.into(),
+            address: address.into(),
+            account: String::new(),
+        })
+    };
+    let base = CaseInput {
+        kind: "complaint".into(),
+        topic: "quality".into(),
+        channel: "platform".into(),
+        received_at: ago(1),
+        summary: String::new(),
+        source: Some("demo".into()),
+        product_id,
+        ..Default::default()
+    };
+    // Overdue: received 30 hours ago, nobody answered.
+    desk::create(
+        state,
+        &p,
+        &CaseInput {
+            summary: "面霜收到时瓶盖开裂，膏体漏出一半。".into(),
+            demand: "换新".into(),
+            order_ref: Some("DY-DEMO-0001".into()),
+            external_ref: Some("DEMO-1".into()),
+            received_at: ago(30),
+            consumer: consumer("赵晓雨", "13812340001", "浙江省杭州市余杭区文一西路 100 号"),
+            ..base.clone()
+        },
+    )
+    .await
+    .step("desk: overdue case")?;
+    // Waiting for the consumer: a complex case, answered, photos asked for.
+    let (waiting, _) = desk::create(
+        state,
+        &p,
+        &CaseInput {
+            topic: "false_promotion".into(),
+            summary: "主播说这款面霜用一周就能淡化色斑，用了两周没有任何变化。".into(),
+            demand: "退货退款".into(),
+            order_ref: Some("DY-DEMO-0002".into()),
+            external_ref: Some("DEMO-2".into()),
+            received_at: ago(10),
+            promises: vec!["一周淡斑".into()],
+            consumer: consumer("钱多多", "13912340002", "江苏省南京市鼓楼区中山路 8 号"),
+            complexity: Some("complex".into()),
+            complexity_reason: Some("涉及直播宣传内容，需合规部门核查".into()),
+            ..base.clone()
+        },
+    )
+    .await
+    .step("desk: waiting case")?;
+    desk::act(
+        state,
+        &p,
+        waiting,
+        "wait",
+        &ActionInput {
+            text: Some(
+                "您好，我们已收到您的反馈。请提供使用前后的照片和订单截图，我们核实后为您处理。"
+                    .into(),
+            ),
+            ..Default::default()
+        },
+    )
+    .await
+    .step("desk: waiting case")?;
+    // A regulator's referral: the answer is due in 7 working days.
+    desk::create(
+        state,
+        &p,
+        &CaseInput {
+            kind: "referral".into(),
+            topic: "price".into(),
+            channel: "regulator".into(),
+            summary: "消费者向 12315 反映：直播间标称原价 299 元，划线价无成交记录。".into(),
+            demand: "核实价格并答复".into(),
+            regulator: Some("12315（杭州市西湖区市场监督管理局转办）".into()),
+            external_ref: Some("12315-DEMO-2026-0001".into()),
+            received_at: ago(20),
+            consumer: consumer("孙先生", "13712340003", "浙江省杭州市西湖区文三路 1 号"),
+            ..base.clone()
+        },
+    )
+    .await
+    .step("desk: referral")?;
+    // Tied to the demo live session: a promised gift not honoured.
+    desk::create(
+        state,
+        &p,
+        &CaseInput {
+            topic: "false_promotion".into(),
+            channel: "chat".into(),
+            summary: "直播预告说前100名加赠旅行装，我是第 20 单，客服说赠品已送完。".into(),
+            demand: "补发赠品".into(),
+            promises: vec!["前100名加赠旅行装".into()],
+            session_id: Some(session_id),
+            external_ref: Some("DEMO-4".into()),
+            received_at: ago(2),
+            consumer: consumer("李小萌", "13612340004", "上海市徐汇区漕溪北路 88 号"),
+            ..base.clone()
+        },
+    )
+    .await
+    .step("desk: session case")?;
+    // Solved at the first reply.
+    let (solved, _) = desk::create(
+        state,
+        &p,
+        &CaseInput {
+            kind: "after_sales".into(),
+            topic: "returns".into(),
+            summary: "不想要了，申请七天无理由退货，包装未拆。".into(),
+            demand: "退货退款".into(),
+            external_ref: Some("DEMO-5".into()),
+            received_at: ago(5),
+            ..base
+        },
+    )
+    .await
+    .step("desk: solved case")?;
+    desk::act(
+        state,
+        &p,
+        solved,
+        "solve",
+        &ActionInput {
+            text: Some(
+                "您好，已为您通过七天无理由退货申请，请按页面地址寄回，我们收到后七日内退款。"
+                    .into(),
+            ),
+            ..Default::default()
+        },
+    )
+    .await
+    .step("desk: solved case")?;
+    Ok(())
 }
 
 /// A draft lottery on the demo session whose draw time is quicknet's recorded round 123, so

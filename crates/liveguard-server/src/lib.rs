@@ -87,6 +87,8 @@ pub struct AppState {
     pub images: Arc<convert::ocr::ImageReader>,
     /// Why the claim model's second stage (the sentence encoder) is not in use, when not.
     pub claim_encoder_missing: Option<Arc<str>>,
+    /// The consumer desk's clock policy and working-day calendar.
+    pub desk: Arc<features::desk::service::DeskRuntime>,
 }
 
 /// Every feature's routes, merged: adding a feature means one line here.
@@ -98,6 +100,7 @@ pub fn routes() -> http::routes::RouteSet {
         .merge(features::lottery::routes())
         .merge(features::dashboard::routes())
         .merge(features::push::routes())
+        .merge(features::desk::routes())
         .merge(features::system::routes())
 }
 

@@ -95,6 +95,59 @@ pub struct Settings {
     pub live: LiveSettings,
     /// Lotteries: retention of records and of winners' delivery data (`[lottery]`).
     pub lottery: LotterySettings,
+    /// The consumer desk: clock policy, working-day calendar, sweep (`[complaints]`).
+    pub complaints: ComplaintsSettings,
+}
+
+/// Consumer-desk settings.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ComplaintsSettings {
+    /// A working-day calendar file in the format of the shipped
+    /// `crates/liveguard-desk/data/cn-workdays.toml`; empty = the shipped one.
+    pub calendar_file: PathBuf,
+    /// Seconds between two passes of the clock sweep (warnings and breaches).
+    pub sweep_seconds: u64,
+    /// How long each clock runs, when it warns, whether it may pause.
+    pub clocks: liveguard_desk::DeskPolicy,
+}
+
+impl Default for ComplaintsSettings {
+    fn default() -> Self {
+        ComplaintsSettings {
+            calendar_file: PathBuf::new(),
+            sweep_seconds: 30,
+            clocks: liveguard_desk::DeskPolicy::default(),
+        }
+    }
+}
+
+impl ComplaintsSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        if !(1..=3600).contains(&self.sweep_seconds) {
+            return Err("complaints.sweep_seconds must be 1 to 3600".into());
+        }
+        self.clocks.validate().map_err(SettingsError::Invalid)
+    }
+
+    /// The working-day calendar: the configured file, else the shipped one.
+    pub fn calendar(&self) -> Result<liveguard_desk::WorkCalendar, SettingsError> {
+        if self.calendar_file.as_os_str().is_empty() {
+            return Ok(liveguard_desk::WorkCalendar::builtin());
+        }
+        let text = std::fs::read_to_string(&self.calendar_file).map_err(|e| {
+            SettingsError::Invalid(format!(
+                "complaints.calendar_file {}: {e}",
+                self.calendar_file.display()
+            ))
+        })?;
+        liveguard_desk::WorkCalendar::from_toml(&text).map_err(|e| {
+            SettingsError::Invalid(format!(
+                "complaints.calendar_file {}: {e}",
+                self.calendar_file.display()
+            ))
+        })
+    }
 }
 
 /// Lottery settings.
@@ -415,6 +468,7 @@ impl Default for Settings {
             webhooks: Vec::new(),
             live: LiveSettings::default(),
             lottery: LotterySettings::default(),
+            complaints: ComplaintsSettings::default(),
         }
     }
 }
@@ -531,6 +585,7 @@ impl Settings {
         }
         self.live.validate()?;
         self.lottery.validate()?;
+        self.complaints.validate()?;
         self.review.checklist.validate()
     }
 }

@@ -220,7 +220,12 @@ pub async fn open_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<App
     })
     .await
     .unwrap_or_else(|_| crate::convert::ocr::ImageReader::tesseract_only(&settings.ocr_engine));
+    let desk = features::desk::service::DeskRuntime {
+        policy: settings.complaints.clocks,
+        calendar: settings.complaints.calendar()?,
+    };
     Ok(AppState {
+        desk: Arc::new(desk),
         images: Arc::new(images),
         claim_encoder_missing,
         store,
@@ -310,6 +315,8 @@ impl Application {
             .collect();
         let pushes = tokio::spawn(webhook::run_stored(self.state.clone(), stop_rx.clone()));
         let escalator = tokio::spawn(jobs::run_escalator(self.state.clone(), stop_rx.clone()));
+        let desk_sweeper =
+            tokio::spawn(jobs::run_desk_sweeper(self.state.clone(), stop_rx.clone()));
         let housekeeping =
             tokio::spawn(jobs::run_housekeeping(self.state.clone(), stop_rx.clone()));
         let router = app(self.state.clone());
@@ -328,6 +335,7 @@ impl Application {
         }
         let _ = pushes.await;
         let _ = escalator.await;
+        let _ = desk_sweeper.await;
         let _ = housekeeping.await;
         self.state.store.close().await;
         Ok(())

@@ -572,6 +572,8 @@ pub struct DeskCounts {
     pub waiting: i64,
     /// Open cases nobody is assigned to.
     pub unassigned: i64,
+    /// Open cases with punitive-damages exposure (legal looks at them).
+    pub exposure: i64,
 }
 
 impl Store {
@@ -711,7 +713,8 @@ impl Store {
                    (SELECT COUNT(DISTINCT c.case_id) FROM desk_clocks c JOIN desk_cases d ON d.id = c.case_id WHERE c.state = 'running' AND c.breached = TRUE AND d.state NOT IN ('solved', 'closed')) AS overdue, \
                    (SELECT COUNT(DISTINCT c.case_id) FROM desk_clocks c JOIN desk_cases d ON d.id = c.case_id WHERE c.state = 'running' AND c.warned = TRUE AND c.breached = FALSE AND d.state NOT IN ('solved', 'closed')) AS warning, \
                    (SELECT COUNT(*) FROM desk_cases WHERE state = 'waiting_consumer') AS waiting, \
-                   (SELECT COUNT(*) FROM desk_cases WHERE state NOT IN ('solved', 'closed') AND assignee IS NULL) AS unassigned",
+                   (SELECT COUNT(*) FROM desk_cases WHERE state NOT IN ('solved', 'closed') AND assignee IS NULL) AS unassigned, \
+                   (SELECT COUNT(*) FROM desk_cases WHERE state NOT IN ('solved', 'closed') AND exposure_fen IS NOT NULL) AS exposure",
             )
             .fetch_one(pool)
             .await?;
@@ -721,6 +724,7 @@ impl Store {
                 warning: r.try_get("warning")?,
                 waiting: r.try_get("waiting")?,
                 unassigned: r.try_get("unassigned")?,
+                exposure: r.try_get("exposure")?,
             })
         })
     }

@@ -6,6 +6,7 @@
 //! `crate::ui`). Pages never call API handlers. `crate::routes` merges the features' routes.
 
 pub mod dashboard;
+pub mod desk;
 pub mod live;
 pub mod lottery;
 pub mod master;

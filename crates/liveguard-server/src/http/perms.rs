@@ -37,8 +37,12 @@ pub enum Permission {
     LegalHold,
     /// Record prize claims, shipments, redemptions and forfeits of lottery winners.
     HandlePrizes,
-    /// See personal data (winners' delivery data) unmasked.
+    /// See personal data (winners' delivery data, complainants' contact data) unmasked.
     ViewPersonalData,
+    /// See consumer-desk cases, their clocks and the desk dashboard.
+    ViewCases,
+    /// Open and work consumer-desk cases: replies, returns, assignment, escalations.
+    WorkCases,
 }
 
 impl Permission {
@@ -61,6 +65,8 @@ impl Permission {
         Permission::LegalHold,
         Permission::HandlePrizes,
         Permission::ViewPersonalData,
+        Permission::ViewCases,
+        Permission::WorkCases,
     ];
 }
 
@@ -93,5 +99,12 @@ pub fn allowed(role: Role, permission: Permission) -> bool {
         HandlePrizes => matches!(role, ComplianceLead | OpsManager | CustomerService),
         // Those who ship prizes and the lead answering for them; not the administrator.
         ViewPersonalData => matches!(role, ComplianceLead | CustomerService),
+        // Customer service works cases; the compliance lead and legal see all and handle
+        // escalations; managers and auditors read; streamers and reviewers do not need it.
+        ViewCases => matches!(
+            role,
+            Admin | ComplianceLead | Legal | OpsManager | CustomerService | Auditor
+        ),
+        WorkCases => matches!(role, ComplianceLead | Legal | CustomerService),
     }
 }

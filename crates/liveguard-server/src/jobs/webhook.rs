@@ -37,6 +37,7 @@ pub const EVENTS: &[&str] = &[
     "live.alert.acknowledge",
     "live.alert.resolve",
     "live.alert.escalate",
+    "desk.clock.breach",
 ];
 
 /// A live alert raised (read from the alerts, not the audit log: raising one is not a
@@ -214,6 +215,22 @@ pub fn payload(entry: &liveguard_audit::Entry) -> Option<Value> {
             "detail": detail,
         }));
     }
+    if let Some(case) = entry.object.strip_prefix("case:") {
+        let detail = entry
+            .reason
+            .as_deref()
+            .and_then(|r| serde_json::from_str::<Value>(r).ok())
+            .unwrap_or(Value::Null);
+        return Some(json!({
+            "delivery": entry.seq,
+            "event": entry.action,
+            "time": entry.time,
+            "case_id": case.parse::<i64>().ok()?,
+            "actor": entry.actor,
+            "role": entry.role,
+            "detail": detail,
+        }));
+    }
     // Objects are `submission:<id>@v<version>`.
     let rest = entry.object.strip_prefix("submission:")?;
     let (id, version) = rest.split_once("@v")?;
@@ -269,9 +286,10 @@ pub fn robot_text(event: &Value, title: Option<&str>) -> String {
         _ => "审核",
     };
     let what = title.map(|t| format!("「{t}」")).unwrap_or_else(|| {
-        match event["submission_id"].as_i64() {
-            Some(id) => format!("审核内容 #{id}"),
-            None => format!("直播场次 #{}", event["session_id"].as_i64().unwrap_or(0)),
+        match (event["submission_id"].as_i64(), event["case_id"].as_i64()) {
+            (Some(id), _) => format!("审核内容 #{id}"),
+            (None, Some(id)) => format!("投诉案件 #{id}"),
+            _ => format!("直播场次 #{}", event["session_id"].as_i64().unwrap_or(0)),
         }
     });
     let said = match name("event").as_str() {
@@ -287,6 +305,14 @@ pub fn robot_text(event: &Value, title: Option<&str>) -> String {
         ),
         "live.alert.acknowledge" => format!("{what}的告警 #{} 已确认", event["alert_id"]),
         "live.alert.resolve" => format!("{what}的告警 #{} 已处理完成", event["alert_id"]),
+        "desk.clock.breach" => {
+            let clock = event["detail"]["clock"]
+                .as_str()
+                .and_then(|c| c.parse::<liveguard_core::ClockKind>().ok())
+                .map(|c| crate::ui::labels::Label::zh(c))
+                .unwrap_or("处理");
+            format!("{what}的「{clock}」时限已超期，已升级给合规组长，请立即处理")
+        }
         "live.alert.escalate" => format!(
             "{what}的阻断告警 #{} 超时未确认，已升级给合规组长",
             event["alert_id"]

@@ -5,7 +5,8 @@
 //! has no Chinese label, and the page sweep test fails when a page prints a bare code.
 
 use liveguard_core::{
-    AlertState, Category, Channel, ClaimState, ConfidenceTag, Decision, LotteryState, MasterKind,
+    AlertState, CaseChannel, CaseKind, CaseState, CaseTopic, Category, Channel, ClaimState,
+    ClockKind, ClockState, Complexity, ConfidenceTag, Decision, LotteryState, MasterKind,
     ProductCategory, Role, SessionState, Severity, TaskState,
 };
 
@@ -163,6 +164,93 @@ labels!(MasterKind {
     Plan => "直播排期", "session plan";
 });
 
+labels!(CaseKind {
+    Complaint => "投诉", "complaint";
+    Report => "举报", "report";
+    AfterSales => "售后申请", "after-sales request";
+    Referral => "监管转办", "regulator referral";
+});
+
+labels!(CaseTopic {
+    Quality => "商品质量", "product quality";
+    FalsePromotion => "虚假或引人误解的宣传", "false or misleading promotion";
+    Price => "价格", "price";
+    Returns => "售后退换货", "after-sales / returns";
+    Lottery => "抽奖与奖品", "lottery / prize";
+    PersonalInfo => "个人信息", "personal information";
+    StreamerConduct => "主播言行", "streamer conduct";
+    Other => "其他", "other";
+});
+
+labels!(CaseChannel {
+    Phone => "电话热线", "phone";
+    Platform => "平台售后/投诉消息", "platform messages";
+    Chat => "在线客服", "online chat";
+    Email => "邮件或信函", "e-mail or letter";
+    LiveComment => "直播评论", "live comment";
+    Regulator => "监管部门（12315/市场监管）", "regulator (12315)";
+    Import => "导入", "import";
+    Api => "系统对接", "integration";
+});
+
+labels!(CaseState {
+    New => "待受理", "new";
+    Acknowledged => "已回复", "acknowledged";
+    InProgress => "处理中", "in progress";
+    WaitingConsumer => "等待消费者", "waiting for the consumer";
+    Solved => "已解决", "solved";
+    Closed => "已结案", "closed";
+});
+
+labels!(Complexity {
+    Ordinary => "一般", "ordinary";
+    Complex => "复杂", "complex";
+});
+
+labels!(ClockKind {
+    FirstReply => "首次回复", "first reply";
+    Solution => "解决方案", "solution";
+    Refund => "退款（法定 7 日）", "refund (7 days by law)";
+    RegulatorResponse => "答复监管机关", "answer to the regulator";
+    Mediation => "监管调解期", "regulator mediation";
+});
+
+labels!(ClockState {
+    Running => "计时中", "running";
+    Paused => "已暂停", "paused";
+    Met => "按时完成", "met";
+    MetLate => "超时完成", "met late";
+    Stopped => "已停止", "stopped";
+});
+
+/// The Chinese label of a case state (for messages built outside a page).
+pub(crate) fn case_state_zh(s: CaseState) -> &'static str {
+    s.zh()
+}
+
+/// The Chinese name of a case action code (`reply`, `solve`, …).
+pub(crate) fn action_zh(code: &str) -> &'static str {
+    match code {
+        "reply" => "回复",
+        "solve" => "给出解决方案",
+        "start" => "开始处理",
+        "wait" => "等待消费者",
+        "resume" => "消费者已答复",
+        "close" => "结案",
+        "withdraw" => "撤诉结案",
+        "reopen" => "重新打开",
+        "note" => "内部备注",
+        "assign" => "分派",
+        "complexity" => "认定复杂程度",
+        "tag" => "标注根因",
+        "return" => "登记退货申请",
+        "goods_back" => "收到退货",
+        "refunded" => "已退款",
+        "reschedule" => "调整期限",
+        _ => "操作",
+    }
+}
+
 /// The label of a live event kind (`transcript`, `comment`, …; the codes of
 /// `liveguard_live::EventKind`); `None` for a code that is not one.
 pub(crate) fn event_kind(lang: Lang, code: &str) -> Option<&'static str> {
@@ -197,6 +285,45 @@ pub(crate) fn stage(lang: Lang, code: &str) -> Option<&'static str> {
 /// in this order). Actions made from a name (`review.<event>`, `<kind>.create`,
 /// `live.comment.<action>`) are listed in full.
 pub(crate) const AUDIT_ACTIONS: &[(&str, &str, &str)] = &[
+    ("desk.case.create", "登记投诉案件", "case opened"),
+    ("desk.case.reply", "回复消费者", "reply sent"),
+    ("desk.case.solve", "给出解决方案", "solution given"),
+    ("desk.case.start", "开始处理案件", "case started"),
+    ("desk.case.wait", "等待消费者", "waiting for the consumer"),
+    ("desk.case.resume", "消费者已答复", "consumer answered"),
+    ("desk.case.close", "结案", "case closed"),
+    ("desk.case.withdraw", "撤诉结案", "case withdrawn"),
+    ("desk.case.reopen", "重新打开案件", "case reopened"),
+    ("desk.case.note", "内部备注", "note added"),
+    ("desk.case.assign", "分派案件", "case assigned"),
+    ("desk.case.complexity", "认定复杂程度", "complexity decided"),
+    ("desk.case.tag", "标注根因", "root cause tagged"),
+    ("desk.case.return", "判定退货申请", "return decided"),
+    (
+        "desk.case.goods_back",
+        "收到退货",
+        "returned goods received",
+    ),
+    ("desk.case.refunded", "已退款", "refunded"),
+    ("desk.case.reschedule", "调整期限", "due time changed"),
+    ("desk.clock.start", "时限开始计时", "clock started"),
+    ("desk.clock.met", "时限内完成", "clock met"),
+    ("desk.clock.met_late", "超时后完成", "clock met late"),
+    ("desk.clock.stop", "时限停止", "clock stopped"),
+    ("desk.clock.pause", "时限暂停", "clock paused"),
+    ("desk.clock.resume", "时限恢复计时", "clock resumed"),
+    ("desk.clock.policy", "时限规则变更", "clock rule changed"),
+    ("desk.clock.warn", "时限即将到期", "clock warning"),
+    (
+        "desk.clock.breach",
+        "时限已超期（已升级至合规组长）",
+        "clock breached (escalated)",
+    ),
+    (
+        "desk.mapping.save",
+        "保存导入字段映射",
+        "import mapping saved",
+    ),
     ("session.login", "登录", "signed in"),
     ("session.login_failed", "登录失败", "sign-in failed"),
     ("session.logout", "退出登录", "signed out"),
@@ -407,6 +534,13 @@ mod tests {
         check(LotteryState::ALL, LotteryState::as_str);
         check(ClaimState::ALL, ClaimState::as_str);
         check(MasterKind::ALL, MasterKind::as_str);
+        check(CaseKind::ALL, CaseKind::as_str);
+        check(CaseTopic::ALL, CaseTopic::as_str);
+        check(CaseChannel::ALL, CaseChannel::as_str);
+        check(CaseState::ALL, CaseState::as_str);
+        check(Complexity::ALL, Complexity::as_str);
+        check(ClockKind::ALL, ClockKind::as_str);
+        check(ClockState::ALL, ClockState::as_str);
         for code in [
             "draft",
             "pending_first",

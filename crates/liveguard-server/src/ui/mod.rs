@@ -82,6 +82,7 @@ pub(crate) fn page(lang: Lang, title: &str, p: Option<&Principal>, body: Markup)
             @if p.can(Permission::ViewReviews) { a href="/reviews" { (tr(lang, "开播前审核", "Pre-broadcast review")) } a href="/plans" { (tr(lang, "直播排期", "Plans")) } a href="/master" { (tr(lang, "主数据", "Master data")) } a href="/notifications" { (tr(lang, "通知", "Notifications")) } }
             @if p.can(Permission::ViewLive) { a href="/live" { (tr(lang, "直播监控", "Live monitoring")) } }
             @if p.can(Permission::ViewLive) { a href="/lotteries" { (tr(lang, "抽奖", "Lotteries")) } }
+            @if p.can(Permission::ViewCases) { a href="/desk" { (tr(lang, "投诉与售后", "Consumer desk")) } }
             @if p.can(Permission::ViewUsers) { a href="/admin/users" { (tr(lang, "用户", "Users")) } }
             @if p.can(Permission::ManageUsers) { a href="/admin/webhooks" { (tr(lang, "消息推送", "Push")) } }
             @if p.can(Permission::ManageOwnTokens) { a href="/tokens" { (tr(lang, "API 令牌", "API tokens")) } }

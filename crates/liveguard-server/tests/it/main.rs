@@ -6,6 +6,7 @@ mod common;
 
 mod api;
 mod dashboard;
+mod desk;
 mod live;
 mod lottery;
 mod pages;

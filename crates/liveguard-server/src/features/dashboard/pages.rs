@@ -70,6 +70,12 @@ pub(crate) async fn dashboard(
                 (stat_tile(tr(lang, "已升级告警", "escalated alerts"), w.escalated_alerts, "/live", true))
                 (stat_tile(tr(lang, "待跟进承诺", "open follow-ups"), w.open_tasks, "/live", true))
             }
+            @if let Some(d) = &t.desk {
+                (stat_tile(tr(lang, "投诉已超期", "overdue cases"), d.overdue, "/desk", true))
+                (stat_tile(tr(lang, "投诉即将到期", "cases due soon"), d.warning, "/desk", true))
+                (stat_tile(tr(lang, "未结投诉案件", "open cases"), d.open, "/desk", false))
+                @if matches!(p.user.role, liveguard_core::Role::Legal | liveguard_core::Role::ComplianceLead) { (stat_tile(tr(lang, "惩罚性赔偿风险案件", "cases with punitive-damages exposure"), d.exposure, "/desk?exposure=true", true)) }
+            }
             @if let Some(n) = t.awaiting_claims { (stat_tile(tr(lang, "待领取奖品", "prizes not yet claimed"), n, "/lotteries", true)) }
         }
         @if reviews {

@@ -33,6 +33,8 @@ pub(crate) struct Today {
     pub(crate) awaiting_claims: Option<i64>,
     /// Notifications addressed to this person that are new since their previous sign-in.
     pub(crate) notifications: Option<usize>,
+    /// The consumer desk's counts (for those who may see cases).
+    pub(crate) desk: Option<liveguard_store::DeskCounts>,
 }
 
 const STAGES: [&str; 6] = [
@@ -56,6 +58,7 @@ pub(crate) async fn today(state: &AppState, p: &Principal) -> Result<Today, ApiE
         alerts_per_day: Vec::new(),
         awaiting_claims: None,
         notifications: None,
+        desk: None,
     };
     if p.can(Permission::ViewReviews) {
         let items = queue(state, p).await?;
@@ -97,6 +100,9 @@ pub(crate) async fn today(state: &AppState, p: &Principal) -> Result<Today, ApiE
         sessions.sort_by_key(|s| (s.state != SessionState::Live, s.id));
         t.sessions = sessions;
         t.alerts_per_day = alert_trend(state).await?;
+    }
+    if p.can(Permission::ViewCases) {
+        t.desk = Some(state.store.desk_counts().await?);
     }
     if p.can(Permission::HandlePrizes) {
         t.awaiting_claims = Some(state.store.lottery_claims_awaiting().await?);

@@ -735,6 +735,8 @@ pub(crate) enum NotificationAbout {
     Submission { id: i64, version: Value },
     /// A live alert of a session.
     Alert { id: i64, session_id: i64 },
+    /// A consumer-desk case.
+    Case { id: i64 },
 }
 
 impl Notification {
@@ -751,6 +753,9 @@ impl Notification {
                 v["alert_id"] = json!(id);
                 v["session_id"] = json!(session_id);
             }
+            NotificationAbout::Case { id } => {
+                v["case_id"] = json!(id);
+            }
         }
         v
     }
@@ -760,6 +765,7 @@ impl Notification {
         match &self.about {
             NotificationAbout::Submission { id, .. } => format!("/reviews/{id}"),
             NotificationAbout::Alert { session_id, .. } => format!("/live/{session_id}#alerts"),
+            NotificationAbout::Case { id } => format!("/desk/{id}"),
         }
     }
 }
@@ -986,9 +992,70 @@ pub(crate) async fn notifications_for(
                 text_en: format!("\"{title}\": a block alert was not acknowledged in time and is escalated to you: {}", alert.summary),
             });
         }
-        out.sort_by_key(|n| std::cmp::Reverse(n.seq));
-        out.truncate(NOTIFICATIONS_MAX);
     }
+    // Desk clocks past their due time go to the compliance lead (the escalation) and to
+    // whoever the case is assigned to.
+    if p.can(crate::http::perms::Permission::ViewCases) {
+        let lead = matches!(
+            p.user.role,
+            liveguard_core::Role::ComplianceLead | liveguard_core::Role::Admin
+        );
+        let breaches = state
+            .store
+            .audit_search(&liveguard_store::AuditFilter {
+                action: Some("desk.clock.breach".into()),
+                actor: None,
+                object_prefix: Some("case:".into()),
+                before_seq: None,
+                from: None,
+                until: None,
+                limit: NOTIFICATIONS_MAX as i64,
+            })
+            .await?;
+        for entry in breaches {
+            let Some(case_id) = entry
+                .object
+                .strip_prefix("case:")
+                .and_then(|i| i.parse::<i64>().ok())
+            else {
+                continue;
+            };
+            let Ok(case) = state.store.case(case_id).await else {
+                continue;
+            };
+            if !lead && case.assignee.as_deref() != Some(me) {
+                continue;
+            }
+            let clock = entry
+                .reason
+                .as_deref()
+                .and_then(|r| serde_json::from_str::<Value>(r).ok())
+                .and_then(|v| {
+                    v["clock"]
+                        .as_str()
+                        .and_then(|c| c.parse::<liveguard_core::ClockKind>().ok())
+                });
+            let (czh, cen) = clock
+                .map(|c| {
+                    (
+                        crate::ui::labels::Label::zh(c),
+                        crate::ui::labels::Label::en(c),
+                    )
+                })
+                .unwrap_or(("处理", "handling"));
+            out.push(Notification {
+                seq: entry.seq,
+                time: entry.time,
+                event: entry.action,
+                actor: entry.actor,
+                about: NotificationAbout::Case { id: case_id },
+                text_zh: format!("投诉案件 #{case_id} 的「{czh}」时限已超期，请立即处理"),
+                text_en: format!("Case #{case_id}: the {cen} clock is overdue"),
+            });
+        }
+    }
+    out.sort_by_key(|n| std::cmp::Reverse(n.seq));
+    out.truncate(NOTIFICATIONS_MAX);
     Ok(out)
 }
 

@@ -35,6 +35,7 @@ pub fn routes() -> RouteSet {
                 "images": {"type": "object", "properties": {
                     "reader": {"type": "string"}, "pp_ocr": {"type": "boolean"},
                     "pp_ocr_missing": {"type": ["string", "null"]}, "models_dir": {"type": "string"}, "codes": {"type": "boolean"}}},
+                "calendar": {"type": "object", "description": "the consumer desk's working-day calendar", "properties": {"source": {"type": "string"}, "years": {"type": "array", "items": {"type": "integer"}}, "missing_year": {"type": ["integer", "null"], "description": "this or next year when the holiday table lacks it"}}},
                 "ocr": {"type": "object", "properties": {"engine": {"type": "string"}, "found": {"type": "boolean"}}},
                 "pdf": {"type": "object", "properties": {"engine": {"type": "string"}, "found": {"type": "boolean"}}},
                 "database": {"type": "string", "enum": ["sqlite", "postgres"]},

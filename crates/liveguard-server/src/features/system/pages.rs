@@ -97,6 +97,12 @@ pub(crate) async fn status_page(
                     } }
                     tr { th { (tr(lang, "二维码与条形码", "QR codes and barcodes")) } td { (tr(lang, "识别（指向个人微信、QQ、收款页或站外店铺的码按站外导流处理）", "decoded (codes leading to a personal WeChat, QQ, payment page or outside shop are off-platform findings)")) } }
                     tr { th { (tr(lang, "PDF 打印", "PDF printing")) } td { code { (s.pdf.engine) } " " (yes_no(lang, s.pdf.found)) } }
+                    tr { th { (tr(lang, "工作日日历（投诉时限）", "Working-day calendar (desk clocks)")) } td data-testid="calendar" {
+                        (s.calendar.years.iter().map(|y| y.to_string()).collect::<Vec<_>>().join("、")) " · " (s.calendar.source)
+                        @if let Some(y) = s.calendar.missing_year {
+                            br; span.error data-testid="calendar-missing" { (tr(lang, "缺少 ", "missing ")) (y) (tr(lang, " 年的节假日安排：该年按工作日计算的时限只扣除周末。请在国务院办公厅公布后，在配置中指定补充了该年的日历文件。", ": working-day clocks in that year skip weekends only. Add the year to the calendar file (complaints.calendar_file) once the State Council publishes it.")) }
+                        }
+                    } }
                 }
             }
         }

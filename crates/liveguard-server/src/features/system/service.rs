@@ -34,6 +34,18 @@ pub struct ModelStatus {
     pub claim_encoder_missing: Option<String>,
 }
 
+/// The consumer desk's working-day calendar.
+#[derive(Debug, Clone, Serialize)]
+pub struct CalendarStatus {
+    /// Where its table comes from.
+    pub source: String,
+    /// The years it covers.
+    pub years: Vec<i32>,
+    /// This year or next year when the table lacks it (working days then count weekends
+    /// only, without the public holidays).
+    pub missing_year: Option<i32>,
+}
+
 /// A helper program and whether it was found.
 #[derive(Debug, Clone, Serialize)]
 pub struct HelperStatus {
@@ -71,6 +83,8 @@ pub struct SystemStatus {
     pub models: ModelStatus,
     /// Reading images: PP-OCR or Tesseract, and codes.
     pub images: ImageStatus,
+    /// The consumer desk's working-day calendar.
+    pub calendar: CalendarStatus,
     /// OCR of promo images by Tesseract (used when PP-OCR is not).
     pub ocr: HelperStatus,
     /// PDF printing of approved versions.
@@ -123,6 +137,14 @@ pub fn status(state: &AppState) -> SystemStatus {
                 .display()
                 .to_string(),
             codes: true,
+        },
+        calendar: CalendarStatus {
+            source: state.desk.calendar.source().to_string(),
+            years: state.desk.calendar.years().collect(),
+            missing_year: crate::features::desk::service::calendar_gap(
+                &state.desk,
+                state.store.now(),
+            ),
         },
         ocr: helper(&state.settings.ocr_engine),
         pdf: helper(&state.settings.pdf_engine),
