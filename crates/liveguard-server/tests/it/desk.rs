@@ -578,3 +578,72 @@ async fn the_demo_desk_has_cases_in_every_clock_state() {
     // The overdue one is first in the queue.
     assert_eq!(cases[0]["overdue"], true);
 }
+
+#[tokio::test]
+async fn customer_service_marks_a_live_comment_as_a_complaint() {
+    let t = spawn_demo(|_| {}).await;
+    let ops = t.token_of("reviewer").await;
+    let service = t.token_of("service").await;
+    let list = t
+        .call(get("/api/v1/live/sessions", Some(&ops)))
+        .await
+        .json();
+    let sid = list["sessions"][0]["id"].as_i64().unwrap();
+    let r = post(
+        &t,
+        &ops,
+        &format!("/api/v1/live/sessions/{sid}/start"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = post(&t, &ops, &format!("/api/v1/live/sessions/{sid}/events"), json!({"events": [
+        {"key": "c1", "kind": "comment", "at_ms": 1_764_590_400_000i64, "user_id": "dy-1", "nickname": "阿花", "text": "上次买的用了过敏烂脸了"}
+    ]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let events = t
+        .call(get(
+            &format!("/api/v1/live/sessions/{sid}/events"),
+            Some(&ops),
+        ))
+        .await
+        .json();
+    let event_id = events["events"][0]["id"].as_i64().unwrap();
+
+    // The console offers it to customer service; the form starts from the comment.
+    let (cookie, _) = t
+        .login("service", &liveguard_server::demo_password("service"))
+        .await
+        .unwrap();
+    let console = t
+        .call(page_get(&cookie, &format!("/live/{sid}")))
+        .await
+        .text();
+    assert!(
+        console.contains(&format!("/desk/new?comment_event_id={event_id}")),
+        "{console}"
+    );
+    let form = t
+        .call(page_get(
+            &cookie,
+            &format!("/desk/new?comment_event_id={event_id}"),
+        ))
+        .await
+        .text();
+    assert!(
+        form.contains("上次买的用了过敏烂脸了") && form.contains("from-comment"),
+        "{form}"
+    );
+
+    let body = json!({"kind": "complaint", "topic": "quality", "channel": "live_comment", "received_at": "2025-12-01 20:00",
+        "summary": "上次买的用了过敏烂脸了", "session_id": sid, "comment_event_id": event_id});
+    let r = post(&t, &service, "/api/v1/cases", body.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["comment_event_id"], event_id);
+    assert_eq!(r.json()["session_id"], sid);
+    // A comment from another session is refused by name.
+    let mut wrong = body;
+    wrong["session_id"] = json!(sid + 100);
+    let r = post(&t, &service, "/api/v1/cases", wrong).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+}

@@ -236,13 +236,55 @@ pub(crate) async fn bulk_assign(
     Redirect::to("/desk").into_response()
 }
 
-/// `GET /desk/new`
+/// What the intake form can start from.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCaseQuery {
+    /// A live comment customer service marks as a complaint (from the console).
+    #[serde(default)]
+    pub comment_event_id: Option<i64>,
+}
+
+/// `GET /desk/new` (`?comment_event_id=` starts from a live comment: its session, its text
+/// and its time).
 pub(crate) async fn new_form(
     State(state): State<AppState>,
     UiPrincipal(p): UiPrincipal,
     PageLang(lang): PageLang,
+    Query(q): Query<NewCaseQuery>,
 ) -> Response {
-    form_view(&state, &p, lang, &[], None).await
+    let Some(event_id) = q.comment_event_id else {
+        return form_view(&state, &p, lang, &[], None).await;
+    };
+    let event = match state.store.live_event(event_id).await {
+        Ok(e) if e.kind == "comment" => e,
+        Ok(_) => {
+            return error_page(
+                lang,
+                Some(&p),
+                ApiError::invalid(
+                    "comment_event_id",
+                    "只有观众评论可以登记为投诉",
+                    "not a comment",
+                ),
+            );
+        }
+        Err(e) => return error_page(lang, Some(&p), e.into()),
+    };
+    let text = serde_json::from_str::<liveguard_live::Processed>(&event.body)
+        .ok()
+        .and_then(|x| x.text)
+        .unwrap_or_default();
+    let fields: Vec<(String, String)> = vec![
+        ("kind".into(), "complaint".into()),
+        ("topic".into(), "other".into()),
+        ("channel".into(), "live_comment".into()),
+        ("received_at".into(), picker_value(&event.at_ms.rfc3339())),
+        ("summary".into(), text),
+        ("session_id".into(), event.session_id.to_string()),
+        ("comment_event_id".into(), event_id.to_string()),
+    ];
+    form_view(&state, &p, lang, &fields, None).await
 }
 
 async fn form_view(
@@ -276,6 +318,10 @@ async fn form_view(
         @if let Some(e) = e { (error_box(&format!("{}{}", tr(lang, "未保存（已填写的内容保留在下方表单中）：", "Not saved (what you typed is kept below): "), crate::ui::error_text(lang, e)))) }
         form method="post" action="/desk/new" data-testid="case-form" {
             input type="hidden" name="csrf" value=(p.csrf());
+            @if let Some(c) = opt_id(f, "comment_event_id") {
+                input type="hidden" name="comment_event_id" value=(c);
+                p.ok data-testid="from-comment" { (tr(lang, "来自直播评论（案件将关联该评论与直播场次）", "From a live comment (the case links to it and its session)")) }
+            }
             fieldset {
                 legend { (tr(lang, "案件", "Case")) }
                 label { (tr(lang, "类型", "Kind")) " " select name="kind" { @for k in CaseKind::ALL { option value=(k.as_str()) selected[field(f, "kind") == k.as_str()] { (k.label(lang)) } } } (field_error(lang, e, "kind")) }

@@ -335,6 +335,7 @@ fn event_row(lang: Lang, p: &Principal, id: i64, e: &Processed) -> Markup {
             td {
                 @if let Some(t) = &e.text { (highlight(t, &e.findings)) }
                 @if let Some(pid) = e.product_id { @if e.kind != liveguard_live::EventKind::Comment { " " span.muted { (tr(lang, "商品 #", "product #")) (pid) } } }
+                @if e.kind == liveguard_live::EventKind::Comment && p.can(Permission::WorkCases) { " " a href=(format!("/desk/new?comment_event_id={id}")) data-testid="comment-to-case" { (tr(lang, "登记为投诉", "open a case")) } }
                 @if let Some(pr) = e.price_fen { " " span.muted { "¥" (pr / 100) "." (format!("{:02}", pr % 100)) } }
                 @for f in e.findings.iter().filter(|f| f.severity >= liveguard_core::Severity::Review) {
                     br; span class=(format!("badge b-{}", f.severity)) { (f.severity.label(lang)) } " " span title=(f.rule) { (f.category.label(lang)) } " " span.muted { (f.citations.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("；")) }
