@@ -835,6 +835,18 @@ impl Store {
         }))
     }
 
+    /// The external references of every case from `source` (an import checks its rows
+    /// against them before storing).
+    pub async fn case_refs(&self, source: &str) -> Result<std::collections::HashSet<String>> {
+        dispatch!(self, pool => {
+            let rows = sqlx::query("SELECT external_ref FROM desk_cases WHERE source = $1 AND external_ref IS NOT NULL")
+                .bind(source)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| Ok(r.try_get("external_ref")?)).collect()
+        })
+    }
+
     /// The saved column mapping of an import source.
     pub async fn import_mapping(&self, name: &str) -> Result<Option<String>> {
         dispatch!(self, pool => {

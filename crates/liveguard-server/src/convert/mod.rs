@@ -5,3 +5,4 @@ pub mod docx;
 pub mod ocr;
 pub mod pdf;
 pub mod subprocess;
+pub mod table;

@@ -88,6 +88,8 @@ pub struct Op {
     pub response: Option<Value>,
     /// A documented example request body that the server accepts (tested).
     pub example: Option<Value>,
+    /// Other success answers: (status, description, schema).
+    pub also: Vec<(&'static str, &'static str, Value)>,
 }
 
 impl Op {
@@ -102,6 +104,7 @@ impl Op {
             status: "200",
             response: Some(json!({"type": "object"})),
             example: None,
+            also: Vec::new(),
         }
     }
 
@@ -181,6 +184,12 @@ impl Op {
         self
     }
 
+    /// Documents another success answer (`status` with `schema`, said in `description`).
+    pub fn also_answers(mut self, status: &'static str, description: &'static str, schema: Value) -> Op {
+        self.also.push((status, description, schema));
+        self
+    }
+
     /// The OpenAPI operation object.
     pub fn operation(&self) -> Value {
         let ok = match &self.response {
@@ -197,6 +206,9 @@ impl Op {
                 "default": {"description": "Error", "content": {"application/problem+json": {"schema": schema_ref("Problem")}}},
             },
         });
+        for (status, description, schema) in &self.also {
+            op["responses"][*status] = json!({"description": description, "content": {"application/json": {"schema": schema}}});
+        }
         if self.access != Access::Public {
             op["security"] = json!([{ "bearer": [] }, { "session": [] }]);
         }

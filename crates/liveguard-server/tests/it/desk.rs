@@ -647,3 +647,180 @@ async fn customer_service_marks_a_live_comment_as_a_complaint() {
     let r = post(&t, &service, "/api/v1/cases", wrong).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
 }
+
+fn sample(name: &str) -> String {
+    use base64::Engine;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/desk")
+        .join(name);
+    base64::engine::general_purpose::STANDARD.encode(std::fs::read(path).unwrap())
+}
+
+#[tokio::test]
+async fn an_export_is_checked_row_by_row_and_importing_it_again_adds_nothing() {
+    let t = spawn_demo(|_| {}).await;
+    t.set_clock(time::macros::datetime!(2026-12-02 00:00:00 UTC));
+    let service = t.token_of("service").await;
+    let before = t
+        .call(get("/api/v1/cases?limit=500", Some(&service)))
+        .await
+        .json()["cases"]
+        .as_array()
+        .unwrap()
+        .len();
+    let csv = json!({"file_base64": sample("aftersales-export.csv"), "file_name": "aftersales-export.csv", "mapping_name": "抖店售后单"});
+    // The preview: every row checked, the bad one named by row and column; nothing stored.
+    let r = post(&t, &service, "/api/v1/cases/import", csv.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let p = r.json();
+    assert_eq!(
+        (
+            p["rows"].as_i64(),
+            p["invalid"].as_i64(),
+            p["committed"].as_bool()
+        ),
+        (Some(10), Some(1), Some(false)),
+        "{p}"
+    );
+    assert_eq!(p["errors"][0]["row"], 11);
+    assert_eq!(p["errors"][0]["column"], "申请时间");
+    assert_eq!(p["mapping"]["columns"]["external_ref"], "售后单号");
+    // Importing with a bad row is refused as a whole unless the valid rows are chosen.
+    let mut commit = csv.clone();
+    commit["commit"] = json!(true);
+    commit["save_mapping"] = json!(true);
+    let r = post(&t, &service, "/api/v1/cases/import", commit.clone()).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    let n = t
+        .call(get("/api/v1/cases?limit=500", Some(&service)))
+        .await
+        .json()["cases"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(n, before, "nothing stored");
+    commit["import_valid"] = json!(true);
+    let r = post(&t, &service, "/api/v1/cases/import", commit.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["created"], 9, "{}", r.text());
+    let cases = t
+        .call(get("/api/v1/cases?limit=500", Some(&service)))
+        .await
+        .json();
+    let cases = cases["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), before + 9);
+    let imported = cases
+        .iter()
+        .find(|c| c["external_ref"] == "AS-20261201-0003")
+        .unwrap();
+    assert_eq!(imported["channel"], "import");
+    assert_eq!(imported["topic"], "false_promotion");
+    assert_eq!(
+        imported["received_at"], "2026-12-01T03:05:00Z",
+        "a Beijing time in the export"
+    );
+    assert!(
+        imported["exposure"]["amount_fen"].is_i64(),
+        "退一赔三 is flagged: {imported}"
+    );
+    assert_eq!(imported["consumer"]["phone"], "13712340003");
+    assert_eq!(imported["price_fen"], 11_900);
+    // The same export again, and the same rows as XLSX: nothing new.
+    let r = post(&t, &service, "/api/v1/cases/import", commit).await;
+    assert_eq!(
+        (
+            r.json()["created"].as_i64(),
+            r.json()["duplicates"].as_i64()
+        ),
+        (Some(0), Some(9)),
+        "{}",
+        r.text()
+    );
+    let xlsx = json!({"file_base64": sample("aftersales-export.xlsx"), "file_name": "aftersales-export.xlsx", "mapping_name": "抖店售后单", "commit": true});
+    let r = post(&t, &service, "/api/v1/cases/import", xlsx).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        (
+            r.json()["rows"].as_i64(),
+            r.json()["created"].as_i64(),
+            r.json()["invalid"].as_i64()
+        ),
+        (Some(9), Some(0), Some(0)),
+        "{}",
+        r.text()
+    );
+    // A file that is not a table, an unknown column in the mapping: named, nothing stored.
+    let r = post(
+        &t,
+        &service,
+        "/api/v1/cases/import",
+        json!({"file_base64": "UEsDBGdhcmJhZ2U=", "file_name": "x.xlsx", "mapping_name": "x"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let r = post(&t, &service, "/api/v1/cases/import", json!({"file_base64": sample("aftersales-export.csv"), "file_name": "a.csv", "mapping_name": "y",
+        "mapping": {"columns": {"received_at": "申请时间", "summary": "投诉正文"}}})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("投诉正文"), "{}", r.text());
+    // Streamers may not import.
+    let streamer = t.token_of("streamer").await;
+    let r = post(&t, &streamer, "/api/v1/cases/import", csv).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_import_page_previews_then_imports() {
+    let t = spawn_demo(|_| {}).await;
+    t.set_clock(time::macros::datetime!(2026-12-02 00:00:00 UTC));
+    let (cookie, csrf) = t
+        .login("service", &liveguard_server::demo_password("service"))
+        .await
+        .unwrap();
+    let file = sample("aftersales-export.csv");
+    let r = t
+        .call(form_post(
+            &cookie,
+            &csrf,
+            "/desk/import",
+            &[
+                ("file_base64", &file),
+                ("file_name", "aftersales-export.csv"),
+                ("mapping_name", "抖店售后单"),
+                ("action", "preview"),
+            ],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    assert!(
+        html.contains("import-preview")
+            && html.contains("申请时间")
+            && html.contains("import-commit"),
+        "{html}"
+    );
+    let r = t
+        .call(form_post(
+            &cookie,
+            &csrf,
+            "/desk/import",
+            &[
+                ("file_base64", &file),
+                ("file_name", "aftersales-export.csv"),
+                ("mapping_name", "抖店售后单"),
+                ("col_received_at", "申请时间"),
+                ("col_summary", "问题描述"),
+                ("col_external_ref", "售后单号"),
+                ("default_kind", "after_sales"),
+                ("default_topic", "returns"),
+                ("import_valid", "yes"),
+                ("action", "import"),
+            ],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(
+        r.text().contains("import-done") && r.text().contains("已导入 9 个新案件"),
+        "{}",
+        r.text()
+    );
+}

@@ -139,6 +139,7 @@ async fn no_page_shows_a_bare_code_or_a_raw_time_to_any_role() {
         "/lotteries/1",
         "/desk",
         "/desk/new",
+        "/desk/import",
         "/desk/1",
         "/desk/2",
         "/desk/3",

@@ -153,3 +153,13 @@ pub(crate) async fn act(
     service::act(&state, &p, id, &verb, &b).await?;
     Ok(Json(full_json(&state, &p, id).await?))
 }
+
+/// `POST /api/v1/cases/import`
+pub(crate) async fn import(
+    State(state): State<AppState>,
+    ApiPrincipal(p): ApiPrincipal,
+    ApiJson(b): ApiJson<super::import::ImportInput>,
+) -> Result<Json<Value>, ApiError> {
+    let report = super::import::run(&state, &p, &b).await?;
+    Ok(Json(json!(report)))
+}

@@ -3,6 +3,7 @@
 //! out; 7-day returns decided with their basis; a queue sorted by urgency.
 
 pub mod api;
+pub mod import;
 pub mod pages;
 pub mod service;
 
@@ -56,11 +57,31 @@ pub fn routes() -> RouteSet {
                     "regulator_accepted_at": {"type": "string", "description": "the regulator's acceptance: the mediation clock starts"},
                     "price_fen": {"type": "integer", "minimum": 0}, "complexity": {"type": "string", "enum": complexities}, "complexity_reason": {"type": "string", "maxLength": 500}}}))
                 .created(r("Case"))
+                .also_answers("200", "The case with this source and external_ref exists already: it is answered as it is, nothing is added", r("Case"))
                 .example(json!({"kind": "complaint", "topic": "false_promotion", "channel": "platform", "received_at": "2026-12-01T10:00:00+08:00",
                     "summary": "直播间说用一周就能淡斑，用了两周没有变化", "demand": "退货退款", "order_ref": "DY-20261201-0001", "source": "docs-example", "external_ref": "EX-1",
                     "promises": ["七天淡斑"]})),
             api::create,
         )
+        .api_large(
+            Op::post("/api/v1/cases/import", work, "Import a platform's exported after-sales or complaint list (CSV or XLSX, base64): without commit a preview that checks every row (errors name the row and column); with commit the cases are stored, refused while any row is wrong unless import_valid. Rows already imported (same mapping name and reference) add nothing")
+                .body(json!({"type": "object", "additionalProperties": false, "required": ["file_base64", "file_name", "mapping_name"], "properties": {
+                    "file_base64": {"type": "string"}, "file_name": {"type": "string", "maxLength": 200},
+                    "mapping_name": {"type": "string", "minLength": 1, "maxLength": 50, "description": "the import's source; its saved mapping is used when none is given"},
+                    "mapping": {"type": "object", "additionalProperties": false, "properties": {
+                        "columns": {"type": "object", "description": "field → column header", "propertyNames": {"enum": import::FIELDS.iter().map(|f| f.0).collect::<Vec<_>>()}, "additionalProperties": {"type": "string"}},
+                        "kind": {"type": ["string", "null"], "enum": codes(CaseKind::ALL, CaseKind::as_str).as_array().cloned().unwrap_or_default().into_iter().chain([serde_json::Value::Null]).collect::<Vec<_>>()},
+                        "topic": {"type": ["string", "null"], "enum": codes(CaseTopic::ALL, CaseTopic::as_str).as_array().cloned().unwrap_or_default().into_iter().chain([serde_json::Value::Null]).collect::<Vec<_>>()}}},
+                    "save_mapping": {"type": "boolean"}, "commit": {"type": "boolean"}, "import_valid": {"type": "boolean"}}}))
+                .ok(r("ImportReport")),
+            import::IMPORT_REQUEST_BYTES_MAX,
+            api::import,
+        )
+        .schema("ImportReport", json!({"type": "object", "properties": {
+            "headers": {"type": "array", "items": {"type": "string"}}, "mapping": {"type": "object"},
+            "rows": {"type": "integer"}, "valid": {"type": "integer"}, "invalid": {"type": "integer"}, "duplicates": {"type": "integer"},
+            "errors": {"type": "array", "items": {"type": "object", "properties": {"row": {"type": "integer"}, "column": {"type": "string"}, "message": {"type": "string"}}}},
+            "committed": {"type": "boolean"}, "created": {"type": "integer"}, "sample": {"type": "array", "items": {"type": "object"}}}}))
         .api(Op::get("/api/v1/cases/{id}", view, "One case with its clocks, replies and notes").ok(r("Case")), api::get)
         .api(
             Op::post("/api/v1/cases/{id}/{verb}", work, "Act on a case: reply, solve, start, wait (for the consumer; a pausable clock stops), resume, close, withdraw, reopen, note, assign, complexity, tag (root cause), return (decide a 7-day return), goods_back (the refund clock starts), refunded, reschedule (a due time, with a reason). Replies are screened (channel comment_reply): a block is refused, a review needs confirm")
@@ -103,6 +124,7 @@ pub fn routes() -> RouteSet {
                 "warned": {"type": "boolean"}, "breached": {"type": "boolean"}, "left_ms": {"type": ["integer", "null"], "description": "time left of a running clock; negative when overdue"}}}))
         .page("/desk", get(pages::queue))
         .page("/desk/new", get(pages::new_form).post(pages::create))
+        .page_large("/desk/import", get(pages::import_form).post(pages::import_submit), import::IMPORT_REQUEST_BYTES_MAX)
         .page("/desk/assign", post(pages::bulk_assign))
         .page("/desk/{id}", get(pages::detail))
         .page("/desk/{id}/{verb}", post(pages::action))

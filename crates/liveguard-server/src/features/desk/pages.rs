@@ -136,7 +136,7 @@ pub(crate) async fn queue(
             (stat_tile(tr(lang, "未分派", "unassigned"), counts.unassigned, "/desk?assignee=", counts.unassigned > 0))
             (stat_tile(tr(lang, "惩罚性赔偿风险", "punitive exposure"), counts.exposure, "/desk?exposure=true", counts.exposure > 0))
         }
-        @if can_work { p { a.button href="/desk/new" data-testid="new-case" { (tr(lang, "登记新案件", "Open a case")) } } }
+        @if can_work { p { a.button href="/desk/new" data-testid="new-case" { (tr(lang, "登记新案件", "Open a case")) } " · " a href="/desk/import" data-testid="import-link" { (tr(lang, "导入平台售后单", "Import an export")) } } }
         form method="get" action="/desk" {
             label.inline { (tr(lang, "状态", "State")) " " select name="state" {
                 option value="" { (tr(lang, "未结（全部）", "open (all)")) }
@@ -376,7 +376,7 @@ async fn form_view(
 }
 
 /// Price in yuan as typed (`99`, `99.5`, `99.90`) in fen.
-fn yuan_to_fen(text: &str) -> Result<Option<i64>, ApiError> {
+pub(crate) fn yuan_to_fen(text: &str) -> Result<Option<i64>, ApiError> {
     let t = text.trim().trim_start_matches('¥').replace(',', "");
     if t.is_empty() {
         return Ok(None);
@@ -827,6 +827,153 @@ fn verb_button(p: &Principal, id: i64, verb: &str, label: &str) -> Markup {
             button type="submit" data-verb=(verb) { (label) }
         }
     }
+}
+
+/// `GET /desk/import`
+pub(crate) async fn import_form(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    PageLang(lang): PageLang,
+) -> Response {
+    import_view(&state, &p, lang, &[], None, None).await
+}
+
+/// `POST /desk/import`: `action` = `preview` or `import`.
+pub(crate) async fn import_submit(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    PageLang(lang): PageLang,
+    CsrfForm(fields): CsrfForm,
+) -> Response {
+    use super::import::{FIELDS, ImportInput, Mapping};
+    let has_columns = fields.iter().any(|(n, _)| n.starts_with("col_"));
+    let mapping = has_columns.then(|| Mapping {
+        columns: FIELDS
+            .iter()
+            .filter_map(|(f, _, _)| opt(&fields, &format!("col_{f}")).map(|h| (f.to_string(), h)))
+            .collect(),
+        kind: opt(&fields, "default_kind"),
+        topic: opt(&fields, "default_topic"),
+    });
+    let input = ImportInput {
+        file_base64: field(&fields, "file_base64").to_string(),
+        file_name: field(&fields, "file_name").to_string(),
+        mapping_name: field(&fields, "mapping_name").to_string(),
+        mapping,
+        save_mapping: field(&fields, "save_mapping") == "yes",
+        commit: field(&fields, "action") == "import",
+        import_valid: field(&fields, "import_valid") == "yes",
+    };
+    match super::import::run(&state, &p, &input).await {
+        Ok(report) => import_view(&state, &p, lang, &fields, Some(report), None).await,
+        Err(e) => import_view(&state, &p, lang, &fields, None, Some(e)).await,
+    }
+}
+
+async fn import_view(
+    state: &AppState,
+    p: &Principal,
+    lang: Lang,
+    f: &Fields,
+    report: Option<super::import::ImportReport>,
+    e: Option<ApiError>,
+) -> Response {
+    use super::import::FIELDS;
+    if let Err(e) = p.require(Permission::WorkCases) {
+        return error_page(lang, Some(p), e);
+    }
+    let names = state.store.import_mapping_names().await.unwrap_or_default();
+    let mapping_name = if f.is_empty() {
+        "抖店售后单".to_string()
+    } else {
+        field(f, "mapping_name").to_string()
+    };
+    let body = html! {
+        @if let Some(e) = &e { (error_box(&format!("{}{}", tr(lang, "未导入：", "Not imported: "), crate::ui::error_text(lang, e)))) }
+        @if let Some(r) = &report {
+            @if r.committed {
+                p.ok data-testid="import-done" { (tr(lang, "已导入 ", "Imported ")) (r.created) (tr(lang, " 个新案件", " new cases")) @if r.duplicates > 0 { (tr(lang, "；", "; ")) (r.duplicates) (tr(lang, " 行此前已导入，未重复登记", " rows were imported before and were not added again")) } @if r.invalid > 0 { (tr(lang, "；跳过有误的 ", "; skipped ")) (r.invalid) (tr(lang, " 行", " rows with errors")) } "。" " " a href="/desk" { (tr(lang, "查看队列", "See the queue")) } }
+            } @else {
+                p class=(if r.invalid > 0 { "error" } else { "ok" }) data-testid="import-preview" {
+                    (tr(lang, "预览：共 ", "Preview: ")) (r.rows) (tr(lang, " 行，可导入 ", " rows, ")) (r.valid - r.duplicates.min(r.valid)) (tr(lang, " 行新案件", " new cases"))
+                    @if r.duplicates > 0 { (tr(lang, "，", ", ")) (r.duplicates) (tr(lang, " 行此前已导入", " imported before")) }
+                    @if r.invalid > 0 { (tr(lang, "，", ", ")) strong { (r.invalid) (tr(lang, " 行有误", " with errors")) } }
+                    (tr(lang, "。尚未保存任何内容。", ". Nothing is stored yet."))
+                }
+            }
+            @if !r.errors.is_empty() {
+                table data-testid="import-errors" {
+                    thead { tr { th { (tr(lang, "行", "Row")) } th { (tr(lang, "列", "Column")) } th { (tr(lang, "问题", "Problem")) } } }
+                    tbody { @for x in &r.errors { tr.overdue { td { (x.row) } td { (x.column) } td { (x.message) } } } }
+                }
+                @if r.invalid > r.errors.len() { p.muted { (tr(lang, "仅列出前 ", "First ")) (r.errors.len()) (tr(lang, " 条。", " listed.")) } }
+            }
+            @if !r.committed && !r.sample.is_empty() {
+                h3 { (tr(lang, "将导入的前几行", "The first rows to import")) }
+                table {
+                    thead { tr { th { (tr(lang, "单号", "Reference")) } th { (tr(lang, "消费者发出时间", "Received")) } th { (tr(lang, "类型 / 问题", "Kind / topic")) } th { (tr(lang, "反映的问题", "Summary")) } } }
+                    tbody { @for s in &r.sample { tr {
+                        td { (s["external_ref"].as_str().unwrap_or("").chars().take(24).collect::<String>()) }
+                        td { (s["received_at"].as_str().and_then(|t| Stamp::parse(t).ok()).map(|t| when(lang, t)).unwrap_or_default()) }
+                        td { (s["kind"].as_str().and_then(|k| k.parse::<CaseKind>().ok()).map(|k| k.label(lang)).unwrap_or("")) br; small { (s["topic"].as_str().and_then(|k| k.parse::<CaseTopic>().ok()).map(|k| k.label(lang)).unwrap_or("")) } }
+                        td { (s["summary"].as_str().unwrap_or("")) }
+                    } } }
+                }
+            }
+        }
+        form method="post" action="/desk/import" data-testid="import-form" {
+            input type="hidden" name="csrf" value=(p.csrf());
+            label { (tr(lang, "平台导出的售后单或投诉单（CSV 或 .xlsx）", "A platform's exported list (CSV or .xlsx)")) " "
+                input type="file" accept=".csv,.xlsx" data-into="file_base64" data-name-into="file_name";
+                input type="hidden" name="file_base64" value=(field(f, "file_base64"));
+                input type="hidden" name="file_name" value=(field(f, "file_name"));
+                @if !field(f, "file_name").is_empty() { " " span.muted { (tr(lang, "已选：", "chosen: ")) (field(f, "file_name")) } }
+                (field_error(lang, e.as_ref(), "file_base64"))
+            }
+            label { (tr(lang, "导入来源名称（字段映射按此名称保存，重复导入按此去重）", "Source name (the mapping is saved under it; re-imports are deduplicated by it)")) " "
+                input name="mapping_name" list="mapping-names" required maxlength="50" value=(mapping_name);
+                datalist id="mapping-names" { @for n in &names { option value=(n) {} } }
+                (field_error(lang, e.as_ref(), "mapping_name"))
+            }
+            @if let Some(r) = &report {
+                fieldset data-testid="mapping" {
+                    legend { (tr(lang, "字段映射（哪一列对应哪一项）", "Column mapping")) }
+                    @for (fname, zh, _) in FIELDS {
+                        label.inline style="display:inline-block;min-width:16em;margin:.2rem .8rem .2rem 0" { (zh) " "
+                            select name=(format!("col_{fname}")) {
+                                option value="" { (tr(lang, "（不导入）", "(none)")) }
+                                @for h in &r.headers { option value=(h) selected[r.mapping.columns.get(*fname) == Some(h)] { (h) } }
+                            }
+                        }
+                    }
+                    br;
+                    label.inline { (tr(lang, "没有类型列时按", "Kind when no column gives it")) " " select name="default_kind" { @for k in CaseKind::ALL { option value=(k.as_str()) selected[r.mapping.kind.as_deref().unwrap_or("after_sales") == k.as_str()] { (k.label(lang)) } } } }
+                    " "
+                    label.inline { (tr(lang, "无法识别问题类别时按", "Topic when not recognised")) " " select name="default_topic" { @for t in CaseTopic::ALL { option value=(t.as_str()) selected[r.mapping.topic.as_deref().unwrap_or("other") == t.as_str()] { (t.label(lang)) } } } }
+                    label { input type="checkbox" name="save_mapping" value="yes" checked; " " (tr(lang, "保存此映射，下次同名导入自动使用", "save this mapping for the next import of this source")) }
+                }
+                @if r.invalid > 0 { label { input type="checkbox" name="import_valid" value="yes"; " " (tr(lang, "只导入无误的行（有误的行不导入）", "import the valid rows only")) } }
+            }
+            (field_error(lang, e.as_ref(), "mapping"))
+            button type="submit" name="action" value="preview" { (tr(lang, "预览并逐行校验", "Preview and check every row")) } " "
+            @if report.as_ref().is_some_and(|r| !r.committed) { button type="submit" name="action" value="import" data-testid="import-commit" { (tr(lang, "确认导入", "Import")) } }
+        }
+        p.muted { (tr(lang, "示例文件：testdata/desk/aftersales-export.csv（含一行故意写错的日期）。", "Sample: testdata/desk/aftersales-export.csv (one row has a wrong date on purpose).")) }
+    };
+    let status = match &e {
+        Some(e) => e.parts().0,
+        None => axum::http::StatusCode::OK,
+    };
+    (
+        status,
+        page(
+            lang,
+            tr(lang, "导入售后单 / 投诉单", "Import an export"),
+            Some(p),
+            body,
+        ),
+    )
+        .into_response()
 }
 
 #[cfg(test)]
