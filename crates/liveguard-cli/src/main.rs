@@ -16,6 +16,7 @@ macro_rules! outln {
     }};
 }
 
+mod desk_bench;
 mod eval;
 mod input;
 mod loadgen;
@@ -73,6 +74,9 @@ enum Command {
     Worker(server_cmd::WorkerArgs),
     /// Replay busy live rooms against a running server; print one JSON line of results.
     Loadgen(loadgen::LoadgenArgs),
+    /// The consumer desk's benchmarks: import a generated export, import it again, time the
+    /// queue and the clock sweep on a fresh database; print one JSON line.
+    DeskBench(desk_bench::DeskBenchArgs),
     /// Configuration: `liveguard config default` prints every option with its default.
     Config {
         #[command(subcommand)]
@@ -165,6 +169,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Serve(args) => server_cmd::serve(args),
         Command::Loadgen(args) => loadgen::run(args),
+        Command::DeskBench(args) => desk_bench::run(args),
         Command::Worker(args) => server_cmd::worker(args),
         Command::Lottery { command } => lottery_cmd::run(command),
         Command::Admin { command } => server_cmd::admin(command),

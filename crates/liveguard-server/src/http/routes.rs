@@ -185,7 +185,12 @@ impl Op {
     }
 
     /// Documents another success answer (`status` with `schema`, said in `description`).
-    pub fn also_answers(mut self, status: &'static str, description: &'static str, schema: Value) -> Op {
+    pub fn also_answers(
+        mut self,
+        status: &'static str,
+        description: &'static str,
+        schema: Value,
+    ) -> Op {
         self.also.push((status, description, schema));
         self
     }

@@ -298,7 +298,7 @@ fn column_of(m: &Mapping, field: &str) -> String {
 
 /// Runs an import: reads the file, maps and checks every row, and with `commit` stores the
 /// valid rows' cases (all rows must be valid unless `import_valid`).
-pub(crate) async fn run(
+pub async fn run(
     state: &AppState,
     p: &Principal,
     input: &ImportInput,
