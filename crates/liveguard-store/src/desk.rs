@@ -96,51 +96,62 @@ macro_rules! create_case_in {
     ($self:expr, $tx:ident, $case:expr, $clocks:expr, $seal:expr, $audit:expr) => {{
         let case: &NewCase = $case;
         let audit: &AuditDraft = $audit;
-        let existing: Option<i64> = match (&case.source, &case.external_ref) {
-            (Some(src), Some(ext)) => sqlx::query("SELECT id FROM desk_cases WHERE source = $1 AND external_ref = $2")
-                .bind(src)
-                .bind(ext)
-                .fetch_optional(&mut *$tx)
-                .await?
-                .map(|r| r.try_get("id"))
-                .transpose()?,
-            _ => None,
-        };
-        match existing {
-            Some(id) => CaseCreated::Existing(id),
+        let clocks: &[ClockChange] = $clocks;
+        let now = $self.clock.stamp().ms();
+        // The earliest due time of the clocks started with the case (the queue's order).
+        let next_due: Option<i64> = clocks
+            .iter()
+            .filter_map(|c| match c {
+                ClockChange::Start { due, .. } => Some(due.ms()),
+                _ => None,
+            })
+            .min();
+        // One statement in the usual case: a row whose (source, external_ref) exists is not
+        // inserted, and then its id is looked up.
+        let inserted: Option<i64> = sqlx::query("INSERT INTO desk_cases (kind, topic, channel, state, complexity, complexity_reason, received_ms, summary, demand, order_ref, product_id, room_id, streamer_id, session_id, comment_event_id, promises, consumer_masked, assignee, source, external_ref, regulator, price_fen, exposure_fen, exposure_reason, return_json, created_by, created_ms, updated_ms, next_due_ms) VALUES ($1, $2, $3, 'new', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28) ON CONFLICT (source, external_ref) DO NOTHING RETURNING id")
+            .bind(case.kind.as_str())
+            .bind(case.topic.as_str())
+            .bind(case.channel.as_str())
+            .bind(case.complexity.as_str())
+            .bind(&case.complexity_reason)
+            .bind(case.received.ms())
+            .bind(&case.summary)
+            .bind(&case.demand)
+            .bind(&case.order_ref)
+            .bind(case.product_id)
+            .bind(case.room_id)
+            .bind(case.streamer_id)
+            .bind(case.session_id)
+            .bind(case.comment_event_id)
+            .bind(&case.promises)
+            .bind(&case.consumer_masked)
+            .bind(&case.assignee)
+            .bind(&case.source)
+            .bind(&case.external_ref)
+            .bind(&case.regulator)
+            .bind(case.price_fen)
+            .bind(case.exposure_fen)
+            .bind(&case.exposure_reason)
+            .bind(&case.return_json)
+            .bind(&audit.actor)
+            .bind(now)
+            .bind(now)
+            .bind(next_due)
+            .fetch_optional(&mut *$tx)
+            .await?
+            .map(|r| r.try_get("id"))
+            .transpose()?;
+        match inserted {
             None => {
-                let now = $self.clock.stamp().ms();
-                let id: i64 = sqlx::query("INSERT INTO desk_cases (kind, topic, channel, state, complexity, complexity_reason, received_ms, summary, demand, order_ref, product_id, room_id, streamer_id, session_id, comment_event_id, promises, consumer_masked, assignee, source, external_ref, regulator, price_fen, exposure_fen, exposure_reason, return_json, created_by, created_ms, updated_ms) VALUES ($1, $2, $3, 'new', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27) RETURNING id")
-                    .bind(case.kind.as_str())
-                    .bind(case.topic.as_str())
-                    .bind(case.channel.as_str())
-                    .bind(case.complexity.as_str())
-                    .bind(&case.complexity_reason)
-                    .bind(case.received.ms())
-                    .bind(&case.summary)
-                    .bind(&case.demand)
-                    .bind(&case.order_ref)
-                    .bind(case.product_id)
-                    .bind(case.room_id)
-                    .bind(case.streamer_id)
-                    .bind(case.session_id)
-                    .bind(case.comment_event_id)
-                    .bind(&case.promises)
-                    .bind(&case.consumer_masked)
-                    .bind(&case.assignee)
+                let id: i64 = sqlx::query("SELECT id FROM desk_cases WHERE source = $1 AND external_ref = $2")
                     .bind(&case.source)
                     .bind(&case.external_ref)
-                    .bind(&case.regulator)
-                    .bind(case.price_fen)
-                    .bind(case.exposure_fen)
-                    .bind(&case.exposure_reason)
-                    .bind(&case.return_json)
-                    .bind(&audit.actor)
-                    .bind(now)
-                    .bind(now)
                     .fetch_one(&mut *$tx)
                     .await?
                     .try_get("id")?;
+                CaseCreated::Existing(id)
+            }
+            Some(id) => {
                 let sealed = ($seal)(id).map_err(StoreError::Invalid)?;
                 if sealed.is_some() {
                     sqlx::query("UPDATE desk_cases SET consumer_sealed = $1 WHERE id = $2")
@@ -151,12 +162,29 @@ macro_rules! create_case_in {
                 }
                 let object = format!("case:{id}");
                 append_audit!($self, $tx, AuditDraft { object: object.clone(), ..audit.clone() });
-                for change in $clocks {
-                    apply_clock!($tx, id, change);
+                for change in clocks {
+                    match change {
+                        // A new case has no earlier clock to stop.
+                        ClockChange::Start { kind, rule, pausable, started, due, warn } => {
+                            sqlx::query("INSERT INTO desk_clocks (case_id, kind, rule, pausable, state, started_ms, due_ms, warn_ms) VALUES ($1, $2, $3, $4, 'running', $5, $6, $7)")
+                                .bind(id)
+                                .bind(kind.as_str())
+                                .bind(rule)
+                                .bind(*pausable)
+                                .bind(started.ms())
+                                .bind(due.ms())
+                                .bind(warn.ms())
+                                .execute(&mut *$tx)
+                                .await?;
+                        }
+                        other => apply_clock!($tx, id, other),
+                    }
                     let draft = AuditDraft { object: object.clone(), action: change.action().to_string(), before: None, after: None, ..audit.clone() }.reason(change.detail());
                     append_audit!($self, $tx, draft);
                 }
-                refresh_next_due!($tx, id);
+                if clocks.iter().any(|c| !matches!(c, ClockChange::Start { .. })) {
+                    refresh_next_due!($tx, id);
+                }
                 CaseCreated::New(id)
             }
         }
@@ -677,15 +705,26 @@ impl Store {
         let kind = f.kind.map(|s| s.as_str());
         let assignee = f.assignee.clone();
         let exposure = f.exposure_only;
+        // Open cases only (the queue page): the partial index on next_due_ms gives the
+        // order without sorting every open case.
+        let order = if open {
+            "next_due_ms NULLS LAST, received_ms DESC, id DESC"
+        } else {
+            "CASE WHEN state IN ('solved', 'closed') THEN 1 ELSE 0 END, CASE WHEN next_due_ms IS NULL THEN 1 ELSE 0 END, next_due_ms, received_ms DESC, id DESC"
+        };
+        // Written out (not a bound flag) so the planner can use the partial index.
+        let open_clause = if open {
+            "state NOT IN ('solved', 'closed')"
+        } else {
+            "TRUE"
+        };
         dispatch!(self, pool => {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {CASE_COLUMNS} FROM desk_cases \
-                 WHERE ($1 = FALSE OR state NOT IN ('solved', 'closed')) AND ($2 IS NULL OR state = $3) \
+                 WHERE {open_clause} AND $1 = $1 AND ($2 IS NULL OR state = $3) \
                  AND ($4 IS NULL OR topic = $5) AND ($6 IS NULL OR kind = $7) \
                  AND ($8 IS NULL OR COALESCE(assignee, '') = $9) AND ($10 = FALSE OR exposure_fen IS NOT NULL) \
-                 ORDER BY CASE WHEN state IN ('solved', 'closed') THEN 1 ELSE 0 END, \
-                 CASE WHEN next_due_ms IS NULL THEN 1 ELSE 0 END, next_due_ms, received_ms DESC, id DESC \
-                 LIMIT $11 OFFSET $12")))
+                 ORDER BY {order} LIMIT $11 OFFSET $12")))
                 .bind(open)
                 .bind(state)
                 .bind(state)
