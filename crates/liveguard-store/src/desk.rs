@@ -93,7 +93,7 @@ macro_rules! refresh_next_due {
 /// Stores one case inside a write transaction (see [`Store::create_case`]); evaluates to
 /// its [`CaseCreated`].
 macro_rules! create_case_in {
-    ($self:expr, $tx:ident, $case:expr, $clocks:expr, $seal:expr, $audit:expr) => {{
+    ($self:expr, $tx:ident, $case:expr, $clocks:expr, $seal:expr, $audit:expr, $seq:ident) => {{
         let case: &NewCase = $case;
         let audit: &AuditDraft = $audit;
         let clocks: &[ClockChange] = $clocks;
@@ -161,7 +161,8 @@ macro_rules! create_case_in {
                         .await?;
                 }
                 let object = format!("case:{id}");
-                append_audit!($self, $tx, AuditDraft { object: object.clone(), ..audit.clone() });
+                append_audit_at!($self, $tx, AuditDraft { object: object.clone(), ..audit.clone() }, $seq);
+                $seq += 1;
                 for change in clocks {
                     match change {
                         // A new case has no earlier clock to stop.
@@ -180,7 +181,8 @@ macro_rules! create_case_in {
                         other => apply_clock!($tx, id, other),
                     }
                     let draft = AuditDraft { object: object.clone(), action: change.action().to_string(), before: None, after: None, ..audit.clone() }.reason(change.detail());
-                    append_audit!($self, $tx, draft);
+                    append_audit_at!($self, $tx, draft, $seq);
+                    $seq += 1;
                 }
                 if clocks.iter().any(|c| !matches!(c, ClockChange::Start { .. })) {
                     refresh_next_due!($tx, id);
@@ -617,7 +619,8 @@ impl Store {
         audit: AuditDraft,
     ) -> Result<CaseCreated> {
         Ok(write_tx!(self, tx => {
-            create_case_in!(self, tx, case, clocks, seal, &audit)
+            let mut seq = next_audit_seq!(tx);
+            create_case_in!(self, tx, case, clocks, seal, &audit, seq)
         }))
     }
 
@@ -631,9 +634,10 @@ impl Store {
     ) -> Result<Vec<CaseCreated>> {
         Ok(write_tx!(self, tx => {
             let mut out = Vec::with_capacity(cases.len());
+            let mut seq = next_audit_seq!(tx);
             for (i, (case, clocks)) in cases.iter().enumerate() {
                 let one = |id: i64| seal(id, i);
-                out.push(create_case_in!(self, tx, case, clocks, one, &audit));
+                out.push(create_case_in!(self, tx, case, clocks, one, &audit, seq));
             }
             out
         }))

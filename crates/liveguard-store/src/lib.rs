@@ -169,11 +169,29 @@ macro_rules! write_tx {
 /// Appends an audit entry inside transaction `$tx`; evaluates to the stored [`Entry`].
 macro_rules! append_audit {
     ($self:expr, $tx:ident, $draft:expr) => {{
-        let draft: AuditDraft = $self.redacted($draft);
+        let next: i64 = next_audit_seq!($tx);
+        append_audit_at!($self, $tx, $draft, next)
+    }};
+}
+
+/// The `seq` the next audit entry gets, read inside transaction `$tx`.
+macro_rules! next_audit_seq {
+    ($tx:ident) => {{
         let next: i64 = sqlx::query("SELECT COALESCE(MAX(seq), -1) + 1 AS next FROM audit_entries")
             .fetch_one(&mut *$tx)
             .await?
             .try_get("next")?;
+        next
+    }};
+}
+
+/// Appends an audit entry with sequence number `$next` inside transaction `$tx` (a caller
+/// writing many entries in one write transaction reads the next `seq` once with
+/// `next_audit_seq!` and counts on; the primary key refuses a gap-filling mistake).
+macro_rules! append_audit_at {
+    ($self:expr, $tx:ident, $draft:expr, $next:expr) => {{
+        let draft: AuditDraft = $self.redacted($draft);
+        let next: i64 = $next;
         let entry = draft.into_entry(next as u64, $self.clock.now_rfc3339());
         entry.validate().map_err(StoreError::Invalid)?;
         let json = String::from_utf8(entry.canonical_bytes()).expect("JSON is UTF-8");
@@ -270,7 +288,10 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                // 32 MiB of page cache per connection (the default 2 MiB spills large write
+                // transactions, such as an import, to disk before they commit).
+                .pragma("cache_size", "-32768");
             Pool::Sqlite(
                 SqlitePoolOptions::new()
                     .max_connections(8)
