@@ -824,3 +824,57 @@ async fn the_import_page_previews_then_imports() {
         r.text()
     );
 }
+
+#[tokio::test]
+async fn a_case_on_the_demo_session_gathers_its_evidence() {
+    let t = spawn_demo(|_| {}).await;
+    let (cookie, _) = t
+        .login("service", &liveguard_server::demo_password("service"))
+        .await
+        .unwrap();
+    let service = t.token_of("service").await;
+    let cases = t
+        .call(get("/api/v1/cases?limit=50", Some(&service)))
+        .await
+        .json();
+    let on_session = cases["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["session_id"].is_i64())
+        .unwrap()
+        .clone();
+    let id = on_session["id"].as_i64().unwrap();
+    let case_page = t
+        .call(page_get(&cookie, &format!("/desk/{id}")))
+        .await
+        .text();
+    assert!(case_page.contains(&format!("/desk/{id}/evidence")));
+    let r = t
+        .call(page_get(&cookie, &format!("/desk/{id}/evidence")))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    for want in [
+        "evidence-session",
+        "evidence-script",
+        "evidence-product",
+        "evidence-audit",
+        "成分 / 配料",
+        "登记投诉案件",
+        "前100名加赠旅行装",
+    ] {
+        assert!(html.contains(want), "{want} missing: {html}");
+    }
+    // Roles that may not see cases do not see the evidence either.
+    let (streamer, _) = t
+        .login("streamer", &liveguard_server::demo_password("streamer"))
+        .await
+        .unwrap();
+    assert_eq!(
+        t.call(page_get(&streamer, &format!("/desk/{id}/evidence")))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}

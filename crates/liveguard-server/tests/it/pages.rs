@@ -144,6 +144,8 @@ async fn no_page_shows_a_bare_code_or_a_raw_time_to_any_role() {
         "/desk/2",
         "/desk/3",
         "/desk/5",
+        "/desk/4/evidence",
+        "/desk/1/evidence",
         "/public/lotteries/1/verify",
         "/admin/users",
         "/admin/webhooks",

@@ -127,5 +127,6 @@ pub fn routes() -> RouteSet {
         .page_large("/desk/import", get(pages::import_form).post(pages::import_submit), import::IMPORT_REQUEST_BYTES_MAX)
         .page("/desk/assign", post(pages::bulk_assign))
         .page("/desk/{id}", get(pages::detail))
+        .page("/desk/{id}/evidence", get(pages::evidence))
         .page("/desk/{id}/{verb}", post(pages::action))
 }

@@ -810,7 +810,7 @@ async fn detail_view(
                 }
             }
         }
-        p { a href="/desk" { (tr(lang, "← 返回队列", "← Back to the queue")) } }
+        p { a href=(format!("/desk/{id}/evidence")) data-testid="evidence-link" { (tr(lang, "查看本案证据（直播记录、话术、商品资料、审计记录）", "Evidence (live records, script, product facts, audit entries)")) } " · " a href="/desk" { (tr(lang, "← 返回队列", "← Back to the queue")) } }
     };
     let status = match &failed {
         Some((_, e)) => e.parts().0,
@@ -974,6 +974,158 @@ async fn import_view(
         ),
     )
         .into_response()
+}
+
+/// A product disclosure's Chinese name.
+fn disclosure_zh(d: liveguard_screen::product::Disclosure) -> &'static str {
+    use liveguard_screen::product::Disclosure::*;
+    match d {
+        Ingredients => "成分 / 配料",
+        SuitableFor => "适用人群",
+        Usage => "使用方法",
+        Warnings => "注意事项",
+        ShelfLife => "保质期",
+        AfterSales => "售后服务",
+    }
+}
+
+/// `GET /desk/{id}/evidence`: what the consumer was told — the live session's
+/// speech, screen text and comments around the case, its alerts and promises, the approved
+/// script it ran on, the product's disclosures and price history, the session's lotteries —
+/// and the case's own audit entries, for the dispute.
+pub(crate) async fn evidence(
+    State(state): State<AppState>,
+    UiPrincipal(p): UiPrincipal,
+    PageLang(lang): PageLang,
+    Path(id): Path<i64>,
+) -> Response {
+    let load = async {
+        p.require(Permission::ViewCases)?;
+        let case = state.store.case(id).await?;
+        let session = match case.session_id {
+            Some(s) => Some(state.store.live_session(s).await?),
+            None => None,
+        };
+        let (events, alerts, tasks, lotteries) = match &session {
+            Some(s) => {
+                let from = case.comment_event_id.map(|c| (c - 15).max(0)).unwrap_or(0);
+                let events = state.store.live_events(s.id, from, 200).await?;
+                let alerts = state.store.live_alerts(s.id, None, 100).await?;
+                let tasks = state.store.live_tasks(s.id).await?;
+                let lotteries: Vec<_> = state
+                    .store
+                    .lotteries()
+                    .await?
+                    .into_iter()
+                    .filter(|l| l.session_id == Some(s.id))
+                    .collect();
+                (events, alerts, tasks, lotteries)
+            }
+            None => Default::default(),
+        };
+        let product = match case.product_id {
+            Some(pid) => Some(state.store.product(pid).await?),
+            None => None,
+        };
+        let entries = state
+            .store
+            .audit_search(&liveguard_store::AuditFilter {
+                action: None,
+                actor: None,
+                object_prefix: Some(format!("case:{id}")),
+                before_seq: None,
+                from: None,
+                until: None,
+                limit: liveguard_store::PAGE_LIMIT_MAX,
+            })
+            .await?;
+        Ok::<_, ApiError>((
+            case, session, events, alerts, tasks, lotteries, product, entries,
+        ))
+    };
+    let (case, session, events, alerts, tasks, lotteries, product, entries) = match load.await {
+        Ok(v) => v,
+        Err(e) => return error_page(lang, Some(&p), e),
+    };
+    let snapshot: Option<liveguard_pipeline::SessionSnapshot> = session
+        .as_ref()
+        .and_then(|s| serde_json::from_str(&s.data).ok());
+    let facts: Option<liveguard_screen::product::Product> = product
+        .as_ref()
+        .and_then(|r| serde_json::from_str(&r.data).ok());
+    let object = format!("case:{id}");
+    let body = html! {
+        p { a href=(format!("/desk/{id}")) { (tr(lang, "← 返回案件", "← Back to the case")) } " · " (tr(lang, "本页汇总消费者当时被告知的内容，供争议处理与向监管部门说明时使用（实施条例第十四条）。打印本页即可留存纸面版本。", "What the consumer was told, gathered for the dispute (实施条例 Art. 14). Print this page to keep a paper copy.")) }
+        div.card {
+            h3 { (tr(lang, "案件", "Case")) " #" (case.id) }
+            p { (case.kind.label(lang)) " · " (case.topic.label(lang)) " · " (tr(lang, "消费者发出时间 ", "received ")) (when(lang, case.received_ms)) }
+            p.text { (case.summary) }
+            @let promises: Vec<String> = serde_json::from_str(&case.promises).unwrap_or_default();
+            @if !promises.is_empty() { p { strong { (tr(lang, "消费者提到的承诺：", "Promises the consumer refers to: ")) } (promises.join("；")) } }
+        }
+        @if let Some(s) = &session {
+            div.card data-testid="evidence-session" {
+                h3 { (tr(lang, "直播场次", "Live session")) "：" a href=(format!("/live/{}", s.id)) { (s.title) } }
+                @if let Some(script) = snapshot.as_ref().and_then(|x| x.script.as_ref()) {
+                    p data-testid="evidence-script" { (tr(lang, "本场使用的已批准话术：", "Approved script used: ")) a href=(format!("/reviews/{}", script.submission_id)) { (tr(lang, "审核 #", "submission #")) (script.submission_id) " v" (script.version) } }
+                } @else { p.muted { (tr(lang, "本场没有关联已批准的话术。", "No approved script was attached to this session.")) } }
+                @if let Some(x) = &snapshot { @if !x.lineup.is_empty() {
+                    p { (tr(lang, "排期中的直播价：", "Planned live prices: ")) @for l in &x.lineup { "¥" (format!("{:.2}", l.price_fen as f64 / 100.0)) " " } }
+                } }
+                h4 { (tr(lang, "口播、画面文字与评论", "Speech, screen text and comments")) }
+                @if events.is_empty() { p.muted { (tr(lang, "本场暂无记录（尚未开播或记录已过保留期）。", "Nothing recorded (not on air yet, or past retention).")) } }
+                @else {
+                    table data-testid="evidence-events" { tbody {
+                        @for e in &events {
+                            @let x = serde_json::from_str::<liveguard_live::Processed>(&e.body).ok();
+                            tr class=(if Some(e.id) == case.comment_event_id { "overdue" } else { "" }) {
+                                td { (e.at_ms.beijing_clock()) }
+                                td { (crate::ui::labels::event_kind(lang, &e.kind).unwrap_or(tr(lang, "事件", "event"))) }
+                                td {
+                                    @if let Some(x) = &x { @if let Some(t) = &x.text { (crate::ui::highlight(t, &x.findings)) } }
+                                    @if let Some(x) = &x { @if let Some(pr) = x.price_fen { " ¥" (format!("{:.2}", pr as f64 / 100.0)) } }
+                                    @if Some(e.id) == case.comment_event_id { " " span.badge.b-info { (tr(lang, "本案来源评论", "this case's comment")) } }
+                                }
+                            }
+                        }
+                    } }
+                }
+                h4 { (tr(lang, "告警", "Alerts")) }
+                @if alerts.is_empty() { p.muted { (tr(lang, "无", "none")) } }
+                @for a in &alerts { p { span class=(format!("badge b-{}", a.severity)) { (a.severity.label(lang)) } " " (a.summary) " " small.muted { (when(lang, a.created_ms)) } } }
+                h4 { (tr(lang, "直播中的承诺（跟进事项）", "Promises said on air (follow-ups)")) }
+                @if tasks.is_empty() { p.muted { (tr(lang, "无", "none")) } }
+                @for t in &tasks { p { "「" (t.said) "」 " (t.state.label(lang)) @if let Some(n) = &t.note { " · " (n) } } }
+                @if !lotteries.is_empty() {
+                    h4 { (tr(lang, "本场抽奖", "Lotteries of the session")) }
+                    @for l in &lotteries { p { (l.title) " · " (l.state.label(lang)) " · " a href=(format!("/public/lotteries/{}/verify", l.id)) { (tr(lang, "公开核验页", "public verification")) } } }
+                }
+            }
+        }
+        @if let (Some(pr), Some(f)) = (&product, &facts) {
+            div.card data-testid="evidence-product" {
+                h3 { (tr(lang, "商品资料", "Product facts")) "：" (pr.name) }
+                @for (d, text) in &f.disclosures { p { strong { (disclosure_zh(*d)) "：" } (text) } }
+                p { (tr(lang, "七日无理由退货：", "7-day return: ")) (match f.seven_day_return { Some(true) => tr(lang, "适用", "applies"), Some(false) => tr(lang, "不适用", "does not apply"), None => "—" }) @if let Some(x) = &f.return_exception { "（" (x) "）" } }
+                @if !f.price_history.is_empty() {
+                    p { (tr(lang, "成交价记录：", "Transaction prices: "))
+                        @for (day, fen) in &f.price_history { (when(lang, Stamp::from_ms(i64::from(*day) * 86_400_000)).split(' ').next().unwrap_or("")) " ¥" (format!("{:.2}", *fen as f64 / 100.0)) "；" }
+                    }
+                }
+            }
+        }
+        div.card data-testid="evidence-audit" {
+            h3 { (tr(lang, "本案的审计记录", "The case's audit entries")) }
+            p.muted { (tr(lang, "每条记录可在审计日志中取得包含证明，离线验证未被改动。", "Each entry's inclusion proof is available from the audit log and verifies offline.")) " " a href=(format!("/audit?object={}", crate::ui::query_escape(&object))) { (tr(lang, "在审计日志中查看", "Open in the audit log")) } }
+            table { tbody {
+                @for e in entries.iter().rev().filter(|e| e.object == object) {
+                    tr { td { "#" (e.seq) } td { (Stamp::parse(&e.time).map(|t| when(lang, t)).unwrap_or_default()) } td { (e.actor) } td { (audit_action(lang, &e.action).unwrap_or(tr(lang, "其他操作", "other"))) } }
+                }
+            } }
+        }
+    };
+    let title = format!("{}{}", tr(lang, "案件证据 #", "Evidence, case #"), id);
+    page(lang, &title, Some(&p), body).into_response()
 }
 
 #[cfg(test)]
