@@ -388,3 +388,56 @@ test(`[${backend}] a newcomer runs the demo lottery end to end, a customer-servi
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test(`[${backend}] customer service answers the overdue case, imports a platform export and opens a case's evidence`, async () => {
+  const { context, page } = await loggedIn('service');
+  await page.click('header >> text=投诉与售后');
+  await page.waitForSelector('[data-testid=case-queue]');
+  // The overdue case is on top, in red, with its clock.
+  const first = page.locator('[data-testid=case-queue] tbody tr').first();
+  assert.equal(await first.getAttribute('class'), 'overdue');
+  assert.match(await first.textContent(), /首次回复 已超期/);
+  await shot(page, 'desk-queue');
+  await first.locator('a').first().click();
+  await page.waitForSelector('[data-testid=reply-form]');
+  // A reply the rules block is refused and kept; the template reply goes out.
+  const template = await page.inputValue('[data-testid=reply-form] textarea[name=text]');
+  assert.match(template, /^您好/);
+  await page.fill('[data-testid=reply-form] textarea[name=text]', '加我微信 wx_shop888 私下转账退款更快');
+  await page.click('[data-testid=reply-form] button:has-text("发送回复")');
+  await page.waitForSelector('.error');
+  assert.match(await page.textContent('.error'), /回复未发送/);
+  assert.match(await page.inputValue('[data-testid=reply-form] textarea[name=text]'), /wx_shop888/);
+  await page.fill('[data-testid=reply-form] textarea[name=text]', template);
+  await page.click('[data-testid=reply-form] button:has-text("发送回复")');
+  await page.waitForSelector('[data-testid=clocks]');
+  assert.match(await page.textContent('[data-testid=clocks]'), /超时完成/);
+  assert.match(await page.textContent('main'), /已回复/);
+  await shot(page, 'desk-case');
+
+  // Import the sample export: the preview names the bad row; the rest goes in once.
+  await page.goto(`${baseUrl}/desk/import`);
+  await page.setInputFiles('input[type=file]', join(import.meta.dirname, '..', 'testdata', 'desk', 'aftersales-export.csv'));
+  await page.waitForFunction(() => document.querySelector('input[name=file_base64]').value.length > 0);
+  await page.click('button:has-text("预览并逐行校验")');
+  await page.waitForSelector('[data-testid=import-errors]');
+  assert.match(await page.textContent('[data-testid=import-errors]'), /11[\s\S]*申请时间/);
+  await page.check('input[name=import_valid]');
+  await page.click('[data-testid=import-commit]');
+  await page.waitForSelector('[data-testid=import-done]');
+  assert.match(await page.textContent('[data-testid=import-done]'), /已导入 9 个新案件/);
+  await shot(page, 'desk-import');
+
+  // The case tied to the demo live session gathers its evidence.
+  await page.goto(`${baseUrl}/desk?topic=false_promotion`);
+  const ids = await page.$$eval('[data-testid=case-queue] tbody tr', (rows) => rows.map((r) => r.dataset.case));
+  let found = false;
+  for (const id of ids) {
+    await page.goto(`${baseUrl}/desk/${id}/evidence`);
+    if (await page.locator('[data-testid=evidence-session]').count()) { found = true; break; }
+  }
+  assert.ok(found, 'a case on the demo session');
+  assert.match(await page.textContent('[data-testid=evidence-session]'), /演示场次/);
+  await shot(page, 'desk-evidence');
+  await context.close();
+});
