@@ -890,6 +890,44 @@ impl Store {
         })
     }
 
+    /// Finished first-reply and solution clocks since `since` (by their finish), for the
+    /// desk's charts: (kind, started, due, finished), at most 200,000.
+    pub async fn desk_finished_clocks(
+        &self,
+        since: Stamp,
+    ) -> Result<Vec<(ClockKind, Stamp, Stamp, Stamp)>> {
+        let rows: Vec<(String, i64, i64, i64)> = dispatch!(self, pool => {
+            let rows = sqlx::query("SELECT kind, started_ms, due_ms, finished_ms FROM desk_clocks WHERE kind IN ('first_reply', 'solution') AND state IN ('met', 'met_late') AND finished_ms >= $1 ORDER BY finished_ms LIMIT 200000")
+                .bind(since.ms())
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| Ok((r.try_get("kind")?, r.try_get("started_ms")?, r.try_get("due_ms")?, r.try_get("finished_ms")?))).collect::<Result<Vec<_>>>()?
+        });
+        rows.into_iter()
+            .map(|(k, s, d, f)| {
+                let kind =
+                    ClockKind::try_from(k).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok((
+                    kind,
+                    Stamp::from_ms(s),
+                    Stamp::from_ms(d),
+                    Stamp::from_ms(f),
+                ))
+            })
+            .collect()
+    }
+
+    /// Cases per product (product name, count), most first, at most `limit`.
+    pub async fn desk_cases_per_product(&self, limit: i64) -> Result<Vec<(String, i64)>> {
+        dispatch!(self, pool => {
+            let rows = sqlx::query("SELECT p.name AS name, COUNT(*) AS n FROM desk_cases c JOIN products p ON p.id = c.product_id GROUP BY p.name ORDER BY n DESC, p.name LIMIT $1")
+                .bind(limit.clamp(1, 100))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| Ok((r.try_get("name")?, r.try_get("n")?))).collect()
+        })
+    }
+
     /// The saved column mapping of an import source.
     pub async fn import_mapping(&self, name: &str) -> Result<Option<String>> {
         dispatch!(self, pool => {

@@ -878,3 +878,40 @@ async fn a_case_on_the_demo_session_gathers_its_evidence() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn the_desk_charts_show_reply_times_by_week() {
+    let t = spawn_app().await;
+    let cs = t.token_for(Role::CustomerService).await;
+    // Two cases answered in 1 h and 30 h (Thursday 2026-11-26, Beijing).
+    for (ext, answer_at) in [
+        ("W-1", time::macros::datetime!(2026-11-26 09:00:00 UTC)),
+        ("W-2", time::macros::datetime!(2026-11-27 14:00:00 UTC)),
+    ] {
+        t.set_clock(time::macros::datetime!(2026-11-26 09:00:00 UTC));
+        let id = post(&t, &cs, "/api/v1/cases", complaint(ext)).await.json()["id"]
+            .as_i64()
+            .unwrap();
+        t.set_clock(answer_at);
+        let r = post(
+            &t,
+            &cs,
+            &format!("/api/v1/cases/{id}/reply"),
+            json!({"text": "您好，我们正在核实。"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    t.set_clock(time::macros::datetime!(2026-11-28 09:00:00 UTC));
+    let (cookie, _) = t.login("compliance-lead", PASSWORD).await.unwrap();
+    let page = t.call(page_get(&cookie, "/desk")).await.text();
+    assert!(
+        page.contains("desk-charts") && page.contains("首次回复按时率"),
+        "{page}"
+    );
+    // Median of 60 and 1800 minutes is 60 (the lower middle), P90 1800, share 50 %.
+    assert!(
+        page.contains(">60<") && page.contains(">1800<") && page.contains(">50<"),
+        "{page}"
+    );
+}

@@ -119,9 +119,11 @@ pub(crate) async fn queue(
             .filter(|u| !u.disabled && crate::http::perms::allowed(u.role, Permission::WorkCases))
             .map(|u| (u.username, u.display_name))
             .collect();
-        Ok::<_, ApiError>((rows, clocks, counts, workers, filter))
+        let weeks = service::weekly_figures(&state, 8).await?;
+        let per_product = state.store.desk_cases_per_product(10).await?;
+        Ok::<_, ApiError>((rows, clocks, counts, workers, filter, weeks, per_product))
     };
-    let (rows, clocks, counts, workers, filter) = match view.await {
+    let (rows, clocks, counts, workers, filter, weeks, per_product) = match view.await {
         Ok(v) => v,
         Err(e) => return error_page(lang, Some(&p), e),
     };
@@ -135,6 +137,21 @@ pub(crate) async fn queue(
             (stat_tile(tr(lang, "等待消费者", "waiting for consumer"), counts.waiting, "/desk?state=waiting_consumer", false))
             (stat_tile(tr(lang, "未分派", "unassigned"), counts.unassigned, "/desk?assignee=", counts.unassigned > 0))
             (stat_tile(tr(lang, "惩罚性赔偿风险", "punitive exposure"), counts.exposure, "/desk?exposure=true", counts.exposure > 0))
+        }
+        @let week_label = |m: &time::Date| format!("{}/{}", u8::from(m.month()), m.day());
+        @let reply_median: Vec<(String, i64)> = weeks.iter().filter_map(|w| w.first_reply.map(|f| (week_label(&w.monday), f.0))).collect();
+        @let reply_p90: Vec<(String, i64)> = weeks.iter().filter_map(|w| w.first_reply.map(|f| (week_label(&w.monday), f.1))).collect();
+        @let reply_share: Vec<(String, i64)> = weeks.iter().filter_map(|w| w.first_reply.map(|f| (week_label(&w.monday), f.2))).collect();
+        @let solution_share: Vec<(String, i64)> = weeks.iter().filter_map(|w| w.solution.map(|f| (week_label(&w.monday), f.2))).collect();
+        details data-testid="desk-charts" open[!can_work || p.user.role == liveguard_core::Role::ComplianceLead] {
+            summary { (tr(lang, "看板：回复与解决用时（近 8 周，按周一日期；只计已完成的时限，无数据的周不显示）", "Charts: reply and solution times (last 8 weeks, by Monday; met clocks only)")) }
+            div.charts {
+                (crate::ui::column_chart(lang, tr(lang, "首次回复用时中位数（分钟）", "First reply, median (minutes)"), &reply_median))
+                (crate::ui::column_chart(lang, tr(lang, "首次回复用时 P90（分钟）", "First reply, 90th percentile (minutes)"), &reply_p90))
+                (crate::ui::column_chart(lang, tr(lang, "首次回复按时率（%）", "First replies within target (%)"), &reply_share))
+                (crate::ui::column_chart(lang, tr(lang, "解决方案按时率（%）", "Solutions within target (%)"), &solution_share))
+                (crate::ui::bar_chart(lang, tr(lang, "按商品的案件数", "Cases per product"), &per_product))
+            }
         }
         @if can_work { p { a.button href="/desk/new" data-testid="new-case" { (tr(lang, "登记新案件", "Open a case")) } " · " a href="/desk/import" data-testid="import-link" { (tr(lang, "导入平台售后单", "Import an export")) } } }
         form method="get" action="/desk" {

@@ -1142,3 +1142,79 @@ pub(crate) fn calendar_gap(rt: &DeskRuntime, now: Stamp) -> Option<i32> {
         .into_iter()
         .find(|y| !rt.calendar.covers(*y))
 }
+
+/// One week of the desk's clock figures.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct WeekFigures {
+    /// The Monday the week starts on (Beijing).
+    pub(crate) monday: time::Date,
+    /// First replies: median and 90th percentile in minutes, share within the due time (%).
+    pub(crate) first_reply: Option<(i64, i64, i64)>,
+    /// Solutions: the same.
+    pub(crate) solution: Option<(i64, i64, i64)>,
+}
+
+fn figures(mut minutes: Vec<(i64, bool)>) -> Option<(i64, i64, i64)> {
+    if minutes.is_empty() {
+        return None;
+    }
+    minutes.sort();
+    let n = minutes.len();
+    let at = |q: f64| minutes[((n as f64 * q).ceil() as usize).clamp(1, n) - 1].0;
+    let within = minutes.iter().filter(|m| m.1).count() as i64 * 100 / n as i64;
+    Some((at(0.5), at(0.9), within))
+}
+
+/// The last `weeks` Beijing weeks (Monday to Sunday) of first-reply and solution times,
+/// oldest first, every week present.
+pub(crate) async fn weekly_figures(
+    state: &AppState,
+    weeks: i64,
+) -> Result<Vec<WeekFigures>, ApiError> {
+    let today = calendar::beijing_date(state.store.now());
+    let this_monday =
+        today - time::Duration::days(i64::from(today.weekday().number_days_from_monday()));
+    let first = this_monday - time::Duration::weeks(weeks - 1);
+    let since = calendar::end_of_day(first - time::Duration::days(1));
+    let rows = state.store.desk_finished_clocks(since).await?;
+    Ok((0..weeks)
+        .map(|w| {
+            let monday = first + time::Duration::weeks(w);
+            let of = |kind: ClockKind| {
+                figures(
+                    rows.iter()
+                        .filter(|(k, _, _, f)| {
+                            *k == kind && {
+                                let d = calendar::beijing_date(*f);
+                                d >= monday && d < monday + time::Duration::weeks(1)
+                            }
+                        })
+                        .map(|(_, s, due, f)| ((f.ms() - s.ms()) / 60_000, f <= due))
+                        .collect(),
+                )
+            };
+            WeekFigures {
+                monday,
+                first_reply: of(ClockKind::FirstReply),
+                solution: of(ClockKind::Solution),
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn medians_percentiles_and_shares_are_of_what_was_met() {
+        assert_eq!(super::figures(vec![]), None);
+        let m = vec![
+            (10, true),
+            (20, true),
+            (30, true),
+            (40, false),
+            (1000, false),
+        ];
+        assert_eq!(super::figures(m), Some((30, 1000, 60)));
+        assert_eq!(super::figures(vec![(5, true)]), Some((5, 5, 100)));
+    }
+}
