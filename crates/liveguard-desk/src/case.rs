@@ -197,6 +197,12 @@ pub fn step(state: CaseState, action: Action, clocks: &[ClockBrief]) -> Result<S
     Ok(Step { to, clocks: ops })
 }
 
+/// Whether complaints about one product or live session are rising: at least `min` in the
+/// last 24 hours and at least twice the daily average of the 7 days before.
+pub fn rising(last_day: i64, week_before: i64, min: i64) -> bool {
+    last_day >= min.max(1) && last_day * 7 >= 2 * week_before
+}
+
 /// The states from which a case is still open (its clocks count).
 pub fn is_open(state: CaseState) -> bool {
     !matches!(state, CaseState::Solved | CaseState::Closed)
@@ -276,6 +282,15 @@ mod tests {
         let s = step(Closed, Action::Reopen, &[]).unwrap();
         assert_eq!(s.to, InProgress);
         assert_eq!(s.clocks, vec![ClockOp::Start(ClockKind::Solution)]);
+    }
+
+    #[test]
+    fn a_rise_needs_enough_cases_and_twice_the_usual_rate() {
+        assert!(rising(3, 0, 3));
+        assert!(!rising(2, 0, 3), "too few to call");
+        assert!(rising(4, 14, 3), "4 a day against 2 a day");
+        assert!(!rising(4, 15, 3), "4 a day against 2.1 a day");
+        assert!(!rising(10, 70, 3), "as usual");
     }
 
     #[test]

@@ -108,6 +108,9 @@ pub struct ComplaintsSettings {
     pub calendar_file: PathBuf,
     /// Seconds between two passes of the clock sweep (warnings and breaches).
     pub sweep_seconds: u64,
+    /// Complaints about one product or live session in 24 hours from which a rise (at
+    /// least twice the usual daily rate) is reported to the compliance group.
+    pub rising_min: i64,
     /// How long each clock runs, when it warns, whether it may pause.
     pub clocks: liveguard_desk::DeskPolicy,
 }
@@ -117,6 +120,7 @@ impl Default for ComplaintsSettings {
         ComplaintsSettings {
             calendar_file: PathBuf::new(),
             sweep_seconds: 30,
+            rising_min: 3,
             clocks: liveguard_desk::DeskPolicy::default(),
         }
     }
@@ -126,6 +130,9 @@ impl ComplaintsSettings {
     fn validate(&self) -> Result<(), SettingsError> {
         if !(1..=3600).contains(&self.sweep_seconds) {
             return Err("complaints.sweep_seconds must be 1 to 3600".into());
+        }
+        if !(1..=10_000).contains(&self.rising_min) {
+            return Err("complaints.rising_min must be 1 to 10000".into());
         }
         self.clocks.validate().map_err(SettingsError::Invalid)
     }

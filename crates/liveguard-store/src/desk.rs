@@ -917,6 +917,26 @@ impl Store {
             .collect()
     }
 
+    /// Cases received in `[from, to)` per product and per live session: (`product` or
+    /// `session`, id, count).
+    pub async fn desk_counts_between(
+        &self,
+        from: Stamp,
+        to: Stamp,
+    ) -> Result<Vec<(String, i64, i64)>> {
+        dispatch!(self, pool => {
+            let rows = sqlx::query("SELECT 'product' AS what, product_id AS id, COUNT(*) AS n FROM desk_cases WHERE product_id IS NOT NULL AND received_ms >= $1 AND received_ms < $2 GROUP BY product_id \
+                UNION ALL SELECT 'session' AS what, session_id AS id, COUNT(*) AS n FROM desk_cases WHERE session_id IS NOT NULL AND received_ms >= $3 AND received_ms < $4 GROUP BY session_id")
+                .bind(from.ms())
+                .bind(to.ms())
+                .bind(from.ms())
+                .bind(to.ms())
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| Ok((r.try_get("what")?, r.try_get("id")?, r.try_get("n")?))).collect()
+        })
+    }
+
     /// Cases per product (product name, count), most first, at most `limit`.
     pub async fn desk_cases_per_product(&self, limit: i64) -> Result<Vec<(String, i64)>> {
         dispatch!(self, pool => {

@@ -11,7 +11,7 @@ mod retention;
 pub mod webhook;
 
 pub(crate) use desk_sweep::run_desk_sweeper;
-pub use desk_sweep::sweep_desk;
+pub use desk_sweep::{report_rises, sweep_desk};
 pub use escalation::escalate_overdue;
 pub(crate) use escalation::run_escalator;
 pub use retention::{erase_personal_data, purge_expired};

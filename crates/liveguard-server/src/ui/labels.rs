@@ -324,6 +324,11 @@ pub(crate) const AUDIT_ACTIONS: &[(&str, &str, &str)] = &[
         "保存导入字段映射",
         "import mapping saved",
     ),
+    (
+        "desk.rising",
+        "投诉上升（已提示合规组）",
+        "complaints rising (compliance group told)",
+    ),
     ("session.login", "登录", "signed in"),
     ("session.login_failed", "登录失败", "sign-in failed"),
     ("session.logout", "退出登录", "signed out"),

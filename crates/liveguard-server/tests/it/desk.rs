@@ -915,3 +915,51 @@ async fn the_desk_charts_show_reply_times_by_week() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn a_rise_in_complaints_about_a_product_reaches_the_compliance_group_once() {
+    let t = spawn_demo(|_| {}).await;
+    // The demo's cases about its product all came in within a day.
+    assert_eq!(
+        liveguard_server::jobs::report_rises(&t.state)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        liveguard_server::jobs::report_rises(&t.state)
+            .await
+            .unwrap(),
+        0,
+        "once a day"
+    );
+    let lead = t.token_of("lead").await;
+    let notes = t
+        .call(get("/api/v1/notifications", Some(&lead)))
+        .await
+        .json();
+    let rise = notes["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["event"] == "desk.rising")
+        .cloned();
+    let rise = rise.unwrap_or_else(|| panic!("{notes}"));
+    assert!(
+        rise["text_zh"].as_str().unwrap().contains("水润修护面霜"),
+        "{rise}"
+    );
+    // Operations managers are not the audience.
+    let manager = t.token_of("manager").await;
+    let notes = t
+        .call(get("/api/v1/notifications", Some(&manager)))
+        .await
+        .json();
+    assert!(
+        !notes["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["event"] == "desk.rising")
+    );
+}

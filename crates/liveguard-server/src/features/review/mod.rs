@@ -43,7 +43,7 @@ pub fn routes() -> RouteSet {
         .api(
             Op::get("/api/v1/notifications", view, "Review state changes that concern the caller, and for the compliance lead live alerts escalated to them, newest first (from the audit log)")
                 .ok(json!({"type": "object", "properties": {"notifications": {"type": "array", "items": {"type": "object", "required": ["seq", "time", "event", "text_zh", "text_en"], "properties": {
-                    "seq": {"type": "integer"}, "time": {"type": "string"}, "event": {"type": "string", "enum": crate::jobs::webhook::EVENTS.iter().copied().chain(["live.alert.escalate"]).collect::<Vec<_>>()},
+                    "seq": {"type": "integer"}, "time": {"type": "string"}, "event": {"type": "string", "enum": crate::jobs::webhook::EVENTS.iter().copied().chain(["live.alert.escalate", "desk.rising"]).collect::<Vec<_>>()},
                     "submission_id": {"type": "integer", "description": "review events"}, "alert_id": {"type": "integer", "description": "live.alert.escalate (compliance lead, administrators)"}, "session_id": {"type": "integer"},
                     "version": {"type": "integer"}, "actor": {"type": "string"}, "text_zh": {"type": "string"}, "text_en": {"type": "string"}}}}}})),
             api::notifications,

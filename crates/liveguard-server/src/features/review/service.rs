@@ -737,6 +737,8 @@ pub(crate) enum NotificationAbout {
     Alert { id: i64, session_id: i64 },
     /// A consumer-desk case.
     Case { id: i64 },
+    /// The consumer desk as a whole (a rise in complaints).
+    Desk,
 }
 
 impl Notification {
@@ -756,6 +758,7 @@ impl Notification {
             NotificationAbout::Case { id } => {
                 v["case_id"] = json!(id);
             }
+            NotificationAbout::Desk => {}
         }
         v
     }
@@ -766,6 +769,7 @@ impl Notification {
             NotificationAbout::Submission { id, .. } => format!("/reviews/{id}"),
             NotificationAbout::Alert { session_id, .. } => format!("/live/{session_id}#alerts"),
             NotificationAbout::Case { id } => format!("/desk/{id}"),
+            NotificationAbout::Desk => "/desk".to_string(),
         }
     }
 }
@@ -990,6 +994,80 @@ pub(crate) async fn notifications_for(
                 },
                 text_zh: format!("「{title}」阻断告警超时未确认，已升级给您：{}", alert.summary),
                 text_en: format!("\"{title}\": a block alert was not acknowledged in time and is escalated to you: {}", alert.summary),
+            });
+        }
+    }
+    // Rising complaints about a product or a live session go to the compliance group.
+    if matches!(
+        p.user.role,
+        liveguard_core::Role::ComplianceLead
+            | liveguard_core::Role::Admin
+            | liveguard_core::Role::Legal
+    ) {
+        let rises = state
+            .store
+            .audit_search(&liveguard_store::AuditFilter {
+                action: Some("desk.rising".into()),
+                actor: None,
+                object_prefix: None,
+                before_seq: None,
+                from: None,
+                until: None,
+                limit: NOTIFICATIONS_MAX as i64,
+            })
+            .await?;
+        for entry in rises {
+            let detail = entry
+                .reason
+                .as_deref()
+                .and_then(|r| serde_json::from_str::<Value>(r).ok())
+                .unwrap_or(Value::Null);
+            let (n, usual) = (
+                detail["last_day"].as_i64().unwrap_or(0),
+                detail["week_before"].as_i64().unwrap_or(0),
+            );
+            let (what_zh, what_en) = if let Some(id) = entry
+                .object
+                .strip_prefix("product:")
+                .and_then(|i| i.parse::<i64>().ok())
+            {
+                let name = state
+                    .store
+                    .product(id)
+                    .await
+                    .map(|r| r.name)
+                    .unwrap_or_else(|_| format!("#{id}"));
+                (format!("商品「{name}」"), format!("product \"{name}\""))
+            } else if let Some(id) = entry
+                .object
+                .strip_prefix("live_session:")
+                .and_then(|i| i.parse::<i64>().ok())
+            {
+                let title = state
+                    .store
+                    .live_session(id)
+                    .await
+                    .map(|r| r.title)
+                    .unwrap_or_else(|_| format!("#{id}"));
+                (
+                    format!("直播场次「{title}」"),
+                    format!("live session \"{title}\""),
+                )
+            } else {
+                continue;
+            };
+            out.push(Notification {
+                seq: entry.seq,
+                time: entry.time,
+                event: entry.action,
+                actor: entry.actor,
+                about: NotificationAbout::Desk,
+                text_zh: format!(
+                    "{what_zh}近 24 小时收到投诉 {n} 件（此前 7 天共 {usual} 件），请合规组关注"
+                ),
+                text_en: format!(
+                    "{what_en}: {n} complaints in 24 hours ({usual} in the 7 days before)"
+                ),
             });
         }
     }
