@@ -937,6 +937,17 @@ impl Store {
         })
     }
 
+    /// The due times of clocks that breached, due since `since` (at most 200,000).
+    pub async fn desk_breaches_since(&self, since: Stamp) -> Result<Vec<Stamp>> {
+        dispatch!(self, pool => {
+            let rows = sqlx::query("SELECT due_ms FROM desk_clocks WHERE breached = TRUE AND due_ms >= $1 ORDER BY due_ms LIMIT 200000")
+                .bind(since.ms())
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| Ok(Stamp::from_ms(r.try_get("due_ms")?))).collect()
+        })
+    }
+
     /// Cases per product (product name, count), most first, at most `limit`.
     pub async fn desk_cases_per_product(&self, limit: i64) -> Result<Vec<(String, i64)>> {
         dispatch!(self, pool => {

@@ -142,6 +142,7 @@ pub(crate) async fn queue(
         @let reply_median: Vec<(String, i64)> = weeks.iter().filter_map(|w| w.first_reply.map(|f| (week_label(&w.monday), f.0))).collect();
         @let reply_p90: Vec<(String, i64)> = weeks.iter().filter_map(|w| w.first_reply.map(|f| (week_label(&w.monday), f.1))).collect();
         @let reply_share: Vec<(String, i64)> = weeks.iter().filter_map(|w| w.first_reply.map(|f| (week_label(&w.monday), f.2))).collect();
+        @let breaches: Vec<(String, i64)> = weeks.iter().map(|w| (week_label(&w.monday), w.breaches)).collect();
         @let solution_share: Vec<(String, i64)> = weeks.iter().filter_map(|w| w.solution.map(|f| (week_label(&w.monday), f.2))).collect();
         details data-testid="desk-charts" open[!can_work || p.user.role == liveguard_core::Role::ComplianceLead] {
             summary { (tr(lang, "看板：回复与解决用时（近 8 周，按周一日期；只计已完成的时限，无数据的周不显示）", "Charts: reply and solution times (last 8 weeks, by Monday; met clocks only)")) }
@@ -150,6 +151,7 @@ pub(crate) async fn queue(
                 (crate::ui::column_chart(lang, tr(lang, "首次回复用时 P90（分钟）", "First reply, 90th percentile (minutes)"), &reply_p90))
                 (crate::ui::column_chart(lang, tr(lang, "首次回复按时率（%）", "First replies within target (%)"), &reply_share))
                 (crate::ui::column_chart(lang, tr(lang, "解决方案按时率（%）", "Solutions within target (%)"), &solution_share))
+                (crate::ui::column_chart(lang, tr(lang, "超期的时限（按到期所在周）", "Clocks breached (by the week they fell due)"), &breaches))
                 (crate::ui::bar_chart(lang, tr(lang, "按商品的案件数", "Cases per product"), &per_product))
             }
         }

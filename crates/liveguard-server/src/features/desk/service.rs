@@ -1152,6 +1152,8 @@ pub(crate) struct WeekFigures {
     pub(crate) first_reply: Option<(i64, i64, i64)>,
     /// Solutions: the same.
     pub(crate) solution: Option<(i64, i64, i64)>,
+    /// Clocks that breached, by the week their due time fell in.
+    pub(crate) breaches: i64,
 }
 
 fn figures(mut minutes: Vec<(i64, bool)>) -> Option<(i64, i64, i64)> {
@@ -1177,6 +1179,7 @@ pub(crate) async fn weekly_figures(
     let first = this_monday - time::Duration::weeks(weeks - 1);
     let since = calendar::end_of_day(first - time::Duration::days(1));
     let rows = state.store.desk_finished_clocks(since).await?;
+    let breaches = state.store.desk_breaches_since(since).await?;
     Ok((0..weeks)
         .map(|w| {
             let monday = first + time::Duration::weeks(w);
@@ -1193,7 +1196,12 @@ pub(crate) async fn weekly_figures(
                         .collect(),
                 )
             };
+            let in_week = |d: time::Date| d >= monday && d < monday + time::Duration::weeks(1);
             WeekFigures {
+                breaches: breaches
+                    .iter()
+                    .filter(|b| in_week(calendar::beijing_date(**b)))
+                    .count() as i64,
                 monday,
                 first_reply: of(ClockKind::FirstReply),
                 solution: of(ClockKind::Solution),
