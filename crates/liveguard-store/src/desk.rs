@@ -12,29 +12,38 @@ use sqlx::{FromRow, Row};
 use crate::columns::MsTime;
 use crate::{AuditDraft, PAGE_LIMIT_MAX, Pool, Result, Stamp, Store, StoreError};
 
+/// Inserts the running clock a `ClockChange::Start` describes, inside a write transaction.
+macro_rules! insert_clock {
+    ($tx:ident, $case:expr, $change:expr) => {{
+        if let ClockChange::Start { kind, rule, pausable, started, due, warn } = $change {
+            sqlx::query("INSERT INTO desk_clocks (case_id, kind, rule, pausable, state, started_ms, due_ms, warn_ms) VALUES ($1, $2, $3, $4, 'running', $5, $6, $7)")
+                .bind($case)
+                .bind(kind.as_str())
+                .bind(rule)
+                .bind(*pausable)
+                .bind(started.ms())
+                .bind(due.ms())
+                .bind(warn.ms())
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+
 /// Applies one clock change inside a write transaction.
 macro_rules! apply_clock {
     ($tx:ident, $case:expr, $change:expr) => {{
         let change: &ClockChange = $change;
         let kind = change.kind().as_str();
         match change {
-            ClockChange::Start { rule, pausable, started, due, warn, .. } => {
+            ClockChange::Start { started, .. } => {
                 sqlx::query("UPDATE desk_clocks SET state = 'stopped', finished_ms = $1 WHERE case_id = $2 AND kind = $3 AND state IN ('running', 'paused')")
                     .bind(started.ms())
                     .bind($case)
                     .bind(kind)
                     .execute(&mut *$tx)
                     .await?;
-                sqlx::query("INSERT INTO desk_clocks (case_id, kind, rule, pausable, state, started_ms, due_ms, warn_ms) VALUES ($1, $2, $3, $4, 'running', $5, $6, $7)")
-                    .bind($case)
-                    .bind(kind)
-                    .bind(rule)
-                    .bind(*pausable)
-                    .bind(started.ms())
-                    .bind(due.ms())
-                    .bind(warn.ms())
-                    .execute(&mut *$tx)
-                    .await?;
+                insert_clock!($tx, $case, change);
             }
             ClockChange::Finish { state, at, .. } => {
                 sqlx::query("UPDATE desk_clocks SET state = $1, finished_ms = $2, paused_ms = NULL WHERE case_id = $3 AND kind = $4 AND state IN ('running', 'paused')")
@@ -166,18 +175,7 @@ macro_rules! create_case_in {
                 for change in clocks {
                     match change {
                         // A new case has no earlier clock to stop.
-                        ClockChange::Start { kind, rule, pausable, started, due, warn } => {
-                            sqlx::query("INSERT INTO desk_clocks (case_id, kind, rule, pausable, state, started_ms, due_ms, warn_ms) VALUES ($1, $2, $3, $4, 'running', $5, $6, $7)")
-                                .bind(id)
-                                .bind(kind.as_str())
-                                .bind(rule)
-                                .bind(*pausable)
-                                .bind(started.ms())
-                                .bind(due.ms())
-                                .bind(warn.ms())
-                                .execute(&mut *$tx)
-                                .await?;
-                        }
+                        ClockChange::Start { .. } => insert_clock!($tx, id, change),
                         other => apply_clock!($tx, id, other),
                     }
                     let draft = AuditDraft { object: object.clone(), action: change.action().to_string(), before: None, after: None, ..audit.clone() }.reason(change.detail());

@@ -577,6 +577,15 @@ async fn the_demo_desk_has_cases_in_every_clock_state() {
     assert!(cases.iter().any(|c| c["state"] == "solved"), "one solved");
     // The overdue one is first in the queue.
     assert_eq!(cases[0]["overdue"], true);
+    // The shipped calendar ends with 2026: in December the status says 2027 is missing.
+    let status = t.call(get("/api/v1/system", Some(&tok))).await.json();
+    assert_eq!(status["calendar"]["missing_year"], 2027, "{status}");
+    assert!(
+        status["calendar"]["years"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(2026))
+    );
 }
 
 #[tokio::test]

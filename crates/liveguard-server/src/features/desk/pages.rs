@@ -552,18 +552,7 @@ async fn detail_view(
         let case = state.store.case(id).await?;
         let clocks = state.store.case_clocks(id).await?;
         let messages = state.store.case_messages(id).await?;
-        let entries = state
-            .store
-            .audit_search(&liveguard_store::AuditFilter {
-                action: None,
-                actor: None,
-                object_prefix: Some(format!("case:{id}")),
-                before_seq: None,
-                from: None,
-                until: None,
-                limit: liveguard_store::PAGE_LIMIT_MAX,
-            })
-            .await?;
+        let entries = service::case_entries(state, id).await?;
         let product_name = match case.product_id {
             Some(pid) => Some(state.store.product(pid).await?.name),
             None => None,
@@ -575,11 +564,9 @@ async fn detail_view(
         Err(e) => return error_page(lang, Some(p), e),
     };
     let now = state.store.now();
-    let object = format!("case:{id}");
     let mut lines: Vec<Line> = entries
         .iter()
         .rev()
-        .filter(|e| e.object == object)
         .filter(|e| {
             !matches!(
                 e.action.as_str(),
@@ -1046,18 +1033,7 @@ pub(crate) async fn evidence(
             Some(pid) => Some(state.store.product(pid).await?),
             None => None,
         };
-        let entries = state
-            .store
-            .audit_search(&liveguard_store::AuditFilter {
-                action: None,
-                actor: None,
-                object_prefix: Some(format!("case:{id}")),
-                before_seq: None,
-                from: None,
-                until: None,
-                limit: liveguard_store::PAGE_LIMIT_MAX,
-            })
-            .await?;
+        let entries = service::case_entries(&state, id).await?;
         Ok::<_, ApiError>((
             case, session, events, alerts, tasks, lotteries, product, entries,
         ))
@@ -1137,7 +1113,7 @@ pub(crate) async fn evidence(
             h3 { (tr(lang, "本案的审计记录", "The case's audit entries")) }
             p.muted { (tr(lang, "每条记录可在审计日志中取得包含证明，离线验证未被改动。", "Each entry's inclusion proof is available from the audit log and verifies offline.")) " " a href=(format!("/audit?object={}", crate::ui::query_escape(&object))) { (tr(lang, "在审计日志中查看", "Open in the audit log")) } }
             table { tbody {
-                @for e in entries.iter().rev().filter(|e| e.object == object) {
+                @for e in entries.iter().rev() {
                     tr { td { "#" (e.seq) } td { (Stamp::parse(&e.time).map(|t| when(lang, t)).unwrap_or_default()) } td { (e.actor) } td { (audit_action(lang, &e.action).unwrap_or(tr(lang, "其他操作", "other"))) } }
                 }
             } }

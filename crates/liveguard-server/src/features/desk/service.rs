@@ -592,6 +592,28 @@ pub(crate) async fn create(
     })
 }
 
+/// The audit entries of case `id`, newest first (the prefix search also finds `case:12`
+/// for `case:1`; only the case's own are kept).
+pub(crate) async fn case_entries(
+    state: &AppState,
+    id: i64,
+) -> Result<Vec<liveguard_audit::Entry>, ApiError> {
+    let object = format!("case:{id}");
+    let entries = state
+        .store
+        .audit_search(&liveguard_store::AuditFilter {
+            action: None,
+            actor: None,
+            object_prefix: Some(object.clone()),
+            before_seq: None,
+            from: None,
+            until: None,
+            limit: liveguard_store::PAGE_LIMIT_MAX,
+        })
+        .await?;
+    Ok(entries.into_iter().filter(|e| e.object == object).collect())
+}
+
 /// The queue for `p` (who must be allowed to see cases).
 pub(crate) async fn queue(
     state: &AppState,
