@@ -196,7 +196,7 @@ pub(crate) async fn queue(
                                 td { @for k in &mine { (clock_cell(lang, k, now)) br; } @if mine.is_empty() { span.muted { "—" } } }
                                 td { (state_badge(lang, c.state)) @if c.exposure_fen.is_some() { " " span.badge.b-block title=(c.exposure_reason.clone().unwrap_or_default()) { (tr(lang, "法务", "legal")) } } }
                                 td { (c.kind.label(lang)) br; small { (c.topic.label(lang)) } }
-                                td { (c.summary.chars().take(40).collect::<String>()) @if c.summary.chars().count() > 40 { "…" } }
+                                td style="min-width:14em" { (c.summary.chars().take(40).collect::<String>()) @if c.summary.chars().count() > 40 { "…" } }
                                 td { (c.assignee.clone().unwrap_or_else(|| tr(lang, "未分派", "unassigned").to_string())) }
                                 td { (when(lang, c.received_ms)) }
                             }
